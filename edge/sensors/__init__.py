@@ -1,0 +1,1 @@
+"""Sensor readers: the I/O shell around cameras, thermal imagers and radars."""

@@ -1,0 +1,63 @@
+"""Shared vocabulary of the wire contract: version, enums, base model and bounded identifiers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+CONTRACT_VERSION = 1
+"""Bumped only for breaking changes; it is also the ``v1`` segment of every topic."""
+
+MAX_PAYLOAD_BYTES = 1_048_576
+"""Largest JSON payload a producer may send; the hub dead-letters anything bigger."""
+
+Ident = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"),
+]
+"""Site, agent and sensor ids: safe as MQTT topic levels, file names and tag values."""
+
+
+def _require_utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("timestamp must carry a timezone (UTC), e.g. 2026-01-01T00:00:00Z")
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
+"""Naive timestamps are refused: a mast's local clock zone must never leak onto the wire."""
+
+
+def utc_now() -> datetime:
+    """Current time as an aware UTC datetime (the only clock format the contract accepts)."""
+    return datetime.now(UTC)
+
+
+class WireModel(BaseModel):
+    """Base of every payload: unknown fields are refused so that typos never pass silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class SensorKind(StrEnum):
+    """The three sensor families a mast carries."""
+
+    CAMERA = "camera"
+    THERMAL = "thermal"
+    RADAR = "radar"
+
+
+class ObjectClass(StrEnum):
+    """Classes every detector maps its own labels onto (models map theirs through config)."""
+
+    PERSON = "person"
+    VEHICLE = "vehicle"
+    ANIMAL = "animal"
+    VESSEL = "vessel"
+    UNKNOWN = "unknown"
+
+
+Confidence = Annotated[float, Field(ge=0.0, le=1.0)]

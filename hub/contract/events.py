@@ -1,0 +1,147 @@
+"""Events: what an agent saw, one record per happening, batched per publish.
+
+Modelled on SAPIENT's DetectionReport so the hub speaks a recognised shape: who saw it
+(site, agent, sensor), when, what (class, confidence, event kind), where (in the sensor's
+own frame and, where the pose allows, on the ground) and which track it belongs to.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from hub.contract.common import (
+    CONTRACT_VERSION,
+    Confidence,
+    Ident,
+    ObjectClass,
+    SensorKind,
+    UtcDatetime,
+    WireModel,
+)
+
+MAX_EVENTS_PER_BATCH = 5000
+
+
+class EventKind(StrEnum):
+    """Lifecycle and rule events; ``track_*`` carry the track, the others a rule or health fact."""
+
+    TRACK_NEW = "track_new"
+    TRACK_UPDATE = "track_update"
+    TRACK_END = "track_end"
+    ZONE_ENTRY = "zone_entry"
+    ZONE_EXIT = "zone_exit"
+    LOITERING = "loitering"
+    LINE_CROSSING = "line_crossing"
+    TAMPER = "tamper"
+    SENSOR_OFFLINE = "sensor_offline"
+    SENSOR_ONLINE = "sensor_online"
+
+
+class SensorRef(WireModel):
+    """Which sensor on the agent produced the event."""
+
+    id: Ident
+    kind: SensorKind
+
+
+class ImageBox(WireModel):
+    """Axis-aligned box in pixels of the sensor's frame (camera, thermal), x first."""
+
+    x1: float = Field(ge=0)
+    y1: float = Field(ge=0)
+    x2: float = Field(ge=0)
+    y2: float = Field(ge=0)
+    frame_width: int = Field(gt=0, le=16384)
+    frame_height: int = Field(gt=0, le=16384)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ImageBox:
+        if self.x2 < self.x1 or self.y2 < self.y1:
+            raise ValueError(f"box corners out of order: ({self.x1},{self.y1})-({self.x2},{self.y2})")
+        return self
+
+
+class PolarPosition(WireModel):
+    """Radar geometry: range and bearing from the sensor, speeds in metres per second."""
+
+    range_m: float = Field(ge=0, le=200_000)
+    bearing_deg: float = Field(ge=0, lt=360, description="clockwise from true north")
+    speed_mps: float | None = Field(default=None, ge=0, le=200, description="ground speed")
+    course_deg: float | None = Field(default=None, ge=0, lt=360)
+    radial_velocity_mps: float | None = Field(default=None, ge=-200, le=200)
+    elevation_deg: float | None = Field(default=None, ge=-90, le=90)
+
+
+class GeoPosition(WireModel):
+    """WGS-84 position on the ground, with an honest uncertainty."""
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    uncertainty_m: float | None = Field(default=None, ge=0, le=100_000)
+
+
+class RuleHit(WireModel):
+    """The zone or line a rule event refers to; direction only for line crossings."""
+
+    rule: Ident
+    direction: Literal["inbound", "outbound"] | None = None
+    dwell_s: float | None = Field(default=None, ge=0)
+
+
+AttributeValue = str | float | int | bool
+
+
+class Event(WireModel):
+    """One event. ``id`` is globally unique; ``seq`` grows per agent and survives restarts."""
+
+    id: Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+    seq: int = Field(ge=0, description="per-agent sequence number, assigned by the agent's outbox")
+    ts: UtcDatetime
+    site: Ident
+    agent: Ident
+    sensor: SensorRef
+    kind: EventKind
+    object_class: ObjectClass = Field(default=ObjectClass.UNKNOWN, alias="class")
+    confidence: Confidence = 0.0
+    track_id: int | None = Field(default=None, ge=0)
+    box: ImageBox | None = None
+    polar: PolarPosition | None = None
+    position: GeoPosition | None = None
+    rule: RuleHit | None = None
+    stationary: bool = False
+    attributes: dict[Annotated[str, Field(max_length=64)], AttributeValue] = Field(
+        default_factory=dict, max_length=32
+    )
+
+    @model_validator(mode="after")
+    def _geometry_matches_sensor(self) -> Event:
+        if self.box is not None and self.sensor.kind is SensorKind.RADAR:
+            raise ValueError("radar events carry polar geometry, not an image box")
+        if self.polar is not None and self.sensor.kind is not SensorKind.RADAR:
+            raise ValueError(f"{self.sensor.kind.value} events carry an image box, not polar geometry")
+        if self.kind is EventKind.LINE_CROSSING and (self.rule is None or self.rule.direction is None):
+            raise ValueError("line_crossing events name the line and the crossing direction")
+        return self
+
+
+class EventBatch(WireModel):
+    """What one publish carries; ``replay`` marks events re-sent from the outbox after a gap."""
+
+    v: Literal[1] = CONTRACT_VERSION
+    site: Ident
+    agent: Ident
+    sent_at: UtcDatetime
+    replay: bool = False
+    events: list[Event] = Field(min_length=1, max_length=MAX_EVENTS_PER_BATCH)
+
+    @model_validator(mode="after")
+    def _events_belong_to_sender(self) -> EventBatch:
+        for ev in self.events:
+            if ev.site != self.site or ev.agent != self.agent:
+                raise ValueError(
+                    f"event {ev.id} claims {ev.site}/{ev.agent} inside a batch from {self.site}/{self.agent}"
+                )
+        return self

@@ -1,0 +1,81 @@
+"""Agent status (birth / last will, retained) and periodic telemetry."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field
+
+from hub.contract.common import CONTRACT_VERSION, Ident, SensorKind, UtcDatetime, WireModel
+
+
+class AgentState(StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+class SensorState(StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+    DISABLED = "disabled"
+    DEGRADED = "degraded"
+
+
+class ModelInfo(WireModel):
+    """A loaded model, identified by the SHA-256 checked against the manifest at load."""
+
+    name: str = Field(min_length=1, max_length=128)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class SensorStatus(WireModel):
+    id: Ident
+    kind: SensorKind
+    state: SensorState
+
+
+class AgentStatus(WireModel):
+    """Birth certificate when online; the broker publishes the offline form as last will."""
+
+    v: Literal[1] = CONTRACT_VERSION
+    site: Ident
+    agent: Ident
+    state: AgentState
+    ts: UtcDatetime
+    boot_id: str | None = Field(default=None, max_length=64, description="changes on every start")
+    software_version: str | None = Field(default=None, max_length=64)
+    models: list[ModelInfo] = Field(default_factory=list, max_length=16)
+    sensors: list[SensorStatus] = Field(default_factory=list, max_length=64)
+    last_seq: int | None = Field(default=None, ge=0, description="highest sequence number assigned so far")
+
+
+class SensorTelemetry(WireModel):
+    """Per-sensor health counters; ``quality`` grades the link: A good ... D unusable."""
+
+    id: Ident
+    kind: SensorKind
+    state: SensorState = SensorState.ONLINE
+    input_fps: float = Field(default=0.0, ge=0, description="camera_fps / frame or scan rate")
+    process_fps: float = Field(default=0.0, ge=0)
+    skipped_fps: float = Field(default=0.0, ge=0)
+    detection_fps: float = Field(default=0.0, ge=0)
+    inference_ms: float = Field(default=0.0, ge=0)
+    dropped_frames: int = Field(default=0, ge=0)
+    reconnects_1h: int = Field(default=0, ge=0)
+    stalls_1h: int = Field(default=0, ge=0)
+    quality: Literal["A", "B", "C", "D"] = "A"
+
+
+class Telemetry(WireModel):
+    """Periodic agent health: delivery state and every sensor's counters."""
+
+    v: Literal[1] = CONTRACT_VERSION
+    site: Ident
+    agent: Ident
+    ts: UtcDatetime
+    outbox_depth: int = Field(default=0, ge=0)
+    outbox_dropped: int = Field(default=0, ge=0)
+    link_up: bool = True
+    last_seq: int | None = Field(default=None, ge=0)
+    sensors: list[SensorTelemetry] = Field(default_factory=list, max_length=64)
