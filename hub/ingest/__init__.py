@@ -1,0 +1,1 @@
+"""Turning raw MQTT messages into validated contract objects, or dead letters with a reason."""
