@@ -28,9 +28,9 @@ class Command(WireModel):
 
     @model_validator(mode="after")
     def _replay_range(self) -> Command:
-        if self.kind is CommandKind.REPLAY:
-            if self.from_seq is None or self.to_seq is None or self.to_seq < self.from_seq:
-                raise ValueError("replay needs from_seq <= to_seq")
+        bad_range = self.from_seq is None or self.to_seq is None or self.to_seq < self.from_seq
+        if self.kind is CommandKind.REPLAY and bad_range:
+            raise ValueError("replay needs from_seq <= to_seq")
         return self
 
 

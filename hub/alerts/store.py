@@ -1,0 +1,75 @@
+"""SQLite alert store: alerts survive a hub restart and carry their operator state.
+
+One row per alert, the contract JSON beside the columns operators filter on.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+from hub.contract import Alert, AlertState
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS alerts (
+    id TEXT PRIMARY KEY,
+    ts TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    state TEXT NOT NULL,
+    site TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_ts ON alerts(ts);
+"""
+
+
+class SqliteAlertStore:
+    """Thread-safe: the ingest worker writes while API handlers read."""
+
+    def __init__(self, path: Path | str) -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    def upsert(self, alert: Alert) -> None:
+        body = alert.model_dump_json(by_alias=True, exclude_none=True)
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO alerts(id, ts, rule, severity, state, site, body) VALUES (?,?,?,?,?,?,?) "
+                "ON CONFLICT(id) DO UPDATE SET body=excluded.body, state=excluded.state",
+                (
+                    alert.id,
+                    alert.ts.isoformat(),
+                    alert.rule,
+                    alert.severity.value,
+                    alert.state.value,
+                    alert.site,
+                    body,
+                ),
+            )
+
+    def list(self, limit: int = 100, state: AlertState | None = None) -> list[Alert]:
+        sql, args = "SELECT body FROM alerts", []
+        if state is not None:
+            sql, args = sql + " WHERE state = ?", [state.value]
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY ts DESC LIMIT ?", [*args, limit]).fetchall()
+        return [Alert.model_validate_json(r[0]) for r in rows]
+
+    def get(self, alert_id: str) -> Alert | None:
+        with self._lock:
+            row = self._db.execute("SELECT body FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+        return Alert.model_validate_json(row[0]) if row else None
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
