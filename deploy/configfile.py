@@ -48,8 +48,7 @@ def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
             continue
         fields = getattr(current, "model_fields", None)
         if not fields or part not in fields:
-            current = None
-            continue
+            continue  # a dict key or list index: the value model is already current
         ann = fields[part].annotation
         args = getattr(ann, "__args__", ()) or ()
         current = next((a for a in (*args, ann) if isinstance(a, type) and issubclass(a, BaseModel)), None)

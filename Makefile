@@ -1,0 +1,69 @@
+# borderwatch: `make demo` runs the whole system on embedded defaults, `make test` runs the tests.
+# Both create .venv on first use. Services the tests need are installed from Debian when missing
+# (as root); the tests start their own Mosquitto / VictoriaMetrics instances on free ports.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_SECONDS ?= 180
+PYTEST_ARGS ?=
+
+.PHONY: help venv demo test test-fast bench lint format schema services model clean
+
+help:
+	@echo "make demo        run broker, hub, simulated site and its agent; stream alerts (DEMO_SECONDS=$(DEMO_SECONDS))"
+	@echo "make test        install what the tests need and run them all"
+	@echo "make test-fast   unit tests only (no chaos or long end-to-end runs)"
+	@echo "make bench       benchmarks: side-by-side ratios (ours vs raw library)"
+	@echo "make lint        ruff"
+	@echo "make schema      regenerate docs/contract/ from the wire contract"
+	@echo "make model       regenerate training data, train, export and evaluate the camera model"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11+ is required (python3.11 or python3 on PATH)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python >= 3.11 required"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/borderwatch demo --seconds $(DEMO_SECONDS)
+
+services:
+	@command -v mosquitto >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q mosquitto mosquitto-clients >/dev/null; \
+	  else echo "mosquitto missing: sudo apt-get install mosquitto"; exit 1; fi; }
+	@command -v victoria-metrics >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q victoria-metrics >/dev/null || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q victoria-metrics >/dev/null; }; \
+	  else echo "victoria-metrics missing: sudo apt-get install victoria-metrics"; exit 1; fi; }
+	@echo "services: mosquitto $$(command -v mosquitto), victoria-metrics $$(command -v victoria-metrics)"
+
+test: $(STAMP) services
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not integration and not slow" $(PYTEST_ARGS)
+
+bench: $(STAMP) services
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+
+schema: $(STAMP)
+	$(BIN)/python -m hub.contract.schema
+
+model: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[train]'
+	$(BIN)/python -m models.train.pipeline
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache var .demo
