@@ -1,0 +1,215 @@
+"""The ``borderwatch`` command: one entry point, a subcommand per job.
+
+Imports of heavy parts (OpenCV, onnxruntime, FastAPI) happen inside the subcommand that needs
+them, so ``--help`` is instant and a hub machine never loads the agent's libraries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from deploy.configfile import ConfigError
+from deploy.logs import setup_logging
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _version() -> str:
+    try:
+        return version("borderwatch")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def _edge_run(args: argparse.Namespace) -> int:
+    from edge.agent import run_agent
+
+    return run_agent(args.config)
+
+
+def _edge_check(args: argparse.Namespace) -> int:
+    from edge.config import load_agent_config
+
+    cfg = load_agent_config(args.config)
+    print(f"config {args.config}: ok (site {cfg.site}, agent {cfg.agent}, {len(cfg.cameras)} camera(s))")
+    return 0
+
+
+def _edge_init(args: argparse.Namespace) -> int:
+    from edge.config.example import EXAMPLE
+
+    return _write_example(args.output, EXAMPLE, args.force)
+
+
+def _edge_doctor(args: argparse.Namespace) -> int:
+    from edge.doctor import run_doctor
+
+    return run_doctor(args.config)
+
+
+def _hub_run(args: argparse.Namespace) -> int:
+    from hub.app import run_hub
+
+    return run_hub(args.config)
+
+
+def _hub_check(args: argparse.Namespace) -> int:
+    from hub.config import load_hub_config
+
+    cfg = load_hub_config(args.config)
+    print(f"config {args.config}: ok (hub {cfg.hub_id}, store {cfg.store.type})")
+    return 0
+
+
+def _hub_init(args: argparse.Namespace) -> int:
+    from hub.config.example import EXAMPLE
+
+    return _write_example(args.output, EXAMPLE, args.force)
+
+
+def _write_example(path: Path, text: str, force: bool) -> int:
+    if path.exists() and not force:
+        print(f"{path} exists; use --force to overwrite", file=sys.stderr)
+        return 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}: edit it, then check it with the matching `check -c {path}`")
+    return 0
+
+
+def _broker(args: argparse.Namespace) -> int:
+    from deploy.broker import run_broker
+
+    return run_broker(args.host, args.port)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from deploy.demo import run_demo
+
+    return run_demo(seconds=args.seconds, scenario=args.scenario, workdir=args.workdir)
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from hub.contract.schema import write
+
+    for path in write(args.output) if args.output else write():
+        print(path)
+    return 0
+
+
+def _track(args: argparse.Namespace) -> int:
+    from edge.tools.track_cli import main
+
+    return main(args.rest)
+
+
+def _detect(args: argparse.Namespace) -> int:
+    from edge.tools.detect_cli import main
+
+    return main(args.rest)
+
+
+def _add_config(p: argparse.ArgumentParser, default: str) -> None:
+    p.add_argument("-c", "--config", type=Path, default=Path(default), help=f"TOML config (default {default})")
+
+
+def _add_init(p: argparse.ArgumentParser, default: str) -> None:
+    p.add_argument("-o", "--output", type=Path, default=Path(default), help=f"where to write (default {default})")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+
+def _edge_parser(sub: argparse._SubParsersAction) -> None:
+    edge = sub.add_parser("edge", help="the mast agent: run, check, init, doctor")
+    es = edge.add_subparsers(dest="edge_cmd", required=True, metavar="{run,check,init,doctor}")
+    p = es.add_parser("run", help="run the agent: read sensors, detect, track, publish events")
+    _add_config(p, "agent.toml")
+    p.set_defaults(func=_edge_run)
+    p = es.add_parser("check", help="validate an agent config and exit (nothing is started)")
+    _add_config(p, "agent.toml")
+    p.set_defaults(func=_edge_check)
+    p = es.add_parser("init", help="write a commented example agent config")
+    _add_init(p, "agent.toml")
+    p.set_defaults(func=_edge_init)
+    p = es.add_parser("doctor", help="check a mast on site: config, broker, cameras, models, disk, clock")
+    _add_config(p, "agent.toml")
+    p.set_defaults(func=_edge_doctor)
+
+
+def _hub_parser(sub: argparse._SubParsersAction) -> None:
+    hub = sub.add_parser("hub", help="the coordination-centre hub: run, check, init")
+    hs = hub.add_subparsers(dest="hub_cmd", required=True, metavar="{run,check,init}")
+    p = hs.add_parser("run", help="run the hub: ingest, store, alerts, API")
+    _add_config(p, "hub.toml")
+    p.set_defaults(func=_hub_run)
+    p = hs.add_parser("check", help="validate a hub config and exit")
+    _add_config(p, "hub.toml")
+    p.set_defaults(func=_hub_check)
+    p = hs.add_parser("init", help="write a commented example hub config")
+    _add_init(p, "hub.toml")
+    p.set_defaults(func=_hub_init)
+
+
+def _tool_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("broker", help="run the embedded MQTT broker (single machine, demo)")
+    p.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=1883, help="listen port (default 1883)")
+    p.set_defaults(func=_broker)
+    p = sub.add_parser("demo", help="run broker, hub, a simulated site and its agent; stream alerts")
+    p.add_argument("--seconds", type=float, default=180.0, help="stop after this long (default 180)")
+    p.add_argument("--scenario", default="border-crossing", help="scenario preset or TOML file")
+    p.add_argument("--workdir", type=Path, default=None, help="where configs, stores and logs go")
+    p.set_defaults(func=_demo)
+    p = sub.add_parser("schema", help="write the wire contract's JSON Schema (default docs/contract/)")
+    p.add_argument("output", nargs="?", type=Path, default=None)
+    p.set_defaults(func=_schema)
+    p = sub.add_parser("track", help="track MOTChallenge detections: borderwatch track DET.txt [-o OUT]", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_track)
+    p = sub.add_parser("detect", help="run a model on an image or video, print JSON lines", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_detect)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="borderwatch",
+        description="Border surveillance: mast agents (camera, thermal, radar) -> MQTT -> coordination hub.",
+        epilog="Start with `borderwatch demo`, or `borderwatch edge init` / `borderwatch hub init`.",
+    )
+    parser.add_argument("--version", action="version", version=f"borderwatch {_version()}")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--log-format", default="kv", choices=["kv", "json"], help="key=value or JSON lines")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _edge_parser(sub)
+    _hub_parser(sub)
+    _sim_parser(sub)
+    _tool_parsers(sub)
+    return parser
+
+
+def _sim_parser(sub: argparse._SubParsersAction) -> None:
+    try:
+        from simulators.cli import register
+    except ImportError:  # the sim extra is not installed on this machine
+        return
+    register(sub)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.log_level, args.log_format)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
