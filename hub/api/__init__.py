@@ -1,0 +1,1 @@
+"""The operators' HTTP API: one FastAPI router per resource, typed responses."""
