@@ -27,6 +27,7 @@ def make_event(
     ts: datetime | None = None,
     kind: EventKind = EventKind.TRACK_UPDATE,
     radar: bool = False,
+    **extra: object,
 ) -> Event:
     """A valid event; ids derive from site/agent/seq so the same seq is the same event."""
     ts = ts or datetime.now(UTC)
@@ -47,6 +48,7 @@ def make_event(
         confidence=0.8,
         track_id=seq % 7,
         **geometry,
+        **extra,
     )
 
 

@@ -11,10 +11,10 @@ Idempotence: the same event always yields the same series and the same timestamp
 replayed event overwrites its point. Frames put many events on one instant and one series,
 so the timestamp carries a per-event offset derived from ``seq``:
 - ``ns`` precision (InfluxDB): event time to the microsecond + ``seq % 1000`` nanoseconds;
-- ``ms`` precision (VictoriaMetrics keeps milliseconds): the event's 100 ms window +
-  ``seq % 100`` ms. Events move earlier by < 100 ms; more than 100 events of one series
-  in one window collide (VictoriaMetrics then needs ``-dedup.minScrapeInterval=1ms``
-  for replays to overwrite).
+- ``ms`` precision (VictoriaMetrics keeps milliseconds): the start of the event's 100 ms
+  window + ``seq % 100`` ms. Events stay inside their window (shifted by < 100 ms); more
+  than 100 events of one series in one window collide. VictoriaMetrics needs
+  ``-dedup.minScrapeInterval=1ms`` for a replayed point to overwrite instead of adding.
 """
 
 from __future__ import annotations
