@@ -42,11 +42,27 @@ class VictoriaMetrics:
     def flush(self) -> None:
         urllib.request.urlopen(f"{self.url}/internal/force_flush", timeout=10).read()
 
-    def settle(self) -> None:
-        """Make every acknowledged write visible: VictoriaMetrics 1.79 holds inserted rows in a
-        pending buffer for up to a second, which force_flush alone does not cover."""
+    def settle(self, timeout_s: float = 30.0) -> None:
+        """Make every acknowledged write visible to export. VictoriaMetrics 1.79 holds inserted rows
+        in a pending buffer and flushes its parts and index about every second; force_flush alone
+        does not cover that. Wait until its counters say every inserted row reached storage, then
+        one flush period, then force a flush."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            m = self.metrics()
+            inserted = sum(v for k, v in m.items() if k.startswith("vm_rows_inserted_total"))
+            pending = sum(v for k, v in m.items() if k.startswith("vm_pending_rows"))
+            if m.get("vm_rows_added_to_storage_total", -1) >= inserted and pending == 0:
+                break
+            time.sleep(0.2)
         time.sleep(1.2)
         self.flush()
+
+    def metrics(self) -> dict[str, float]:
+        """VictoriaMetrics' own /metrics as {name{labels}: value}."""
+        text = urllib.request.urlopen(f"{self.url}/metrics", timeout=10).read().decode()
+        pairs = (line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
+        return {k: float(v) for k, v in pairs}
 
     def export(self, metric: str) -> list[dict]:
         """Every series of ``metric`` with its raw samples (call :meth:`settle` after writing)."""
