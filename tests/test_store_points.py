@@ -70,6 +70,8 @@ def test_event_tags_are_bounded_and_ids_are_fields():
     fields = line.split(" ")[1]
     for field in ('event_id="s1-a1-0000000003"', "track_id=99i", "seq=3i", 'rule="border"', "count=1i"):
         assert field in fields
+    assert "x1=" not in fields
+    assert ",x1=10.0,y1=20.0,x2=50.0,y2=120.0 " in event_line(ev, boxes=True)
 
 
 def test_radar_event_carries_polar_fields():

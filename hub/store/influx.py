@@ -8,6 +8,7 @@ for raw payloads) and counted as ``dead_letters`` points for dashboards.
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Sequence
 from concurrent.futures import Future
 from datetime import UTC, datetime
@@ -50,9 +51,12 @@ class InfluxStore:
             token=resolve_token(cfg),
             org=cfg.org,
             timeout=int(cfg.timeout_s * 1000),
-            enable_gzip=cfg.gzip,
+            enable_gzip=False,  # compressed here, at a chosen level (the client always uses level 9)
             retries=False,  # retries are the writer's job, with its own budget and Retry-After
         )
+        if cfg.gzip:
+            # This client only ever writes, so every request it sends carries a gzip body.
+            self._client.api_client.set_default_header("Content-Encoding", "gzip")
         self._write_api = self._client.write_api(write_options=SYNCHRONOUS)
         self._precision = _PRECISION[cfg.precision]
         self._letters = SqliteStore(cfg.dead_letter_path, retention=cfg.dead_letter_retention)
@@ -60,6 +64,8 @@ class InfluxStore:
 
     def _post(self, bucket: str, lines: list[str]) -> None:
         body = "\n".join(lines).encode()
+        if self.cfg.gzip:
+            body = gzip.compress(body, compresslevel=self.cfg.gzip_level)
         self._write_api.write(bucket=bucket, org=self.cfg.org, record=body, write_precision=self._precision)
 
     def _dead_point(self, bucket: str, line: str, status: int) -> None:
@@ -70,7 +76,9 @@ class InfluxStore:
 
     def submit_events(self, events: Sequence[Event]) -> Future[int]:
         """Queue a batch; the future resolves (in submission order) once every point is written."""
-        return self._writer.submit(self.cfg.buckets.events, event_lines(events, self.cfg.precision))
+        return self._writer.submit(
+            self.cfg.buckets.events, event_lines(events, self.cfg.precision, self.cfg.box_fields)
+        )
 
     def submit_telemetry(self, telemetry: Telemetry) -> Future[int]:
         return self._writer.submit(self.cfg.buckets.telemetry, telemetry_lines(telemetry, self.cfg.precision))
