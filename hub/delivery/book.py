@@ -119,9 +119,16 @@ class LedgerBook:
     def replay_asks(self) -> list[tuple[AgentKey, rg.Ranges]]:
         """Ranges to request now; gaps given up on are covered (lost) and committed here."""
         now = self._clock()
+        due = [k for k, w in self._watches.items() if now >= w.next_at]
+        if not due:
+            return []
+        self._refresh(due, now)
         asks: list[tuple[AgentKey, rg.Ranges]] = []
         give_up = self.stage()
-        for key, watch in list(self._watches.items()):
+        for key in due:
+            watch = self._watches.get(key)
+            if watch is None:
+                continue
             state = self._saved[key]
             d = decide(watch, state, now, self._online.get(key, True), self._cfg)
             if d.give_up:
@@ -137,6 +144,14 @@ class LedgerBook:
                 self._watches[key] = d.watch
         self.commit(give_up)
         return asks
+
+    def _refresh(self, keys: list[AgentKey], now: float) -> None:
+        """Merge in what other instances sharing the ledger file stored, before asking a replay."""
+        merged = self._file.save({k: self._saved[k] for k in keys}, {})
+        with self._lock:
+            self._saved.update(merged)
+        for key, state in merged.items():
+            self._observe(key, state, now)
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """Per-agent counters and delivery state, keyed ``site/agent``."""

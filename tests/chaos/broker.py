@@ -39,12 +39,14 @@ class Mosquitto:
     the stock defaults are 1000 and 20 (facts.md: the queue trap)."""
 
     def __init__(self, workdir: Path, *, persistence: bool = True, max_queued: int = 0,
-                 max_inflight: int = 100, port: int | None = None) -> None:
+                 max_inflight: int = 100, port: int | None = None,
+                 passwords: dict[str, str] | None = None) -> None:
         self.workdir = workdir
         self.port = port or free_port()
         self.persistence = persistence
         self.max_queued = max_queued
         self.max_inflight = max_inflight
+        self.passwords = passwords
         self.proc: subprocess.Popen[bytes] | None = None
         workdir.mkdir(parents=True, exist_ok=True)
 
@@ -55,7 +57,7 @@ class Mosquitto:
     def _write_conf(self) -> None:
         lines = [
             f"listener {self.port} 127.0.0.1",
-            "allow_anonymous true",
+            *self._auth_lines(),
             f"user {getpass.getuser()}",
             f"persistence {'true' if self.persistence else 'false'}",
             f"persistence_location {self.workdir}/",
@@ -66,6 +68,16 @@ class Mosquitto:
             "log_type error", "log_type warning", "log_type notice",
         ]
         self.conf.write_text("\n".join(lines) + "\n")
+
+    def _auth_lines(self) -> list[str]:
+        if not self.passwords:
+            return ["allow_anonymous true"]
+        pwfile = self.workdir / "passwd"
+        pwfile.write_text("")
+        for user, password in self.passwords.items():
+            subprocess.run(["mosquitto_passwd", "-b", str(pwfile), user, password], check=True,
+                           capture_output=True)
+        return ["allow_anonymous false", f"password_file {pwfile}"]
 
     def start(self) -> Mosquitto:
         self._write_conf()
