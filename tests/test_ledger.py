@@ -197,3 +197,11 @@ def test_two_books_on_one_file_merge_their_views(tmp_path: Path):
     a.commit(ra)
     snap = a.snapshot()["s1/a1"]
     assert (snap["contiguous"], snap["received"]) == (5, 6)
+
+
+def test_splitting_a_known_hole_is_not_a_new_gap_but_a_hole_found_by_a_replay_is():
+    state = _feed((0,), (10,))
+    state, _ = admit(state, _seqs(5), replay=True)
+    assert (state.counters["gaps_detected"], state.holes) == (1, ((1, 4), (6, 9)))
+    state, _ = admit(state, _seqs(20), replay=True)
+    assert state.counters["gaps_detected"] == 2

@@ -62,10 +62,10 @@ def admit(state: AgentLedger, seqs: npt.NDArray[np.int64], replay: bool) -> tupl
     mask = new_mask(state, seqs)
     added = np.sort(seqs[mask])
     contiguous, above = rg.advance(state.contiguous, rg.union(state.above, rg.runs(added)))
-    opened = len(rg.holes(contiguous, above)) - len(state.holes)
+    known = state.holes
+    opened = sum(1 for h in rg.holes(contiguous, above) if not rg.intersect((h,), known))
     counters = _bump(state.counters, received=int(added.size), duplicates=int(seqs.size - added.size),
-                     replayed=int(added.size) if replay else 0,
-                     gaps_detected=max(opened, 0) if not replay else 0)
+                     replayed=int(added.size) if replay else 0, gaps_detected=opened)
     return AgentLedger(contiguous, above, counters), mask
 
 
