@@ -1,0 +1,368 @@
+"""The agent's MQTT link: publishes the outbox, answers the hub's commands, trims on confirmation.
+
+Two threads: paho's network thread only parks what arrives (PUBACKs, confirmations, commands) in
+lock-free deques; one sender thread does everything else (outbox reads, publishes, replays,
+birth), so the outbox and the in-flight book-keeping have a single owner and paho's network
+thread never blocks on disk.
+
+Delivery rules:
+- events go out in ``EventBatch``es at QoS 1, at most ``max_inflight_batches`` awaiting PUBACK;
+- after a (re)start, everything the hub has not confirmed is sent again (the hub drops repeats);
+- a REPLAY command republishes a range with ``replay=True`` and is answered by a CommandAck whose
+  detail reads ``replayed=<n> unavailable=<a-b,...> acked=<seq>``, naming seqs the outbox no
+  longer holds, so the hub can stop waiting for them;
+- when no confirmation came for ``probe_after_s``, the newest unconfirmed event is sent again,
+  which shows the hub a loss at the very end of a stream (it can only see holes below an arrival).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.properties import Properties
+from pydantic import ValidationError
+
+from edge.config.link import LinkConfig
+from edge.mqtt import build_client, connect_async
+from edge.outbox import Outbox
+from hub.contract import (
+    AgentState,
+    AgentStatus,
+    Channel,
+    Command,
+    CommandAck,
+    CommandKind,
+    DeliveryConfirm,
+    Telemetry,
+    topic,
+)
+from hub.contract.broker import BrokerConfig
+from hub.contract.common import MAX_PAYLOAD_BYTES, utc_now
+
+log = logging.getLogger("borderwatch.link")
+
+_MAX_DETAIL = 512
+
+
+@dataclass(slots=True)
+class _Replay:
+    """A REPLAY command being served chunk by chunk."""
+
+    cmd: Command
+    next_from: int
+    replayed: int = 0
+    missing: list[tuple[int, int]] | None = None
+
+
+def _batch_json(site: str, agent: str, bodies: list[str], replay: bool) -> str:
+    """An EventBatch from stored event JSON without re-validating each event (they were, at append)."""
+    head = f'{{"v":1,"site":"{site}","agent":"{agent}","sent_at":"{utc_now().isoformat()}"'
+    return f'{head},"replay":{"true" if replay else "false"},"events":[{",".join(bodies)}]}}'
+
+
+def _holes(rows: list[tuple[int, str]], lo: int, hi: int) -> list[tuple[int, int]]:
+    """Seqs in ``[lo, hi]`` absent from ``rows`` (sorted by seq)."""
+    out, expect = [], lo
+    for seq, _ in rows:
+        if seq > expect:
+            out.append((expect, seq - 1))
+        expect = seq + 1
+    if expect <= hi:
+        out.append((expect, hi))
+    return out
+
+
+def _ack_detail(job: _Replay, acked: int) -> str:
+    """``replayed=.. unavailable=.. acked=..`` clipped to the contract's 512 characters."""
+    ranges, tail = "", f" acked={acked}"
+    for a, b in job.missing or []:
+        part = f"{',' if ranges else ''}{a}-{b}"
+        if len(ranges) + len(part) + len(tail) + 40 > _MAX_DETAIL:
+            break  # the hub asks again for what did not fit
+        ranges += part
+    return f"replayed={job.replayed}" + (f" unavailable={ranges}" if ranges else "") + tail
+
+
+class AgentLink:
+    """Store-and-forward MQTT link of one agent."""
+
+    def __init__(self, site: str, agent: str, broker: BrokerConfig, outbox: Outbox,
+                 birth: Callable[[], AgentStatus], cfg: LinkConfig | None = None) -> None:
+        self._site, self._agent = site, agent
+        self._broker = broker
+        self._outbox = outbox
+        self._birth = birth
+        self._cfg = cfg or LinkConfig()
+        self._boot_id = uuid.uuid4().hex
+        self._client_id = self._cfg.client_id or f"bw-agent-{site}-{agent}"
+        self._client: mqtt.Client | None = None
+        self._connected = threading.Event()
+        self._generation = 0
+        self._born = -1
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._sender: threading.Thread | None = None
+        self._pubacks: deque[tuple[int, bool]] = deque()
+        self._inbox: deque[DeliveryConfirm | Command] = deque()
+        self._inflight: dict[int, tuple[str, int, int]] = {}  # mid -> (kind, first, last)
+        self._replays: deque[_Replay] = deque()
+        self._cursor = outbox.acked_seq
+        self._last_progress = time.monotonic()
+        self._last_maintain = 0.0
+        self.counts: Counter[str] = Counter()
+
+    # -- public ----------------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        """True only while the broker has accepted our connection (CONNACK success)."""
+        return self._connected.is_set()
+
+    def start(self) -> None:
+        """Resolve credentials, connect in the background and start sending."""
+        self._client = build_client(self._client_id, self._broker, self._cfg)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+        self._client.on_publish = self._on_publish
+        self._set_will()
+        connect_async(self._client, self._broker, self._cfg)
+        self._client.loop_start()
+        self._sender = threading.Thread(target=self._run, name=f"link-{self._agent}", daemon=True)
+        self._sender.start()
+        log.info("link starting host=%s port=%d client_id=%s cursor=%d", self._broker.host,
+                 self._broker.port, self._client_id, self._cursor)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Announce offline (retained), disconnect; unconfirmed events stay in the outbox."""
+        self._stopping.set()
+        self._wake.set()
+        if self._sender is not None:
+            self._sender.join(timeout)
+        if self._client is not None:
+            if self.connected:
+                info = self._client.publish(self._status_topic, self._status(AgentState.OFFLINE), 1, True)
+                try:
+                    info.wait_for_publish(min(timeout, 2.0))
+                except (RuntimeError, ValueError):  # lost the connection meanwhile: the will says it
+                    pass
+            self._client.disconnect()
+            self._client.loop_stop()
+        self._connected.clear()
+
+    def notify(self) -> None:
+        """New events are in the outbox."""
+        self._wake.set()
+
+    def publish_telemetry(self, t: Telemetry) -> None:
+        """Queue a telemetry snapshot (stored while offline); delivery fields are filled in here."""
+        st = self._outbox.stats()
+        t = t.model_copy(update={"outbox_depth": st.depth, "outbox_dropped": st.dropped,
+                                 "link_up": self.connected, "last_seq": self._outbox.last_seq})
+        self._outbox.append_telemetry(t)
+        self._wake.set()
+
+    def publish_evidence(self, event_id: str, jpeg: bytes) -> bool:
+        """Best effort: evidence is large and not stored; a drop is counted and returns False."""
+        if self._client is None or not self.connected or len(jpeg) > MAX_PAYLOAD_BYTES:
+            self.counts["evidence_dropped"] += 1
+            return False
+        info = self._client.publish(topic(self._site, self._agent, Channel.EVIDENCE, event_id), jpeg,
+                                    qos=self._cfg.evidence_qos)
+        return info.rc == mqtt.MQTT_ERR_SUCCESS
+
+    def stats(self) -> dict[str, int | bool]:
+        return {"connected": self.connected, "inflight": len(self._inflight), "cursor": self._cursor,
+                **self.counts}
+
+    # -- paho callbacks: network thread, park and wake only ---------------------------------
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
+                    reason: mqtt.ReasonCode, props: Properties | None) -> None:
+        if reason.is_failure:
+            log.warning("link connect refused reason=%s", reason)
+            return
+        self._generation += 1
+        client.subscribe([(topic(self._site, self._agent, Channel.COMMAND), 1),
+                          (topic(self._site, self._agent, Channel.DELIVERY), 1)])
+        self._connected.set()
+        self.counts["connects"] += 1
+        log.info("link connected session_present=%s", flags.session_present)
+        self._wake.set()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: mqtt.DisconnectFlags,
+                       reason: mqtt.ReasonCode, props: Properties | None) -> None:
+        if self._connected.is_set():
+            log.warning("link disconnected reason=%s", reason)
+        self._connected.clear()
+        self._set_will()
+
+    def _on_publish(self, client: mqtt.Client, userdata: object, mid: int,
+                    reason: mqtt.ReasonCode, props: Properties | None) -> None:
+        self._pubacks.append((mid, reason.is_failure))
+        self._wake.set()
+
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        try:
+            if msg.topic.endswith("/" + Channel.DELIVERY.value):
+                self._inbox.append(DeliveryConfirm.model_validate_json(msg.payload))
+            else:
+                self._inbox.append(Command.model_validate_json(msg.payload))
+        except ValidationError as exc:
+            self.counts["bad_messages"] += 1
+            log.warning("link ignored invalid message topic=%s error=%s", msg.topic, exc.errors()[0]["msg"])
+        self._wake.set()
+
+    # -- sender thread ---------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(timeout=0.5)
+            self._wake.clear()
+            try:
+                self._step()
+            except Exception:  # keep the link alive; the outbox still holds everything
+                log.exception("link step failed")
+                self._stopping.wait(1.0)
+
+    def _step(self) -> None:
+        self._drain_pubacks()
+        self._drain_inbox()
+        if self.connected:
+            if self._born != self._generation:
+                self._publish_birth()
+            self._send_replays()
+            self._send_events()
+            self._send_telemetry()
+            self._probe()
+        now = time.monotonic()
+        if now - self._last_maintain >= self._cfg.maintain_interval_s:
+            self._last_maintain = now
+            self._outbox.maintain()
+
+    def _drain_pubacks(self) -> None:
+        done: list[int] = []
+        while self._pubacks:
+            mid, failed = self._pubacks.popleft()
+            kind, first, last = self._inflight.pop(mid, ("", 0, 0))
+            if kind == "tel":
+                done.append(first)
+            elif kind == "ev" and failed:  # the broker refused it: send again from there
+                log.warning("broker refused batch first_seq=%d last_seq=%d", first, last)
+                self._cursor = min(self._cursor, first - 1)
+        if done:
+            self._outbox.remove_telemetry(done)
+
+    def _drain_inbox(self) -> None:
+        while self._inbox:
+            msg = self._inbox.popleft()
+            if isinstance(msg, DeliveryConfirm):
+                self._on_confirm(msg)
+            else:
+                self._on_command(msg)
+
+    def _on_confirm(self, conf: DeliveryConfirm) -> None:
+        if (conf.site, conf.agent) != (self._site, self._agent):
+            return
+        if self._outbox.confirm(conf.acked_seq):
+            self._last_progress = time.monotonic()
+            self._cursor = max(self._cursor, conf.acked_seq)
+
+    def _on_command(self, cmd: Command) -> None:
+        self.counts[f"cmd_{cmd.kind.value}"] += 1
+        if cmd.kind is CommandKind.REPLAY:
+            assert cmd.from_seq is not None
+            self._replays.append(_Replay(cmd, cmd.from_seq))
+        elif cmd.kind is CommandKind.REBIRTH:
+            self._born = -1
+            self._ack(cmd, True, "rebirth")
+        else:
+            self._ack(cmd, True, "pong")
+
+    def _ack(self, cmd: Command, ok: bool, detail: str) -> None:
+        ack = CommandAck(command_id=cmd.id, ts=utc_now(), ok=ok, detail=detail)
+        self._publish(Channel.COMMAND_ACK, ack.model_dump_json(), "ack", 0, 0)
+
+    def _publish(self, channel: Channel, payload: str, kind: str, first: int, last: int,
+                 qos: int = 1, retain: bool = False) -> None:
+        assert self._client is not None
+        info = self._client.publish(topic(self._site, self._agent, channel), payload, qos=qos, retain=retain)
+        if qos and kind in ("ev", "tel"):
+            self._inflight[info.mid] = (kind, first, last)
+
+    def _room(self) -> bool:
+        return self.connected and len(self._inflight) < self._cfg.max_inflight_batches
+
+    def _status(self, state: AgentState) -> str:
+        status = self._birth().model_copy(update={
+            "state": state, "ts": utc_now(), "boot_id": self._boot_id, "last_seq": self._outbox.last_seq})
+        return status.model_dump_json(exclude_none=True)
+
+    @property
+    def _status_topic(self) -> str:
+        return topic(self._site, self._agent, Channel.STATUS)
+
+    def _set_will(self) -> None:
+        if self._client is not None:
+            self._client.will_set(self._status_topic, self._status(AgentState.OFFLINE), qos=1, retain=True)
+
+    def _publish_birth(self) -> None:
+        self._born = self._generation
+        self._publish(Channel.STATUS, self._status(AgentState.ONLINE), "birth", 0, 0, retain=True)
+
+    def _send_events(self) -> None:
+        while self._room():
+            rows = self._outbox.pending_raw(self._cfg.batch_max_events, after=self._cursor)
+            if not rows:
+                return
+            self._publish(Channel.EVENTS, _batch_json(self._site, self._agent, [b for _, b in rows], False),
+                          "ev", rows[0][0], rows[-1][0])
+            self._cursor = rows[-1][0]
+            self._last_progress = max(self._last_progress, time.monotonic())
+            self.counts.update(batches=1, events=len(rows))
+
+    def _send_replays(self) -> None:
+        while self._replays and self._room():
+            job = self._replays[0]
+            to = job.cmd.to_seq or 0
+            rows = self._outbox.replay_raw(job.next_from, to, limit=self._cfg.replay_batch_events)
+            hi = rows[-1][0] if rows and len(rows) == self._cfg.replay_batch_events else to
+            job.missing = (job.missing or []) + _holes(rows, job.next_from, min(hi, self._outbox.last_seq or -1))
+            if rows:
+                self._publish(Channel.EVENTS, _batch_json(self._site, self._agent, [b for _, b in rows], True),
+                              "ev", rows[0][0], rows[-1][0])
+                job.replayed += len(rows)
+                self.counts["replayed"] += len(rows)
+            job.next_from = hi + 1
+            if job.next_from > to:
+                self._replays.popleft()
+                self._ack(job.cmd, not job.missing, _ack_detail(job, self._outbox.acked_seq))
+
+    def _send_telemetry(self) -> None:
+        busy = {first for kind, first, _ in self._inflight.values() if kind == "tel"}
+        for row_id, body in self._outbox.telemetry_raw(self._cfg.max_inflight_batches):
+            if not self._room():
+                return
+            if row_id in busy:
+                continue
+            self._publish(Channel.TELEMETRY, body, "tel", row_id, row_id, qos=self._cfg.telemetry_qos)
+            if self._cfg.telemetry_qos == 0:
+                self._outbox.remove_telemetry([row_id])
+
+    def _probe(self) -> None:
+        """No confirmation for a while although we sent events: re-send the newest one."""
+        now = time.monotonic()
+        if self._inflight or self._cursor <= self._outbox.acked_seq:
+            return
+        if now - self._last_progress < self._cfg.probe_after_s:
+            return
+        rows = self._outbox.replay_raw(self._cursor, self._cursor)
+        if rows:
+            self._publish(Channel.EVENTS, _batch_json(self._site, self._agent, [rows[0][1]], True),
+                          "ev", self._cursor, self._cursor)
+            self.counts["probes"] += 1
+        self._last_progress = now

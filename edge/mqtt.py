@@ -1,0 +1,63 @@
+"""paho-mqtt client set-up for the agent: protocol, persistent session, credentials, TLS.
+
+Kept apart from the link's logic so the link reads as delivery rules, not client plumbing.
+The hub has its twin in ``hub.link`` (the edge imports nothing from the hub but the contract).
+"""
+
+from __future__ import annotations
+
+import os
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from edge.config.link import LinkConfig
+from hub.contract.broker import BrokerConfig
+
+
+def resolve_password(broker: BrokerConfig) -> str | None:
+    """The broker password from config, environment or file; read at start, never logged."""
+    if broker.password is not None:
+        return broker.password.get_secret_value()
+    if broker.password_env is not None:
+        value = os.environ.get(broker.password_env)
+        if value is None:
+            raise ValueError(f"broker.password_env: environment variable {broker.password_env} is not set")
+        return value
+    if broker.password_file is not None:
+        try:
+            return broker.password_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ValueError(f"broker.password_file: cannot read {broker.password_file}: {exc.strerror}") from None
+    return None
+
+
+def build_client(client_id: str, broker: BrokerConfig, cfg: LinkConfig) -> mqtt.Client:
+    """A VERSION2-callback client with a persistent session under a stable id."""
+    v5 = cfg.mqtt_version == "5"
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                         protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311, clean_session=None if v5 else False)
+    if broker.username is not None:
+        client.username_pw_set(broker.username, resolve_password(broker))
+    if broker.tls is not None:
+        t = broker.tls
+        client.tls_set(ca_certs=str(t.ca_file) if t.ca_file else None,
+                       certfile=str(t.cert_file) if t.cert_file else None,
+                       keyfile=str(t.key_file) if t.key_file else None)
+        client.tls_insecure_set(t.insecure)
+    client.reconnect_delay_set(max(1, round(broker.reconnect_min_s)), max(1, round(broker.reconnect_max_s)))
+    client.max_inflight_messages_set(cfg.max_inflight_batches + 16)
+    client.connect_timeout = cfg.connect_timeout_s
+    return client
+
+
+def connect_async(client: mqtt.Client, broker: BrokerConfig, cfg: LinkConfig) -> None:
+    """Start connecting without a clean start, so the broker keeps our session and queued commands."""
+    props = None
+    if cfg.mqtt_version == "5":
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = cfg.session_expiry_s
+    client.connect_async(broker.host, broker.port, broker.keepalive_s,
+                         clean_start=False if props is not None else mqtt.MQTT_CLEAN_START_FIRST_ONLY,
+                         properties=props)

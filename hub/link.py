@@ -1,0 +1,158 @@
+"""The hub's MQTT consumer: persistent session, manual acknowledgement, bounded hand-over.
+
+paho runs ``on_message`` on its network thread; blocking there stalls keep-alives and acks
+(facts.md). So every message is handed to the worker through ``deliver`` untouched, and the
+worker acknowledges it (``ack``) only after its content is durably stored. MQTT v5's receive
+maximum bounds how many unacknowledged messages the broker sends us, so the hand-over queue
+(sized at least that) never has to block or drop a QoS 1 message.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from hub.contract.broker import BrokerConfig
+from hub.contract.topics import Channel, subscription
+from hub.delivery.config import DeliveryConfig
+
+log = logging.getLogger("borderwatch.hub.link")
+
+SHARED_CHANNELS = (Channel.EVENTS, Channel.TELEMETRY, Channel.COMMAND_ACK)
+"""Split between hub instances under a shared subscription; presence (status) every instance sees."""
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One received message; ``generation`` names the connection it came on (acks are per connection)."""
+
+    topic: str
+    payload: bytes
+    qos: int
+    mid: int
+    retain: bool
+    generation: int
+
+
+def resolve_password(broker: BrokerConfig) -> str | None:
+    """The broker password from config, environment or file; read at start, never logged."""
+    if broker.password is not None:
+        return broker.password.get_secret_value()
+    if broker.password_env is not None:
+        value = os.environ.get(broker.password_env)
+        if value is None:
+            raise ValueError(f"broker.password_env: environment variable {broker.password_env} is not set")
+        return value
+    if broker.password_file is not None:
+        try:
+            return broker.password_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ValueError(f"broker.password_file: cannot read {broker.password_file}: {exc.strerror}") from None
+    return None
+
+
+def configure_client(client: mqtt.Client, broker: BrokerConfig) -> None:
+    """Credentials, TLS and reconnect back-off from the broker settings."""
+    if broker.username is not None:
+        client.username_pw_set(broker.username, resolve_password(broker))
+    if broker.tls is not None:
+        t = broker.tls
+        client.tls_set(ca_certs=str(t.ca_file) if t.ca_file else None,
+                       certfile=str(t.cert_file) if t.cert_file else None,
+                       keyfile=str(t.key_file) if t.key_file else None)
+        client.tls_insecure_set(t.insecure)
+    client.reconnect_delay_set(max(1, round(broker.reconnect_min_s)), max(1, round(broker.reconnect_max_s)))
+
+
+class HubLink:
+    """Consumes the agents' channels and publishes commands and confirmations."""
+
+    def __init__(self, broker: BrokerConfig, cfg: DeliveryConfig, deliver: Callable[[Inbound], None]) -> None:
+        self._broker = broker
+        self._cfg = cfg
+        self._deliver = deliver
+        self._v5 = cfg.mqtt_version == "5"
+        self._connected = threading.Event()
+        self._generation = 0
+        self._client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=cfg.client_id,
+            protocol=mqtt.MQTTv5 if self._v5 else mqtt.MQTTv311,
+            clean_session=None if self._v5 else False, manual_ack=True)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+
+    @property
+    def connected(self) -> bool:
+        """True only while the broker has accepted our connection."""
+        return self._connected.is_set()
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def start(self) -> None:
+        configure_client(self._client, self._broker)
+        props = None
+        if self._v5:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = self._cfg.session_expiry_s
+            props.ReceiveMaximum = self._cfg.receive_maximum
+        self._client.connect_async(self._broker.host, self._broker.port, self._broker.keepalive_s,
+                                   clean_start=False if self._v5 else mqtt.MQTT_CLEAN_START_FIRST_ONLY,
+                                   properties=props)
+        self._client.loop_start()
+        log.info("hub link starting host=%s port=%d client_id=%s mqtt=%s shared=%s", self._broker.host,
+                 self._broker.port, self._cfg.client_id, self._cfg.mqtt_version, self._cfg.shared_group)
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+    def stop(self) -> None:
+        """Disconnect cleanly; the session (and anything unacknowledged) stays with the broker."""
+        self._client.disconnect()
+        self._client.loop_stop()
+        self._connected.clear()
+
+    def ack(self, msg: Inbound) -> bool:
+        """Acknowledge a stored message; skipped (False) if it came on an earlier connection,
+        whose packet ids mean nothing now (the broker redelivers it instead)."""
+        if msg.qos == 0:
+            return True
+        if msg.generation != self._generation or not self.connected:
+            return False
+        return self._client.ack(msg.mid, msg.qos) == mqtt.MQTT_ERR_SUCCESS
+
+    def publish(self, topic: str, payload: str | bytes, qos: int = 1, retain: bool = False) -> bool:
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        return info.rc in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN)
+
+    # -- paho callbacks (network thread: no blocking work here) -----------------------------
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
+                    reason: mqtt.ReasonCode, props: Properties | None) -> None:
+        if reason.is_failure:
+            log.warning("hub link connect refused reason=%s", reason)
+            return
+        self._generation += 1
+        share = self._cfg.shared_group
+        subs = [(subscription(ch, site=self._cfg.site, share=share), 1) for ch in SHARED_CHANNELS]
+        subs.append((subscription(Channel.STATUS, site=self._cfg.site), 1))
+        client.subscribe(subs)
+        self._connected.set()
+        log.info("hub link connected session_present=%s generation=%d", flags.session_present, self._generation)
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: mqtt.DisconnectFlags,
+                       reason: mqtt.ReasonCode, props: Properties | None) -> None:
+        self._connected.clear()
+        log.warning("hub link disconnected reason=%s", reason)
+
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        self._deliver(Inbound(msg.topic, msg.payload, msg.qos, msg.mid, msg.retain, self._generation))
+

@@ -1,0 +1,228 @@
+"""The hub's ingest loop: consume -> decode -> ledger -> store -> ack -> confirm -> on_events.
+
+One worker thread owns every step after paho's network thread handed a message over, so the
+ledger needs no locks and the order of one agent's messages is kept. A round drains up to
+``drain_max_messages`` messages and makes one durable store write for all of them; only then
+are the ledger committed, the messages acknowledged to the broker and the agents' outboxes
+allowed to trim (DeliveryConfirm). If the store refuses, the round is retried with back-off;
+nothing is acknowledged meanwhile, so a crash at any point loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from hub.contract import (
+    AgentState,
+    AgentStatus,
+    Channel,
+    Command,
+    CommandAck,
+    CommandKind,
+    DeliveryConfirm,
+    Event,
+    EventBatch,
+    Telemetry,
+    topic,
+)
+from hub.contract.broker import BrokerConfig
+from hub.contract.common import utc_now
+from hub.delivery import ranges as rg
+from hub.delivery.book import LedgerBook, Round
+from hub.delivery.config import DeliveryConfig
+from hub.delivery.intake import Accepted, decode
+from hub.delivery.persist import AgentKey, LedgerFile
+from hub.link import HubLink, Inbound
+from hub.store.base import DeadLetter, EventStore
+
+log = logging.getLogger("borderwatch.hub.ingest")
+
+_UNAVAILABLE = re.compile(r"unavailable=([0-9,-]+)")
+_ACKED = re.compile(r"acked=(-?[0-9]+)")
+_POLL_S = 0.2
+
+
+class _Pending:
+    """What one round collected before its single durable write."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.telemetry: list[Telemetry] = []
+        self.letters: list[DeadLetter] = []
+
+
+class HubService:
+    """Consumes every agent's events into ``store`` with at-least-once delivery, exactly-once effect."""
+
+    def __init__(self, broker: BrokerConfig, cfg: DeliveryConfig, store: EventStore,
+                 on_events: Callable[[list[Event]], None] | None = None) -> None:
+        self._cfg = cfg
+        self._store = store
+        self._on_events = on_events
+        self._queue: queue.Queue[Inbound] = queue.Queue(maxsize=cfg.queue_max)
+        self._link = HubLink(broker, cfg, self._enqueue)
+        self._stopping = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._book: LedgerBook | None = None
+        self._counts: Counter[str] = Counter()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        self._book = LedgerBook(LedgerFile(self._cfg.ledger_path), self._cfg)
+        self._link.start()
+        self._worker = threading.Thread(target=self._run, name="hub-ingest", daemon=True)
+        self._worker.start()
+
+    def wait_connected(self, timeout: float = 10.0) -> bool:
+        return self._link.wait_connected(timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the current round, disconnect, close the ledger (the caller owns the store)."""
+        self._stopping.set()
+        if self._worker is not None:
+            self._worker.join(timeout)
+        self._link.stop()
+        if self._book is not None:
+            self._book.close()
+        log.info("hub ingest stopped stats=%s", {k: v for k, v in self._counts.items() if v})
+
+    def stats(self) -> dict[str, Any]:
+        """Per-agent delivery counters (received, duplicates, gaps_detected, replayed, lost, ...)
+        under ``agents``, and service-wide counts (dead_letters, messages, store_errors, ...)."""
+        agents = self._book.snapshot() if self._book else {}
+        return {"agents": agents, "connected": self._link.connected, "queue_depth": self._queue.qsize(),
+                **{k: self._counts[k] for k in ("messages", "dead_letters", "store_errors", "ack_skipped",
+                                                "qos0_dropped", "replay_commands", "confirms")}}
+
+    # -- hand-over from paho's network thread ----------------------------------------------
+    def _enqueue(self, msg: Inbound) -> None:
+        if msg.qos > 0:  # bounded by the receive maximum: the queue has room for all of them
+            self._queue.put(msg)
+            return
+        try:
+            self._queue.put_nowait(msg)
+        except queue.Full:
+            self._counts["qos0_dropped"] += 1
+
+    # -- worker ----------------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            msgs = self._drain()
+            try:
+                if msgs:
+                    self._round(msgs)
+                self._housekeeping()
+            except Exception:  # never let one bad round kill ingest; its messages stay unacked
+                log.exception("ingest round failed messages=%d", len(msgs))
+                self._stopping.wait(1.0)
+
+    def _drain(self) -> list[Inbound]:
+        try:
+            msgs = [self._queue.get(timeout=_POLL_S)]
+        except queue.Empty:
+            return []
+        while len(msgs) < self._cfg.drain_max_messages:
+            try:
+                msgs.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return msgs
+
+    def _round(self, msgs: list[Inbound]) -> None:
+        assert self._book is not None
+        rnd = self._book.stage()
+        pending = _Pending()
+        for msg in msgs:
+            self._apply(msg, rnd, pending)
+        if not self._write(pending):
+            return  # stopping while the store refused: nothing acked, the broker redelivers
+        self._book.commit(rnd)
+        skipped = sum(not self._link.ack(m) for m in msgs)
+        self._counts.update(messages=len(msgs), ack_skipped=skipped)
+        self._publish_confirms()
+        if pending.events and self._on_events is not None:
+            try:
+                self._on_events(pending.events)
+            except Exception:
+                log.exception("on_events callback failed events=%d", len(pending.events))
+
+    def _apply(self, msg: Inbound, rnd: Round, pending: _Pending) -> None:
+        if not msg.payload:
+            return  # a cleared retained message
+        decoded = decode(msg.topic, msg.payload)
+        if not isinstance(decoded, Accepted):
+            self._counts["dead_letters"] += 1
+            log.warning("dead letter topic=%s reason=%s detail=%s", msg.topic, decoded.reason, decoded.detail)
+            pending.letters.append(DeadLetter(utc_now(), msg.topic, f"{decoded.reason}: {decoded.detail}",
+                                              msg.payload))
+            return
+        m = decoded.message
+        key = (decoded.topic.site, decoded.topic.agent)
+        if isinstance(m, EventBatch):
+            pending.events.extend(rnd.admit(m))
+        elif isinstance(m, Telemetry):
+            pending.telemetry.append(m)
+        elif isinstance(m, AgentStatus):
+            self._presence(key, m)
+        elif isinstance(m, CommandAck):
+            self._command_ack(key, m, rnd)
+
+    def _presence(self, key: AgentKey, status: AgentStatus) -> None:
+        assert self._book is not None
+        online = status.state is AgentState.ONLINE
+        self._book.set_online(key, online)
+        log.info("agent %s site=%s agent=%s last_seq=%s", status.state.value, *key, status.last_seq)
+
+    def _command_ack(self, key: AgentKey, ack: CommandAck, rnd: Round) -> None:
+        """A replay answer may say which seqs the agent no longer has: stop waiting for those."""
+        gone = _UNAVAILABLE.search(ack.detail)
+        if gone:
+            acked = _ACKED.search(ack.detail)
+            rnd.cover(key, rg.parse(gone.group(1)), int(acked.group(1)) if acked else -1)
+        if not ack.ok:
+            log.warning("command failed site=%s agent=%s id=%s detail=%s", *key, ack.command_id, ack.detail)
+
+    def _write(self, pending: _Pending) -> bool:
+        """Make the round durable; retries with back-off until it works or the service stops."""
+        delay = 0.05
+        while True:
+            try:
+                if pending.events:
+                    self._store.write_events(pending.events)
+                for t in pending.telemetry:
+                    self._store.write_telemetry(t)
+                for letter in pending.letters:
+                    self._store.write_dead_letter(letter)
+                return True
+            except Exception as exc:
+                self._counts["store_errors"] += 1
+                log.warning("store write failed error=%s retry_in_s=%.2f", exc, delay)
+                if self._stopping.wait(delay):
+                    return False
+                delay = min(delay * 2, self._cfg.store_retry_max_s)
+
+    # -- confirmations and replay requests -------------------------------------------------
+    def _housekeeping(self) -> None:
+        if not self._link.connected or self._book is None:
+            return
+        self._publish_confirms()
+        for (site, agent), asks in self._book.replay_asks():
+            for a, b in asks:
+                cmd = Command(id=uuid.uuid4().hex, ts=utc_now(), kind=CommandKind.REPLAY, from_seq=a, to_seq=b)
+                self._link.publish(topic(site, agent, Channel.COMMAND), cmd.model_dump_json(), qos=1)
+                self._counts["replay_commands"] += 1
+
+    def _publish_confirms(self) -> None:
+        if not self._link.connected or self._book is None:
+            return
+        for (site, agent), acked in self._book.due_confirms():
+            conf = DeliveryConfirm(site=site, agent=agent, ts=utc_now(), acked_seq=acked)
+            self._link.publish(topic(site, agent, Channel.DELIVERY), conf.model_dump_json(), qos=1, retain=True)
+            self._counts["confirms"] += 1

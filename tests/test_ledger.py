@@ -1,0 +1,207 @@
+"""The hub's sequence ledger: duplicates, holes, replay timing, loss accounting and persistence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hub.contract import EventBatch
+from hub.delivery import ranges as rg
+from hub.delivery.book import LedgerBook
+from hub.delivery.config import DeliveryConfig
+from hub.delivery.ledger import AgentLedger, admit, cover, merge
+from hub.delivery.persist import LedgerFile
+from hub.delivery.replay import GapWatch, decide, observe
+from tests.chaos.synth import make_events
+
+
+def _seqs(*values: int) -> np.ndarray:
+    return np.array(values, dtype=np.int64)
+
+
+def _feed(*batches: tuple[int, ...], replay: bool = False) -> AgentLedger:
+    state = AgentLedger()
+    for b in batches:
+        state, _ = admit(state, _seqs(*b), replay)
+    return state
+
+
+@pytest.mark.parametrize(("batches", "contiguous", "above", "received", "dups", "gaps"), [
+    ([(0, 1, 2)], 2, (), 3, 0, 0),
+    ([(0, 1), (1, 2)], 2, (), 3, 1, 0),
+    ([(0, 0, 1)], 1, (), 2, 1, 0),
+    ([(0,), (3, 4)], 0, ((3, 4),), 3, 0, 1),
+    ([(0,), (3,), (6,)], 0, ((3, 3), (6, 6)), 3, 0, 2),
+    ([(0,), (3,), (1, 2)], 3, (), 4, 0, 1),
+    ([(5,)], -1, ((5, 5),), 1, 0, 1),
+    ([(2, 0, 1)], 2, (), 3, 0, 0),
+    ([(0,), (2,), (2,), (0,)], 0, ((2, 2),), 2, 2, 1),
+])
+def test_admit_table(batches, contiguous, above, received, dups, gaps):
+    state = _feed(*batches)
+    assert (state.contiguous, state.above) == (contiguous, above)
+    c = state.counters
+    assert (c["received"], c["duplicates"], c["gaps_detected"]) == (received, dups, gaps)
+
+
+def test_admit_mask_marks_only_new_first_occurrences():
+    state = _feed((0, 1, 2), (5,))
+    _, mask = admit(state, _seqs(1, 3, 3, 5, 6), replay=True)
+    assert mask.tolist() == [False, True, False, False, True]
+
+
+def test_replayed_counts_new_events_from_replays_only():
+    state = _feed((0,), (3,))
+    state, _ = admit(state, _seqs(1, 2, 3), replay=True)
+    assert (state.contiguous, state.counters["replayed"], state.counters["duplicates"]) == (3, 2, 1)
+
+
+@pytest.mark.parametrize(("gone", "confirmed_upto", "contiguous", "lost", "recovered"), [
+    (((1, 2),), -1, 4, 2, 0),
+    (((0, 10),), -1, 4, 2, 0),  # only the holes count
+    (((1, 2),), 1, 4, 1, 1),  # seq 1 was confirmed by an earlier hub life
+    (((7, 9),), -1, 0, 0, 0),  # nothing missing there
+])
+def test_cover_table(gone, confirmed_upto, contiguous, lost, recovered):
+    state = cover(_feed((0,), (3, 4)), gone, confirmed_upto)
+    assert (state.contiguous, state.counters["lost"], state.counters["recovered"]) == (contiguous, lost, recovered)
+
+
+def test_merge_is_a_union_and_adds_our_counter_delta():
+    mine = _feed((0, 1), (5, 6))
+    theirs = _feed((0, 1, 2, 3))
+    merged = merge(mine, theirs, {"received": 2})
+    assert (merged.contiguous, merged.above) == (3, ((5, 6),))
+    assert merged.counters["received"] == 4 + 2
+
+
+@pytest.mark.parametrize(("seqs", "expected"), [
+    ((), ()), ((3,), ((3, 3),)), ((1, 2, 3, 7, 8, 10), ((1, 3), (7, 8), (10, 10))),
+])
+def test_runs(seqs, expected):
+    assert rg.runs(_seqs(*seqs)) == expected
+
+
+def test_ranges_helpers():
+    assert rg.union(((5, 6),), ((1, 2), (3, 4))) == ((1, 6),)
+    assert rg.holes(1, ((4, 5), (8, 8))) == ((2, 3), (6, 7))
+    assert rg.intersect(((0, 5), (8, 12)), ((4, 9),)) == ((4, 5), (8, 9))
+    assert rg.clip(((0, 4), (10, 19)), 7) == ((0, 4), (10, 11))
+    assert rg.parse("3-7,9,10-10") == ((3, 7), (9, 10))
+    assert rg.render(((3, 7), (9, 9))) == "3-7,9-9"
+
+
+def _cfg(**kw) -> DeliveryConfig:
+    return DeliveryConfig(**{"reorder_wait_s": 2, "replay_retry_s": 5, "replay_retry_max_s": 20, **kw})
+
+
+def test_replay_waits_for_reorder_then_retries_with_doubling():
+    cfg = _cfg()
+    state = _feed((0,), (3,))
+    w = observe(None, state, 100.0, cfg)
+    assert decide(w, state, 101.0, True, cfg).ask == ()
+    d = decide(w, state, 102.0, True, cfg)
+    assert d.ask == ((1, 2),)
+    assert decide(d.watch, state, 106.9, True, cfg).ask == ()
+    d = decide(d.watch, state, 107.0, True, cfg)
+    assert d.ask == ((1, 2),) and d.watch.next_at == 117.0
+    d = decide(d.watch, state, 117.0, True, cfg)
+    assert d.watch.next_at == 137.0  # capped at replay_retry_max_s
+
+
+def test_progress_pushes_the_next_request_back_and_resets_attempts():
+    cfg = _cfg()
+    state = _feed((0,), (10,))
+    w = decide(observe(None, state, 0.0, cfg), state, 2.0, True, cfg).watch
+    state, _ = admit(state, _seqs(1, 2, 3), replay=True)
+    w2 = observe(w, state, 6.5, cfg)
+    assert w2 == GapWatch(8.5, 0, 6)
+
+
+def test_offline_agents_are_not_asked_and_attempts_are_kept():
+    cfg = _cfg(give_up_after_attempts=1)
+    state = _feed((0,), (3,))
+    w = observe(None, state, 0.0, cfg)
+    d = decide(w, state, 3.0, False, cfg)
+    assert d.ask == () and d.watch.attempts == 0 and not d.give_up
+    d = decide(d.watch, state, 9.0, True, cfg)
+    assert d.ask == ((1, 2),)
+    assert decide(d.watch, state, 100.0, True, cfg).give_up
+
+
+def test_replay_request_is_capped():
+    cfg = _cfg(replay_max_events=5)
+    state = _feed((0,), (100,))
+    d = decide(observe(None, state, 0.0, cfg), state, 2.0, True, cfg)
+    assert d.ask == ((1, 5),)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def _batch(start: int, count: int, replay: bool = False) -> EventBatch:
+    evs = [e.model_copy(update={"seq": start + i}) for i, e in enumerate(make_events("s1", "a1", start, count))]
+    return EventBatch(site="s1", agent="a1", sent_at=datetime.now(UTC), replay=replay, events=evs)
+
+
+def test_book_persists_commits_and_forgets_staged_rounds(tmp_path: Path):
+    clock = Clock()
+    book = LedgerBook(LedgerFile(tmp_path / "l.sqlite3"), _cfg(), clock)
+    rnd = book.stage()
+    assert len(rnd.admit(_batch(0, 5))) == 5
+    book.commit(rnd)
+    dropped = book.stage()
+    dropped.admit(_batch(5, 5))  # never committed: the store refused, say
+    assert len(book.stage().admit(_batch(3, 4))) == 2
+    book.close()
+    book = LedgerBook(LedgerFile(tmp_path / "l.sqlite3"), _cfg(), clock)
+    assert book.snapshot()["s1/a1"]["contiguous"] == 4
+    assert book.due_confirms() == [(("s1", "a1"), 4)]
+    assert book.due_confirms() == []
+
+
+def test_book_asks_for_replay_then_confirms_when_filled(tmp_path: Path):
+    clock = Clock()
+    book = LedgerBook(LedgerFile(tmp_path / "l.sqlite3"), _cfg(confirm_interval_s=0), clock)
+    rnd = book.stage()
+    rnd.admit(_batch(0, 3))
+    rnd.admit(_batch(6, 2))
+    book.commit(rnd)
+    assert book.replay_asks() == []
+    clock.t = 2.0
+    assert book.replay_asks() == [(("s1", "a1"), ((3, 5),))]
+    book.due_confirms()
+    rnd = book.stage()
+    assert len(rnd.admit(_batch(3, 5, replay=True))) == 3
+    book.commit(rnd)
+    assert book.due_confirms() == [(("s1", "a1"), 7)]
+    snap = book.snapshot()["s1/a1"]
+    assert (snap["replayed"], snap["duplicates"], snap["replay_requests"], snap["missing"]) == (3, 2, 1, 0)
+
+
+def test_two_books_on_one_file_merge_their_views(tmp_path: Path):
+    a = LedgerBook(LedgerFile(tmp_path / "l.sqlite3"), _cfg())
+    b = LedgerBook(LedgerFile(tmp_path / "l.sqlite3"), _cfg())
+    ra, rb = a.stage(), b.stage()
+    ra.admit(_batch(0, 3))
+    rb.admit(_batch(3, 3))
+    b.commit(rb)
+    a.commit(ra)
+    snap = a.snapshot()["s1/a1"]
+    assert (snap["contiguous"], snap["received"]) == (5, 6)
+
+
+def test_splitting_a_known_hole_is_not_a_new_gap_but_a_hole_found_by_a_replay_is():
+    state = _feed((0,), (10,))
+    state, _ = admit(state, _seqs(5), replay=True)
+    assert (state.counters["gaps_detected"], state.holes) == (1, ((1, 4), (6, 9)))
+    state, _ = admit(state, _seqs(20), replay=True)
+    assert state.counters["gaps_detected"] == 2
