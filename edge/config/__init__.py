@@ -1,0 +1,1 @@
+"""Agent configuration models (pydantic, one model per concern, passed down by constructors)."""
