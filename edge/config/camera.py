@@ -189,7 +189,9 @@ class TamperConfig(_Model):
     uniform_std: float = Field(6.0, ge=0, le=128, description="luma std below this = uniform (covered) frame")
     dark_mean: float = Field(12.0, ge=0, le=255, description="luma mean below this = black frame")
     defocus_ratio: float = Field(0.25, gt=0, lt=1, description="sharpness below ratio x baseline = defocus")
-    change_frac: float = Field(0.65, gt=0, le=1, description="fraction of changed pixels = sudden change")
+    min_correlation: float = Field(
+        0.4, ge=-1, lt=1, description="correlation with the reference scene below this = camera turned/blocked"
+    )
     persist_s: float = Field(2.0, ge=0, le=600, description="a condition must hold this long to raise")
 
 

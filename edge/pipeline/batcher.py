@@ -126,17 +126,27 @@ class InferenceBatcher:
                 fresh.append(req)
         return fresh
 
+    def detect(self, frames: list[np.ndarray], rects: np.ndarray, owner: np.ndarray) -> Candidates:
+        """Letterbox, infer and decode crops ``rects[i]`` of ``frames[i]``; groups by ``owner[i]``."""
+        t0 = time.perf_counter()
+        tensor, lb = self.letterbox(frames, rects)
+        out = self._infer(tensor)
+        cands = decode_yolo(out, lb, owner, self.cfg.score_threshold, self.cfg.iou_threshold,
+                            self.cfg.top_k, self.cfg.max_detections)
+        self._account(len(rects), time.perf_counter() - t0)
+        return cands
+
+    def run_direct(self, frame: np.ndarray, rects: np.ndarray) -> Candidates:
+        """Synchronous detection on one frame's crops (CLI tools, benchmarks), no thread involved."""
+        rects = np.asarray(rects, np.int64).reshape(-1, 4)
+        return self.detect([frame] * len(rects), rects, np.zeros(len(rects), np.int64))
+
     def _process(self, batch: list[Request]) -> None:
         try:
-            t0 = time.perf_counter()
             frames = [r.frame for r in batch for _ in range(len(r.rects))]
             rects = np.concatenate([r.rects for r in batch])
             owner = np.concatenate([np.full(len(r.rects), i, np.int64) for i, r in enumerate(batch)])
-            tensor, lb = self.letterbox(frames, rects)
-            out = self._infer(tensor)
-            cands = decode_yolo(out, lb, owner, self.cfg.score_threshold, self.cfg.iou_threshold,
-                                self.cfg.top_k, self.cfg.max_detections)
-            self._account(len(rects), time.perf_counter() - t0)
+            cands = self.detect(frames, rects, owner)
         except Exception as exc:  # a model failure must not kill the thread: answer and count it
             self.stats.errors += 1
             log.error("inference failed model=%s error=%s: %s", self.detector.name, type(exc).__name__, exc)

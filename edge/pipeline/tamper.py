@@ -3,8 +3,8 @@
 Measures per frame (all on the small luma image motion already made, so about free):
 - ``black``: mean luma below ``dark_mean``; ``uniform``: luma std below ``uniform_std`` (spray, cloth);
 - ``defocus``: variance of the Laplacian below ``defocus_ratio`` x its healthy baseline (an EMA);
-- ``scene_change``: most pixels differ from a slow reference after contrast normalisation, so a
-  day/IR switch (global gain change) does not count but a turned or blocked camera does.
+- ``scene_change``: the normalised cross-correlation with a slow reference scene collapses; being
+  contrast-normalised, a day/IR switch (global gain change) does not count, a turned camera does.
 A condition must hold ``persist_s`` before it is raised, and ``persist_s`` clear before it is
 cleared; a scene change is raised once and becomes the new reference.
 """
@@ -43,6 +43,24 @@ def normalised(gray: np.ndarray) -> np.ndarray:
     """Zero-mean, unit-std float image (contrast normalisation)."""
     g = gray.astype(np.float32)
     return (g - g.mean()) / max(float(g.std()), 1.0)
+
+
+def _blocks(img: np.ndarray, grid: int) -> np.ndarray:
+    """(grid*grid, pixels) rows, each block normalised to zero mean and unit std."""
+    h, w = img.shape[0] // grid, img.shape[1] // grid
+    b = img[: h * grid, : w * grid].reshape(grid, h, grid, w).transpose(0, 2, 1, 3).reshape(grid * grid, -1)
+    b = b - b.mean(axis=1, keepdims=True)
+    return b / np.maximum(b.std(axis=1, keepdims=True), 1e-3)
+
+
+def scene_correlation(img: np.ndarray, reference: np.ndarray, grid: int = 4) -> float:
+    """Median over a grid of blocks of each block's correlation with the reference.
+
+    Median of blocks, so a walker or a truck filling a few blocks does not count as a new scene,
+    while a turned or covered camera changes every block.
+    """
+    corr = (_blocks(img, grid) * _blocks(reference, grid)).mean(axis=1)
+    return float(np.median(corr))
 
 
 class TamperDetector:
@@ -94,15 +112,15 @@ class TamperDetector:
         if self.reference is None or self.reference.shape != norm.shape or any(self.active.values()):
             self.since["scene"] = None
             return []
-        changed = float(np.mean(np.abs(norm - self.reference) > 1.0))
-        if changed < self.cfg.change_frac:
+        correlation = scene_correlation(norm, self.reference)
+        if correlation >= self.cfg.min_correlation:
             self.since["scene"] = None
             return []
         self.since["scene"] = self.since["scene"] if self.since["scene"] is not None else ts
         if ts - self.since["scene"] < self.cfg.persist_s:
             return []
         self.reference, self.since["scene"] = norm, None
-        return [TamperChange("scene_change", True, {**m, "changed_frac": changed})]
+        return [TamperChange("scene_change", True, {**m, "correlation": correlation})]
 
     def _learn(self, m: dict[str, float], norm: np.ndarray) -> None:
         if self.baseline is None:

@@ -65,11 +65,13 @@ def constant_model(path: Path, output: np.ndarray, names: tuple[str, ...], size_
 
     out = np.asarray(output, np.float32)
     nodes = [
-        helper.make_node("ReduceMean", ["images"], ["m"], axes=[1, 2, 3], keepdims=1),
-        helper.make_node("Mul", ["m", "zero"], ["z"]),
+        helper.make_node("ReduceMean", ["images"], ["m"], axes=[1, 2, 3], keepdims=0),
+        helper.make_node("Unsqueeze", ["m", "axes12"], ["m3"]),
+        helper.make_node("Mul", ["m3", "zero"], ["z"]),
         helper.make_node("Add", ["z", "const_out"], ["output0"]),
     ]
-    inits = [_const("zero", np.zeros((1, 1, 1), np.float32)), _const("const_out", out)]
+    inits = [_const("zero", np.zeros((1, 1, 1), np.float32)), _const("const_out", out),
+             _const("axes12", np.array([1, 2], np.int64))]
     return _save(nodes, inits, size_hw, list(out.shape[1:]), names, path, dynamic_batch)
 
 
