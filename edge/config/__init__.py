@@ -1,1 +1,1 @@
-"""The agent's configuration models, one module per concern."""
+"""Agent configuration models (pydantic, one model per concern, passed down by constructors)."""

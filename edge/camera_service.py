@@ -1,0 +1,255 @@
+"""CameraService: the imperative shell of the camera path on an edge agent.
+
+Threads: one capture thread per camera (``CameraReader``), one worker per camera (gating, tracking,
+rules, events -- it owns its ``CameraPipeline``), one inference thread per model shared by all its
+cameras (``InferenceBatcher``, cross-camera batches), and one emitter thread, the only caller of
+``emit``, so a slow disk write delays nobody's capture. Hand-over is by bounded queues and futures.
+Events carry ``seq=0``; the outbox numbers them.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from edge.config.camera import CameraConfig, DetectorConfig
+from edge.evidence import Evidence, EvidenceStore
+from edge.pipeline.batcher import InferenceBatcher
+from edge.pipeline.camera_pipeline import CameraPipeline
+from edge.pipeline.detector import OnnxDetector
+from edge.pipeline.modelref import ModelError, resolve_model
+from edge.sensors.camera import CameraReader
+from edge.sensors.capture import CaptureFactory, open_capture
+from edge.sensors.frame import Frame
+from edge.sensors.health import EventWindow
+from hub.contract.common import SensorKind
+from hub.contract.events import Event, EventKind
+from hub.contract.status import ModelInfo, SensorState, SensorStatus, SensorTelemetry
+
+log = logging.getLogger("borderwatch.camera")
+EmitFn = Callable[[list[Event], list[Evidence]], None]
+_IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_EMIT_RETRIES = 3
+
+
+@dataclass
+class _Camera:
+    """Runtime of one camera (the worker thread is the only writer of the pipeline)."""
+
+    id: str
+    cfg: CameraConfig
+    reader: CameraReader
+    pipeline: CameraPipeline
+    batcher: InferenceBatcher | None
+    model_error: str | None = None
+    processed: EventWindow = field(default_factory=lambda: EventWindow(5.0))
+    detected: EventWindow = field(default_factory=lambda: EventWindow(5.0))
+    stale: int = 0
+    errors: int = 0
+    offline_announced: bool = False
+    tamper: set[str] = field(default_factory=set)
+    thread: threading.Thread | None = None
+
+
+class CameraService:
+    """All cameras of one agent: ``start()``, ``stop()``, and health for status and telemetry."""
+
+    def __init__(self, site: str, agent: str, cameras: Mapping[str, CameraConfig], detector: DetectorConfig,
+                 emit: EmitFn, *, capture_factory: CaptureFactory = open_capture) -> None:
+        bad = [c for c in cameras if not _IDENT.match(c)]
+        if bad:
+            raise ValueError(f"camera ids must be letters, digits, _ . - (max 64): {bad}")
+        self.site, self.agent, self.detector_cfg, self.emit = site, agent, detector, emit
+        self.configs = dict(cameras)
+        self.capture_factory = capture_factory
+        self.cams: dict[str, _Camera] = {}
+        self.batchers: dict[str, InferenceBatcher] = {}
+        self.outbox: queue.Queue[tuple[list[Event], list[Evidence]] | None] = queue.Queue(maxsize=256)
+        self.emit_failures = 0
+        self._stores: dict[tuple[str, float], EvidenceStore] = {}
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._started = self._stopped = False
+        self._emitter = threading.Thread(target=self._emit_loop, name="camera-emitter", daemon=True)
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        first_id = int(time.time()) * 1000
+        for cam_id, cfg in self.configs.items():
+            self.cams[cam_id] = self._build(cam_id, cfg, first_id)
+        for batcher in self.batchers.values():
+            batcher.start()
+        self._emitter.start()
+        for cam in self.cams.values():
+            cam.thread = threading.Thread(target=self._work, args=(cam,), name=f"cam-worker-{cam.id}", daemon=True)
+            cam.reader.start()
+            cam.thread.start()
+        log.info("camera service started cameras=%d models=%d", len(self.cams), len(self.batchers))
+
+    def _build(self, cam_id: str, cfg: CameraConfig, first_id: int) -> _Camera:
+        batcher, error = None, None
+        if cfg.detection.model is not None:
+            try:
+                batcher = self._batcher_for(cfg.detection.model)
+                batcher.register(cam_id)
+            except ModelError as exc:
+                error = str(exc)
+                log.error("model unusable camera=%s fallback=motion_blobs error=%s", cam_id, exc)
+        labels = batcher.detector.labels if batcher else None
+        side = batcher.detector.input_wh[0] if batcher else 640
+        pipeline = CameraPipeline(self.site, self.agent, cam_id, cfg, labels, side, first_id)
+        reader = CameraReader(cam_id, cfg, self.capture_factory)
+        return _Camera(cam_id, cfg, reader, pipeline, batcher, error)
+
+    def _batcher_for(self, ref: str) -> InferenceBatcher:
+        if ref not in self.batchers:
+            d = self.detector_cfg
+            model = resolve_model(ref, d.models_dir, d.verify_sha256)
+            detector = OnnxDetector(model, d.intra_op_threads, d.input_size)
+            self.batchers[ref] = InferenceBatcher(detector, d)
+        return self.batchers[ref]
+
+    def stop(self) -> None:
+        """Stop and join every thread (idempotent); events already made are still emitted."""
+        with self._lock:
+            if self._stopped or not self._started:
+                self._stopped = True
+                return
+            self._stopped = True
+        self._stop.set()
+        for cam in self.cams.values():
+            cam.reader.stop()
+        for cam in self.cams.values():
+            if cam.thread is not None:
+                cam.thread.join(10)
+        for batcher in self.batchers.values():
+            batcher.stop()
+        self.outbox.put(None)
+        self._emitter.join(30)
+        log.info("camera service stopped")
+
+    # --- per-camera worker ----------------------------------------------------------------------
+    def _work(self, cam: _Camera) -> None:
+        while not self._stop.is_set():
+            self._state_changes(cam)
+            frame = cam.reader.get(timeout=0.2)
+            if frame is None:
+                continue
+            try:
+                out = self._process(cam, frame)
+            except Exception:  # bad frame or bug: count, log, keep the camera running
+                cam.errors += 1
+                log.exception("frame failed camera=%s index=%d", cam.id, frame.index)
+                continue
+            cam.processed.add()
+            cam.detected.add(out.detections)
+            self._note_tamper(cam, out.events)
+            self._queue(out.events, out.evidence)
+
+    def _process(self, cam: _Camera, frame: Frame):  # noqa: ANN202 - FrameOutput
+        plan = cam.pipeline.plan(frame)
+        cands, inferred = None, False
+        if len(plan.rects) and cam.batcher is not None:
+            future = cam.batcher.submit(cam.id, frame.data, frame.ts, plan.rects)
+            try:
+                cands = future.result(timeout=self.detector_cfg.staleness_ms / 1000 + 30)
+            except TimeoutError:
+                cands = None
+            inferred = cands is not None
+            cam.stale += 0 if inferred else 1
+        return cam.pipeline.finish(plan, cands, inferred)
+
+    def _state_changes(self, cam: _Camera) -> None:
+        for change in cam.reader.pop_changes():
+            attrs: dict[str, str | float | int | bool] = {"reason": change.reason}
+            if not change.online:
+                out = cam.pipeline.end_all(change.ts)
+                ev = cam.pipeline.output.health(EventKind.SENSOR_OFFLINE, change.ts, attrs)
+                cam.offline_announced = True
+                self._queue([*out.events, ev], [])
+            elif cam.offline_announced:
+                cam.offline_announced = False
+                self._queue([cam.pipeline.output.health(EventKind.SENSOR_ONLINE, change.ts, attrs)], [])
+
+    def _note_tamper(self, cam: _Camera, events: list[Event]) -> None:
+        for ev in events:
+            if ev.kind is EventKind.TAMPER:
+                kind = str(ev.attributes.get("tamper"))
+                (cam.tamper.add if ev.attributes.get("state") == "raised" else cam.tamper.discard)(kind)
+        cam.tamper.discard("scene_change")
+
+    def _queue(self, events: list[Event], evidence: list[Evidence]) -> None:
+        if not events:
+            return
+        while True:
+            try:
+                self.outbox.put((events, evidence), timeout=0.5)
+                return
+            except queue.Full:
+                log.warning("emit queue full: worker waits (emit is slower than event production)")
+
+    # --- the single emitter ---------------------------------------------------------------------
+    def _emit_loop(self) -> None:
+        while True:
+            item = self.outbox.get()
+            if item is None:
+                return
+            events, evidence = item
+            self._keep(evidence, events)
+            self._emit_once(events, evidence)
+
+    def _emit_once(self, events: list[Event], evidence: list[Evidence]) -> None:
+        for attempt in range(1, _EMIT_RETRIES + 1):
+            try:
+                self.emit(events, evidence)
+                return
+            except Exception as exc:  # the callback is someone else's code: count, retry, go on
+                log.error("emit failed attempt=%d events=%d error=%s", attempt, len(events), exc)
+                time.sleep(0.2 * attempt)
+        self.emit_failures += len(events)
+
+    def _keep(self, evidence: list[Evidence], events: list[Event]) -> None:
+        ts = {e.id: e.ts.timestamp() for e in events}
+        for item in evidence:
+            ev = self.configs[item.sensor_id].evidence
+            key = (str(ev.dir), ev.keep_s)
+            store = self._stores.setdefault(key, EvidenceStore(ev.dir, ev.keep_s))
+            store.save(item, ts.get(item.event_id, time.time()))
+
+    # --- health ---------------------------------------------------------------------------------
+    def _state(self, cam: _Camera) -> SensorState:
+        if not cam.reader.online:
+            return SensorState.OFFLINE
+        if cam.model_error or cam.tamper or cam.reader.stats().quality in ("C", "D"):
+            return SensorState.DEGRADED
+        return SensorState.ONLINE
+
+    def telemetry(self) -> list[SensorTelemetry]:
+        out = []
+        for cam in self.cams.values():
+            r = cam.reader.stats()
+            process = cam.processed.rate()
+            out.append(SensorTelemetry(
+                id=cam.id, kind=SensorKind.CAMERA, state=self._state(cam), input_fps=round(r.camera_fps, 2),
+                process_fps=round(process, 2), skipped_fps=round(max(0.0, r.camera_fps - process), 2),
+                detection_fps=round(cam.detected.rate(), 2),
+                inference_ms=round(cam.batcher.stats.ms_per_image, 2) if cam.batcher else 0.0,
+                dropped_frames=r.dropped + cam.stale, reconnects_1h=r.reconnects_1h, stalls_1h=r.stalls_1h,
+                quality=r.quality,
+            ))
+        return out
+
+    def sensor_status(self) -> list[SensorStatus]:
+        return [SensorStatus(id=c.id, kind=SensorKind.CAMERA, state=self._state(c)) for c in self.cams.values()]
+
+    def models(self) -> list[ModelInfo]:
+        return [b.detector.info() for b in self.batchers.values()]

@@ -1,0 +1,257 @@
+"""Camera configuration: one ``CameraConfig`` per camera plus the agent-wide ``DetectorConfig``.
+
+Why one tree: the agent config embeds ``cameras: dict[str, CameraConfig]`` and ``detector``; every
+value is bounded here so a typo or an absurd number is refused at start, never at 3 a.m. on a mast.
+Validation does no I/O (model files and streams are probed when the service starts).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from edge.config.camera_rules import (
+    ClassFilter,
+    LineConfig,
+    MaskConfig,
+    ZoneConfig,
+    default_filters,
+)
+from hub.contract.common import ObjectClass
+
+__all__ = [
+    "COCO_CLASS_MAP",
+    "CameraConfig",
+    "ClassFilter",
+    "DetectionConfig",
+    "DetectorConfig",
+    "EventsConfig",
+    "EvidenceConfig",
+    "HomographyConfig",
+    "LineConfig",
+    "MaskConfig",
+    "MotionConfig",
+    "PoseConfig",
+    "TamperConfig",
+    "TrackerConfig",
+    "WatchdogConfig",
+    "ZoneConfig",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_VEHICLES = ("car", "truck", "bus", "motorcycle", "motorbike", "bicycle", "train", "van")
+_ANIMALS = ("dog", "horse", "sheep", "cow", "bear", "cat", "bird", "elephant", "zebra", "giraffe", "deer")
+COCO_CLASS_MAP: dict[str, ObjectClass] = {
+    "person": ObjectClass.PERSON,
+    "vehicle": ObjectClass.VEHICLE,
+    "animal": ObjectClass.ANIMAL,
+    "boat": ObjectClass.VESSEL,
+    "vessel": ObjectClass.VESSEL,
+    **{name: ObjectClass.VEHICLE for name in _VEHICLES},
+    **{name: ObjectClass.ANIMAL for name in _ANIMALS},
+}
+"""Default map from model labels (COCO names and the project's own) to contract classes."""
+
+
+class WatchdogConfig(_Model):
+    """When a stream counts as stalled and how reconnects are paced."""
+
+    stall_timeout_s: float = Field(5.0, ge=0.2, le=300, description="no frame for this long = stall, reconnect")
+    open_timeout_s: float = Field(5.0, ge=0.2, le=120, description="give up opening the stream after this")
+    backoff_initial_s: float = Field(0.5, ge=0.05, le=60, description="first wait before a reconnect")
+    backoff_max_s: float = Field(30.0, ge=0.1, le=3600, description="cap of the doubling reconnect wait")
+    offline_after_s: float = Field(
+        3.0, ge=0, le=3600, description="video loss lasting this long raises sensor_offline"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WatchdogConfig:
+        if self.backoff_max_s < self.backoff_initial_s:
+            raise ValueError("watchdog.backoff_max_s must be >= watchdog.backoff_initial_s")
+        return self
+
+
+class PoseConfig(_Model):
+    """Mounting pose for ground projection (flat ground z=0, no roll, no lens distortion)."""
+
+    lat: float = Field(0.0, ge=-90, le=90, description="camera latitude, WGS-84 degrees")
+    lon: float = Field(0.0, ge=-180, le=180, description="camera longitude, WGS-84 degrees")
+    height_m: float = Field(6.0, gt=0, le=1000, description="lens height above the ground plane")
+    heading_deg: float = Field(0.0, ge=0, lt=360, description="optical axis azimuth, clockwise from north")
+    tilt_deg: float = Field(10.0, gt=0, lt=90, description="depression below horizontal (down positive)")
+    hfov_deg: float = Field(60.0, gt=1, lt=179, description="horizontal field of view")
+
+
+class HomographyConfig(_Model):
+    """A calibrated 3x3 homography from image pixels (u, v, 1) to ground east/north metres.
+
+    Metres are relative to ``origin_lat``/``origin_lon`` (equirectangular, as for the pose).
+    """
+
+    matrix: list[Annotated[list[float], Field(min_length=3, max_length=3)]] = Field(
+        default_factory=lambda: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+        min_length=3,
+        max_length=3,
+        description="row-major 3x3, image px -> east/north metres",
+    )
+    origin_lat: float = Field(0.0, ge=-90, le=90, description="latitude of the metres' origin")
+    origin_lon: float = Field(0.0, ge=-180, le=180, description="longitude of the metres' origin")
+
+
+class MotionConfig(_Model):
+    """Cheap change detection that decides whether (and where) the model must look."""
+
+    enabled: bool = Field(True, description="false = run the model on every frame, full frame")
+    width: int = Field(160, ge=32, le=1280, description="width of the downscaled luma image motion runs on")
+    threshold: int = Field(20, ge=1, le=255, description="luma difference that counts as changed")
+    alpha: float = Field(0.05, gt=0, le=1, description="background learning rate per frame")
+    min_area_frac: float = Field(0.0004, ge=0, le=0.5, description="smallest motion blob, fraction of frame")
+    max_changed_frac: float = Field(
+        0.5, gt=0, le=1, description="more changed than this = global change: recalibrate, inspect all"
+    )
+    absorb_frames: int = Field(
+        25, ge=1, le=100_000, description="a pixel changed this many frames in a row becomes background"
+    )
+    max_regions: int = Field(4, ge=1, le=32, description="more crops than this = one full-frame pass")
+    crop: bool = Field(True, description="run the model on model-sized crops around motion, not the frame")
+    stationary_recheck_s: float = Field(
+        5.0, ge=0.2, le=3600, description="re-verify stationary tracks this often without motion"
+    )
+
+
+class DetectionConfig(_Model):
+    """Which model a camera uses and how its labels map to contract classes."""
+
+    model: str | None = Field(
+        None,
+        max_length=512,
+        description="model name in models/manifest.json or a path to an .onnx; None = motion blobs",
+    )
+    class_map: dict[str, ObjectClass] = Field(
+        default_factory=lambda: dict(COCO_CLASS_MAP),
+        description="model label -> contract class; labels not listed are dropped",
+        max_length=1000,
+    )
+    blob_class: ObjectClass = Field(
+        ObjectClass.UNKNOWN, description="class given to model-free motion blobs"
+    )
+    blob_min_area_frac: float = Field(
+        0.0008, ge=0, le=0.5, description="smallest motion blob reported as a detection (fallback)"
+    )
+
+
+class TrackerConfig(_Model):
+    """Kalman + assignment tracker parameters."""
+
+    association: Literal["iou", "distance"] = Field("iou", description="cost: 1-IoU or normalised distance")
+    max_cost: float = Field(0.8, gt=0, le=10, description="matches costing more are refused (0.8 = IoU>0.2)")
+    min_hits: int = Field(3, ge=1, le=100, description="updates before a tentative track is confirmed")
+    max_age_s: float = Field(2.0, gt=0, le=600, description="unseen this long = track ends")
+    min_init_confidence: float = Field(0.3, ge=0, le=1, description="weakest detection that starts a track")
+    class_aware: bool = Field(True, description="never associate detections of another class")
+    stationary_s: float = Field(5.0, gt=0, le=3600, description="still this long = stationary")
+    stationary_frac: float = Field(0.15, gt=0, le=5, description="'still' = moved less than this x box height")
+
+
+class EventsConfig(_Model):
+    """Track-update throttling: on significant change, never faster than the minimum, with a heartbeat."""
+
+    update_min_interval_s: float = Field(1.0, ge=0, le=3600, description="no two updates of a track sooner")
+    heartbeat_s: float = Field(10.0, gt=0, le=86400, description="an update at least this often per track")
+    significant_move_frac: float = Field(
+        0.25, ge=0, le=10, description="moved more than this x box diagonal = significant"
+    )
+
+
+class EvidenceConfig(_Model):
+    """JPEG snapshots with boxes drawn, for new tracks and line crossings."""
+
+    enabled: bool = Field(True, description="false = no snapshots")
+    max_bytes: int = Field(150_000, ge=5_000, le=1_000_000, description="size cap of one JPEG")
+    max_width: int = Field(960, ge=64, le=8192, description="snapshots are scaled down to this width")
+    keep_s: float = Field(7 * 86400.0, ge=0, le=365 * 86400, description="seconds kept on disk; 0 = not kept")
+    dir: Path = Field(Path("var/evidence"), description="where snapshots are kept (per-sensor subfolders)")
+    on: list[Literal["track_new", "line_crossing", "zone_entry", "loitering"]] = Field(
+        default_factory=lambda: ["track_new", "line_crossing"], description="event kinds that get a snapshot"
+    )
+
+
+class TamperConfig(_Model):
+    """Obstruction, blinding, repositioning and focus loss."""
+
+    enabled: bool = Field(True, description="false = no tamper checks")
+    uniform_std: float = Field(6.0, ge=0, le=128, description="luma std below this = uniform (covered) frame")
+    dark_mean: float = Field(12.0, ge=0, le=255, description="luma mean below this = black frame")
+    defocus_ratio: float = Field(0.25, gt=0, lt=1, description="sharpness below ratio x baseline = defocus")
+    min_correlation: float = Field(
+        0.4, ge=-1, lt=1, description="correlation with the reference scene below this = camera turned/blocked"
+    )
+    persist_s: float = Field(2.0, ge=0, le=600, description="a condition must hold this long to raise")
+
+
+class CameraConfig(_Model):
+    """One camera: source, capture, geometry, detection, rules, tracking, events and evidence."""
+
+    url: str | int = Field(
+        0,
+        description="rtsp://, http(s):// (MJPEG), file path / file:// URL, or a device index",
+        repr=False,
+    )
+    fps: float = Field(5.0, gt=0, le=120, description="frames per second taken into the pipeline")
+    loop: bool = Field(False, description="files only: start again at the end")
+    realtime: bool = Field(True, description="files only: play at the file's frame rate like a live camera")
+    queue_size: int = Field(2, ge=1, le=64, description="frames buffered between capture and pipeline")
+    watchdog: WatchdogConfig = Field(default_factory=WatchdogConfig, description="stall and reconnect")
+    pose: PoseConfig | None = Field(None, description="mounting pose for ground projection")
+    homography: HomographyConfig | None = Field(None, description="calibration; wins over the pose")
+    motion: MotionConfig = Field(default_factory=MotionConfig, description="motion gating")
+    detection: DetectionConfig = Field(default_factory=DetectionConfig, description="model and classes")
+    filters: dict[ObjectClass, ClassFilter] = Field(
+        default_factory=default_filters, description="per-class score/area/aspect filters", max_length=16
+    )
+    masks: list[MaskConfig] = Field(default_factory=list, max_length=64, description="ignored areas")
+    zones: list[ZoneConfig] = Field(default_factory=list, max_length=64, description="watched areas")
+    lines: list[LineConfig] = Field(default_factory=list, max_length=64, description="virtual lines")
+    tracker: TrackerConfig = Field(default_factory=TrackerConfig, description="tracker parameters")
+    events: EventsConfig = Field(default_factory=EventsConfig, description="update throttling")
+    evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, description="snapshots")
+    tamper: TamperConfig = Field(default_factory=TamperConfig, description="tamper detection")
+
+    @model_validator(mode="after")
+    def _geo_rules_need_geometry(self) -> CameraConfig:
+        geo = [r.name for r in (*self.lines, *self.zones) if r.coords == "geo"]
+        if geo and self.pose is None and self.homography is None:
+            raise ValueError(f"rules {geo} use geo coordinates but the camera has neither pose nor homography")
+        names = [r.name for r in (*self.lines, *self.zones)]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"zone/line names must be unique per camera, repeated: {dupes}")
+        if isinstance(self.url, int) and self.url < 0:
+            raise ValueError("url: a device index must be >= 0")
+        if isinstance(self.url, str) and not self.url.strip():
+            raise ValueError("url: must not be empty")
+        return self
+
+
+class DetectorConfig(_Model):
+    """Agent-wide inference settings shared by all cameras (one session per model)."""
+
+    models_dir: Path = Field(Path("models"), description="folder holding manifest.json and model files")
+    verify_sha256: bool = Field(True, description="refuse a manifest model whose SHA-256 differs")
+    intra_op_threads: int = Field(2, ge=1, le=64, description="onnxruntime threads inside one operator")
+    max_batch: int = Field(8, ge=1, le=64, description="most crops/frames in one model call")
+    batch_timeout_ms: float = Field(4.0, ge=0, le=200, description="wait this long to fill a batch")
+    staleness_ms: float = Field(
+        1000.0, ge=10, le=60_000, description="frames older than this when inference starts are skipped"
+    )
+    input_size: int = Field(640, ge=32, le=4096, description="input side when the model's shape is dynamic")
+    score_threshold: float = Field(0.25, ge=0, le=1, description="candidates below this are dropped pre-NMS")
+    iou_threshold: float = Field(0.45, gt=0, le=1, description="class-aware NMS overlap threshold")
+    top_k: int = Field(300, ge=1, le=100_000, description="best candidates per image kept before NMS")
+    max_detections: int = Field(100, ge=1, le=10_000, description="detections kept per frame after NMS")

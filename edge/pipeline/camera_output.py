@@ -1,0 +1,116 @@
+"""From a tracker step to contract events and evidence for one camera frame.
+
+Lifecycle events (new / update / end), zone and line rule events on confirmed tracks that a
+detection updated in this frame (a coasting prediction never crosses a border), tamper events,
+and one snapshot per frame shared by every event that wants evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from edge.config.camera import CameraConfig
+from edge.evidence import Evidence, render_snapshot
+from edge.pipeline.classes import class_name
+from edge.pipeline.events import EventFactory, TrackView
+from edge.pipeline.scene import Anchors, Scene
+from edge.pipeline.tamper import TamperChange
+from edge.sensors.frame import Frame
+from edge.tracking.models import MotionModel
+from edge.tracking.tracks import TrackerOutput, Tracks
+from hub.contract.events import Event, EventKind
+
+
+@dataclass(frozen=True, slots=True)
+class FrameOutput:
+    """Events and evidence of one frame, and how many detections survived the filters."""
+
+    events: list[Event]
+    evidence: list[Evidence]
+    detections: int = 0
+
+
+def _view(tracks: Tracks, stationary: np.ndarray, scene: Scene | None,
+          model: MotionModel) -> tuple[TrackView, Anchors | None]:
+    xyxy = model.boxes(tracks.mean)
+    n = len(tracks)
+    if scene is None:
+        nan = np.full((n, 2), np.nan)
+        view = TrackView(tracks.ids, xyxy, tracks.class_id, tracks.confidence, stationary, nan, nan[:, 0], (1, 1))
+        return view, None
+    a = scene.anchors(xyxy)
+    view = TrackView(tracks.ids, xyxy, tracks.class_id, tracks.confidence, stationary, a.latlon,
+                     a.uncertainty_m, scene.frame_wh)
+    return view, a
+
+
+class OutputBuilder:
+    """Per-camera event factory plus the rule bookkeeping that goes with it."""
+
+    def __init__(self, site: str, agent: str, camera_id: str, cfg: CameraConfig) -> None:
+        self.camera_id, self.cfg = camera_id, cfg
+        self.factory = EventFactory(site, agent, camera_id, cfg.events)
+
+    def build(self, frame: Frame, scene: Scene, out: TrackerOutput, stationary: np.ndarray,
+              tamper: list[TamperChange], model: MotionModel, n_dets: int) -> FrameOutput:
+        ts = frame.ts
+        view, anchors = _view(out.tracks, stationary, scene, model)
+        ended, _ = _view(out.ended, np.zeros(len(out.ended), bool), scene, model)
+        events = self.factory.lifecycle(view, out.new_ids, out.tracks.confirmed, ended, ts)
+        assert anchors is not None
+        events += self._rules(scene, view, anchors, out.matched & out.tracks.confirmed, ts)
+        self._forget(scene, out.ended.ids, out.tracks.ids)
+        events += [self._tamper(t, ts) for t in tamper]
+        return FrameOutput(events, self._evidence(frame, view, events), n_dets)
+
+    def _rules(self, scene: Scene, view: TrackView, anchors: Anchors, active: np.ndarray, ts: float) -> list[Event]:
+        rows = np.flatnonzero(active)
+        if len(rows) == 0:
+            return []
+        sub, anchors = view[rows], anchors[rows]
+        events: list[Event] = []
+        for rule, coords in scene.lines:  # a handful of rules per camera, each vectorised over tracks
+            hit = rule.update(sub.ids, scene.rule_points(anchors, coords), sub.class_id)
+            dirs = ["inbound" if b else "outbound" for b in hit.inbound]
+            events += self.factory.rule(EventKind.LINE_CROSSING, sub, hit.index, rule.name, ts, direction=dirs)
+        for zone, coords in scene.zones:
+            z = zone.update(sub.ids, scene.rule_points(anchors, coords), sub.class_id, ts)
+            events += self.factory.rule(EventKind.ZONE_ENTRY, sub, z.entered, zone.name, ts)
+            events += self.factory.rule(EventKind.ZONE_EXIT, sub, z.exited, zone.name, ts)
+            events += self.factory.rule(EventKind.LOITERING, sub, z.loitering, zone.name, ts, dwell=z.dwell_s)
+        return events
+
+    def _forget(self, scene: Scene, ended: np.ndarray, live: np.ndarray) -> None:
+        rules = [r for r, _ in scene.lines] + [z for z, _ in scene.zones]
+        for rule in rules:
+            rule.forget(ended)
+            if len(rule.state) > 2 * len(live) + 64:  # safety net: never keep state of vanished ids
+                rule.state.retain(live)
+
+    def _tamper(self, change: TamperChange, ts: float) -> Event:
+        attrs: dict[str, str | float | int | bool] = {"tamper": change.kind, "state": "raised" if change.raised else "cleared"}
+        attrs.update({k: round(v, 3) for k, v in change.measures.items()})
+        return self.factory.health(EventKind.TAMPER, ts, attrs)
+
+    def _evidence(self, frame: Frame, view: TrackView, events: list[Event]) -> list[Evidence]:
+        ev = self.cfg.evidence
+        wanted = [e for e in events if ev.enabled and e.kind.value in ev.on]
+        if not wanted:
+            return []
+        subjects = np.isin(view.ids, [e.track_id for e in wanted if e.track_id is not None])
+        labels = [f"{class_name(int(c)).value} #{i}" for c, i in zip(view.class_id, view.ids, strict=True)]
+        jpeg = render_snapshot(frame.data, view.xyxy, labels, subjects, ev.max_bytes, ev.max_width)
+        return [Evidence(e.id, self.camera_id, jpeg) for e in wanted]
+
+    def ended(self, tracks: Tracks, ts: float, scene: Scene | None, model: MotionModel) -> FrameOutput:
+        """track_end for tracks ended outside a step (video loss)."""
+        view, _ = _view(tracks, np.zeros(len(tracks), bool), scene, model)
+        events = self.factory.lifecycle(view[np.zeros(len(view), bool)], [], np.zeros(0, bool), view, ts)
+        if scene is not None:
+            self._forget(scene, tracks.ids, np.zeros(0, np.int64))
+        return FrameOutput(events, [])
+
+    def health(self, kind: EventKind, ts: float, attributes: dict[str, str | float | int | bool]) -> Event:
+        return self.factory.health(kind, ts, attributes)

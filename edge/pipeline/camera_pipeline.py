@@ -1,0 +1,145 @@
+"""One camera's pipeline state and its two per-frame steps, around the (shared, batched) model.
+
+``plan(frame)``: tamper check and motion gating on a small luma image; decides which crops (if
+any) the model must see: motion blobs, tracked objects the motion touches, and tracks not looked
+at for ``stationary_recheck_s`` (stationary objects are re-verified, not re-inferred every frame).
+Without a model the motion blobs themselves are the detections.
+``finish(plan, candidates)``: class mapping, filters, masks, tracking, rules, events, evidence.
+The camera worker owns the instance; nothing here does I/O or threading.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from edge.config.camera import CameraConfig
+from edge.evidence import Evidence
+from edge.pipeline.camera_output import FrameOutput, OutputBuilder
+from edge.pipeline.classes import CLASS_INDEX, label_lookup
+from edge.pipeline.decode import Candidates, batched_nms
+from edge.pipeline.detections import Detections
+from edge.pipeline.filters import ClassFilterTable, outside_masks, valid_classes
+from edge.pipeline.geometry import iou_matrix
+from edge.pipeline.motion import MotionDetector, MotionResult
+from edge.pipeline.regions import centres_inside, plan_regions
+from edge.pipeline.scene import Scene
+from edge.pipeline.tamper import TamperChange, TamperDetector
+from edge.sensors.frame import Frame
+from edge.tracking import box_tracker
+from edge.tracking.tracks import Tracks
+
+I64 = npt.NDArray[np.int64]
+_CLASS_MERGE_IOU = 0.7
+
+__all__ = ["CameraPipeline", "Evidence", "FrameOutput", "Plan"]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What ``plan`` decided for a frame: crops for the model (empty = none) or blob detections."""
+
+    frame: Frame
+    rects: I64
+    blobs: Detections | None = None
+    tamper: list[TamperChange] = field(default_factory=list)
+    motion: bool = False
+
+
+class CameraPipeline:
+    """Per-camera state: motion background, tamper baselines, tracker, rules and throttles."""
+
+    def __init__(self, site: str, agent: str, camera_id: str, cfg: CameraConfig,
+                 labels: tuple[str, ...] | None, model_side: int = 640, first_track_id: int = 1) -> None:
+        self.camera_id, self.cfg, self.model_side = camera_id, cfg, int(model_side)
+        self.lookup = label_lookup(labels, cfg.detection.class_map) if labels is not None else None
+        self.filters = ClassFilterTable.from_config(cfg.filters)
+        self.tracker = box_tracker(cfg.tracker, first_track_id)
+        self.tamper = TamperDetector(cfg.tamper)
+        self.output = OutputBuilder(site, agent, camera_id, cfg)
+        self.motion: MotionDetector | None = None
+        self.scene: Scene | None = None
+
+    @property
+    def uses_model(self) -> bool:
+        return self.lookup is not None
+
+    def _scene_for(self, frame: Frame) -> Scene:
+        wh = (int(frame.data.shape[1]), int(frame.data.shape[0]))
+        if self.scene is None or self.scene.frame_wh != wh:
+            self.scene = Scene(self.cfg, wh)
+            self.motion = MotionDetector(self.cfg.motion, self.scene.motion_ignore)
+        return self.scene
+
+    def plan(self, frame: Frame) -> Plan:
+        scene = self._scene_for(frame)
+        assert self.motion is not None
+        motion = self.motion(frame.data)
+        tamper = self.tamper(motion.gray, frame.ts)
+        if not self.uses_model:
+            blobs = self._blobs(motion) if self.motion.warm else Detections.empty()
+            return Plan(frame, np.zeros((0, 4), np.int64), blobs, tamper, motion.any)
+        return Plan(frame, self._regions(motion, frame.ts, scene.frame_wh), None, tamper, motion.any)
+
+    def _regions(self, motion: MotionResult, ts: float, wh: tuple[int, int]) -> I64:
+        full = np.array([[0, 0, wh[0], wh[1]]], np.int64)
+        if not self.cfg.motion.enabled or motion.global_change:
+            return full
+        tracks = self.tracker.tracks
+        boxes = self.tracker.model.boxes(tracks.mean)
+        touched = (iou_matrix(boxes, motion.boxes) > 0).any(axis=1) if len(motion.boxes) else np.zeros(len(tracks), bool)
+        recheck = (ts - tracks.looked_ts) >= self.cfg.motion.stationary_recheck_s
+        wanted = np.concatenate((motion.boxes, boxes[touched | recheck]))
+        if len(wanted) and not self.cfg.motion.crop:
+            return full
+        return plan_regions(wanted, wh, self.model_side, self.cfg.motion.max_regions)
+
+    def _blobs(self, motion: MotionResult) -> Detections:
+        keep = motion.area_frac >= self.cfg.detection.blob_min_area_frac
+        n = int(keep.sum())
+        cls = np.full(n, CLASS_INDEX[self.cfg.detection.blob_class], np.int64)
+        return Detections(motion.boxes[keep], np.clip(motion.fill[keep], 0, 1), cls)
+
+    def detections(self, plan: Plan, cands: Candidates | None) -> Detections:
+        """Model candidates (or blobs) in contract classes, filtered and unmasked."""
+        if plan.blobs is not None:
+            dets = plan.blobs
+        elif cands is None or self.lookup is None or len(cands.score) == 0:
+            return Detections.empty()
+        else:
+            cls = self.lookup[cands.class_id]
+            dets = Detections(cands.xyxy, cands.score, cls)
+            dets = dets[valid_classes(dets)]
+            dets = dets[batched_nms(dets.xyxy, dets.confidence, dets.class_id, _CLASS_MERGE_IOU)]
+        w, h = self.scene.frame_wh if self.scene else (1 << 14, 1 << 14)
+        dets = Detections(np.clip(dets.xyxy, 0, [w, h, w, h]), dets.confidence, dets.class_id)
+        dets = dets[self.filters.keep(dets)]
+        return dets[outside_masks(dets, self.scene.object_masks)] if self.scene else dets
+
+    def finish(self, plan: Plan, cands: Candidates | None, inferred: bool = True) -> FrameOutput:
+        """Track and make events; ``inferred`` False means the model did not run (e.g. stale)."""
+        scene = self._scene_for(plan.frame)
+        dets = self.detections(plan, cands)
+        looked_rects = plan.rects if (inferred and self.uses_model) else np.zeros((0, 4), np.int64)
+        out = self.tracker.step(dets, plan.frame.ts, self._visibility(looked_rects))
+        stationary = self.tracker.stationary(out.tracks, plan.frame.ts)
+        return self.output.build(plan.frame, scene, out, stationary, plan.tamper, self.tracker.model, len(dets))
+
+    def _visibility(self, rects: I64):  # noqa: ANN202 - returns the tracker's Visibility callable
+        if not self.uses_model:
+            return None
+
+        frame = np.array([[0, 0, *self.scene.frame_wh]], np.int64) if self.scene else np.zeros((0, 4), np.int64)
+
+        def visible(tracks: Tracks) -> npt.NDArray[np.bool_]:
+            centres = self.tracker.model.positions(tracks.mean)
+            return centres_inside(centres, rects) | ~centres_inside(centres, frame)
+
+        return visible
+
+    def end_all(self, ts: float) -> FrameOutput:
+        """Video lost: every confirmed track ends now."""
+        ended = self.tracker.end_all()
+        return self.output.ended(ended, ts, self.scene, self.tracker.model)

@@ -1,0 +1,109 @@
+"""Decode YOLOv8/YOLO11-layout outputs (B, 4+C, N) of a whole batch in one vectorised pass.
+
+Steps: best class per candidate (max over the class axis, argmax only for survivors), score
+filter, top-k per image, box conversion, then one class-aware NMS call for the whole batch: boxes
+are shifted by ``group * offset`` where the group is (frame, class), so boxes of different
+frames or classes can never suppress each other (torchvision ``batched_nms`` trick). Crops of
+the same frame share a group, so an object cut by two crops is merged there too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from edge.pipeline.letterbox import Letterbox
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """Surviving detections of a batch: frame-pixel boxes plus the image and frame they belong to."""
+
+    xyxy: npt.NDArray[np.float32]
+    score: npt.NDArray[np.float32]
+    class_id: npt.NDArray[np.int64]
+    image: npt.NDArray[np.int64]
+    frame: npt.NDArray[np.int64]
+
+
+def _rank_within(groups: npt.NDArray[np.int64], score: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
+    """Rank of each element among its group, best score first (0 = best)."""
+    order = np.lexsort((-score, groups))
+    sorted_groups = groups[order]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    run_start = np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order)) - run_start
+    return rank
+
+
+def select_candidates(
+    out: npt.NDArray[np.float32], score_threshold: float, top_k: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    """(image, anchor, score, class) of candidates above the threshold, at most top_k per image."""
+    scores = out[:, 4:, :]
+    best = scores.max(axis=1)
+    image, anchor = np.nonzero(best > score_threshold)
+    score = best[image, anchor]
+    if len(score) == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, np.zeros(0, np.float32), empty
+    keep = _rank_within(image, score) < top_k
+    image, anchor, score = image[keep], anchor[keep], score[keep]
+    class_id = scores[image, :, anchor].argmax(axis=1).astype(np.int64)
+    return image, anchor, score.astype(np.float32), class_id
+
+
+def cxcywh_boxes(out: npt.NDArray[np.float32], image: np.ndarray, anchor: np.ndarray) -> npt.NDArray[np.float64]:
+    """Model-pixel xyxy of the selected anchors."""
+    cx, cy, w, h = (out[image, k, anchor].astype(np.float64) for k in range(4))
+    return np.stack((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), axis=1)
+
+
+def batched_nms(
+    xyxy: npt.NDArray[np.floating], score: np.ndarray, group: np.ndarray, iou_threshold: float
+) -> npt.NDArray[np.int64]:
+    """Indices kept by greedy NMS run independently per group, in one OpenCV call."""
+    if len(score) == 0:
+        return np.zeros(0, np.int64)
+    boxes = np.asarray(xyxy, np.float64)
+    offset = float(np.abs(boxes).max()) * 2 + 1
+    shifted = boxes + (np.asarray(group, np.float64) * offset)[:, None]
+    rects = np.concatenate((shifted[:, :2], shifted[:, 2:] - shifted[:, :2]), axis=1)
+    keep = cv2.dnn.NMSBoxes(rects, np.asarray(score, np.float32), 0.0, float(iou_threshold))
+    return np.sort(np.asarray(keep, np.int64).reshape(-1))
+
+
+def cap_per_group(group: np.ndarray, score: np.ndarray, limit: int) -> npt.NDArray[np.bool_]:
+    """Mask keeping the ``limit`` best-scoring elements of every group."""
+    if len(score) == 0:
+        return np.zeros(0, bool)
+    return _rank_within(np.asarray(group, np.int64), np.asarray(score, np.float32)) < limit
+
+
+def decode_yolo(
+    out: npt.NDArray[np.float32],
+    letterbox: Letterbox,
+    frame_of_image: npt.NDArray[np.int64],
+    score_threshold: float = 0.25,
+    iou_threshold: float = 0.45,
+    top_k: int = 300,
+    max_detections: int = 100,
+) -> Candidates:
+    """Decode a (B, 4+C, N) batch into frame-pixel detections grouped by frame.
+
+    ``frame_of_image`` (B,) says which frame each batch image (crop) was cut from.
+    """
+    out = np.asarray(out, np.float32)
+    if out.ndim != 3 or out.shape[1] < 5:
+        raise ValueError(f"YOLO output: expected shape (B, 4+C, N) with C >= 1, got {out.shape}")
+    num_classes = out.shape[1] - 4
+    image, anchor, score, class_id = select_candidates(out, score_threshold, top_k)
+    frames = np.asarray(frame_of_image, np.int64)[image]
+    xyxy = letterbox.to_frame(cxcywh_boxes(out, image, anchor), image)
+    keep = batched_nms(xyxy, score, frames * num_classes + class_id, iou_threshold)
+    keep = keep[cap_per_group(frames[keep], score[keep], max_detections)]
+    return Candidates(xyxy[keep], score[keep], class_id[keep], image[keep], frames[keep])

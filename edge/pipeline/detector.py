@@ -1,0 +1,103 @@
+"""Detector backends behind one small protocol; onnxruntime today.
+
+One session per model, threads pinned (the mast's cores are shared with capture and the link),
+warmed up at load so the first real frame does not pay graph initialisation. When the model's
+batch axis is dynamic, a whole batch goes in one call; otherwise images run one by one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from edge.pipeline.modelref import ModelError, ModelRef, parse_names, sidecar_names
+from hub.contract.status import ModelInfo
+
+log = logging.getLogger("borderwatch.camera.detector")
+
+
+class DetectorBackend(Protocol):
+    """What the batcher needs from a model."""
+
+    name: str
+    labels: tuple[str, ...]
+    input_wh: tuple[int, int]
+    dynamic_batch: bool
+
+    def infer(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """(B, 3, H, W) float RGB [0, 1] -> (B, 4+C, N)."""
+        ...
+
+    def info(self) -> ModelInfo: ...
+
+
+def _dim(value: object, fallback: int) -> int:
+    return value if isinstance(value, int) and value > 0 else fallback
+
+
+class OnnxDetector:
+    """A YOLOv8-layout ONNX model in one onnxruntime session."""
+
+    def __init__(self, ref: ModelRef, intra_op_threads: int = 2, default_size: int = 640) -> None:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = intra_op_threads
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self.session = ort.InferenceSession(str(ref.path), opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises several private exception types
+            raise ModelError(f"model {ref.name!r}: onnxruntime cannot load {ref.path}: {exc}") from None
+        self.ref, self.name = ref, ref.name
+        inp = self.session.get_inputs()[0]
+        self.input_name = inp.name
+        if len(inp.shape) != 4:
+            raise ModelError(f"model {ref.name!r}: expected a (B, 3, H, W) input, got {inp.shape}")
+        fallback = ref.input_hw or (default_size, default_size)
+        self.input_wh = (_dim(inp.shape[3], fallback[1]), _dim(inp.shape[2], fallback[0]))
+        self.dynamic_batch = not isinstance(inp.shape[0], int)
+        self.labels = self._labels()
+        self.warm_up()
+
+    def _labels(self) -> tuple[str, ...]:
+        if self.ref.labels:
+            return self.ref.labels
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if "names" in meta:
+            return parse_names(meta["names"])
+        side = sidecar_names(self.ref.path)
+        if side:
+            return side
+        log.warning("model=%s has no class names (metadata or sidecar); using class<i>", self.name)
+        return ()
+
+    def warm_up(self) -> float:
+        """One inference on a grey image; returns its duration in ms and fixes the label count."""
+        w, h = self.input_wh
+        t0 = time.perf_counter()
+        out = self.infer(np.full((1, 3, h, w), 114 / 255, np.float32))
+        ms = (time.perf_counter() - t0) * 1000
+        if out.ndim != 3 or out.shape[1] < 5:
+            raise ModelError(f"model {self.name!r}: output {out.shape} is not the YOLO (B, 4+C, N) layout")
+        classes = out.shape[1] - 4
+        if not self.labels:
+            self.labels = tuple(f"class{i}" for i in range(classes))
+        if len(self.labels) != classes:
+            raise ModelError(f"model {self.name!r}: {len(self.labels)} class names but {classes} class scores")
+        log.info("model loaded name=%s input=%dx%d classes=%d warmup_ms=%.1f", self.name, w, h, classes, ms)
+        return ms
+
+    def infer(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        if self.dynamic_batch or len(batch) == 1:
+            return self.session.run(None, {self.input_name: batch})[0]
+        outs = [self.session.run(None, {self.input_name: batch[i : i + 1]})[0] for i in range(len(batch))]
+        return np.concatenate(outs)
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(name=self.name[:128], sha256=self.ref.sha256)

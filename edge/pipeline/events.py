@@ -1,0 +1,127 @@
+"""Contract events from tracks and rule hits: the boundary where Python objects are made per object.
+
+Track updates are throttled per track: an update goes out when the track changed significantly
+(moved more than a fraction of its box diagonal, changed class, became stationary or moving) but
+never sooner than ``update_min_interval_s`` after the previous one, and at least every
+``heartbeat_s`` while the track lives. ``seq`` is 0 here: the outbox assigns the real number.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from edge.config.camera import EventsConfig
+from edge.pipeline.classes import class_name
+from edge.pipeline.trackstate import TrackState
+from hub.contract.common import SensorKind
+from hub.contract.events import Event, EventKind, GeoPosition, ImageBox, RuleHit, SensorRef
+
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class TrackView:
+    """What events need of T tracks: ids, frame-pixel boxes, class, confidence, stationary, ground fix."""
+
+    ids: npt.NDArray[np.int64]
+    xyxy: F64
+    class_id: npt.NDArray[np.int64]
+    confidence: F64
+    stationary: npt.NDArray[np.bool_]
+    latlon: F64  # (T, 2), NaN where the pose gives no position
+    uncertainty_m: F64
+    frame_wh: tuple[int, int]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index: npt.ArrayLike) -> TrackView:
+        return TrackView(self.ids[index], self.xyxy[index], self.class_id[index], self.confidence[index],
+                         self.stationary[index], self.latlon[index], self.uncertainty_m[index], self.frame_wh)
+
+
+def _box(xyxy: F64, frame_wh: tuple[int, int]) -> ImageBox:
+    w, h = frame_wh
+    x1, y1, x2, y2 = (float(v) for v in np.clip(xyxy, 0, [w, h, w, h]))
+    return ImageBox(x1=x1, y1=y1, x2=max(x1, x2), y2=max(y1, y2), frame_width=w, frame_height=h)
+
+
+def _position(latlon: F64, unc: float) -> GeoPosition | None:
+    lat, lon = float(latlon[0]), float(latlon[1])
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        return None
+    return GeoPosition(lat=lat, lon=((lon + 180) % 360) - 180,
+                       uncertainty_m=min(float(unc), 100_000.0) if math.isfinite(unc) else None)
+
+
+class EventFactory:
+    """Builds events for one sensor and keeps the per-track throttle state."""
+
+    def __init__(self, site: str, agent: str, sensor_id: str, cfg: EventsConfig,
+                 kind: SensorKind = SensorKind.CAMERA) -> None:
+        self.site, self.agent, self.cfg = site, agent, cfg
+        self.sensor = SensorRef(id=sensor_id, kind=kind)
+        self.throttle = TrackState({"last": -1e18, "cx": 0.0, "cy": 0.0, "cls": -1, "still": False})
+
+    def make(self, kind: EventKind, ts: float, **fields: Any) -> Event:
+        return Event(id=uuid.uuid4().hex, seq=0, ts=datetime.fromtimestamp(ts, UTC), site=self.site,
+                     agent=self.agent, sensor=self.sensor, kind=kind, **fields)
+
+    def track_fields(self, view: TrackView, i: int) -> dict[str, Any]:
+        return {
+            "object_class": class_name(int(view.class_id[i])),
+            "confidence": float(min(max(view.confidence[i], 0.0), 1.0)),
+            "track_id": int(view.ids[i]),
+            "box": _box(view.xyxy[i], view.frame_wh),
+            "position": _position(view.latlon[i], float(view.uncertainty_m[i])),
+            "stationary": bool(view.stationary[i]),
+        }
+
+    def lifecycle(self, view: TrackView, new_ids: npt.ArrayLike, due: npt.NDArray[np.bool_], ended: TrackView,
+                  ts: float) -> list[Event]:
+        """track_new for ``new_ids``, track_update for rows ``due`` (throttled here), track_end for ``ended``."""
+        is_new = np.isin(view.ids, np.asarray(new_ids, np.int64))
+        update = self._updates_due(view, due & ~is_new, ts)
+        events = [self.make(EventKind.TRACK_NEW, ts, **self.track_fields(view, i)) for i in np.flatnonzero(is_new)]
+        events += [self.make(EventKind.TRACK_UPDATE, ts, **self.track_fields(view, i)) for i in np.flatnonzero(update)]
+        events += [self.make(EventKind.TRACK_END, ts, **self.track_fields(ended, i)) for i in range(len(ended))]
+        self._remember(view[is_new | update], ts)
+        self.throttle.forget(ended.ids)
+        return events
+
+    def _updates_due(self, view: TrackView, candidates: npt.NDArray[np.bool_], ts: float) -> npt.NDArray[np.bool_]:
+        st = self.throttle.get(view.ids)
+        centre = (view.xyxy[:, :2] + view.xyxy[:, 2:]) / 2
+        diag = np.linalg.norm(view.xyxy[:, 2:] - view.xyxy[:, :2], axis=1)
+        moved = np.hypot(centre[:, 0] - st["cx"], centre[:, 1] - st["cy"]) > self.cfg.significant_move_frac * diag
+        changed = moved | (view.class_id != st["cls"]) | (view.stationary != st["still"])
+        since = ts - st["last"]
+        significant = changed & (since >= self.cfg.update_min_interval_s)
+        return candidates & st["known"] & (significant | (since >= self.cfg.heartbeat_s))
+
+    def _remember(self, view: TrackView, ts: float) -> None:
+        centre = (view.xyxy[:, :2] + view.xyxy[:, 2:]) / 2
+        self.throttle.set(view.ids, {"last": np.full(len(view), ts), "cx": centre[:, 0], "cy": centre[:, 1],
+                                     "cls": view.class_id, "still": view.stationary})
+
+    def rule(self, kind: EventKind, view: TrackView, rows: npt.ArrayLike, rule: str, ts: float,
+             direction: list[str] | None = None, dwell: F64 | None = None) -> list[Event]:
+        """One rule event per row (zone entry/exit, loitering with dwell, line crossing with direction)."""
+        rows = np.asarray(rows, np.int64)
+        out = []
+        for k, i in enumerate(rows):  # one per rule hit: the event boundary
+            hit = RuleHit(rule=rule, direction=direction[k] if direction else None,
+                          dwell_s=float(dwell[k]) if dwell is not None else None)
+            out.append(self.make(kind, ts, rule=hit, **self.track_fields(view, int(i))))
+        return out
+
+    def health(self, kind: EventKind, ts: float, attributes: dict[str, str | float | int | bool]) -> Event:
+        """tamper / sensor_offline / sensor_online."""
+        return self.make(kind, ts, attributes=attributes)

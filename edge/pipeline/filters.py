@@ -1,0 +1,71 @@
+"""Per-class detection filters and object masks, as boolean masks over whole Detections.
+
+Thresholds are turned into per-class lookup tables once; filtering a frame is then a gather and a
+few comparisons, whatever the number of boxes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from edge.config.camera_rules import ClassFilter
+from edge.pipeline.classes import CLASS_INDEX, CONTRACT_CLASSES
+from edge.pipeline.detections import Detections
+from edge.pipeline.geometry import points_in_polygon
+from hub.contract.common import ObjectClass
+
+_PASS_ALL = ClassFilter(min_score=0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class ClassFilterTable:
+    """Columns indexed by contract class id: min_score, min/max area, min/max aspect ratio."""
+
+    limits: npt.NDArray[np.float64]  # (K, 5)
+
+    @classmethod
+    def from_config(cls, filters: Mapping[ObjectClass, ClassFilter]) -> ClassFilterTable:
+        rows = [filters.get(c, _PASS_ALL) for c in CONTRACT_CLASSES]
+        table = [[f.min_score, f.min_area, f.max_area, f.min_ratio, f.max_ratio] for f in rows]
+        return cls(np.asarray(table, np.float64))
+
+    def keep(self, dets: Detections) -> npt.NDArray[np.bool_]:
+        """True for detections passing their class's filter."""
+        if len(dets) == 0:
+            return np.zeros(0, bool)
+        lim = self.limits[np.clip(dets.class_id, 0, len(self.limits) - 1)]
+        wh = np.clip(dets.xyxy[:, 2:] - dets.xyxy[:, :2], 0, None).astype(np.float64)
+        area = wh[:, 0] * wh[:, 1]
+        ratio = wh[:, 0] / np.maximum(wh[:, 1], 1e-6)
+        return (
+            (dets.confidence >= lim[:, 0])
+            & (area >= lim[:, 1])
+            & (area <= lim[:, 2])
+            & (ratio >= lim[:, 3])
+            & (ratio <= lim[:, 4])
+        )
+
+
+def outside_masks(dets: Detections, polygons: Sequence[npt.NDArray[np.floating]]) -> npt.NDArray[np.bool_]:
+    """True for detections whose bottom centre lies in none of the mask polygons."""
+    keep = np.ones(len(dets), bool)
+    if len(dets) == 0:
+        return keep
+    anchors = dets.bottom_centre
+    for poly in polygons:  # one vectorised test per mask polygon (a handful per camera)
+        keep &= ~points_in_polygon(anchors, poly)
+    return keep
+
+
+def valid_classes(dets: Detections) -> npt.NDArray[np.bool_]:
+    """True for detections whose class id is a contract class (model labels the map dropped are -1)."""
+    return (dets.class_id >= 0) & (dets.class_id < len(CONTRACT_CLASSES))
+
+
+def class_ids(classes: Sequence[ObjectClass]) -> npt.NDArray[np.int64]:
+    """Contract indices of a class list (rule ``classes`` settings)."""
+    return np.asarray([CLASS_INDEX[c] for c in classes], np.int64)

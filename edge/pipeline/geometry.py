@@ -1,0 +1,99 @@
+"""Plane geometry as N x M broadcasts: IoU, point-in-polygon, polyline sides and crossings.
+
+Every function takes whole arrays and returns whole arrays (no Python loop per box, point or
+edge) and returns early for empty inputs, so rules and the tracker stay cheap at any load.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+F = npt.NDArray[np.floating]
+
+
+def iou_matrix(a: F, b: F) -> npt.NDArray[np.float64]:
+    """(N, M) intersection-over-union of xyxy boxes ``a`` (N, 4) and ``b`` (M, 4)."""
+    a = np.asarray(a, np.float64).reshape(-1, 4)
+    b = np.asarray(b, np.float64).reshape(-1, 4)
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros((len(a), len(b)))
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    wh = np.clip(rb - lt, 0, None)
+    inter = wh[..., 0] * wh[..., 1]
+    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1)
+    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1)
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+
+
+def points_in_polygon(points: F, polygon: F) -> npt.NDArray[np.bool_]:
+    """(N,) True where a point lies inside ``polygon`` (V, 2), by the even-odd crossing rule."""
+    pts = np.asarray(points, np.float64).reshape(-1, 2)
+    poly = np.asarray(polygon, np.float64).reshape(-1, 2)
+    if len(pts) == 0 or len(poly) < 3:
+        return np.zeros(len(pts), bool)
+    x1, y1 = poly[:, 0], poly[:, 1]
+    x2, y2 = np.roll(x1, -1), np.roll(y1, -1)
+    px, py = pts[:, 0:1], pts[:, 1:2]
+    straddles = (y1 > py) != (y2 > py)
+    dy = np.where(y2 == y1, 1.0, y2 - y1)
+    x_at = x1 + (py - y1) * (x2 - x1) / dy
+    crossings = straddles & (px < x_at)
+    return (np.count_nonzero(crossings, axis=1) % 2) == 1
+
+
+def signed_distance_to_polyline(points: F, polyline: F) -> npt.NDArray[np.float64]:
+    """(N,) distance to the nearest segment, positive on the left (cross(P2-P1, X-P1) > 0).
+
+    Beyond the polyline's ends the side comes from the end segment, which is enough for the
+    crossing rule: a crossing is only counted when the path really intersects the polyline.
+    """
+    pts = np.asarray(points, np.float64).reshape(-1, 2)
+    line = np.asarray(polyline, np.float64).reshape(-1, 2)
+    if len(pts) == 0:
+        return np.zeros(0)
+    p1, seg = line[:-1], np.diff(line, axis=0)
+    rel = pts[:, None, :] - p1[None, :, :]
+    seg_len2 = np.maximum((seg**2).sum(axis=1), 1e-12)
+    t = np.clip((rel * seg[None]).sum(axis=2) / seg_len2, 0.0, 1.0)
+    closest = p1[None] + t[..., None] * seg[None]
+    dist = np.linalg.norm(pts[:, None, :] - closest, axis=2)
+    cross = seg[None, :, 0] * rel[..., 1] - seg[None, :, 1] * rel[..., 0]
+    nearest = np.argmin(dist, axis=1)
+    rows = np.arange(len(pts))
+    sign = np.where(cross[rows, nearest] >= 0, 1.0, -1.0)
+    return sign * dist[rows, nearest]
+
+
+def paths_cross_polyline(start: F, end: F, polyline: F) -> npt.NDArray[np.bool_]:
+    """(N,) True where the segment start[i] -> end[i] properly intersects any polyline segment."""
+    a = np.asarray(start, np.float64).reshape(-1, 2)
+    b = np.asarray(end, np.float64).reshape(-1, 2)
+    line = np.asarray(polyline, np.float64).reshape(-1, 2)
+    if len(a) == 0:
+        return np.zeros(0, bool)
+    c, d = line[:-1][None], line[1:][None]
+    a, b = a[:, None], b[:, None]
+
+    def orient(p: F, q: F, r: F) -> F:
+        return (q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1]) - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0])
+
+    o1, o2 = orient(a, b, c), orient(a, b, d)
+    o3, o4 = orient(c, d, a), orient(c, d, b)
+    hit = (np.sign(o1) != np.sign(o2)) & (np.sign(o3) != np.sign(o4))
+    return hit.any(axis=1)
+
+
+def xyxy_to_cxcywh(xyxy: F) -> npt.NDArray[np.float64]:
+    """(N, 4) centre x, centre y, width, height."""
+    b = np.asarray(xyxy, np.float64).reshape(-1, 4)
+    return np.concatenate(((b[:, :2] + b[:, 2:]) * 0.5, b[:, 2:] - b[:, :2]), axis=1)
+
+
+def cxcywh_to_xyxy(cxcywh: F) -> npt.NDArray[np.float64]:
+    """(N, 4) corners from centre and size."""
+    b = np.asarray(cxcywh, np.float64).reshape(-1, 4)
+    half = b[:, 2:] * 0.5
+    return np.concatenate((b[:, :2] - half, b[:, :2] + half), axis=1)

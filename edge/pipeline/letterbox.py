@@ -1,0 +1,87 @@
+"""Letterbox preprocessing of many crops into one model batch, and the inverse box mapping.
+
+Why this shape: the resize is one OpenCV call per crop (it is per image by nature), everything
+else -- padding, BGR->RGB, HWC->CHW, uint8->float [0, 1] -- is one vectorised pass over the whole
+batch into a reused buffer. Padding is centred with grey 114 as in Ultralytics exports, so standard
+YOLOv8/YOLO11 models see what they were trained on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+PAD_VALUE = 114
+
+
+@dataclass(frozen=True, slots=True)
+class Letterbox:
+    """Per batch image: how a crop of a frame was placed into the model input.
+
+    ``scale`` (B,), ``pad`` (B, 2) x/y padding in model pixels, ``origin`` (B, 2) crop corner in
+    frame pixels. ``frame_xy = (model_xy - pad) / scale + origin``.
+    """
+
+    scale: npt.NDArray[np.float64]
+    pad: npt.NDArray[np.float64]
+    origin: npt.NDArray[np.float64]
+
+    def to_frame(self, xyxy: npt.NDArray[np.floating], image: npt.NDArray[np.integer]) -> npt.NDArray[np.float32]:
+        """Map (N, 4) model-pixel boxes of batch images ``image`` (N,) back to frame pixels."""
+        xyxy = np.asarray(xyxy, np.float64).reshape(-1, 4)
+        s = self.scale[image][:, None]
+        shift = np.tile(self.pad[image], 2)
+        origin = np.tile(self.origin[image], 2)
+        return ((xyxy - shift) / s + origin).astype(np.float32)
+
+
+def plan_letterbox(
+    sizes_wh: npt.NDArray[np.integer], input_wh: tuple[int, int]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Scale, resized (w, h) and centred padding for every crop size at once."""
+    sizes = np.asarray(sizes_wh, np.float64).reshape(-1, 2)
+    target = np.asarray(input_wh, np.float64)
+    scale = np.min(target[None, :] / np.maximum(sizes, 1), axis=1)
+    new = np.clip(np.round(sizes * scale[:, None]), 1, target).astype(np.int64)
+    pad = ((target[None, :] - new) // 2).astype(np.int64)
+    return scale, new, pad
+
+
+class LetterboxBatcher:
+    """Builds (B, 3, H, W) float32 RGB [0, 1] batches, reusing its buffers between calls."""
+
+    def __init__(self, input_wh: tuple[int, int]) -> None:
+        self.input_wh = (int(input_wh[0]), int(input_wh[1]))
+        self._canvas = np.zeros((0, self.input_wh[1], self.input_wh[0], 3), np.uint8)
+        self._tensor = np.zeros((0, 3, self.input_wh[1], self.input_wh[0]), np.float32)
+
+    def _buffers(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(self._canvas) < n:
+            w, h = self.input_wh
+            self._canvas = np.empty((n, h, w, 3), np.uint8)
+            self._tensor = np.empty((n, 3, h, w), np.float32)
+        return self._canvas[:n], self._tensor[:n]
+
+    def __call__(
+        self, frames: list[np.ndarray], rects: npt.NDArray[np.integer]
+    ) -> tuple[np.ndarray, Letterbox]:
+        """Crop ``rects[i]`` (x1, y1, x2, y2) of ``frames[i]`` (BGR HxWx3), letterbox all of them.
+
+        The returned tensor is a view of an internal buffer, valid until the next call.
+        """
+        rects = np.asarray(rects, np.int64).reshape(-1, 4)
+        scale, new, pad = plan_letterbox(rects[:, 2:] - rects[:, :2], self.input_wh)
+        canvas, tensor = self._buffers(len(rects))
+        canvas.fill(PAD_VALUE)
+        for i, (frame, r) in enumerate(zip(frames, rects, strict=True)):
+            crop = frame[r[1] : r[3], r[0] : r[2]]
+            (nw, nh), (px, py) = new[i], pad[i]
+            resized = crop if crop.shape[1] == nw and crop.shape[0] == nh else cv2.resize(
+                crop, (int(nw), int(nh)), interpolation=cv2.INTER_LINEAR
+            )
+            canvas[i, py : py + nh, px : px + nw] = resized
+        np.multiply(canvas[..., ::-1].transpose(0, 3, 1, 2), np.float32(1 / 255), out=tensor)
+        return tensor, Letterbox(scale, pad.astype(np.float64), rects[:, :2].astype(np.float64))

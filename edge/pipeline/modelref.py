@@ -1,0 +1,107 @@
+"""Resolve a camera's ``detection.model`` to a file, its labels, and a verified SHA-256.
+
+A name is looked up in ``<models_dir>/manifest.json`` ({"models": [{"name", "file", "sha256",
+"kind", "input", "layout", "classes"}]}); its hash is checked before the file is used, so a
+corrupted or swapped model never runs silently. A path is used as given (its hash is still
+computed and reported in the agent's status). Labels come from the manifest, else from the
+ONNX metadata ``names`` (Ultralytics), else from a sidecar ``<model>.names.json``.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class ModelError(Exception):
+    """A model that cannot be used; the message says which file and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRef:
+    """Where a model is and what the manifest says about it (labels empty = read from the file)."""
+
+    name: str
+    path: Path
+    sha256: str
+    labels: tuple[str, ...] = ()
+    input_hw: tuple[int, int] | None = None
+    layout: str = "yolov8"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_manifest(models_dir: Path) -> list[dict[str, Any]]:
+    """Entries of ``manifest.json`` (empty when there is none)."""
+    path = Path(models_dir) / "manifest.json"
+    if not path.is_file():
+        return []
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        return list(data["models"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"model manifest {path}: unreadable ({exc})") from None
+
+
+def _from_entry(entry: dict[str, Any], models_dir: Path, verify: bool) -> ModelRef:
+    path = Path(models_dir) / str(entry.get("file", ""))
+    if not path.is_file():
+        raise ModelError(f"model {entry.get('name')!r}: file {path} listed in the manifest is missing")
+    actual = file_sha256(path)
+    expected = str(entry.get("sha256", "")).lower()
+    if verify and actual != expected:
+        raise ModelError(f"model {entry.get('name')!r}: SHA-256 of {path} is {actual}, manifest says {expected}")
+    shape = entry.get("input") or []
+    input_hw = (int(shape[-2]), int(shape[-1])) if len(shape) >= 2 else None
+    labels = tuple(str(c) for c in entry.get("classes") or ())
+    return ModelRef(str(entry["name"]), path, actual, labels, input_hw, str(entry.get("layout", "yolov8")))
+
+
+def resolve_model(ref: str, models_dir: Path, verify: bool = True) -> ModelRef:
+    """A manifest name, or a path (absolute, relative to the working directory or to ``models_dir``)."""
+    entries = load_manifest(models_dir)
+    by_name = {str(e.get("name")): e for e in entries}
+    if ref in by_name:
+        return _from_entry(by_name[ref], models_dir, verify)
+    candidates = [Path(ref), Path(models_dir) / ref]
+    path = next((p for p in candidates if p.is_file()), None)
+    if path is None:
+        known = ", ".join(sorted(by_name)) or "none"
+        raise ModelError(f"model {ref!r}: not in {Path(models_dir) / 'manifest.json'} (known: {known}) nor a file")
+    for entry in entries:
+        listed = Path(models_dir) / str(entry.get("file", ""))
+        if listed.is_file() and listed.resolve() == path.resolve():
+            return _from_entry(entry, models_dir, verify)
+    return ModelRef(path.stem, path, file_sha256(path))
+
+
+def parse_names(text: str) -> tuple[str, ...]:
+    """Labels from Ultralytics metadata ("{0: 'person', ...}") or JSON (list or {"0": ...})."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            raise ModelError(f"class names metadata is neither JSON nor a Python literal: {text[:80]!r}") from None
+    if isinstance(value, dict):
+        return tuple(str(value[k]) for k in sorted(value, key=lambda k: int(k)))
+    if isinstance(value, list | tuple):
+        return tuple(str(v) for v in value)
+    raise ModelError(f"class names metadata has an unexpected type: {type(value).__name__}")
+
+
+def sidecar_names(model_path: Path) -> tuple[str, ...]:
+    """Labels from ``<model>.names.json`` next to the model (empty when absent)."""
+    side = model_path.with_suffix(".names.json")
+    return parse_names(side.read_text("utf-8")) if side.is_file() else ()

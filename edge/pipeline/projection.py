@@ -1,0 +1,112 @@
+"""Ground projection: image pixels -> ground east/north metres -> latitude/longitude.
+
+Convention (shared with the camera simulator, which renders with the forward model): local
+east/north metres around the camera by the equirectangular approximation with R = 6 371 008.8 m;
+camera at height h above flat ground z = 0; heading = azimuth of the optical axis clockwise from
+north; tilt = depression below horizontal; principal point at the image centre, square pixels,
+no roll, no distortion; focal f = (W / 2) / tan(hfov / 2). A pixel's ray that does not reach the
+ground (at or above the horizon) has no position (NaN).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from edge.config.camera import HomographyConfig, PoseConfig
+
+EARTH_RADIUS_M = 6_371_008.8
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFrame:
+    """Equirectangular east/north metres around an origin (lat0, lon0)."""
+
+    lat0: float
+    lon0: float
+
+    def to_metres(self, latlon: npt.ArrayLike) -> F64:
+        """(N, 2) (lat, lon) degrees -> (N, 2) (east, north) metres."""
+        ll = np.asarray(latlon, np.float64).reshape(-1, 2)
+        east = EARTH_RADIUS_M * np.cos(np.radians(self.lat0)) * np.radians(ll[:, 1] - self.lon0)
+        north = EARTH_RADIUS_M * np.radians(ll[:, 0] - self.lat0)
+        return np.stack((east, north), axis=1)
+
+    def to_latlon(self, en: npt.ArrayLike) -> F64:
+        """(N, 2) (east, north) metres -> (N, 2) (lat, lon) degrees; NaN stays NaN."""
+        en = np.asarray(en, np.float64).reshape(-1, 2)
+        lat = self.lat0 + np.degrees(en[:, 1] / EARTH_RADIUS_M)
+        lon = self.lon0 + np.degrees(en[:, 0] / (EARTH_RADIUS_M * np.cos(np.radians(self.lat0))))
+        return np.stack((lat, lon), axis=1)
+
+
+class GroundProjector(Protocol):
+    """Maps image pixels (N, 2) of a W x H frame to ground east/north metres (N, 2), NaN if none."""
+
+    frame: LocalFrame
+
+    def to_ground(self, uv: npt.ArrayLike, width: int, height: int) -> F64: ...
+
+
+def camera_axes(heading_deg: float, tilt_deg: float) -> tuple[F64, F64, F64]:
+    """Forward, right and image-down unit vectors in east/north/up coordinates."""
+    psi, theta = np.radians(heading_deg), np.radians(tilt_deg)
+    forward = np.array([np.sin(psi) * np.cos(theta), np.cos(psi) * np.cos(theta), -np.sin(theta)])
+    right = np.array([np.cos(psi), -np.sin(psi), 0.0])
+    down = np.cross(forward, right)
+    return forward, right, down
+
+
+@dataclass(frozen=True, slots=True)
+class PoseProjector:
+    """Ray casting from the configured mounting pose."""
+
+    pose: PoseConfig
+
+    @property
+    def frame(self) -> LocalFrame:
+        return LocalFrame(self.pose.lat, self.pose.lon)
+
+    def rays(self, uv: npt.ArrayLike, width: int, height: int) -> F64:
+        """(N, 3) east/north/up ray directions through pixels ``uv``."""
+        pts = np.asarray(uv, np.float64).reshape(-1, 2)
+        f = (width / 2) / np.tan(np.radians(self.pose.hfov_deg) / 2)
+        forward, right, down = camera_axes(self.pose.heading_deg, self.pose.tilt_deg)
+        x = (pts[:, 0:1] - width / 2) / f
+        y = (pts[:, 1:2] - height / 2) / f
+        return forward[None] + x * right[None] + y * down[None]
+
+    def to_ground(self, uv: npt.ArrayLike, width: int, height: int) -> F64:
+        d = self.rays(uv, width, height)
+        down = d[:, 2] < -1e-9
+        t = np.where(down, self.pose.height_m / np.where(down, -d[:, 2], 1.0), np.nan)
+        return d[:, :2] * t[:, None]
+
+
+@dataclass(frozen=True, slots=True)
+class HomographyProjector:
+    """A calibrated image -> ground-metres homography."""
+
+    config: HomographyConfig
+
+    @property
+    def frame(self) -> LocalFrame:
+        return LocalFrame(self.config.origin_lat, self.config.origin_lon)
+
+    def to_ground(self, uv: npt.ArrayLike, width: int, height: int) -> F64:
+        pts = np.asarray(uv, np.float64).reshape(-1, 2)
+        h = np.asarray(self.config.matrix, np.float64)
+        p = np.concatenate((pts, np.ones((len(pts), 1))), axis=1) @ h.T
+        ok = np.abs(p[:, 2]) > 1e-12
+        return np.where(ok[:, None], p[:, :2] / np.where(ok, p[:, 2], 1.0)[:, None], np.nan)
+
+
+def make_projector(pose: PoseConfig | None, homography: HomographyConfig | None) -> GroundProjector | None:
+    """The calibration homography wins over the pose; None when the camera has neither."""
+    if homography is not None:
+        return HomographyProjector(homography)
+    return PoseProjector(pose) if pose is not None else None

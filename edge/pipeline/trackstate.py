@@ -1,0 +1,72 @@
+"""Per-track state columns keyed by track id, read and written for all tracks at once.
+
+Why not a dict of objects: rules and throttles touch every live track every frame; with sorted id
+arrays and ``searchsorted`` a whole frame's lookup or write is one vectorised call, and forgetting
+ended tracks is one ``isin`` (so a 24/7 service never accumulates state of dead tracks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+
+class TrackState:
+    """Columns of equal length aligned with ``ids`` (kept sorted), each with a default value."""
+
+    def __init__(self, defaults: Mapping[str, float | int | bool]) -> None:
+        self.defaults = dict(defaults)
+        self.ids = np.zeros(0, np.int64)
+        self.cols: dict[str, np.ndarray] = {k: np.zeros(0, type(v)) for k, v in self.defaults.items()}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def _positions(self, ids: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+        pos = np.searchsorted(self.ids, ids)
+        found = pos < len(self.ids)
+        found[found] = self.ids[pos[found]] == ids[found]
+        return pos, found
+
+    def get(self, ids: npt.ArrayLike) -> dict[str, np.ndarray]:
+        """Values for ``ids`` (defaults for unknown ids) plus a ``known`` boolean column."""
+        ids = np.asarray(ids, np.int64)
+        pos, found = self._positions(ids)
+        out = {"known": found}
+        for key, col in self.cols.items():
+            vals = np.full(len(ids), self.defaults[key], dtype=col.dtype)
+            vals[found] = col[pos[found]]
+            out[key] = vals
+        return out
+
+    def set(self, ids: npt.ArrayLike, values: Mapping[str, npt.ArrayLike]) -> None:
+        """Write columns for ``ids`` (unique); unknown ids are inserted with defaults elsewhere."""
+        ids = np.asarray(ids, np.int64)
+        new = np.setdiff1d(ids, self.ids)
+        if len(new):
+            self._insert(new)
+        pos, _ = self._positions(ids)
+        for key, vals in values.items():
+            self.cols[key][pos] = np.asarray(vals, dtype=self.cols[key].dtype)
+
+    def _insert(self, new: npt.NDArray[np.int64]) -> None:
+        merged = np.concatenate((self.ids, new))
+        order = np.argsort(merged, kind="stable")
+        self.ids = merged[order]
+        for key, col in self.cols.items():
+            fill = np.full(len(new), self.defaults[key], dtype=col.dtype)
+            self.cols[key] = np.concatenate((col, fill))[order]
+
+    def forget(self, ids: npt.ArrayLike) -> None:
+        """Drop the state of ended tracks."""
+        keep = ~np.isin(self.ids, np.asarray(ids, np.int64))
+        self.ids = self.ids[keep]
+        self.cols = {k: v[keep] for k, v in self.cols.items()}
+
+    def retain(self, ids: npt.ArrayLike) -> None:
+        """Keep only ``ids`` (drop everything else): a safety net against leaks."""
+        keep = np.isin(self.ids, np.asarray(ids, np.int64))
+        self.ids = self.ids[keep]
+        self.cols = {k: v[keep] for k, v in self.cols.items()}

@@ -1,0 +1,95 @@
+"""Small health instruments shared by sensor readers: rates, hourly counters, back-off, grades.
+
+All are thread-safe enough for one writer and readers of snapshots (they only append/pop under
+a lock), and all are bounded: windows prune themselves so a 24/7 reader never grows.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+Grade = Literal["A", "B", "C", "D"]
+
+
+class EventWindow:
+    """Timestamps of events within the last ``window_s`` (counts per hour, rates per few seconds)."""
+
+    def __init__(self, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.window_s = float(window_s)
+        self.clock = clock
+        self._times: deque[float] = deque()
+        self._lock = threading.Lock()
+        self.total = 0
+
+    def add(self, n: int = 1) -> None:
+        now = self.clock()
+        with self._lock:
+            self._times.extend([now] * n)
+            self.total += n
+            self._prune(now)
+
+    def _prune(self, now: float) -> None:
+        cutoff = now - self.window_s
+        while self._times and self._times[0] < cutoff:
+            self._times.popleft()
+
+    def count(self) -> int:
+        with self._lock:
+            self._prune(self.clock())
+            return len(self._times)
+
+    def rate(self) -> float:
+        """Events per second over the window."""
+        return self.count() / self.window_s
+
+
+class Backoff:
+    """Paced, capped, doubling waits between reconnect attempts; reset after a good connection."""
+
+    def __init__(self, initial_s: float, max_s: float) -> None:
+        self.initial_s, self.max_s = float(initial_s), float(max_s)
+        self.current = self.initial_s
+        self.attempts = 0
+
+    def next(self) -> float:
+        wait = self.current
+        self.current = min(self.current * 2, self.max_s)
+        self.attempts += 1
+        return wait
+
+    def reset(self) -> None:
+        self.current, self.attempts = self.initial_s, 0
+
+
+@dataclass(frozen=True, slots=True)
+class LinkFigures:
+    """What the grade is computed from."""
+
+    online: bool
+    fps: float
+    expected_fps: float
+    reconnects_1h: int
+    stalls_1h: int
+
+
+def quality_grade(f: LinkFigures) -> Grade:
+    """A good, B minor trouble, C degraded, D unusable (offline or almost no frames).
+
+    Frigate-style: reconnects and stalls per hour and delivered fps against the expected rate.
+    """
+    if not f.online:
+        return "D"
+    ratio = f.fps / f.expected_fps if f.expected_fps > 0 else 1.0
+    trouble = f.reconnects_1h + f.stalls_1h
+    if ratio < 0.3 or trouble > 30:
+        return "D"
+    if ratio < 0.6 or trouble > 6:
+        return "C"
+    if ratio < 0.85 or trouble > 0:
+        return "B"
+    return "A"

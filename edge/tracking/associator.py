@@ -1,0 +1,87 @@
+"""Associators: one vectorised cost matrix per step, one assignment call, gated matches.
+
+Costs: ``1 - IoU`` of predicted and detected boxes, or the centre distance normalised by the
+track's length scale (box height; robust when boxes are tiny or fast). Class-aware association
+forbids pairs of different classes. The global optimum comes from scipy's
+``linear_sum_assignment``; pairs costing more than ``max_cost`` are refused afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import linear_sum_assignment
+
+from edge.pipeline.detections import Detections
+from edge.pipeline.geometry import iou_matrix
+from edge.tracking.models import MotionModel
+from edge.tracking.tracks import Tracks
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+_FORBIDDEN = 1e6
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Matched (track row, detection row) pairs and the rows left over on each side."""
+
+    tracks: I64
+    detections: I64
+    unmatched_tracks: I64
+    unmatched_detections: I64
+
+
+class Associator(Protocol):
+    def associate(self, tracks: Tracks, dets: Detections) -> Assignment: ...
+
+
+def solve(cost: F64, max_cost: float) -> Assignment:
+    """Optimal assignment on ``cost`` (T, N), refusing pairs above ``max_cost``."""
+    t, n = cost.shape
+    if t == 0 or n == 0:
+        return Assignment(np.zeros(0, np.int64), np.zeros(0, np.int64), np.arange(t), np.arange(n))
+    rows, cols = linear_sum_assignment(np.minimum(cost, _FORBIDDEN))
+    ok = cost[rows, cols] <= max_cost
+    rows, cols = rows[ok].astype(np.int64), cols[ok].astype(np.int64)
+    return Assignment(rows, cols, np.setdiff1d(np.arange(t), rows), np.setdiff1d(np.arange(n), cols))
+
+
+def _class_penalty(tracks: Tracks, dets: Detections, class_aware: bool) -> F64:
+    if not class_aware:
+        return np.zeros((len(tracks), len(dets)))
+    return np.where(tracks.class_id[:, None] != dets.class_id[None, :], _FORBIDDEN, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class IoUAssociator:
+    """Cost = 1 - IoU(predicted box, detected box)."""
+
+    model: MotionModel
+    max_cost: float = 0.8
+    class_aware: bool = True
+
+    def associate(self, tracks: Tracks, dets: Detections) -> Assignment:
+        cost = 1.0 - iou_matrix(self.model.boxes(tracks.mean), dets.xyxy)
+        return solve(cost + _class_penalty(tracks, dets, self.class_aware), self.max_cost)
+
+
+@dataclass(frozen=True, slots=True)
+class DistanceAssociator:
+    """Cost = |predicted position - measured position| / track scale."""
+
+    model: MotionModel
+    max_cost: float = 1.5
+    class_aware: bool = True
+
+    def associate(self, tracks: Tracks, dets: Detections) -> Assignment:
+        if len(tracks) == 0 or len(dets) == 0:
+            return solve(np.zeros((len(tracks), len(dets))), self.max_cost)
+        predicted = self.model.positions(tracks.mean)
+        measured = self.model.positions(self.model.measure(dets))
+        dist = np.linalg.norm(predicted[:, None, :] - measured[None, :, :], axis=2)
+        cost = dist / self.model.scale(tracks.mean)[:, None]
+        return solve(cost + _class_penalty(tracks, dets, self.class_aware), self.max_cost)

@@ -1,0 +1,50 @@
+"""Kalman predictor and updater, batched over tracks (one matmul per step, no loop per track)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from edge.tracking.models import MotionModel
+from edge.tracking.tracks import Tracks
+
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class KalmanPredictor:
+    """Moves every track's state from its own ``state_ts`` to ``ts``."""
+
+    model: MotionModel
+
+    def predict(self, tracks: Tracks, ts: float) -> Tracks:
+        if len(tracks) == 0:
+            return tracks
+        dt = np.maximum(ts - tracks.state_ts, 0.0)
+        f = self.model.transition(dt)
+        mean = np.einsum("tij,tj->ti", f, tracks.mean)
+        cov = f @ tracks.cov @ np.transpose(f, (0, 2, 1)) + self.model.process_noise(tracks.mean, dt)
+        return tracks.evolve(mean=mean, cov=cov, state_ts=np.full(len(tracks), float(ts)))
+
+
+@dataclass(frozen=True, slots=True)
+class KalmanUpdater:
+    """Corrects the matched tracks with their measurements."""
+
+    model: MotionModel
+
+    def update(self, mean: F64, cov: F64, z: F64) -> tuple[F64, F64]:
+        """Posterior mean (K, D) and covariance (K, D, D) of K (prediction, measurement) pairs."""
+        if len(z) == 0:
+            return mean, cov
+        h = self.model.H
+        ht = h.T
+        s = h @ cov @ ht + self.model.measurement_noise(z)
+        gain = np.transpose(np.linalg.solve(s, (cov @ ht).transpose(0, 2, 1)), (0, 2, 1))
+        innovation = z - mean @ ht
+        new_mean = mean + np.einsum("kij,kj->ki", gain, innovation)
+        eye = np.eye(mean.shape[1])
+        new_cov = (eye - gain @ h) @ cov
+        return new_mean, 0.5 * (new_cov + np.transpose(new_cov, (0, 2, 1)))

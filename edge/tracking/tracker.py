@@ -1,0 +1,94 @@
+"""The multi-object tracker: small parts passed in, one short ``step`` (Stone Soup's design).
+
+A step predicts all tracks to the frame time, associates in one cost matrix, updates the matched
+tracks in one batched Kalman call, counts misses only for tracks the sensor actually looked at
+(motion-gated cameras inspect regions, not whole frames), confirms, initiates and deletes.
+The caller's Detections are never modified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from edge.pipeline.detections import Detections
+from edge.tracking.associator import Associator
+from edge.tracking.deleter import TimeDeleter
+from edge.tracking.initiator import Initiator
+from edge.tracking.kalman import KalmanPredictor, KalmanUpdater
+from edge.tracking.tracks import TrackerOutput, Tracks
+
+Visibility = Callable[[Tracks], npt.NDArray[np.bool_]]
+
+
+class Tracker:
+    """Predictor + associator + updater + initiator + deleter, with stationarity bookkeeping."""
+
+    def __init__(
+        self,
+        predictor: KalmanPredictor,
+        associator: Associator,
+        updater: KalmanUpdater,
+        initiator: Initiator,
+        deleter: TimeDeleter,
+        stationary_s: float = 5.0,
+        stationary_frac: float = 0.15,
+    ) -> None:
+        self.predictor, self.associator, self.updater = predictor, associator, updater
+        self.initiator, self.deleter = initiator, deleter
+        self.model = predictor.model
+        self.stationary_s, self.stationary_frac = float(stationary_s), float(stationary_frac)
+        self.tracks = Tracks.empty(self.model.dim)
+
+    def step(self, dets: Detections, ts: float, visible: Visibility | None = None) -> TrackerOutput:
+        """Advance to ``ts`` with this frame's detections; ``visible`` says which tracks were looked at."""
+        tracks = self.predictor.predict(self.tracks, ts)
+        rows = np.flatnonzero(visible(tracks)) if visible is not None else np.arange(len(tracks))
+        match = self.associator.associate(tracks[rows], dets)
+        t_rows, d_rows = rows[match.tracks], match.detections
+        tracks = self._update(tracks, t_rows, dets[d_rows], ts)
+        looked = np.isin(np.arange(len(tracks)), rows)
+        tracks = tracks.evolve(misses=tracks.misses + np.isin(np.arange(len(tracks)), rows[match.unmatched_tracks]),
+                               looked_ts=np.where(looked, ts, tracks.looked_ts))
+        tracks, new_ids = self.initiator.promote(tracks)
+        seeds = self.initiator.seeds(dets, match.unmatched_detections)
+        born = self.initiator.initiate(dets[seeds], ts)
+        detection = np.full(len(tracks), -1, np.int64)
+        detection[t_rows] = d_rows
+        detection = np.concatenate((detection, seeds))
+        tracks = Tracks.concatenate([tracks, born])
+        gone = self.deleter.gone(tracks, ts, np.concatenate((looked, np.ones(len(born), bool))))
+        self.tracks = tracks[~gone]
+        new_ids = np.concatenate((new_ids, born.ids[born.confirmed]))
+        ended = tracks[gone & tracks.confirmed]
+        return TrackerOutput(self.tracks, detection[~gone] >= 0, detection[~gone], new_ids, ended)
+
+    def _update(self, tracks: Tracks, rows: np.ndarray, dets: Detections, ts: float) -> Tracks:
+        if len(rows) == 0:
+            return tracks
+        mean, cov = self.updater.update(tracks.mean[rows], tracks.cov[rows], self.model.measure(dets))
+        new = {name: getattr(tracks, name).copy() for name in ("mean", "cov", "class_id", "confidence", "hits",
+                                                             "misses", "last_ts", "still_xy", "still_since")}
+        new["mean"][rows], new["cov"][rows] = mean, cov
+        new["class_id"][rows] = dets.class_id
+        new["confidence"][rows] = dets.confidence
+        new["hits"][rows] += 1
+        new["misses"][rows] = 0
+        new["last_ts"][rows] = ts
+        pos = self.model.positions(mean)
+        moved = np.linalg.norm(pos - new["still_xy"][rows], axis=1) > self.stationary_frac * self.model.scale(mean)
+        new["still_xy"][rows] = np.where(moved[:, None], pos, new["still_xy"][rows])
+        new["still_since"][rows] = np.where(moved, ts, new["still_since"][rows])
+        return tracks.evolve(**new)
+
+    def stationary(self, tracks: Tracks, ts: float) -> npt.NDArray[np.bool_]:
+        """True for tracks that have not moved beyond their scale for ``stationary_s``."""
+        return (ts - tracks.still_since) >= self.stationary_s
+
+    def end_all(self) -> Tracks:
+        """End every confirmed track now (sensor lost); returns them."""
+        ended = self.tracks[self.tracks.confirmed]
+        self.tracks = Tracks.empty(self.model.dim)
+        return ended

@@ -1,0 +1,82 @@
+"""Tracks: every live track of one sensor as a struct of arrays, replaced (never mutated) per step.
+
+States: tentative (``confirmed`` False), confirmed and seen, and lost (confirmed with ``misses`` > 0,
+coasting on its prediction until the deleter ends it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+import numpy.typing as npt
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+B = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class Tracks:
+    """T tracks. ``mean`` (T, D) / ``cov`` (T, D, D) is the state at ``state_ts``.
+
+    ``looked_ts`` is when the sensor last inspected the track's area (a motion-gated camera does not
+    look everywhere every frame); ``still_xy``/``still_since`` anchor the stationarity test.
+    """
+
+    ids: I64
+    mean: F64
+    cov: F64
+    class_id: I64
+    confidence: F64
+    hits: I64
+    misses: I64
+    confirmed: B
+    first_ts: F64
+    last_ts: F64
+    state_ts: F64
+    still_xy: F64
+    still_since: F64
+    looked_ts: F64
+
+    @classmethod
+    def empty(cls, dim: int) -> Tracks:
+        z = np.zeros(0)
+        zi = np.zeros(0, np.int64)
+        return cls(zi, np.zeros((0, dim)), np.zeros((0, dim, dim)), zi, z, zi, zi, np.zeros(0, bool),
+                   z, z, z, np.zeros((0, 2)), z, z)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index: npt.ArrayLike) -> Tracks:
+        """Rows selected by a boolean mask or index array (a new object)."""
+        return Tracks(*(getattr(self, f.name)[index] for f in fields(self)))
+
+    def evolve(self, **changes: np.ndarray) -> Tracks:
+        """A copy with some columns replaced."""
+        return replace(self, **changes)
+
+    @property
+    def lost(self) -> B:
+        return self.confirmed & (self.misses > 0)
+
+    @staticmethod
+    def concatenate(parts: list[Tracks]) -> Tracks:
+        return Tracks(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Tracks)))
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerOutput:
+    """What one ``Tracker.step`` tells its caller.
+
+    ``tracks``: all live tracks after the step; ``matched`` (T,) which of them a detection updated in
+    this step; ``detection`` (T,) that detection's row (-1 if none); ``new_ids`` tracks confirmed in
+    this step; ``ended``: confirmed tracks deleted in this step (their final state).
+    """
+
+    tracks: Tracks
+    matched: B
+    detection: I64
+    new_ids: I64
+    ended: Tracks

@@ -1,0 +1,72 @@
+"""Tamper detection: covered (black / uniform) lens, lost focus, turned camera; no false alarms."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from edge.config.camera import TamperConfig
+from edge.pipeline.motion import downscale_gray
+from edge.pipeline.tamper import TamperDetector
+from edge.tools.testpattern import Mover, background, render
+
+BG = background((640, 480), seed=1)
+MOVERS = [Mover((20, 200), (60, 0), (30, 60))]
+
+
+def healthy(t: float) -> np.ndarray:
+    rng = np.random.default_rng(int(t * 100))
+    noise = rng.integers(0, 6, BG.shape, dtype=np.uint8)
+    return cv2.add(render(t, MOVERS, BG), noise)
+
+
+def feed(det: TamperDetector, frames, t0: float, fps: float = 10.0) -> list[tuple[str, bool, float]]:
+    out = []
+    for i, frame in enumerate(frames):
+        t = t0 + i / fps
+        out += [(c.kind, c.raised, round(t, 1)) for c in det(downscale_gray(frame, 160), t)]
+    return out
+
+
+def test_normal_scene_with_a_walker_and_noise_raises_nothing():
+    det = TamperDetector(TamperConfig())
+    assert feed(det, [healthy(i / 10) for i in range(60)], 0.0) == []
+
+
+def test_black_frame_raised_after_persist_and_cleared_after_recovery():
+    det = TamperDetector(TamperConfig(persist_s=1.0))
+    feed(det, [healthy(i / 10) for i in range(20)], 0.0)
+    black = np.full_like(BG, 3)
+    events = feed(det, [black] * 20, 2.0)
+    assert events == [("black", True, 3.0)]
+    events = feed(det, [healthy(4 + i / 10) for i in range(20)], 4.0)
+    assert events == [("black", False, 5.0)]
+
+
+def test_uniform_cover_is_not_called_black():
+    det = TamperDetector(TamperConfig(persist_s=0.5))
+    feed(det, [healthy(i / 10) for i in range(20)], 0.0)
+    assert [e[:2] for e in feed(det, [np.full_like(BG, 128)] * 10, 2.0)] == [("uniform", True)]
+
+
+def test_defocus_against_the_learned_sharpness_baseline():
+    det = TamperDetector(TamperConfig(persist_s=1.0))
+    feed(det, [healthy(i / 10) for i in range(30)], 0.0)
+    blurred = [cv2.GaussianBlur(healthy(3 + i / 10), (0, 0), 6) for i in range(20)]
+    events = feed(det, blurred, 3.0)
+    assert [e[:2] for e in events] == [("defocus", True)]
+
+
+def test_turned_camera_is_a_scene_change_but_a_gain_change_is_not():
+    det = TamperDetector(TamperConfig(persist_s=1.0))
+    feed(det, [healthy(i / 10) for i in range(30)], 0.0)
+    darker = [cv2.convertScaleAbs(healthy(3 + i / 10), alpha=0.5, beta=30) for i in range(20)]
+    assert feed(det, darker, 3.0) == []  # IR/day switch: global gain, same structure
+    other = background((640, 480), seed=7)
+    events = feed(det, [other] * 30, 5.0)
+    assert [e[:2] for e in events] == [("scene_change", True)]  # raised once, then the new reference
+
+
+def test_disabled_tamper_reports_nothing():
+    det = TamperDetector(TamperConfig(enabled=False))
+    assert feed(det, [np.zeros_like(BG)] * 40, 0.0) == []

@@ -1,0 +1,81 @@
+"""Motion gating: quiet scenes cost no inference, motion becomes model-sized crops, stationary re-checks."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edge.config.camera import CameraConfig, MotionConfig
+from edge.pipeline.camera_pipeline import CameraPipeline
+from edge.pipeline.decode import Candidates
+from edge.pipeline.geometry import iou_matrix
+from edge.pipeline.motion import MotionDetector, motion_mask_image
+from edge.pipeline.regions import merge_overlapping, plan_regions
+from edge.sensors.frame import Frame
+from edge.tools.testpattern import Mover, background, render, truth
+
+BG = background((1280, 720), seed=3)
+WALKER = [Mover((100, 300), (150, 0), (30, 70))]
+
+
+def test_quiet_scene_has_no_motion_and_a_walker_is_boxed():
+    det = MotionDetector(MotionConfig())
+    for i in range(10):
+        res = det(render(0.0, [], BG))
+    assert not res.any and res.changed_frac == 0.0
+    for i in range(10):
+        res = det(render(i / 10, WALKER, BG))
+    iou = iou_matrix(truth(0.9, WALKER, (1280, 720)), res.boxes)
+    assert iou.max() > 0.5
+
+
+def test_global_change_recalibrates_instead_of_boxing_everything():
+    det = MotionDetector(MotionConfig())
+    det(BG)
+    res = det(np.clip(BG.astype(int) + 80, 0, 255).astype(np.uint8))
+    assert res.global_change and len(res.boxes) == 0
+    assert not det(np.clip(BG.astype(int) + 80, 0, 255).astype(np.uint8)).any
+
+
+def test_motion_mask_hides_motion_inside_it():
+    poly = [np.array([[0, 0], [1280, 0], [1280, 720], [0, 720]], float)]
+    det = MotionDetector(MotionConfig(), motion_mask_image(poly, (1280, 720), 160))
+    det(BG)
+    assert not det(render(0.5, WALKER, BG)).any
+
+
+def test_regions_are_model_sized_merged_and_fall_back_to_full_frame():
+    boxes = np.array([[100, 100, 130, 170], [140, 110, 170, 180], [900, 500, 930, 570]], float)
+    rects = plan_regions(boxes, (1280, 720), 320, max_regions=4)
+    assert len(rects) == 2
+    assert np.all(rects[:, 2:] - rects[:, :2] >= 320)
+    assert np.all(rects[:, :2] >= 0) and np.all(rects[:, 2] <= 1280) and np.all(rects[:, 3] <= 720)
+    many = np.array([[0, 0, 20, 50], [1200, 0, 1220, 50], [0, 600, 20, 650], [1200, 600, 1220, 650]], float)
+    assert plan_regions(many, (1280, 720), 320, max_regions=2).tolist() == [[0, 0, 1280, 720]]
+    assert plan_regions(boxes, (640, 300), 320, 4).tolist() == [[0, 0, 640, 300]]  # frame smaller than crop
+    assert merge_overlapping(np.array([[0, 0, 10, 10], [5, 5, 20, 20], [30, 30, 40, 40]])).tolist() == [
+        [0, 0, 20, 20], [30, 30, 40, 40]]
+
+
+def _candidates(box: np.ndarray) -> Candidates:
+    one = np.zeros(1, np.int64)
+    return Candidates(box[None].astype(np.float32), np.array([0.9], np.float32), one, one, one)
+
+
+def test_pipeline_skips_quiet_frames_and_rechecks_stationary_tracks():
+    cfg = CameraConfig.model_validate({"motion": {"stationary_recheck_s": 2.0}, "tracker": {"min_hits": 1}})
+    pipe = CameraPipeline("s", "a", "cam", cfg, ("person",), model_side=320)
+    still = [Mover((600, 300), (0, 0), (30, 70))]
+    inferred = []
+    for i in range(100):
+        t = i / 10
+        frame = render(t, still if i >= 30 else [], BG)
+        plan = pipe.plan(Frame("cam", t, i, frame))
+        cands = _candidates(truth(t, still, (1280, 720))[0]) if len(plan.rects) and i >= 30 else None
+        pipe.finish(plan, cands, inferred=bool(len(plan.rects)))
+        inferred.append(len(plan.rects) > 0)
+    assert not any(inferred[:30])  # empty, quiet scene: the model never runs
+    assert inferred[30]  # the object appears: motion, inference
+    assert len(pipe.tracker.tracks) == 1
+    late = inferred[70:]  # motion has absorbed the parked object (absorb_frames=25)
+    assert 1 <= sum(late) <= 2  # then it is re-verified every 2 s, not every frame
+    assert pipe.tracker.stationary(pipe.tracker.tracks, 9.9).tolist() == [True]
