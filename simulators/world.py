@@ -22,6 +22,8 @@ CLASS_DEFAULTS: dict[str, tuple[float, float, float, float, float, float]] = {
     "animal": (1.10, 0.35, 1.50, 38.0, 0.5, 1.2),
 }
 
+ANIMAL_COATS = ((40, 70, 110), (60, 92, 134), (92, 110, 128), (52, 60, 70), (110, 140, 170), (30, 40, 55))
+
 F64 = npt.NDArray[np.float64]
 
 
@@ -43,6 +45,7 @@ class ActorState:
     rcs_m2: F64
     gait_phase: F64
     visible: npt.NDArray[np.bool_]
+    color_bgr: npt.NDArray[np.uint8]  # (A, 3) main colour, for imaging sensors
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
@@ -86,7 +89,13 @@ def _attributes(spec: ActorSpec, rng: np.random.Generator) -> tuple[list[float],
     h, w, length, temp, rcs, stride = CLASS_DEFAULTS[spec.cls]
     scale = rng.uniform(0.9, 1.1)
     size = [spec.height_m or h * scale, spec.width_m or w * scale, spec.length_m or length * scale]
-    color = list(spec.color) if spec.color else [int(c) for c in rng.integers(20, 230, 3)]
+    if spec.color:
+        color = list(spec.color)
+    elif spec.cls == "animal":  # natural coats: browns, greys, tan
+        coat = ANIMAL_COATS[int(rng.integers(len(ANIMAL_COATS)))]
+        color = [int(np.clip(c * rng.uniform(0.8, 1.2), 0, 255)) for c in coat]
+    else:
+        color = [int(c) for c in rng.integers(20, 230, 3)]
     return size, spec.temp_c if spec.temp_c is not None else temp, spec.rcs_m2 or rcs, stride, color
 
 
@@ -154,5 +163,5 @@ class World:
             height_m=a.size[:, 0], width_m=a.size[:, 1], length_m=a.size[:, 2],
             temp_c=a.temp_c, rcs_m2=a.rcs_m2,
             gait_phase=np.where(a.stride_m > 0, travelled / np.maximum(a.stride_m, 1e-9), 0.0) % 1.0,
-            visible=visible,
+            visible=visible, color_bgr=a.color,
         )

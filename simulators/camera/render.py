@@ -94,7 +94,7 @@ class CameraRenderer:
     """Renders one camera of a scenario; build once (background cached), call render(t) per frame."""
 
     def __init__(self, scenario: Scenario, camera: CameraSpec | str, world: World | None = None,
-                 blur_sigma: float = 0.0, min_visible: float = 0.3) -> None:
+                 blur_sigma: float = 0.0, min_visible: float = 0.3, texture_px: int = 2048) -> None:
         self.scenario = scenario
         self.spec = scenario.camera(camera) if isinstance(camera, str) else camera
         self.world = world or World(scenario)
@@ -102,7 +102,7 @@ class CameraRenderer:
         self.night = scenario.lighting == "night"
         self.blur_sigma = blur_sigma
         self.min_visible = min_visible
-        tex = ground_texture(scenario.terrain, self.world.border_en, scenario.seed)
+        tex = ground_texture(scenario.terrain, self.world.border_en, scenario.seed, texture_px)
         day_bg = background(scenario, self.cam, tex, self.world.border_en)
         self.background = night_frame(day_bg) if self.night else day_bg
         sigma = self.spec.noise_sigma * (3.0 if self.night else 1.0)
@@ -140,7 +140,7 @@ class CameraRenderer:
             polys = [np.round(q * 16).astype(np.int32) for q in pts]
             self._shadow(frame, boxes[k])
             haze = float(1 - np.exp(-p.depth[k] / 700.0))
-            shapes.fill_parts(frame, polys, part_colors(self.world.actors.color[i], [c for _, c in parts],
+            shapes.fill_parts(frame, polys, part_colors(state.color_bgr[i], [c for _, c in parts],
                                                         haze, self.night))
             areas[k] = _area(polys, boxes[k])
             cv2.fillPoly(labels, polys, k + 1, cv2.LINE_8, shift=4)

@@ -63,13 +63,14 @@ def _to_px(pts_en: npt.ArrayLike, extent: float, res: float) -> npt.NDArray[np.i
     return np.round(np.stack([(p[:, 0] + extent) / res, (extent - p[:, 1]) / res], axis=1) * 16).astype(np.int32)
 
 
-def ground_texture(terrain: TerrainSpec, border_en: npt.NDArray, seed: int) -> GroundTexture:
+def ground_texture(terrain: TerrainSpec, border_en: npt.NDArray, seed: int, size_px: int = MACRO_PX,
+                   ) -> GroundTexture:
     """Macro colour map: palette mixed by fractal noise, then roads and the border strip drawn on."""
     rng = np.random.default_rng([seed, 101])
-    res = 2 * terrain.extent_m / MACRO_PX
+    res = 2 * terrain.extent_m / size_px
     base, alt, dark = (np.array(c, np.float32) for c in PALETTES[terrain.style])
-    mix = np.clip(fractal_noise((MACRO_PX, MACRO_PX), 40 / res, rng) * 1.6 + 0.2, 0, 1)[..., None]
-    shade = fractal_noise((MACRO_PX, MACRO_PX), 6 / res, rng)[..., None]
+    mix = np.clip(fractal_noise((size_px, size_px), 40 / res, rng) * 1.6 + 0.2, 0, 1)[..., None]
+    shade = fractal_noise((size_px, size_px), 6 / res, rng)[..., None]
     tex = base * (1 - mix) + alt * mix + (dark - base) * np.clip(shade, 0, 1) * 0.8
     tex = np.clip(tex, 0, 255).astype(np.uint8)
     for road in terrain.roads:
