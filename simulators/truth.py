@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -64,11 +64,18 @@ def crossings(world: World) -> list[Crossing]:
 
 
 def crossing_record(c: Crossing, site: str, start: datetime | None, seen_by: list[str]) -> dict:
-    """The JSON object written for one crossing (schema in the README of simulators)."""
-    rec = {"kind": "crossing", "site": site, **asdict(c), "class": c.cls, "seen_by": seen_by}
-    del rec["cls"]
+    """The JSON object written for one crossing: one line of the ground-truth file.
+
+    {"kind": "crossing", "site", "t_s" (scenario seconds), "ts" (UTC, once the clock started),
+     "actor", "class", "direction" ("inbound"|"outbound"), "lat", "lon", "east_m", "north_m",
+     "seen_by" (camera ids whose image contains the point)}
+    """
+    rec: dict = {"kind": "crossing", "site": site, "t_s": round(c.t_s, 3)}
     if start is not None:
         rec["ts"] = (start + timedelta(seconds=c.t_s)).astimezone(UTC).isoformat().replace("+00:00", "Z")
+    rec |= {"actor": c.actor, "class": c.cls, "direction": c.direction, "lat": round(c.lat, 7),
+            "lon": round(c.lon, 7), "east_m": round(c.east_m, 2), "north_m": round(c.north_m, 2),
+            "seen_by": seen_by}
     return rec
 
 
