@@ -74,7 +74,7 @@ def _member_paths(spec: ActorSpec, rng: np.random.Generator) -> list[tuple[F64, 
     side = np.array([-d[1], d[0]]) / max(float(np.hypot(*d)), 1e-9)
     out = []
     for k in range(spec.count):
-        lateral = (k - (spec.count - 1) / 2) * spec.spacing_m + rng.normal(0, 0.15 * spec.spacing_m)
+        lateral = (k - (spec.count - 1) / 2) * spec.spacing_m + rng.normal(0, 0.15 * spec.spacing_m) * (spec.count > 1)
         lag = abs(rng.normal(0, 0.6)) if spec.count > 1 else 0.0
         out.append((base + side * lateral, spec.start_s + lag))
     return out

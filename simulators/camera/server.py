@@ -97,7 +97,8 @@ class CameraServer:
         self._httpd = ThreadingHTTPServer((self.host, self.port), _handler(self))
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
-        threading.Thread(target=self._httpd.serve_forever, name=f"sim-http-{self.camera_id}", daemon=True).start()
+        threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name=f"sim-http-{self.camera_id}",
+                         daemon=True).start()
         self._producer = threading.Thread(target=self._produce, name=f"sim-render-{self.camera_id}", daemon=True)
         self._producer.start()
         log.info("camera serving camera=%s url=%s", self.camera_id, self.video_url)
