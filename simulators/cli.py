@@ -1,15 +1,14 @@
 """`borderwatch sim ...`: serve simulated cameras, list scenarios, render frames with labels.
 
-    sim scenarios                                   list the presets
-    sim camera  --scenario S --camera cam-1 --port 8601
-    sim site    --scenario S --base-port 8601 --truth truth.jsonl [--seconds N]
-    sim render  --scenario S --camera cam-1 --frames 20 --out DIR
+sim scenarios                                   list the presets
+sim camera  --scenario S --camera cam-1 --port 8601
+sim site    --scenario S --base-port 8601 --truth truth.jsonl [--seconds N]
+sim render  --scenario S --camera cam-1 --frames 20 --out DIR
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -23,14 +22,19 @@ log = logging.getLogger("borderwatch.sim")
 
 
 def _scenario_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--scenario", default="border-crossing", help="preset name or TOML file (default %(default)s)")
+    p.add_argument(
+        "--scenario", default="border-crossing", help="preset name or TOML file (default %(default)s)"
+    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the `sim` command and its subcommands to a parent parser's subparsers."""
-    sim = subparsers.add_parser("sim", help="device simulators (cameras) and scenarios",
-                                description="Serve simulated cameras of a scenario world, list scenarios, "
-                                            "render frames with ground-truth labels.")
+    sim = subparsers.add_parser(
+        "sim",
+        help="device simulators (cameras) and scenarios",
+        description="Serve simulated cameras of a scenario world, list scenarios, "
+        "render frames with ground-truth labels.",
+    )
     sub = sim.add_subparsers(dest="sim_command", required=True)
     p = sub.add_parser("scenarios", help="list the built-in scenarios")
     p.set_defaults(func=cmd_scenarios)
@@ -60,7 +64,9 @@ def _serve_args(p: argparse.ArgumentParser, port_flag: str, default: int) -> Non
     p.add_argument(port_flag, type=int, default=default, help="TCP port (default %(default)s; 0 = any free)")
     p.add_argument("--loop", action="store_true", help="replay the scenario when it ends")
     p.add_argument("--speed", type=float, default=1.0, help="scenario seconds per wall second")
-    p.add_argument("--seconds", type=float, default=None, help="stop after this many seconds (default: Ctrl-C)")
+    p.add_argument(
+        "--seconds", type=float, default=None, help="stop after this many seconds (default: Ctrl-C)"
+    )
 
 
 def _load(name: str) -> object:
@@ -75,7 +81,9 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     for name, make in PRESETS.items():
         s = make()
         cams = ", ".join(f"{c.id} {c.width}x{c.height}@{c.fps:g}" for c in s.cameras)
-        print(f"{name:24s} site={s.site} {s.lighting} {s.duration_s:g}s actors={len(s.actors)} cameras: {cams}")
+        print(
+            f"{name:24s} site={s.site} {s.lighting} {s.duration_s:g}s actors={len(s.actors)} cameras: {cams}"
+        )
     return 0
 
 
@@ -125,8 +133,14 @@ def cmd_render(args: argparse.Namespace) -> int:
         res = r.render(t)
         name = f"frame_{k:05d}.jpg"
         cv2.imwrite(str(args.out / name), res.frame)
-        boxes = [{"id": str(i), "class": ["person", "vehicle", "animal"][int(c)], "xyxy": [round(float(v), 1) for v in b]}
-                 for i, c, b in zip(res.ids, res.class_id, res.xyxy, strict=True)]
+        boxes = [
+            {
+                "id": str(i),
+                "class": ["person", "vehicle", "animal"][int(c)],
+                "xyxy": [round(float(v), 1) for v in b],
+            }
+            for i, c, b in zip(res.ids, res.class_id, res.xyxy, strict=True)
+        ]
         rows.append({"frame": name, "t_s": round(t, 3), "camera": r.spec.id, "boxes": boxes})
     write_jsonl(args.out / "labels.jsonl", rows)
     write_jsonl(args.out / "crossings.jsonl", truth_records(scn, r.world))

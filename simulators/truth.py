@@ -55,9 +55,16 @@ def crossings(world: World) -> list[Crossing]:
     lat, lon = to_geo(point[:, 0], point[:, 1], *world.origin)
     actor = seg_i // (k - 1)
     out = [
-        Crossing(float(times[i]), str(a.ids[actor[i]]), CLASSES[int(a.class_id[actor[i]])],
-                 "inbound" if inbound[i] else "outbound", float(lat[i]), float(lon[i]),
-                 float(point[i, 0]), float(point[i, 1]))
+        Crossing(
+            float(times[i]),
+            str(a.ids[actor[i]]),
+            CLASSES[int(a.class_id[actor[i]])],
+            "inbound" if inbound[i] else "outbound",
+            float(lat[i]),
+            float(lon[i]),
+            float(point[i, 0]),
+            float(point[i, 1]),
+        )
         for i in range(len(times))
     ]
     return sorted(out, key=lambda c: c.t_s)
@@ -73,9 +80,16 @@ def crossing_record(c: Crossing, site: str, start: datetime | None, seen_by: lis
     rec: dict = {"kind": "crossing", "site": site, "t_s": round(c.t_s, 3)}
     if start is not None:
         rec["ts"] = (start + timedelta(seconds=c.t_s)).astimezone(UTC).isoformat().replace("+00:00", "Z")
-    rec |= {"actor": c.actor, "class": c.cls, "direction": c.direction, "lat": round(c.lat, 7),
-            "lon": round(c.lon, 7), "east_m": round(c.east_m, 2), "north_m": round(c.north_m, 2),
-            "seen_by": seen_by}
+    rec |= {
+        "actor": c.actor,
+        "class": c.cls,
+        "direction": c.direction,
+        "lat": round(c.lat, 7),
+        "lon": round(c.lon, 7),
+        "east_m": round(c.east_m, 2),
+        "north_m": round(c.north_m, 2),
+        "seen_by": seen_by,
+    }
     return rec
 
 

@@ -74,7 +74,9 @@ def _member_paths(spec: ActorSpec, rng: np.random.Generator) -> list[tuple[F64, 
     side = np.array([-d[1], d[0]]) / max(float(np.hypot(*d)), 1e-9)
     out = []
     for k in range(spec.count):
-        lateral = (k - (spec.count - 1) / 2) * spec.spacing_m + rng.normal(0, 0.15 * spec.spacing_m) * (spec.count > 1)
+        lateral = (k - (spec.count - 1) / 2) * spec.spacing_m + rng.normal(0, 0.15 * spec.spacing_m) * (
+            spec.count > 1
+        )
         lag = abs(rng.normal(0, 0.6)) if spec.count > 1 else 0.0
         out.append((base + side * lateral, spec.start_s + lag))
     return out
@@ -85,7 +87,9 @@ def _arrival_times(path: F64, start: float, speed: float) -> F64:
     return start + np.concatenate([[0.0], np.cumsum(seg)]) / speed
 
 
-def _attributes(spec: ActorSpec, rng: np.random.Generator) -> tuple[list[float], float, float, float, list[int]]:
+def _attributes(
+    spec: ActorSpec, rng: np.random.Generator
+) -> tuple[list[float], float, float, float, list[int]]:
     h, w, length, temp, rcs, stride = CLASS_DEFAULTS[spec.cls]
     scale = rng.uniform(0.9, 1.1)
     size = [spec.height_m or h * scale, spec.width_m or w * scale, spec.length_m or length * scale]
@@ -106,13 +110,15 @@ def compile_actors(actors: list[ActorSpec], seed: int) -> Actors:
         rng = np.random.default_rng([seed, i])
         for k, (path, start) in enumerate(_member_paths(spec, rng)):
             member_id = spec.id if spec.count == 1 else f"{spec.id}-{k}"
-            rows.append((member_id, spec, path, _arrival_times(path, start, spec.speed_mps), _attributes(spec, rng)))
+            rows.append(
+                (member_id, spec, path, _arrival_times(path, start, spec.speed_mps), _attributes(spec, rng))
+            )
     n = len(rows)
     k_max = max((len(r[2]) for r in rows), default=2)
     wp = np.zeros((n, k_max, 2))
     wp_t = np.full((n, k_max), np.inf)
     for i, (_, _, path, times, _) in enumerate(rows):
-        wp[i, : len(path)], wp[i, len(path):] = path, path[-1]
+        wp[i, : len(path)], wp[i, len(path) :] = path, path[-1]
         wp_t[i, : len(times)] = times
     attrs = [r[4] for r in rows]
     return Actors(
@@ -123,7 +129,9 @@ def compile_actors(actors: list[ActorSpec], seed: int) -> Actors:
         rcs_m2=np.array([a[2] for a in attrs], dtype=np.float64),
         stride_m=np.array([a[3] for a in attrs], dtype=np.float64),
         color=np.array([a[4] for a in attrs], dtype=np.uint8).reshape(n, 3),
-        wp=wp, wp_t=wp_t, n_wp=np.array([len(r[2]) for r in rows], dtype=np.int64),
+        wp=wp,
+        wp_t=wp_t,
+        n_wp=np.array([len(r[2]) for r in rows], dtype=np.int64),
     )
 
 
@@ -157,11 +165,19 @@ class World:
         visible = (t >= a.wp_t[:, 0]) & (t <= last_t)
         travelled = np.clip(t - a.wp_t[:, 0], 0.0, None) * seg_speed
         return ActorState(
-            t=float(t), ids=a.ids, class_id=a.class_id, east_m=pos[:, 0], north_m=pos[:, 1],
+            t=float(t),
+            ids=a.ids,
+            class_id=a.class_id,
+            east_m=pos[:, 0],
+            north_m=pos[:, 1],
             heading_deg=np.degrees(np.arctan2(d[:, 0], d[:, 1])) % 360.0,
             speed_mps=np.where(visible, seg_speed, 0.0),
-            height_m=a.size[:, 0], width_m=a.size[:, 1], length_m=a.size[:, 2],
-            temp_c=a.temp_c, rcs_m2=a.rcs_m2,
+            height_m=a.size[:, 0],
+            width_m=a.size[:, 1],
+            length_m=a.size[:, 2],
+            temp_c=a.temp_c,
+            rcs_m2=a.rcs_m2,
             gait_phase=np.where(a.stride_m > 0, travelled / np.maximum(a.stride_m, 1e-9), 0.0) % 1.0,
-            visible=visible, color_bgr=a.color,
+            visible=visible,
+            color_bgr=a.color,
         )

@@ -19,8 +19,14 @@ from simulators.site import Site
 
 
 def _scenario() -> Scenario:
-    cam = CameraSpec(id="cam-t", pose=CameraPose(height_m=6, tilt_deg=10, hfov_deg=50), width=320, height=240,
-                     fps=25.0, noise_sigma=2.0)
+    cam = CameraSpec(
+        id="cam-t",
+        pose=CameraPose(height_m=6, tilt_deg=10, hfov_deg=50),
+        width=320,
+        height=240,
+        fps=25.0,
+        noise_sigma=2.0,
+    )
     actors = [ActorSpec(id="p", cls="person", waypoints=[(-5, 25), (5, 25)], speed_mps=1.0)]
     return Scenario(cameras=[cam], actors=actors, terrain=TerrainSpec(bushes=5, extent_m=100))
 
@@ -125,10 +131,14 @@ def test_apply_fault_table(fault: Fault) -> None:
     frozen = np.full_like(frame, 7)
     out = apply_fault(frame, fault, frozen)
     assert out.shape == frame.shape and out.dtype == np.uint8
-    expect = {Fault.NONE: lambda o: o is frame, Fault.FREEZE: lambda o: o is frozen,
-              Fault.BLACK: lambda o: o.max() == 0, Fault.UNIFORM: lambda o: o.std() == 0,
-              Fault.BLUR: lambda o: o.astype(float).std() < frame.astype(float).std() / 3,
-              Fault.SHIFT: lambda o: np.abs(o.astype(int) - frame.astype(int)).mean() > 30}
+    expect = {
+        Fault.NONE: lambda o: o is frame,
+        Fault.FREEZE: lambda o: o is frozen,
+        Fault.BLACK: lambda o: o.max() == 0,
+        Fault.UNIFORM: lambda o: o.std() == 0,
+        Fault.BLUR: lambda o: o.astype(float).std() < frame.astype(float).std() / 3,
+        Fault.SHIFT: lambda o: np.abs(o.astype(int) - frame.astype(int)).mean() > 30,
+    }
     assert expect[fault](out)
 
 

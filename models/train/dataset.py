@@ -47,22 +47,48 @@ class GenSettings:
 def random_scene(rng: np.random.Generator, seed: int, s: GenSettings) -> Scenario:
     """A random site with one camera at the origin (camera-local metres = site metres)."""
     w, h = FRAME_SIZES[rng.integers(len(FRAME_SIZES))]
-    pose = CameraPose(lat=0.0, lon=0.0, height_m=float(rng.uniform(3, 15)), heading_deg=float(rng.uniform(0, 360)),
-                      tilt_deg=float(rng.uniform(4, 20)), hfov_deg=float(rng.uniform(25, 70)))
+    pose = CameraPose(
+        lat=0.0,
+        lon=0.0,
+        height_m=float(rng.uniform(3, 15)),
+        heading_deg=float(rng.uniform(0, 360)),
+        tilt_deg=float(rng.uniform(4, 20)),
+        hfov_deg=float(rng.uniform(25, 70)),
+    )
     cam = CameraSpec(id="c", pose=pose, width=int(w), height=int(h), noise_sigma=float(rng.uniform(0.5, 7)))
     hd = np.radians(pose.heading_deg)
-    roads = [RoadSpec(points=[(float(np.sin(hd) * d - np.cos(hd) * 300), float(np.cos(hd) * d + np.sin(hd) * 300)),
-                              (float(np.sin(hd) * d + np.cos(hd) * 300), float(np.cos(hd) * d - np.sin(hd) * 300))],
-                      width_m=float(rng.uniform(3, 8))) for d in rng.uniform(15, 120, rng.integers(0, 3))]
+    roads = [
+        RoadSpec(
+            points=[
+                (float(np.sin(hd) * d - np.cos(hd) * 300), float(np.cos(hd) * d + np.sin(hd) * 300)),
+                (float(np.sin(hd) * d + np.cos(hd) * 300), float(np.cos(hd) * d - np.sin(hd) * 300)),
+            ],
+            width_m=float(rng.uniform(3, 8)),
+        )
+        for d in rng.uniform(15, 120, rng.integers(0, 3))
+    ]
     border = [(0.0, -0.003), (0.0, 0.003)]
-    terrain = TerrainSpec(style=STYLES[rng.integers(len(STYLES))], roads=roads, bushes=int(rng.integers(10, 200)),
-                          border_posts_every_m=float(rng.choice([0.0, 4.0, 8.0])), extent_m=200.0)
+    terrain = TerrainSpec(
+        style=STYLES[rng.integers(len(STYLES))],
+        roads=roads,
+        bushes=int(rng.integers(10, 200)),
+        border_posts_every_m=float(rng.choice([0.0, 4.0, 8.0])),
+        extent_m=200.0,
+    )
     from simulators.scenario import BorderSpec
 
     bline = BorderSpec(points=[(float(np.degrees(rng.uniform(10, 80) / 6_371_008.8)), b[1]) for b in border])
-    return Scenario(name="train", site="train", origin=GeoPoint(lat=0.0, lon=0.0), seed=seed, duration_s=10.0,
-                    lighting="night" if rng.random() < s.night_p else "day", border=bline, cameras=[cam],
-                    terrain=terrain)
+    return Scenario(
+        name="train",
+        site="train",
+        origin=GeoPoint(lat=0.0, lon=0.0),
+        seed=seed,
+        duration_s=10.0,
+        lighting="night" if rng.random() < s.night_p else "day",
+        border=bline,
+        cameras=[cam],
+        terrain=terrain,
+    )
 
 
 def random_actors(rng: np.random.Generator, r: CameraRenderer, s: GenSettings) -> list[ActorSpec]:
@@ -82,21 +108,32 @@ def random_actors(rng: np.random.Generator, r: CameraRenderer, s: GenSettings) -
         back = rng.uniform(0.5, 3.0) * speed
         p = np.array([e[0], n[0]])
         count = int(rng.integers(2, 6)) if cls == "person" and rng.random() < 0.25 else 1
-        out.append(ActorSpec(id=f"x{k}", cls=cls, waypoints=[tuple(p - d * back), tuple(p + d * 50)],
-                             speed_mps=speed, start_s=3.0 - back / speed, count=count,
-                             spacing_m=float(rng.uniform(0.7, 1.6))))
+        out.append(
+            ActorSpec(
+                id=f"x{k}",
+                cls=cls,
+                waypoints=[tuple(p - d * back), tuple(p + d * 50)],
+                speed_mps=speed,
+                start_s=3.0 - back / speed,
+                count=count,
+                spacing_m=float(rng.uniform(0.7, 1.6)),
+            )
+        )
     return out
 
 
-def occlude(frame: npt.NDArray[np.uint8], xyxy: npt.NDArray[np.float32], rng: np.random.Generator,
-            p: float) -> None:
+def occlude(
+    frame: npt.NDArray[np.uint8], xyxy: npt.NDArray[np.float32], rng: np.random.Generator, p: float
+) -> None:
     """Bush-like blobs over the lower part of some boxes (in place): partial occlusion."""
     for b in xyxy[rng.random(len(xyxy)) < p]:
         w, h = b[2] - b[0], b[3] - b[1]
         cover = rng.uniform(0.15, 0.5) * h
         centre = (int(b[0] + w * rng.uniform(0.2, 0.8)), int(b[3] - cover / 2 + 2))
         col = tuple(float(c) for c in rng.uniform([20, 50, 30], [60, 100, 80]))
-        cv2.ellipse(frame, centre, (int(w * rng.uniform(0.5, 1.0)) + 1, int(cover / 2) + 1), 0, 0, 360, col, -1)
+        cv2.ellipse(
+            frame, centre, (int(w * rng.uniform(0.5, 1.0)) + 1, int(cover / 2) + 1), 0, 0, 360, col, -1
+        )
 
 
 def letterbox(img: npt.NDArray[np.uint8], boxes: npt.NDArray[np.float32]) -> tuple[npt.NDArray, npt.NDArray]:
@@ -110,20 +147,29 @@ def letterbox(img: npt.NDArray[np.uint8], boxes: npt.NDArray[np.float32]) -> tup
     return out, boxes * g + np.array([dx, dy, dx, dy], np.float32)
 
 
-def crop(img: npt.NDArray[np.uint8], boxes: npt.NDArray[np.float32], rng: np.random.Generator,
-         ) -> tuple[npt.NDArray, npt.NDArray]:
+def crop(
+    img: npt.NDArray[np.uint8],
+    boxes: npt.NDArray[np.float32],
+    rng: np.random.Generator,
+) -> tuple[npt.NDArray, npt.NDArray]:
     """A square window (native scale or zoomed) around a random box, resized to SIZE."""
     h, w = img.shape[:2]
     c = int(min(h, w, SIZE * rng.choice([0.6, 1.0, 1.0, 1.5, 2.0])))
     if len(boxes):
         b = boxes[rng.integers(len(boxes))]
-        cx, cy = (b[0] + b[2]) / 2 + rng.uniform(-0.4, 0.4) * c, (b[1] + b[3]) / 2 + rng.uniform(-0.4, 0.4) * c
+        cx, cy = (
+            (b[0] + b[2]) / 2 + rng.uniform(-0.4, 0.4) * c,
+            (b[1] + b[3]) / 2 + rng.uniform(-0.4, 0.4) * c,
+        )
     else:
         cx, cy = rng.uniform(0, w), rng.uniform(0, h)
     x0, y0 = int(np.clip(cx - c / 2, 0, w - c)), int(np.clip(cy - c / 2, 0, h - c))
     g = SIZE / c
-    out = cv2.resize(img[y0 : y0 + c, x0 : x0 + c], (SIZE, SIZE), interpolation=cv2.INTER_AREA if g < 1 else
-                     cv2.INTER_LINEAR)
+    out = cv2.resize(
+        img[y0 : y0 + c, x0 : x0 + c],
+        (SIZE, SIZE),
+        interpolation=cv2.INTER_AREA if g < 1 else cv2.INTER_LINEAR,
+    )
     return out, (boxes - np.array([x0, y0, x0, y0], np.float32)) * g
 
 
@@ -143,7 +189,10 @@ def sample(rng: np.random.Generator, res: RenderResult, s: GenSettings) -> tuple
         frame = cv2.GaussianBlur(frame, (0, 0), float(rng.uniform(0.5, 1.4)))
     img, boxes = letterbox(frame, res.xyxy) if rng.random() < s.full_frame_p else crop(frame, res.xyxy, rng)
     if rng.random() < 0.5:
-        img, boxes = img[:, ::-1], np.column_stack([SIZE - boxes[:, 2], boxes[:, 1], SIZE - boxes[:, 0], boxes[:, 3]])
+        img, boxes = (
+            img[:, ::-1],
+            np.column_stack([SIZE - boxes[:, 2], boxes[:, 1], SIZE - boxes[:, 0], boxes[:, 3]]),
+        )
     return cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_BGR2RGB), clean_labels(boxes, res.class_id)
 
 
@@ -177,7 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     a.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(a.out, images=images, labels=labels)
     counts = np.bincount(labels[:, 1].astype(int), minlength=3)
-    print(f"wrote {a.out} images={len(images)} boxes={counts.tolist()} seconds={time.perf_counter() - t0:.1f}")
+    print(
+        f"wrote {a.out} images={len(images)} boxes={counts.tolist()} seconds={time.perf_counter() - t0:.1f}"
+    )
     return 0
 
 

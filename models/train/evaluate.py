@@ -30,8 +30,12 @@ def session(path: str | Path, threads: int = 2) -> ort.InferenceSession:
     return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
-def decode(out: npt.NDArray[np.float32], conf: float = 0.25, iou: float = 0.5, max_det: int = 300,
-           ) -> list[tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.int64]]]:
+def decode(
+    out: npt.NDArray[np.float32],
+    conf: float = 0.25,
+    iou: float = 0.5,
+    max_det: int = 300,
+) -> list[tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.int64]]]:
     """(B, 4+C, N) YOLOv8 output -> per image (xyxy, score, class), class-aware NMS."""
     res = []
     for o in out:
@@ -149,10 +153,17 @@ def evaluate(model: Path, data: Path, thr: float, threads: int = 2) -> dict:
     dets = run(session(model, threads), z["images"])
     labels = z["labels"]
     per = {n: asdict(class_metrics(dets, labels, c, thr)) for c, n in enumerate(CLASSES)}
-    return {"model": str(model), "data": str(data), "images": len(z["images"]), "threshold": thr,
-            "classes": per, "animal_as_person": confusion(dets, labels, 2, 0, thr),
-            "person_as_animal": confusion(dets, labels, 0, 2, thr), "latency": latency_ms(model, threads),
-            "machine": f"{__import__('os').cpu_count()} CPU, onnxruntime {ort.__version__}, {threads} threads"}
+    return {
+        "model": str(model),
+        "data": str(data),
+        "images": len(z["images"]),
+        "threshold": thr,
+        "classes": per,
+        "animal_as_person": confusion(dets, labels, 2, 0, thr),
+        "person_as_animal": confusion(dets, labels, 0, 2, thr),
+        "latency": latency_ms(model, threads),
+        "machine": f"{__import__('os').cpu_count()} CPU, onnxruntime {ort.__version__}, {threads} threads",
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

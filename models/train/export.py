@@ -32,13 +32,27 @@ def export(checkpoint: Path, out: Path, opset: int = 17) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, (torch.zeros(1, 3, IMGSZ, IMGSZ),), str(out), dynamo=False,
-                          input_names=["images"], output_names=["output0"], opset_version=opset,
-                          dynamic_axes={"images": {0: "batch"}, "output0": {0: "batch"}})
+        torch.onnx.export(
+            model,
+            (torch.zeros(1, 3, IMGSZ, IMGSZ),),
+            str(out),
+            dynamo=False,
+            input_names=["images"],
+            output_names=["output0"],
+            opset_version=opset,
+            dynamic_axes={"images": {0: "batch"}, "output0": {0: "batch"}},
+        )
     m = onnx.load(str(out))
-    meta = {"names": names_string(CLASS_NAMES), "imgsz": f"[{IMGSZ}, {IMGSZ}]", "stride": str(max(STRIDES)),
-            "task": "detect", "batch": "dynamic", "description": "borderwatch camera detector (simulated scenes)",
-            "author": "borderwatch", "layout": "yolov8"}
+    meta = {
+        "names": names_string(CLASS_NAMES),
+        "imgsz": f"[{IMGSZ}, {IMGSZ}]",
+        "stride": str(max(STRIDES)),
+        "task": "detect",
+        "batch": "dynamic",
+        "description": "borderwatch camera detector (simulated scenes)",
+        "author": "borderwatch",
+        "layout": "yolov8",
+    }
     del m.metadata_props[:]
     for k, v in meta.items():
         m.metadata_props.add(key=k, value=v)

@@ -26,15 +26,23 @@ def box_iou_pairs(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 def giou_loss(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """1 - GIoU of aligned boxes."""
     iou = box_iou_pairs(a, b)
-    hull = (torch.maximum(a[..., 2:], b[..., 2:]) - torch.minimum(a[..., :2], b[..., :2])).clamp(min=0).prod(-1)
+    hull = (
+        (torch.maximum(a[..., 2:], b[..., 2:]) - torch.minimum(a[..., :2], b[..., :2])).clamp(min=0).prod(-1)
+    )
     lt, rb = torch.maximum(a[..., :2], b[..., :2]), torch.minimum(a[..., 2:], b[..., 2:])
     inter = (rb - lt).clamp(min=0).prod(-1)
     union = inter / (iou + EPS)
     return 1 - iou + (hull - union) / (hull + EPS)
 
 
-def assign(scores: torch.Tensor, boxes: torch.Tensor, pts: torch.Tensor, strides: torch.Tensor,
-           gt: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def assign(
+    scores: torch.Tensor,
+    boxes: torch.Tensor,
+    pts: torch.Tensor,
+    strides: torch.Tensor,
+    gt: torch.Tensor,
+    valid: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Targets per cell: (cls target (B,N,C) soft, box target (B,N,4), positive mask (B,N)).
 
     scores (B,N,C) sigmoid, boxes (B,N,4) predicted xyxy, gt (B,M,5) rows (cls, x0, y0, x1, y1),
@@ -45,8 +53,13 @@ def assign(scores: torch.Tensor, boxes: torch.Tensor, pts: torch.Tensor, strides
     gcls, gbox = gt[..., 0].long(), gt[..., 1:]
     half = (strides / 2)[None, None, :]
     x, y = pts[None, None, :, 0], pts[None, None, :, 1]
-    cand = ((x > gbox[..., 0:1] - half) & (x < gbox[..., 2:3] + half) & (y > gbox[..., 1:2] - half)
-            & (y < gbox[..., 3:4] + half) & valid[..., None])
+    cand = (
+        (x > gbox[..., 0:1] - half)
+        & (x < gbox[..., 2:3] + half)
+        & (y > gbox[..., 1:2] - half)
+        & (y < gbox[..., 3:4] + half)
+        & valid[..., None]
+    )
     iou = box_iou_pairs(gbox[:, :, None, :], boxes[:, None, :, :]).clamp(min=0)  # (B,M,N)
     cls_score = scores.permute(0, 2, 1).gather(1, gcls.clamp(min=0)[..., None].expand(b, m, n))
     align = cls_score.pow(ALPHA) * iou.pow(BETA) * cand
@@ -64,8 +77,14 @@ def assign(scores: torch.Tensor, boxes: torch.Tensor, pts: torch.Tensor, strides
     return tcls * pos_any[..., None], tbox, pos_any
 
 
-def detection_loss(raw: torch.Tensor, logits: torch.Tensor, pts: torch.Tensor, strides: torch.Tensor,
-                   gt: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+def detection_loss(
+    raw: torch.Tensor,
+    logits: torch.Tensor,
+    pts: torch.Tensor,
+    strides: torch.Tensor,
+    gt: torch.Tensor,
+    valid: torch.Tensor,
+) -> tuple[torch.Tensor, dict[str, float]]:
     """Total loss and its parts (cls BCE, box GIoU weighted by target quality)."""
     from models.train.net import decode_xyxy
 

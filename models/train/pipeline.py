@@ -30,8 +30,15 @@ def render_data(fresh: bool) -> None:
 
 
 def update_manifest(onnx_path: Path) -> ModelEntry:
-    entry = ModelEntry(name=NAME, file=str(onnx_path.relative_to(MODELS_DIR)), sha256=sha256_file(onnx_path),
-                       kind="camera", input=[3, 320, 320], layout="yolov8", classes=list(evaluate.CLASSES))
+    entry = ModelEntry(
+        name=NAME,
+        file=str(onnx_path.relative_to(MODELS_DIR)),
+        sha256=sha256_file(onnx_path),
+        kind="camera",
+        input=[3, 320, 320],
+        layout="yolov8",
+        classes=list(evaluate.CLASSES),
+    )
     others = [e for e in load_manifest()] if MANIFEST.exists() else []
     write_manifest([*(e for e in others if e.name != NAME), entry])
     return entry
@@ -49,8 +56,18 @@ def main(argv: list[str] | None = None) -> int:
     render_data(a.fresh)
     ckpt = Path("models/runs/detector.pt")
     if not a.skip_train:
-        train.main(["--data", str(DATA / "train.npz"), "--out", str(ckpt), "--epochs", str(a.epochs),
-                    "--max-minutes", str(a.max_minutes)])
+        train.main(
+            [
+                "--data",
+                str(DATA / "train.npz"),
+                "--out",
+                str(ckpt),
+                "--epochs",
+                str(a.epochs),
+                "--max-minutes",
+                str(a.max_minutes),
+            ]
+        )
     onnx_path = export.export(ckpt, MODELS_DIR / "camera" / f"{NAME}.onnx")
     metrics = evaluate.evaluate(onnx_path, DATA / "heldout.npz", THRESHOLD)
     (MODELS_DIR / "camera" / f"{NAME}.metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")

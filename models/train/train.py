@@ -36,7 +36,11 @@ def load_set(path: Path) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     keep = slot < MAX_BOXES
     lab[idx[keep], slot[keep]] = rows[keep]
     valid[idx[keep], slot[keep]] = True
-    return torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), torch.from_numpy(lab), torch.from_numpy(valid)
+    return (
+        torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(),
+        torch.from_numpy(lab),
+        torch.from_numpy(valid),
+    )
 
 
 def photometric(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -55,8 +59,9 @@ def lr_at(step: int, total: int, base: float, warmup: int = 150) -> float:
     return base * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(total - warmup, 1))))
 
 
-def train(data: Path, out: Path, epochs: int, batch: int, lr: float, threads: int, max_minutes: float,
-          seed: int) -> Path:
+def train(
+    data: Path, out: Path, epochs: int, batch: int, lr: float, threads: int, max_minutes: float, seed: int
+) -> Path:
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     images, labels, valid = load_set(data)
@@ -84,8 +89,11 @@ def train(data: Path, out: Path, epochs: int, batch: int, lr: float, threads: in
             step += 1
             if step % 20 == 0:
                 el = time.monotonic() - t0
-                print(f"epoch={epoch} step={step}/{total} loss={float(loss):.3f} cls={parts['cls']:.3f} "
-                      f"box={parts['box']:.3f} pos={parts['pos']:.0f} elapsed_s={el:.0f}", flush=True)
+                print(
+                    f"epoch={epoch} step={step}/{total} loss={float(loss):.3f} cls={parts['cls']:.3f} "
+                    f"box={parts['box']:.3f} pos={parts['pos']:.0f} elapsed_s={el:.0f}",
+                    flush=True,
+                )
             if time.monotonic() - t0 > max_minutes * 60:
                 break
         torch.save(model.state_dict(), out)

@@ -42,8 +42,19 @@ class Pinhole:
         fwd = np.array([np.sin(h) * np.cos(t), np.cos(h) * np.cos(t), -np.sin(t)])
         right = np.array([np.cos(h), -np.sin(h), 0.0])
         f = (spec.width / 2) / np.tan(np.radians(p.hfov_deg) / 2)
-        return cls(p.lat, p.lon, p.height_m, float(f), spec.width / 2, spec.height / 2, spec.width, spec.height,
-                   fwd, right, np.cross(fwd, right))
+        return cls(
+            p.lat,
+            p.lon,
+            p.height_m,
+            float(f),
+            spec.width / 2,
+            spec.height / 2,
+            spec.width,
+            spec.height,
+            fwd,
+            right,
+            np.cross(fwd, right),
+        )
 
     def project(self, east: F64, north: F64, up: F64) -> tuple[F64, F64, F64]:
         """Camera-local ENU points -> (u, v, depth along the optical axis); depth <= 0 is behind."""

@@ -61,12 +61,21 @@ def place(cam: Pinhole, state: ActorState, origin: tuple[float, float]) -> Place
     facing = np.where(vel @ cam.right[:2] >= 0, 1.0, -1.0)
     ppm = cam.f / np.where(depth > 0, depth, np.inf)
     reach = ppm * np.maximum(state.length_m, state.width_m)
-    ok = (state.visible & (depth > 1.0) & (u + reach > 0) & (u - reach < cam.width)
-          & (v > 0) & (vt < cam.height) & (v - vt >= 2.0))
+    ok = (
+        state.visible
+        & (depth > 1.0)
+        & (u + reach > 0)
+        & (u - reach < cam.width)
+        & (v > 0)
+        & (vt < cam.height)
+        & (v - vt >= 2.0)
+    )
     idx = np.nonzero(np.nan_to_num(ok, nan=0).astype(bool))[0]
     idx = idx[np.argsort(-depth[idx], kind="stable")]
     hgt = state.height_m[idx]
-    return Placed(idx, u[idx], v[idx], ppm[idx], (v[idx] - vt[idx]) / hgt, depth[idx], profile[idx], facing[idx])
+    return Placed(
+        idx, u[idx], v[idx], ppm[idx], (v[idx] - vt[idx]) / hgt, depth[idx], profile[idx], facing[idx]
+    )
 
 
 def part_colors(main: npt.NDArray, kinds: list[int], haze: float, night: bool) -> list[tuple[float, ...]]:
@@ -93,8 +102,15 @@ def night_frame(img: U8) -> U8:
 class CameraRenderer:
     """Renders one camera of a scenario; build once (background cached), call render(t) per frame."""
 
-    def __init__(self, scenario: Scenario, camera: CameraSpec | str, world: World | None = None,
-                 blur_sigma: float = 0.0, min_visible: float = 0.3, texture_px: int = 2048) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        camera: CameraSpec | str,
+        world: World | None = None,
+        blur_sigma: float = 0.0,
+        min_visible: float = 0.3,
+        texture_px: int = 2048,
+    ) -> None:
         self.scenario = scenario
         self.spec = scenario.camera(camera) if isinstance(camera, str) else camera
         self.world = world or World(scenario)
@@ -125,14 +141,23 @@ class CameraRenderer:
         frame = self._sensor(frame, seed)
         return self._result(frame, boxes, vis, state, p)
 
-    def _draw_actors(self, frame: U8, labels: npt.NDArray[np.int32], state: ActorState, p: Placed,
-                     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    def _draw_actors(
+        self,
+        frame: U8,
+        labels: npt.NDArray[np.int32],
+        state: ActorState,
+        p: Placed,
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
         boxes = np.zeros((len(p.index), 4), np.float32)
         areas = np.zeros(len(p.index), np.int64)
         for k, i in enumerate(p.index):
-            parts = shapes.silhouette(int(state.class_id[i]), np.array([state.height_m[i], state.width_m[i],
-                                      state.length_m[i]]), float(p.profile[k]), float(p.facing[k]),
-                                      float(state.gait_phase[i]))
+            parts = shapes.silhouette(
+                int(state.class_id[i]),
+                np.array([state.height_m[i], state.width_m[i], state.length_m[i]]),
+                float(p.profile[k]),
+                float(p.facing[k]),
+                float(state.gait_phase[i]),
+            )
             scale = np.array([p.ppm[k], -p.ppm_y[k]])
             pts = [poly * scale + (p.u[k], p.v[k]) for poly, _ in parts]
             allp = np.vstack(pts)
@@ -140,8 +165,9 @@ class CameraRenderer:
             polys = [np.round(q * 16).astype(np.int32) for q in pts]
             self._shadow(frame, boxes[k])
             haze = float(1 - np.exp(-p.depth[k] / 700.0))
-            shapes.fill_parts(frame, polys, part_colors(state.color_bgr[i], [c for _, c in parts],
-                                                        haze, self.night))
+            shapes.fill_parts(
+                frame, polys, part_colors(state.color_bgr[i], [c for _, c in parts], haze, self.night)
+            )
             areas[k] = _area(polys, boxes[k])
             cv2.fillPoly(labels, polys, k + 1, cv2.LINE_8, shift=4)
         return boxes, areas
@@ -165,16 +191,25 @@ class CameraRenderer:
             frame = cv2.GaussianBlur(frame, (0, 0), self.blur_sigma)
         return frame
 
-    def _result(self, frame: U8, boxes: npt.NDArray[np.float32], vis: npt.NDArray[np.float32],
-                state: ActorState, p: Placed) -> RenderResult:
+    def _result(
+        self,
+        frame: U8,
+        boxes: npt.NDArray[np.float32],
+        vis: npt.NDArray[np.float32],
+        state: ActorState,
+        p: Placed,
+    ) -> RenderResult:
         h, w = frame.shape[:2]
         clipped = np.clip(boxes, 0, [w, h, w, h]).astype(np.float32)
         full = np.prod(np.maximum(boxes[:, 2:] - boxes[:, :2], 1e-6), axis=1)
         inside = np.prod(np.maximum(clipped[:, 2:] - clipped[:, :2], 0), axis=1) / full
-        keep = (vis >= self.min_visible) & (inside >= 0.4) & np.all(clipped[:, 2:] - clipped[:, :2] >= 2, axis=1)
+        keep = (
+            (vis >= self.min_visible) & (inside >= 0.4) & np.all(clipped[:, 2:] - clipped[:, :2] >= 2, axis=1)
+        )
         i = p.index[keep]
-        return RenderResult(frame, clipped[keep], state.class_id[i], state.ids[i], vis[keep],
-                            p.depth[keep].astype(np.float32))
+        return RenderResult(
+            frame, clipped[keep], state.class_id[i], state.ids[i], vis[keep], p.depth[keep].astype(np.float32)
+        )
 
 
 def _area(polys: list[npt.NDArray[np.int32]], box: npt.NDArray[np.float32]) -> int:

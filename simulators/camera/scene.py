@@ -60,11 +60,17 @@ class GroundTexture:
 
 def _to_px(pts_en: npt.ArrayLike, extent: float, res: float) -> npt.NDArray[np.int32]:
     p = np.asarray(pts_en, dtype=np.float64)
-    return np.round(np.stack([(p[:, 0] + extent) / res, (extent - p[:, 1]) / res], axis=1) * 16).astype(np.int32)
+    return np.round(np.stack([(p[:, 0] + extent) / res, (extent - p[:, 1]) / res], axis=1) * 16).astype(
+        np.int32
+    )
 
 
-def ground_texture(terrain: TerrainSpec, border_en: npt.NDArray, seed: int, size_px: int = MACRO_PX,
-                   ) -> GroundTexture:
+def ground_texture(
+    terrain: TerrainSpec,
+    border_en: npt.NDArray,
+    seed: int,
+    size_px: int = MACRO_PX,
+) -> GroundTexture:
     """Macro colour map: palette mixed by fractal noise, then roads and the border strip drawn on."""
     rng = np.random.default_rng([seed, 101])
     res = 2 * terrain.extent_m / size_px
@@ -74,24 +80,46 @@ def ground_texture(terrain: TerrainSpec, border_en: npt.NDArray, seed: int, size
     tex = base * (1 - mix) + alt * mix + (dark - base) * np.clip(shade, 0, 1) * 0.8
     tex = np.clip(tex, 0, 255).astype(np.uint8)
     for road in terrain.roads:
-        cv2.polylines(tex, [_to_px(road.points, terrain.extent_m, res)], False, ROAD_BGR,
-                      max(1, round(road.width_m / res)), cv2.LINE_AA, shift=4)
+        cv2.polylines(
+            tex,
+            [_to_px(road.points, terrain.extent_m, res)],
+            False,
+            ROAD_BGR,
+            max(1, round(road.width_m / res)),
+            cv2.LINE_AA,
+            shift=4,
+        )
     if len(border_en) >= 2:
-        cv2.polylines(tex, [_to_px(border_en, terrain.extent_m, res)], False, STRIP_BGR,
-                      max(1, round(3.0 / res)), cv2.LINE_AA, shift=4)
+        cv2.polylines(
+            tex,
+            [_to_px(border_en, terrain.extent_m, res)],
+            False,
+            STRIP_BGR,
+            max(1, round(3.0 / res)),
+            cv2.LINE_AA,
+            shift=4,
+        )
     detail = 1.0 + 0.22 * fractal_noise((256, 256), 8, rng, octaves=3)
-    return GroundTexture(tex, cv2.GaussianBlur(tex, (0, 0), 2.5), detail.astype(np.float32), terrain.extent_m, res)
+    return GroundTexture(
+        tex, cv2.GaussianBlur(tex, (0, 0), 2.5), detail.astype(np.float32), terrain.extent_m, res
+    )
 
 
 def _sky(cam: Pinhole, horizon: float) -> F32:
     rows = np.arange(cam.height, dtype=np.float32)[:, None, None]
     w = np.clip((horizon - rows) / max(cam.height * 0.6, 1.0), 0, 1)
-    return np.broadcast_to(np.array(SKY_HORIZON, np.float32) * (1 - w) + np.array(SKY_TOP, np.float32) * w,
-                           (cam.height, cam.width, 3))
+    return np.broadcast_to(
+        np.array(SKY_HORIZON, np.float32) * (1 - w) + np.array(SKY_TOP, np.float32) * w,
+        (cam.height, cam.width, 3),
+    )
 
 
-def _ground(cam: Pinhole, tex: GroundTexture, origin: tuple[float, float], site_offset: tuple[float, float],
-            ) -> tuple[F32, F32, npt.NDArray[np.bool_]]:
+def _ground(
+    cam: Pinhole,
+    tex: GroundTexture,
+    origin: tuple[float, float],
+    site_offset: tuple[float, float],
+) -> tuple[F32, F32, npt.NDArray[np.bool_]]:
     """Per-pixel ground colour and distance by remapping the world texture through the camera."""
     v, u = np.mgrid[0 : cam.height, 0 : cam.width].astype(np.float64) + 0.5
     e, n, valid = cam.ground(u, v)
@@ -100,7 +128,9 @@ def _ground(cam: Pinhole, tex: GroundTexture, origin: tuple[float, float], site_
     my = ((tex.extent_m - n) / tex.res_m).astype(np.float32)
     dist = np.where(valid, np.hypot(e - site_offset[0], n - site_offset[1]), 1e9).astype(np.float32)
     near = np.clip(1.0 - (dist - 40.0) / 80.0, 0, 1)[..., None]
-    fine = cv2.remap(tex.macro, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101).astype(np.float32)
+    fine = cv2.remap(tex.macro, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101).astype(
+        np.float32
+    )
     coarse = cv2.remap(tex.macro_blur, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
     col = fine * near + coarse.astype(np.float32) * (1 - near)
     dx = (np.mod(e / DETAIL_M, 256)).astype(np.float32)
@@ -116,7 +146,8 @@ def _ground(cam: Pinhole, tex: GroundTexture, origin: tuple[float, float], site_
 def _hills(cam: Pinhole, horizon: float, seed: int) -> npt.NDArray[np.bool_]:
     """Distant hills/treeline: elevation angle as a function of azimuth, so cameras agree."""
     az = np.degrees(np.arctan2(*(cam.fwd[:2]))) + np.degrees(
-        np.arctan((np.arange(cam.width) + 0.5 - cam.cx) / cam.f))
+        np.arctan((np.arange(cam.width) + 0.5 - cam.cx) / cam.f)
+    )
     k = np.arange(1, 7)[:, None]
     rng = np.random.default_rng([seed, 7])
     amp, ph = rng.uniform(0.1, 0.5, (6, 1)) / k, rng.uniform(0, 2 * np.pi, (6, 1))
@@ -130,8 +161,15 @@ def static_objects(scn: Scenario, border_en: npt.NDArray) -> npt.NDArray[np.floa
     rng = np.random.default_rng([scn.seed, 202])
     ext = scn.terrain.extent_m * 0.5
     nb = scn.terrain.bushes
-    bushes = np.column_stack([rng.uniform(-ext, ext, nb), rng.uniform(-ext * 0.2, ext, nb),
-                              rng.uniform(0.5, 1.8, nb), rng.uniform(0.5, 1.6, nb), np.zeros(nb)])
+    bushes = np.column_stack(
+        [
+            rng.uniform(-ext, ext, nb),
+            rng.uniform(-ext * 0.2, ext, nb),
+            rng.uniform(0.5, 1.8, nb),
+            rng.uniform(0.5, 1.6, nb),
+            np.zeros(nb),
+        ]
+    )
     step = scn.terrain.border_posts_every_m
     if step <= 0 or len(border_en) < 2:
         return bushes

@@ -9,6 +9,7 @@ connection, so clients see the connection drop and then refused, as with a dead 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
@@ -63,7 +64,9 @@ class _Stream:
 class CameraServer:
     """Serves one rendered camera; start() returns once the port listens."""
 
-    def __init__(self, renderer: CameraRenderer, clock: SimClock, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, renderer: CameraRenderer, clock: SimClock, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.renderer, self.clock, self.host, self.port = renderer, clock, host, port
         self.fps = renderer.spec.fps
         self.fault = Fault.NONE
@@ -97,9 +100,12 @@ class CameraServer:
         self._httpd = ThreadingHTTPServer((self.host, self.port), _handler(self))
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
-        threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name=f"sim-http-{self.camera_id}",
-                         daemon=True).start()
-        self._producer = threading.Thread(target=self._produce, name=f"sim-render-{self.camera_id}", daemon=True)
+        threading.Thread(
+            target=self._httpd.serve_forever, args=(0.05,), name=f"sim-http-{self.camera_id}", daemon=True
+        ).start()
+        self._producer = threading.Thread(
+            target=self._produce, name=f"sim-render-{self.camera_id}", daemon=True
+        )
         self._producer.start()
         log.info("camera serving camera=%s url=%s", self.camera_id, self.video_url)
         return self
@@ -152,7 +158,9 @@ class CameraServer:
         return apply_fault(img, self.fault, self._frozen)
 
     def jpeg(self) -> bytes:
-        ok, buf = cv2.imencode(".jpg", self.frame(), [cv2.IMWRITE_JPEG_QUALITY, self.renderer.spec.jpeg_quality])
+        ok, buf = cv2.imencode(
+            ".jpg", self.frame(), [cv2.IMWRITE_JPEG_QUALITY, self.renderer.spec.jpeg_quality]
+        )
         return buf.tobytes() if ok else b""
 
     def _produce(self) -> None:
@@ -175,15 +183,19 @@ class CameraServer:
             (self._conns.add if add else self._conns.discard)(conn)
 
     def health(self) -> dict:
-        return {"camera": self.camera_id, "t": round(self.clock.now(), 3), "fault": str(self.fault),
-                "clients": self._stream.clients, "frames_rendered": self.frames_rendered, "fps": self.fps}
+        return {
+            "camera": self.camera_id,
+            "t": round(self.clock.now(), 3),
+            "fault": str(self.fault),
+            "clients": self._stream.clients,
+            "frames_rendered": self.frames_rendered,
+            "fps": self.fps,
+        }
 
 
 def _hard_close(conn: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         conn.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     conn.close()
 
 
@@ -191,16 +203,21 @@ def _handler(server: CameraServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.0"
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             log.debug("http camera=%s %s", server.camera_id, format % args)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             path = urlsplit(self.path).path
-            routes = {"/video": self._video, "/snapshot.jpg": self._snapshot, "/health": self._health,
-                      "/fault": self._health, "/": self._index}
+            routes = {
+                "/video": self._video,
+                "/snapshot.jpg": self._snapshot,
+                "/health": self._health,
+                "/fault": self._health,
+                "/": self._index,
+            }
             routes.get(path, self._not_found)()
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             parts = urlsplit(self.path)
             if parts.path != "/fault":
                 return self._not_found()
@@ -213,8 +230,11 @@ def _handler(server: CameraServer) -> type[BaseHTTPRequestHandler]:
             try:
                 server.set_fault(mode, dur)
             except ValueError:
-                return self._send(400, "text/plain", f"unknown fault {mode!r}: {[f.value for f in Fault]} or kill\n"
-                                  .encode())
+                return self._send(
+                    400,
+                    "text/plain",
+                    f"unknown fault {mode!r}: {[f.value for f in Fault]} or kill\n".encode(),
+                )
             return self._health()
 
         def _send(self, code: int, ctype: str, body: bytes) -> None:
@@ -228,8 +248,12 @@ def _handler(server: CameraServer) -> type[BaseHTTPRequestHandler]:
             self._send(200, "application/json", json.dumps(server.health()).encode())
 
         def _index(self) -> None:
-            self._send(200, "text/plain", f"borderwatch camera simulator {server.camera_id}: /video /snapshot.jpg "
-                       "/health, POST /fault?mode=black|uniform|blur|freeze|shift|none|kill&duration_s=N\n".encode())
+            self._send(
+                200,
+                "text/plain",
+                f"borderwatch camera simulator {server.camera_id}: /video /snapshot.jpg "
+                "/health, POST /fault?mode=black|uniform|blur|freeze|shift|none|kill&duration_s=N\n".encode(),
+            )
 
         def _not_found(self) -> None:
             self._send(404, "text/plain", b"not found\n")
@@ -259,7 +283,7 @@ def _handler(server: CameraServer) -> type[BaseHTTPRequestHandler]:
             seen = st.seq
             while True:
                 with st.cond:
-                    st.cond.wait_for(lambda: st.seq > seen or st.closed, timeout=2.0)
+                    st.cond.wait_for(lambda last=seen: st.seq > last or st.closed, timeout=2.0)
                     if st.closed:
                         return
                     data, seen = st.jpeg, st.seq
