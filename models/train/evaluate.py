@@ -8,6 +8,7 @@ maximal set of IoU >= 0.5 pairs is taken and, among equals, higher-scored detect
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -111,6 +112,26 @@ def class_metrics(dets: list, labels: npt.NDArray, c: int, thr: float) -> ClassM
     return ClassMetrics(average_precision(s, t, n_gt), prec, float(t[at].sum() / max(n_gt, 1)), n_gt)
 
 
+def recall_by_height(dets: list, labels: npt.NDArray, thr: float) -> dict[str, float]:
+    """Recall (any class right) by object height in input pixels: where the model stops seeing."""
+    edges = (0, 8, 16, 32, 96, 1e9)
+    found = np.zeros(len(labels), bool)
+    for i, (xyxy, sc, cl) in enumerate(dets):
+        rows = np.nonzero(labels[:, 0] == i)[0]
+        for c in range(len(CLASSES)):
+            r = rows[labels[rows, 1] == c]
+            m = (cl == c) & (sc >= thr)
+            found[r] = match(labels[r, 2:], np.ones(len(r)), xyxy[m]) if len(r) else found[r]
+    h = labels[:, 5] - labels[:, 3]
+    out = {}
+    for lo, hi in itertools.pairwise(edges):
+        sel = (h >= lo) & (h < hi)
+        out[f"{lo:g}-{hi:g}px" if hi < 1e9 else f">={lo:g}px"] = (
+            float(found[sel].mean()) if sel.any() else float("nan")
+        )
+    return out
+
+
 def confusion(dets: list, labels: npt.NDArray, src: int, dst: int, thr: float) -> float:
     """Share of ground-truth `src` objects overlapped (IoU >= 0.5) by a `dst` detection >= thr."""
     hit, total = 0, 0
@@ -161,6 +182,7 @@ def evaluate(model: Path, data: Path, thr: float, threads: int = 2) -> dict:
         "classes": per,
         "animal_as_person": confusion(dets, labels, 2, 0, thr),
         "person_as_animal": confusion(dets, labels, 0, 2, thr),
+        "recall_by_height": recall_by_height(dets, labels, thr),
         "latency": latency_ms(model, threads),
         "machine": f"{__import__('os').cpu_count()} CPU, onnxruntime {ort.__version__}, {threads} threads",
     }
