@@ -110,3 +110,11 @@ def test_scenario_toml_loads_and_rejects_unknown_keys(tmp_path) -> None:
     bad.write_text('name = "t"\n[[actors]]\nid = "p1"\nclas = "person"\n')
     with pytest.raises(ConfigError, match=r"actors\[0\]\.clas"):
         load_scenario(bad)
+
+
+def test_example_scenario_file_loads() -> None:
+    from pathlib import Path
+
+    s = load_scenario(Path(__file__).resolve().parents[1] / "simulators" / "scenarios" / "example.toml")
+    got = crossings(World(s))
+    assert len(got) == 5 and {c.direction for c in got} == {"inbound"}
