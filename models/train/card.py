@@ -1,0 +1,135 @@
+"""Write the model card from the metrics of the run that produced the model, so it never drifts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+from models.registry import MODELS_DIR, ModelEntry
+from models.train.dataset import FRAME_SIZES, STYLES, GenSettings
+
+TEMPLATE = """# Model card: {name}
+
+Camera detector for **person / vehicle / animal**, shipped with borderwatch so that the camera
+pipeline and the demo work from a fresh clone with nothing downloaded. It was trained here, on
+the CPU, on images rendered by borderwatch's own camera simulator. It is a stand-in that matches
+the simulator; a real deployment should bring a detector trained on real imagery (see the end).
+
+| | |
+|---|---|
+| file | `models/{file}` ({size_mb:.1f} MB), sidecar `{names_file}` |
+| sha256 | `{sha256}` (checked against `models/manifest.json` when the agent loads it) |
+| architecture | small anchor-free CNN, 3 levels (stride 8/16/32), {params:,} parameters |
+| training | `python -m models.train.pipeline` (torch 2.13 CPU, {epochs} epochs planned, seeds fixed) |
+
+## Input
+- name `images`, float32, shape **(B, 3, 320, 320)**, dynamic batch axis B.
+- RGB channel order, values in **[0, 1]** (pixel / 255), no mean/std normalisation.
+- Letterboxed: the frame (or a motion crop) is resized keeping its aspect ratio so that its
+  longer side is 320, centred, padded with grey 114/255 (as Ultralytics does).
+
+## Output
+- name `output0`, float32, shape **(B, 7, N)** with N = 40x40 + 20x20 + 10x10 = 2100 cells.
+- rows 0-3: box centre x, centre y, width, height in input (320x320) pixels;
+  rows 4-6: class scores already through a sigmoid (no objectness), one per class.
+- This is the standard YOLOv8/YOLO11 ONNX export layout: the agent's decoder (score filter,
+  top-k, class-aware NMS, undo letterbox) serves this model and any Ultralytics export alike.
+- Class names in ONNX metadata_props `names` = `{names_meta}` and in the sidecar JSON.
+
+## Classes
+0 person (one per person; groups are several boxes), 1 vehicle (cars, pick-ups),
+2 animal (deer-sized quadrupeds).
+
+## Training data (simulated)
+Rendered by `simulators.camera` (see `models/train/dataset.py`): {train_n} training images (seed 1)
+and {heldout_n} held-out images (seed 2; disjoint scenes). Per scene a random terrain style
+({styles}), roads, 10-200 bushes, border posts or none, a camera 3-15 m high, tilted 4-20 deg,
+hfov 25-70 deg, frame sizes {frames}; per frame 1-{max_actors} actors (groups of 2-5 people in 25 %
+of person draws), placed at image rows drawn uniformly below the horizon (an even spread of object
+sizes, from ~3 px to most of the frame). Generator settings: `{settings}`.
+Samples are the whole frame letterboxed ({full_p:.0%}) or a square crop around an actor at 0.6-2x
+scale (the rest); night (IR grey, dark, 3x noise) {night_p:.0%}; bush-like partial occluders on
+{occ_p:.0%} of objects; Gaussian blur on {blur_p:.0%}; horizontal flips; sensor noise sigma 0.5-7;
+training-time brightness/contrast jitter and 10 % greyscale.
+
+## Held-out metrics ({heldout_n} images, {heldout_boxes} boxes; operating threshold {thr})
+| class | AP@0.5 | precision @ {thr} | recall @ {thr} | objects |
+|---|---|---|---|---|
+{rows}
+
+Animals detected as person (IoU >= 0.5, score >= {thr}): **{a2p:.1%}** of animals
+(target <= 5 %); people detected as animal: {p2a:.1%}.
+Targets of issue 6: AP@0.5 >= 0.8 for person and vehicle, animal->person <= 5 %.
+
+## Latency (this machine: {machine})
+{latency}
+Measured by `models/train/evaluate.py` right after training, on the shared 2-core machine; `make bench`
+(bench/bench_model.py) measures it again beside the pipeline.
+
+## Limitations
+- Trained only on simulated imagery: flat ground, simple shaded silhouettes, no weather, no
+  real textures, no crowds larger than a few people, no bicycles, horses or livestock. It will
+  not recognise real people and vehicles reliably and must not be used on real cameras.
+- Objects smaller than about 6 px tall in the 320x320 input are mostly missed: feed the agent's
+  motion crops at native resolution for distant targets rather than whole 1080p frames.
+- A person seen head-on and an animal seen head-on are the main confusions.
+
+## Using a real model instead
+Export any Ultralytics YOLOv8/YOLO11 detector to ONNX (`yolo export model=yolov8n.pt format=onnx
+imgsz=320 dynamic=True`), copy it to the mast, and point the agent's camera detector config at it
+with a class map from the model's own names (read from its metadata) to ours, e.g. COCO
+person -> person; car, truck, bus, motorcycle -> vehicle; dog, horse, cow, sheep, bear -> animal
+(unmapped classes are dropped). Add its SHA-256 to the manifest to have it checked and reported.
+"""
+
+
+def _rows(classes: dict, thr: float) -> str:
+    return "\n".join(
+        f"| {n} | {m['ap50']:.3f} | {m['precision']:.3f} | {m['recall']:.3f} | {m['n_gt']} |"
+        for n, m in classes.items()
+    )
+
+
+def write(entry: ModelEntry, metrics: dict, epochs: int, params: int | None = None) -> Path:
+    """Render the card next to the model file."""
+    s = GenSettings()
+    path = entry.path()
+    names_meta = "{" + ", ".join(f"{i}: {n!r}" for i, n in enumerate(entry.classes)) + "}"
+    lat = metrics["latency"]
+    text = TEMPLATE.format(
+        name=entry.name,
+        file=entry.file,
+        size_mb=path.stat().st_size / 1e6,
+        names_file=f"models/camera/{entry.name}.names.json",
+        sha256=entry.sha256,
+        params=params or _params(),
+        epochs=epochs,
+        names_meta=names_meta,
+        train_n=3200,
+        heldout_n=metrics["images"],
+        styles=", ".join(sorted(set(STYLES))),
+        frames=", ".join(f"{w}x{h}" for w, h in FRAME_SIZES),
+        max_actors=s.max_actors,
+        settings=asdict(s),
+        full_p=s.full_frame_p,
+        night_p=s.night_p,
+        occ_p=s.occluder_p,
+        blur_p=s.blur_p,
+        heldout_boxes=sum(m["n_gt"] for m in metrics["classes"].values()),
+        thr=metrics["threshold"],
+        rows=_rows(metrics["classes"], metrics["threshold"]),
+        a2p=metrics["animal_as_person"],
+        p2a=metrics["person_as_animal"],
+        machine=metrics["machine"],
+        latency=f"- batch 1: **{lat['batch1_ms_per_frame']:.1f} ms** per 320x320 frame; batch 4: "
+        f"{lat['batch4_ms_per_frame']:.1f} ms per frame (onnxruntime CPU, 2 threads).",
+    )
+    out = MODELS_DIR / "camera" / f"{entry.name}.md"
+    out.write_text(text)
+    return out
+
+
+def _params() -> int:
+    from models.train.net import Detector
+
+    return sum(p.numel() for p in Detector().parameters())

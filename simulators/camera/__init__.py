@@ -1,0 +1,1 @@
+"""Camera simulator: pinhole projection, renderer and HTTP MJPEG device server."""

@@ -1,0 +1,112 @@
+"""Built-in scenarios: the demo's border crossing by day and by night.
+
+Layout (metres from the site origin, north up): the border runs east-west at north = 45 m and the
+protected land is south of it. One mast south of the line carries two cameras looking north
+across it; a road runs parallel to the border at north = 25 m on the protected side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from simulators.geo import to_geo
+from simulators.scenario import (
+    ActorSpec,
+    BorderSpec,
+    CameraPose,
+    CameraSpec,
+    GeoPoint,
+    RoadSpec,
+    Scenario,
+    TerrainSpec,
+)
+
+ORIGIN = GeoPoint(lat=47.95, lon=22.85)
+BORDER_NORTH_M = 45.0
+
+
+def _geo(east: float, north: float) -> tuple[float, float]:
+    lat, lon = to_geo(east, north, ORIGIN.lat, ORIGIN.lon)
+    return float(lat), float(lon)
+
+
+def _camera(cam_id: str, east: float, heading: float) -> CameraSpec:
+    lat, lon = _geo(east, 0.0)
+    pose = CameraPose(lat=lat, lon=lon, height_m=8.0, heading_deg=heading, tilt_deg=9.0, hfov_deg=55.0)
+    return CameraSpec(id=cam_id, pose=pose, width=960, height=540, fps=10.0)
+
+
+def _actors() -> list[ActorSpec]:
+    """Who does what: 4 inbound crossings (one a group of 3), 1 outbound, a vehicle, an animal."""
+    return [
+        ActorSpec(
+            id="p1",
+            cls="person",
+            waypoints=[(-38.0, 95.0), (-30.0, 60.0), (-22.0, 12.0)],
+            speed_mps=1.4,
+            start_s=4.0,
+        ),
+        ActorSpec(
+            id="g1",
+            cls="person",
+            count=3,
+            spacing_m=1.3,
+            waypoints=[(32.0, 100.0), (26.0, 50.0), (18.0, 10.0)],
+            speed_mps=1.2,
+            start_s=22.0,
+        ),
+        ActorSpec(
+            id="v1", cls="vehicle", waypoints=[(-160.0, 25.0), (160.0, 25.0)], speed_mps=7.0, start_s=30.0
+        ),
+        ActorSpec(
+            id="p2",
+            cls="person",
+            waypoints=[(-45.0, 10.0), (-52.0, 60.0), (-58.0, 100.0)],
+            speed_mps=1.5,
+            start_s=55.0,
+        ),
+        ActorSpec(
+            id="a1",
+            cls="animal",
+            waypoints=[(55.0, 90.0), (40.0, 50.0), (30.0, 20.0), (10.0, 5.0)],
+            speed_mps=1.8,
+            start_s=70.0,
+        ),
+        ActorSpec(
+            id="p3",
+            cls="person",
+            waypoints=[(48.0, 100.0), (42.0, 55.0), (40.0, 8.0)],
+            speed_mps=1.6,
+            start_s=90.0,
+        ),
+    ]
+
+
+def border_crossing(lighting: str = "day") -> Scenario:
+    """The demo: site west-1, two cameras, ~2.5 minutes of crossings."""
+    name = "border-crossing" if lighting == "day" else "border-crossing-night"
+    return Scenario(
+        name=name,
+        site="west-1",
+        origin=ORIGIN,
+        seed=7,
+        duration_s=150.0,
+        lighting=lighting,
+        border=BorderSpec(
+            points=[_geo(-300.0, BORDER_NORTH_M), _geo(300.0, BORDER_NORTH_M)], inbound_side="right"
+        ),
+        cameras=[_camera("cam-1", -10.0, 340.0), _camera("cam-2", 10.0, 20.0)],
+        actors=_actors(),
+        terrain=TerrainSpec(
+            style="grass",
+            roads=[RoadSpec(points=[(-400.0, 25.0), (400.0, 25.0)], width_m=5.0)],
+            bushes=80,
+            border_posts_every_m=6.0,
+        ),
+    )
+
+
+PRESETS: dict[str, Callable[[], Scenario]] = {
+    "border-crossing": lambda: border_crossing("day"),
+    "border-crossing-night": lambda: border_crossing("night"),
+}

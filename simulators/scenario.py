@@ -1,0 +1,163 @@
+"""Scenario files: the data a simulated site is made of (border, cameras, actors, terrain).
+
+Why data and not code: the demo, the tests and the training-set generator all play the same
+kind of scene, and an operator can write a new one in TOML without touching Python. Actor paths
+are in metres east/north of the site origin (easy to author); the border and cameras are in
+latitude/longitude because that is what the edge and hub are configured with.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ActorClass = Literal["person", "vehicle", "animal"]
+CLASSES: tuple[str, ...] = ("person", "vehicle", "animal")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class GeoPoint(_Model):
+    """A WGS84 position in degrees."""
+
+    lat: float = Field(default=0.0, ge=-89.0, le=89.0, description="latitude, degrees north")
+    lon: float = Field(default=0.0, ge=-180.0, le=180.0, description="longitude, degrees east")
+
+
+class CameraPose(_Model):
+    """Where a camera stands and looks: the edge's ground projection uses exactly these fields.
+
+    Pinhole, square pixels, principal point at the image centre, no roll, no distortion;
+    focal length f = (width / 2) / tan(hfov / 2) pixels.
+    """
+
+    lat: float = Field(default=0.0, ge=-89.0, le=89.0, description="latitude of the camera, degrees")
+    lon: float = Field(default=0.0, ge=-180.0, le=180.0, description="longitude of the camera, degrees")
+    height_m: float = Field(default=8.0, gt=0.1, le=200.0, description="lens height above flat ground (z=0)")
+    heading_deg: float = Field(
+        default=0.0, ge=-360.0, le=360.0, description="optical axis azimuth, cw from north"
+    )
+    tilt_deg: float = Field(
+        default=8.0, ge=-30.0, le=89.0, description="depression below horizontal; + looks down"
+    )
+    hfov_deg: float = Field(default=55.0, gt=1.0, lt=170.0, description="horizontal field of view")
+
+
+class CameraSpec(_Model):
+    """One simulated camera: its id, pose, resolution and frame rate."""
+
+    id: str = Field(default="cam-1", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    pose: CameraPose = Field(default_factory=CameraPose, description="position and orientation")
+    width: int = Field(default=960, ge=64, le=4096, description="image width, pixels")
+    height: int = Field(default=540, ge=64, le=4096, description="image height, pixels")
+    fps: float = Field(default=10.0, gt=0.0, le=60.0, description="frames per second served")
+    noise_sigma: float = Field(default=3.0, ge=0.0, le=50.0, description="sensor noise, grey levels (day)")
+    jpeg_quality: int = Field(default=80, ge=10, le=100, description="MJPEG quality")
+
+
+class BorderSpec(_Model):
+    """The border line; inbound_side is the protected territory seen walking from point 0 to point 1."""
+
+    points: list[tuple[float, float]] = Field(
+        default_factory=lambda: [(0.0, -0.001), (0.0, 0.001)],
+        min_length=2,
+        max_length=1000,
+        description="polyline vertices as (lat, lon) degrees",
+    )
+    inbound_side: Literal["left", "right"] = Field(default="right", description="side of the protected land")
+
+
+class ActorSpec(_Model):
+    """Something that moves: a person (or a group of `count` people), a vehicle or an animal."""
+
+    id: str = Field(default="a1", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    cls: ActorClass = Field(default="person", alias="class", description="person, vehicle or animal")
+    waypoints: list[tuple[float, float]] = Field(
+        default_factory=lambda: [(0.0, 0.0), (10.0, 0.0)],
+        min_length=2,
+        max_length=500,
+        description="path as (east_m, north_m) from the site origin",
+    )
+    speed_mps: float = Field(default=1.4, gt=0.0, le=60.0, description="ground speed along the path")
+    start_s: float = Field(
+        default=0.0, ge=0.0, le=86_400.0, description="scenario time it appears at waypoint 0"
+    )
+    count: int = Field(default=1, ge=1, le=50, description="group size; members walk side by side")
+    spacing_m: float = Field(default=1.2, ge=0.3, le=20.0, description="distance between group members")
+    height_m: float | None = Field(default=None, gt=0.1, le=10.0, description="override the class height")
+    width_m: float | None = Field(default=None, gt=0.05, le=10.0, description="override the class width")
+    length_m: float | None = Field(default=None, gt=0.05, le=30.0, description="override the class length")
+    temp_c: float | None = Field(
+        default=None, ge=-50.0, le=150.0, description="surface temperature (thermal)"
+    )
+    rcs_m2: float | None = Field(default=None, gt=0.0, le=1000.0, description="radar cross-section")
+    color: tuple[int, int, int] | None = Field(default=None, description="main BGR colour; random if unset")
+
+
+class RoadSpec(_Model):
+    """A road or track drawn on the ground texture."""
+
+    points: list[tuple[float, float]] = Field(
+        default_factory=lambda: [(-200.0, 0.0), (200.0, 0.0)],
+        min_length=2,
+        max_length=500,
+        description="centre line as (east_m, north_m) from the site origin",
+    )
+    width_m: float = Field(default=5.0, gt=0.5, le=50.0, description="road width")
+
+
+class TerrainSpec(_Model):
+    """Ground look: palette, roads, bushes and border posts (visual context only, flat ground)."""
+
+    style: Literal["grass", "dry", "sand", "snow"] = Field(default="grass", description="ground palette")
+    roads: list[RoadSpec] = Field(default_factory=list, max_length=20, description="roads and tracks")
+    bushes: int = Field(default=60, ge=0, le=2000, description="bushes scattered over the ground")
+    border_posts_every_m: float = Field(default=6.0, ge=0.0, le=100.0, description="0 = no posts")
+    extent_m: float = Field(default=400.0, ge=50.0, le=5000.0, description="half-size of the textured ground")
+
+
+class Scenario(_Model):
+    """A whole simulated site: everything the world, the renderers and the ground truth need."""
+
+    name: str = Field(default="custom", min_length=1, max_length=64)
+    site: str = Field(default="west-1", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    origin: GeoPoint = Field(
+        default_factory=GeoPoint, description="site origin; actor paths are relative to it"
+    )
+    seed: int = Field(default=0, ge=0, le=2**31 - 1, description="all randomness derives from it")
+    duration_s: float = Field(default=150.0, gt=0.0, le=86_400.0, description="length of the play")
+    lighting: Literal["day", "night"] = Field(default="day", description="day colour or night IR grey")
+    border: BorderSpec = Field(default_factory=BorderSpec)
+    cameras: list[CameraSpec] = Field(default_factory=list, max_length=32)
+    actors: list[ActorSpec] = Field(default_factory=list, max_length=500)
+    terrain: TerrainSpec = Field(default_factory=TerrainSpec)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Scenario:
+        for what, ids in (("cameras", [c.id for c in self.cameras]), ("actors", [a.id for a in self.actors])):
+            dup = sorted({i for i in ids if ids.count(i) > 1})
+            if dup:
+                raise ValueError(f"{what}: duplicate id(s) {', '.join(dup)}")
+        return self
+
+    def camera(self, camera_id: str) -> CameraSpec:
+        """The camera with this id; KeyError names the ones that exist."""
+        for cam in self.cameras:
+            if cam.id == camera_id:
+                return cam
+        raise KeyError(f"no camera {camera_id!r} in scenario {self.name!r}: {[c.id for c in self.cameras]}")
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """A preset by name, or a TOML file (ConfigError with one readable paragraph if it is bad)."""
+    from simulators.presets import PRESETS
+
+    if str(name_or_path) in PRESETS:
+        return PRESETS[str(name_or_path)]()
+    from deploy.configfile import load_config
+
+    return load_config(Path(name_or_path), Scenario)
