@@ -166,7 +166,9 @@ def _tool_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("schema", help="write the wire contract's JSON Schema (default docs/contract/)")
     p.add_argument("output", nargs="?", type=Path, default=None)
     p.set_defaults(func=_schema)
-    p = sub.add_parser("track", help="track MOTChallenge detections: borderwatch track DET.txt [-o OUT]", add_help=False)
+    p = sub.add_parser(
+        "track", help="track MOTChallenge detections: borderwatch track DET.txt [-o OUT]", add_help=False
+    )
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=_track)
     p = sub.add_parser("detect", help="run a model on an image or video, print JSON lines", add_help=False)

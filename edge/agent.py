@@ -1,0 +1,97 @@
+"""The agent process: sensors -> outbox -> link, plus birth and telemetry.
+
+Why the outbox sits between sensors and link: an event is persisted (and numbered) before it
+is ever published, so a dead link, a full broker or a power cut never loses what was seen.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from deploy.signals import stop_on_signals
+from edge.camera_service import CameraService
+from edge.config import AgentConfig, load_agent_config
+from edge.evidence import Evidence
+from edge.link import AgentLink
+from edge.outbox import Outbox
+from hub.contract import AgentState, AgentStatus, Event, Telemetry
+from hub.contract.common import utc_now
+
+log = logging.getLogger("borderwatch.edge.agent")
+
+
+def software_version() -> str:
+    try:
+        return version("borderwatch")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+class Agent:
+    """One mast's agent; ``run()`` blocks until ``stop`` is set, then shuts down in order."""
+
+    def __init__(self, cfg: AgentConfig) -> None:
+        self.cfg = cfg
+        self.outbox = Outbox(cfg.outbox_path, cfg.outbox)
+        self.cameras = CameraService(cfg.site, cfg.agent, cfg.cameras, cfg.detector, self._emit)
+        self.link = AgentLink(cfg.site, cfg.agent, cfg.broker, self.outbox, self.birth, cfg.link)
+
+    def _emit(self, events: list[Event], evidence: list[Evidence]) -> None:
+        """Persist first, then wake the link; evidence is best effort (events carry the facts)."""
+        if events:
+            self.outbox.append(events)
+            self.link.notify()
+        for item in evidence:
+            self.link.publish_evidence(item.event_id, item.jpeg)
+
+    def birth(self) -> AgentStatus:
+        return AgentStatus(
+            site=self.cfg.site,
+            agent=self.cfg.agent,
+            state=AgentState.ONLINE,
+            ts=utc_now(),
+            software_version=software_version(),
+            models=self.cameras.models(),
+            sensors=self.cameras.sensor_status(),
+            last_seq=self.outbox.last_seq,
+        )
+
+    def telemetry(self) -> Telemetry:
+        stats = self.outbox.stats()
+        return Telemetry(
+            site=self.cfg.site,
+            agent=self.cfg.agent,
+            ts=utc_now(),
+            outbox_depth=stats.depth,
+            outbox_dropped=stats.dropped,
+            link_up=self.link.connected,
+            last_seq=self.outbox.last_seq,
+            sensors=self.cameras.telemetry(),
+        )
+
+    def run(self, stop: threading.Event) -> None:
+        self.link.start()
+        self.cameras.start()
+        log.info("agent running site=%s agent=%s cameras=%s", self.cfg.site, self.cfg.agent, ",".join(self.cfg.cameras))
+        try:
+            while not stop.wait(self.cfg.telemetry_interval_s):
+                self.link.publish_telemetry(self.telemetry())
+        finally:
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        """Sensors first (no new events), then the link (in-flight settles), then the outbox."""
+        self.cameras.stop()
+        self.link.stop()
+        self.outbox.close()
+        log.info("agent stopped site=%s agent=%s", self.cfg.site, self.cfg.agent)
+
+
+def run_agent(config_path: Path) -> int:
+    cfg = load_agent_config(config_path)
+    stop = stop_on_signals()
+    Agent(cfg).run(stop)
+    return 0

@@ -1,0 +1,103 @@
+"""The hub process: ingest service, alert engine and API wired together.
+
+The ingest worker calls the alert engine after the events are durably stored, so an alert can
+always be traced to stored evidence; the API runs in the main thread under uvicorn.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from deploy.signals import stop_on_signals
+from hub.agents import AgentRegistry
+from hub.alerts.engine import AlertEngine
+from hub.alerts.store import SqliteAlertStore
+from hub.api.context import HubContext
+from hub.config import HubConfig, load_hub_config
+from hub.contract import Alert, Channel, topic
+from hub.service import HubService
+from hub.store import open_store
+
+log = logging.getLogger("borderwatch.hub")
+
+
+class _NoQuery:
+    """Event queries for stores without a query side (InfluxDB: use Grafana or Flux)."""
+
+    def events(self, **_: Any) -> list:
+        return []
+
+    def counts_by_sensor(self) -> dict[str, int]:
+        return {}
+
+
+class Hub:
+    """Owns the hub's parts and their order of starting and stopping."""
+
+    def __init__(self, cfg: HubConfig) -> None:
+        self.cfg = cfg
+        self.store = open_store(cfg.store)
+        self.alert_store = SqliteAlertStore(cfg.alerts.db_path)
+        self.registry = AgentRegistry()
+        self.engine = AlertEngine(cfg.alerts, self.alert_store, [self._publish_alert])
+        self.service = HubService(
+            cfg.broker,
+            cfg.delivery,
+            self.store,
+            on_events=self.engine.handle,
+            on_status=self.registry.on_status,
+            on_telemetry=self.registry.on_telemetry,
+        )
+
+    def _publish_alert(self, alert: Alert, is_new: bool) -> None:
+        payload = alert.model_dump_json(by_alias=True, exclude_none=True)
+        self.service.publish(topic(alert.site, self.cfg.hub_id, Channel.ALERTS), payload, qos=1)
+
+    def context(self) -> HubContext:
+        query = self.store if hasattr(self.store, "counts_by_sensor") else _NoQuery()
+        return HubContext(self.cfg.hub_id, self.alert_store, query, self.registry, self.stats)  # type: ignore[arg-type]
+
+    def stats(self) -> dict[str, Any]:
+        return {**self.service.stats(), "alerts_raised": self.engine.raised}
+
+    def start(self) -> None:
+        self.service.start()
+
+    def stop(self) -> None:
+        self.service.stop()
+        self.store.close()
+        self.alert_store.close()
+        log.info("hub stopped stats=%s", self.stats())
+
+
+def _serve_api(hub: Hub, stop: threading.Event) -> None:
+    import uvicorn
+
+    from hub.api.app import create_app
+
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(hub.context()), host=hub.cfg.api.host, port=hub.cfg.api.port, log_level="warning", lifespan="off"
+        )
+    )
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    threading.Thread(target=lambda: (stop.wait(), setattr(server, "should_exit", True)), daemon=True).start()
+    log.info("api listening url=http://%s:%d/docs", hub.cfg.api.host, hub.cfg.api.port)
+    server.run()
+
+
+def run_hub(config_path: Path) -> int:
+    cfg = load_hub_config(config_path)
+    stop = stop_on_signals()
+    hub = Hub(cfg)
+    hub.start()
+    try:
+        if cfg.api.enabled:
+            _serve_api(hub, stop)
+        stop.wait()
+    finally:
+        hub.stop()
+    return 0

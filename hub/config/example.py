@@ -1,0 +1,59 @@
+"""The commented example written by ``borderwatch hub init`` (tests check that it validates)."""
+
+EXAMPLE = '''# borderwatch hub configuration (TOML). Check it with `borderwatch hub check -c hub.toml`.
+hub_id = "hub"
+
+[broker]
+host = "127.0.0.1"
+port = 1883
+# username = "hub"
+# password_env = "BW_MQTT_PASSWORD"     # never the password itself
+
+[store]
+type = "sqlite"                         # embedded default; "influxdb" for production
+path = "var/hub/events.sqlite3"
+# type = "influxdb"
+# url = "http://influxdb:8086"
+# org = "borderwatch"
+# token_env = "BW_INFLUX_TOKEN"
+
+[delivery]
+ledger_path = "var/hub/ledger.sqlite3"  # highest contiguous seq per agent: keep it with the store
+mqtt_version = "5"                      # "3.1.1" with the embedded `borderwatch broker`
+# shared_group = "hubs"                 # several hub instances splitting the load
+
+[alerts]
+db_path = "var/hub/alerts.sqlite3"
+
+# Rules replace the defaults when given; people crossing the border line first.
+[[alerts.rules]]
+name = "border-crossing-person"
+severity = "critical"
+kinds = ["line_crossing"]
+classes = ["person"]
+min_confidence = 0.3
+group_radius_m = 40                     # one person seen by two cameras = one alert
+group_window_s = 30
+
+[[alerts.rules]]
+name = "border-crossing-vehicle"
+severity = "critical"
+kinds = ["line_crossing"]
+classes = ["vehicle", "vessel"]
+
+[[alerts.rules]]
+name = "camera-tamper"
+severity = "warning"
+kinds = ["tamper"]
+group_radius_m = 0
+
+[[alerts.rules]]
+name = "sensor-offline"
+severity = "warning"
+kinds = ["sensor_offline"]
+group_radius_m = 0
+
+[api]
+host = "127.0.0.1"
+port = 8080
+'''

@@ -1,0 +1,40 @@
+"""The hub's config root: broker, store, delivery, alerts and API sections."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from deploy.configfile import load_config
+from hub.alerts.config import AlertsConfig
+from hub.contract.broker import BrokerConfig
+from hub.contract.common import Ident
+from hub.delivery.config import DeliveryConfig
+from hub.store.config import SqliteStoreConfig, StoreConfig
+
+
+class ApiConfig(BaseModel):
+    """The operators' HTTP API."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=True, description="false = ingest and alerting only")
+    host: str = Field(default="127.0.0.1", min_length=1, max_length=253, description="listen address")
+    port: int = Field(default=8080, ge=1, le=65535, description="listen port")
+
+
+class HubConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hub_id: Ident = Field(default="hub", description="names this hub in alert topics and logs")
+    broker: BrokerConfig = Field(default_factory=BrokerConfig, description="MQTT broker the agents publish to")
+    store: StoreConfig = Field(default_factory=SqliteStoreConfig, description="time-series store (type = ...)")
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig, description="consumer, ledger, replay")
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig, description="alert rules and store")
+    api: ApiConfig = Field(default_factory=ApiConfig, description="HTTP API")
+
+
+def load_hub_config(path: str | Path) -> HubConfig:
+    """Read and validate a hub config file (ConfigError with one readable paragraph if bad)."""
+    return load_config(path, HubConfig)
