@@ -30,8 +30,8 @@ class _NoQuery:
     def events(self, **_: Any) -> list:
         return []
 
-    def counts_by_sensor(self) -> dict[str, int]:
-        return {}
+    def counts_by_sensor(self) -> list:
+        return []
 
 
 class Hub:

@@ -9,9 +9,7 @@ from hub.api.routes import ROUTERS
 
 
 def create_app(ctx: HubContext) -> FastAPI:
-    app = FastAPI(
-        title="borderwatch hub", version="1", summary="alerts, agents, events of the coordination centre"
-    )
+    app = FastAPI(title="borderwatch hub", version="1", summary="alerts, agents, events of the coordination centre")
     for router in ROUTERS:
         app.include_router(router)
     app.dependency_overrides[get_context] = lambda: ctx

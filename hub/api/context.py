@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from hub.agents import AgentRegistry
 from hub.alerts.store import SqliteAlertStore
 from hub.contract import Event
+from hub.store.base import SensorCount
 
 
 class EventQuery(Protocol):
@@ -27,7 +28,7 @@ class EventQuery(Protocol):
         agent: str | None = None,
     ) -> Sequence[Event]: ...
 
-    def counts_by_sensor(self) -> dict[str, int]: ...
+    def counts_by_sensor(self) -> Sequence[SensorCount]: ...
 
 
 @dataclass(frozen=True)

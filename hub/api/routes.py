@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -76,7 +77,7 @@ def list_events(
 def get_stats(ctx: Ctx) -> dict[str, Any]:
     return {
         "ingest": ctx.stats(),
-        "events_by_sensor": ctx.events.counts_by_sensor(),
+        "events_by_sensor": [asdict(c) for c in ctx.events.counts_by_sensor()],
         "alerts": ctx.alerts.count(),
     }
 

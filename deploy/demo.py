@@ -1,0 +1,170 @@
+"""`borderwatch demo`: a whole site on one machine, alerts streamed, a summary against ground truth.
+
+Every part runs as its own process, exactly as in the field (broker, hub, simulated cameras,
+agent); the demo only supervises them, listens to the alert topic like an operator console,
+and reads the hub's stores once everything has stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+import paho.mqtt.client as mqtt
+
+from deploy.demo_configs import DemoLayout, write_configs
+from deploy.demo_summary import print_summary
+from deploy.procs import Child, free_port, wait_port
+from hub.contract import Alert, Channel
+from hub.contract.topics import subscription
+
+log = logging.getLogger("borderwatch.demo")
+GRACE_S = 8.0  # after the scenario ends: let the last events reach the hub
+
+
+def _alert_line(a: Alert) -> str:
+    where = f"{a.position.lat:.5f},{a.position.lon:.5f}" if a.position else "-"
+    when = a.ts.astimezone(UTC).strftime("%H:%M:%S")
+    what = f"{a.object_class.value} {a.direction or ''}".strip()
+    return (
+        f"[{when}] ALERT {a.severity.value.upper():8} {a.site} {a.agent}/{a.sensor_id:6} {what:16} "
+        f"at {where}  conf {a.confidence:.2f}  ({a.rule})"
+    )
+
+
+class AlertPrinter:
+    """Subscribes to every hub's alert topic and prints each alert once, as it fires."""
+
+    def __init__(self, port: int) -> None:
+        self.seen: set[str] = set()
+        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bw-demo-{port}")
+        self._client.on_connect = lambda c, *_: c.subscribe(subscription(Channel.ALERTS), qos=1)
+        self._client.on_message = self._on_message
+        self._client.connect_async("127.0.0.1", port)
+        self._client.loop_start()
+
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        try:
+            alert = Alert.model_validate_json(msg.payload)
+        except ValueError:
+            log.warning("unreadable alert topic=%s", msg.topic)
+            return
+        if alert.id not in self.seen:
+            self.seen.add(alert.id)
+            print(_alert_line(alert), flush=True)
+
+    def stop(self) -> None:
+        self._client.loop_stop()
+        self._client.disconnect()
+
+
+def _start(layout: DemoLayout, scenario: str, logs: Path) -> list[Child]:
+    """Broker, hub, simulated site, agent, each waited for before the next one starts."""
+    children = [Child("broker", ["broker", "--port", str(layout.broker_port)], logs)]
+    if not wait_port("127.0.0.1", layout.broker_port, 20, children[-1]):
+        raise RuntimeError("the broker did not start")
+    children.append(Child("hub", ["hub", "run", "-c", str(layout.hub_config)], logs))
+    if not wait_port("127.0.0.1", layout.api_port, 30, children[-1]):
+        raise RuntimeError("the hub did not start")
+    children.append(
+        Child(
+            "sim",
+            [
+                "sim",
+                "site",
+                "--scenario",
+                scenario,
+                "--base-port",
+                str(layout.camera_base_port),
+                "--truth",
+                str(layout.truth),
+            ],
+            logs,
+        )
+    )
+    if not wait_port("127.0.0.1", layout.camera_base_port, 30, children[-1]):
+        raise RuntimeError("the simulated site did not start")
+    children.append(Child("agent", ["edge", "run", "-c", str(layout.agent_config)], logs))
+    return children
+
+
+def _stop(children: list[Child]) -> None:
+    """Agent first (its last events still reach the hub), then the hub drains, then the rest."""
+    by_name = {c.name: c for c in children}
+    if "agent" in by_name:
+        by_name["agent"].stop(15)
+        time.sleep(2.0)
+    for name in ("sim", "hub", "broker"):
+        if name in by_name:
+            by_name[name].stop(15)
+
+
+def _layout(workdir: Path | None) -> DemoLayout:
+    run_dir = workdir or Path(".demo") / datetime.now().strftime("%Y%m%d-%H%M%S")
+    ports = sorted({free_port() for _ in range(4)})
+    while len(ports) < 3:
+        ports = sorted({*ports, free_port()})
+    return DemoLayout(run_dir.resolve(), ports[0], ports[1], _camera_base_port())
+
+
+def _camera_base_port() -> int:
+    """A free port whose successor is free too (one per simulated camera)."""
+    for _ in range(50):
+        p = free_port()
+        if p < 65000 and wait_port("127.0.0.1", p + 1, 0.01) is False:
+            return p
+    return 18601
+
+
+def run_demo(seconds: float, scenario: str = "border-crossing", workdir: Path | None = None) -> int:
+    from simulators.scenario import load_scenario
+
+    scn = load_scenario(scenario)
+    layout = _layout(workdir)
+    write_configs(scn, layout)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)
+    length = min(seconds, scn.duration_s + GRACE_S)
+    print(
+        f"borderwatch demo: scenario {scn.name}, site {scn.site}, {len(scn.cameras)} cameras, "
+        f"{length:.0f} s (Ctrl-C stops); run folder {layout.run_dir}",
+        flush=True,
+    )
+    children: list[Child] = []
+    printer: AlertPrinter | None = None
+    started = datetime.now(UTC)
+    try:
+        children = _start(layout, scenario, layout.run_dir / "logs")
+        printer = AlertPrinter(layout.broker_port)
+        print(f"hub API: http://127.0.0.1:{layout.api_port}/api/v1/alerts  (docs at /docs)", flush=True)
+        _watch(children, stop, length)
+    except RuntimeError as exc:
+        print(f"demo failed: {exc}", flush=True)
+        for c in children:
+            print(f"--- {c.name} ({c.log_path}):\n{c.tail()}", flush=True)
+        return 1
+    finally:
+        if printer is not None:
+            printer.stop()
+        _stop(children)
+    print_summary(layout, started, datetime.now(UTC))
+    return 0
+
+
+def _watch(children: list[Child], stop: threading.Event, length: float) -> None:
+    deadline = time.monotonic() + length
+    while not stop.is_set() and time.monotonic() < deadline:
+        dead = [c for c in children if not c.alive()]
+        if dead:
+            raise RuntimeError(f"{dead[0].name} exited with code {dead[0].proc.returncode}")
+        stop.wait(0.5)

@@ -1,0 +1,112 @@
+"""Configs of the demo's processes, derived from the scenario so that poses and the border agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from simulators.scenario import Scenario
+
+MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+
+
+@dataclass(frozen=True)
+class DemoLayout:
+    run_dir: Path
+    broker_port: int
+    api_port: int
+    camera_base_port: int
+    agent: str = "mast-01"
+    hub_id: str = "hub"
+
+    @property
+    def hub_config(self) -> Path:
+        return self.run_dir / "hub.toml"
+
+    @property
+    def agent_config(self) -> Path:
+        return self.run_dir / "agent.toml"
+
+    @property
+    def truth(self) -> Path:
+        return self.run_dir / "truth.jsonl"
+
+    @property
+    def events_db(self) -> Path:
+        return self.run_dir / "hub" / "events.sqlite3"
+
+    @property
+    def alerts_db(self) -> Path:
+        return self.run_dir / "hub" / "alerts.sqlite3"
+
+
+def shipped_camera_model() -> str | None:
+    """Name of the first camera model in the manifest, or None (motion-blob fallback)."""
+    try:
+        from models.registry import load_manifest
+
+        return next((m.name for m in load_manifest() if m.kind == "camera"), None)
+    except (OSError, ValueError):
+        return None
+
+
+def hub_config(layout: DemoLayout) -> dict[str, Any]:
+    hub_dir = layout.run_dir / "hub"
+    return {
+        "hub_id": layout.hub_id,
+        "broker": {"host": "127.0.0.1", "port": layout.broker_port},
+        "store": {"type": "sqlite", "path": str(layout.events_db)},
+        "delivery": {"ledger_path": str(hub_dir / "ledger.sqlite3"), "mqtt_version": "3.1.1"},
+        "alerts": {"db_path": str(layout.alerts_db)},
+        "api": {"host": "127.0.0.1", "port": layout.api_port},
+    }
+
+
+def _camera(scn: Scenario, index: int, layout: DemoLayout, model: str | None) -> dict[str, Any]:
+    spec = scn.cameras[index]
+    p = spec.pose
+    return {
+        "url": f"http://127.0.0.1:{layout.camera_base_port + index}/video",
+        "fps": min(spec.fps, 5.0),
+        "pose": {
+            "lat": p.lat,
+            "lon": p.lon,
+            "height_m": p.height_m,
+            "heading_deg": p.heading_deg % 360,
+            "tilt_deg": p.tilt_deg,
+            "hfov_deg": p.hfov_deg,
+        },
+        "detection": {"model": model} if model else {},
+        "lines": [
+            {
+                "name": "border",
+                "coords": "geo",
+                "points": [list(pt) for pt in scn.border.points],
+                "inbound_side": scn.border.inbound_side,
+            }
+        ],
+        "evidence": {"dir": str(layout.run_dir / "agent" / "evidence")},
+    }
+
+
+def agent_config(scn: Scenario, layout: DemoLayout) -> dict[str, Any]:
+    model = shipped_camera_model()
+    return {
+        "site": scn.site,
+        "agent": layout.agent,
+        "state_dir": str(layout.run_dir / "agent"),
+        "telemetry_interval_s": 5.0,
+        "broker": {"host": "127.0.0.1", "port": layout.broker_port},
+        "link": {"mqtt_version": "3.1.1"},
+        "detector": {"models_dir": str(MODELS_DIR)},
+        "cameras": {c.id: _camera(scn, i, layout, model) for i, c in enumerate(scn.cameras)},
+    }
+
+
+def write_configs(scn: Scenario, layout: DemoLayout) -> None:
+    layout.run_dir.mkdir(parents=True, exist_ok=True)
+    layout.hub_config.write_text(tomli_w.dumps(hub_config(layout)), encoding="utf-8")
+    layout.agent_config.write_text(tomli_w.dumps(agent_config(scn, layout)), encoding="utf-8")
