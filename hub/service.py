@@ -62,10 +62,14 @@ class HubService:
     """Consumes every agent's events into ``store`` with at-least-once delivery, exactly-once effect."""
 
     def __init__(self, broker: BrokerConfig, cfg: DeliveryConfig, store: EventStore,
-                 on_events: Callable[[list[Event]], None] | None = None) -> None:
+                 on_events: Callable[[list[Event]], None] | None = None,
+                 on_status: Callable[[AgentStatus], None] | None = None,
+                 on_telemetry: Callable[[Telemetry], None] | None = None) -> None:
         self._cfg = cfg
         self._store = store
         self._on_events = on_events
+        self._on_status = on_status
+        self._on_telemetry = on_telemetry
         self._queue: queue.Queue[Inbound] = queue.Queue(maxsize=cfg.queue_max)
         self._link = HubLink(broker, cfg, self._enqueue)
         self._stopping = threading.Event()
@@ -92,6 +96,10 @@ class HubService:
         if self._book is not None:
             self._book.close()
         log.info("hub ingest stopped stats=%s", {k: v for k, v in self._counts.items() if v})
+
+    def publish(self, topic_name: str, payload: str | bytes, qos: int = 1, retain: bool = False) -> bool:
+        """Publish on the hub's own connection (alerts, for instance); False while disconnected."""
+        return self._link.publish(topic_name, payload, qos=qos, retain=retain)
 
     def stats(self) -> dict[str, Any]:
         """Per-agent delivery counters (received, duplicates, gaps_detected, replayed, lost, ...)
@@ -169,8 +177,12 @@ class HubService:
             pending.events.extend(rnd.admit(m))
         elif isinstance(m, Telemetry):
             pending.telemetry.append(m)
+            if self._on_telemetry is not None:
+                self._on_telemetry(m)
         elif isinstance(m, AgentStatus):
             self._presence(key, m)
+            if self._on_status is not None:
+                self._on_status(m)
         elif isinstance(m, CommandAck):
             self._command_ack(key, m, rnd)
 
