@@ -1,0 +1,145 @@
+"""`borderwatch edge doctor`: what a technician runs on the mast before leaving it.
+
+Each check says PASS, WARN or FAIL with the figure that decided it, in the order a technician
+fixes things (config, disk, broker, cameras, models, clock). Nothing here changes state.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from edge.config import AgentConfig, load_agent_config
+from edge.config.camera import CameraConfig
+
+MIN_FREE_BYTES = 1 << 30
+
+
+@dataclass(frozen=True)
+class Check:
+    status: str  # PASS | WARN | FAIL
+    name: str
+    detail: str
+
+
+def check_disk(cfg: AgentConfig) -> Check:
+    path = cfg.state_dir
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".doctor-probe"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as exc:
+        return Check("FAIL", "state dir", f"{path} not writable: {exc.strerror}")
+    free = shutil.disk_usage(path).free
+    status = "PASS" if free >= MIN_FREE_BYTES else "WARN"
+    return Check(status, "state dir", f"{path} writable, {free / 1e9:.1f} GB free")
+
+
+def check_broker(cfg: AgentConfig, timeout_s: float = 5.0) -> Check:
+    import paho.mqtt.client as mqtt
+
+    from edge.mqtt import build_client
+
+    where = f"{cfg.broker.host}:{cfg.broker.port}"
+    try:
+        socket.create_connection((cfg.broker.host, cfg.broker.port), timeout=timeout_s).close()
+    except OSError as exc:
+        return Check("FAIL", "broker", f"{where}: cannot reach: {exc.strerror or exc}")
+    done, result = threading.Event(), {}
+    try:
+        client = build_client(f"bw-doctor-{cfg.site}-{cfg.agent}", cfg.broker, cfg.link)
+    except ValueError as exc:  # an unreadable password file or unset variable
+        return Check("FAIL", "broker", str(exc))
+
+    def on_connect(c: mqtt.Client, u: object, flags: object, reason: mqtt.ReasonCode, props: object) -> None:
+        result["reason"] = reason
+        done.set()
+
+    client.on_connect = on_connect
+    try:
+        t0 = time.monotonic()
+        client.connect_async(cfg.broker.host, cfg.broker.port, keepalive=10)
+        client.loop_start()
+        if not done.wait(timeout_s):
+            return Check("FAIL", "broker", f"{where}: no answer in {timeout_s:.0f} s")
+        reason = result["reason"]
+        if reason.is_failure:
+            return Check("FAIL", "broker", f"{where}: refused ({reason})")
+        return Check("PASS", "broker", f"{where}: connected in {(time.monotonic() - t0) * 1000:.0f} ms")
+    except (OSError, ValueError) as exc:
+        return Check("FAIL", "broker", f"{where}: {exc}")
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
+def check_camera(cam_id: str, cam: CameraConfig, seconds: float = 2.0) -> Check:
+    from edge.sensors.capture import classify, open_capture
+
+    shown = classify(cam.url).redacted
+    cap = open_capture(cam)
+    if cap is None:
+        return Check("FAIL", f"camera {cam_id}", f"{shown}: cannot open (see log line above)")
+    try:
+        frames, shape, t0 = 0, None, time.monotonic()
+        while time.monotonic() - t0 < seconds:
+            ok, frame = cap.retrieve() if cap.grab() else (False, None)
+            if not ok or frame is None:
+                break
+            frames, shape = frames + 1, frame.shape
+        elapsed = time.monotonic() - t0
+    finally:
+        cap.release()
+    if not frames:
+        return Check("FAIL", f"camera {cam_id}", f"{shown}: opened but delivered no frame")
+    fps = frames / elapsed
+    status = "PASS" if fps >= cam.fps * 0.8 else "WARN"
+    return Check(status, f"camera {cam_id}", f"{shown}: {shape[1]}x{shape[0]}, {fps:.1f} fps (want {cam.fps:g})")
+
+
+def check_model(name: str, cfg: AgentConfig) -> Check:
+    from edge.pipeline.detector import OnnxDetector
+    from edge.pipeline.modelref import ModelError, resolve_model
+
+    try:
+        ref = resolve_model(name, cfg.detector.models_dir)
+        det = OnnxDetector(ref, cfg.detector.intra_op_threads, cfg.detector.input_size)
+        ms = det.warm_up() * 1000
+    except ModelError as exc:
+        return Check("FAIL", f"model {name}", str(exc))
+    return Check("PASS", f"model {name}", f"hash verified, {len(det.labels)} classes, {ms:.1f} ms per frame")
+
+
+def check_clock() -> Check:
+    now = datetime.now(UTC)
+    status = "PASS" if now.year >= 2025 else "FAIL"
+    return Check(status, "clock", f"UTC {now:%Y-%m-%d %H:%M:%S} (events carry this time: keep NTP on)")
+
+
+def checks(cfg: AgentConfig) -> Iterator[Callable[[], Check]]:
+    yield lambda: check_disk(cfg)
+    yield lambda: check_broker(cfg)
+    for cam_id, cam in cfg.cameras.items():
+        yield lambda cam_id=cam_id, cam=cam: check_camera(cam_id, cam)
+    for model in sorted({c.detection.model for c in cfg.cameras.values() if c.detection.model}):
+        yield lambda model=model: check_model(model, cfg)
+    yield check_clock
+
+
+def run_doctor(config_path: Path) -> int:
+    cfg = load_agent_config(config_path)
+    print(f"PASS config     {config_path}: site {cfg.site}, agent {cfg.agent}, {len(cfg.cameras)} camera(s)")
+    failed = 0
+    for check in checks(cfg):
+        c = check()
+        failed += c.status == "FAIL"
+        print(f"{c.status} {c.name:<11} {c.detail}", flush=True)
+    print("result: " + ("all checks passed" if not failed else f"{failed} check(s) failed"))
+    return 1 if failed else 0
