@@ -78,6 +78,10 @@ class Outbox:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={cfg.synchronous.upper()}")
         self._db.executescript(_SCHEMA)
+        # Reads (what to publish) go through their own connection: WAL lets them proceed while an
+        # append waits for its fsync, and they only ever see committed rows.
+        self._rlock = threading.Lock()
+        self._rdb = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._reload()
         log.info("outbox open path=%s next_seq=%d acked_seq=%d rows=%d",
                  path, self._meta["next_seq"], self._meta["acked_seq"], self._rows)
@@ -118,9 +122,9 @@ class Outbox:
 
     def pending_raw(self, limit: int, after: int | None = None) -> list[tuple[int, str]]:
         """Unconfirmed events after ``after`` (default: after the hub's confirmation) as (seq, JSON)."""
-        with self._lock:
-            floor = max(self._meta["acked_seq"], -1 if after is None else after)
-            return self._db.execute(
+        floor = max(self._meta["acked_seq"], -1 if after is None else after)
+        with self._rlock:
+            return self._rdb.execute(
                 "SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (floor, limit)).fetchall()
 
     def pending(self, limit: int, after: int | None = None) -> list[Event]:
@@ -129,8 +133,8 @@ class Outbox:
 
     def replay_raw(self, from_seq: int, to_seq: int, limit: int | None = None) -> list[tuple[int, str]]:
         """Stored events in ``[from_seq, to_seq]``, confirmed ones within the replay window included."""
-        with self._lock:
-            return self._db.execute(
+        with self._rlock:
+            return self._rdb.execute(
                 "SELECT seq, body FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq LIMIT ?",
                 (from_seq, to_seq, -1 if limit is None else limit)).fetchall()
 
@@ -267,8 +271,8 @@ class Outbox:
 
     def telemetry_raw(self, limit: int) -> list[tuple[int, str]]:
         """Undelivered telemetry, oldest first, as (row id, JSON)."""
-        with self._lock:
-            return self._db.execute("SELECT id, body FROM telemetry ORDER BY id LIMIT ?", (limit,)).fetchall()
+        with self._rlock:
+            return self._rdb.execute("SELECT id, body FROM telemetry ORDER BY id LIMIT ?", (limit,)).fetchall()
 
     def remove_telemetry(self, ids: Sequence[int]) -> None:
         """Forget telemetry the broker acknowledged."""
@@ -308,7 +312,8 @@ class Outbox:
                                m["dropped_events"], m["dropped_telemetry"])
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._rlock:
+            self._rdb.close()
             self._db.close()
 
 

@@ -75,7 +75,7 @@ class HubService:
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
-        self._book = LedgerBook(LedgerFile(self._cfg.ledger_path), self._cfg)
+        self._book = LedgerBook(LedgerFile(self._cfg.ledger_path, self._cfg.ledger_synchronous), self._cfg)
         self._link.start()
         self._worker = threading.Thread(target=self._run, name="hub-ingest", daemon=True)
         self._worker.start()

@@ -33,6 +33,12 @@ class DeliveryConfig(BaseModel):
                                     description="messages written to the store per worker round (one durable write)")
     ledger_path: Path = Field(default=Path("hub-ledger.sqlite3"),
                               description="SQLite file keeping the highest contiguous seq per agent")
+    ledger_synchronous: Literal["full", "normal"] = Field(
+        default="normal",
+        description="'normal' skips the fsync per round: after a power cut the ledger may be a little "
+        "behind what was confirmed; the next replay answer (events re-sent, or 'unavailable' at or below "
+        "the agent's acked seq) repairs it without a loss. 'full' costs one more fsync per round",
+    )
     reorder_wait_s: float = Field(default=2.0, ge=0, le=600,
                                   description="how long a gap may stay open before a replay is requested")
     replay_retry_s: float = Field(default=5.0, gt=0, le=3600, description="first wait before asking again")

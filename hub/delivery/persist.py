@@ -33,13 +33,14 @@ def _decode(row: tuple[int, str, str]) -> AgentLedger:
 
 
 class LedgerFile:
-    """Durable per-agent ledger rows (WAL, synchronous=FULL: a confirmation once sent holds)."""
+    """Per-agent ledger rows in WAL mode; ``synchronous`` trades an fsync per save for power-loss
+    durability (see ``DeliveryConfig.ledger_synchronous``: either way nothing is lost)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, synchronous: str = "full") -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._db.executescript(_SCHEMA)
 
     def load(self) -> dict[AgentKey, AgentLedger]:
