@@ -25,15 +25,15 @@ import paho.mqtt.client as mqtt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from edge.config.link import LinkConfig, OutboxConfig  # noqa: E402
-from edge.link import AgentLink  # noqa: E402
-from edge.outbox import Outbox  # noqa: E402
-from hub.contract import AgentState, AgentStatus, EventBatch  # noqa: E402
-from hub.delivery.config import DeliveryConfig  # noqa: E402
-from hub.service import HubService  # noqa: E402
-from tests.chaos.broker import Mosquitto  # noqa: E402
-from tests.chaos.store import stored_seqs  # noqa: E402
-from tests.chaos.synth import make_events  # noqa: E402
+from edge.config.link import LinkConfig, OutboxConfig
+from edge.link import AgentLink
+from edge.outbox import Outbox
+from hub.contract import AgentState, AgentStatus, EventBatch
+from hub.delivery.config import DeliveryConfig
+from hub.service import HubService
+from tests.chaos.broker import Mosquitto
+from tests.chaos.store import stored_seqs
+from tests.chaos.synth import make_events
 
 
 def _open_store(path: Path) -> tuple[object, str]:
@@ -87,8 +87,9 @@ def _birth(agent: str) -> AgentStatus:
     return AgentStatus(site="bench", agent=agent, state=AgentState.ONLINE, ts=datetime.now(UTC))
 
 
-def pipeline_run(broker: Mosquitto, workdir: Path, n_agents: int, per_agent: int, batch: int,
-                 catch_up: bool) -> tuple[float, int, dict]:
+def pipeline_run(
+    broker: Mosquitto, workdir: Path, n_agents: int, per_agent: int, batch: int, catch_up: bool
+) -> tuple[float, int, dict]:
     """Events per second into the store, and how many were lost.
 
     Live: timed from the first outbox append (fsync per append of ``batch`` events) to the last
@@ -97,20 +98,31 @@ def pipeline_run(broker: Mosquitto, workdir: Path, n_agents: int, per_agent: int
     """
     workdir.mkdir(parents=True)
     store, store_name = _open_store(workdir / "store.sqlite3")
-    hub = HubService(broker.broker_config(),
-                     DeliveryConfig(ledger_path=workdir / "ledger.sqlite3", client_id=f"bench-hub-{workdir.name}"),
-                     store)
+    hub = HubService(
+        broker.broker_config(),
+        DeliveryConfig(ledger_path=workdir / "ledger.sqlite3", client_id=f"bench-hub-{workdir.name}"),
+        store,
+    )
     hub.start()
     hub.wait_connected(10)
     names = [f"{workdir.name}{i}" for i in range(n_agents)]
     events = {a: make_events("bench", a, 0, per_agent) for a in names}  # built before the clock starts
     boxes = {a: Outbox(workdir / f"{a}.sqlite3", OutboxConfig(replay_window_s=0)) for a in names}
-    links = {a: AgentLink("bench", a, broker.broker_config(), boxes[a], lambda a=a: _birth(a),
-                          LinkConfig(batch_max_events=batch)) for a in names}
+    links = {
+        a: AgentLink(
+            "bench",
+            a,
+            broker.broker_config(),
+            boxes[a],
+            lambda a=a: _birth(a),
+            LinkConfig(batch_max_events=batch),
+        )
+        for a in names
+    }
 
     def produce(a: str) -> None:
         for i in range(0, per_agent, batch):
-            boxes[a].append(events[a][i:i + batch])
+            boxes[a].append(events[a][i : i + batch])
             links[a].notify()
 
     threads = [threading.Thread(target=produce, args=(a,)) for a in names]
@@ -153,29 +165,42 @@ def main(argv: list[str] | None = None) -> int:
         try:
             sample = make_events("bench", "m0", 0, args.batch)
             sample = [e.model_copy(update={"seq": i}) for i, e in enumerate(sample)]
-            payload = EventBatch(site="bench", agent="m0", sent_at=datetime.now(UTC),
-                                 events=sample).model_dump_json(by_alias=True, exclude_none=True).encode()
+            payload = (
+                EventBatch(site="bench", agent="m0", sent_at=datetime.now(UTC), events=sample)
+                .model_dump_json(by_alias=True, exclude_none=True)
+                .encode()
+            )
             n_msgs = args.agents * args.events // args.batch
             raw = raw_run(broker.port, payload, n_msgs) * args.batch
             decoded = raw_run(broker.port, payload, n_msgs, validate=True) * args.batch
             live = pipeline_run(broker, work / "live", args.agents, args.events, args.batch, catch_up=False)
-            catch = pipeline_run(broker, work / "catchup", args.agents, args.events, args.batch, catch_up=True)
+            catch = pipeline_run(
+                broker, work / "catchup", args.agents, args.events, args.batch, catch_up=True
+            )
         finally:
             broker.kill()
-    print(f"machine: {platform.machine()} {os.cpu_count()} cpu, {platform.python_implementation()} "
-          f"{platform.python_version()}, {platform.platform()}")
-    print(f"payload: {len(payload)} bytes per message, {args.batch} events per message, "
-          f"{args.agents} agents x {args.events} events")
+    print(
+        f"machine: {platform.machine()} {os.cpu_count()} cpu, {platform.python_implementation()} "
+        f"{platform.python_version()}, {platform.platform()}"
+    )
+    print(
+        f"payload: {len(payload)} bytes per message, {args.batch} events per message, "
+        f"{args.agents} agents x {args.events} events"
+    )
     print(f"store: {live[2]['store']}")
     print(f"raw paho QoS1 pub->sub             : {raw:9.0f} events/s")
     print(f"raw paho + EventBatch validation   : {decoded:9.0f} events/s  ratio={decoded / raw:5.3f}")
     lost = 0
-    for name, (rate, missing, stats) in (("pipeline live (fsync per append)", live),
-                                         ("pipeline catch-up (outbox full)", catch)):
+    for name, (rate, missing, stats) in (
+        ("pipeline live (fsync per append)", live),
+        ("pipeline catch-up (outbox full)", catch),
+    ):
         c = stats["agents"].values()
         lost += missing + sum(x["lost"] for x in c)
-        print(f"{name:35s}: {rate:9.0f} events/s  ratio={rate / raw:5.3f}  lost={missing} "
-              f"ledger_lost={sum(x['lost'] for x in c)} duplicates={sum(x['duplicates'] for x in c)}")
+        print(
+            f"{name:35s}: {rate:9.0f} events/s  ratio={rate / raw:5.3f}  lost={missing} "
+            f"ledger_lost={sum(x['lost'] for x in c)} duplicates={sum(x['duplicates'] for x in c)}"
+        )
     return 0 if lost == 0 else 1
 
 

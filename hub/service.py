@@ -61,8 +61,13 @@ class _Pending:
 class HubService:
     """Consumes every agent's events into ``store`` with at-least-once delivery, exactly-once effect."""
 
-    def __init__(self, broker: BrokerConfig, cfg: DeliveryConfig, store: EventStore,
-                 on_events: Callable[[list[Event]], None] | None = None) -> None:
+    def __init__(
+        self,
+        broker: BrokerConfig,
+        cfg: DeliveryConfig,
+        store: EventStore,
+        on_events: Callable[[list[Event]], None] | None = None,
+    ) -> None:
         self._cfg = cfg
         self._store = store
         self._on_events = on_events
@@ -97,9 +102,23 @@ class HubService:
         """Per-agent delivery counters (received, duplicates, gaps_detected, replayed, lost, ...)
         under ``agents``, and service-wide counts (dead_letters, messages, store_errors, ...)."""
         agents = self._book.snapshot() if self._book else {}
-        return {"agents": agents, "connected": self._link.connected, "queue_depth": self._queue.qsize(),
-                **{k: self._counts[k] for k in ("messages", "dead_letters", "store_errors", "ack_skipped",
-                                                "qos0_dropped", "replay_commands", "confirms")}}
+        return {
+            "agents": agents,
+            "connected": self._link.connected,
+            "queue_depth": self._queue.qsize(),
+            **{
+                k: self._counts[k]
+                for k in (
+                    "messages",
+                    "dead_letters",
+                    "store_errors",
+                    "ack_skipped",
+                    "qos0_dropped",
+                    "replay_commands",
+                    "confirms",
+                )
+            },
+        }
 
     # -- hand-over from paho's network thread ----------------------------------------------
     def _enqueue(self, msg: Inbound) -> None:
@@ -160,8 +179,9 @@ class HubService:
         if not isinstance(decoded, Accepted):
             self._counts["dead_letters"] += 1
             log.warning("dead letter topic=%s reason=%s detail=%s", msg.topic, decoded.reason, decoded.detail)
-            pending.letters.append(DeadLetter(utc_now(), msg.topic, f"{decoded.reason}: {decoded.detail}",
-                                              msg.payload))
+            pending.letters.append(
+                DeadLetter(utc_now(), msg.topic, f"{decoded.reason}: {decoded.detail}", msg.payload)
+            )
             return
         m = decoded.message
         key = (decoded.topic.site, decoded.topic.agent)
@@ -215,7 +235,9 @@ class HubService:
         self._publish_confirms()
         for (site, agent), asks in self._book.replay_asks():
             for a, b in asks:
-                cmd = Command(id=uuid.uuid4().hex, ts=utc_now(), kind=CommandKind.REPLAY, from_seq=a, to_seq=b)
+                cmd = Command(
+                    id=uuid.uuid4().hex, ts=utc_now(), kind=CommandKind.REPLAY, from_seq=a, to_seq=b
+                )
                 self._link.publish(topic(site, agent, Channel.COMMAND), cmd.model_dump_json(), qos=1)
                 self._counts["replay_commands"] += 1
 
@@ -224,5 +246,7 @@ class HubService:
             return
         for (site, agent), acked in self._book.due_confirms():
             conf = DeliveryConfirm(site=site, agent=agent, ts=utc_now(), acked_seq=acked)
-            self._link.publish(topic(site, agent, Channel.DELIVERY), conf.model_dump_json(), qos=1, retain=True)
+            self._link.publish(
+                topic(site, agent, Channel.DELIVERY), conf.model_dump_json(), qos=1, retain=True
+            )
             self._counts["confirms"] += 1

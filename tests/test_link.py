@@ -26,13 +26,18 @@ from hub.contract import (
 )
 from hub.contract.broker import BrokerConfig
 from hub.service import HubService
+from tests.chaos import fixtures
 from tests.chaos.agents import SimAgent
 from tests.chaos.broker import Mosquitto
-from tests.chaos.fixtures import hub, hub_cfg, mosquitto, store, wait_until  # noqa: F401
+from tests.chaos.fixtures import hub_cfg, wait_until
 from tests.chaos.store import ChaosStore, count_rows, stored_seqs
 from tests.chaos.synth import make_events
 
 pytestmark = pytest.mark.integration
+
+hub = fixtures.hub
+mosquitto = fixtures.mosquitto
+store = fixtures.store
 
 
 class Raw:
@@ -65,23 +70,40 @@ class Raw:
 
 
 def _birth(site: str = "s1", agent: str = "a1") -> AgentStatus:
-    return AgentStatus(site=site, agent=agent, state=AgentState.ONLINE, ts=datetime.now(UTC),
-                       software_version="1.2.3")
+    return AgentStatus(
+        site=site, agent=agent, state=AgentState.ONLINE, ts=datetime.now(UTC), software_version="1.2.3"
+    )
 
 
 def _link(broker: BrokerConfig, box: Outbox, agent: str = "a1") -> AgentLink:
-    return AgentLink("s1", agent, broker, box, lambda: _birth(agent=agent),
-                     LinkConfig(probe_after_s=1.0, maintain_interval_s=0.5))
+    return AgentLink(
+        "s1",
+        agent,
+        broker,
+        box,
+        lambda: _birth(agent=agent),
+        LinkConfig(probe_after_s=1.0, maintain_interval_s=0.5),
+    )
 
 
 def _batch_from(box: Outbox, seqs: range, agent: str = "a1") -> str:
     events = [e for e in box.replay(seqs.start, seqs.stop - 1)]
-    return EventBatch(site="s1", agent=agent, sent_at=datetime.now(UTC), events=events).model_dump_json(by_alias=True)
+    return EventBatch(site="s1", agent=agent, sent_at=datetime.now(UTC), events=events).model_dump_json(
+        by_alias=True
+    )
 
 
 def test_events_arrive_exactly_once_and_the_outbox_trims(tmp_path, mosquitto, store, hub):
-    agent = SimAgent("s1", "a1", mosquitto.broker_config(), tmp_path, total=1500, rate=1500,
-                     outbox_cfg=OutboxConfig(replay_window_s=0), telemetry_every_s=0.3).start()
+    agent = SimAgent(
+        "s1",
+        "a1",
+        mosquitto.broker_config(),
+        tmp_path,
+        total=1500,
+        rate=1500,
+        outbox_cfg=OutboxConfig(replay_window_s=0),
+        telemetry_every_s=0.3,
+    ).start()
     try:
         wait_until(lambda: len(stored_seqs(store.path, "s1", "a1")) == 1500, 30, "1500 stored")
         wait_until(lambda: agent.outbox.acked_seq == 1499, 10, "confirmation")
@@ -119,7 +141,9 @@ def test_connected_only_when_the_broker_accepts(tmp_path, monkeypatch):
     (tmp_path / "pw").write_text("s3cret\n")
     monkeypatch.setenv("BW_TEST_PW", "s3cret")
     good_env = _link(BrokerConfig(port=broker.port, username="mast1", password_env="BW_TEST_PW"), box, "a2")
-    good_file = _link(BrokerConfig(port=broker.port, username="mast1", password_file=tmp_path / "pw"), box, "a3")
+    good_file = _link(
+        BrokerConfig(port=broker.port, username="mast1", password_file=tmp_path / "pw"), box, "a3"
+    )
     try:
         for link in (bad, good_env, good_file):
             link.start()
@@ -179,7 +203,13 @@ def test_hub_asks_for_a_replay_and_the_agent_fills_the_gap(tmp_path, mosquitto, 
         link.stop()
         raw.close()
     c = hub.stats()["agents"]["s1/a1"]
-    assert (c["gaps_detected"], c["replay_requests"], c["replayed"], c["lost"], c["contiguous"]) == (1, 1, 5, 0, 14)
+    assert (c["gaps_detected"], c["replay_requests"], c["replayed"], c["lost"], c["contiguous"]) == (
+        1,
+        1,
+        5,
+        0,
+        14,
+    )
 
 
 def test_events_the_agent_dropped_are_counted_lost_not_waited_for(tmp_path, mosquitto, store, hub):
@@ -200,8 +230,10 @@ def test_dead_letters_are_kept_and_ingest_goes_on(tmp_path, mosquitto, store, hu
     raw = Raw(mosquitto.port)
     raw.publish(topic("s1", "a1", Channel.EVENTS), b"\xff not json")
     evs = [e.model_copy(update={"seq": 0}) for e in make_events("s1", "a1", 0, 1)]
-    raw.publish(topic("s1", "other", Channel.EVENTS),
-                EventBatch(site="s1", agent="a1", sent_at=datetime.now(UTC), events=evs).model_dump_json())
+    raw.publish(
+        topic("s1", "other", Channel.EVENTS),
+        EventBatch(site="s1", agent="a1", sent_at=datetime.now(UTC), events=evs).model_dump_json(),
+    )
     raw.close()
     agent = SimAgent("s1", "a1", mosquitto.broker_config(), tmp_path, total=200, rate=1000).start()
     try:
@@ -226,13 +258,24 @@ def test_store_outage_is_retried_and_nothing_is_lost(tmp_path, mosquitto, store,
 
 def test_two_hubs_share_the_load_and_one_ledger(tmp_path: Path, mosquitto):
     store = ChaosStore(tmp_path / "store.sqlite3")
-    hubs = [HubService(mosquitto.broker_config(), hub_cfg(tmp_path, client_id=f"hub-{i}", shared_group="g"), store)
-            for i in range(2)]
+    hubs = [
+        HubService(
+            mosquitto.broker_config(), hub_cfg(tmp_path, client_id=f"hub-{i}", shared_group="g"), store
+        )
+        for i in range(2)
+    ]
     for h in hubs:
         h.start()
         assert h.wait_connected(10)
-    agent = SimAgent("s1", "a1", mosquitto.broker_config(), tmp_path, total=3000, rate=1500,
-                     link_cfg=LinkConfig(batch_max_events=20)).start()
+    agent = SimAgent(
+        "s1",
+        "a1",
+        mosquitto.broker_config(),
+        tmp_path,
+        total=3000,
+        rate=1500,
+        link_cfg=LinkConfig(batch_max_events=20),
+    ).start()
     try:
         wait_until(lambda: len(stored_seqs(store.path, "s1", "a1")) == 3000, 40, "3000 stored")
         wait_until(lambda: agent.outbox.acked_seq == 2999, 20, "merged confirmation")

@@ -52,6 +52,8 @@ def decode(topic: str, payload: bytes) -> Accepted | Rejected:
     except ValidationError as exc:
         return Rejected("schema", str(exc)[:300])
     if isinstance(message, EventBatch | Telemetry | AgentStatus) and (message.site, message.agent) != (
-        info.site, info.agent):
+        info.site,
+        info.agent,
+    ):
         return Rejected("sender_mismatch", f"payload says {message.site}/{message.agent}, topic {topic}")
     return Accepted(info, message)  # type: ignore[arg-type]

@@ -24,8 +24,13 @@ def wait_until(pred: Callable[[], bool], timeout: float, what: str = "condition"
 
 def hub_cfg(workdir: Path, **kw) -> DeliveryConfig:
     """Hub settings for tests: quick reorder and retries, ledger under ``workdir``."""
-    base = {"ledger_path": workdir / "ledger.sqlite3", "reorder_wait_s": 0.5, "replay_retry_s": 2.0,
-            "replay_retry_max_s": 8.0, "confirm_interval_s": 0.2}
+    base = {
+        "ledger_path": workdir / "ledger.sqlite3",
+        "reorder_wait_s": 0.5,
+        "replay_retry_s": 2.0,
+        "replay_retry_max_s": 8.0,
+        "confirm_interval_s": 0.2,
+    }
     return DeliveryConfig(**{**base, **kw})
 
 

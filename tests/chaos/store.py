@@ -41,18 +41,23 @@ class ChaosStore:
             self._db.execute("BEGIN")
             self._db.executemany(
                 "INSERT OR IGNORE INTO events(id, seq, site, agent, body) VALUES (?,?,?,?,?)",
-                [(e.id, e.seq, e.site, e.agent, e.model_dump_json(by_alias=True)) for e in events])
+                [(e.id, e.seq, e.site, e.agent, e.model_dump_json(by_alias=True)) for e in events],
+            )
             self._db.execute("COMMIT")
             return self._db.total_changes - before
 
     def write_telemetry(self, telemetry: Telemetry) -> None:
         with self._lock:
-            self._db.execute("INSERT INTO telemetry VALUES (?,?,?)",
-                             (telemetry.site, telemetry.agent, telemetry.model_dump_json()))
+            self._db.execute(
+                "INSERT INTO telemetry VALUES (?,?,?)",
+                (telemetry.site, telemetry.agent, telemetry.model_dump_json()),
+            )
 
     def write_dead_letter(self, letter: DeadLetter) -> None:
         with self._lock:
-            self._db.execute("INSERT INTO dead_letters VALUES (?,?,?)", (letter.topic, letter.reason, letter.payload))
+            self._db.execute(
+                "INSERT INTO dead_letters VALUES (?,?,?)", (letter.topic, letter.reason, letter.payload)
+            )
 
     def close(self) -> None:
         with self._lock:
@@ -62,10 +67,12 @@ class ChaosStore:
 def stored_seqs(path: Path, site: str, agent: str) -> list[int]:
     """Every stored seq of one agent, sorted, repeats kept (read-only, any EventStore on SQLite)."""
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        return [r[0] for r in db.execute("SELECT seq FROM events WHERE site=? AND agent=? ORDER BY seq",
-                                         (site, agent))]
+        return [
+            r[0]
+            for r in db.execute("SELECT seq FROM events WHERE site=? AND agent=? ORDER BY seq", (site, agent))
+        ]
 
 
 def count_rows(path: Path, table: str = "events") -> int:
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # noqa: S608
+        return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
