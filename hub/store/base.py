@@ -16,6 +16,36 @@ from hub.contract import Event, Telemetry
 
 
 @dataclass(frozen=True, slots=True)
+class AlertCount:
+    """How many alerts one rule raised at one site and severity in one interval (``alerts`` measurement)."""
+
+    ts: datetime
+    site: str
+    rule: str
+    severity: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SensorCount:
+    """Events stored per sensor: the demo's summary and the API's overview."""
+
+    site: str
+    agent: str
+    sensor: str
+    sensor_kind: str
+    events: int
+
+
+class StoreError(Exception):
+    """The store could not make a write durable; the caller must not acknowledge upstream."""
+
+
+class StoreOverflowError(StoreError):
+    """The bounded write buffer stayed full for longer than allowed; counted, nothing acknowledged."""
+
+
+@dataclass(frozen=True, slots=True)
 class DeadLetter:
     """A message the hub refused, kept with the reason and the raw bytes for later inspection."""
 
@@ -42,4 +72,12 @@ class EventStore(Protocol):
 
     def close(self) -> None:
         """Flush and release; everything accepted before is durable afterwards."""
+        ...
+
+
+class AlertCountSink(Protocol):
+    """Optional side of a store: per-interval alert counts for dashboards (the ``alerts`` measurement)."""
+
+    def write_alert_counts(self, counts: Sequence[AlertCount]) -> None:
+        """Store counts durably; the same (ts, site, rule, severity) overwrites itself."""
         ...

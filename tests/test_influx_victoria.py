@@ -1,0 +1,223 @@
+"""InfluxStore against a real VictoriaMetrics (InfluxDB v2 write API), read back via /api/v1/export."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from hub.store import open_store
+from hub.store.base import DeadLetter, StoreError, StoreOverflowError
+from hub.store.config import InfluxStoreConfig
+from hub.store.influx import InfluxStore
+from tests.test_influx_servers import scripted_proxy, victoria_metrics
+from tests.test_store_fixtures import make_batch, make_events, make_telemetry
+
+pytestmark = pytest.mark.integration
+_sites = (f"t{i}" for i in itertools.count())
+
+
+@pytest.fixture(scope="module")
+def vm(tmp_path_factory):
+    with victoria_metrics(tmp_path_factory.mktemp("vm")) as server:
+        yield server
+
+
+def _cfg(url: str, tmp_path, **kw) -> InfluxStoreConfig:
+    base = {"type": "influxdb", "url": url, "precision": "ms", "dead_letter_path": tmp_path / "dl.sqlite"}
+    return InfluxStoreConfig.model_validate(base | kw)
+
+
+@pytest.fixture
+def site():
+    return next(_sites)
+
+
+def _store(url: str, tmp_path, **kw) -> InfluxStore:
+    store = open_store(_cfg(url, tmp_path, **kw))
+    assert isinstance(store, InfluxStore)
+    return store
+
+
+def test_events_land_as_points_with_bounded_tags(vm, tmp_path, site):
+    store = _store(vm.url, tmp_path)
+    events = make_events(300, site=site, spacing_ms=2)
+    assert store.write_events(events) == 300
+    store.close()
+    vm.settle()
+    series = vm.export(f'events_count{{site="{site}"}}')
+    assert sum(len(s["values"]) for s in series) == 300
+    labels = set().union(*(s["metric"].keys() for s in series))
+    assert labels == {"__name__", "site", "agent", "sensor", "sensor_kind", "kind", "class"}
+    assert len(series) == 1  # one agent, one sensor, one kind, one class: ids are fields, not series
+    assert vm.values(f'events_seq{{site="{site}"}}') == list(range(300))
+
+
+def test_replay_overwrites_instead_of_duplicating(vm, tmp_path, site):
+    store = _store(vm.url, tmp_path)
+    events = make_events(200, site=site)  # 1 ms apart, like frames of one camera
+    store.write_events(events)
+    store.write_events(events)  # a replay from the agent's outbox
+    store.write_events(events[50:120])
+    store.close()
+    vm.settle()
+    assert vm.samples(f'events_count{{site="{site}"}}') == 200
+    assert vm.values(f'events_track_id{{site="{site}"}}') == sorted(e.track_id for e in events)
+
+
+def test_one_frame_many_events_stay_distinct(vm, tmp_path, site):
+    store = _store(vm.url, tmp_path)
+    now = datetime.now(UTC)
+    frame = [e.model_copy(update={"ts": now}) for e in make_events(40, site=site)]  # same instant
+    store.write_events(frame)
+    store.close()
+    vm.settle()
+    assert vm.samples(f'events_count{{site="{site}"}}') == 40
+
+
+def test_telemetry_points(vm, tmp_path, site):
+    store = _store(vm.url, tmp_path)
+    store.write_telemetry(make_telemetry(site=site))
+    store.close()
+    vm.settle()
+    assert vm.values(f'agent_outbox_depth{{site="{site}"}}') == [17]
+    assert vm.values(f'agent_link_up{{site="{site}"}}') == [1]
+    inference = {
+        s["metric"]["sensor"]: s["values"] for s in vm.export(f'sensor_inference_ms{{site="{site}"}}')
+    }
+    assert inference == {"cam1": [13.5], "radar1": [0.7]}
+    assert vm.values(f'sensor_dropped_frames{{site="{site}",sensor="cam1"}}') == [3]
+
+
+def test_retries_503_with_retry_after_then_succeeds(vm, tmp_path, site):
+    def script(n, lines):
+        return (503, {"Retry-After": "0"}) if n < 3 else None
+
+    with scripted_proxy(vm.url, script) as proxy:
+        store = _store(proxy.url, tmp_path, retry_initial_s=0.01, retry_max_s=0.05)
+        store.write_events(make_events(100, site=site))
+        stats = store.stats()
+        store.close()
+    assert proxy.answered[:3] == [503, 503, 503] and proxy.answered[3] == 204
+    assert set(proxy.encodings) == {"gzip"}
+    assert stats.retries == 3 and stats.points_written == 100
+    vm.settle()
+    assert vm.samples(f'events_count{{site="{site}"}}') == 100
+
+
+def test_retries_dropped_connections(vm, tmp_path, site):
+    with scripted_proxy(vm.url, lambda n, lines: "drop" if n < 2 else None) as proxy:
+        store = _store(proxy.url, tmp_path, retry_initial_s=0.01, retry_max_s=0.05)
+        store.write_events(make_events(20, site=site))
+        assert store.stats().retries >= 2
+        store.close()
+    vm.settle()
+    assert vm.samples(f'events_count{{site="{site}"}}') == 20
+
+
+def test_413_splits_until_batches_fit(vm, tmp_path, site):
+    with scripted_proxy(vm.url, lambda n, lines: (413, {}) if len(lines) > 30 else None) as proxy:
+        store = _store(proxy.url, tmp_path)
+        store.write_events(make_events(200, site=site))
+        store.close()
+    assert 413 in proxy.answered
+    vm.settle()
+    assert vm.samples(f'events_count{{site="{site}"}}') == 200
+
+
+def test_400_bisects_and_dead_letters_only_the_bad_point(vm, tmp_path, site):
+    events = make_events(64, site=site)
+    poison = events[37].id.encode()
+    with scripted_proxy(
+        vm.url, lambda n, lines: (400, {}) if any(poison in ln for ln in lines) else None
+    ) as p:
+        store = _store(p.url, tmp_path)
+        store.write_events(events)
+        letters = store.dead_letters()
+        assert store.stats().dead_lettered_points == 1
+        store.close()
+    assert [d.reason for d in letters] == ["influx_http_400"]
+    assert poison in letters[0].payload
+    vm.settle()
+    assert vm.samples(f'events_count{{site="{site}"}}') == 63
+
+
+def test_auth_refusal_raises_instead_of_acknowledging(vm, tmp_path, site):
+    with scripted_proxy(vm.url, lambda n, lines: (401, {})) as proxy:
+        store = _store(proxy.url, tmp_path)
+        with pytest.raises(StoreError, match="HTTP 401"):
+            store.write_events(make_events(5, site=site))
+        assert store.stats().failed_points == 5
+        store.close()
+
+
+def test_retry_budget_exhausted_raises(vm, tmp_path, site):
+    with scripted_proxy(vm.url, lambda n, lines: (503, {})) as proxy:
+        store = _store(proxy.url, tmp_path, retry_initial_s=0.01, retry_max_s=0.02, retry_budget_s=0.2)
+        with pytest.raises(StoreError, match="still failing"):
+            store.write_events(make_events(5, site=site))
+        assert proxy.requests >= 3
+        store.close()
+
+
+def test_overflow_is_counted_and_refused_while_server_is_down(vm, tmp_path, site):
+    release = threading.Event()
+
+    def script(n, lines):
+        return None if release.is_set() else (503, {"Retry-After": "0"})
+
+    with scripted_proxy(vm.url, script) as proxy:
+        store = _store(proxy.url, tmp_path, max_buffer_points=100, overflow_wait_s=0.2, retry_initial_s=0.05,
+                       retry_max_s=0.1)  # fmt: skip
+        first = store.submit_events(make_events(100, site=site))  # fills the buffer, stuck in retries
+        with pytest.raises(StoreOverflowError):
+            store.write_events(make_events(50, start=100, site=site))
+        assert store.stats().overflow_points == 50
+        assert store.stats().buffered_points == 100
+        release.set()
+        assert first.result(timeout=10) == 100
+        assert proxy.requests >= 2
+        store.write_events(make_events(50, start=100, site=site))  # the upstream redelivery
+        store.close()
+    vm.settle()
+    assert vm.samples(f'events_count{{site="{site}"}}') == 150
+
+
+def test_futures_resolve_in_submission_order(vm, tmp_path, site):
+    store = _store(vm.url, tmp_path, batch_size=50)
+    done: list[int] = []
+    futures = []
+    base = datetime.now(UTC)
+    for i in range(20):
+        f = store.submit_events(
+            make_events(10, start=i * 10, site=site, end=base + timedelta(milliseconds=10 * i))
+        )
+        f.add_done_callback(lambda _f, i=i: done.append(i))
+        futures.append(f)
+    for f in futures:
+        f.result(timeout=10)
+    store.close()
+    assert done == list(range(20))
+    vm.settle()
+    assert vm.samples(f'events_count{{site="{site}"}}') == 200
+
+
+def test_dead_letters_kept_locally_and_counted(vm, tmp_path, site):
+    store = _store(vm.url, tmp_path)
+    store.write_dead_letter(DeadLetter(datetime.now(UTC), f"bw/v1/{site}/a1/events", "not_json", b"\x00junk"))
+    assert store.dead_letters()[0].payload == b"\x00junk"
+    store.close()
+    vm.settle()
+    assert vm.values(f'dead_letters_count{{site="{site}",reason="not_json"}}') == [1]
+
+
+def test_large_batch_from_one_message(vm, tmp_path, site):
+    store = _store(vm.url, tmp_path, batch_size=1000)
+    batch = make_batch(make_events(5000, site=site, spacing_ms=1), site=site)
+    assert store.write_events(batch.events) == 5000
+    assert store.stats().batches_written == 5
+    store.close()
+    vm.settle()
+    assert vm.samples(f'events_count{{site="{site}"}}') == 5000

@@ -1,0 +1,72 @@
+"""[store] config: discriminated union, refused keys and bounds, token sources, backend table."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel, ConfigDict, Field
+
+from deploy.configfile import ConfigError, parse_config
+from hub.store import BACKENDS, open_store
+from hub.store.config import InfluxStoreConfig, SqliteStoreConfig, StoreConfig, resolve_token
+from hub.store.sqlite import SqliteStore
+
+
+class HubSection(BaseModel):
+    """How the hub config is expected to embed the section."""
+
+    model_config = ConfigDict(extra="forbid")
+    store: StoreConfig = Field(default_factory=SqliteStoreConfig)
+
+
+def test_default_is_sqlite():
+    assert isinstance(HubSection().store, SqliteStoreConfig)
+    assert set(BACKENDS) == {"sqlite", "influxdb"}
+
+
+def test_influx_section_parses():
+    cfg = parse_config(
+        {"store": {"type": "influxdb", "url": "http://db:8086", "batch_size": 1000}}, HubSection
+    )
+    assert isinstance(cfg.store, InfluxStoreConfig) and cfg.store.batch_size == 1000
+
+
+@pytest.mark.parametrize(
+    ("store", "message"),
+    [
+        ({"type": "influxdb", "batch_sise": 10}, "store.influxdb.batch_sise: unknown key"),
+        (
+            {"type": "influxdb", "batch_size": 0},
+            "store.influxdb.batch_size: Input should be greater than or equal to 1",
+        ),
+        (
+            {"type": "sqlite", "retention": {"events_days": -1}},
+            "store.sqlite.retention.events_days: Input should be greater",
+        ),
+        ({"type": "postgres"}, "store"),
+        ({"type": "influxdb", "url": "db:8086"}, "store.influxdb.url"),
+        ({"type": "influxdb", "token": "x", "token_env": "Y"}, "at most one of token"),
+        ({"type": "influxdb", "retry_initial_s": 5, "retry_max_s": 1}, "retry_max_s"),
+    ],
+)
+def test_bad_sections_refused_with_path(store, message):
+    with pytest.raises(ConfigError) as err:
+        parse_config({"store": store}, HubSection, "hub.toml")
+    assert message in str(err.value)
+
+
+def test_token_sources(tmp_path, monkeypatch):
+    monkeypatch.setenv("BORDERWATCH_INFLUX_TOKEN", "from-default-env")
+    assert resolve_token(InfluxStoreConfig()) == "from-default-env"
+    monkeypatch.setenv("MY_TOKEN", "from-env")
+    assert resolve_token(InfluxStoreConfig(token_env="MY_TOKEN")) == "from-env"
+    (tmp_path / "tok").write_text("from-file\n")
+    assert resolve_token(InfluxStoreConfig(token_file=tmp_path / "tok")) == "from-file"
+    inline = InfluxStoreConfig(token="inline-secret")
+    assert resolve_token(inline) == "inline-secret"
+    assert "inline-secret" not in repr(inline) and "inline-secret" not in str(inline.model_dump())
+
+
+def test_open_store_sqlite(tmp_path):
+    store = open_store(SqliteStoreConfig(path=tmp_path / "x" / "hub.sqlite"))
+    assert isinstance(store, SqliteStore)
+    store.close()

@@ -1,0 +1,92 @@
+"""Shared builders of contract objects for the ingest/store/influx tests (plus a check of them)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hub.contract import (
+    Event,
+    EventBatch,
+    EventKind,
+    ImageBox,
+    ObjectClass,
+    PolarPosition,
+    SensorKind,
+    SensorRef,
+    SensorTelemetry,
+    Telemetry,
+)
+
+
+def make_event(
+    seq: int,
+    *,
+    site: str = "s1",
+    agent: str = "a1",
+    sensor: str = "cam1",
+    ts: datetime | None = None,
+    kind: EventKind = EventKind.TRACK_UPDATE,
+    radar: bool = False,
+    **extra: object,
+) -> Event:
+    """A valid event; ids derive from site/agent/seq so the same seq is the same event."""
+    ts = ts or datetime.now(UTC)
+    geometry: dict = (
+        {"polar": PolarPosition(range_m=1200.0 + seq, bearing_deg=45.0, speed_mps=1.5)}
+        if radar
+        else {"box": ImageBox(x1=10, y1=20, x2=50, y2=120, frame_width=640, frame_height=480)}
+    )
+    return Event(
+        id=f"{site}-{agent}-{seq:010d}",
+        seq=seq,
+        ts=ts,
+        site=site,
+        agent=agent,
+        sensor=SensorRef(id=sensor, kind=SensorKind.RADAR if radar else SensorKind.CAMERA),
+        kind=kind,
+        object_class=ObjectClass.PERSON,
+        confidence=0.8,
+        track_id=seq % 7,
+        **geometry,
+        **extra,
+    )
+
+
+def make_events(
+    n: int, *, start: int = 0, spacing_ms: float = 1.0, end: datetime | None = None, **kw: object
+) -> list[Event]:
+    """``n`` events with consecutive seqs, one every ``spacing_ms``, the last just before ``end`` (now)."""
+    now = end or datetime.now(UTC)
+    return [
+        make_event(start + i, ts=now - timedelta(milliseconds=spacing_ms * (n - i)), **kw)  # type: ignore[arg-type]
+        for i in range(n)
+    ]
+
+
+def make_batch(events: list[Event], site: str = "s1", agent: str = "a1") -> EventBatch:
+    return EventBatch(site=site, agent=agent, sent_at=datetime.now(UTC), events=events)
+
+
+def make_telemetry(ts: datetime | None = None, site: str = "s1", agent: str = "a1") -> Telemetry:
+    return Telemetry(
+        site=site,
+        agent=agent,
+        ts=ts or datetime.now(UTC),
+        outbox_depth=17,
+        link_up=True,
+        last_seq=41,
+        sensors=[
+            SensorTelemetry(
+                id="cam1", kind=SensorKind.CAMERA, input_fps=25.0, inference_ms=13.5, dropped_frames=3
+            ),
+            SensorTelemetry(id="radar1", kind=SensorKind.RADAR, input_fps=10.0, inference_ms=0.7),
+        ],
+    )
+
+
+def test_builders_make_valid_distinct_events():
+    evs = make_events(5, start=10)
+    assert [e.seq for e in evs] == [10, 11, 12, 13, 14]
+    assert len({e.id for e in evs}) == 5
+    assert make_event(3, radar=True).polar is not None
+    assert make_batch(evs).events == evs

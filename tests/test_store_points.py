@@ -1,0 +1,95 @@
+"""Line-protocol mapping: stable timestamps, bounded tags, telemetry and alert points."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from hub.contract import EventKind, RuleHit
+from hub.store.base import AlertCount
+from hub.store.points import (
+    alert_count_lines,
+    epoch_us,
+    event_line,
+    from_epoch_us,
+    point_time,
+    telemetry_lines,
+)
+from tests.test_store_fixtures import make_event, make_telemetry
+
+TS = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+
+
+def _tags(line: str) -> dict[str, str]:
+    head = line.split(" ", 1)[0]
+    return dict(kv.split("=", 1) for kv in head.split(",")[1:])
+
+
+def test_epoch_round_trip_is_exact():
+    assert from_epoch_us(epoch_us(TS)) == TS
+    assert epoch_us(TS) == 1772366400123456
+
+
+@pytest.mark.parametrize(
+    ("precision", "seq", "expected"),
+    [
+        ("ns", 0, 1772366400123456000),
+        ("ns", 1234, 1772366400123456234),
+        ("ms", 0, 1772366400100),
+        ("ms", 1234, 1772366400134),
+    ],
+)
+def test_point_time_table(precision, seq, expected):
+    assert point_time(TS, seq, precision) == expected
+
+
+@pytest.mark.parametrize("precision", ["ns", "ms"])
+def test_same_event_same_line_and_frame_events_distinct(precision):
+    assert event_line(make_event(7, ts=TS), precision) == event_line(make_event(7, ts=TS), precision)
+    stamps = {point_time(TS, seq, precision) for seq in range(100, 200)}
+    assert len(stamps) == 100  # a crowded frame: 100 events at one instant stay 100 points
+
+
+def test_ms_precision_keeps_events_in_their_100ms_window():
+    ms = epoch_us(TS) // 1000
+    for seq in range(0, 1000, 37):
+        t = point_time(TS, seq, "ms")
+        assert t // 100 == ms // 100 and abs(ms - t) < 100
+
+
+def test_event_tags_are_bounded_and_ids_are_fields():
+    ev = make_event(
+        3, ts=TS, kind=EventKind.LINE_CROSSING, rule=RuleHit(rule="border", direction="inbound")
+    ).model_copy(update={"track_id": 99})
+    line = event_line(ev)
+    assert _tags(line) == {
+        "site": "s1", "agent": "a1", "sensor": "cam1", "sensor_kind": "camera",
+        "kind": "line_crossing", "class": "person",
+    }  # fmt: skip
+    fields = line.split(" ")[1]
+    for field in ('event_id="s1-a1-0000000003"', "track_id=99i", "seq=3i", 'rule="border"', "count=1i"):
+        assert field in fields
+    assert "x1=" not in fields
+    assert ",x1=10.0,y1=20.0,x2=50.0,y2=120.0 " in event_line(ev, boxes=True)
+
+
+def test_radar_event_carries_polar_fields():
+    line = event_line(make_event(1, ts=TS, sensor="radar1", radar=True))
+    assert "range_m=1201.0" in line and "bearing_deg=45.0" in line and "speed_mps=1.5" in line
+    assert "x1=" not in line
+
+
+def test_telemetry_lines_one_agent_point_and_one_per_sensor():
+    lines = telemetry_lines(make_telemetry(ts=TS))
+    assert len(lines) == 3
+    assert lines[0].startswith("agent,site=s1,agent=a1 ")
+    assert "outbox_depth=17i" in lines[0] and "link_up=1i" in lines[0]
+    assert _tags(lines[1]) == {"site": "s1", "agent": "a1", "sensor": "cam1", "sensor_kind": "camera"}
+    assert "inference_ms=13.5" in lines[1] and "dropped_frames=3i" in lines[1]
+    assert all(ln.endswith(str(epoch_us(TS) * 1000)) for ln in lines)
+
+
+def test_alert_count_lines():
+    lines = alert_count_lines([AlertCount(TS + timedelta(minutes=1), "s1", "border", "critical", 4)], "ms")
+    assert lines == [f"alerts,site=s1,rule=border,severity=critical count=4i {epoch_us(TS) // 1000 + 60_000}"]
