@@ -31,21 +31,10 @@ from edge.outbox import Outbox
 from hub.contract import AgentState, AgentStatus, EventBatch
 from hub.delivery.config import DeliveryConfig
 from hub.service import HubService
+from hub.store.sqlite import SqliteStore
 from tests.chaos.broker import Mosquitto
 from tests.chaos.store import stored_seqs
 from tests.chaos.synth import make_events
-
-
-def _open_store(path: Path) -> tuple[object, str]:
-    """The store branch's SqliteStore when present, else the chaos suite's interim store."""
-    try:
-        from hub.store.sqlite import SqliteStore  # type: ignore[import-not-found]
-
-        return SqliteStore(path), "hub.store.sqlite.SqliteStore"
-    except ImportError:
-        from tests.chaos.store import ChaosStore
-
-        return ChaosStore(path), "tests.chaos.store.ChaosStore (interim)"
 
 
 def raw_run(port: int, payload: bytes, n_msgs: int, validate: bool = False) -> float:
@@ -97,7 +86,7 @@ def pipeline_run(
     runs from starting the links, so it measures link + broker + hub alone.
     """
     workdir.mkdir(parents=True)
-    store, store_name = _open_store(workdir / "store.sqlite3")
+    store = SqliteStore(workdir / "store.sqlite3")
     hub = HubService(
         broker.broker_config(),
         DeliveryConfig(ledger_path=workdir / "ledger.sqlite3", client_id=f"bench-hub-{workdir.name}"),
@@ -147,8 +136,7 @@ def pipeline_run(
         boxes[a].close()
     hub.stop()
     stored = sum(len(set(stored_seqs(workdir / "store.sqlite3", "bench", a))) for a in names)
-    store.close()  # type: ignore[attr-defined]
-    stats["store"] = store_name
+    store.close()
     return total / elapsed, total - stored, stats
 
 
@@ -187,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         f"payload: {len(payload)} bytes per message, {args.batch} events per message, "
         f"{args.agents} agents x {args.events} events"
     )
-    print(f"store: {live[2]['store']}")
+    print("store: hub.store.sqlite.SqliteStore (WAL, synchronous=FULL)")
     print(f"raw paho QoS1 pub->sub             : {raw:9.0f} events/s")
     print(f"raw paho + EventBatch validation   : {decoded:9.0f} events/s  ratio={decoded / raw:5.3f}")
     lost = 0

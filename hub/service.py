@@ -37,8 +37,8 @@ from hub.contract.common import utc_now
 from hub.delivery import ranges as rg
 from hub.delivery.book import LedgerBook, Round
 from hub.delivery.config import DeliveryConfig
-from hub.delivery.intake import Accepted, decode
 from hub.delivery.persist import AgentKey, LedgerFile
+from hub.ingest.decode import Accepted, decode
 from hub.link import HubLink, Inbound
 from hub.store.base import DeadLetter, EventStore
 
@@ -179,9 +179,8 @@ class HubService:
         if not isinstance(decoded, Accepted):
             self._counts["dead_letters"] += 1
             log.warning("dead letter topic=%s reason=%s detail=%s", msg.topic, decoded.reason, decoded.detail)
-            pending.letters.append(
-                DeadLetter(utc_now(), msg.topic, f"{decoded.reason}: {decoded.detail}", msg.payload)
-            )
+            # the reason code only: backends use it as a bounded tag; the detail is in the log
+            pending.letters.append(DeadLetter(utc_now(), msg.topic, str(decoded.reason), msg.payload))
             return
         m = decoded.message
         key = (decoded.topic.site, decoded.topic.agent)

@@ -26,11 +26,12 @@ from hub.contract import (
 )
 from hub.contract.broker import BrokerConfig
 from hub.service import HubService
+from hub.store.sqlite import SqliteStore
 from tests.chaos import fixtures
 from tests.chaos.agents import SimAgent
 from tests.chaos.broker import Mosquitto
 from tests.chaos.fixtures import hub_cfg, wait_until
-from tests.chaos.store import ChaosStore, count_rows, stored_seqs
+from tests.chaos.store import count_rows, stored_seqs
 from tests.chaos.synth import make_events
 
 pytestmark = pytest.mark.integration
@@ -257,7 +258,7 @@ def test_store_outage_is_retried_and_nothing_is_lost(tmp_path, mosquitto, store,
 
 
 def test_two_hubs_share_the_load_and_one_ledger(tmp_path: Path, mosquitto):
-    store = ChaosStore(tmp_path / "store.sqlite3")
+    store = SqliteStore(tmp_path / "store.sqlite3")
     hubs = [
         HubService(
             mosquitto.broker_config(), hub_cfg(tmp_path, client_id=f"hub-{i}", shared_group="g"), store
