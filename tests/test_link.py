@@ -22,6 +22,7 @@ from hub.contract import (
     CommandKind,
     DeliveryConfirm,
     EventBatch,
+    Telemetry,
     topic,
 )
 from hub.contract.broker import BrokerConfig
@@ -163,24 +164,32 @@ def test_missing_password_env_is_a_clear_error(tmp_path):
         link.start()
 
 
-def test_ping_and_replay_with_unavailable_range(tmp_path, mosquitto):
+def test_ping_rebirth_and_replay_with_unavailable_range(tmp_path, mosquitto):
     box = Outbox(tmp_path / "o.sqlite3", OutboxConfig(replay_window_s=0))
     box.append(make_events("s1", "a1", 0, 10))
-    raw = Raw(mosquitto.port, [topic("s1", "a1", Channel.COMMAND_ACK), topic("s1", "a1", Channel.EVENTS)])
+    subs = [topic("s1", "a1", ch) for ch in (Channel.COMMAND_ACK, Channel.EVENTS, Channel.STATUS)]
+    raw = Raw(mosquitto.port, subs)
     conf = DeliveryConfirm(site="s1", agent="a1", ts=datetime.now(UTC), acked_seq=4)
     raw.publish(topic("s1", "a1", Channel.DELIVERY), conf.model_dump_json(), retain=True)
     link = _link(mosquitto.broker_config(), box)
     link.start()
     try:
         wait_until(lambda: box.acked_seq == 4 and box.stats().rows == 5, 10, "trim to the retained confirm")
-        for kind, extra in ((CommandKind.PING, {}), (CommandKind.REPLAY, {"from_seq": 0, "to_seq": 9})):
+        wait_until(lambda: raw.on("/status"), 10, "birth")
+        commands = (
+            (CommandKind.PING, {}),
+            (CommandKind.REBIRTH, {}),
+            (CommandKind.REPLAY, {"from_seq": 0, "to_seq": 9}),
+        )
+        for kind, extra in commands:
             cmd = Command(id=f"cmd-{kind.value}-0001", ts=datetime.now(UTC), kind=kind, **extra)
             raw.publish(topic("s1", "a1", Channel.COMMAND), cmd.model_dump_json())
-        wait_until(lambda: len(raw.on("/cmdack")) == 2, 10, "two acks")
+        wait_until(lambda: len(raw.on("/cmdack")) == 3, 10, "three acks")
+        wait_until(lambda: len(raw.on("/status")) == 2, 10, "second birth")
     finally:
         link.stop()
     acks = {a.command_id: a for a in (CommandAck.model_validate_json(m.payload) for m in raw.on("/cmdack"))}
-    assert acks["cmd-ping-0001"].ok
+    assert acks["cmd-ping-0001"].ok and acks["cmd-rebirth-0001"].ok
     assert acks["cmd-replay-0001"].detail == "replayed=5 unavailable=0-4 acked=4"
     replays = [EventBatch.model_validate_json(m.payload) for m in raw.on("/events")]
     replays = [b for b in replays if b.replay]
@@ -221,10 +230,37 @@ def test_events_the_agent_dropped_are_counted_lost_not_waited_for(tmp_path, mosq
     link.start()
     try:
         wait_until(lambda: box.acked_seq == 114, 20, "hub confirms past the dropped range")
+        link.publish_telemetry(Telemetry(site="s1", agent="a1", ts=datetime.now(UTC)))
+        wait_until(lambda: store.inner.telemetry("a1"), 10, "telemetry stored")
     finally:
         link.stop()
     c = hub.stats()["agents"]["s1/a1"]
     assert (c["received"], c["lost"], c["recovered"], c["contiguous"]) == (100, 15, 0, 114)
+    tel = store.inner.telemetry("a1")[0]
+    assert (tel.outbox_dropped, tel.outbox_depth, tel.last_seq, tel.link_up) == (15, 0, 114, True)
+
+
+def test_on_events_sees_each_event_once_even_when_sent_twice(tmp_path, mosquitto, store):
+    seen: list[str] = []
+    hub = HubService(
+        mosquitto.broker_config(),
+        hub_cfg(tmp_path),
+        store,
+        on_events=lambda evs: seen.extend(e.id for e in evs),
+    )
+    hub.start()
+    assert hub.wait_connected(10)
+    box = Outbox(tmp_path / "o.sqlite3", OutboxConfig())
+    box.append(make_events("s1", "a1", 0, 20))
+    raw = Raw(mosquitto.port)
+    try:
+        for _ in range(2):
+            raw.publish(topic("s1", "a1", Channel.EVENTS), _batch_from(box, range(0, 20)))
+        wait_until(lambda: hub.stats()["agents"].get("s1/a1", {}).get("duplicates") == 20, 10, "duplicates")
+    finally:
+        raw.close()
+        hub.stop()
+    assert sorted(seen) == sorted(e.id for e in box.pending(100))
 
 
 def test_dead_letters_are_kept_and_ingest_goes_on(tmp_path, mosquitto, store, hub):
