@@ -25,7 +25,7 @@ from hub.contract import (
     Telemetry,
     topic,
 )
-from hub.contract.broker import BrokerConfig
+from hub.contract.broker import BrokerConfig, TlsConfig
 from hub.service import HubService
 from hub.store.sqlite import SqliteStore
 from tests.chaos import fixtures
@@ -34,6 +34,7 @@ from tests.chaos.broker import Mosquitto
 from tests.chaos.fixtures import hub_cfg, wait_until
 from tests.chaos.store import count_rows, stored_seqs
 from tests.chaos.synth import make_events
+from tests.chaos.tls import make_certs
 
 pytestmark = pytest.mark.integration
 
@@ -328,3 +329,26 @@ def test_two_hubs_share_the_load_and_one_ledger(tmp_path: Path, mosquitto):
     reopened.stop()
     store.close()
     assert (c["contiguous"], c["lost"]) == (2999, 0)
+
+
+def test_agent_and_hub_over_tls_with_a_private_ca(tmp_path: Path):
+    ca, cert, key = make_certs(tmp_path / "pki")
+    broker = Mosquitto(tmp_path / "tls-broker", tls=(ca, cert, key)).start()
+    secure = BrokerConfig(port=broker.port, keepalive_s=5, tls=TlsConfig(ca_file=ca))
+    store = SqliteStore(tmp_path / "store.sqlite3")
+    hub = HubService(secure, hub_cfg(tmp_path), store)
+    hub.start()
+    agent = SimAgent("s1", "a1", secure, tmp_path, total=100, rate=1000).start()
+    plain = _link(
+        BrokerConfig(port=broker.port, keepalive_s=5), Outbox(tmp_path / "p.sqlite3", OutboxConfig()), "a2"
+    )
+    plain.start()
+    try:
+        wait_until(lambda: len(stored_seqs(store.path, "s1", "a1")) == 100, 20, "events over TLS")
+        assert not plain.connected
+    finally:
+        plain.stop()
+        agent.stop()
+        hub.stop()
+        store.close()
+        broker.kill()

@@ -47,6 +47,7 @@ class Mosquitto:
         max_inflight: int = 100,
         port: int | None = None,
         passwords: dict[str, str] | None = None,
+        tls: tuple[Path, Path, Path] | None = None,
     ) -> None:
         self.workdir = workdir
         self.port = port or free_port()
@@ -54,6 +55,7 @@ class Mosquitto:
         self.max_queued = max_queued
         self.max_inflight = max_inflight
         self.passwords = passwords
+        self.tls = tls
         self.proc: subprocess.Popen[bytes] | None = None
         workdir.mkdir(parents=True, exist_ok=True)
 
@@ -64,6 +66,7 @@ class Mosquitto:
     def _write_conf(self) -> None:
         lines = [
             f"listener {self.port} 127.0.0.1",
+            *self._tls_lines(),
             *self._auth_lines(),
             f"user {getpass.getuser()}",
             f"persistence {'true' if self.persistence else 'false'}",
@@ -77,6 +80,12 @@ class Mosquitto:
             "log_type notice",
         ]
         self.conf.write_text("\n".join(lines) + "\n")
+
+    def _tls_lines(self) -> list[str]:
+        if self.tls is None:
+            return []
+        ca, cert, key = self.tls
+        return [f"cafile {ca}", f"certfile {cert}", f"keyfile {key}"]
 
     def _auth_lines(self) -> list[str]:
         if not self.passwords:
