@@ -353,8 +353,9 @@ class AgentLink:
             to = job.cmd.to_seq or 0
             rows = self._outbox.replay_raw(job.next_from, to, limit=self._cfg.replay_batch_events)
             hi = rows[-1][0] if rows and len(rows) == self._cfg.replay_batch_events else to
+            last = self._outbox.last_seq
             job.missing = (job.missing or []) + holes(
-                rows, job.next_from, min(hi, self._outbox.last_seq or -1)
+                rows, job.next_from, min(hi, -1 if last is None else last)
             )
             if rows:
                 self._publish(

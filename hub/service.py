@@ -123,8 +123,13 @@ class HubService:
     # -- hand-over from paho's network thread ----------------------------------------------
     def _enqueue(self, msg: Inbound) -> None:
         if msg.qos > 0:  # bounded by the receive maximum: the queue has room for all of them
-            self._queue.put(msg)
-            return
+            while not self._stopping.is_set():  # never wedge paho's thread once the worker is gone
+                try:
+                    self._queue.put(msg, timeout=0.5)
+                    return
+                except queue.Full:
+                    continue
+            return  # stopping: left unacknowledged, the broker delivers it again
         try:
             self._queue.put_nowait(msg)
         except queue.Full:
