@@ -130,10 +130,16 @@ class Meter:
 
 
 def _subscriber(args: argparse.Namespace, name: str, manual_ack: bool) -> tuple[mqtt.Client, threading.Event]:
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name, manual_ack=manual_ack)
+    """A QoS 1 subscriber; with --share (MQTT v5 shared subscription) hub instances split the stream."""
+    proto = mqtt.MQTTv5 if args.share else mqtt.MQTTv311
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id=name, manual_ack=manual_ack, protocol=proto
+    )
     ready = threading.Event()
+    filt = f"bw/v1/{args.site}/+/events"
+    filt = f"$share/{args.share}/{filt}" if args.share else filt
     client.on_subscribe = lambda *a: ready.set()
-    client.on_connect = lambda c, *a: c.subscribe(f"bw/v1/{args.site}/+/events", qos=1)
+    client.on_connect = lambda c, *a: c.subscribe(filt, qos=1)
     client.connect("127.0.0.1", args.port)
     return client, ready
 
@@ -166,7 +172,7 @@ def role_hub(args: argparse.Namespace) -> dict[str, object]:
     store = InfluxStore(
         InfluxStoreConfig(url=args.vm, precision="ms", dead_letter_path=Path(args.tmp) / "dl.sqlite")
     )
-    client, ready = _subscriber(args, "bench-hub", manual_ack=True)
+    client, ready = _subscriber(args, f"bench-hub-{os.getpid()}", manual_ack=True)
     inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
     client.on_message = lambda _c, _u, msg: inbox.put(msg)  # never block paho's network thread
     meter, rss = Meter(args.total), []
@@ -192,6 +198,8 @@ def role_hub(args: argparse.Namespace) -> dict[str, object]:
     deadline = time.monotonic() + args.timeout
     while not meter.done.wait(args.rss_every) and time.monotonic() < deadline:
         rss.append(_rss_kb())
+        if args.share and meter.last and time.time() - meter.last > 3:
+            break  # a share of the stream: done once it has been idle for 3 s
     stats = store.stats().__dict__
     store.close()
     client.loop_stop()
@@ -223,8 +231,17 @@ def start_mosquitto(tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
     return proc, port
 
 
-def spawn(role: str, args: argparse.Namespace, port: int, vm_url: str, tmp: Path) -> subprocess.Popen[str]:
-    flags = {"--role": role, "--port": port, "--vm": vm_url, "--tmp": tmp, "--site": args.site}
+def spawn(
+    role: str, args: argparse.Namespace, port: int, vm_url: str, tmp: Path, share: str | None
+) -> subprocess.Popen[str]:
+    flags = {
+        "--role": role,
+        "--port": port,
+        "--vm": vm_url,
+        "--tmp": tmp,
+        "--site": args.site,
+        "--share": share or "",
+    }
     flags |= {
         "--batch": args.batch,
         "--total": args.total,
@@ -239,6 +256,14 @@ def spawn(role: str, args: argparse.Namespace, port: int, vm_url: str, tmp: Path
     return proc
 
 
+def merge(parts: list[dict]) -> dict:
+    """Several hub instances (shared subscription) as one: summed counts, overall first/last."""
+    stats = {k: sum(p["stats"][k] for p in parts) for k in parts[0]["stats"]}
+    return {"events": sum(p["events"] for p in parts), "first": min(p["first"] for p in parts if p["first"]),
+            "last": max(p["last"] for p in parts), "cpu_s": sum(p["cpu_s"] for p in parts),
+            "rss_kb": parts[0]["rss_kb"], "stats": stats}  # fmt: skip
+
+
 def collect(proc: subprocess.Popen[str], timeout: float) -> dict:
     out, _ = proc.communicate(timeout=timeout)
     return json.loads(out.strip().splitlines()[-1])
@@ -246,13 +271,14 @@ def collect(proc: subprocess.Popen[str], timeout: float) -> dict:
 
 def run(args: argparse.Namespace, tmp: Path, vm: VictoriaMetrics, broker: subprocess.Popen[bytes], port: int,
         rate: float | None) -> dict:  # fmt: skip
-    raw, hub = spawn("raw", args, port, vm.url, tmp), spawn("hub", args, port, vm.url, tmp)
+    raw = spawn("raw", args, port, vm.url, tmp, share=None)
+    hubs = [spawn("hub", args, port, vm.url, tmp, share=args.share) for _ in range(args.hub_procs)]
     cpu0 = {"vm": proc_cpu_s(vm.proc.pid), "broker": proc_cpu_s(broker.pid), "pub": _cpu_s()}
     published = publish(port, args, rate)
     res = {
         "publisher": published,
         "raw": collect(raw, args.timeout + 60),
-        "hub": collect(hub, args.timeout + 60),
+        "hub": merge([collect(h, args.timeout + 60) for h in hubs]),
     }
     cpu1 = {"vm": proc_cpu_s(vm.proc.pid), "broker": proc_cpu_s(broker.pid), "pub": _cpu_s()}
     res["cpu_s"] = {k: cpu1[k] - cpu0[k] for k in cpu0} | {k: res[k]["cpu_s"] for k in ("raw", "hub")}
@@ -353,12 +379,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--soak", action="store_true", help="then a soak at --soak-rate; hub RSS must stay flat")
     p.add_argument("--soak-seconds", type=float, default=600.0)
     p.add_argument("--soak-rate", type=float, default=10_000.0, help="half the 20,000/s target")
+    p.add_argument("--hub-procs", type=int, default=1, help="hub instances; >1 splits by shared subscription")
     p.add_argument("--site", default=f"bench{os.getpid()}")
     p.add_argument("--timeout", type=float, default=300.0)
     p.add_argument("--rss-every", type=float, default=1.0)
-    for hidden in ("--role", "--port", "--vm", "--tmp"):
+    for hidden in ("--role", "--port", "--vm", "--tmp", "--share"):
         p.add_argument(hidden, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if not args.role:
+        args.share = "bench" if args.hub_procs > 1 else None
     if args.role:
         args.port, args.batch, args.total = int(args.port), int(args.batch), int(args.total)
         print(json.dumps((role_raw if args.role == "raw" else role_hub)(args)), flush=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -160,6 +161,19 @@ def test_retry_budget_exhausted_raises(vm, tmp_path, site):
             store.write_events(make_events(5, site=site))
         assert proxy.requests >= 3
         store.close()
+
+
+def test_close_fails_pending_writes_instead_of_hanging(vm, tmp_path, site):
+    with scripted_proxy(vm.url, lambda n, lines: (503, {})) as proxy:
+        store = _store(proxy.url, tmp_path, retry_initial_s=0.05, retry_max_s=0.1, close_timeout_s=0.3)
+        pending = store.submit_events(make_events(10, site=site))
+        started = time.monotonic()
+        store.close()
+        assert time.monotonic() - started < 5
+        with pytest.raises(StoreError):
+            pending.result(timeout=1)
+        with pytest.raises(StoreError, match="closed"):
+            store.submit_events(make_events(1, site=site))
 
 
 def test_overflow_is_counted_and_refused_while_server_is_down(vm, tmp_path, site):

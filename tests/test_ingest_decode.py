@@ -39,6 +39,8 @@ REJECTIONS = [
     ("truncated json", EV_TOPIC, _batch_json()[:-20], Reason.NOT_JSON, "Invalid JSON"),
     ("empty", EV_TOPIC, b"", Reason.EMPTY, "empty payload"),
     ("version 2", EV_TOPIC, _batch_json(v=2), Reason.UNKNOWN_VERSION, "not 1"),
+    ("version 2 topic", "bw/v2/s1/a1/events", _batch_json(), Reason.UNKNOWN_VERSION, "not contract v1"),
+    ("version 12 topic", "bw/v12/s1/a1/events", _batch_json(), Reason.UNKNOWN_VERSION, "not contract v1"),
     ("json array", EV_TOPIC, b"[1, 2]", Reason.SCHEMA, "(top level)"),
     ("missing field", EV_TOPIC, _batch_json(sent_at=None), Reason.SCHEMA, "sent_at"),
     ("unknown field", EV_TOPIC, _batch_json(colour="red"), Reason.SCHEMA, "colour"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tomllib
+
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -70,3 +72,47 @@ def test_open_store_sqlite(tmp_path):
     store = open_store(SqliteStoreConfig(path=tmp_path / "x" / "hub.sqlite"))
     assert isinstance(store, SqliteStore)
     store.close()
+
+
+EXAMPLE_SQLITE = """
+[store]
+type = "sqlite"
+path = "data/hub.sqlite"
+synchronous = "FULL"
+[store.retention]
+events_days = 90
+telemetry_days = 14
+dead_letters_days = 30
+alerts_days = 365
+check_interval_s = 600
+"""
+
+EXAMPLE_INFLUX = """
+[store]
+type = "influxdb"
+url = "http://127.0.0.1:8086"
+org = "borderwatch"
+token_file = "/etc/borderwatch/secrets/hub-writer.token"
+precision = "ns"          # "ms" for VictoriaMetrics
+batch_size = 5000
+flush_interval_ms = 10
+max_buffer_points = 200000
+overflow_wait_s = 5.0
+gzip = true
+gzip_level = 1
+retry_initial_s = 0.5
+retry_max_s = 30.0
+retry_budget_s = 300.0
+dead_letter_path = "data/dead_letters.sqlite"
+[store.buckets]
+events = "bw_events"
+telemetry = "bw_telemetry"
+alerts = "bw_alerts"
+dead_letters = "bw_dead_letters"
+"""
+
+
+@pytest.mark.parametrize("text", [EXAMPLE_SQLITE, EXAMPLE_INFLUX], ids=["sqlite", "influxdb"])
+def test_documented_examples_parse(text):
+    cfg = parse_config(tomllib.loads(text), HubSection, "example.toml")
+    assert cfg.store.type in ("sqlite", "influxdb")

@@ -46,6 +46,11 @@ def test_write_events_counts_new_and_never_duplicates(store, first, second, new_
     assert store.count_events() == total
 
 
+def test_submit_events_returns_a_resolved_future(store):
+    assert store.submit_events(make_events(3)).result(timeout=0) == 3
+    assert store.submit_events(make_events(3)).result(timeout=0) == 0
+
+
 def test_duplicate_inside_one_batch_counts_once(store):
     ev = make_event(5)
     assert store.write_events([ev, ev, make_event(6)]) == 2

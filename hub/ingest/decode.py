@@ -9,6 +9,7 @@ so the accepted path pays for nothing but the parse.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -87,6 +88,7 @@ MODELS: dict[Channel, type[BaseModel]] = {
 _SENDER_CHECKED = (EventBatch, Telemetry, AgentStatus, DeliveryConfirm)
 """Models whose site/agent must equal the topic's (alerts name the hub in their topic)."""
 
+_OTHER_VERSION = re.compile(rf"^bw/v(?!{CONTRACT_VERSION}/)\d+/")
 _MAX_DETAIL = 300
 _MAX_ERRORS_SHOWN = 3
 
@@ -98,6 +100,10 @@ def decode(topic: str, payload: bytes) -> Decoded:
     try:
         info = parse_topic(topic)
     except ValueError as exc:
+        if _OTHER_VERSION.match(topic):
+            return Rejected(
+                Reason.UNKNOWN_VERSION, _clip(f"topic {topic!r} is not contract v{CONTRACT_VERSION}")
+            )
         return Rejected(Reason.TOPIC, _clip(str(exc)))
     if info.channel is Channel.EVIDENCE:
         return _evidence(info, payload)

@@ -97,6 +97,9 @@ class InfluxStoreConfig(BaseModel):
         le=86_400,
         description="total time one batch is retried before writers get an error",
     )
+    close_timeout_s: float = Field(
+        default=10.0, gt=0, le=600, description="on close, how long queued points may still be written"
+    )
     dead_letter_path: Path = Field(
         default=Path("data/dead_letters.sqlite"), description="local SQLite file keeping refused messages"
     )

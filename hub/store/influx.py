@@ -38,6 +38,7 @@ def writer_settings(cfg: InfluxStoreConfig) -> WriterSettings:
         retry_max_s=cfg.retry_max_s,
         retry_after_max_s=cfg.retry_after_max_s,
         retry_budget_s=cfg.retry_budget_s,
+        close_timeout_s=cfg.close_timeout_s,
     )
 
 

@@ -15,6 +15,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -127,6 +128,16 @@ class SqliteStore:
             known = _count_known(db, ids)
             db.executemany(_UPSERT_EVENT, rows)
         return len(ids) - known
+
+    def submit_events(self, events: Sequence[Event]) -> Future[int]:
+        """Same shape as InfluxStore.submit_events, so an ingest loop can pipeline either backend;
+        here the write is synchronous and the future is already resolved (new-event count)."""
+        future: Future[int] = Future()
+        try:
+            future.set_result(self.write_events(events))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
 
     def write_telemetry(self, telemetry: Telemetry) -> None:
         row = (telemetry.site, telemetry.agent, epoch_us(telemetry.ts), telemetry.model_dump_json())

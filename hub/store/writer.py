@@ -136,7 +136,10 @@ class BatchWriter:
     # -- producer side --------------------------------------------------------------------------
 
     def submit(self, bucket: str, lines: list[str]) -> Future[int]:
-        """Queue lines; the future resolves to the number written once they are on the server."""
+        """Queue lines; the future resolves to the number written once they are on the server.
+
+        Done-callbacks run on the writer thread in submission order: keep them short (an MQTT ack).
+        """
         ticket = _Ticket(bucket, lines)
         if not lines:
             ticket.future.set_result(0)
@@ -211,7 +214,7 @@ class BatchWriter:
         return sum(len(t.lines) for t in self._queue)
 
     def _pop_batch(self) -> list[_Ticket]:
-        taken, points = [self._queue.popleft()], 0
+        taken = [self._queue.popleft()]
         points = len(taken[0].lines)
         while self._queue and points + len(self._queue[0].lines) <= self._s.batch_size:
             taken.append(self._queue.popleft())
