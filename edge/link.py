@@ -17,19 +17,20 @@ Delivery rules:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.properties import Properties
 from pydantic import ValidationError
 
 from edge.config.link import LinkConfig
+from edge.link_wire import ReplayJob, ack_detail, batch_json, holes
 from edge.mqtt import build_client, connect_async
 from edge.outbox import Outbox
 from hub.contract import (
@@ -48,53 +49,19 @@ from hub.contract.common import MAX_PAYLOAD_BYTES, utc_now
 
 log = logging.getLogger("borderwatch.link")
 
-_MAX_DETAIL = 512
-
-
-@dataclass(slots=True)
-class _Replay:
-    """A REPLAY command being served chunk by chunk."""
-
-    cmd: Command
-    next_from: int
-    replayed: int = 0
-    missing: list[tuple[int, int]] | None = None
-
-
-def _batch_json(site: str, agent: str, bodies: list[str], replay: bool) -> str:
-    """An EventBatch from stored event JSON without re-validating each event (they were, at append)."""
-    head = f'{{"v":1,"site":"{site}","agent":"{agent}","sent_at":"{utc_now().isoformat()}"'
-    return f'{head},"replay":{"true" if replay else "false"},"events":[{",".join(bodies)}]}}'
-
-
-def _holes(rows: list[tuple[int, str]], lo: int, hi: int) -> list[tuple[int, int]]:
-    """Seqs in ``[lo, hi]`` absent from ``rows`` (sorted by seq)."""
-    out, expect = [], lo
-    for seq, _ in rows:
-        if seq > expect:
-            out.append((expect, seq - 1))
-        expect = seq + 1
-    if expect <= hi:
-        out.append((expect, hi))
-    return out
-
-
-def _ack_detail(job: _Replay, acked: int) -> str:
-    """``replayed=.. unavailable=.. acked=..`` clipped to the contract's 512 characters."""
-    ranges, tail = "", f" acked={acked}"
-    for a, b in job.missing or []:
-        part = f"{',' if ranges else ''}{a}-{b}"
-        if len(ranges) + len(part) + len(tail) + 40 > _MAX_DETAIL:
-            break  # the hub asks again for what did not fit
-        ranges += part
-    return f"replayed={job.replayed}" + (f" unavailable={ranges}" if ranges else "") + tail
-
 
 class AgentLink:
     """Store-and-forward MQTT link of one agent."""
 
-    def __init__(self, site: str, agent: str, broker: BrokerConfig, outbox: Outbox,
-                 birth: Callable[[], AgentStatus], cfg: LinkConfig | None = None) -> None:
+    def __init__(
+        self,
+        site: str,
+        agent: str,
+        broker: BrokerConfig,
+        outbox: Outbox,
+        birth: Callable[[], AgentStatus],
+        cfg: LinkConfig | None = None,
+    ) -> None:
         self._site, self._agent = site, agent
         self._broker = broker
         self._outbox = outbox
@@ -112,7 +79,7 @@ class AgentLink:
         self._pubacks: deque[tuple[int, bool]] = deque()
         self._inbox: deque[DeliveryConfirm | Command] = deque()
         self._inflight: dict[int, tuple[str, int, int]] = {}  # mid -> (kind, first, last)
-        self._replays: deque[_Replay] = deque()
+        self._replays: deque[ReplayJob] = deque()
         self._cursor = outbox.acked_seq
         self._last_progress = time.monotonic()
         self._last_maintain = 0.0
@@ -136,8 +103,13 @@ class AgentLink:
         self._client.loop_start()
         self._sender = threading.Thread(target=self._run, name=f"link-{self._agent}", daemon=True)
         self._sender.start()
-        log.info("link starting host=%s port=%d client_id=%s cursor=%d", self._broker.host,
-                 self._broker.port, self._client_id, self._cursor)
+        log.info(
+            "link starting host=%s port=%d client_id=%s cursor=%d",
+            self._broker.host,
+            self._broker.port,
+            self._client_id,
+            self._cursor,
+        )
 
     def stop(self, timeout: float = 5.0) -> None:
         """Announce offline (retained), disconnect; unconfirmed events stay in the outbox."""
@@ -148,10 +120,8 @@ class AgentLink:
         if self._client is not None:
             if self.connected:
                 info = self._client.publish(self._status_topic, self._status(AgentState.OFFLINE), 1, True)
-                try:
+                with contextlib.suppress(RuntimeError, ValueError):  # connection lost: the will says it
                     info.wait_for_publish(min(timeout, 2.0))
-                except (RuntimeError, ValueError):  # lost the connection meanwhile: the will says it
-                    pass
             self._client.disconnect()
             self._client.loop_stop()
         self._connected.clear()
@@ -163,8 +133,14 @@ class AgentLink:
     def publish_telemetry(self, t: Telemetry) -> None:
         """Queue a telemetry snapshot (stored while offline); delivery fields are filled in here."""
         st = self._outbox.stats()
-        t = t.model_copy(update={"outbox_depth": st.depth, "outbox_dropped": st.dropped,
-                                 "link_up": self.connected, "last_seq": self._outbox.last_seq})
+        t = t.model_copy(
+            update={
+                "outbox_depth": st.depth,
+                "outbox_dropped": st.dropped,
+                "link_up": self.connected,
+                "last_seq": self._outbox.last_seq,
+            }
+        )
         self._outbox.append_telemetry(t)
         self._wake.set()
 
@@ -173,37 +149,64 @@ class AgentLink:
         if self._client is None or not self.connected or len(jpeg) > MAX_PAYLOAD_BYTES:
             self.counts["evidence_dropped"] += 1
             return False
-        info = self._client.publish(topic(self._site, self._agent, Channel.EVIDENCE, event_id), jpeg,
-                                    qos=self._cfg.evidence_qos)
+        info = self._client.publish(
+            topic(self._site, self._agent, Channel.EVIDENCE, event_id), jpeg, qos=self._cfg.evidence_qos
+        )
         return info.rc == mqtt.MQTT_ERR_SUCCESS
 
     def stats(self) -> dict[str, int | bool]:
-        return {"connected": self.connected, "inflight": len(self._inflight), "cursor": self._cursor,
-                **self.counts}
+        return {
+            "connected": self.connected,
+            "inflight": len(self._inflight),
+            "cursor": self._cursor,
+            **self.counts,
+        }
 
     # -- paho callbacks: network thread, park and wake only ---------------------------------
-    def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
-                    reason: mqtt.ReasonCode, props: Properties | None) -> None:
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.ConnectFlags,
+        reason: mqtt.ReasonCode,
+        props: Properties | None,
+    ) -> None:
         if reason.is_failure:
             log.warning("link connect refused reason=%s", reason)
             return
         self._generation += 1
-        client.subscribe([(topic(self._site, self._agent, Channel.COMMAND), 1),
-                          (topic(self._site, self._agent, Channel.DELIVERY), 1)])
+        client.subscribe(
+            [
+                (topic(self._site, self._agent, Channel.COMMAND), 1),
+                (topic(self._site, self._agent, Channel.DELIVERY), 1),
+            ]
+        )
         self._connected.set()
         self.counts["connects"] += 1
         log.info("link connected session_present=%s", flags.session_present)
         self._wake.set()
 
-    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: mqtt.DisconnectFlags,
-                       reason: mqtt.ReasonCode, props: Properties | None) -> None:
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.DisconnectFlags,
+        reason: mqtt.ReasonCode,
+        props: Properties | None,
+    ) -> None:
         if self._connected.is_set():
             log.warning("link disconnected reason=%s", reason)
         self._connected.clear()
         self._set_will()
 
-    def _on_publish(self, client: mqtt.Client, userdata: object, mid: int,
-                    reason: mqtt.ReasonCode, props: Properties | None) -> None:
+    def _on_publish(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        mid: int,
+        reason: mqtt.ReasonCode,
+        props: Properties | None,
+    ) -> None:
         self._pubacks.append((mid, reason.is_failure))
         self._wake.set()
 
@@ -276,7 +279,7 @@ class AgentLink:
         self.counts[f"cmd_{cmd.kind.value}"] += 1
         if cmd.kind is CommandKind.REPLAY:
             assert cmd.from_seq is not None
-            self._replays.append(_Replay(cmd, cmd.from_seq))
+            self._replays.append(ReplayJob(cmd, cmd.from_seq))
         elif cmd.kind is CommandKind.REBIRTH:
             self._born = -1
             self._ack(cmd, True, "rebirth")
@@ -287,8 +290,16 @@ class AgentLink:
         ack = CommandAck(command_id=cmd.id, ts=utc_now(), ok=ok, detail=detail)
         self._publish(Channel.COMMAND_ACK, ack.model_dump_json(), "ack", 0, 0)
 
-    def _publish(self, channel: Channel, payload: str, kind: str, first: int, last: int,
-                 qos: int = 1, retain: bool = False) -> None:
+    def _publish(
+        self,
+        channel: Channel,
+        payload: str,
+        kind: str,
+        first: int,
+        last: int,
+        qos: int = 1,
+        retain: bool = False,
+    ) -> None:
         assert self._client is not None
         info = self._client.publish(topic(self._site, self._agent, channel), payload, qos=qos, retain=retain)
         if qos and kind in ("ev", "tel"):
@@ -298,8 +309,14 @@ class AgentLink:
         return self.connected and len(self._inflight) < self._cfg.max_inflight_batches
 
     def _status(self, state: AgentState) -> str:
-        status = self._birth().model_copy(update={
-            "state": state, "ts": utc_now(), "boot_id": self._boot_id, "last_seq": self._outbox.last_seq})
+        status = self._birth().model_copy(
+            update={
+                "state": state,
+                "ts": utc_now(),
+                "boot_id": self._boot_id,
+                "last_seq": self._outbox.last_seq,
+            }
+        )
         return status.model_dump_json(exclude_none=True)
 
     @property
@@ -319,8 +336,13 @@ class AgentLink:
             rows = self._outbox.pending_raw(self._cfg.batch_max_events, after=self._cursor)
             if not rows:
                 return
-            self._publish(Channel.EVENTS, _batch_json(self._site, self._agent, [b for _, b in rows], False),
-                          "ev", rows[0][0], rows[-1][0])
+            self._publish(
+                Channel.EVENTS,
+                batch_json(self._site, self._agent, [b for _, b in rows], False),
+                "ev",
+                rows[0][0],
+                rows[-1][0],
+            )
             self._cursor = rows[-1][0]
             self._last_progress = max(self._last_progress, time.monotonic())
             self.counts.update(batches=1, events=len(rows))
@@ -331,16 +353,24 @@ class AgentLink:
             to = job.cmd.to_seq or 0
             rows = self._outbox.replay_raw(job.next_from, to, limit=self._cfg.replay_batch_events)
             hi = rows[-1][0] if rows and len(rows) == self._cfg.replay_batch_events else to
-            job.missing = (job.missing or []) + _holes(rows, job.next_from, min(hi, self._outbox.last_seq or -1))
+            last = self._outbox.last_seq
+            job.missing = (job.missing or []) + holes(
+                rows, job.next_from, min(hi, -1 if last is None else last)
+            )
             if rows:
-                self._publish(Channel.EVENTS, _batch_json(self._site, self._agent, [b for _, b in rows], True),
-                              "ev", rows[0][0], rows[-1][0])
+                self._publish(
+                    Channel.EVENTS,
+                    batch_json(self._site, self._agent, [b for _, b in rows], True),
+                    "ev",
+                    rows[0][0],
+                    rows[-1][0],
+                )
                 job.replayed += len(rows)
                 self.counts["replayed"] += len(rows)
             job.next_from = hi + 1
             if job.next_from > to:
                 self._replays.popleft()
-                self._ack(job.cmd, not job.missing, _ack_detail(job, self._outbox.acked_seq))
+                self._ack(job.cmd, not job.missing, ack_detail(job, self._outbox.acked_seq))
 
     def _send_telemetry(self) -> None:
         busy = {first for kind, first, _ in self._inflight.values() if kind == "tel"}
@@ -362,7 +392,12 @@ class AgentLink:
             return
         rows = self._outbox.replay_raw(self._cursor, self._cursor)
         if rows:
-            self._publish(Channel.EVENTS, _batch_json(self._site, self._agent, [rows[0][1]], True),
-                          "ev", self._cursor, self._cursor)
+            self._publish(
+                Channel.EVENTS,
+                batch_json(self._site, self._agent, [rows[0][1]], True),
+                "ev",
+                self._cursor,
+                self._cursor,
+            )
             self.counts["probes"] += 1
         self._last_progress = now

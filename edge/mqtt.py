@@ -29,22 +29,30 @@ def resolve_password(broker: BrokerConfig) -> str | None:
         try:
             return broker.password_file.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ValueError(f"broker.password_file: cannot read {broker.password_file}: {exc.strerror}") from None
+            raise ValueError(
+                f"broker.password_file: cannot read {broker.password_file}: {exc.strerror}"
+            ) from None
     return None
 
 
 def build_client(client_id: str, broker: BrokerConfig, cfg: LinkConfig) -> mqtt.Client:
     """A VERSION2-callback client with a persistent session under a stable id."""
     v5 = cfg.mqtt_version == "5"
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
-                         protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311, clean_session=None if v5 else False)
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
+        clean_session=None if v5 else False,
+    )
     if broker.username is not None:
         client.username_pw_set(broker.username, resolve_password(broker))
     if broker.tls is not None:
         t = broker.tls
-        client.tls_set(ca_certs=str(t.ca_file) if t.ca_file else None,
-                       certfile=str(t.cert_file) if t.cert_file else None,
-                       keyfile=str(t.key_file) if t.key_file else None)
+        client.tls_set(
+            ca_certs=str(t.ca_file) if t.ca_file else None,
+            certfile=str(t.cert_file) if t.cert_file else None,
+            keyfile=str(t.key_file) if t.key_file else None,
+        )
         client.tls_insecure_set(t.insecure)
     client.reconnect_delay_set(max(1, round(broker.reconnect_min_s)), max(1, round(broker.reconnect_max_s)))
     client.max_inflight_messages_set(cfg.max_inflight_batches + 16)
@@ -58,6 +66,10 @@ def connect_async(client: mqtt.Client, broker: BrokerConfig, cfg: LinkConfig) ->
     if cfg.mqtt_version == "5":
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = cfg.session_expiry_s
-    client.connect_async(broker.host, broker.port, broker.keepalive_s,
-                         clean_start=False if props is not None else mqtt.MQTT_CLEAN_START_FIRST_ONLY,
-                         properties=props)
+    client.connect_async(
+        broker.host,
+        broker.port,
+        broker.keepalive_s,
+        clean_start=False if props is not None else mqtt.MQTT_CLEAN_START_FIRST_ONLY,
+        properties=props,
+    )

@@ -78,18 +78,30 @@ class Outbox:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={cfg.synchronous.upper()}")
         self._db.executescript(_SCHEMA)
+        # Reads (what to publish) go through their own connection: WAL lets them proceed while an
+        # append waits for its fsync, and they only ever see committed rows.
+        self._rlock = threading.Lock()
+        self._rdb = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._reload()
-        log.info("outbox open path=%s next_seq=%d acked_seq=%d rows=%d",
-                 path, self._meta["next_seq"], self._meta["acked_seq"], self._rows)
+        log.info(
+            "outbox open path=%s next_seq=%d acked_seq=%d rows=%d",
+            path,
+            self._meta["next_seq"],
+            self._meta["acked_seq"],
+            self._rows,
+        )
 
     # -- meta ------------------------------------------------------------------------------
     def _reload(self) -> None:
         """Read the counters kept in memory from disk (at open, and after a rolled-back write)."""
         self._db.executemany("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", _META_DEFAULTS.items())
         self._meta: dict[str, int] = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
-        self._rows, self._ev_bytes = self._db.execute("SELECT COUNT(*), COALESCE(SUM(size),0) FROM events").fetchone()
+        self._rows, self._ev_bytes = self._db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(size),0) FROM events"
+        ).fetchone()
         self._tel_rows, self._tel_bytes = self._db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(size),0) FROM telemetry").fetchone()
+            "SELECT COUNT(*), COALESCE(SUM(size),0) FROM telemetry"
+        ).fetchone()
 
     def _set_meta(self, **values: int) -> None:
         self._db.executemany("UPDATE meta SET value=? WHERE key=?", [(v, k) for k, v in values.items()])
@@ -118,10 +130,11 @@ class Outbox:
 
     def pending_raw(self, limit: int, after: int | None = None) -> list[tuple[int, str]]:
         """Unconfirmed events after ``after`` (default: after the hub's confirmation) as (seq, JSON)."""
-        with self._lock:
-            floor = max(self._meta["acked_seq"], -1 if after is None else after)
-            return self._db.execute(
-                "SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (floor, limit)).fetchall()
+        floor = max(self._meta["acked_seq"], -1 if after is None else after)
+        with self._rlock:
+            return self._rdb.execute(
+                "SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (floor, limit)
+            ).fetchall()
 
     def pending(self, limit: int, after: int | None = None) -> list[Event]:
         """Unconfirmed events in sequence order (the link uses the raw form to skip re-validation)."""
@@ -129,10 +142,11 @@ class Outbox:
 
     def replay_raw(self, from_seq: int, to_seq: int, limit: int | None = None) -> list[tuple[int, str]]:
         """Stored events in ``[from_seq, to_seq]``, confirmed ones within the replay window included."""
-        with self._lock:
-            return self._db.execute(
+        with self._rlock:
+            return self._rdb.execute(
                 "SELECT seq, body FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq LIMIT ?",
-                (from_seq, to_seq, -1 if limit is None else limit)).fetchall()
+                (from_seq, to_seq, -1 if limit is None else limit),
+            ).fetchall()
 
     def replay(self, from_seq: int, to_seq: int) -> list[Event]:
         """Events still held in ``[from_seq, to_seq]``; seqs trimmed or dropped are simply absent."""
@@ -146,8 +160,9 @@ class Outbox:
             with self._tx():
                 if acked_seq >= self._meta["next_seq"]:
                     self._renumber_above(acked_seq)
-                self._db.execute("INSERT OR REPLACE INTO confirms(seq, at) VALUES (?, ?)",
-                                 (acked_seq, self._clock()))
+                self._db.execute(
+                    "INSERT OR REPLACE INTO confirms(seq, at) VALUES (?, ?)", (acked_seq, self._clock())
+                )
                 self._set_meta(acked_seq=acked_seq)
                 self._trim_confirmed()
             return True
@@ -159,10 +174,17 @@ class Outbox:
         above the hub's confirmation, and new events continue from there.
         """
         local_acked = self._meta["acked_seq"]
-        rows = self._db.execute("SELECT seq, body FROM events WHERE seq > ? ORDER BY seq", (local_acked,)).fetchall()
+        rows = self._db.execute(
+            "SELECT seq, body FROM events WHERE seq > ? ORDER BY seq", (local_acked,)
+        ).fetchall()
         offset = acked_seq + 1 - (rows[0][0] if rows else self._meta["next_seq"])
-        log.warning("outbox behind hub confirmation acked_seq=%d next_seq=%d renumbered=%d offset=%d",
-                    acked_seq, self._meta["next_seq"], len(rows), offset)
+        log.warning(
+            "outbox behind hub confirmation acked_seq=%d next_seq=%d renumbered=%d offset=%d",
+            acked_seq,
+            self._meta["next_seq"],
+            len(rows),
+            offset,
+        )
         self._db.execute("DELETE FROM events WHERE seq > ?", (local_acked,))
         moved = [(seq + offset, self._clock(), *_reseq(body, seq + offset)) for seq, body in rows]
         self._db.executemany("INSERT INTO events(seq, created, size, body) VALUES (?,?,?,?)", moved)
@@ -171,8 +193,9 @@ class Outbox:
 
     def _trim_confirmed(self) -> None:
         """Drop confirmed events whose confirmation is older than the replay window (not a loss)."""
-        cutoff = self._db.execute("SELECT MAX(seq) FROM confirms WHERE at <= ?",
-                                  (self._clock() - self._cfg.replay_window_s,)).fetchone()[0]
+        cutoff = self._db.execute(
+            "SELECT MAX(seq) FROM confirms WHERE at <= ?", (self._clock() - self._cfg.replay_window_s,)
+        ).fetchone()[0]
         if cutoff is None:
             return
         self._delete_events_upto(cutoff, floor=-1)
@@ -180,8 +203,9 @@ class Outbox:
 
     def _delete_events_upto(self, upto: int, floor: int) -> int:
         """Delete events with ``floor < seq <= upto``; returns the number of rows removed."""
-        n, size = self._db.execute("SELECT COUNT(*), COALESCE(SUM(size),0) FROM events WHERE seq > ? AND seq <= ?",
-                                   (floor, upto)).fetchone()
+        n, size = self._db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(size),0) FROM events WHERE seq > ? AND seq <= ?", (floor, upto)
+        ).fetchone()
         if n:
             self._db.execute("DELETE FROM events WHERE seq > ? AND seq <= ?", (floor, upto))
             self._rows -= n
@@ -191,8 +215,7 @@ class Outbox:
     # -- bounds ----------------------------------------------------------------------------
     def _over(self) -> tuple[int, int]:
         """(event rows, bytes) above the configured bounds."""
-        return (self._rows - self._cfg.max_events,
-                self._ev_bytes + self._tel_bytes - self._cfg.max_bytes)
+        return (self._rows - self._cfg.max_events, self._ev_bytes + self._tel_bytes - self._cfg.max_bytes)
 
     def _enforce_size(self) -> None:
         """Apply the full-outbox policy: confirmed events, then telemetry, then unconfirmed events."""
@@ -212,7 +235,8 @@ class Outbox:
                 return
             chunk = self._db.execute(
                 "SELECT seq, size FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
-                (floor, ceiling if ceiling is not None else 2**62, _DROP_CHUNK)).fetchall()
+                (floor, ceiling if ceiling is not None else 2**62, _DROP_CHUNK),
+            ).fetchall()
             if not chunk:
                 return
             upto = _cutoff(chunk, max(rows_over, 0), max(bytes_over, 0))
@@ -223,8 +247,12 @@ class Outbox:
     def _count_event_drops(self, n: int, why: str) -> None:
         if n:
             self._set_meta(dropped_events=self._meta["dropped_events"] + n)
-            log.warning("outbox dropped unconfirmed events n=%d reason=%s total=%d",
-                        n, why, self._meta["dropped_events"])
+            log.warning(
+                "outbox dropped unconfirmed events n=%d reason=%s total=%d",
+                n,
+                why,
+                self._meta["dropped_events"],
+            )
 
     def _drop_telemetry(self, n: int) -> None:
         ids = self._db.execute("SELECT id, size FROM telemetry ORDER BY id LIMIT ?", (n,)).fetchall()
@@ -240,14 +268,18 @@ class Outbox:
         with self._lock, self._tx():
             self._trim_confirmed()
             acked = self._meta["acked_seq"]
-            oldest = self._db.execute("SELECT created FROM events WHERE seq > ? ORDER BY seq LIMIT 1",
-                                      (acked,)).fetchone()
+            oldest = self._db.execute(
+                "SELECT created FROM events WHERE seq > ? ORDER BY seq LIMIT 1", (acked,)
+            ).fetchone()
             if oldest and oldest[0] < now - self._cfg.max_event_age_s:
-                upto = self._db.execute("SELECT MAX(seq) FROM events WHERE seq > ? AND created < ?",
-                                        (acked, now - self._cfg.max_event_age_s)).fetchone()[0]
+                upto = self._db.execute(
+                    "SELECT MAX(seq) FROM events WHERE seq > ? AND created < ?",
+                    (acked, now - self._cfg.max_event_age_s),
+                ).fetchone()[0]
                 self._count_event_drops(self._delete_events_upto(upto, acked), "too old")
-            old = self._db.execute("SELECT COUNT(*) FROM telemetry WHERE created < ?",
-                                   (now - self._cfg.telemetry_max_age_s,)).fetchone()[0]
+            old = self._db.execute(
+                "SELECT COUNT(*) FROM telemetry WHERE created < ?", (now - self._cfg.telemetry_max_age_s,)
+            ).fetchone()[0]
             if old:
                 self._drop_telemetry(old)
 
@@ -258,8 +290,9 @@ class Outbox:
         with self._lock, self._tx():
             if self._tel_rows >= self._cfg.max_telemetry:
                 self._drop_telemetry(self._tel_rows - self._cfg.max_telemetry + 1)
-            cur = self._db.execute("INSERT INTO telemetry(created, size, body) VALUES (?,?,?)",
-                                   (self._clock(), len(body), body))
+            cur = self._db.execute(
+                "INSERT INTO telemetry(created, size, body) VALUES (?,?,?)", (self._clock(), len(body), body)
+            )
             self._tel_rows += 1
             self._tel_bytes += len(body)
             self._enforce_size()
@@ -267,8 +300,10 @@ class Outbox:
 
     def telemetry_raw(self, limit: int) -> list[tuple[int, str]]:
         """Undelivered telemetry, oldest first, as (row id, JSON)."""
-        with self._lock:
-            return self._db.execute("SELECT id, body FROM telemetry ORDER BY id LIMIT ?", (limit,)).fetchall()
+        with self._rlock:
+            return self._rdb.execute(
+                "SELECT id, body FROM telemetry ORDER BY id LIMIT ?", (limit,)
+            ).fetchall()
 
     def remove_telemetry(self, ids: Sequence[int]) -> None:
         """Forget telemetry the broker acknowledged."""
@@ -297,18 +332,28 @@ class Outbox:
             return self._depth()
 
     def _depth(self) -> int:
-        low = self._db.execute("SELECT MIN(seq) FROM events WHERE seq > ?", (self._meta["acked_seq"],)).fetchone()[0]
+        low = self._db.execute(
+            "SELECT MIN(seq) FROM events WHERE seq > ?", (self._meta["acked_seq"],)
+        ).fetchone()[0]
         return 0 if low is None else self._meta["next_seq"] - low
 
     def stats(self) -> OutboxStats:
         with self._lock:
             m = self._meta
-            return OutboxStats(m["next_seq"], m["acked_seq"], self._depth(), self._rows,
-                               self._ev_bytes + self._tel_bytes, self._tel_rows,
-                               m["dropped_events"], m["dropped_telemetry"])
+            return OutboxStats(
+                m["next_seq"],
+                m["acked_seq"],
+                self._depth(),
+                self._rows,
+                self._ev_bytes + self._tel_bytes,
+                self._tel_rows,
+                m["dropped_events"],
+                m["dropped_telemetry"],
+            )
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._rlock:
+            self._rdb.close()
             self._db.close()
 
 

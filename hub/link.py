@@ -54,7 +54,9 @@ def resolve_password(broker: BrokerConfig) -> str | None:
         try:
             return broker.password_file.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ValueError(f"broker.password_file: cannot read {broker.password_file}: {exc.strerror}") from None
+            raise ValueError(
+                f"broker.password_file: cannot read {broker.password_file}: {exc.strerror}"
+            ) from None
     return None
 
 
@@ -64,9 +66,11 @@ def configure_client(client: mqtt.Client, broker: BrokerConfig) -> None:
         client.username_pw_set(broker.username, resolve_password(broker))
     if broker.tls is not None:
         t = broker.tls
-        client.tls_set(ca_certs=str(t.ca_file) if t.ca_file else None,
-                       certfile=str(t.cert_file) if t.cert_file else None,
-                       keyfile=str(t.key_file) if t.key_file else None)
+        client.tls_set(
+            ca_certs=str(t.ca_file) if t.ca_file else None,
+            certfile=str(t.cert_file) if t.cert_file else None,
+            keyfile=str(t.key_file) if t.key_file else None,
+        )
         client.tls_insecure_set(t.insecure)
     client.reconnect_delay_set(max(1, round(broker.reconnect_min_s)), max(1, round(broker.reconnect_max_s)))
 
@@ -82,9 +86,12 @@ class HubLink:
         self._connected = threading.Event()
         self._generation = 0
         self._client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=cfg.client_id,
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=cfg.client_id,
             protocol=mqtt.MQTTv5 if self._v5 else mqtt.MQTTv311,
-            clean_session=None if self._v5 else False, manual_ack=True)
+            clean_session=None if self._v5 else False,
+            manual_ack=True,
+        )
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
@@ -105,12 +112,22 @@ class HubLink:
             props = Properties(PacketTypes.CONNECT)
             props.SessionExpiryInterval = self._cfg.session_expiry_s
             props.ReceiveMaximum = self._cfg.receive_maximum
-        self._client.connect_async(self._broker.host, self._broker.port, self._broker.keepalive_s,
-                                   clean_start=False if self._v5 else mqtt.MQTT_CLEAN_START_FIRST_ONLY,
-                                   properties=props)
+        self._client.connect_async(
+            self._broker.host,
+            self._broker.port,
+            self._broker.keepalive_s,
+            clean_start=False if self._v5 else mqtt.MQTT_CLEAN_START_FIRST_ONLY,
+            properties=props,
+        )
         self._client.loop_start()
-        log.info("hub link starting host=%s port=%d client_id=%s mqtt=%s shared=%s", self._broker.host,
-                 self._broker.port, self._cfg.client_id, self._cfg.mqtt_version, self._cfg.shared_group)
+        log.info(
+            "hub link starting host=%s port=%d client_id=%s mqtt=%s shared=%s",
+            self._broker.host,
+            self._broker.port,
+            self._cfg.client_id,
+            self._cfg.mqtt_version,
+            self._cfg.shared_group,
+        )
 
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
@@ -135,8 +152,14 @@ class HubLink:
         return info.rc in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN)
 
     # -- paho callbacks (network thread: no blocking work here) -----------------------------
-    def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
-                    reason: mqtt.ReasonCode, props: Properties | None) -> None:
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.ConnectFlags,
+        reason: mqtt.ReasonCode,
+        props: Properties | None,
+    ) -> None:
         if reason.is_failure:
             log.warning("hub link connect refused reason=%s", reason)
             return
@@ -146,13 +169,20 @@ class HubLink:
         subs.append((subscription(Channel.STATUS, site=self._cfg.site), 1))
         client.subscribe(subs)
         self._connected.set()
-        log.info("hub link connected session_present=%s generation=%d", flags.session_present, self._generation)
+        log.info(
+            "hub link connected session_present=%s generation=%d", flags.session_present, self._generation
+        )
 
-    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: mqtt.DisconnectFlags,
-                       reason: mqtt.ReasonCode, props: Properties | None) -> None:
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.DisconnectFlags,
+        reason: mqtt.ReasonCode,
+        props: Properties | None,
+    ) -> None:
         self._connected.clear()
         log.warning("hub link disconnected reason=%s", reason)
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         self._deliver(Inbound(msg.topic, msg.payload, msg.qos, msg.mid, msg.retain, self._generation))
-

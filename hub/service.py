@@ -37,8 +37,8 @@ from hub.contract.common import utc_now
 from hub.delivery import ranges as rg
 from hub.delivery.book import LedgerBook, Round
 from hub.delivery.config import DeliveryConfig
-from hub.delivery.intake import Accepted, decode
 from hub.delivery.persist import AgentKey, LedgerFile
+from hub.ingest.decode import Accepted, decode
 from hub.link import HubLink, Inbound
 from hub.store.base import DeadLetter, EventStore
 
@@ -61,10 +61,15 @@ class _Pending:
 class HubService:
     """Consumes every agent's events into ``store`` with at-least-once delivery, exactly-once effect."""
 
-    def __init__(self, broker: BrokerConfig, cfg: DeliveryConfig, store: EventStore,
-                 on_events: Callable[[list[Event]], None] | None = None,
-                 on_status: Callable[[AgentStatus], None] | None = None,
-                 on_telemetry: Callable[[Telemetry], None] | None = None) -> None:
+    def __init__(
+        self,
+        broker: BrokerConfig,
+        cfg: DeliveryConfig,
+        store: EventStore,
+        on_events: Callable[[list[Event]], None] | None = None,
+        on_status: Callable[[AgentStatus], None] | None = None,
+        on_telemetry: Callable[[Telemetry], None] | None = None,
+    ) -> None:
         self._cfg = cfg
         self._store = store
         self._on_events = on_events
@@ -79,7 +84,7 @@ class HubService:
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
-        self._book = LedgerBook(LedgerFile(self._cfg.ledger_path), self._cfg)
+        self._book = LedgerBook(LedgerFile(self._cfg.ledger_path, self._cfg.ledger_synchronous), self._cfg)
         self._link.start()
         self._worker = threading.Thread(target=self._run, name="hub-ingest", daemon=True)
         self._worker.start()
@@ -105,15 +110,34 @@ class HubService:
         """Per-agent delivery counters (received, duplicates, gaps_detected, replayed, lost, ...)
         under ``agents``, and service-wide counts (dead_letters, messages, store_errors, ...)."""
         agents = self._book.snapshot() if self._book else {}
-        return {"agents": agents, "connected": self._link.connected, "queue_depth": self._queue.qsize(),
-                **{k: self._counts[k] for k in ("messages", "dead_letters", "store_errors", "ack_skipped",
-                                                "qos0_dropped", "replay_commands", "confirms")}}
+        return {
+            "agents": agents,
+            "connected": self._link.connected,
+            "queue_depth": self._queue.qsize(),
+            **{
+                k: self._counts[k]
+                for k in (
+                    "messages",
+                    "dead_letters",
+                    "store_errors",
+                    "ack_skipped",
+                    "qos0_dropped",
+                    "replay_commands",
+                    "confirms",
+                )
+            },
+        }
 
     # -- hand-over from paho's network thread ----------------------------------------------
     def _enqueue(self, msg: Inbound) -> None:
         if msg.qos > 0:  # bounded by the receive maximum: the queue has room for all of them
-            self._queue.put(msg)
-            return
+            while not self._stopping.is_set():  # never wedge paho's thread once the worker is gone
+                try:
+                    self._queue.put(msg, timeout=0.5)
+                    return
+                except queue.Full:
+                    continue
+            return  # stopping: left unacknowledged, the broker delivers it again
         try:
             self._queue.put_nowait(msg)
         except queue.Full:
@@ -168,8 +192,8 @@ class HubService:
         if not isinstance(decoded, Accepted):
             self._counts["dead_letters"] += 1
             log.warning("dead letter topic=%s reason=%s detail=%s", msg.topic, decoded.reason, decoded.detail)
-            pending.letters.append(DeadLetter(utc_now(), msg.topic, f"{decoded.reason}: {decoded.detail}",
-                                              msg.payload))
+            # the reason code only: backends use it as a bounded tag; the detail is in the log
+            pending.letters.append(DeadLetter(utc_now(), msg.topic, str(decoded.reason), msg.payload))
             return
         m = decoded.message
         key = (decoded.topic.site, decoded.topic.agent)
@@ -227,7 +251,9 @@ class HubService:
         self._publish_confirms()
         for (site, agent), asks in self._book.replay_asks():
             for a, b in asks:
-                cmd = Command(id=uuid.uuid4().hex, ts=utc_now(), kind=CommandKind.REPLAY, from_seq=a, to_seq=b)
+                cmd = Command(
+                    id=uuid.uuid4().hex, ts=utc_now(), kind=CommandKind.REPLAY, from_seq=a, to_seq=b
+                )
                 self._link.publish(topic(site, agent, Channel.COMMAND), cmd.model_dump_json(), qos=1)
                 self._counts["replay_commands"] += 1
 
@@ -236,5 +262,7 @@ class HubService:
             return
         for (site, agent), acked in self._book.due_confirms():
             conf = DeliveryConfirm(site=site, agent=agent, ts=utc_now(), acked_seq=acked)
-            self._link.publish(topic(site, agent, Channel.DELIVERY), conf.model_dump_json(), qos=1, retain=True)
+            self._link.publish(
+                topic(site, agent, Channel.DELIVERY), conf.model_dump_json(), qos=1, retain=True
+            )
             self._counts["confirms"] += 1

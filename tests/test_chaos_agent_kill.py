@@ -11,23 +11,41 @@ from pathlib import Path
 import pytest
 
 from hub.contract import AgentState, AgentStatus, Channel, topic
+from tests.chaos import fixtures
 from tests.chaos.checks import assert_exactly_once, wait_all_stored
-from tests.chaos.fixtures import hub, mosquitto, store, wait_until  # noqa: F401
+from tests.chaos.fixtures import wait_until
 from tests.chaos.store import stored_seqs
 from tests.test_link import Raw
 
 pytestmark = pytest.mark.integration
+
+hub = fixtures.hub
+mosquitto = fixtures.mosquitto
+store = fixtures.store
 
 TOTAL = 3000
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _spawn(port: int, workdir: Path) -> subprocess.Popen[bytes]:
-    args = ["--site", "s1", "--agent", "a1", "--port", str(port), "--workdir", str(workdir),
-            "--total", str(TOTAL), "--rate", "300"]
+    args = [
+        "--site",
+        "s1",
+        "--agent",
+        "a1",
+        "--port",
+        str(port),
+        "--workdir",
+        str(workdir),
+        "--total",
+        str(TOTAL),
+        "--rate",
+        "300",
+    ]
     log = open(workdir / "agent.log", "ab")  # noqa: SIM115 - handed to the child
-    return subprocess.Popen([sys.executable, "-m", "tests.chaos.agent_proc", *args], cwd=ROOT,
-                            stdout=log, stderr=log)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.chaos.agent_proc", *args], cwd=ROOT, stdout=log, stderr=log
+    )
 
 
 def test_agent_sigkill_and_restart_loses_nothing(tmp_path, mosquitto, store, hub):
@@ -35,11 +53,19 @@ def test_agent_sigkill_and_restart_loses_nothing(tmp_path, mosquitto, store, hub
     proc = _spawn(mosquitto.port, tmp_path)
     try:
         for fraction in (3, 2):
-            wait_until(lambda f=fraction: len(stored_seqs(store.path, "s1", "a1")) >= TOTAL // f, 60, "progress")
+            wait_until(
+                lambda f=fraction: len(stored_seqs(store.path, "s1", "a1")) >= TOTAL // f, 60, "progress"
+            )
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(10)
-            wait_until(lambda: AgentStatus.model_validate_json(status.on("/status")[-1].payload).state
-                       is AgentState.OFFLINE, 15, "last will")
+            wait_until(
+                lambda: (
+                    AgentStatus.model_validate_json(status.on("/status")[-1].payload).state
+                    is AgentState.OFFLINE
+                ),
+                15,
+                "last will",
+            )
             proc = _spawn(mosquitto.port, tmp_path)
         wait_all_stored(store.path, "s1", {"a1": TOTAL}, timeout=90)
     finally:

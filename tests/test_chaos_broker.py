@@ -6,11 +6,15 @@ import logging
 
 import pytest
 
+from tests.chaos import fixtures
 from tests.chaos.agents import SimAgent
 from tests.chaos.checks import assert_exactly_once, wait_all_stored
-from tests.chaos.fixtures import hub, mosquitto, store  # noqa: F401
 
 pytestmark = pytest.mark.integration
+
+hub = fixtures.hub
+mosquitto = fixtures.mosquitto
+store = fixtures.store
 
 TOTAL = 3000
 RATE = 500.0
@@ -18,7 +22,9 @@ RATE = 500.0
 
 @pytest.mark.parametrize("crash", [False, True], ids=["restart", "crash"])
 def test_broker_restart_mid_stream_loses_nothing(tmp_path, mosquitto, store, hub, crash):
-    agents = [SimAgent("s1", f"a{i}", mosquitto.broker_config(), tmp_path, TOTAL, RATE).start() for i in range(2)]
+    agents = [
+        SimAgent("s1", f"a{i}", mosquitto.broker_config(), tmp_path, TOTAL, RATE).start() for i in range(2)
+    ]
     try:
         agents[0].wait_produced(TOTAL // 3)
         mosquitto.restart(crash=crash)

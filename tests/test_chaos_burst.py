@@ -4,19 +4,21 @@ drops messages (facts.md's trap) and replay from the outboxes must still reach z
 from __future__ import annotations
 
 import logging
-
 import time
 
 import pytest
 
 from edge.config.link import LinkConfig
 from hub.service import HubService
+from tests.chaos import fixtures
 from tests.chaos.agents import SimAgent
 from tests.chaos.broker import Mosquitto
 from tests.chaos.checks import assert_exactly_once, wait_all_stored
-from tests.chaos.fixtures import hub_cfg, store  # noqa: F401
+from tests.chaos.fixtures import hub_cfg
 
 pytestmark = pytest.mark.integration
+
+store = fixtures.store
 
 TOTAL = 4000
 
@@ -27,8 +29,10 @@ def test_burst_over_stock_queue_limit_is_repaired_by_replay(tmp_path, store):
     hub.start()
     assert hub.wait_connected(10)
     naive = LinkConfig(batch_max_events=1, probe_after_s=3.0)  # one event per message, as fast as allowed
-    agents = [SimAgent("s1", f"a{i}", broker.broker_config(), tmp_path, TOTAL, 1e5, link_cfg=naive)
-              for i in range(2)]
+    agents = [
+        SimAgent("s1", f"a{i}", broker.broker_config(), tmp_path, TOTAL, 1e5, link_cfg=naive)
+        for i in range(2)
+    ]
     try:
         hub.stop()  # the hub's session stays: the broker queues 1000 for it and drops the rest
         for a in agents:

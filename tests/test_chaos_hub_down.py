@@ -7,11 +7,15 @@ import time
 import pytest
 
 from hub.service import HubService
+from tests.chaos import fixtures
 from tests.chaos.agents import SimAgent
 from tests.chaos.checks import OUTAGE_S, assert_exactly_once, wait_all_stored
-from tests.chaos.fixtures import hub_cfg, mosquitto, store  # noqa: F401
+from tests.chaos.fixtures import hub_cfg
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+mosquitto = fixtures.mosquitto
+store = fixtures.store
 
 RATE = 100.0
 
@@ -21,7 +25,9 @@ def test_hub_down_for_a_minute_loses_nothing(tmp_path, mosquitto, store):
     first = HubService(mosquitto.broker_config(), hub_cfg(tmp_path), store)
     first.start()
     assert first.wait_connected(10)
-    agents = [SimAgent("s1", f"a{i}", mosquitto.broker_config(), tmp_path, total, RATE).start() for i in range(2)]
+    agents = [
+        SimAgent("s1", f"a{i}", mosquitto.broker_config(), tmp_path, total, RATE).start() for i in range(2)
+    ]
     second = None
     try:
         agents[0].wait_produced(int(RATE * 3))

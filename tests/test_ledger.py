@@ -29,17 +29,20 @@ def _feed(*batches: tuple[int, ...], replay: bool = False) -> AgentLedger:
     return state
 
 
-@pytest.mark.parametrize(("batches", "contiguous", "above", "received", "dups", "gaps"), [
-    ([(0, 1, 2)], 2, (), 3, 0, 0),
-    ([(0, 1), (1, 2)], 2, (), 3, 1, 0),
-    ([(0, 0, 1)], 1, (), 2, 1, 0),
-    ([(0,), (3, 4)], 0, ((3, 4),), 3, 0, 1),
-    ([(0,), (3,), (6,)], 0, ((3, 3), (6, 6)), 3, 0, 2),
-    ([(0,), (3,), (1, 2)], 3, (), 4, 0, 1),
-    ([(5,)], -1, ((5, 5),), 1, 0, 1),
-    ([(2, 0, 1)], 2, (), 3, 0, 0),
-    ([(0,), (2,), (2,), (0,)], 0, ((2, 2),), 2, 2, 1),
-])
+@pytest.mark.parametrize(
+    ("batches", "contiguous", "above", "received", "dups", "gaps"),
+    [
+        ([(0, 1, 2)], 2, (), 3, 0, 0),
+        ([(0, 1), (1, 2)], 2, (), 3, 1, 0),
+        ([(0, 0, 1)], 1, (), 2, 1, 0),
+        ([(0,), (3, 4)], 0, ((3, 4),), 3, 0, 1),
+        ([(0,), (3,), (6,)], 0, ((3, 3), (6, 6)), 3, 0, 2),
+        ([(0,), (3,), (1, 2)], 3, (), 4, 0, 1),
+        ([(5,)], -1, ((5, 5),), 1, 0, 1),
+        ([(2, 0, 1)], 2, (), 3, 0, 0),
+        ([(0,), (2,), (2,), (0,)], 0, ((2, 2),), 2, 2, 1),
+    ],
+)
 def test_admit_table(batches, contiguous, above, received, dups, gaps):
     state = _feed(*batches)
     assert (state.contiguous, state.above) == (contiguous, above)
@@ -59,15 +62,22 @@ def test_replayed_counts_new_events_from_replays_only():
     assert (state.contiguous, state.counters["replayed"], state.counters["duplicates"]) == (3, 2, 1)
 
 
-@pytest.mark.parametrize(("gone", "confirmed_upto", "contiguous", "lost", "recovered"), [
-    (((1, 2),), -1, 4, 2, 0),
-    (((0, 10),), -1, 4, 2, 0),  # only the holes count
-    (((1, 2),), 1, 4, 1, 1),  # seq 1 was confirmed by an earlier hub life
-    (((7, 9),), -1, 0, 0, 0),  # nothing missing there
-])
+@pytest.mark.parametrize(
+    ("gone", "confirmed_upto", "contiguous", "lost", "recovered"),
+    [
+        (((1, 2),), -1, 4, 2, 0),
+        (((0, 10),), -1, 4, 2, 0),  # only the holes count
+        (((1, 2),), 1, 4, 1, 1),  # seq 1 was confirmed by an earlier hub life
+        (((7, 9),), -1, 0, 0, 0),  # nothing missing there
+    ],
+)
 def test_cover_table(gone, confirmed_upto, contiguous, lost, recovered):
     state = cover(_feed((0,), (3, 4)), gone, confirmed_upto)
-    assert (state.contiguous, state.counters["lost"], state.counters["recovered"]) == (contiguous, lost, recovered)
+    assert (state.contiguous, state.counters["lost"], state.counters["recovered"]) == (
+        contiguous,
+        lost,
+        recovered,
+    )
 
 
 def test_merge_is_a_union_and_adds_our_counter_delta():
@@ -78,9 +88,14 @@ def test_merge_is_a_union_and_adds_our_counter_delta():
     assert merged.counters["received"] == 4 + 2
 
 
-@pytest.mark.parametrize(("seqs", "expected"), [
-    ((), ()), ((3,), ((3, 3),)), ((1, 2, 3, 7, 8, 10), ((1, 3), (7, 8), (10, 10))),
-])
+@pytest.mark.parametrize(
+    ("seqs", "expected"),
+    [
+        ((), ()),
+        ((3,), ((3, 3),)),
+        ((1, 2, 3, 7, 8, 10), ((1, 3), (7, 8), (10, 10))),
+    ],
+)
 def test_runs(seqs, expected):
     assert rg.runs(_seqs(*seqs)) == expected
 
@@ -148,7 +163,9 @@ class Clock:
 
 
 def _batch(start: int, count: int, replay: bool = False) -> EventBatch:
-    evs = [e.model_copy(update={"seq": start + i}) for i, e in enumerate(make_events("s1", "a1", start, count))]
+    evs = [
+        e.model_copy(update={"seq": start + i}) for i, e in enumerate(make_events("s1", "a1", start, count))
+    ]
     return EventBatch(site="s1", agent="a1", sent_at=datetime.now(UTC), replay=replay, events=evs)
 
 

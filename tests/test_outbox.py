@@ -53,7 +53,7 @@ def test_seqs_survive_sigkill_right_after_append(tmp_path):
         from edge.config.link import OutboxConfig
         from edge.outbox import Outbox
         from tests.chaos.synth import make_events
-        box = Outbox(Path({str(tmp_path / 'outbox.sqlite3')!r}), OutboxConfig())
+        box = Outbox(Path({str(tmp_path / "outbox.sqlite3")!r}), OutboxConfig())
         for i in range(10):
             box.append(make_events("s1", "a1", i * 7, 7))
         os.kill(os.getpid(), signal.SIGKILL)

@@ -23,18 +23,42 @@ class OutboxConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_events: int = Field(default=1_000_000, ge=100, le=100_000_000,
-                            description="most event rows kept (confirmed within the replay window included)")
-    max_bytes: int = Field(default=512 * 1024 * 1024, ge=1024 * 1024, le=64 * 1024**3,
-                           description="most payload bytes kept (events + telemetry)")
-    max_event_age_s: float = Field(default=7 * DAY_S, ge=60, le=365 * DAY_S,
-                                   description="unconfirmed events older than this are dropped (counted)")
-    replay_window_s: float = Field(default=3600.0, ge=0, le=30 * DAY_S,
-                                   description="confirmed events kept this long so the hub can still ask a replay")
-    max_telemetry: int = Field(default=10_000, ge=10, le=10_000_000,
-                               description="most telemetry snapshots kept while the link is down")
-    telemetry_max_age_s: float = Field(default=DAY_S, ge=60, le=30 * DAY_S,
-                                       description="undelivered telemetry older than this is dropped (counted)")
+    max_events: int = Field(
+        default=1_000_000,
+        ge=100,
+        le=100_000_000,
+        description="most event rows kept (confirmed within the replay window included)",
+    )
+    max_bytes: int = Field(
+        default=512 * 1024 * 1024,
+        ge=1024 * 1024,
+        le=64 * 1024**3,
+        description="most payload bytes kept (events + telemetry)",
+    )
+    max_event_age_s: float = Field(
+        default=7 * DAY_S,
+        ge=60,
+        le=365 * DAY_S,
+        description="unconfirmed events older than this are dropped (counted)",
+    )
+    replay_window_s: float = Field(
+        default=3600.0,
+        ge=0,
+        le=30 * DAY_S,
+        description="confirmed events kept this long so the hub can still ask a replay",
+    )
+    max_telemetry: int = Field(
+        default=10_000,
+        ge=10,
+        le=10_000_000,
+        description="most telemetry snapshots kept while the link is down",
+    )
+    telemetry_max_age_s: float = Field(
+        default=DAY_S,
+        ge=60,
+        le=30 * DAY_S,
+        description="undelivered telemetry older than this is dropped (counted)",
+    )
     synchronous: Literal["full", "normal"] = Field(
         default="full",
         description="SQLite synchronous mode: 'full' survives power loss (fsync per append), "
@@ -47,24 +71,38 @@ class LinkConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    client_id: str | None = Field(default=None, min_length=1, max_length=128,
-                                  description="stable MQTT client id; default bw-agent-<site>-<agent>")
+    client_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="stable MQTT client id; default bw-agent-<site>-<agent>",
+    )
     mqtt_version: Literal["3.1.1", "5"] = Field(
         default="5", description="MQTT protocol; '3.1.1' for brokers without v5 such as the embedded amqtt"
     )
-    session_expiry_s: int = Field(default=7 * 86_400, ge=60, le=0xFFFFFFFF,
-                                  description="MQTT v5 session expiry: how long the broker keeps our session")
+    session_expiry_s: int = Field(
+        default=7 * 86_400,
+        ge=60,
+        le=0xFFFFFFFF,
+        description="MQTT v5 session expiry: how long the broker keeps our session",
+    )
     batch_max_events: int = Field(default=200, ge=1, le=5000, description="events per live EventBatch")
-    replay_batch_events: int = Field(default=1000, ge=1, le=5000, description="events per replayed EventBatch")
-    max_inflight_batches: int = Field(default=16, ge=1, le=1000,
-                                      description="published batches awaiting the broker's PUBACK")
+    replay_batch_events: int = Field(
+        default=1000, ge=1, le=5000, description="events per replayed EventBatch"
+    )
+    max_inflight_batches: int = Field(
+        default=16, ge=1, le=1000, description="published batches awaiting the broker's PUBACK"
+    )
     probe_after_s: float = Field(
-        default=10.0, ge=0.5, le=3600,
+        default=10.0,
+        ge=0.5,
+        le=3600,
         description="re-send the newest unconfirmed event when no confirmation came for this long "
         "(lets the hub see a loss at the tail of a stream)",
     )
-    maintain_interval_s: float = Field(default=5.0, ge=0.1, le=3600,
-                                       description="how often the outbox's age bounds are enforced")
+    maintain_interval_s: float = Field(
+        default=5.0, ge=0.1, le=3600, description="how often the outbox's age bounds are enforced"
+    )
     telemetry_qos: Literal[0, 1] = Field(default=1, description="QoS of telemetry publishes")
     evidence_qos: Literal[0, 1] = Field(default=0, description="QoS of evidence JPEG publishes")
     connect_timeout_s: float = Field(default=10.0, ge=1, le=120, description="wait for CONNACK")

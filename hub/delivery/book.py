@@ -56,7 +56,9 @@ class Round:
 class LedgerBook:
     """Committed ledger states, replay watches, agent presence and confirmation bookkeeping."""
 
-    def __init__(self, file: LedgerFile, cfg: DeliveryConfig, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, file: LedgerFile, cfg: DeliveryConfig, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._file = file
         self._cfg = cfg
         self._clock = clock
@@ -136,8 +138,12 @@ class LedgerBook:
             if d.ask:
                 asks.append((key, d.ask))
                 give_up.states[key] = count_requests(give_up.state(key), len(d.ask))
-                log.info("replay request site=%s agent=%s ranges=%s attempt=%d",
-                         *key, rg.render(d.ask), d.watch.attempts if d.watch else 0)
+                log.info(
+                    "replay request site=%s agent=%s ranges=%s attempt=%d",
+                    *key,
+                    rg.render(d.ask),
+                    d.watch.attempts if d.watch else 0,
+                )
             if d.watch is None:
                 self._watches.pop(key, None)
             else:
@@ -157,9 +163,15 @@ class LedgerBook:
         """Per-agent counters and delivery state, keyed ``site/agent``."""
         with self._lock:
             saved = dict(self._saved)
-        return {f"{s}/{a}": {**st.counters, "contiguous": st.contiguous, "missing": rg.size(st.holes),
-                             "online": self._online.get((s, a))}
-                for (s, a), st in saved.items()}
+        return {
+            f"{s}/{a}": {
+                **st.counters,
+                "contiguous": st.contiguous,
+                "missing": rg.size(st.holes),
+                "online": self._online.get((s, a)),
+            }
+            for (s, a), st in saved.items()
+        }
 
     def close(self) -> None:
         self._file.close()

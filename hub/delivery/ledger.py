@@ -57,15 +57,22 @@ def new_mask(state: AgentLedger, seqs: npt.NDArray[np.int64]) -> npt.NDArray[np.
     return fresh & once
 
 
-def admit(state: AgentLedger, seqs: npt.NDArray[np.int64], replay: bool) -> tuple[AgentLedger, npt.NDArray[np.bool_]]:
+def admit(
+    state: AgentLedger, seqs: npt.NDArray[np.int64], replay: bool
+) -> tuple[AgentLedger, npt.NDArray[np.bool_]]:
     """Record a batch's seqs; returns the new state and the mask of events to store."""
     mask = new_mask(state, seqs)
     added = np.sort(seqs[mask])
     contiguous, above = rg.advance(state.contiguous, rg.union(state.above, rg.runs(added)))
     known = state.holes
     opened = sum(1 for h in rg.holes(contiguous, above) if not rg.intersect((h,), known))
-    counters = _bump(state.counters, received=int(added.size), duplicates=int(seqs.size - added.size),
-                     replayed=int(added.size) if replay else 0, gaps_detected=opened)
+    counters = _bump(
+        state.counters,
+        received=int(added.size),
+        duplicates=int(seqs.size - added.size),
+        replayed=int(added.size) if replay else 0,
+        gaps_detected=opened,
+    )
     return AgentLedger(contiguous, above, counters), mask
 
 

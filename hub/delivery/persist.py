@@ -23,42 +23,48 @@ CREATE TABLE IF NOT EXISTS agents (
     site TEXT NOT NULL, agent TEXT NOT NULL, contiguous INTEGER NOT NULL,
     above TEXT NOT NULL, counters TEXT NOT NULL, PRIMARY KEY (site, agent));
 """
+_UPSERT = "INSERT OR REPLACE INTO agents(site, agent, contiguous, above, counters) VALUES (?,?,?,?,?)"
 
 
 def _decode(row: tuple[int, str, str]) -> AgentLedger:
     contiguous, above, counters = row
     stored = json.loads(counters)
-    return AgentLedger(contiguous, tuple((int(a), int(b)) for a, b in json.loads(above)),
-                       {k: int(stored.get(k, 0)) for k in COUNTERS})
+    return AgentLedger(
+        contiguous,
+        tuple((int(a), int(b)) for a, b in json.loads(above)),
+        {k: int(stored.get(k, 0)) for k in COUNTERS},
+    )
 
 
 class LedgerFile:
-    """Durable per-agent ledger rows (WAL, synchronous=FULL: a confirmation once sent holds)."""
+    """Per-agent ledger rows in WAL mode; ``synchronous`` trades an fsync per save for power-loss
+    durability (see ``DeliveryConfig.ledger_synchronous``: either way nothing is lost)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, synchronous: str = "full") -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._db.executescript(_SCHEMA)
 
     def load(self) -> dict[AgentKey, AgentLedger]:
         rows = self._db.execute("SELECT site, agent, contiguous, above, counters FROM agents").fetchall()
         return {(r[0], r[1]): _decode(r[2:]) for r in rows}
 
-    def save(self, mine: Mapping[AgentKey, AgentLedger],
-             deltas: Mapping[AgentKey, dict[str, int]]) -> dict[AgentKey, AgentLedger]:
+    def save(
+        self, mine: Mapping[AgentKey, AgentLedger], deltas: Mapping[AgentKey, dict[str, int]]
+    ) -> dict[AgentKey, AgentLedger]:
         """Merge our view of the given agents into the file; returns the merged states."""
         out: dict[AgentKey, AgentLedger] = {}
         self._db.execute("BEGIN IMMEDIATE")
         try:
             for key, state in mine.items():
-                row = self._db.execute("SELECT contiguous, above, counters FROM agents WHERE site=? AND agent=?",
-                                       key).fetchone()
+                row = self._db.execute(
+                    "SELECT contiguous, above, counters FROM agents WHERE site=? AND agent=?", key
+                ).fetchone()
                 merged = merge(state, _decode(row) if row else AgentLedger(), deltas.get(key, {}))
-                self._db.execute(
-                    "INSERT OR REPLACE INTO agents(site, agent, contiguous, above, counters) VALUES (?,?,?,?,?)",
-                    (*key, merged.contiguous, json.dumps(merged.above), json.dumps(merged.counters)))
+                row = (*key, merged.contiguous, json.dumps(merged.above), json.dumps(merged.counters))
+                self._db.execute(_UPSERT, row)
                 out[key] = merged
             self._db.execute("COMMIT")
         except BaseException:

@@ -19,20 +19,40 @@ TICK_S = 0.05
 
 
 class SimAgent:
-    def __init__(self, site: str, agent: str, broker: BrokerConfig, workdir: Path, total: int, rate: float,
-                 link_cfg: LinkConfig | None = None, outbox_cfg: OutboxConfig | None = None,
-                 telemetry_every_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        site: str,
+        agent: str,
+        broker: BrokerConfig,
+        workdir: Path,
+        total: int,
+        rate: float,
+        link_cfg: LinkConfig | None = None,
+        outbox_cfg: OutboxConfig | None = None,
+        telemetry_every_s: float = 2.0,
+    ) -> None:
         self.site, self.agent, self.total, self.rate = site, agent, total, rate
         self.outbox = Outbox(workdir / f"{agent}.outbox.sqlite3", outbox_cfg or OutboxConfig())
-        self.link = AgentLink(site, agent, broker, self.outbox, self._birth,
-                              link_cfg or LinkConfig(probe_after_s=3.0, maintain_interval_s=1.0))
+        self.link = AgentLink(
+            site,
+            agent,
+            broker,
+            self.outbox,
+            self._birth,
+            link_cfg or LinkConfig(probe_after_s=3.0, maintain_interval_s=1.0),
+        )
         self.telemetry_every_s = telemetry_every_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._produce, name=f"produce-{agent}", daemon=True)
 
     def _birth(self) -> AgentStatus:
-        return AgentStatus(site=self.site, agent=self.agent, state=AgentState.ONLINE, ts=datetime.now(UTC),
-                           software_version="chaos-0")
+        return AgentStatus(
+            site=self.site,
+            agent=self.agent,
+            state=AgentState.ONLINE,
+            ts=datetime.now(UTC),
+            software_version="chaos-0",
+        )
 
     @property
     def produced(self) -> int:

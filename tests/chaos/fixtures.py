@@ -10,8 +10,9 @@ import pytest
 
 from hub.delivery.config import DeliveryConfig
 from hub.service import HubService
+from hub.store.sqlite import SqliteStore
 from tests.chaos.broker import Mosquitto
-from tests.chaos.store import ChaosStore
+from tests.chaos.store import FlakyStore
 
 
 def wait_until(pred: Callable[[], bool], timeout: float, what: str = "condition") -> None:
@@ -24,8 +25,13 @@ def wait_until(pred: Callable[[], bool], timeout: float, what: str = "condition"
 
 def hub_cfg(workdir: Path, **kw) -> DeliveryConfig:
     """Hub settings for tests: quick reorder and retries, ledger under ``workdir``."""
-    base = {"ledger_path": workdir / "ledger.sqlite3", "reorder_wait_s": 0.5, "replay_retry_s": 2.0,
-            "replay_retry_max_s": 8.0, "confirm_interval_s": 0.2}
+    base = {
+        "ledger_path": workdir / "ledger.sqlite3",
+        "reorder_wait_s": 0.5,
+        "replay_retry_s": 2.0,
+        "replay_retry_max_s": 8.0,
+        "confirm_interval_s": 0.2,
+    }
     return DeliveryConfig(**{**base, **kw})
 
 
@@ -37,14 +43,15 @@ def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[ChaosStore]:
-    s = ChaosStore(tmp_path / "store.sqlite3")
+def store(tmp_path: Path) -> Iterator[FlakyStore]:
+    """The real embedded store (hub.store.sqlite), able to simulate an outage."""
+    s = FlakyStore(SqliteStore(tmp_path / "store.sqlite3"))
     yield s
     s.close()
 
 
 @pytest.fixture
-def hub(tmp_path: Path, mosquitto: Mosquitto, store: ChaosStore) -> Iterator[HubService]:
+def hub(tmp_path: Path, mosquitto: Mosquitto, store: FlakyStore) -> Iterator[HubService]:
     service = HubService(mosquitto.broker_config(), hub_cfg(tmp_path), store)
     service.start()
     assert service.wait_connected(10)

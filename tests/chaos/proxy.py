@@ -8,6 +8,7 @@ One selector thread: no per-connection threads, CPU-light.
 
 from __future__ import annotations
 
+import contextlib
 import selectors
 import socket
 import threading
@@ -102,10 +103,8 @@ class PartitionProxy:
     def _close(self, s: socket.socket) -> None:
         peer = self._peer.pop(s, None)
         self._dead.discard(s)
-        try:
+        with contextlib.suppress(KeyError, ValueError):
             self._sel.unregister(s)
-        except (KeyError, ValueError):
-            pass
         s.close()
         if peer is not None and peer in self._peer:
             self._close(peer)
