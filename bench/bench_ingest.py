@@ -318,13 +318,14 @@ def _rate(r: dict) -> float:
     return r["events"] / max(1e-9, r["last"] - r["first"])
 
 
-def report(label: str, res: dict, total: int) -> bool:
+def report(label: str, res: dict, total: int, paced: bool = False) -> bool:
+    """Print one run; a paced run (fixed offered load) only shows whether the hub kept up."""
     raw, hub, lost = _rate(res["raw"]), _rate(res["hub"]), total - res["stored"]
     verdict = {True: "PASS", False: "BELOW"}
     print(f"{label}: publisher {res['publisher']:,.0f}/s | raw paho subscriber {raw:,.0f}/s "
           f"| hub decode+store {hub:,.0f}/s | stored {res['stored']:,} of {total:,}")  # fmt: skip
-    print(f"  ratio hub/raw = {hub / raw:.2f} (>= 0.70 {verdict[hub / raw >= 0.7]}) | hub >= 20,000/s "
-          f"{verdict[hub >= 20_000]} | lost = {lost}")  # fmt: skip
+    target = "" if paced else f" | hub >= 20,000/s {verdict[hub >= 20_000]}"
+    print(f"  ratio hub/raw = {hub / raw:.2f} (>= 0.70 {verdict[hub / raw >= 0.7]}){target} | lost = {lost}")
     cpu = " ".join(f"{k} {v / total * 1e6:.1f}" for k, v in res["cpu_s"].items())
     print(f"  CPU us per detection: {cpu} (vm = VictoriaMetrics, pub = publisher incl. JSON)")
     print(f"  writer: {json.dumps(res['hub']['stats'])}")
@@ -351,7 +352,8 @@ def orchestrate(args: argparse.Namespace) -> int:
         try:
             with victoria_metrics(tmp / "vm") as vm:
                 res = run(args, tmp, vm, broker, port, args.rate)
-                ok = report(f"burst: {args.total:,} detections in batches of {args.batch}", res, args.total)
+                label = f"burst: {args.total:,} detections in batches of {args.batch}"
+                ok = report(label, res, args.total, paced=args.rate is not None)
                 if args.soak:
                     ok &= soak(args, tmp, vm, broker, port)
         finally:
@@ -367,7 +369,7 @@ def soak(
     args.rss_every, args.timeout = 10.0, args.soak_seconds * 2
     print(f"soak: {args.soak_seconds:.0f} s at {args.soak_rate:,.0f} detections/s", flush=True)
     res = run(args, tmp, vm, broker, port, args.soak_rate)
-    return report("soak", res, args.total) & soak_report(res["hub"]["rss_kb"], warmup=6)
+    return report("soak", res, args.total, paced=True) & soak_report(res["hub"]["rss_kb"], warmup=6)
 
 
 def main(argv: list[str] | None = None) -> int:
