@@ -56,8 +56,22 @@ def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return [f.alias or name for name, f in fields.items()] if fields else []
 
 
+def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop the tags pydantic inserts for discriminated unions (``store.influxdb.url`` -> ``store.url``)."""
+    out, cur = [], data
+    for part in loc:
+        if isinstance(cur, dict) and part not in cur and cur.get("type") == part:
+            continue
+        out.append(part)
+        try:
+            cur = cur[part]
+        except (KeyError, IndexError, TypeError):
+            cur = None
+    return tuple(out)
+
+
 def _describe(err: dict[str, Any], data: Any, model: type[BaseModel]) -> str:
-    loc = tuple(err["loc"])
+    loc = _data_path(data, tuple(err["loc"]))
     found, value = _lookup(data, loc)
     shown = f" = {value!r}" if found and not isinstance(value, dict | list) else ""
     if err["type"] == "extra_forbidden":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
@@ -51,3 +52,27 @@ def test_good_config(tmp_path: Path) -> None:
     path = tmp_path / "agent.toml"
     path.write_text("[cameras.cam1]\nfps = 10\n")
     assert load_config(path, Root).cameras["cam1"].fps == 10
+
+
+class Sqlite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["sqlite"] = "sqlite"
+    path: str = "x"
+
+
+class Influx(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["influxdb"] = "influxdb"
+    batch_size: int = Field(default=10, ge=1, le=100)
+
+
+class WithUnion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    store: Annotated[Sqlite | Influx, Field(discriminator="type")] = Field(default_factory=Sqlite)
+
+
+def test_discriminated_union_error_names_the_file_path(tmp_path: Path) -> None:
+    path = tmp_path / "hub.toml"
+    path.write_text('[store]\ntype = "influxdb"\nbatch_size = 0\n')
+    with pytest.raises(ConfigError, match=r"store\.batch_size = 0: Input should be greater than or equal to 1"):
+        load_config(path, WithUnion)
