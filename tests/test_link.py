@@ -129,7 +129,11 @@ def test_birth_is_retained_online_and_a_clean_stop_leaves_offline(tmp_path, mosq
     wait_until(lambda: raw.on("/status"), 5, "retained birth")
     birth = AgentStatus.model_validate_json(raw.on("/status")[0].payload)
     assert (birth.state, birth.last_seq, birth.software_version) == (AgentState.ONLINE, 2, "1.2.3")
-    assert raw.on("/status")[0].retain and birth.boot_id
+    assert birth.boot_id
+    late = Raw(mosquitto.port, [topic("s1", "a1", Channel.STATUS)])  # joins after the birth: gets it retained
+    wait_until(lambda: late.on("/status"), 5, "retained birth for a late subscriber")
+    assert late.on("/status")[0].retain
+    late.close()
     link.stop()
     assert not link.connected
     wait_until(lambda: len(raw.on("/status")) == 2, 5, "offline status")
