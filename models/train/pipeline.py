@@ -16,13 +16,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from models.registry import MANIFEST, MODELS_DIR, ModelEntry, load_manifest, sha256_file, write_manifest
-from models.train import card, dataset, evaluate
+from models.train import card, dataset, democheck, evaluate
 
 NAME = "bw-cam-s"
 DATA = Path("models/data")
 RUNS = Path("models/runs")
 TRAIN_N, HELDOUT_N = 3200, 500
 THRESHOLD = 0.35
+DEMO_STEP_S = 2.0
 STAGES = ((12, 3e-3), (8, 1.5e-3))  # (epochs, peak learning rate) per cosine cycle
 
 
@@ -81,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         run_training(train.main, a.max_minutes)
     onnx_path = export.export(ckpt, MODELS_DIR / "camera" / f"{NAME}.onnx")
     metrics = evaluate.evaluate(onnx_path, DATA / "heldout.npz", THRESHOLD)
+    metrics |= {"demo_step_s": DEMO_STEP_S, "demo": democheck.demo_recall(onnx_path, THRESHOLD, DEMO_STEP_S)}
     (MODELS_DIR / "camera" / f"{NAME}.metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
     entry = update_manifest(onnx_path)
     card.write(entry, metrics, sum(e for e, _ in STAGES))
