@@ -12,76 +12,20 @@ import argparse
 import sys
 from pathlib import Path
 
-import cv2
-import numpy as np
-import onnxruntime as ort
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from models.registry import find, verify
-from models.train.dataset import letterbox
-from models.train.evaluate import decode, iou_matrix, latency_ms, session
-from simulators.camera.render import CameraRenderer
-from simulators.presets import PRESETS
+from models.train.democheck import demo_recall
+from models.train.evaluate import latency_ms
 
 YOLOV8N_320_MS = 13.6  # facts.md: YOLOv8n architecture, 2 threads, this machine class
 
 
-def native_crops(frame: np.ndarray, boxes: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """One 320x320 crop centred on each box (clamped to the frame), boxes moved into it."""
-    h, w = frame.shape[:2]
-    crops, moved = [], []
-    for b in boxes:
-        x0 = int(np.clip((b[0] + b[2]) / 2 - 160, 0, w - 320))
-        y0 = int(np.clip((b[1] + b[3]) / 2 - 160, 0, h - 320))
-        crops.append(frame[y0 : y0 + 320, x0 : x0 + 320])
-        moved.append(boxes - np.array([x0, y0, x0, y0], np.float32))
-    return crops, moved
-
-
-def found(
-    sess: ort.InferenceSession,
-    images: list[np.ndarray],
-    gts: list[np.ndarray],
-    classes: list[np.ndarray],
-    thr: float,
-) -> float:
-    """Share of ground-truth boxes matched (IoU >= 0.5, right class) at the threshold."""
-    if not images:
-        return float("nan")
-    x = np.stack([cv2.cvtColor(i, cv2.COLOR_BGR2RGB) for i in images]).transpose(0, 3, 1, 2)
-    dets = decode(sess.run(None, {"images": x.astype(np.float32) / 255})[0], conf=thr)
-    hit = [
-        ((iou_matrix(g, d[0]) >= 0.5) & (c[:, None] == d[2][None, :])).any(1)
-        if len(d[0])
-        else np.zeros(len(g), bool)
-        for g, c, d in zip(gts, classes, dets, strict=True)
-    ]
-    return float(np.concatenate(hit).mean()) if hit else float("nan")
-
-
-def demo_recall(model: Path, thr: float, step_s: float) -> None:
-    sess = session(model, 2)
-    for name in ("border-crossing", "border-crossing-night"):
-        scn = PRESETS[name]()
-        full, crop = [[], [], []], [[], [], []]
-        for spec in scn.cameras:
-            r = CameraRenderer(scn, spec)
-            for t in np.arange(0, scn.duration_s, step_s):
-                res = r.render(float(t))
-                if not len(res.xyxy):
-                    continue
-                img, b = letterbox(res.frame, res.xyxy)
-                for lst, v in zip(full, (img, b, res.class_id), strict=True):
-                    lst.append(v)
-                crops, moved = native_crops(res.frame, res.xyxy)
-                crop[0] += crops
-                crop[1] += moved
-                crop[2] += [res.class_id] * len(crops)
-        f, c = found(sess, *full, thr), found(sess, *crop, thr)
+def print_demo(model: Path, thr: float, step_s: float) -> None:
+    for name, r in demo_recall(model, thr, step_s).items():
         print(
-            f"{name:24s} frames={len(full[0])} recall@{thr}: "
-            f"whole frame letterboxed {f:.2f}, native crops {c:.2f}"
+            f"{name:24s} frames={r['frames']} recall@{thr}: whole frame letterboxed {r['whole_frame']:.2f}, "
+            f"native 320 crops {r['native_crops']:.2f}"
         )
 
 
@@ -104,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
                 else ""
             )
         )
-    demo_recall(model, a.threshold, 5.0 if a.quick else 2.0)
+    print_demo(model, a.threshold, 5.0 if a.quick else 2.0)
     return 0
 
 

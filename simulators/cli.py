@@ -155,6 +155,9 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigError, KeyError) as exc:
         print(f"error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # port in use, unwritable output folder
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,8 @@
 """Built-in scenarios: the demo's border crossing by day and by night.
 
-Layout (metres from the site origin, north up): the border runs east-west at north = 45 m and the
+Layout (metres from the site origin, north up): the border runs east-west at north = 32 m and the
 protected land is south of it. One mast south of the line carries two cameras looking north
-across it; a road runs parallel to the border at north = 25 m on the protected side.
+across it; a road runs parallel to the border at north = 22 m on the protected side.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from simulators.scenario import (
 )
 
 ORIGIN = GeoPoint(lat=47.95, lon=22.85)
-BORDER_NORTH_M = 45.0
+BORDER_NORTH_M = 32.0
 
 
 def _geo(east: float, north: float) -> tuple[float, float]:
@@ -32,53 +32,35 @@ def _geo(east: float, north: float) -> tuple[float, float]:
 
 def _camera(cam_id: str, east: float, heading: float) -> CameraSpec:
     lat, lon = _geo(east, 0.0)
-    pose = CameraPose(lat=lat, lon=lon, height_m=8.0, heading_deg=heading, tilt_deg=9.0, hfov_deg=55.0)
+    pose = CameraPose(lat=lat, lon=lon, height_m=8.0, heading_deg=heading, tilt_deg=10.0, hfov_deg=50.0)
     return CameraSpec(id=cam_id, pose=pose, width=960, height=540, fps=10.0)
+
+
+def _person(
+    aid: str, path: list[tuple[float, float]], speed: float, start: float, count: int = 1
+) -> ActorSpec:
+    return ActorSpec(
+        id=aid, cls="person", waypoints=path, speed_mps=speed, start_s=start, count=count, spacing_m=1.3
+    )
 
 
 def _actors() -> list[ActorSpec]:
     """Who does what: 4 inbound crossings (one a group of 3), 1 outbound, a vehicle, an animal."""
     return [
+        _person("p1", [(-32.0, 85.0), (-27.0, 50.0), (-20.0, 16.0)], 1.4, 4.0),
+        _person("g1", [(30.0, 90.0), (26.0, 50.0), (20.0, 16.0)], 1.2, 22.0, count=3),
         ActorSpec(
-            id="p1",
-            cls="person",
-            waypoints=[(-38.0, 95.0), (-30.0, 60.0), (-22.0, 12.0)],
-            speed_mps=1.4,
-            start_s=4.0,
+            id="v1", cls="vehicle", waypoints=[(-160.0, 22.0), (160.0, 22.0)], speed_mps=7.0, start_s=30.0
         ),
-        ActorSpec(
-            id="g1",
-            cls="person",
-            count=3,
-            spacing_m=1.3,
-            waypoints=[(32.0, 100.0), (26.0, 50.0), (18.0, 10.0)],
-            speed_mps=1.2,
-            start_s=22.0,
-        ),
-        ActorSpec(
-            id="v1", cls="vehicle", waypoints=[(-160.0, 25.0), (160.0, 25.0)], speed_mps=7.0, start_s=30.0
-        ),
-        ActorSpec(
-            id="p2",
-            cls="person",
-            waypoints=[(-45.0, 10.0), (-52.0, 60.0), (-58.0, 100.0)],
-            speed_mps=1.5,
-            start_s=55.0,
-        ),
+        _person("p2", [(-32.0, 16.0), (-34.0, 55.0), (-38.0, 95.0)], 1.5, 55.0),
         ActorSpec(
             id="a1",
             cls="animal",
-            waypoints=[(55.0, 90.0), (40.0, 50.0), (30.0, 20.0), (10.0, 5.0)],
+            waypoints=[(45.0, 85.0), (35.0, 45.0), (28.0, 22.0), (12.0, 12.0)],
             speed_mps=1.8,
             start_s=70.0,
         ),
-        ActorSpec(
-            id="p3",
-            cls="person",
-            waypoints=[(48.0, 100.0), (42.0, 55.0), (40.0, 8.0)],
-            speed_mps=1.6,
-            start_s=90.0,
-        ),
+        _person("p3", [(38.0, 95.0), (33.0, 50.0), (30.0, 16.0)], 1.6, 90.0),
     ]
 
 
@@ -99,7 +81,7 @@ def border_crossing(lighting: str = "day") -> Scenario:
         actors=_actors(),
         terrain=TerrainSpec(
             style="grass",
-            roads=[RoadSpec(points=[(-400.0, 25.0), (400.0, 25.0)], width_m=5.0)],
+            roads=[RoadSpec(points=[(-400.0, 22.0), (400.0, 22.0)], width_m=5.0)],
             bushes=80,
             border_posts_every_m=6.0,
         ),

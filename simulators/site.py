@@ -39,8 +39,8 @@ def seen_by(scenario: Scenario, c: Crossing) -> list[str]:
 
 def truth_records(scenario: Scenario, world: World, clock: SimClock | None = None) -> list[dict]:
     """Ground-truth crossings as JSON-ready dicts (with absolute `ts` once the clock has started)."""
-    start = clock.started_at if clock else None
-    return [crossing_record(c, scenario.site, start, seen_by(scenario, c)) for c in crossings(world)]
+    start, speed = (clock.started_at, clock.speed) if clock else (None, 1.0)
+    return [crossing_record(c, scenario.site, start, seen_by(scenario, c), speed) for c in crossings(world)]
 
 
 @dataclass

@@ -86,7 +86,7 @@ def _letterbox(img: np.ndarray) -> tuple[np.ndarray, float, int, int]:
 
 @pytest.mark.parametrize(
     ("cls", "lighting", "dist"),
-    [("person", "day", 14.0), ("person", "night", 12.0), ("vehicle", "day", 20.0)],
+    [("person", "day", 14.0), ("person", "night", 12.0), ("vehicle", "day", 20.0), ("animal", "day", 12.0)],
 )
 def test_detects_a_rendered_object(sess, cls: str, lighting: str, dist: float) -> None:
     cam = CameraSpec(

@@ -60,12 +60,23 @@ def lr_at(step: int, total: int, base: float, warmup: int = 150) -> float:
 
 
 def train(
-    data: Path, out: Path, epochs: int, batch: int, lr: float, threads: int, max_minutes: float, seed: int
+    data: Path,
+    out: Path,
+    epochs: int,
+    batch: int,
+    lr: float,
+    threads: int,
+    max_minutes: float,
+    seed: int,
+    init: Path | None = None,
 ) -> Path:
+    """Train (optionally continuing from `init`, a second cosine cycle) and save the state dict."""
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     images, labels, valid = load_set(data)
     model = Detector()
+    if init is not None:
+        model.load_state_dict(torch.load(init, map_location="cpu", weights_only=True))
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=5e-4)
     pts, strides = anchors()
     gen = torch.Generator().manual_seed(seed)
@@ -113,9 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-minutes", type=float, default=30.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init", type=Path, default=None, help="start from this checkpoint (second stage)")
     a = ap.parse_args(argv)
     a.out.parent.mkdir(parents=True, exist_ok=True)
-    train(a.data, a.out, a.epochs, a.batch, a.lr, a.threads, a.max_minutes, a.seed)
+    train(a.data, a.out, a.epochs, a.batch, a.lr, a.threads, a.max_minutes, a.seed, a.init)
     print(f"saved {a.out}")
     return 0
 

@@ -97,7 +97,8 @@ class CameraServer:
     def start(self) -> CameraServer:
         self._stop.clear()
         self._stream = _Stream()
-        self._httpd = ThreadingHTTPServer((self.host, self.port), _handler(self))
+        self._httpd = ThreadingHTTPServer((self.host, self.port), _Handler)
+        self._httpd.camera = self  # type: ignore[attr-defined]
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         threading.Thread(
@@ -199,96 +200,103 @@ def _hard_close(conn: socket.socket) -> None:
     conn.close()
 
 
-def _handler(server: CameraServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.0"
+class _Handler(BaseHTTPRequestHandler):
+    """HTTP side of a CameraServer (reached as self.server.camera)."""
 
-        def log_message(self, format: str, *args: object) -> None:
-            log.debug("http camera=%s %s", server.camera_id, format % args)
+    protocol_version = "HTTP/1.0"
 
-        def do_GET(self) -> None:
-            path = urlsplit(self.path).path
-            routes = {
-                "/video": self._video,
-                "/snapshot.jpg": self._snapshot,
-                "/health": self._health,
-                "/fault": self._health,
-                "/": self._index,
-            }
-            routes.get(path, self._not_found)()
+    @property
+    def cam(self) -> CameraServer:
+        return self.server.camera  # type: ignore[attr-defined]
 
-        def do_POST(self) -> None:
-            parts = urlsplit(self.path)
-            if parts.path != "/fault":
-                return self._not_found()
-            q = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-            mode, dur = q.get("mode", "none"), float(q["duration_s"]) if "duration_s" in q else None
-            if mode == "kill":
-                self._send(200, "application/json", json.dumps({"killed": True, "duration_s": dur}).encode())
-                threading.Thread(target=server.kill, args=(dur,), daemon=True).start()
-                return None
-            try:
-                server.set_fault(mode, dur)
-            except ValueError:
-                return self._send(
-                    400,
-                    "text/plain",
-                    f"unknown fault {mode!r}: {[f.value for f in Fault]} or kill\n".encode(),
-                )
-            return self._health()
+    def log_message(self, format: str, *args: object) -> None:
+        log.debug("http camera=%s %s", self.cam.camera_id, format % args)
 
-        def _send(self, code: int, ctype: str, body: bytes) -> None:
-            self.send_response(code)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def do_GET(self) -> None:
+        path = urlsplit(self.path).path
+        routes = {
+            "/video": self._video,
+            "/snapshot.jpg": self._snapshot,
+            "/health": self._health,
+            "/fault": self._health,
+            "/": self._index,
+        }
+        routes.get(path, self._not_found)()
 
-        def _health(self) -> None:
-            self._send(200, "application/json", json.dumps(server.health()).encode())
-
-        def _index(self) -> None:
-            self._send(
-                200,
+    def do_POST(self) -> None:
+        parts = urlsplit(self.path)
+        if parts.path != "/fault":
+            return self._not_found()
+        q = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        mode = q.get("mode", "none")
+        try:
+            dur = float(q["duration_s"]) if "duration_s" in q else None
+        except ValueError:
+            return self._send(400, "text/plain", b"duration_s must be a number\n")
+        if mode == "kill":
+            self._send(200, "application/json", json.dumps({"killed": True, "duration_s": dur}).encode())
+            threading.Thread(target=self.cam.kill, args=(dur,), daemon=True).start()
+            return None
+        try:
+            self.cam.set_fault(mode, dur)
+        except ValueError:
+            return self._send(
+                400,
                 "text/plain",
-                f"borderwatch camera simulator {server.camera_id}: /video /snapshot.jpg "
-                "/health, POST /fault?mode=black|uniform|blur|freeze|shift|none|kill&duration_s=N\n".encode(),
+                f"unknown fault {mode!r}: {[f.value for f in Fault]} or kill\n".encode(),
             )
+        return self._health()
 
-        def _not_found(self) -> None:
-            self._send(404, "text/plain", b"not found\n")
+    def _send(self, code: int, ctype: str, body: bytes) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
-        def _snapshot(self) -> None:
-            self._send(200, "image/jpeg", server.jpeg())
+    def _health(self) -> None:
+        self._send(200, "application/json", json.dumps(self.cam.health()).encode())
 
-        def _video(self) -> None:
-            st = server._stream
-            server._register(self.connection, True)
+    def _index(self) -> None:
+        self._send(
+            200,
+            "text/plain",
+            f"borderwatch camera simulator {self.cam.camera_id}: /video /snapshot.jpg "
+            "/health, POST /fault?mode=black|uniform|blur|freeze|shift|none|kill&duration_s=N\n".encode(),
+        )
+
+    def _not_found(self) -> None:
+        self._send(404, "text/plain", b"not found\n")
+
+    def _snapshot(self) -> None:
+        self._send(200, "image/jpeg", self.cam.jpeg())
+
+    def _video(self) -> None:
+        st = self.cam._stream
+        self.cam._register(self.connection, True)
+        with st.cond:
+            st.clients += 1
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY}")
+            self.send_header("Cache-Control", "no-cache")
+            self.end_headers()
+            self._pump(st)
+        except (OSError, ValueError):
+            pass
+        finally:
             with st.cond:
-                st.clients += 1
-            try:
-                self.send_response(200)
-                self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY}")
-                self.send_header("Cache-Control", "no-cache")
-                self.end_headers()
-                self._pump(st)
-            except (OSError, ValueError):
-                pass
-            finally:
-                with st.cond:
-                    st.clients -= 1
-                server._register(self.connection, False)
+                st.clients -= 1
+            self.cam._register(self.connection, False)
 
-        def _pump(self, st: _Stream) -> None:
-            seen = st.seq
-            while True:
-                with st.cond:
-                    st.cond.wait_for(lambda last=seen: st.seq > last or st.closed, timeout=2.0)
-                    if st.closed:
-                        return
-                    data, seen = st.jpeg, st.seq
-                head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(data)}\r\n\r\n"
-                self.wfile.write(head.encode() + data + b"\r\n")
-                self.wfile.flush()
-
-    return Handler
+    def _pump(self, st: _Stream) -> None:
+        seen = st.seq
+        while True:
+            with st.cond:
+                st.cond.wait_for(lambda last=seen: st.seq > last or st.closed, timeout=2.0)
+                if st.closed:
+                    return
+                data, seen = st.jpeg, st.seq
+            head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(data)}\r\n\r\n"
+            self.wfile.write(head.encode() + data + b"\r\n")
+            self.wfile.flush()
