@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from edge.config.camera_rules import (
     ClassFilter,
@@ -213,7 +213,9 @@ class CameraConfig(_Model):
     motion: MotionConfig = Field(default_factory=MotionConfig, description="motion gating")
     detection: DetectionConfig = Field(default_factory=DetectionConfig, description="model and classes")
     filters: dict[ObjectClass, ClassFilter] = Field(
-        default_factory=default_filters, description="per-class score/area/aspect filters", max_length=16
+        default_factory=default_filters,
+        description="per-class score/area/aspect filters (merged over the defaults)",
+        max_length=16,
     )
     masks: list[MaskConfig] = Field(default_factory=list, max_length=64, description="ignored areas")
     zones: list[ZoneConfig] = Field(default_factory=list, max_length=64, description="watched areas")
@@ -222,6 +224,12 @@ class CameraConfig(_Model):
     events: EventsConfig = Field(default_factory=EventsConfig, description="update throttling")
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, description="snapshots")
     tamper: TamperConfig = Field(default_factory=TamperConfig, description="tamper detection")
+
+    @field_validator("filters", mode="after")
+    @classmethod
+    def _filters_over_defaults(cls, value: dict[ObjectClass, ClassFilter]) -> dict[ObjectClass, ClassFilter]:
+        """Setting the person filter must not silently drop the defaults of the other classes."""
+        return {**default_filters(), **value}
 
     @model_validator(mode="after")
     def _geo_rules_need_geometry(self) -> CameraConfig:

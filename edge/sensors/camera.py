@@ -64,6 +64,7 @@ class CameraReader:
         self.ended = False
         self.last_frame = time.time()
         self._lost = False
+        self._loss_reason = ""
         self._index = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"cam-reader-{camera_id}", daemon=True)
@@ -172,10 +173,13 @@ class CameraReader:
             self.changes.append(StateChange(True, now, "frames"))
 
     def _lose(self, reason: str) -> None:
+        if not self._lost:
+            self._loss_reason = reason
         self._lost = True
-        self._check_offline(reason)
+        self._check_offline()
 
-    def _check_offline(self, reason: str) -> None:
+    def _check_offline(self) -> None:
+        reason = self._loss_reason
         now = time.time()
         if self.state is not False and now - self.last_frame >= self.cfg.watchdog.offline_after_s:
             self.state = False
@@ -187,7 +191,7 @@ class CameraReader:
         end = time.time() + seconds
         while not self._stop.is_set() and time.time() < end:
             self._stop.wait(min(0.25, max(0.0, end - time.time())))
-            self._check_offline("reconnecting")
+            self._check_offline()
 
     def _finish(self, reason: str) -> None:
         if reason == "eof":
