@@ -59,8 +59,16 @@ class _Camera:
 class CameraService:
     """All cameras of one agent: ``start()``, ``stop()``, and health for status and telemetry."""
 
-    def __init__(self, site: str, agent: str, cameras: Mapping[str, CameraConfig], detector: DetectorConfig,
-                 emit: EmitFn, *, capture_factory: CaptureFactory = open_capture) -> None:
+    def __init__(
+        self,
+        site: str,
+        agent: str,
+        cameras: Mapping[str, CameraConfig],
+        detector: DetectorConfig,
+        emit: EmitFn,
+        *,
+        capture_factory: CaptureFactory = open_capture,
+    ) -> None:
         bad = [c for c in cameras if not _IDENT.match(c)]
         if bad:
             raise ValueError(f"camera ids must be letters, digits, _ . - (max 64): {bad}")
@@ -90,7 +98,9 @@ class CameraService:
             batcher.start()
         self._emitter.start()
         for cam in self.cams.values():
-            cam.thread = threading.Thread(target=self._work, args=(cam,), name=f"cam-worker-{cam.id}", daemon=True)
+            cam.thread = threading.Thread(
+                target=self._work, args=(cam,), name=f"cam-worker-{cam.id}", daemon=True
+            )
             cam.reader.start()
             cam.thread.start()
         log.info("camera service started cameras=%d models=%d", len(self.cams), len(self.batchers))
@@ -238,18 +248,28 @@ class CameraService:
         for cam in self.cams.values():
             r = cam.reader.stats()
             process = cam.processed.rate()
-            out.append(SensorTelemetry(
-                id=cam.id, kind=SensorKind.CAMERA, state=self._state(cam), input_fps=round(r.camera_fps, 2),
-                process_fps=round(process, 2), skipped_fps=round(max(0.0, r.camera_fps - process), 2),
-                detection_fps=round(cam.detected.rate(), 2),
-                inference_ms=round(cam.batcher.stats.ms_per_image, 2) if cam.batcher else 0.0,
-                dropped_frames=r.dropped + cam.stale, reconnects_1h=r.reconnects_1h, stalls_1h=r.stalls_1h,
-                quality=r.quality,
-            ))
+            out.append(
+                SensorTelemetry(
+                    id=cam.id,
+                    kind=SensorKind.CAMERA,
+                    state=self._state(cam),
+                    input_fps=round(r.camera_fps, 2),
+                    process_fps=round(process, 2),
+                    skipped_fps=round(max(0.0, r.camera_fps - process), 2),
+                    detection_fps=round(cam.detected.rate(), 2),
+                    inference_ms=round(cam.batcher.stats.ms_per_image, 2) if cam.batcher else 0.0,
+                    dropped_frames=r.dropped + cam.stale,
+                    reconnects_1h=r.reconnects_1h,
+                    stalls_1h=r.stalls_1h,
+                    quality=r.quality,
+                )
+            )
         return out
 
     def sensor_status(self) -> list[SensorStatus]:
-        return [SensorStatus(id=c.id, kind=SensorKind.CAMERA, state=self._state(c)) for c in self.cams.values()]
+        return [
+            SensorStatus(id=c.id, kind=SensorKind.CAMERA, state=self._state(c)) for c in self.cams.values()
+        ]
 
     def models(self) -> list[ModelInfo]:
         return [b.detector.info() for b in self.batchers.values()]

@@ -94,16 +94,22 @@ def test_documented_example_loads(tmp_path: Path):
     assert "secret" not in repr(cam)
 
 
-@pytest.mark.parametrize(("snippet", "path_in_error"), [
-    ("[cameras.c]\nfsp = 5\n", "cameras.c.fsp"),
-    ("[cameras.c]\nfps = 0\n", "cameras.c.fps"),
-    ("[cameras.c.pose]\ntilt_deg = 95\n", "cameras.c.pose.tilt_deg"),
-    ("[[cameras.c.lines]]\npoints = [[1, 1]]\n", "cameras.c.lines[0].points"),
-    ("[[cameras.c.lines]]\npoints = [[1, 1], [5, 5]]\ninbound_side = \"north\"\n", "cameras.c.lines[0].inbound_side"),
-    ("[cameras.c.filters.person]\nmin_area = 10\nmax_area = 5\n", "cameras.c.filters.person"),
-    ("[cameras.c.watchdog]\nbackoff_initial_s = 10\nbackoff_max_s = 1\n", "cameras.c.watchdog"),
-    ("[detector]\nmax_batch = 0\n", "detector.max_batch"),
-])
+@pytest.mark.parametrize(
+    ("snippet", "path_in_error"),
+    [
+        ("[cameras.c]\nfsp = 5\n", "cameras.c.fsp"),
+        ("[cameras.c]\nfps = 0\n", "cameras.c.fps"),
+        ("[cameras.c.pose]\ntilt_deg = 95\n", "cameras.c.pose.tilt_deg"),
+        ("[[cameras.c.lines]]\npoints = [[1, 1]]\n", "cameras.c.lines[0].points"),
+        (
+            '[[cameras.c.lines]]\npoints = [[1, 1], [5, 5]]\ninbound_side = "north"\n',
+            "cameras.c.lines[0].inbound_side",
+        ),
+        ("[cameras.c.filters.person]\nmin_area = 10\nmax_area = 5\n", "cameras.c.filters.person"),
+        ("[cameras.c.watchdog]\nbackoff_initial_s = 10\nbackoff_max_s = 1\n", "cameras.c.watchdog"),
+        ("[detector]\nmax_batch = 0\n", "detector.max_batch"),
+    ],
+)
 def test_bad_values_name_the_key(tmp_path: Path, snippet: str, path_in_error: str):
     path = tmp_path / "bad.toml"
     path.write_text(snippet)
@@ -114,20 +120,37 @@ def test_bad_values_name_the_key(tmp_path: Path, snippet: str, path_in_error: st
 
 def test_cross_field_checks():
     with pytest.raises(ValidationError, match="unique"):
-        CameraConfig.model_validate({"lines": [{"name": "x", "points": [[0, 0], [1, 1]]}],
-                                     "zones": [{"name": "x", "points": [[0, 0], [1, 0], [1, 1]]}]})
+        CameraConfig.model_validate(
+            {
+                "lines": [{"name": "x", "points": [[0, 0], [1, 1]]}],
+                "zones": [{"name": "x", "points": [[0, 0], [1, 0], [1, 1]]}],
+            }
+        )
     with pytest.raises(ValidationError, match="geo points"):
         CameraConfig.model_validate({"pose": {}, "lines": [{"coords": "geo", "points": [[100, 0], [0, 0]]}]})
 
 
 def test_default_class_map_covers_coco_and_own_labels():
-    for label, cls in [("person", "person"), ("car", "vehicle"), ("truck", "vehicle"), ("bus", "vehicle"),
-                       ("motorcycle", "vehicle"), ("bicycle", "vehicle"), ("dog", "animal"), ("horse", "animal"),
-                       ("cow", "animal"), ("bear", "animal"), ("vehicle", "vehicle"), ("animal", "animal")]:
+    for label, cls in [
+        ("person", "person"),
+        ("car", "vehicle"),
+        ("truck", "vehicle"),
+        ("bus", "vehicle"),
+        ("motorcycle", "vehicle"),
+        ("bicycle", "vehicle"),
+        ("dog", "animal"),
+        ("horse", "animal"),
+        ("cow", "animal"),
+        ("bear", "animal"),
+        ("vehicle", "vehicle"),
+        ("animal", "animal"),
+    ]:
         assert COCO_CLASS_MAP[label].value == cls
 
 
-def test_detect_cli_prints_json_lines_for_images_and_videos(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_detect_cli_prints_json_lines_for_images_and_videos(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
     model = bright_object_model(tmp_path / "b.onnx", (320, 320))
     bg = background((640, 480))
     walker = [Mover((100, 200), (100, 0), (30, 60))]

@@ -31,12 +31,20 @@ def wait_for(cond: Callable[[], bool], timeout: float) -> bool:
 
 
 def _fast_watchdog(url: str, **extra) -> CameraConfig:
-    return CameraConfig.model_validate({
-        "url": url, "fps": 10,
-        "watchdog": {"stall_timeout_s": 1.0, "open_timeout_s": 1.0, "backoff_initial_s": 0.2,
-                     "backoff_max_s": 0.8, "offline_after_s": 0.5},
-        **extra,
-    })
+    return CameraConfig.model_validate(
+        {
+            "url": url,
+            "fps": 10,
+            "watchdog": {
+                "stall_timeout_s": 1.0,
+                "open_timeout_s": 1.0,
+                "backoff_initial_s": 0.2,
+                "backoff_max_s": 0.8,
+                "offline_after_s": 0.5,
+            },
+            **extra,
+        }
+    )
 
 
 def test_reader_reconnects_after_the_stream_dies_and_counts_it():
@@ -53,7 +61,10 @@ def test_reader_reconnects_after_the_stream_dies_and_counts_it():
         assert wait_for(lambda: reader.online and reader.frames.get(0.1) is not None, 10)
         stats = reader.stats()
         assert stats.reconnects_1h >= 1 and stats.stalls_1h >= 1
-        assert [(c.online, c.reason) for c in reader.pop_changes()][:2] == [(True, "frames"), (False, "stall")]
+        assert [(c.online, c.reason) for c in reader.pop_changes()][:2] == [
+            (True, "frames"),
+            (False, "stall"),
+        ]
         assert stats.quality in ("B", "C", "D")
     finally:
         reader.stop()
@@ -71,10 +82,14 @@ def test_drop_oldest_queue_keeps_the_newest_and_counts_drops():
 
 def test_slow_consumer_drops_frames_instead_of_lagging():
     frames = [np.full((8, 8, 3), i, np.uint8) for i in range(50)]
-    cfg = CameraConfig.model_validate({"url": "memory", "fps": 120, "queue_size": 2, "realtime": False,
-                                       "loop": True})
-    reader = CameraReader("cam", cfg.model_copy(update={"realtime": True}),
-                          capture_factory=lambda c: ArrayCapture(frames, fps=200))
+    cfg = CameraConfig.model_validate(
+        {"url": "memory", "fps": 120, "queue_size": 2, "realtime": False, "loop": True}
+    )
+    reader = CameraReader(
+        "cam",
+        cfg.model_copy(update={"realtime": True}),
+        capture_factory=lambda c: ArrayCapture(frames, fps=200),
+    )
     reader.start()
     try:
         assert wait_for(lambda: reader.frames.dropped > 20, 5)
@@ -134,12 +149,18 @@ def test_decimation_to_the_configured_fps():
     assert stats.skipped_fps > stats.taken_fps and stats.camera_fps > 2 * stats.taken_fps
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("rtsp://admin:hunter2@10.0.0.5:554/stream1", "rtsp://***@10.0.0.5:554/stream1"),
-    ("http://cam.local/video.mjpg?user=bob&password=pw1&fps=5", "http://cam.local/video.mjpg?user=***&password=***&fps=5"),
-    ("/var/video/clip.mp4", "/var/video/clip.mp4"),
-    (0, "0"),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("rtsp://admin:hunter2@10.0.0.5:554/stream1", "rtsp://***@10.0.0.5:554/stream1"),
+        (
+            "http://cam.local/video.mjpg?user=bob&password=pw1&fps=5",
+            "http://cam.local/video.mjpg?user=***&password=***&fps=5",
+        ),
+        ("/var/video/clip.mp4", "/var/video/clip.mp4"),
+        (0, "0"),
+    ],
+)
 def test_redact_url(url, expected):
     assert redact_url(url) == expected
 

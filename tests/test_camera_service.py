@@ -58,25 +58,45 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _camera(url: str, tmp: Path, model_path: Path | None, **extra) -> CameraConfig:
-    return CameraConfig.model_validate({
-        "url": url, "fps": 10,
-        "watchdog": {"stall_timeout_s": 1.0, "open_timeout_s": 1.0, "backoff_initial_s": 0.2,
-                     "backoff_max_s": 0.5, "offline_after_s": 0.5},
-        "pose": {"lat": 47.0, "lon": 9.0, "height_m": 10, "heading_deg": 180, "tilt_deg": 20, "hfov_deg": 70},
-        "detection": {"model": str(model_path) if model_path else None},
-        "lines": [BORDER],
-        "tracker": {"min_hits": 2},
-        "evidence": {"dir": str(tmp / "evidence")},
-        **extra,
-    })
+    return CameraConfig.model_validate(
+        {
+            "url": url,
+            "fps": 10,
+            "watchdog": {
+                "stall_timeout_s": 1.0,
+                "open_timeout_s": 1.0,
+                "backoff_initial_s": 0.2,
+                "backoff_max_s": 0.5,
+                "offline_after_s": 0.5,
+            },
+            "pose": {
+                "lat": 47.0,
+                "lon": 9.0,
+                "height_m": 10,
+                "heading_deg": 180,
+                "tilt_deg": 20,
+                "hfov_deg": 70,
+            },
+            "detection": {"model": str(model_path) if model_path else None},
+            "lines": [BORDER],
+            "tracker": {"min_hits": 2},
+            "evidence": {"dir": str(tmp / "evidence")},
+            **extra,
+        }
+    )
 
 
 def test_mjpeg_stream_with_model_gives_tracks_crossings_evidence_and_video_loss(model: Path, tmp_path: Path):
     server = MjpegServer(lambda t: render(t, WALKER, BG), fps=10).start()
     port = server.port
     sink = Sink()
-    svc = CameraService("site-1", "mast-7", {"cam-n": _camera(server.url, tmp_path, model)},
-                        DetectorConfig(models_dir=tmp_path), sink)
+    svc = CameraService(
+        "site-1",
+        "mast-7",
+        {"cam-n": _camera(server.url, tmp_path, model)},
+        DetectorConfig(models_dir=tmp_path),
+        sink,
+    )
     svc.start()
     try:
         crossing = sink.wait(EventKind.LINE_CROSSING, 12)
@@ -86,7 +106,13 @@ def test_mjpeg_stream_with_model_gives_tracks_crossings_evidence_and_video_loss(
         assert crossing[0].rule.rule == "border" and crossing[0].rule.direction == "inbound"
         assert crossing[0].track_id == new[0].track_id
         ev = crossing[0]
-        assert (ev.seq, ev.site, ev.agent, ev.sensor.id, ev.sensor.kind.value) == (0, "site-1", "mast-7", "cam-n", "camera")
+        assert (ev.seq, ev.site, ev.agent, ev.sensor.id, ev.sensor.kind.value) == (
+            0,
+            "site-1",
+            "mast-7",
+            "cam-n",
+            "camera",
+        )
         assert ev.box.frame_width == 640 and 290 < (ev.box.x1 + ev.box.x2) / 2 < 400
         assert ev.position is not None and ev.position.lat < 47.0  # camera looks south
         assert abs((datetime.now(UTC) - ev.ts).total_seconds()) < 10
@@ -95,7 +121,12 @@ def test_mjpeg_stream_with_model_gives_tracks_crossings_evidence_and_video_loss(
         assert len(list((tmp_path / "evidence" / "cam-n").glob("*.jpg"))) == 2
         assert svc.models()[0].name == "bright" and len(svc.models()[0].sha256) == 64
         tele = svc.telemetry()[0]
-        assert tele.process_fps > 3 and tele.detection_fps > 1 and tele.inference_ms > 0 and tele.state == "online"
+        assert (
+            tele.process_fps > 3
+            and tele.detection_fps > 1
+            and tele.inference_ms > 0
+            and tele.state == "online"
+        )
 
         server.stop()
         offline = sink.wait(EventKind.SENSOR_OFFLINE, 8)
@@ -110,7 +141,9 @@ def test_mjpeg_stream_with_model_gives_tracks_crossings_evidence_and_video_loss(
         server.stop()
     svc.stop()  # idempotent
     assert sink.threads == {"camera-emitter"}
-    alive = [t.name for t in threading.enumerate() if t.name.startswith(("cam-", "inference-", "camera-emitter"))]
+    alive = [
+        t.name for t in threading.enumerate() if t.name.startswith(("cam-", "inference-", "camera-emitter"))
+    ]
     assert alive == []
 
 
@@ -133,8 +166,13 @@ def test_video_file_with_motion_blob_fallback(tmp_path: Path):
 
 def test_unusable_model_falls_back_to_blobs_and_reports_degraded(tmp_path: Path):
     server = MjpegServer(lambda t: BG, fps=10).start()
-    svc = CameraService("s", "a", {"cam": _camera(server.url, tmp_path, tmp_path / "missing.onnx")},
-                        DetectorConfig(models_dir=tmp_path), Sink())
+    svc = CameraService(
+        "s",
+        "a",
+        {"cam": _camera(server.url, tmp_path, tmp_path / "missing.onnx")},
+        DetectorConfig(models_dir=tmp_path),
+        Sink(),
+    )
     svc.start()
     try:
         deadline = time.time() + 5

@@ -19,7 +19,7 @@ WALKER = [Mover((100, 300), (150, 0), (30, 70))]
 
 def test_quiet_scene_has_no_motion_and_a_walker_is_boxed():
     det = MotionDetector(MotionConfig())
-    for i in range(10):
+    for _ in range(10):
         res = det(render(0.0, [], BG))
     assert not res.any and res.changed_frac == 0.0
     for i in range(10):
@@ -53,7 +53,9 @@ def test_regions_are_model_sized_merged_and_fall_back_to_full_frame():
     assert plan_regions(many, (1280, 720), 320, max_regions=2).tolist() == [[0, 0, 1280, 720]]
     assert plan_regions(boxes, (640, 300), 320, 4).tolist() == [[0, 0, 640, 300]]  # frame smaller than crop
     assert merge_overlapping(np.array([[0, 0, 10, 10], [5, 5, 20, 20], [30, 30, 40, 40]])).tolist() == [
-        [0, 0, 20, 20], [30, 30, 40, 40]]
+        [0, 0, 20, 20],
+        [30, 30, 40, 40],
+    ]
 
 
 def _candidates(box: np.ndarray) -> Candidates:

@@ -62,7 +62,9 @@ COCO_CLASS_MAP: dict[str, ObjectClass] = {
 class WatchdogConfig(_Model):
     """When a stream counts as stalled and how reconnects are paced."""
 
-    stall_timeout_s: float = Field(5.0, ge=0.2, le=300, description="no frame for this long = stall, reconnect")
+    stall_timeout_s: float = Field(
+        5.0, ge=0.2, le=300, description="no frame for this long = stall, reconnect"
+    )
     open_timeout_s: float = Field(5.0, ge=0.2, le=120, description="give up opening the stream after this")
     backoff_initial_s: float = Field(0.5, ge=0.05, le=60, description="first wait before a reconnect")
     backoff_max_s: float = Field(30.0, ge=0.1, le=3600, description="cap of the doubling reconnect wait")
@@ -138,9 +140,7 @@ class DetectionConfig(_Model):
         description="model label -> contract class; labels not listed are dropped",
         max_length=1000,
     )
-    blob_class: ObjectClass = Field(
-        ObjectClass.UNKNOWN, description="class given to model-free motion blobs"
-    )
+    blob_class: ObjectClass = Field(ObjectClass.UNKNOWN, description="class given to model-free motion blobs")
     blob_min_area_frac: float = Field(
         0.0008, ge=0, le=0.5, description="smallest motion blob reported as a detection (fallback)"
     )
@@ -156,7 +156,9 @@ class TrackerConfig(_Model):
     min_init_confidence: float = Field(0.3, ge=0, le=1, description="weakest detection that starts a track")
     class_aware: bool = Field(True, description="never associate detections of another class")
     stationary_s: float = Field(5.0, gt=0, le=3600, description="still this long = stationary")
-    stationary_frac: float = Field(0.15, gt=0, le=5, description="'still' = moved less than this x box height")
+    stationary_frac: float = Field(
+        0.15, gt=0, le=5, description="'still' = moved less than this x box height"
+    )
 
 
 class EventsConfig(_Model):
@@ -190,9 +192,13 @@ class TamperConfig(_Model):
     dark_mean: float = Field(12.0, ge=0, le=255, description="luma mean below this = black frame")
     defocus_ratio: float = Field(0.25, gt=0, lt=1, description="sharpness below ratio x baseline = defocus")
     min_correlation: float = Field(
-        0.4, ge=-1, lt=1, description="correlation with the reference scene below this = camera turned/blocked"
+        0.4,
+        ge=-1,
+        lt=1,
+        description="correlation with the reference scene below this = camera turned/blocked",
     )
     persist_s: float = Field(2.0, ge=0, le=600, description="a condition must hold this long to raise")
+    interval_s: float = Field(0.5, ge=0, le=60, description="check at most this often (conditions persist)")
 
 
 class CameraConfig(_Model):
@@ -235,7 +241,9 @@ class CameraConfig(_Model):
     def _geo_rules_need_geometry(self) -> CameraConfig:
         geo = [r.name for r in (*self.lines, *self.zones) if r.coords == "geo"]
         if geo and self.pose is None and self.homography is None:
-            raise ValueError(f"rules {geo} use geo coordinates but the camera has neither pose nor homography")
+            raise ValueError(
+                f"rules {geo} use geo coordinates but the camera has neither pose nor homography"
+            )
         names = [r.name for r in (*self.lines, *self.zones)]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:

@@ -54,7 +54,9 @@ def split_by_request(cands: Candidates, n: int) -> list[Candidates]:
     out = []
     for i in range(n):  # one slice per camera request, not per box
         m = cands.frame == i
-        out.append(Candidates(cands.xyxy[m], cands.score[m], cands.class_id[m], cands.image[m], cands.frame[m]))
+        out.append(
+            Candidates(cands.xyxy[m], cands.score[m], cands.class_id[m], cands.image[m], cands.frame[m])
+        )
     return out
 
 
@@ -131,8 +133,15 @@ class InferenceBatcher:
         t0 = time.perf_counter()
         tensor, lb = self.letterbox(frames, rects)
         out = self._infer(tensor)
-        cands = decode_yolo(out, lb, owner, self.cfg.score_threshold, self.cfg.iou_threshold,
-                            self.cfg.top_k, self.cfg.max_detections)
+        cands = decode_yolo(
+            out,
+            lb,
+            owner,
+            self.cfg.score_threshold,
+            self.cfg.iou_threshold,
+            self.cfg.top_k,
+            self.cfg.max_detections,
+        )
         self._account(len(rects), time.perf_counter() - t0)
         return cands
 
@@ -160,7 +169,9 @@ class InferenceBatcher:
         step = self.cfg.max_batch if self.detector.dynamic_batch else 1
         if len(tensor) <= step:
             return self.detector.infer(tensor)
-        return np.concatenate([self.detector.infer(tensor[i : i + step]) for i in range(0, len(tensor), step)])
+        return np.concatenate(
+            [self.detector.infer(tensor[i : i + step]) for i in range(0, len(tensor), step)]
+        )
 
     def _account(self, images: int, seconds: float) -> None:
         s = self.stats

@@ -29,7 +29,9 @@ class Letterbox:
     pad: npt.NDArray[np.float64]
     origin: npt.NDArray[np.float64]
 
-    def to_frame(self, xyxy: npt.NDArray[np.floating], image: npt.NDArray[np.integer]) -> npt.NDArray[np.float32]:
+    def to_frame(
+        self, xyxy: npt.NDArray[np.floating], image: npt.NDArray[np.integer]
+    ) -> npt.NDArray[np.float32]:
         """Map (N, 4) model-pixel boxes of batch images ``image`` (N,) back to frame pixels."""
         xyxy = np.asarray(xyxy, np.float64).reshape(-1, 4)
         s = self.scale[image][:, None]
@@ -79,8 +81,10 @@ class LetterboxBatcher:
         for i, (frame, r) in enumerate(zip(frames, rects, strict=True)):
             crop = frame[r[1] : r[3], r[0] : r[2]]
             (nw, nh), (px, py) = new[i], pad[i]
-            resized = crop if crop.shape[1] == nw and crop.shape[0] == nh else cv2.resize(
-                crop, (int(nw), int(nh)), interpolation=cv2.INTER_LINEAR
+            resized = (
+                crop
+                if crop.shape[1] == nw and crop.shape[0] == nh
+                else cv2.resize(crop, (int(nw), int(nh)), interpolation=cv2.INTER_LINEAR)
             )
             canvas[i, py : py + nh, px : px + nw] = resized
         np.multiply(canvas[..., ::-1].transpose(0, 3, 1, 2), np.float32(1 / 255), out=tensor)

@@ -41,12 +41,14 @@ def downscale_gray(frame: np.ndarray, width: int) -> npt.NDArray[np.uint8]:
     """Luma at ``width`` pixels wide (aspect kept), lightly blurred against sensor noise."""
     h, w = frame.shape[:2]
     height = max(1, round(h * width / w))
-    small = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
-    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
-    return cv2.GaussianBlur(gray, (3, 3), 0)
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+    small = cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA)
+    return cv2.GaussianBlur(small, (3, 3), 0)
 
 
-def motion_mask_image(polygons: Sequence[np.ndarray], frame_wh: tuple[int, int], width: int) -> np.ndarray | None:
+def motion_mask_image(
+    polygons: Sequence[np.ndarray], frame_wh: tuple[int, int], width: int
+) -> np.ndarray | None:
     """uint8 image at motion resolution: 0 where motion is ignored, 255 elsewhere (None = no mask)."""
     if not polygons:
         return None

@@ -52,7 +52,9 @@ class ReaderStats:
 class CameraReader:
     """Owns the capture thread of one camera; the camera worker calls ``get`` and ``pop_changes``."""
 
-    def __init__(self, camera_id: str, cfg: CameraConfig, capture_factory: CaptureFactory = open_capture) -> None:
+    def __init__(
+        self, camera_id: str, cfg: CameraConfig, capture_factory: CaptureFactory = open_capture
+    ) -> None:
         self.camera_id, self.cfg, self.factory = camera_id, cfg, capture_factory
         self.source = classify(cfg.url)
         self.frames: DropOldestQueue[Frame] = DropOldestQueue(cfg.queue_size)
@@ -91,10 +93,18 @@ class CameraReader:
         return self.state is True
 
     def stats(self) -> ReaderStats:
-        fig = LinkFigures(self.online, self.taken.rate(), self.cfg.fps, self.reconnects.count(), self.stalls.count())
+        fig = LinkFigures(
+            self.online, self.taken.rate(), self.cfg.fps, self.reconnects.count(), self.stalls.count()
+        )
         return ReaderStats(
-            self.online, self.grabbed.rate(), fig.fps, self.skipped.rate(), self.frames.dropped,
-            fig.reconnects_1h, fig.stalls_1h, quality_grade(fig),
+            self.online,
+            self.grabbed.rate(),
+            fig.fps,
+            self.skipped.rate(),
+            self.frames.dropped,
+            fig.reconnects_1h,
+            fig.stalls_1h,
+            quality_grade(fig),
         )
 
     # --- the capture thread -------------------------------------------------------------------
@@ -108,8 +118,12 @@ class CameraReader:
             try:
                 reason = self._pump(cap)
             except cv2.error as exc:  # a decoder error must not kill the thread
-                log.warning("capture error camera=%s source=%s error=%s", self.camera_id, self.source.redacted,
-                            type(exc).__name__)
+                log.warning(
+                    "capture error camera=%s source=%s error=%s",
+                    self.camera_id,
+                    self.source.redacted,
+                    type(exc).__name__,
+                )
                 reason = "error"
             finally:
                 cap.release()
@@ -118,8 +132,12 @@ class CameraReader:
                 return
             if reason != "eof":
                 self.stalls.add()
-                log.warning("stream stalled camera=%s source=%s reason=%s", self.camera_id, self.source.redacted,
-                            reason)
+                log.warning(
+                    "stream stalled camera=%s source=%s reason=%s",
+                    self.camera_id,
+                    self.source.redacted,
+                    reason,
+                )
                 self._lose(reason)
                 self._pause(self.backoff.next())
 
@@ -164,8 +182,12 @@ class CameraReader:
         self.last_frame = now
         if self._lost:
             self.reconnects.add()
-            log.info("stream recovered camera=%s source=%s attempts=%d", self.camera_id, self.source.redacted,
-                     self.backoff.attempts)
+            log.info(
+                "stream recovered camera=%s source=%s attempts=%d",
+                self.camera_id,
+                self.source.redacted,
+                self.backoff.attempts,
+            )
             self._lost = False
         self.backoff.reset()
         if self.state is not True:
@@ -184,7 +206,9 @@ class CameraReader:
         if self.state is not False and now - self.last_frame >= self.cfg.watchdog.offline_after_s:
             self.state = False
             self.changes.append(StateChange(False, now, reason))
-            log.warning("video lost camera=%s source=%s reason=%s", self.camera_id, self.source.redacted, reason)
+            log.warning(
+                "video lost camera=%s source=%s reason=%s", self.camera_id, self.source.redacted, reason
+            )
 
     def _pause(self, seconds: float) -> None:
         """Back-off wait that keeps checking for video loss and wakes at once on stop."""

@@ -50,8 +50,10 @@ class Tracker:
         t_rows, d_rows = rows[match.tracks], match.detections
         tracks = self._update(tracks, t_rows, dets[d_rows], ts)
         looked = np.isin(np.arange(len(tracks)), rows)
-        tracks = tracks.evolve(misses=tracks.misses + np.isin(np.arange(len(tracks)), rows[match.unmatched_tracks]),
-                               looked_ts=np.where(looked, ts, tracks.looked_ts))
+        tracks = tracks.evolve(
+            misses=tracks.misses + np.isin(np.arange(len(tracks)), rows[match.unmatched_tracks]),
+            looked_ts=np.where(looked, ts, tracks.looked_ts),
+        )
         tracks, new_ids = self.initiator.promote(tracks)
         seeds = self.initiator.seeds(dets, match.unmatched_detections)
         born = self.initiator.initiate(dets[seeds], ts)
@@ -69,8 +71,20 @@ class Tracker:
         if len(rows) == 0:
             return tracks
         mean, cov = self.updater.update(tracks.mean[rows], tracks.cov[rows], self.model.measure(dets))
-        new = {name: getattr(tracks, name).copy() for name in ("mean", "cov", "class_id", "confidence", "hits",
-                                                             "misses", "last_ts", "still_xy", "still_since")}
+        new = {
+            name: getattr(tracks, name).copy()
+            for name in (
+                "mean",
+                "cov",
+                "class_id",
+                "confidence",
+                "hits",
+                "misses",
+                "last_ts",
+                "still_xy",
+                "still_since",
+            )
+        }
         new["mean"][rows], new["cov"][rows] = mean, cov
         new["class_id"][rows] = dets.class_id
         new["confidence"][rows] = dets.confidence
@@ -78,7 +92,9 @@ class Tracker:
         new["misses"][rows] = 0
         new["last_ts"][rows] = ts
         pos = self.model.positions(mean)
-        moved = np.linalg.norm(pos - new["still_xy"][rows], axis=1) > self.stationary_frac * self.model.scale(mean)
+        moved = np.linalg.norm(pos - new["still_xy"][rows], axis=1) > self.stationary_frac * self.model.scale(
+            mean
+        )
         new["still_xy"][rows] = np.where(moved[:, None], pos, new["still_xy"][rows])
         new["still_since"][rows] = np.where(moved, ts, new["still_since"][rows])
         return tracks.evolve(**new)
