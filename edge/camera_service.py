@@ -124,7 +124,7 @@ class CameraService:
         if ref not in self.batchers:
             d = self.detector_cfg
             model = resolve_model(ref, d.models_dir, d.verify_sha256)
-            detector = OnnxDetector(model, d.intra_op_threads, d.input_size)
+            detector = OnnxDetector(model, d.intra_op_threads, d.input_size, d.spin_wait)
             self.batchers[ref] = InferenceBatcher(detector, d)
         return self.batchers[ref]
 
@@ -136,6 +136,8 @@ class CameraService:
                 return
             self._stopped = True
         self._stop.set()
+        for cam in self.cams.values():
+            cam.reader.signal_stop()
         for cam in self.cams.values():
             cam.reader.stop()
         for cam in self.cams.values():
@@ -169,7 +171,9 @@ class CameraService:
         plan = cam.pipeline.plan(frame)
         cands, inferred = None, False
         if len(plan.rects) and cam.batcher is not None:
-            future = cam.batcher.submit(cam.id, frame.data, frame.ts, plan.rects)
+            future = cam.batcher.submit(
+                cam.id, frame.data, frame.ts, plan.rects, live=not cam.reader.lossless
+            )
             try:
                 cands = future.result(timeout=self.detector_cfg.staleness_ms / 1000 + 30)
             except TimeoutError:
@@ -182,7 +186,7 @@ class CameraService:
         for change in cam.reader.pop_changes():
             attrs: dict[str, str | float | int | bool] = {"reason": change.reason}
             if not change.online:
-                out = cam.pipeline.end_all(change.ts)
+                out = cam.pipeline.video_lost(change.ts)
                 ev = cam.pipeline.output.health(EventKind.SENSOR_OFFLINE, change.ts, attrs)
                 cam.offline_announced = True
                 self._queue([*out.events, ev], [])
@@ -214,7 +218,10 @@ class CameraService:
             if item is None:
                 return
             events, evidence = item
-            self._keep(evidence, events)
+            try:
+                self._keep(evidence, events)
+            except Exception:  # evidence on disk is a convenience; the events must still go out
+                log.exception("evidence not kept events=%d", len(events))
             self._emit_once(events, evidence)
 
     def _emit_once(self, events: list[Event], evidence: list[Evidence]) -> None:

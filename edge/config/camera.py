@@ -261,6 +261,9 @@ class DetectorConfig(_Model):
     models_dir: Path = Field(Path("models"), description="folder holding manifest.json and model files")
     verify_sha256: bool = Field(True, description="refuse a manifest model whose SHA-256 differs")
     intra_op_threads: int = Field(2, ge=1, le=64, description="onnxruntime threads inside one operator")
+    spin_wait: bool = Field(
+        False, description="let onnxruntime threads busy-wait between runs (a little faster, burns idle CPU)"
+    )
     max_batch: int = Field(8, ge=1, le=64, description="most crops/frames in one model call")
     batch_timeout_ms: float = Field(4.0, ge=0, le=200, description="wait this long to fill a batch")
     staleness_ms: float = Field(

@@ -35,6 +35,7 @@ class Request:
     frame: np.ndarray
     ts: float
     rects: np.ndarray
+    live: bool = True
     future: Future = field(default_factory=Future)
 
 
@@ -68,6 +69,7 @@ class InferenceBatcher:
         self.letterbox = LetterboxBatcher(detector.input_wh)
         self.requests: queue.Queue[Request] = queue.Queue()
         self.cameras: set[str] = set()
+        self.last_seen: dict[str, float] = {}
         self.stats = BatchStats()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"inference-{detector.name}", daemon=True)
@@ -84,8 +86,12 @@ class InferenceBatcher:
             self._thread.join(timeout)
         self._fail_pending()
 
-    def submit(self, camera_id: str, frame: np.ndarray, ts: float, rects: np.ndarray) -> Future:
-        req = Request(camera_id, frame, ts, np.asarray(rects, np.int64).reshape(-1, 4))
+    def submit(
+        self, camera_id: str, frame: np.ndarray, ts: float, rects: np.ndarray, live: bool = True
+    ) -> Future:
+        """Queue a frame's crops; ``live`` False (lossless file replay) exempts it from the staleness budget."""
+        req = Request(camera_id, frame, ts, np.asarray(rects, np.int64).reshape(-1, 4), live)
+        self.last_seen[camera_id] = time.monotonic()
         if self._stop.is_set():
             req.future.set_result(None)
         else:
@@ -105,7 +111,8 @@ class InferenceBatcher:
             return []
         batch, images = [first], len(first.rects)
         deadline = time.monotonic() + self.cfg.batch_timeout_ms / 1000
-        while images < self.cfg.max_batch and len({r.camera_id for r in batch}) < len(self.cameras):
+        expected = self._active_cameras()
+        while images < self.cfg.max_batch and len({r.camera_id for r in batch}) < expected:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
@@ -117,11 +124,18 @@ class InferenceBatcher:
             images += len(req.rects)
         return self._drop_stale(batch)
 
+    def _active_cameras(self) -> int:
+        """Cameras that asked for inference within the last second: only they are worth waiting for
+        (a camera whose scene is quiet sends nothing, and nobody should wait for it).
+        """
+        horizon = time.monotonic() - 1.0
+        return max(1, sum(1 for cam in self.cameras if self.last_seen.get(cam, -1e18) >= horizon))
+
     def _drop_stale(self, batch: list[Request]) -> list[Request]:
         now = time.time()
         fresh = []
         for req in batch:  # one check per camera request
-            if (now - req.ts) * 1000 > self.cfg.staleness_ms:
+            if req.live and (now - req.ts) * 1000 > self.cfg.staleness_ms:
                 self.stats.stale += 1
                 req.future.set_result(None)
             else:

@@ -82,7 +82,7 @@ class OutputBuilder:
         events += self._rules(scene, view, anchors, out.matched & out.tracks.confirmed, ts)
         self._forget(scene, out.ended.ids, out.tracks.ids)
         events += [self._tamper(t, ts) for t in tamper]
-        return FrameOutput(events, self._evidence(frame, view, events), n_dets)
+        return FrameOutput(events, self._evidence(frame, view[out.tracks.confirmed], events), n_dets)
 
     def _rules(
         self, scene: Scene, view: TrackView, anchors: Anchors, active: np.ndarray, ts: float

@@ -161,7 +161,13 @@ class CameraPipeline:
 
         return visible
 
-    def end_all(self, ts: float) -> FrameOutput:
-        """Video lost: every confirmed track ends now."""
+    def video_lost(self, ts: float) -> FrameOutput:
+        """Video lost: every confirmed track ends now, and motion relearns the scene when video returns.
+
+        The tamper reference is kept on purpose: a camera that comes back pointing elsewhere is a
+        scene change worth reporting.
+        """
         ended = self.tracker.end_all()
+        if self.scene is not None:
+            self.motion = MotionDetector(self.cfg.motion, self.scene.motion_ignore)
         return self.output.ended(ended, ts, self.scene, self.tracker.model)

@@ -42,12 +42,15 @@ def _dim(value: object, fallback: int) -> int:
 class OnnxDetector:
     """A YOLOv8-layout ONNX model in one onnxruntime session."""
 
-    def __init__(self, ref: ModelRef, intra_op_threads: int = 2, default_size: int = 640) -> None:
+    def __init__(
+        self, ref: ModelRef, intra_op_threads: int = 2, default_size: int = 640, spin_wait: bool = False
+    ) -> None:
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = intra_op_threads
         opts.inter_op_num_threads = 1
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin_wait else "0")
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:

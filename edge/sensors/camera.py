@@ -74,6 +74,15 @@ class CameraReader:
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def lossless(self) -> bool:
+        """A file replayed frame by frame (``realtime`` off): nothing is dropped, nothing goes stale."""
+        return self.source.kind == "file" and not self.cfg.realtime
+
+    def signal_stop(self) -> None:
+        """Ask the thread to end (returns at once; ``stop`` joins)."""
+        self._stop.set()
+
     def stop(self, timeout: float | None = None) -> None:
         self._stop.set()
         if self._thread.is_alive():
@@ -146,7 +155,7 @@ class CameraReader:
         native = cap.get(cv2.CAP_PROP_FPS)
         native = native if 0 < native < 240 else self.cfg.fps
         period, pace = 1.0 / self.cfg.fps, self.source.kind == "file" and self.cfg.realtime
-        lossless = self.source.kind == "file" and not self.cfg.realtime
+        lossless = self.lossless
         start, n, next_due = time.time(), 0, 0.0
         while not self._stop.is_set():
             if not cap.grab():
