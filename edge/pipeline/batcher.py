@@ -89,7 +89,7 @@ class InferenceBatcher:
     def submit(
         self, camera_id: str, frame: np.ndarray, ts: float, rects: np.ndarray, live: bool = True
     ) -> Future:
-        """Queue a frame's crops; ``live`` False (lossless file replay) exempts it from the staleness budget."""
+        """Queue a frame's crops; ``live`` False (lossless file replay) never goes stale."""
         req = Request(camera_id, frame, ts, np.asarray(rects, np.int64).reshape(-1, 4), live)
         self.last_seen[camera_id] = time.monotonic()
         if self._stop.is_set():
