@@ -110,10 +110,12 @@ class MotionConfig(_Model):
     """Cheap change detection that decides whether (and where) the model must look."""
 
     enabled: bool = Field(True, description="false = run the model on every frame, full frame")
-    width: int = Field(160, ge=32, le=1280, description="width of the downscaled luma image motion runs on")
-    threshold: int = Field(20, ge=1, le=255, description="luma difference that counts as changed")
+    width: int = Field(
+        320, ge=32, le=1280, description="width of the downscaled luma image motion runs on (distant people!)"
+    )
+    threshold: int = Field(15, ge=1, le=255, description="luma difference that counts as changed")
     alpha: float = Field(0.05, gt=0, le=1, description="background learning rate per frame")
-    min_area_frac: float = Field(0.0004, ge=0, le=0.5, description="smallest motion blob, fraction of frame")
+    min_area_frac: float = Field(0.0001, ge=0, le=0.5, description="smallest motion blob, fraction of frame")
     max_changed_frac: float = Field(
         0.5, gt=0, le=1, description="more changed than this = global change: recalibrate, inspect all"
     )
@@ -142,7 +144,7 @@ class DetectionConfig(_Model):
     )
     blob_class: ObjectClass = Field(ObjectClass.UNKNOWN, description="class given to model-free motion blobs")
     blob_min_area_frac: float = Field(
-        0.0008, ge=0, le=0.5, description="smallest motion blob reported as a detection (fallback)"
+        0.0002, ge=0, le=0.5, description="smallest motion blob reported as a detection (fallback)"
     )
 
 

@@ -19,6 +19,7 @@ import numpy.typing as npt
 from edge.config.camera import MotionConfig
 
 _KERNEL = np.ones((3, 3), np.uint8)
+_WARMUP_FRAMES = 9
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,20 +92,19 @@ class MotionDetector:
         self.background: np.ndarray | None = None
         self.age: np.ndarray | None = None
         self.frames = 0
+        self._first: list[np.ndarray] = []
 
     @property
     def warm(self) -> bool:
-        """True once ghosts of objects present in the first frame have been learned away."""
-        return self.frames > self.cfg.absorb_frames + 5
+        """True once the background is the median of the first frames (no ghosts, no trails)."""
+        return self.frames > _WARMUP_FRAMES
 
     def __call__(self, frame: np.ndarray) -> MotionResult:
         gray = downscale_gray(frame, self.cfg.width)
         scale = self.cfg.width / frame.shape[1]
         self.frames += 1
-        if self.background is None or self.background.shape != gray.shape:
-            self.background = gray.astype(np.float32)
-            self.age = np.zeros(gray.shape, np.uint16)
-            return _still(gray)
+        if self.background is None or self.background.shape != gray.shape or not self.warm:
+            return self._warm_up(gray)
         diff = cv2.absdiff(gray, cv2.convertScaleAbs(self.background))
         changed = cv2.threshold(diff, self.cfg.threshold, 255, cv2.THRESH_BINARY)[1]
         if self.ignore is not None and self.ignore.shape == changed.shape:
@@ -119,6 +119,20 @@ class MotionDetector:
         dilated = cv2.dilate(changed, _KERNEL, iterations=2)
         boxes, fill, area = blob_boxes(changed, dilated, self.cfg.min_area_frac * changed.size, scale)
         return MotionResult(boxes, fill, area, frac, False, gray)
+
+    def _warm_up(self, gray: np.ndarray) -> MotionResult:
+        """Start-up: the background becomes the per-pixel median of the first frames, so objects
+        that move during start-up leave neither ghosts nor trails. Until then the whole frame counts
+        as changed (a model looks everywhere; blobs are not reported).
+        """
+        if self._first and self._first[0].shape != gray.shape:
+            self._first, self.frames = [], 1
+        self._first.append(gray)
+        self.background = np.median(np.stack(self._first), axis=0).astype(np.float32)
+        self.age = np.zeros(gray.shape, np.uint16)
+        if len(self._first) >= _WARMUP_FRAMES:
+            self._first = []
+        return MotionResult(*_no_boxes(), 0.0, True, gray)  # scene not known yet: look everywhere
 
     def _learn(self, gray: np.ndarray, changed: np.ndarray) -> None:
         """Adapt at ``alpha`` where still, barely where moving (no trails behind walkers), and at once
