@@ -10,7 +10,7 @@ import pytest
 from edge.config.camera import TrackerConfig
 from edge.pipeline.detections import Detections
 from edge.pipeline.geometry import iou_matrix
-from edge.tools.track import main as track_main
+from edge.tools.track_cli import main as track_main
 from edge.tracking import (
     ConstantVelocityPoint,
     DistanceAssociator,
