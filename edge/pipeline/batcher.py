@@ -5,7 +5,8 @@ request, then keeps collecting until every registered camera has one in (each ca
 one outstanding), the batch is full, or ``batch_timeout_ms`` has passed -- so a single busy camera
 never waits for company. Requests whose frame is older than ``staleness_ms`` when the batch
 starts are answered ``None`` (skipped and counted) instead of spending the model on old news.
-Letterboxing and decoding run over the whole batch at once.
+Letterboxing and decoding run over the whole batch at once. A model used by one camera only is
+run inline by that camera's worker: with nobody to batch with, a thread hand-over is pure cost.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class InferenceBatcher:
         self.cameras: set[str] = set()
         self.last_seen: dict[str, float] = {}
         self.stats = BatchStats()
+        self._model_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"inference-{detector.name}", daemon=True)
 
@@ -94,6 +96,8 @@ class InferenceBatcher:
         self.last_seen[camera_id] = time.monotonic()
         if self._stop.is_set():
             req.future.set_result(None)
+        elif len(self.cameras) <= 1:
+            self._process(self._drop_stale([req]))  # nobody to batch with: no thread hand-over
         else:
             self.requests.put(req)
         return req.future
@@ -144,6 +148,10 @@ class InferenceBatcher:
 
     def detect(self, frames: list[np.ndarray], rects: np.ndarray, owner: np.ndarray) -> Candidates:
         """Letterbox, infer and decode crops ``rects[i]`` of ``frames[i]``; groups by ``owner[i]``."""
+        with self._model_lock:  # the inference thread and inline callers share one session and buffers
+            return self._detect(frames, rects, owner)
+
+    def _detect(self, frames: list[np.ndarray], rects: np.ndarray, owner: np.ndarray) -> Candidates:
         t0 = time.perf_counter()
         tensor, lb = self.letterbox(frames, rects)
         out = self._infer(tensor)
@@ -165,6 +173,8 @@ class InferenceBatcher:
         return self.detect([frame] * len(rects), rects, np.zeros(len(rects), np.int64))
 
     def _process(self, batch: list[Request]) -> None:
+        if not batch:
+            return
         try:
             frames = [r.frame for r in batch for _ in range(len(r.rects))]
             rects = np.concatenate([r.rects for r in batch])
