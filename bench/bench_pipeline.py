@@ -302,13 +302,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.agent_child:
         agent_child(args.agent_child, args.urls, args.seconds)
         return 0
-    window = 2.0 if args.quick else 4.0
+    window = 2.0 if args.quick else 3.0
     print(f"machine: {machine()}; onnxruntime intra-op threads = {THREADS}")
     with tempfile.TemporaryDirectory() as tmp:
         desc, model = pick_model(Path(tmp))
         det = OnnxDetector(resolve_model(str(model), model.parent), THREADS)
         print(f"model: {desc}, input {det.input_wh[0]}x{det.input_wh[1]}")
-        report_throughput(det, model, window, 2 if args.quick else 3)
+        report_throughput(det, model, window, 3 if args.quick else 5)
         report_gating(det, model, window)
         report_decode(200 if args.quick else 1000)
         report_memory(model, 6.0 if args.quick else 12.0)
