@@ -84,7 +84,10 @@ class OnnxDetector:
         """One inference on a grey image; returns its duration in ms and fixes the label count."""
         w, h = self.input_wh
         t0 = time.perf_counter()
-        out = self.infer(np.full((1, 3, h, w), 114 / 255, np.float32))
+        try:
+            out = self.infer(np.full((1, 3, h, w), 114 / 255, np.float32))
+        except Exception as exc:  # onnxruntime raises private exception types
+            raise ModelError(f"model {self.name!r}: warm-up inference failed: {exc}") from None
         ms = (time.perf_counter() - t0) * 1000
         if out.ndim != 3 or out.shape[1] < 5:
             raise ModelError(f"model {self.name!r}: output {out.shape} is not the YOLO (B, 4+C, N) layout")
