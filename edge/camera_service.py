@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from edge.config.camera import CameraConfig, DetectorConfig
 from edge.evidence import Evidence, EvidenceStore
 from edge.pipeline.batcher import InferenceBatcher
-from edge.pipeline.camera_pipeline import CameraPipeline
+from edge.pipeline.camera_pipeline import CameraPipeline, FrameOutput
 from edge.pipeline.detector import OnnxDetector
 from edge.pipeline.modelref import ModelError, resolve_model
 from edge.sensors.camera import CameraReader
@@ -167,7 +167,7 @@ class CameraService:
             self._note_tamper(cam, out.events)
             self._queue(out.events, out.evidence)
 
-    def _process(self, cam: _Camera, frame: Frame):  # noqa: ANN202 - FrameOutput
+    def _process(self, cam: _Camera, frame: Frame) -> FrameOutput:
         plan = cam.pipeline.plan(frame)
         cands, inferred = None, False
         if len(plan.rects) and cam.batcher is not None:

@@ -29,6 +29,7 @@ from edge.pipeline.scene import Scene
 from edge.pipeline.tamper import TamperChange, TamperDetector
 from edge.sensors.frame import Frame
 from edge.tracking import box_tracker
+from edge.tracking.tracker import Visibility
 from edge.tracking.tracks import Tracks
 
 I64 = npt.NDArray[np.int64]
@@ -147,7 +148,7 @@ class CameraPipeline:
             plan.frame, scene, out, stationary, plan.tamper, self.tracker.model, len(dets)
         )
 
-    def _visibility(self, rects: I64):  # noqa: ANN202 - returns the tracker's Visibility callable
+    def _visibility(self, rects: I64) -> Visibility | None:
         if not self.uses_model:
             return None
 
