@@ -295,6 +295,7 @@ def _fmt(values: list[float]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="shorter windows (noisier figures)")
+    ap.add_argument("--model", type=Path, help="an ONNX model to use instead of the shipped/test model")
     ap.add_argument("--agent-child", help=argparse.SUPPRESS)
     ap.add_argument("--seconds", type=float, default=10.0, help=argparse.SUPPRESS)
     ap.add_argument("urls", nargs="*", help=argparse.SUPPRESS)
@@ -305,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     window = 2.0 if args.quick else 3.0
     print(f"machine: {machine()}; onnxruntime intra-op threads = {THREADS}")
     with tempfile.TemporaryDirectory() as tmp:
-        desc, model = pick_model(Path(tmp))
+        desc, model = (f"given model {args.model.name}", args.model) if args.model else pick_model(Path(tmp))
         det = OnnxDetector(resolve_model(str(model), model.parent), THREADS)
         print(f"model: {desc}, input {det.input_wh[0]}x{det.input_wh[1]}")
         report_throughput(det, model, window, 3 if args.quick else 5)
