@@ -2,7 +2,8 @@
 
 ``plan(frame)``: tamper check and motion gating on a small luma image; decides which crops (if
 any) the model must see: motion blobs, tracked objects the motion touches, and tracks not looked
-at for ``stationary_recheck_s`` (stationary objects are re-verified, not re-inferred every frame).
+at for ``stationary_recheck_s`` (stationary objects are re-verified, not re-inferred every frame),
+and tracks missed at their last look, until they are found again or end.
 Without a model the motion blobs themselves are the detections.
 ``finish(plan, candidates)``: class mapping, filters, masks, tracking, rules, events, evidence.
 The camera worker owns the instance; nothing here does I/O or threading.
@@ -107,7 +108,9 @@ class CameraPipeline:
             if len(motion.boxes)
             else np.zeros(len(tracks), bool)
         )
-        recheck = (ts - tracks.looked_ts) >= self.cfg.motion.stationary_recheck_s
+        # re-verify stationary tracks now and then, and a track that was missed at once (until it
+        # is found again or ends): an unobserved track must neither live forever nor drift
+        recheck = ((ts - tracks.looked_ts) >= self.cfg.motion.stationary_recheck_s) | (tracks.misses > 0)
         wanted = np.concatenate((motion.boxes, boxes[touched | recheck]))
         if len(wanted) and not self.cfg.motion.crop:
             return np.array([[0, 0, wh[0], wh[1]]], np.int64)
