@@ -15,12 +15,13 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from edge.config.camera import CameraConfig, DetectorConfig
 from edge.evidence import Evidence, EvidenceStore
 from edge.pipeline.batcher import InferenceBatcher
-from edge.pipeline.camera_pipeline import CameraPipeline, FrameOutput
+from edge.pipeline.camera_pipeline import CameraPipeline, Plan
 from edge.pipeline.detector import OnnxDetector
 from edge.pipeline.modelref import ModelError, resolve_model
 from edge.sensors.camera import CameraReader
@@ -35,6 +36,14 @@ log = logging.getLogger("borderwatch.camera")
 EmitFn = Callable[[list[Event], list[Evidence]], None]
 _IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _EMIT_RETRIES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class _InFlight:
+    """A frame between ``plan`` and ``finish``: its plan and, if the model runs, the answer to come."""
+
+    plan: Plan
+    future: Future | None
 
 
 @dataclass
@@ -151,36 +160,58 @@ class CameraService:
 
     # --- per-camera worker ----------------------------------------------------------------------
     def _work(self, cam: _Camera) -> None:
+        """Pipelined: frame t+1 is planned and sent to the model before frame t is finished, so the
+        tracking, rules and events of one frame overlap the inference of the next. When no frame is
+        waiting, the frame in flight is finished at once (no latency is added on a live camera).
+        """
+        pending: _InFlight | None = None
         while not self._stop.is_set():
-            self._state_changes(cam)
-            frame = cam.reader.get(timeout=0.2)
+            if cam.reader.changes:
+                pending = self._complete(cam, pending)
+                self._state_changes(cam)
+            frame = cam.reader.get(timeout=0.2 if pending is None else 0.0)
             if frame is None:
+                pending = self._complete(cam, pending)
                 continue
-            try:
-                out = self._process(cam, frame)
-            except Exception:  # bad frame or bug: count, log, keep the camera running
-                cam.errors += 1
-                log.exception("frame failed camera=%s index=%d", cam.id, frame.index)
-                continue
-            cam.processed.add()
-            cam.detected.add(out.detections)
-            self._note_tamper(cam, out.events)
-            self._queue(out.events, out.evidence)
+            started = self._begin(cam, frame)
+            self._complete(cam, pending)
+            pending = started
+        self._complete(cam, pending)
 
-    def _process(self, cam: _Camera, frame: Frame) -> FrameOutput:
-        plan = cam.pipeline.plan(frame)
-        cands, inferred = None, False
+    def _begin(self, cam: _Camera, frame: Frame) -> _InFlight | None:
+        try:
+            plan = cam.pipeline.plan(frame)
+        except Exception:  # bad frame or bug: count, log, keep the camera running
+            cam.errors += 1
+            log.exception("frame failed camera=%s index=%d", cam.id, frame.index)
+            return None
+        future = None
         if len(plan.rects) and cam.batcher is not None:
-            future = cam.batcher.submit(
-                cam.id, frame.data, frame.ts, plan.rects, live=not cam.reader.lossless
-            )
+            live = not cam.reader.lossless
+            future = cam.batcher.submit(cam.id, frame.data, frame.ts, plan.rects, live=live)
+        return _InFlight(plan, future)
+
+    def _complete(self, cam: _Camera, job: _InFlight | None) -> None:
+        if job is None:
+            return None
+        cands = None
+        if job.future is not None:
             try:
-                cands = future.result(timeout=self.detector_cfg.staleness_ms / 1000 + 30)
+                cands = job.future.result(timeout=self.detector_cfg.staleness_ms / 1000 + 30)
             except TimeoutError:
                 cands = None
-            inferred = cands is not None
-            cam.stale += 0 if inferred else 1
-        return cam.pipeline.finish(plan, cands, inferred)
+            cam.stale += cands is None
+        try:
+            out = cam.pipeline.finish(job.plan, cands, inferred=cands is not None)
+        except Exception:  # bad frame or bug: count, log, keep the camera running
+            cam.errors += 1
+            log.exception("frame failed camera=%s index=%d", cam.id, job.plan.frame.index)
+            return None
+        cam.processed.add()
+        cam.detected.add(out.detections)
+        self._note_tamper(cam, out.events)
+        self._queue(out.events, out.evidence)
+        return None
 
     def _state_changes(self, cam: _Camera) -> None:
         for change in cam.reader.pop_changes():

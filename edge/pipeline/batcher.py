@@ -5,8 +5,8 @@ request, then keeps collecting until every registered camera has one in (each ca
 one outstanding), the batch is full, or ``batch_timeout_ms`` has passed -- so a single busy camera
 never waits for company. Requests whose frame is older than ``staleness_ms`` when the batch
 starts are answered ``None`` (skipped and counted) instead of spending the model on old news.
-Letterboxing and decoding run over the whole batch at once. A model used by one camera only is
-run inline by that camera's worker: with nobody to batch with, a thread hand-over is pure cost.
+Letterboxing and decoding run over the whole batch at once, while the camera workers finish their
+previous frames (see ``CameraService._work``).
 """
 
 from __future__ import annotations
@@ -96,8 +96,6 @@ class InferenceBatcher:
         self.last_seen[camera_id] = time.monotonic()
         if self._stop.is_set():
             req.future.set_result(None)
-        elif len(self.cameras) <= 1:
-            self._process(self._drop_stale([req]))  # nobody to batch with: no thread hand-over
         else:
             self.requests.put(req)
         return req.future

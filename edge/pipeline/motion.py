@@ -74,8 +74,8 @@ def blob_boxes(
         return _no_boxes()
     pts = np.concatenate(contours).reshape(-1, 2).astype(np.int64)
     starts = np.r_[0, np.cumsum(np.fromiter(map(len, contours), np.int64))[:-1]]
-    lo = np.stack((np.minimum.reduceat(pts[:, 0], starts), np.minimum.reduceat(pts[:, 1], starts)), axis=1)
-    hi = np.stack((np.maximum.reduceat(pts[:, 0], starts), np.maximum.reduceat(pts[:, 1], starts)), axis=1) + 1
+    lo = np.minimum.reduceat(pts, starts, axis=0)
+    hi = np.maximum.reduceat(pts, starts, axis=0) + 1
     x1, y1 = lo[:, 0] + grow, lo[:, 1] + grow
     x2, y2 = np.maximum(hi[:, 0] - grow, x1 + 1), np.maximum(hi[:, 1] - grow, y1 + 1)
     x1, y1 = np.minimum(x1, x2 - 1), np.minimum(y1, y2 - 1)
