@@ -118,18 +118,21 @@ def test_file_lossless_replay_then_end_of_file(tmp_path: Path):
     assert [c.reason for c in reader.pop_changes()] == ["frames", "eof"]
 
 
-def test_looping_file_keeps_playing(tmp_path: Path):
+@pytest.mark.parametrize("realtime", [True, False])
+def test_looping_file_keeps_playing_and_time_never_runs_back(tmp_path: Path, realtime: bool):
     path = write_video(tmp_path / "loop.avi", [BG] * 5, fps=50)
-    reader = CameraReader("cam", CameraConfig(url=f"file://{path}", loop=True, fps=50))
+    reader = CameraReader("cam", CameraConfig(url=f"file://{path}", loop=True, fps=50, realtime=realtime))
     reader.start()
     try:
-        n = 0
+        got = []
         end = time.time() + 3
-        while n < 15 and time.time() < end:
-            n += reader.get(0.5) is not None
-        assert n >= 15 and not reader.ended
+        while len(got) < 15 and time.time() < end:
+            f = reader.get(0.5)
+            got += [f] if f is not None else []
+        assert len(got) >= 15 and not reader.ended
     finally:
         reader.stop()
+    assert np.all(np.diff([f.ts for f in got]) > 0)
 
 
 def test_decimation_to_the_configured_fps():

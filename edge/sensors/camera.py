@@ -67,6 +67,7 @@ class CameraReader:
         self.last_frame = time.time()
         self._lost = False
         self._loss_reason = ""
+        self._clip_time: float | None = None
         self._index = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"cam-reader-{camera_id}", daemon=True)
@@ -157,8 +158,11 @@ class CameraReader:
         period, pace = 1.0 / self.cfg.fps, self.source.kind == "file" and self.cfg.realtime
         lossless = self.lossless
         start, n, next_due = time.time(), 0, 0.0
+        if lossless and self._clip_time is not None:  # a looping replay: clip time runs on, never back
+            start = self._clip_time
         while not self._stop.is_set():
             if not cap.grab():
+                self._clip_time = start + n / native
                 return "eof" if self.source.kind == "file" else "stall"
             now = time.time()
             self._alive(now)
