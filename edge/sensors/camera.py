@@ -182,6 +182,8 @@ class CameraReader:
         if not ok or image is None:
             self.skipped.add()
             return
+        if image.ndim == 2:  # monochrome devices: the pipeline speaks BGR
+            image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
         if lossless:
             while not self.frames.wait_for_space(0.2):
                 if self._stop.is_set():
