@@ -15,12 +15,13 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from edge.config.camera import CameraConfig, DetectorConfig
 from edge.evidence import Evidence, EvidenceStore
 from edge.pipeline.batcher import InferenceBatcher
-from edge.pipeline.camera_pipeline import CameraPipeline
+from edge.pipeline.camera_pipeline import CameraPipeline, Plan
 from edge.pipeline.detector import OnnxDetector
 from edge.pipeline.modelref import ModelError, resolve_model
 from edge.sensors.camera import CameraReader
@@ -35,6 +36,14 @@ log = logging.getLogger("borderwatch.camera")
 EmitFn = Callable[[list[Event], list[Evidence]], None]
 _IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _EMIT_RETRIES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class _InFlight:
+    """A frame between ``plan`` and ``finish``: its plan and, if the model runs, the answer to come."""
+
+    plan: Plan
+    future: Future | None
 
 
 @dataclass
@@ -59,8 +68,16 @@ class _Camera:
 class CameraService:
     """All cameras of one agent: ``start()``, ``stop()``, and health for status and telemetry."""
 
-    def __init__(self, site: str, agent: str, cameras: Mapping[str, CameraConfig], detector: DetectorConfig,
-                 emit: EmitFn, *, capture_factory: CaptureFactory = open_capture) -> None:
+    def __init__(
+        self,
+        site: str,
+        agent: str,
+        cameras: Mapping[str, CameraConfig],
+        detector: DetectorConfig,
+        emit: EmitFn,
+        *,
+        capture_factory: CaptureFactory = open_capture,
+    ) -> None:
         bad = [c for c in cameras if not _IDENT.match(c)]
         if bad:
             raise ValueError(f"camera ids must be letters, digits, _ . - (max 64): {bad}")
@@ -90,7 +107,9 @@ class CameraService:
             batcher.start()
         self._emitter.start()
         for cam in self.cams.values():
-            cam.thread = threading.Thread(target=self._work, args=(cam,), name=f"cam-worker-{cam.id}", daemon=True)
+            cam.thread = threading.Thread(
+                target=self._work, args=(cam,), name=f"cam-worker-{cam.id}", daemon=True
+            )
             cam.reader.start()
             cam.thread.start()
         log.info("camera service started cameras=%d models=%d", len(self.cams), len(self.batchers))
@@ -114,7 +133,7 @@ class CameraService:
         if ref not in self.batchers:
             d = self.detector_cfg
             model = resolve_model(ref, d.models_dir, d.verify_sha256)
-            detector = OnnxDetector(model, d.intra_op_threads, d.input_size)
+            detector = OnnxDetector(model, d.intra_op_threads, d.input_size, d.spin_wait)
             self.batchers[ref] = InferenceBatcher(detector, d)
         return self.batchers[ref]
 
@@ -126,6 +145,8 @@ class CameraService:
                 return
             self._stopped = True
         self._stop.set()
+        for cam in self.cams.values():
+            cam.reader.signal_stop()
         for cam in self.cams.values():
             cam.reader.stop()
         for cam in self.cams.values():
@@ -139,40 +160,64 @@ class CameraService:
 
     # --- per-camera worker ----------------------------------------------------------------------
     def _work(self, cam: _Camera) -> None:
+        """Pipelined: frame t+1 is planned and sent to the model before frame t is finished, so the
+        tracking, rules and events of one frame overlap the inference of the next. When no frame is
+        waiting, the frame in flight is finished at once (no latency is added on a live camera).
+        """
+        pending: _InFlight | None = None
         while not self._stop.is_set():
-            self._state_changes(cam)
-            frame = cam.reader.get(timeout=0.2)
+            if cam.reader.changes:
+                pending = self._complete(cam, pending)
+                self._state_changes(cam)
+            frame = cam.reader.get(timeout=0.2 if pending is None else 0.0)
             if frame is None:
+                pending = self._complete(cam, pending)
                 continue
-            try:
-                out = self._process(cam, frame)
-            except Exception:  # bad frame or bug: count, log, keep the camera running
-                cam.errors += 1
-                log.exception("frame failed camera=%s index=%d", cam.id, frame.index)
-                continue
-            cam.processed.add()
-            cam.detected.add(out.detections)
-            self._note_tamper(cam, out.events)
-            self._queue(out.events, out.evidence)
+            started = self._begin(cam, frame)
+            self._complete(cam, pending)
+            pending = started
+        self._complete(cam, pending)
 
-    def _process(self, cam: _Camera, frame: Frame):  # noqa: ANN202 - FrameOutput
-        plan = cam.pipeline.plan(frame)
-        cands, inferred = None, False
+    def _begin(self, cam: _Camera, frame: Frame) -> _InFlight | None:
+        try:
+            plan = cam.pipeline.plan(frame)
+        except Exception:  # bad frame or bug: count, log, keep the camera running
+            cam.errors += 1
+            log.exception("frame failed camera=%s index=%d", cam.id, frame.index)
+            return None
+        future = None
         if len(plan.rects) and cam.batcher is not None:
-            future = cam.batcher.submit(cam.id, frame.data, frame.ts, plan.rects)
+            live = not cam.reader.lossless
+            future = cam.batcher.submit(cam.id, frame.data, frame.ts, plan.rects, live=live)
+        return _InFlight(plan, future)
+
+    def _complete(self, cam: _Camera, job: _InFlight | None) -> None:
+        if job is None:
+            return None
+        cands = None
+        if job.future is not None:
             try:
-                cands = future.result(timeout=self.detector_cfg.staleness_ms / 1000 + 30)
+                cands = job.future.result(timeout=self.detector_cfg.staleness_ms / 1000 + 30)
             except TimeoutError:
                 cands = None
-            inferred = cands is not None
-            cam.stale += 0 if inferred else 1
-        return cam.pipeline.finish(plan, cands, inferred)
+            cam.stale += cands is None
+        try:
+            out = cam.pipeline.finish(job.plan, cands, inferred=cands is not None)
+        except Exception:  # bad frame or bug: count, log, keep the camera running
+            cam.errors += 1
+            log.exception("frame failed camera=%s index=%d", cam.id, job.plan.frame.index)
+            return None
+        cam.processed.add()
+        cam.detected.add(out.detections)
+        self._note_tamper(cam, out.events)
+        self._queue(out.events, out.evidence)
+        return None
 
     def _state_changes(self, cam: _Camera) -> None:
         for change in cam.reader.pop_changes():
             attrs: dict[str, str | float | int | bool] = {"reason": change.reason}
             if not change.online:
-                out = cam.pipeline.end_all(change.ts)
+                out = cam.pipeline.video_lost(change.ts)
                 ev = cam.pipeline.output.health(EventKind.SENSOR_OFFLINE, change.ts, attrs)
                 cam.offline_announced = True
                 self._queue([*out.events, ev], [])
@@ -204,7 +249,10 @@ class CameraService:
             if item is None:
                 return
             events, evidence = item
-            self._keep(evidence, events)
+            try:
+                self._keep(evidence, events)
+            except Exception:  # evidence on disk is a convenience; the events must still go out
+                log.exception("evidence not kept events=%d", len(events))
             self._emit_once(events, evidence)
 
     def _emit_once(self, events: list[Event], evidence: list[Evidence]) -> None:
@@ -238,18 +286,28 @@ class CameraService:
         for cam in self.cams.values():
             r = cam.reader.stats()
             process = cam.processed.rate()
-            out.append(SensorTelemetry(
-                id=cam.id, kind=SensorKind.CAMERA, state=self._state(cam), input_fps=round(r.camera_fps, 2),
-                process_fps=round(process, 2), skipped_fps=round(max(0.0, r.camera_fps - process), 2),
-                detection_fps=round(cam.detected.rate(), 2),
-                inference_ms=round(cam.batcher.stats.ms_per_image, 2) if cam.batcher else 0.0,
-                dropped_frames=r.dropped + cam.stale, reconnects_1h=r.reconnects_1h, stalls_1h=r.stalls_1h,
-                quality=r.quality,
-            ))
+            out.append(
+                SensorTelemetry(
+                    id=cam.id,
+                    kind=SensorKind.CAMERA,
+                    state=self._state(cam),
+                    input_fps=round(r.camera_fps, 2),
+                    process_fps=round(process, 2),
+                    skipped_fps=round(max(0.0, r.camera_fps - process), 2),
+                    detection_fps=round(cam.detected.rate(), 2),
+                    inference_ms=round(cam.batcher.stats.ms_per_image, 2) if cam.batcher else 0.0,
+                    dropped_frames=r.dropped + cam.stale,
+                    reconnects_1h=r.reconnects_1h,
+                    stalls_1h=r.stalls_1h,
+                    quality=r.quality,
+                )
+            )
         return out
 
     def sensor_status(self) -> list[SensorStatus]:
-        return [SensorStatus(id=c.id, kind=SensorKind.CAMERA, state=self._state(c)) for c in self.cams.values()]
+        return [
+            SensorStatus(id=c.id, kind=SensorKind.CAMERA, state=self._state(c)) for c in self.cams.values()
+        ]
 
     def models(self) -> list[ModelInfo]:
         return [b.detector.info() for b in self.batchers.values()]

@@ -43,7 +43,10 @@ def _batcher(path: Path, **cfg: float) -> InferenceBatcher:
 
 
 def _sorted(c) -> list[tuple[int, float, tuple[float, ...]]]:
-    rows = [(int(k), round(float(s), 2), tuple(np.round(b, 1))) for k, s, b in zip(c.class_id, c.score, c.xyxy)]
+    rows = [
+        (int(k), round(float(s), 2), tuple(np.round(b, 1)))
+        for k, s, b in zip(c.class_id, c.score, c.xyxy, strict=True)
+    ]
     return sorted(rows)
 
 
@@ -73,7 +76,9 @@ def test_decode_known_output_full_frame(model_path: Path):
 
 
 def test_decode_maps_crops_back_to_frame_pixels(model_path: Path):
-    cands = _batcher(model_path).run_direct(np.zeros((480, 640, 3), np.uint8), np.array([[100, 50, 420, 290]]))
+    cands = _batcher(model_path).run_direct(
+        np.zeros((480, 640, 3), np.uint8), np.array([[100, 50, 420, 290]])
+    )
     person = cands.xyxy[cands.class_id == 0][0]
     assert np.allclose(person, [100 + 100, 140 - 40 + 50, 200 + 100, 240 - 40 + 50])
 
@@ -172,8 +177,15 @@ def test_labels_come_from_metadata_then_manifest(model_path: Path, tmp_path: Pat
     copy = tmp_path / "camera" / "m.onnx"
     copy.parent.mkdir()
     copy.write_bytes(model_path.read_bytes())
-    entry = {"name": "m", "file": "camera/m.onnx", "sha256": file_sha256(copy), "kind": "camera",
-             "input": [3, 320, 320], "layout": "yolov8", "classes": ["a", "b", "c"]}
+    entry = {
+        "name": "m",
+        "file": "camera/m.onnx",
+        "sha256": file_sha256(copy),
+        "kind": "camera",
+        "input": [3, 320, 320],
+        "layout": "yolov8",
+        "classes": ["a", "b", "c"],
+    }
     (tmp_path / "manifest.json").write_text(json.dumps({"models": [entry]}))
     det = OnnxDetector(resolve_model("m", tmp_path), 1)
     assert det.labels == ("a", "b", "c") and det.info().sha256 == entry["sha256"]
@@ -183,9 +195,9 @@ def test_manifest_hash_mismatch_is_refused(model_path: Path, tmp_path: Path):
     (tmp_path / "m.onnx").write_bytes(model_path.read_bytes())
     entry = {"name": "m", "file": "m.onnx", "sha256": "0" * 64}
     (tmp_path / "manifest.json").write_text(json.dumps({"models": [entry]}))
-    with pytest.raises(ModelError, match="SHA-256"):
+    with pytest.raises(ModelError, match="sha256"):
         resolve_model("m", tmp_path)
-    with pytest.raises(ModelError, match="SHA-256"):
+    with pytest.raises(ModelError, match="sha256"):
         resolve_model(str(tmp_path / "m.onnx"), tmp_path)  # a path listed in the manifest is checked too
     assert resolve_model("m", tmp_path, verify=False).name == "m"
 

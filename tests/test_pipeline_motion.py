@@ -19,7 +19,7 @@ WALKER = [Mover((100, 300), (150, 0), (30, 70))]
 
 def test_quiet_scene_has_no_motion_and_a_walker_is_boxed():
     det = MotionDetector(MotionConfig())
-    for i in range(10):
+    for _ in range(10):
         res = det(render(0.0, [], BG))
     assert not res.any and res.changed_frac == 0.0
     for i in range(10):
@@ -28,9 +28,16 @@ def test_quiet_scene_has_no_motion_and_a_walker_is_boxed():
     assert iou.max() > 0.5
 
 
+def test_start_up_looks_everywhere_then_learns_the_median_scene():
+    det = MotionDetector(MotionConfig())
+    results = [det(render(i / 10, WALKER, BG)) for i in range(9)]  # the walker moves during start-up
+    assert all(r.global_change for r in results) and not det(render(0.9, [], BG)).any  # no ghost left
+
+
 def test_global_change_recalibrates_instead_of_boxing_everything():
     det = MotionDetector(MotionConfig())
-    det(BG)
+    for _ in range(10):
+        det(BG)
     res = det(np.clip(BG.astype(int) + 80, 0, 255).astype(np.uint8))
     assert res.global_change and len(res.boxes) == 0
     assert not det(np.clip(BG.astype(int) + 80, 0, 255).astype(np.uint8)).any
@@ -38,8 +45,9 @@ def test_global_change_recalibrates_instead_of_boxing_everything():
 
 def test_motion_mask_hides_motion_inside_it():
     poly = [np.array([[0, 0], [1280, 0], [1280, 720], [0, 720]], float)]
-    det = MotionDetector(MotionConfig(), motion_mask_image(poly, (1280, 720), 160))
-    det(BG)
+    det = MotionDetector(MotionConfig(), motion_mask_image(poly, (1280, 720), 320))
+    for _ in range(10):
+        det(BG)
     assert not det(render(0.5, WALKER, BG)).any
 
 
@@ -53,7 +61,9 @@ def test_regions_are_model_sized_merged_and_fall_back_to_full_frame():
     assert plan_regions(many, (1280, 720), 320, max_regions=2).tolist() == [[0, 0, 1280, 720]]
     assert plan_regions(boxes, (640, 300), 320, 4).tolist() == [[0, 0, 640, 300]]  # frame smaller than crop
     assert merge_overlapping(np.array([[0, 0, 10, 10], [5, 5, 20, 20], [30, 30, 40, 40]])).tolist() == [
-        [0, 0, 20, 20], [30, 30, 40, 40]]
+        [0, 0, 20, 20],
+        [30, 30, 40, 40],
+    ]
 
 
 def _candidates(box: np.ndarray) -> Candidates:
@@ -73,7 +83,8 @@ def test_pipeline_skips_quiet_frames_and_rechecks_stationary_tracks():
         cands = _candidates(truth(t, still, (1280, 720))[0]) if len(plan.rects) and i >= 30 else None
         pipe.finish(plan, cands, inferred=bool(len(plan.rects)))
         inferred.append(len(plan.rects) > 0)
-    assert not any(inferred[:30])  # empty, quiet scene: the model never runs
+    assert all(inferred[:9])  # start-up: the scene is unknown, the model looks at whole frames
+    assert not any(inferred[9:30])  # empty, quiet scene: the model never runs
     assert inferred[30]  # the object appears: motion, inference
     assert len(pipe.tracker.tracks) == 1
     late = inferred[70:]  # motion has absorbed the parked object (absorb_frames=25)

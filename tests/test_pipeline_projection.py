@@ -53,8 +53,10 @@ def test_pose_round_trip_pixels_to_ground_to_pixels():
     assert np.allclose(back, en[inside], rtol=1e-9, atol=1e-6)
     frame = LocalFrame(POSE.lat, POSE.lon)
     assert np.allclose(frame.to_latlon(back), latlon_of(en[inside], POSE.lat, POSE.lon), atol=1e-10)
-    assert np.allclose(frame.to_metres(latlon_of(en, POSE.lat, POSE.lon)), metres_of(
-        latlon_of(en, POSE.lat, POSE.lon), POSE.lat, POSE.lon))
+    assert np.allclose(
+        frame.to_metres(latlon_of(en, POSE.lat, POSE.lon)),
+        metres_of(latlon_of(en, POSE.lat, POSE.lon), POSE.lat, POSE.lon),
+    )
 
 
 def test_image_centre_lands_on_the_optical_axis():
@@ -86,19 +88,24 @@ def _geo_scene(side: str) -> tuple[Scene, np.ndarray]:
     across = np.array([math.cos(psi), -math.sin(psi)])  # to the camera's right
     p1, p2 = centre - 60 * across, centre + 60 * across
     line = latlon_of(np.stack((p1, p2)), POSE.lat, POSE.lon)
-    cfg = CameraConfig.model_validate({
-        "pose": POSE.model_dump(),
-        "lines": [{"name": "border", "coords": "geo", "points": line.tolist(), "inbound_side": side}],
-    })
+    cfg = CameraConfig.model_validate(
+        {
+            "pose": POSE.model_dump(),
+            "lines": [{"name": "border", "coords": "geo", "points": line.tolist(), "inbound_side": side}],
+        }
+    )
     return Scene(cfg, (W, H)), centre
 
 
-@pytest.mark.parametrize(("side", "start_m", "end_m", "expected"), [
-    ("left", 150, 260, "inbound"),  # walking P1->P2 = to the camera's right: left hand = away from camera
-    ("left", 260, 150, "outbound"),
-    ("right", 150, 260, "outbound"),
-    ("right", 260, 150, "inbound"),
-])
+@pytest.mark.parametrize(
+    ("side", "start_m", "end_m", "expected"),
+    [
+        ("left", 150, 260, "inbound"),  # walking P1->P2 = to the camera's right: left hand = away from camera
+        ("left", 260, 150, "outbound"),
+        ("right", 150, 260, "outbound"),
+        ("right", 260, 150, "inbound"),
+    ],
+)
 def test_geo_line_crossing_on_projected_positions(side: str, start_m: float, end_m: float, expected: str):
     scene, _ = _geo_scene(side)
     rule, coords = scene.lines[0]

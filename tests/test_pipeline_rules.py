@@ -7,7 +7,12 @@ import pytest
 
 from edge.config.camera import CameraConfig
 from edge.pipeline.classes import CLASS_INDEX
-from edge.pipeline.geometry import iou_matrix, paths_cross_polyline, points_in_polygon, signed_distance_to_polyline
+from edge.pipeline.geometry import (
+    iou_matrix,
+    paths_cross_polyline,
+    points_in_polygon,
+    signed_distance_to_polyline,
+)
 from edge.pipeline.rules import LineCrossingRule, ZoneRule
 from edge.pipeline.scene import Scene
 from hub.contract.common import ObjectClass
@@ -100,8 +105,11 @@ def test_zone_entry_exit_and_loitering_once_per_visit():
 def test_zone_inertia_ignores_a_single_jittery_frame_and_nan_positions():
     zone = _zone(inertia=3)
     pts = [(-1, 5), (1, 5), (-1, 5), (1, 5), (np.nan, np.nan), (1, 5), (1, 5)]
-    entered = [t for t, p in enumerate(pts)
-               if len(zone.update(np.array([1]), np.array([p], float), np.array([PERSON]), float(t)).entered)]
+    entered = [
+        t
+        for t, p in enumerate(pts)
+        if len(zone.update(np.array([1]), np.array([p], float), np.array([PERSON]), float(t)).entered)
+    ]
     assert entered == [6]
 
 
@@ -119,7 +127,9 @@ def test_geometry_primitives():
     assert points_in_polygon(np.array([[2, 2], [5, 2], [-1, -1]]), square).tolist() == [True, False, False]
     d = signed_distance_to_polyline(np.array([[-3.0, 5.0], [2.0, 5.0]]), np.array([[0.0, 0.0], [0.0, 10.0]]))
     assert np.allclose(d, [3.0, -2.0])  # walking north along x=0: west is on the left
-    assert paths_cross_polyline(np.array([[-1.0, 5]]), np.array([[1.0, 5]]), np.array([[0.0, 0], [0, 10]])).all()
+    assert paths_cross_polyline(
+        np.array([[-1.0, 5]]), np.array([[1.0, 5]]), np.array([[0.0, 0], [0, 10]])
+    ).all()
     iou = iou_matrix(np.array([[0, 0, 10, 10]]), np.array([[5, 0, 15, 10], [20, 20, 30, 30]]))
     assert np.allclose(iou, [[1 / 3, 0.0]])
     assert iou_matrix(np.zeros((0, 4)), np.zeros((3, 4))).shape == (0, 3)

@@ -10,7 +10,7 @@ import pytest
 from edge.config.camera import TrackerConfig
 from edge.pipeline.detections import Detections
 from edge.pipeline.geometry import iou_matrix
-from edge.tools.track import main as track_main
+from edge.tools.track_cli import main as track_main
 from edge.tracking import (
     ConstantVelocityPoint,
     DistanceAssociator,
@@ -117,8 +117,13 @@ def test_tracks_not_looked_at_are_neither_missed_nor_deleted():
 
 def test_point_model_with_distance_association_for_ground_positions():
     model = ConstantVelocityPoint(measurement_std=1.0)
-    tracker = Tracker(KalmanPredictor(model), DistanceAssociator(model, max_cost=3.0), KalmanUpdater(model),
-                      Initiator(model, min_hits=2), TimeDeleter(2.0))
+    tracker = Tracker(
+        KalmanPredictor(model),
+        DistanceAssociator(model, max_cost=3.0),
+        KalmanUpdater(model),
+        Initiator(model, min_hits=2),
+        TimeDeleter(2.0),
+    )
     ids = set()
     for i in range(30):
         xy = np.array([[10.0 + 2 * i, 0.0], [10.0 + 2 * i, 40.0]])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from edge.config.camera_rules import (
     ClassFilter,
@@ -62,7 +62,9 @@ COCO_CLASS_MAP: dict[str, ObjectClass] = {
 class WatchdogConfig(_Model):
     """When a stream counts as stalled and how reconnects are paced."""
 
-    stall_timeout_s: float = Field(5.0, ge=0.2, le=300, description="no frame for this long = stall, reconnect")
+    stall_timeout_s: float = Field(
+        5.0, ge=0.2, le=300, description="no frame for this long = stall, reconnect"
+    )
     open_timeout_s: float = Field(5.0, ge=0.2, le=120, description="give up opening the stream after this")
     backoff_initial_s: float = Field(0.5, ge=0.05, le=60, description="first wait before a reconnect")
     backoff_max_s: float = Field(30.0, ge=0.1, le=3600, description="cap of the doubling reconnect wait")
@@ -108,10 +110,12 @@ class MotionConfig(_Model):
     """Cheap change detection that decides whether (and where) the model must look."""
 
     enabled: bool = Field(True, description="false = run the model on every frame, full frame")
-    width: int = Field(160, ge=32, le=1280, description="width of the downscaled luma image motion runs on")
-    threshold: int = Field(20, ge=1, le=255, description="luma difference that counts as changed")
+    width: int = Field(
+        320, ge=32, le=1280, description="width of the downscaled luma image motion runs on (distant people!)"
+    )
+    threshold: int = Field(15, ge=1, le=255, description="luma difference that counts as changed")
     alpha: float = Field(0.05, gt=0, le=1, description="background learning rate per frame")
-    min_area_frac: float = Field(0.0004, ge=0, le=0.5, description="smallest motion blob, fraction of frame")
+    min_area_frac: float = Field(0.0001, ge=0, le=0.5, description="smallest motion blob, fraction of frame")
     max_changed_frac: float = Field(
         0.5, gt=0, le=1, description="more changed than this = global change: recalibrate, inspect all"
     )
@@ -138,11 +142,9 @@ class DetectionConfig(_Model):
         description="model label -> contract class; labels not listed are dropped",
         max_length=1000,
     )
-    blob_class: ObjectClass = Field(
-        ObjectClass.UNKNOWN, description="class given to model-free motion blobs"
-    )
+    blob_class: ObjectClass = Field(ObjectClass.UNKNOWN, description="class given to model-free motion blobs")
     blob_min_area_frac: float = Field(
-        0.0008, ge=0, le=0.5, description="smallest motion blob reported as a detection (fallback)"
+        0.0002, ge=0, le=0.5, description="smallest motion blob reported as a detection (fallback)"
     )
 
 
@@ -156,7 +158,9 @@ class TrackerConfig(_Model):
     min_init_confidence: float = Field(0.3, ge=0, le=1, description="weakest detection that starts a track")
     class_aware: bool = Field(True, description="never associate detections of another class")
     stationary_s: float = Field(5.0, gt=0, le=3600, description="still this long = stationary")
-    stationary_frac: float = Field(0.15, gt=0, le=5, description="'still' = moved less than this x box height")
+    stationary_frac: float = Field(
+        0.15, gt=0, le=5, description="'still' = moved less than this x box height"
+    )
 
 
 class EventsConfig(_Model):
@@ -190,9 +194,13 @@ class TamperConfig(_Model):
     dark_mean: float = Field(12.0, ge=0, le=255, description="luma mean below this = black frame")
     defocus_ratio: float = Field(0.25, gt=0, lt=1, description="sharpness below ratio x baseline = defocus")
     min_correlation: float = Field(
-        0.4, ge=-1, lt=1, description="correlation with the reference scene below this = camera turned/blocked"
+        0.4,
+        ge=-1,
+        lt=1,
+        description="correlation with the reference scene below this = camera turned/blocked",
     )
     persist_s: float = Field(2.0, ge=0, le=600, description="a condition must hold this long to raise")
+    interval_s: float = Field(0.5, ge=0, le=60, description="check at most this often (conditions persist)")
 
 
 class CameraConfig(_Model):
@@ -213,7 +221,9 @@ class CameraConfig(_Model):
     motion: MotionConfig = Field(default_factory=MotionConfig, description="motion gating")
     detection: DetectionConfig = Field(default_factory=DetectionConfig, description="model and classes")
     filters: dict[ObjectClass, ClassFilter] = Field(
-        default_factory=default_filters, description="per-class score/area/aspect filters", max_length=16
+        default_factory=default_filters,
+        description="per-class score/area/aspect filters (merged over the defaults)",
+        max_length=16,
     )
     masks: list[MaskConfig] = Field(default_factory=list, max_length=64, description="ignored areas")
     zones: list[ZoneConfig] = Field(default_factory=list, max_length=64, description="watched areas")
@@ -223,11 +233,19 @@ class CameraConfig(_Model):
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, description="snapshots")
     tamper: TamperConfig = Field(default_factory=TamperConfig, description="tamper detection")
 
+    @field_validator("filters", mode="after")
+    @classmethod
+    def _filters_over_defaults(cls, value: dict[ObjectClass, ClassFilter]) -> dict[ObjectClass, ClassFilter]:
+        """Setting the person filter must not silently drop the defaults of the other classes."""
+        return {**default_filters(), **value}
+
     @model_validator(mode="after")
     def _geo_rules_need_geometry(self) -> CameraConfig:
         geo = [r.name for r in (*self.lines, *self.zones) if r.coords == "geo"]
         if geo and self.pose is None and self.homography is None:
-            raise ValueError(f"rules {geo} use geo coordinates but the camera has neither pose nor homography")
+            raise ValueError(
+                f"rules {geo} use geo coordinates but the camera has neither pose nor homography"
+            )
         names = [r.name for r in (*self.lines, *self.zones)]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -245,6 +263,9 @@ class DetectorConfig(_Model):
     models_dir: Path = Field(Path("models"), description="folder holding manifest.json and model files")
     verify_sha256: bool = Field(True, description="refuse a manifest model whose SHA-256 differs")
     intra_op_threads: int = Field(2, ge=1, le=64, description="onnxruntime threads inside one operator")
+    spin_wait: bool = Field(
+        False, description="let onnxruntime threads busy-wait between runs (a little faster, burns idle CPU)"
+    )
     max_batch: int = Field(8, ge=1, le=64, description="most crops/frames in one model call")
     batch_timeout_ms: float = Field(4.0, ge=0, le=200, description="wait this long to fill a batch")
     staleness_ms: float = Field(

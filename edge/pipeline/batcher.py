@@ -5,7 +5,8 @@ request, then keeps collecting until every registered camera has one in (each ca
 one outstanding), the batch is full, or ``batch_timeout_ms`` has passed -- so a single busy camera
 never waits for company. Requests whose frame is older than ``staleness_ms`` when the batch
 starts are answered ``None`` (skipped and counted) instead of spending the model on old news.
-Letterboxing and decoding run over the whole batch at once.
+Letterboxing and decoding run over the whole batch at once, while the camera workers finish their
+previous frames (see ``CameraService._work``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Request:
     frame: np.ndarray
     ts: float
     rects: np.ndarray
+    live: bool = True
     future: Future = field(default_factory=Future)
 
 
@@ -54,7 +56,9 @@ def split_by_request(cands: Candidates, n: int) -> list[Candidates]:
     out = []
     for i in range(n):  # one slice per camera request, not per box
         m = cands.frame == i
-        out.append(Candidates(cands.xyxy[m], cands.score[m], cands.class_id[m], cands.image[m], cands.frame[m]))
+        out.append(
+            Candidates(cands.xyxy[m], cands.score[m], cands.class_id[m], cands.image[m], cands.frame[m])
+        )
     return out
 
 
@@ -66,7 +70,9 @@ class InferenceBatcher:
         self.letterbox = LetterboxBatcher(detector.input_wh)
         self.requests: queue.Queue[Request] = queue.Queue()
         self.cameras: set[str] = set()
+        self.last_seen: dict[str, float] = {}
         self.stats = BatchStats()
+        self._model_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"inference-{detector.name}", daemon=True)
 
@@ -82,8 +88,12 @@ class InferenceBatcher:
             self._thread.join(timeout)
         self._fail_pending()
 
-    def submit(self, camera_id: str, frame: np.ndarray, ts: float, rects: np.ndarray) -> Future:
-        req = Request(camera_id, frame, ts, np.asarray(rects, np.int64).reshape(-1, 4))
+    def submit(
+        self, camera_id: str, frame: np.ndarray, ts: float, rects: np.ndarray, live: bool = True
+    ) -> Future:
+        """Queue a frame's crops; ``live`` False (lossless file replay) never goes stale."""
+        req = Request(camera_id, frame, ts, np.asarray(rects, np.int64).reshape(-1, 4), live)
+        self.last_seen[camera_id] = time.monotonic()
         if self._stop.is_set():
             req.future.set_result(None)
         else:
@@ -103,7 +113,8 @@ class InferenceBatcher:
             return []
         batch, images = [first], len(first.rects)
         deadline = time.monotonic() + self.cfg.batch_timeout_ms / 1000
-        while images < self.cfg.max_batch and len({r.camera_id for r in batch}) < len(self.cameras):
+        expected = self._active_cameras()
+        while images < self.cfg.max_batch and len({r.camera_id for r in batch}) < expected:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
@@ -115,11 +126,18 @@ class InferenceBatcher:
             images += len(req.rects)
         return self._drop_stale(batch)
 
+    def _active_cameras(self) -> int:
+        """Cameras that asked for inference within the last second: only they are worth waiting for
+        (a camera whose scene is quiet sends nothing, and nobody should wait for it).
+        """
+        horizon = time.monotonic() - 1.0
+        return max(1, sum(1 for cam in self.cameras if self.last_seen.get(cam, -1e18) >= horizon))
+
     def _drop_stale(self, batch: list[Request]) -> list[Request]:
         now = time.time()
         fresh = []
         for req in batch:  # one check per camera request
-            if (now - req.ts) * 1000 > self.cfg.staleness_ms:
+            if req.live and (now - req.ts) * 1000 > self.cfg.staleness_ms:
                 self.stats.stale += 1
                 req.future.set_result(None)
             else:
@@ -128,11 +146,22 @@ class InferenceBatcher:
 
     def detect(self, frames: list[np.ndarray], rects: np.ndarray, owner: np.ndarray) -> Candidates:
         """Letterbox, infer and decode crops ``rects[i]`` of ``frames[i]``; groups by ``owner[i]``."""
+        with self._model_lock:  # the inference thread and inline callers share one session and buffers
+            return self._detect(frames, rects, owner)
+
+    def _detect(self, frames: list[np.ndarray], rects: np.ndarray, owner: np.ndarray) -> Candidates:
         t0 = time.perf_counter()
         tensor, lb = self.letterbox(frames, rects)
         out = self._infer(tensor)
-        cands = decode_yolo(out, lb, owner, self.cfg.score_threshold, self.cfg.iou_threshold,
-                            self.cfg.top_k, self.cfg.max_detections)
+        cands = decode_yolo(
+            out,
+            lb,
+            owner,
+            self.cfg.score_threshold,
+            self.cfg.iou_threshold,
+            self.cfg.top_k,
+            self.cfg.max_detections,
+        )
         self._account(len(rects), time.perf_counter() - t0)
         return cands
 
@@ -142,6 +171,8 @@ class InferenceBatcher:
         return self.detect([frame] * len(rects), rects, np.zeros(len(rects), np.int64))
 
     def _process(self, batch: list[Request]) -> None:
+        if not batch:
+            return
         try:
             frames = [r.frame for r in batch for _ in range(len(r.rects))]
             rects = np.concatenate([r.rects for r in batch])
@@ -160,7 +191,9 @@ class InferenceBatcher:
         step = self.cfg.max_batch if self.detector.dynamic_batch else 1
         if len(tensor) <= step:
             return self.detector.infer(tensor)
-        return np.concatenate([self.detector.infer(tensor[i : i + step]) for i in range(0, len(tensor), step)])
+        return np.concatenate(
+            [self.detector.infer(tensor[i : i + step]) for i in range(0, len(tensor), step)]
+        )
 
     def _account(self, images: int, seconds: float) -> None:
         s = self.stats

@@ -32,17 +32,28 @@ class FrameOutput:
     detections: int = 0
 
 
-def _view(tracks: Tracks, stationary: np.ndarray, scene: Scene | None,
-          model: MotionModel) -> tuple[TrackView, Anchors | None]:
+def _view(
+    tracks: Tracks, stationary: np.ndarray, scene: Scene | None, model: MotionModel
+) -> tuple[TrackView, Anchors | None]:
     xyxy = model.boxes(tracks.mean)
     n = len(tracks)
     if scene is None:
         nan = np.full((n, 2), np.nan)
-        view = TrackView(tracks.ids, xyxy, tracks.class_id, tracks.confidence, stationary, nan, nan[:, 0], (1, 1))
+        view = TrackView(
+            tracks.ids, xyxy, tracks.class_id, tracks.confidence, stationary, nan, nan[:, 0], (1, 1)
+        )
         return view, None
     a = scene.anchors(xyxy)
-    view = TrackView(tracks.ids, xyxy, tracks.class_id, tracks.confidence, stationary, a.latlon,
-                     a.uncertainty_m, scene.frame_wh)
+    view = TrackView(
+        tracks.ids,
+        xyxy,
+        tracks.class_id,
+        tracks.confidence,
+        stationary,
+        a.latlon,
+        a.uncertainty_m,
+        scene.frame_wh,
+    )
     return view, a
 
 
@@ -53,8 +64,16 @@ class OutputBuilder:
         self.camera_id, self.cfg = camera_id, cfg
         self.factory = EventFactory(site, agent, camera_id, cfg.events)
 
-    def build(self, frame: Frame, scene: Scene, out: TrackerOutput, stationary: np.ndarray,
-              tamper: list[TamperChange], model: MotionModel, n_dets: int) -> FrameOutput:
+    def build(
+        self,
+        frame: Frame,
+        scene: Scene,
+        out: TrackerOutput,
+        stationary: np.ndarray,
+        tamper: list[TamperChange],
+        model: MotionModel,
+        n_dets: int,
+    ) -> FrameOutput:
         ts = frame.ts
         view, anchors = _view(out.tracks, stationary, scene, model)
         ended, _ = _view(out.ended, np.zeros(len(out.ended), bool), scene, model)
@@ -63,9 +82,11 @@ class OutputBuilder:
         events += self._rules(scene, view, anchors, out.matched & out.tracks.confirmed, ts)
         self._forget(scene, out.ended.ids, out.tracks.ids)
         events += [self._tamper(t, ts) for t in tamper]
-        return FrameOutput(events, self._evidence(frame, view, events), n_dets)
+        return FrameOutput(events, self._evidence(frame, view[out.tracks.confirmed], events), n_dets)
 
-    def _rules(self, scene: Scene, view: TrackView, anchors: Anchors, active: np.ndarray, ts: float) -> list[Event]:
+    def _rules(
+        self, scene: Scene, view: TrackView, anchors: Anchors, active: np.ndarray, ts: float
+    ) -> list[Event]:
         rows = np.flatnonzero(active)
         if len(rows) == 0:
             return []
@@ -74,7 +95,9 @@ class OutputBuilder:
         for rule, coords in scene.lines:  # a handful of rules per camera, each vectorised over tracks
             hit = rule.update(sub.ids, scene.rule_points(anchors, coords), sub.class_id)
             dirs = ["inbound" if b else "outbound" for b in hit.inbound]
-            events += self.factory.rule(EventKind.LINE_CROSSING, sub, hit.index, rule.name, ts, direction=dirs)
+            events += self.factory.rule(
+                EventKind.LINE_CROSSING, sub, hit.index, rule.name, ts, direction=dirs
+            )
         for zone, coords in scene.zones:
             z = zone.update(sub.ids, scene.rule_points(anchors, coords), sub.class_id, ts)
             events += self.factory.rule(EventKind.ZONE_ENTRY, sub, z.entered, zone.name, ts)
@@ -90,7 +113,10 @@ class OutputBuilder:
                 rule.state.retain(live)
 
     def _tamper(self, change: TamperChange, ts: float) -> Event:
-        attrs: dict[str, str | float | int | bool] = {"tamper": change.kind, "state": "raised" if change.raised else "cleared"}
+        attrs: dict[str, str | float | int | bool] = {
+            "tamper": change.kind,
+            "state": "raised" if change.raised else "cleared",
+        }
         attrs.update({k: round(v, 3) for k, v in change.measures.items()})
         return self.factory.health(EventKind.TAMPER, ts, attrs)
 

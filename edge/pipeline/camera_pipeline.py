@@ -2,7 +2,8 @@
 
 ``plan(frame)``: tamper check and motion gating on a small luma image; decides which crops (if
 any) the model must see: motion blobs, tracked objects the motion touches, and tracks not looked
-at for ``stationary_recheck_s`` (stationary objects are re-verified, not re-inferred every frame).
+at for ``stationary_recheck_s`` (stationary objects are re-verified, not re-inferred every frame),
+and tracks missed at their last look, until they are found again or end.
 Without a model the motion blobs themselves are the detections.
 ``finish(plan, candidates)``: class mapping, filters, masks, tracking, rules, events, evidence.
 The camera worker owns the instance; nothing here does I/O or threading.
@@ -23,12 +24,13 @@ from edge.pipeline.decode import Candidates, batched_nms
 from edge.pipeline.detections import Detections
 from edge.pipeline.filters import ClassFilterTable, outside_masks, valid_classes
 from edge.pipeline.geometry import iou_matrix
-from edge.pipeline.motion import MotionDetector, MotionResult
+from edge.pipeline.motion import MotionDetector, MotionResult, downscale_gray
 from edge.pipeline.regions import centres_inside, plan_regions
 from edge.pipeline.scene import Scene
 from edge.pipeline.tamper import TamperChange, TamperDetector
 from edge.sensors.frame import Frame
 from edge.tracking import box_tracker
+from edge.tracking.tracker import Visibility
 from edge.tracking.tracks import Tracks
 
 I64 = npt.NDArray[np.int64]
@@ -51,8 +53,16 @@ class Plan:
 class CameraPipeline:
     """Per-camera state: motion background, tamper baselines, tracker, rules and throttles."""
 
-    def __init__(self, site: str, agent: str, camera_id: str, cfg: CameraConfig,
-                 labels: tuple[str, ...] | None, model_side: int = 640, first_track_id: int = 1) -> None:
+    def __init__(
+        self,
+        site: str,
+        agent: str,
+        camera_id: str,
+        cfg: CameraConfig,
+        labels: tuple[str, ...] | None,
+        model_side: int = 640,
+        first_track_id: int = 1,
+    ) -> None:
         self.camera_id, self.cfg, self.model_side = camera_id, cfg, int(model_side)
         self.lookup = label_lookup(labels, cfg.detection.class_map) if labels is not None else None
         self.filters = ClassFilterTable.from_config(cfg.filters)
@@ -76,6 +86,11 @@ class CameraPipeline:
     def plan(self, frame: Frame) -> Plan:
         scene = self._scene_for(frame)
         assert self.motion is not None
+        if self.uses_model and not self.cfg.motion.enabled:
+            full = np.array([[0, 0, *scene.frame_wh]], np.int64)
+            due = self.tamper.due(frame.ts)
+            tamper = self.tamper(downscale_gray(frame.data, self.cfg.motion.width), frame.ts) if due else []
+            return Plan(frame, full, None, tamper, True)
         motion = self.motion(frame.data)
         tamper = self.tamper(motion.gray, frame.ts)
         if not self.uses_model:
@@ -84,16 +99,21 @@ class CameraPipeline:
         return Plan(frame, self._regions(motion, frame.ts, scene.frame_wh), None, tamper, motion.any)
 
     def _regions(self, motion: MotionResult, ts: float, wh: tuple[int, int]) -> I64:
-        full = np.array([[0, 0, wh[0], wh[1]]], np.int64)
-        if not self.cfg.motion.enabled or motion.global_change:
-            return full
+        if motion.global_change:
+            return np.array([[0, 0, wh[0], wh[1]]], np.int64)
         tracks = self.tracker.tracks
         boxes = self.tracker.model.boxes(tracks.mean)
-        touched = (iou_matrix(boxes, motion.boxes) > 0).any(axis=1) if len(motion.boxes) else np.zeros(len(tracks), bool)
-        recheck = (ts - tracks.looked_ts) >= self.cfg.motion.stationary_recheck_s
+        touched = (
+            (iou_matrix(boxes, motion.boxes) > 0).any(axis=1)
+            if len(motion.boxes)
+            else np.zeros(len(tracks), bool)
+        )
+        # re-verify stationary tracks now and then, and a track that was missed at once (until it
+        # is found again or ends): an unobserved track must neither live forever nor drift
+        recheck = ((ts - tracks.looked_ts) >= self.cfg.motion.stationary_recheck_s) | (tracks.misses > 0)
         wanted = np.concatenate((motion.boxes, boxes[touched | recheck]))
         if len(wanted) and not self.cfg.motion.crop:
-            return full
+            return np.array([[0, 0, wh[0], wh[1]]], np.int64)
         return plan_regions(wanted, wh, self.model_side, self.cfg.motion.max_regions)
 
     def _blobs(self, motion: MotionResult) -> Detections:
@@ -122,16 +142,22 @@ class CameraPipeline:
         """Track and make events; ``inferred`` False means the model did not run (e.g. stale)."""
         scene = self._scene_for(plan.frame)
         dets = self.detections(plan, cands)
+        if len(dets) == 0 and len(self.tracker.tracks) == 0 and not plan.tamper:
+            return FrameOutput([], [], 0)  # nothing to track, nothing to say: skip the bookkeeping
         looked_rects = plan.rects if (inferred and self.uses_model) else np.zeros((0, 4), np.int64)
         out = self.tracker.step(dets, plan.frame.ts, self._visibility(looked_rects))
         stationary = self.tracker.stationary(out.tracks, plan.frame.ts)
-        return self.output.build(plan.frame, scene, out, stationary, plan.tamper, self.tracker.model, len(dets))
+        return self.output.build(
+            plan.frame, scene, out, stationary, plan.tamper, self.tracker.model, len(dets)
+        )
 
-    def _visibility(self, rects: I64):  # noqa: ANN202 - returns the tracker's Visibility callable
+    def _visibility(self, rects: I64) -> Visibility | None:
         if not self.uses_model:
             return None
 
-        frame = np.array([[0, 0, *self.scene.frame_wh]], np.int64) if self.scene else np.zeros((0, 4), np.int64)
+        frame = (
+            np.array([[0, 0, *self.scene.frame_wh]], np.int64) if self.scene else np.zeros((0, 4), np.int64)
+        )
 
         def visible(tracks: Tracks) -> npt.NDArray[np.bool_]:
             centres = self.tracker.model.positions(tracks.mean)
@@ -139,7 +165,13 @@ class CameraPipeline:
 
         return visible
 
-    def end_all(self, ts: float) -> FrameOutput:
-        """Video lost: every confirmed track ends now."""
+    def video_lost(self, ts: float) -> FrameOutput:
+        """Video lost: every confirmed track ends now, and motion relearns the scene when video returns.
+
+        The tamper reference is kept on purpose: a camera that comes back pointing elsewhere is a
+        scene change worth reporting.
+        """
         ended = self.tracker.end_all()
+        if self.scene is not None:
+            self.motion = MotionDetector(self.cfg.motion, self.scene.motion_ignore)
         return self.output.ended(ended, ts, self.scene, self.tracker.model)

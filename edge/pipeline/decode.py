@@ -57,7 +57,9 @@ def select_candidates(
     return image, anchor, score.astype(np.float32), class_id
 
 
-def cxcywh_boxes(out: npt.NDArray[np.float32], image: np.ndarray, anchor: np.ndarray) -> npt.NDArray[np.float64]:
+def cxcywh_boxes(
+    out: npt.NDArray[np.float32], image: np.ndarray, anchor: np.ndarray
+) -> npt.NDArray[np.float64]:
     """Model-pixel xyxy of the selected anchors."""
     cx, cy, w, h = (out[image, k, anchor].astype(np.float64) for k in range(4))
     return np.stack((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), axis=1)

@@ -42,12 +42,15 @@ def _dim(value: object, fallback: int) -> int:
 class OnnxDetector:
     """A YOLOv8-layout ONNX model in one onnxruntime session."""
 
-    def __init__(self, ref: ModelRef, intra_op_threads: int = 2, default_size: int = 640) -> None:
+    def __init__(
+        self, ref: ModelRef, intra_op_threads: int = 2, default_size: int = 640, spin_wait: bool = False
+    ) -> None:
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = intra_op_threads
         opts.inter_op_num_threads = 1
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin_wait else "0")
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
@@ -81,7 +84,10 @@ class OnnxDetector:
         """One inference on a grey image; returns its duration in ms and fixes the label count."""
         w, h = self.input_wh
         t0 = time.perf_counter()
-        out = self.infer(np.full((1, 3, h, w), 114 / 255, np.float32))
+        try:
+            out = self.infer(np.full((1, 3, h, w), 114 / 255, np.float32))
+        except Exception as exc:  # onnxruntime raises private exception types
+            raise ModelError(f"model {self.name!r}: warm-up inference failed: {exc}") from None
         ms = (time.perf_counter() - t0) * 1000
         if out.ndim != 3 or out.shape[1] < 5:
             raise ModelError(f"model {self.name!r}: output {out.shape} is not the YOLO (B, 4+C, N) layout")
@@ -89,7 +95,9 @@ class OnnxDetector:
         if not self.labels:
             self.labels = tuple(f"class{i}" for i in range(classes))
         if len(self.labels) != classes:
-            raise ModelError(f"model {self.name!r}: {len(self.labels)} class names but {classes} class scores")
+            raise ModelError(
+                f"model {self.name!r}: {len(self.labels)} class names but {classes} class scores"
+            )
         log.info("model loaded name=%s input=%dx%d classes=%d warmup_ms=%.1f", self.name, w, h, classes, ms)
         return ms
 

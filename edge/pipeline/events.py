@@ -43,8 +43,16 @@ class TrackView:
         return len(self.ids)
 
     def __getitem__(self, index: npt.ArrayLike) -> TrackView:
-        return TrackView(self.ids[index], self.xyxy[index], self.class_id[index], self.confidence[index],
-                         self.stationary[index], self.latlon[index], self.uncertainty_m[index], self.frame_wh)
+        return TrackView(
+            self.ids[index],
+            self.xyxy[index],
+            self.class_id[index],
+            self.confidence[index],
+            self.stationary[index],
+            self.latlon[index],
+            self.uncertainty_m[index],
+            self.frame_wh,
+        )
 
 
 def _box(xyxy: F64, frame_wh: tuple[int, int]) -> ImageBox:
@@ -57,22 +65,34 @@ def _position(latlon: F64, unc: float) -> GeoPosition | None:
     lat, lon = float(latlon[0]), float(latlon[1])
     if not (math.isfinite(lat) and math.isfinite(lon)):
         return None
-    return GeoPosition(lat=lat, lon=((lon + 180) % 360) - 180,
-                       uncertainty_m=min(float(unc), 100_000.0) if math.isfinite(unc) else None)
+    return GeoPosition(
+        lat=lat,
+        lon=((lon + 180) % 360) - 180,
+        uncertainty_m=min(float(unc), 100_000.0) if math.isfinite(unc) else None,
+    )
 
 
 class EventFactory:
     """Builds events for one sensor and keeps the per-track throttle state."""
 
-    def __init__(self, site: str, agent: str, sensor_id: str, cfg: EventsConfig,
-                 kind: SensorKind = SensorKind.CAMERA) -> None:
+    def __init__(
+        self, site: str, agent: str, sensor_id: str, cfg: EventsConfig, kind: SensorKind = SensorKind.CAMERA
+    ) -> None:
         self.site, self.agent, self.cfg = site, agent, cfg
         self.sensor = SensorRef(id=sensor_id, kind=kind)
         self.throttle = TrackState({"last": -1e18, "cx": 0.0, "cy": 0.0, "cls": -1, "still": False})
 
     def make(self, kind: EventKind, ts: float, **fields: Any) -> Event:
-        return Event(id=uuid.uuid4().hex, seq=0, ts=datetime.fromtimestamp(ts, UTC), site=self.site,
-                     agent=self.agent, sensor=self.sensor, kind=kind, **fields)
+        return Event(
+            id=uuid.uuid4().hex,
+            seq=0,
+            ts=datetime.fromtimestamp(ts, UTC),
+            site=self.site,
+            agent=self.agent,
+            sensor=self.sensor,
+            kind=kind,
+            **fields,
+        )
 
     def track_fields(self, view: TrackView, i: int) -> dict[str, Any]:
         return {
@@ -84,23 +104,38 @@ class EventFactory:
             "stationary": bool(view.stationary[i]),
         }
 
-    def lifecycle(self, view: TrackView, new_ids: npt.ArrayLike, due: npt.NDArray[np.bool_], ended: TrackView,
-                  ts: float) -> list[Event]:
-        """track_new for ``new_ids``, track_update for rows ``due`` (throttled here), track_end for ``ended``."""
+    def lifecycle(
+        self, view: TrackView, new_ids: npt.ArrayLike, due: npt.NDArray[np.bool_], ended: TrackView, ts: float
+    ) -> list[Event]:
+        """track_new for ``new_ids``, track_update for rows ``due`` (throttled here), track_end for ``ended``.
+
+        ``due`` marks the tracks allowed an update at all (confirmed ones); the throttle decides.
+        """
         is_new = np.isin(view.ids, np.asarray(new_ids, np.int64))
         update = self._updates_due(view, due & ~is_new, ts)
-        events = [self.make(EventKind.TRACK_NEW, ts, **self.track_fields(view, i)) for i in np.flatnonzero(is_new)]
-        events += [self.make(EventKind.TRACK_UPDATE, ts, **self.track_fields(view, i)) for i in np.flatnonzero(update)]
-        events += [self.make(EventKind.TRACK_END, ts, **self.track_fields(ended, i)) for i in range(len(ended))]
+        events = [
+            self.make(EventKind.TRACK_NEW, ts, **self.track_fields(view, i)) for i in np.flatnonzero(is_new)
+        ]
+        events += [
+            self.make(EventKind.TRACK_UPDATE, ts, **self.track_fields(view, i))
+            for i in np.flatnonzero(update)
+        ]
+        events += [
+            self.make(EventKind.TRACK_END, ts, **self.track_fields(ended, i)) for i in range(len(ended))
+        ]
         self._remember(view[is_new | update], ts)
         self.throttle.forget(ended.ids)
         return events
 
-    def _updates_due(self, view: TrackView, candidates: npt.NDArray[np.bool_], ts: float) -> npt.NDArray[np.bool_]:
+    def _updates_due(
+        self, view: TrackView, candidates: npt.NDArray[np.bool_], ts: float
+    ) -> npt.NDArray[np.bool_]:
         st = self.throttle.get(view.ids)
         centre = (view.xyxy[:, :2] + view.xyxy[:, 2:]) / 2
         diag = np.linalg.norm(view.xyxy[:, 2:] - view.xyxy[:, :2], axis=1)
-        moved = np.hypot(centre[:, 0] - st["cx"], centre[:, 1] - st["cy"]) > self.cfg.significant_move_frac * diag
+        moved = (
+            np.hypot(centre[:, 0] - st["cx"], centre[:, 1] - st["cy"]) > self.cfg.significant_move_frac * diag
+        )
         changed = moved | (view.class_id != st["cls"]) | (view.stationary != st["still"])
         since = ts - st["last"]
         significant = changed & (since >= self.cfg.update_min_interval_s)
@@ -108,17 +143,36 @@ class EventFactory:
 
     def _remember(self, view: TrackView, ts: float) -> None:
         centre = (view.xyxy[:, :2] + view.xyxy[:, 2:]) / 2
-        self.throttle.set(view.ids, {"last": np.full(len(view), ts), "cx": centre[:, 0], "cy": centre[:, 1],
-                                     "cls": view.class_id, "still": view.stationary})
+        self.throttle.set(
+            view.ids,
+            {
+                "last": np.full(len(view), ts),
+                "cx": centre[:, 0],
+                "cy": centre[:, 1],
+                "cls": view.class_id,
+                "still": view.stationary,
+            },
+        )
 
-    def rule(self, kind: EventKind, view: TrackView, rows: npt.ArrayLike, rule: str, ts: float,
-             direction: list[str] | None = None, dwell: F64 | None = None) -> list[Event]:
+    def rule(
+        self,
+        kind: EventKind,
+        view: TrackView,
+        rows: npt.ArrayLike,
+        rule: str,
+        ts: float,
+        direction: list[str] | None = None,
+        dwell: F64 | None = None,
+    ) -> list[Event]:
         """One rule event per row (zone entry/exit, loitering with dwell, line crossing with direction)."""
         rows = np.asarray(rows, np.int64)
         out = []
         for k, i in enumerate(rows):  # one per rule hit: the event boundary
-            hit = RuleHit(rule=rule, direction=direction[k] if direction else None,
-                          dwell_s=float(dwell[k]) if dwell is not None else None)
+            hit = RuleHit(
+                rule=rule,
+                direction=direction[k] if direction else None,
+                dwell_s=float(dwell[k]) if dwell is not None else None,
+            )
             out.append(self.make(kind, ts, rule=hit, **self.track_fields(view, int(i))))
         return out
 

@@ -1,8 +1,8 @@
 """Letterbox preprocessing of many crops into one model batch, and the inverse box mapping.
 
 Why this shape: the resize is one OpenCV call per crop (it is per image by nature), everything
-else -- padding, BGR->RGB, HWC->CHW, uint8->float [0, 1] -- is one vectorised pass over the whole
-batch into a reused buffer. Padding is centred with grey 114 as in Ultralytics exports, so standard
+else -- padding, BGR->RGB, HWC->CHW, uint8->float [0, 1] -- is whole-plane array work into
+reused buffers (no per-pixel Python). Padding is centred with grey 114 as in Ultralytics exports, so standard
 YOLOv8/YOLO11 models see what they were trained on.
 """
 
@@ -29,7 +29,9 @@ class Letterbox:
     pad: npt.NDArray[np.float64]
     origin: npt.NDArray[np.float64]
 
-    def to_frame(self, xyxy: npt.NDArray[np.floating], image: npt.NDArray[np.integer]) -> npt.NDArray[np.float32]:
+    def to_frame(
+        self, xyxy: npt.NDArray[np.floating], image: npt.NDArray[np.integer]
+    ) -> npt.NDArray[np.float32]:
         """Map (N, 4) model-pixel boxes of batch images ``image`` (N,) back to frame pixels."""
         xyxy = np.asarray(xyxy, np.float64).reshape(-1, 4)
         s = self.scale[image][:, None]
@@ -48,6 +50,17 @@ def plan_letterbox(
     new = np.clip(np.round(sizes * scale[:, None]), 1, target).astype(np.int64)
     pad = ((target[None, :] - new) // 2).astype(np.int64)
     return scale, new, pad
+
+
+def _to_planes(bgr: np.ndarray, out: np.ndarray) -> None:
+    """HxWx3 uint8 BGR -> 3xHxW float32 RGB in [0, 1], written into ``out``.
+
+    Splitting into contiguous planes first is about twice as fast as one strided multiply over a
+    transposed view (the transpose makes every read a cache miss).
+    """
+    blue, green, red = cv2.split(bgr)
+    for plane, channel in ((red, 0), (green, 1), (blue, 2)):  # three planes, not a pixel loop
+        np.multiply(plane, np.float32(1 / 255), out=out[channel])
 
 
 class LetterboxBatcher:
@@ -79,9 +92,11 @@ class LetterboxBatcher:
         for i, (frame, r) in enumerate(zip(frames, rects, strict=True)):
             crop = frame[r[1] : r[3], r[0] : r[2]]
             (nw, nh), (px, py) = new[i], pad[i]
-            resized = crop if crop.shape[1] == nw and crop.shape[0] == nh else cv2.resize(
-                crop, (int(nw), int(nh)), interpolation=cv2.INTER_LINEAR
+            resized = (
+                crop
+                if crop.shape[1] == nw and crop.shape[0] == nh
+                else cv2.resize(crop, (int(nw), int(nh)), interpolation=cv2.INTER_LINEAR)
             )
             canvas[i, py : py + nh, px : px + nw] = resized
-        np.multiply(canvas[..., ::-1].transpose(0, 3, 1, 2), np.float32(1 / 255), out=tensor)
+            _to_planes(canvas[i], tensor[i])
         return tensor, Letterbox(scale, pad.astype(np.float64), rects[:, :2].astype(np.float64))

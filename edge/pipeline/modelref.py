@@ -5,15 +5,21 @@ A name is looked up in ``<models_dir>/manifest.json`` ({"models": [{"name", "fil
 corrupted or swapped model never runs silently. A path is used as given (its hash is still
 computed and reported in the agent's status). Labels come from the manifest, else from the
 ONNX metadata ``names`` (Ultralytics), else from a sidecar ``<model>.names.json``.
+
+The manifest's own module, ``models.registry`` (load_manifest / verify), reads and checks entries
+when it is installed; the small stdlib reader below only stands in for it on an agent installed
+without the ``models`` package, and both accept the same file.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
+import importlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 
@@ -41,26 +47,47 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _registry() -> ModuleType | None:
+    try:
+        return importlib.import_module("models.registry")
+    except ImportError:
+        return None
+
+
 def load_manifest(models_dir: Path) -> list[dict[str, Any]]:
-    """Entries of ``manifest.json`` (empty when there is none)."""
+    """Entries of ``manifest.json`` as plain dicts (empty when there is none)."""
     path = Path(models_dir) / "manifest.json"
     if not path.is_file():
         return []
+    registry = _registry()
     try:
-        data = json.loads(path.read_text("utf-8"))
-        return list(data["models"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        if registry is not None:
+            return [e.model_dump() for e in registry.load_manifest(path)]
+        return list(json.loads(path.read_text("utf-8"))["models"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
         raise ModelError(f"model manifest {path}: unreadable ({exc})") from None
+
+
+def _check_hash(entry: dict[str, Any], path: Path, models_dir: Path) -> None:
+    registry = _registry()
+    if registry is not None:
+        try:
+            registry.verify(registry.ModelEntry(**entry), models_dir)
+        except registry.ModelHashError as exc:
+            raise ModelError(str(exc)) from None
+        return
+    actual, expected = file_sha256(path), str(entry.get("sha256", "")).lower()
+    if actual != expected:
+        raise ModelError(f"model {entry.get('name')}: sha256 of {path} is {actual}, manifest says {expected}")
 
 
 def _from_entry(entry: dict[str, Any], models_dir: Path, verify: bool) -> ModelRef:
     path = Path(models_dir) / str(entry.get("file", ""))
     if not path.is_file():
         raise ModelError(f"model {entry.get('name')!r}: file {path} listed in the manifest is missing")
-    actual = file_sha256(path)
-    expected = str(entry.get("sha256", "")).lower()
-    if verify and actual != expected:
-        raise ModelError(f"model {entry.get('name')!r}: SHA-256 of {path} is {actual}, manifest says {expected}")
+    if verify:
+        _check_hash(entry, path, models_dir)
+    actual = str(entry["sha256"]).lower() if verify else file_sha256(path)
     shape = entry.get("input") or []
     input_hw = (int(shape[-2]), int(shape[-1])) if len(shape) >= 2 else None
     labels = tuple(str(c) for c in entry.get("classes") or ())
@@ -77,7 +104,9 @@ def resolve_model(ref: str, models_dir: Path, verify: bool = True) -> ModelRef:
     path = next((p for p in candidates if p.is_file()), None)
     if path is None:
         known = ", ".join(sorted(by_name)) or "none"
-        raise ModelError(f"model {ref!r}: not in {Path(models_dir) / 'manifest.json'} (known: {known}) nor a file")
+        raise ModelError(
+            f"model {ref!r}: not in {Path(models_dir) / 'manifest.json'} (known: {known}) nor a file"
+        )
     for entry in entries:
         listed = Path(models_dir) / str(entry.get("file", ""))
         if listed.is_file() and listed.resolve() == path.resolve():
@@ -93,7 +122,9 @@ def parse_names(text: str) -> tuple[str, ...]:
         try:
             value = ast.literal_eval(text)
         except (ValueError, SyntaxError):
-            raise ModelError(f"class names metadata is neither JSON nor a Python literal: {text[:80]!r}") from None
+            raise ModelError(
+                f"class names metadata is neither JSON nor a Python literal: {text[:80]!r}"
+            ) from None
     if isinstance(value, dict):
         return tuple(str(value[k]) for k in sorted(value, key=lambda k: int(k)))
     if isinstance(value, list | tuple):

@@ -19,6 +19,8 @@ import numpy.typing as npt
 from edge.config.camera import MotionConfig
 
 _KERNEL = np.ones((3, 3), np.uint8)
+_GROW = 2  # dilation iterations of the 3x3 kernel = pixels added on every side
+_WARMUP_FRAMES = 9
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +43,14 @@ def downscale_gray(frame: np.ndarray, width: int) -> npt.NDArray[np.uint8]:
     """Luma at ``width`` pixels wide (aspect kept), lightly blurred against sensor noise."""
     h, w = frame.shape[:2]
     height = max(1, round(h * width / w))
-    small = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
-    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
-    return cv2.GaussianBlur(gray, (3, 3), 0)
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+    small = cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA)
+    return cv2.GaussianBlur(small, (3, 3), 0)
 
 
-def motion_mask_image(polygons: Sequence[np.ndarray], frame_wh: tuple[int, int], width: int) -> np.ndarray | None:
+def motion_mask_image(
+    polygons: Sequence[np.ndarray], frame_wh: tuple[int, int], width: int
+) -> np.ndarray | None:
     """uint8 image at motion resolution: 0 where motion is ignored, 255 elsewhere (None = no mask)."""
     if not polygons:
         return None
@@ -59,25 +63,31 @@ def motion_mask_image(polygons: Sequence[np.ndarray], frame_wh: tuple[int, int],
 
 
 def blob_boxes(
-    changed: np.ndarray, grouped: np.ndarray, min_area_px: float, scale: float
+    changed: np.ndarray, grouped: np.ndarray, min_area_px: float, scale: float, grow: int = _GROW
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    """Blobs = components of ``grouped`` (the dilated mask); each box bounds only its ``changed`` pixels.
-
-    Returns frame-pixel boxes, fill ratio (changed pixels / box area) and area fraction of the image.
+    """Blobs = outer contours of ``grouped`` (``changed`` dilated by ``grow`` px, so fragments of one
+    object join); boxes are shrunk back by ``grow`` and counted on ``changed`` through an integral
+    image. Returns frame-pixel boxes, fill ratio (changed pixels / box area) and area fraction.
     """
-    n, labels = cv2.connectedComponents(grouped, connectivity=8)
-    ys, xs = np.nonzero(changed)
-    lab = labels[ys, xs]
-    area = np.bincount(lab, minlength=n).astype(np.float64)
-    lo = np.full((n, 2), np.iinfo(np.int64).max)
-    hi = np.full((n, 2), -1)
-    np.minimum.at(lo, lab, np.stack((xs, ys), axis=1))
-    np.maximum.at(hi, lab, np.stack((xs, ys), axis=1) + 1)
-    keep = (area >= max(min_area_px, 1)) & (np.arange(n) > 0)
-    lo, hi, area = lo[keep], hi[keep], area[keep]
-    boxes = np.concatenate((lo, hi), axis=1).astype(np.float32) / np.float32(scale)
-    fill = area / np.maximum(np.prod(hi - lo, axis=1), 1)
-    return boxes.reshape(-1, 4), fill.astype(np.float32), (area / changed.size).astype(np.float32)
+    contours, _ = cv2.findContours(grouped, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)  # 20x faster than
+    if not contours:  # connectedComponentsWithStats on a mostly empty mask
+        return _no_boxes()
+    pts = np.concatenate(contours).reshape(-1, 2).astype(np.int64)
+    starts = np.r_[0, np.cumsum(np.fromiter(map(len, contours), np.int64))[:-1]]
+    lo = np.minimum.reduceat(pts, starts, axis=0)
+    hi = np.maximum.reduceat(pts, starts, axis=0) + 1
+    x1, y1 = lo[:, 0] + grow, lo[:, 1] + grow
+    x2, y2 = np.maximum(hi[:, 0] - grow, x1 + 1), np.maximum(hi[:, 1] - grow, y1 + 1)
+    x1, y1 = np.minimum(x1, x2 - 1), np.minimum(y1, y2 - 1)
+    h, w = changed.shape
+    x2, y2 = np.minimum(x2, w), np.minimum(y2, h)
+    x1, y1 = np.minimum(x1, x2 - 1), np.minimum(y1, y2 - 1)
+    integral = cv2.integral(changed // 255, sdepth=cv2.CV_32S)
+    area = (integral[y2, x2] - integral[y1, x2] - integral[y2, x1] + integral[y1, x1]).astype(np.float64)
+    keep = area >= max(min_area_px, 1)
+    boxes = np.stack((x1, y1, x2, y2), axis=1)[keep].astype(np.float32) / np.float32(scale)
+    fill = area[keep] / np.maximum((x2 - x1) * (y2 - y1), 1)[keep]
+    return boxes.reshape(-1, 4), fill.astype(np.float32), (area[keep] / changed.size).astype(np.float32)
 
 
 class MotionDetector:
@@ -89,20 +99,19 @@ class MotionDetector:
         self.background: np.ndarray | None = None
         self.age: np.ndarray | None = None
         self.frames = 0
+        self._first: list[np.ndarray] = []
 
     @property
     def warm(self) -> bool:
-        """True once ghosts of objects present in the first frame have been learned away."""
-        return self.frames > self.cfg.absorb_frames + 5
+        """True once the background is the median of the first frames (no ghosts, no trails)."""
+        return self.frames > _WARMUP_FRAMES
 
     def __call__(self, frame: np.ndarray) -> MotionResult:
         gray = downscale_gray(frame, self.cfg.width)
         scale = self.cfg.width / frame.shape[1]
         self.frames += 1
-        if self.background is None or self.background.shape != gray.shape:
-            self.background = gray.astype(np.float32)
-            self.age = np.zeros(gray.shape, np.uint16)
-            return _still(gray)
+        if self.background is None or self.background.shape != gray.shape or not self.warm:
+            return self._warm_up(gray)
         diff = cv2.absdiff(gray, cv2.convertScaleAbs(self.background))
         changed = cv2.threshold(diff, self.cfg.threshold, 255, cv2.THRESH_BINARY)[1]
         if self.ignore is not None and self.ignore.shape == changed.shape:
@@ -111,18 +120,36 @@ class MotionDetector:
         if frac > self.cfg.max_changed_frac:
             self.background = gray.astype(np.float32)
             return MotionResult(*_no_boxes(), frac, True, gray)
-        self._learn(gray, changed)
+        self._learn(gray, changed, frac)
         if frac == 0.0:
             return _still(gray)
-        dilated = cv2.dilate(changed, _KERNEL, iterations=2)
+        dilated = cv2.dilate(changed, _KERNEL, iterations=_GROW)
         boxes, fill, area = blob_boxes(changed, dilated, self.cfg.min_area_frac * changed.size, scale)
         return MotionResult(boxes, fill, area, frac, False, gray)
 
-    def _learn(self, gray: np.ndarray, changed: np.ndarray) -> None:
+    def _warm_up(self, gray: np.ndarray) -> MotionResult:
+        """Start-up: the background becomes the per-pixel median of the first frames, so objects
+        that move during start-up leave neither ghosts nor trails. Until then the whole frame counts
+        as changed (a model looks everywhere; blobs are not reported).
+        """
+        if self._first and self._first[0].shape != gray.shape:
+            self._first, self.frames = [], 1
+        self._first.append(gray)
+        self.background = np.median(np.stack(self._first), axis=0).astype(np.float32)
+        self.age = np.zeros(gray.shape, np.uint16)
+        if len(self._first) >= _WARMUP_FRAMES:
+            self._first = []
+        return MotionResult(*_no_boxes(), 0.0, True, gray)  # scene not known yet: look everywhere
+
+    def _learn(self, gray: np.ndarray, changed: np.ndarray, frac: float = 1.0) -> None:
         """Adapt at ``alpha`` where still, barely where moving (no trails behind walkers), and at once
         where a pixel stayed changed for ``absorb_frames`` (ghosts of departed objects, parked cars).
         """
         assert self.background is not None and self.age is not None
+        if frac == 0.0:  # a quiet frame: one plain update, nothing is ageing
+            self.age.fill(0)
+            cv2.accumulateWeighted(gray, self.background, self.cfg.alpha)
+            return
         self.age = np.where(changed > 0, np.minimum(self.age + 1, 60000), 0).astype(np.uint16)
         stuck = ((self.age > self.cfg.absorb_frames) * 255).astype(np.uint8)
         moving = cv2.bitwise_and(changed, cv2.bitwise_not(stuck))

@@ -40,7 +40,9 @@ class LineCrossingRule:
     jittering on the line never produces a crossing storm.
     """
 
-    def __init__(self, name: str, polyline: F64, inbound_left: bool, margin: float, classes: I64 | None) -> None:
+    def __init__(
+        self, name: str, polyline: F64, inbound_left: bool, margin: float, classes: I64 | None
+    ) -> None:
         self.name = name
         self.polyline = np.asarray(polyline, np.float64).reshape(-1, 2)
         self.inbound_sign = 1 if inbound_left else -1
@@ -106,7 +108,12 @@ class ZoneRule:
         loiter = inside & ~loitered & (dwell >= self.loiter_s)
         self.state.set(
             ids,
-            {"inside": inside, "count": np.where(flip, 0, count), "since": since, "loitered": loitered | loiter},
+            {
+                "inside": inside,
+                "count": np.where(flip, 0, count),
+                "since": since,
+                "loitered": loitered | loiter,
+            },
         )
         return ZoneHits(rows[entered], rows[exited], rows[loiter], dwell[loiter])
 

@@ -20,7 +20,7 @@ from edge.config.camera import TamperConfig
 
 _BASELINE_ALPHA = 0.02
 _REFERENCE_ALPHA = 0.01
-_WARMUP_FRAMES = 10
+_WARMUP_CHECKS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +71,18 @@ class TamperDetector:
         self.baseline: float | None = None
         self.reference: np.ndarray | None = None
         self.frames = 0
+        self.last_check = -1e18
         self.active: dict[str, bool] = {"black": False, "uniform": False, "defocus": False}
         self.since: dict[str, float | None] = {"black": None, "uniform": None, "defocus": None, "scene": None}
 
+    def due(self, ts: float) -> bool:
+        """Whether a check is due at ``ts`` (checks are paced at ``interval_s``)."""
+        return self.cfg.enabled and ts - self.last_check >= self.cfg.interval_s
+
     def __call__(self, gray: np.ndarray, ts: float) -> list[TamperChange]:
-        if not self.cfg.enabled:
+        if not self.due(ts):
             return []
+        self.last_check = ts
         m = frame_measures(gray)
         norm = normalised(gray)
         self.frames += 1
@@ -90,8 +96,10 @@ class TamperDetector:
     def _conditions(self, m: dict[str, float], norm: np.ndarray) -> dict[str, bool]:
         black = m["mean"] < self.cfg.dark_mean
         uniform = not black and m["std"] < self.cfg.uniform_std
-        ready = self.baseline is not None and self.frames > _WARMUP_FRAMES
-        defocus = bool(ready and not (black or uniform) and m["sharpness"] < self.cfg.defocus_ratio * self.baseline)
+        ready = self.baseline is not None and self.frames > _WARMUP_CHECKS
+        defocus = bool(
+            ready and not (black or uniform) and m["sharpness"] < self.cfg.defocus_ratio * self.baseline
+        )
         return {"black": black, "uniform": uniform, "defocus": defocus}
 
     def _debounce(self, kind: str, on: bool, ts: float, m: dict[str, float]) -> TamperChange | None:

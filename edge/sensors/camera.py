@@ -52,7 +52,9 @@ class ReaderStats:
 class CameraReader:
     """Owns the capture thread of one camera; the camera worker calls ``get`` and ``pop_changes``."""
 
-    def __init__(self, camera_id: str, cfg: CameraConfig, capture_factory: CaptureFactory = open_capture) -> None:
+    def __init__(
+        self, camera_id: str, cfg: CameraConfig, capture_factory: CaptureFactory = open_capture
+    ) -> None:
         self.camera_id, self.cfg, self.factory = camera_id, cfg, capture_factory
         self.source = classify(cfg.url)
         self.frames: DropOldestQueue[Frame] = DropOldestQueue(cfg.queue_size)
@@ -64,12 +66,23 @@ class CameraReader:
         self.ended = False
         self.last_frame = time.time()
         self._lost = False
+        self._loss_reason = ""
+        self._clip_time: float | None = None
         self._index = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"cam-reader-{camera_id}", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
+
+    @property
+    def lossless(self) -> bool:
+        """A file replayed frame by frame (``realtime`` off): nothing is dropped, nothing goes stale."""
+        return self.source.kind == "file" and not self.cfg.realtime
+
+    def signal_stop(self) -> None:
+        """Ask the thread to end (returns at once; ``stop`` joins)."""
+        self._stop.set()
 
     def stop(self, timeout: float | None = None) -> None:
         self._stop.set()
@@ -90,10 +103,18 @@ class CameraReader:
         return self.state is True
 
     def stats(self) -> ReaderStats:
-        fig = LinkFigures(self.online, self.taken.rate(), self.cfg.fps, self.reconnects.count(), self.stalls.count())
+        fig = LinkFigures(
+            self.online, self.taken.rate(), self.cfg.fps, self.reconnects.count(), self.stalls.count()
+        )
         return ReaderStats(
-            self.online, self.grabbed.rate(), fig.fps, self.skipped.rate(), self.frames.dropped,
-            fig.reconnects_1h, fig.stalls_1h, quality_grade(fig),
+            self.online,
+            self.grabbed.rate(),
+            fig.fps,
+            self.skipped.rate(),
+            self.frames.dropped,
+            fig.reconnects_1h,
+            fig.stalls_1h,
+            quality_grade(fig),
         )
 
     # --- the capture thread -------------------------------------------------------------------
@@ -107,8 +128,12 @@ class CameraReader:
             try:
                 reason = self._pump(cap)
             except cv2.error as exc:  # a decoder error must not kill the thread
-                log.warning("capture error camera=%s source=%s error=%s", self.camera_id, self.source.redacted,
-                            type(exc).__name__)
+                log.warning(
+                    "capture error camera=%s source=%s error=%s",
+                    self.camera_id,
+                    self.source.redacted,
+                    type(exc).__name__,
+                )
                 reason = "error"
             finally:
                 cap.release()
@@ -117,8 +142,12 @@ class CameraReader:
                 return
             if reason != "eof":
                 self.stalls.add()
-                log.warning("stream stalled camera=%s source=%s reason=%s", self.camera_id, self.source.redacted,
-                            reason)
+                log.warning(
+                    "stream stalled camera=%s source=%s reason=%s",
+                    self.camera_id,
+                    self.source.redacted,
+                    reason,
+                )
                 self._lose(reason)
                 self._pause(self.backoff.next())
 
@@ -127,10 +156,13 @@ class CameraReader:
         native = cap.get(cv2.CAP_PROP_FPS)
         native = native if 0 < native < 240 else self.cfg.fps
         period, pace = 1.0 / self.cfg.fps, self.source.kind == "file" and self.cfg.realtime
-        lossless = self.source.kind == "file" and not self.cfg.realtime
+        lossless = self.lossless
         start, n, next_due = time.time(), 0, 0.0
+        if lossless and self._clip_time is not None:  # a looping replay: clip time runs on, never back
+            start = self._clip_time
         while not self._stop.is_set():
             if not cap.grab():
+                self._clip_time = start + n / native
                 return "eof" if self.source.kind == "file" else "stall"
             now = time.time()
             self._alive(now)
@@ -150,6 +182,8 @@ class CameraReader:
         if not ok or image is None:
             self.skipped.add()
             return
+        if image.ndim == 2:  # monochrome devices: the pipeline speaks BGR
+            image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
         if lossless:
             while not self.frames.wait_for_space(0.2):
                 if self._stop.is_set():
@@ -163,8 +197,12 @@ class CameraReader:
         self.last_frame = now
         if self._lost:
             self.reconnects.add()
-            log.info("stream recovered camera=%s source=%s attempts=%d", self.camera_id, self.source.redacted,
-                     self.backoff.attempts)
+            log.info(
+                "stream recovered camera=%s source=%s attempts=%d",
+                self.camera_id,
+                self.source.redacted,
+                self.backoff.attempts,
+            )
             self._lost = False
         self.backoff.reset()
         if self.state is not True:
@@ -172,22 +210,27 @@ class CameraReader:
             self.changes.append(StateChange(True, now, "frames"))
 
     def _lose(self, reason: str) -> None:
+        if not self._lost:
+            self._loss_reason = reason
         self._lost = True
-        self._check_offline(reason)
+        self._check_offline()
 
-    def _check_offline(self, reason: str) -> None:
+    def _check_offline(self) -> None:
+        reason = self._loss_reason
         now = time.time()
         if self.state is not False and now - self.last_frame >= self.cfg.watchdog.offline_after_s:
             self.state = False
             self.changes.append(StateChange(False, now, reason))
-            log.warning("video lost camera=%s source=%s reason=%s", self.camera_id, self.source.redacted, reason)
+            log.warning(
+                "video lost camera=%s source=%s reason=%s", self.camera_id, self.source.redacted, reason
+            )
 
     def _pause(self, seconds: float) -> None:
         """Back-off wait that keeps checking for video loss and wakes at once on stop."""
         end = time.time() + seconds
         while not self._stop.is_set() and time.time() < end:
             self._stop.wait(min(0.25, max(0.0, end - time.time())))
-            self._check_offline("reconnecting")
+            self._check_offline()
 
     def _finish(self, reason: str) -> None:
         if reason == "eof":

@@ -66,8 +66,10 @@ def open_capture(cfg: CameraConfig) -> Capture | None:
     if src.kind == "rtsp":
         os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;tcp")
     params = [
-        cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(cfg.watchdog.open_timeout_s * 1000),
-        cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(cfg.watchdog.stall_timeout_s * 1000),
+        cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+        int(cfg.watchdog.open_timeout_s * 1000),
+        cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+        int(cfg.watchdog.stall_timeout_s * 1000),
     ]
     try:
         if src.kind == "device":

@@ -25,6 +25,7 @@ class EventWindow:
         self._times: deque[float] = deque()
         self._lock = threading.Lock()
         self.total = 0
+        self.created = clock()
 
     def add(self, n: int = 1) -> None:
         now = self.clock()
@@ -44,8 +45,9 @@ class EventWindow:
             return len(self._times)
 
     def rate(self) -> float:
-        """Events per second over the window."""
-        return self.count() / self.window_s
+        """Events per second over the window (or over the time since creation, if shorter)."""
+        span = min(self.window_s, max(self.clock() - self.created, 1e-3))
+        return self.count() / span
 
 
 class Backoff:

@@ -2,7 +2,9 @@
 
 Why not ``queue.Queue``: under overload a blocking put would make the capture thread lag behind
 the camera (latency grows without bound); dropping the oldest keeps latency at most ``maxsize``
-frames and turns overload into a visible ``dropped`` figure.
+frames and turns overload into a visible ``dropped`` figure. Lossless replays instead wait for
+room (``wait_for_space``), refilling only once the queue has drained to half, so producer and
+consumer wake each other once per half queue rather than once per frame.
 """
 
 from __future__ import annotations
@@ -21,40 +23,47 @@ class DropOldestQueue(Generic[T]):
         if maxsize < 1:
             raise ValueError(f"maxsize must be >= 1, got {maxsize}")
         self.maxsize = maxsize
+        self.low_water = maxsize // 2 if maxsize > 1 else 0
         self._items: deque[T] = deque()
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._not_empty = threading.Condition(self._lock)
+        self._drained = threading.Condition(self._lock)
         self.dropped = 0
 
     def put(self, item: T) -> int:
         """Add ``item``; returns how many old items were dropped to make room (0 or 1)."""
-        with self._cond:
+        with self._lock:
             dropped = 0
             while len(self._items) >= self.maxsize:
                 self._items.popleft()
                 dropped += 1
             self._items.append(item)
             self.dropped += dropped
-            self._cond.notify_all()
+            self._not_empty.notify()
             return dropped
 
     def wait_for_space(self, timeout: float) -> bool:
-        """Block until the queue has room (lossless replays); False after ``timeout``."""
-        with self._cond:
-            return self._cond.wait_for(lambda: len(self._items) < self.maxsize, timeout)
+        """Block while the queue is full, until it drained to half; False after ``timeout``."""
+        with self._lock:
+            if len(self._items) < self.maxsize:
+                return True
+            return self._drained.wait_for(lambda: len(self._items) <= self.low_water, timeout)
 
     def get(self, timeout: float | None = None) -> T | None:
         """Oldest item still queued, or None after ``timeout`` seconds."""
-        with self._cond:
-            if not self._items and not self._cond.wait_for(lambda: bool(self._items), timeout):
+        with self._lock:
+            if not self._items and not self._not_empty.wait_for(lambda: bool(self._items), timeout):
                 return None
             item = self._items.popleft()
-            self._cond.notify_all()
+            if len(self._items) <= self.low_water:
+                self._drained.notify_all()
             return item
 
     def __len__(self) -> int:
-        with self._cond:
+        with self._lock:
             return len(self._items)
 
     def clear(self) -> None:
-        with self._cond:
+        with self._lock:
             self._items.clear()
+            self._drained.notify_all()

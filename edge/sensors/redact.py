@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
-_SECRET_QUERY = re.compile(r"(?i)([?&;](?:password|passwd|pwd|pass|token|key|auth|secret|user|username)=)[^&;#\s]*")
+_SECRET_QUERY = re.compile(
+    r"(?i)([?&;](?:password|passwd|pwd|pass|token|key|auth|secret|user|username)=)[^&;#\s]*"
+)
 
 
 def redact_url(url: str | int) -> str:
@@ -20,6 +22,11 @@ def redact_text(text: str, url: str | int) -> str:
     raw = str(url)
     out = text.replace(raw, redact_url(raw)) if raw else text
     match = re.match(r"[A-Za-z][A-Za-z0-9+.-]*://([^/@\s]*)@", raw)
-    if match and match.group(1):
-        out = out.replace(match.group(1), "***")
+    secrets = [match.group(1), *match.group(1).split(":")] if match else []
+    secrets += [
+        m.group(2)
+        for m in re.finditer(r"(?i)[?&;](password|passwd|pwd|pass|token|key|auth|secret)=([^&;#\s]+)", raw)
+    ]
+    for secret in sorted({s for s in secrets if len(s) >= 3}, key=len, reverse=True):
+        out = out.replace(secret, "***")
     return redact_url(out)

@@ -16,15 +16,88 @@ from typing import Any
 
 import numpy as np
 
-COCO_NAMES = (
-    "person bicycle car motorcycle airplane bus train truck boat traffic_light fire_hydrant stop_sign "
-    "parking_meter bench bird cat dog horse sheep cow elephant bear zebra giraffe backpack umbrella handbag "
-    "tie suitcase frisbee skis snowboard sports_ball kite baseball_bat baseball_glove skateboard surfboard "
-    "tennis_racket bottle wine_glass cup fork knife spoon bowl banana apple sandwich orange broccoli carrot "
-    "hot_dog pizza donut cake chair couch potted_plant bed dining_table toilet tv laptop mouse remote "
-    "keyboard cell_phone microwave oven toaster sink refrigerator book clock vase scissors teddy_bear "
-    "hair_drier toothbrush"
-).split()
+COCO_NAMES = [
+    "person",
+    "bicycle",
+    "car",
+    "motorcycle",
+    "airplane",
+    "bus",
+    "train",
+    "truck",
+    "boat",
+    "traffic_light",
+    "fire_hydrant",
+    "stop_sign",
+    "parking_meter",
+    "bench",
+    "bird",
+    "cat",
+    "dog",
+    "horse",
+    "sheep",
+    "cow",
+    "elephant",
+    "bear",
+    "zebra",
+    "giraffe",
+    "backpack",
+    "umbrella",
+    "handbag",
+    "tie",
+    "suitcase",
+    "frisbee",
+    "skis",
+    "snowboard",
+    "sports_ball",
+    "kite",
+    "baseball_bat",
+    "baseball_glove",
+    "skateboard",
+    "surfboard",
+    "tennis_racket",
+    "bottle",
+    "wine_glass",
+    "cup",
+    "fork",
+    "knife",
+    "spoon",
+    "bowl",
+    "banana",
+    "apple",
+    "sandwich",
+    "orange",
+    "broccoli",
+    "carrot",
+    "hot_dog",
+    "pizza",
+    "donut",
+    "cake",
+    "chair",
+    "couch",
+    "potted_plant",
+    "bed",
+    "dining_table",
+    "toilet",
+    "tv",
+    "laptop",
+    "mouse",
+    "remote",
+    "keyboard",
+    "cell_phone",
+    "microwave",
+    "oven",
+    "toaster",
+    "sink",
+    "refrigerator",
+    "book",
+    "clock",
+    "vase",
+    "scissors",
+    "teddy_bear",
+    "hair_drier",
+    "toothbrush",
+]
 COCO_NAMES = tuple(n.replace("_", " ") for n in COCO_NAMES)
 OPSET = 17
 
@@ -34,8 +107,15 @@ def ultralytics_names(names: tuple[str, ...] | list[str]) -> str:
     return "{" + ", ".join(f"{i}: {n!r}" for i, n in enumerate(names)) + "}"
 
 
-def _save(nodes: list[Any], inits: list[Any], size_hw: tuple[int, int], out_shape: list[Any],
-          names: tuple[str, ...], path: Path, dynamic_batch: bool) -> Path:
+def _save(
+    nodes: list[Any],
+    inits: list[Any],
+    size_hw: tuple[int, int],
+    out_shape: list[Any],
+    names: tuple[str, ...],
+    path: Path,
+    dynamic_batch: bool,
+) -> Path:
     from onnx import TensorProto, checker, helper, save
 
     batch: Any = "batch" if dynamic_batch else 1
@@ -58,8 +138,13 @@ def _const(name: str, value: np.ndarray) -> Any:
     return numpy_helper.from_array(np.asarray(value), name)
 
 
-def constant_model(path: Path, output: np.ndarray, names: tuple[str, ...], size_hw: tuple[int, int] = (320, 320),
-                   dynamic_batch: bool = True) -> Path:
+def constant_model(
+    path: Path,
+    output: np.ndarray,
+    names: tuple[str, ...],
+    size_hw: tuple[int, int] = (320, 320),
+    dynamic_batch: bool = True,
+) -> Path:
     """A model whose output is ``output`` (1, 4+C, N) broadcast over the batch."""
     from onnx import helper
 
@@ -70,13 +155,21 @@ def constant_model(path: Path, output: np.ndarray, names: tuple[str, ...], size_
         helper.make_node("Mul", ["m3", "zero"], ["z"]),
         helper.make_node("Add", ["z", "const_out"], ["output0"]),
     ]
-    inits = [_const("zero", np.zeros((1, 1, 1), np.float32)), _const("const_out", out),
-             _const("axes12", np.array([1, 2], np.int64))]
+    inits = [
+        _const("zero", np.zeros((1, 1, 1), np.float32)),
+        _const("const_out", out),
+        _const("axes12", np.array([1, 2], np.int64)),
+    ]
     return _save(nodes, inits, size_hw, list(out.shape[1:]), names, path, dynamic_batch)
 
 
-def bright_object_model(path: Path, size_hw: tuple[int, int] = (320, 320), threshold: float = 0.6,
-                        min_pixels: float = 20.0, names: tuple[str, ...] = ("person",)) -> Path:
+def bright_object_model(
+    path: Path,
+    size_hw: tuple[int, int] = (320, 320),
+    threshold: float = 0.6,
+    min_pixels: float = 20.0,
+    names: tuple[str, ...] = ("person",),
+) -> Path:
     """Box around all pixels brighter than ``threshold``; score grows with their count (class 0)."""
     from onnx import helper
 
@@ -112,23 +205,47 @@ def bright_object_model(path: Path, size_hw: tuple[int, int] = (320, 320), thres
     nodes += [helper.make_node("Unsqueeze", [c, "axes12"], [f"u{i}"]) for i, c in enumerate(cols)]
     nodes.append(helper.make_node("Concat", [f"u{i}" for i in range(len(cols))], ["output0"], axis=1))
     inits = [
-        _const("thr", np.float32(threshold)), _const("one", np.float32(1)), _const("zero", np.float32(0)),
-        _const("half", np.float32(0.5)), _const("big", np.float32(big)), _const("minpix", np.float32(min_pixels)),
-        _const("axes123", np.array([1, 2, 3], np.int64)), _const("axes12", np.array([1, 2], np.int64)),
-        _const("x_grid", np.arange(w, dtype=np.float32)), _const("y_grid", np.arange(h, dtype=np.float32)),
+        _const("thr", np.float32(threshold)),
+        _const("one", np.float32(1)),
+        _const("zero", np.float32(0)),
+        _const("half", np.float32(0.5)),
+        _const("big", np.float32(big)),
+        _const("minpix", np.float32(min_pixels)),
+        _const("axes123", np.array([1, 2, 3], np.int64)),
+        _const("axes12", np.array([1, 2], np.int64)),
+        _const("x_grid", np.arange(w, dtype=np.float32)),
+        _const("y_grid", np.arange(h, dtype=np.float32)),
     ]
     return _save(nodes, inits, size_hw, [4 + len(names), 1], names, path, True)
 
 
-def _conv(nodes: list[Any], inits: list[Any], rng: np.random.Generator, src: str, cin: int, cout: int,
-          k: int, stride: int, tag: str, act: bool = True) -> str:
+def _conv(
+    nodes: list[Any],
+    inits: list[Any],
+    rng: np.random.Generator,
+    src: str,
+    cin: int,
+    cout: int,
+    k: int,
+    stride: int,
+    tag: str,
+    act: bool = True,
+) -> str:
     from onnx import helper
 
     std = np.sqrt(2.0 / (cin * k * k)) * 0.7
     inits.append(_const(f"{tag}_w", (rng.standard_normal((cout, cin, k, k)) * std).astype(np.float32)))
     inits.append(_const(f"{tag}_b", np.zeros(cout, np.float32)))
-    nodes.append(helper.make_node("Conv", [src, f"{tag}_w", f"{tag}_b"], [f"{tag}_c"], kernel_shape=[k, k],
-                                  strides=[stride, stride], pads=[k // 2] * 4))
+    nodes.append(
+        helper.make_node(
+            "Conv",
+            [src, f"{tag}_w", f"{tag}_b"],
+            [f"{tag}_c"],
+            kernel_shape=[k, k],
+            strides=[stride, stride],
+            pads=[k // 2] * 4,
+        )
+    )
     if not act:
         return f"{tag}_c"
     nodes.append(helper.make_node("Sigmoid", [f"{tag}_c"], [f"{tag}_s"]))
@@ -136,7 +253,9 @@ def _conv(nodes: list[Any], inits: list[Any], rng: np.random.Generator, src: str
     return f"{tag}_o"
 
 
-def yolov8n_like_model(path: Path, size: int = 320, names: tuple[str, ...] = COCO_NAMES, seed: int = 0) -> Path:
+def yolov8n_like_model(
+    path: Path, size: int = 320, names: tuple[str, ...] = COCO_NAMES, seed: int = 0
+) -> Path:
     """A YOLOv8n-sized network (about 2 GFLOPs at 320 px) with the Ultralytics output layout."""
     from onnx import helper
 

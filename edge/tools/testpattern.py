@@ -77,8 +77,9 @@ def write_video(path: Path, frames: Sequence[np.ndarray], fps: float) -> Path:
 class MjpegServer:
     """Serves ``frame_at(t)`` as an MJPEG stream at ``fps`` on 127.0.0.1 (port 0 = any free port)."""
 
-    def __init__(self, frame_at: Callable[[float], np.ndarray], fps: float = 10.0, port: int = 0,
-                 quality: int = 80) -> None:
+    def __init__(
+        self, frame_at: Callable[[float], np.ndarray], fps: float = 10.0, port: int = 0, quality: int = 80
+    ) -> None:
         self.frame_at, self.fps, self.quality = frame_at, fps, quality
         self.port = port
         self._server: ThreadingHTTPServer | None = None
@@ -95,7 +96,9 @@ class MjpegServer:
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self._alive.set()
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -113,7 +116,7 @@ class MjpegServer:
             def log_message(self, *args: object) -> None:
                 return
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
                 self.end_headers()
@@ -126,11 +129,17 @@ class MjpegServer:
         next_t = time.time()
         try:
             while self._alive.is_set():
-                ok, jpg = cv2.imencode(".jpg", self.frame_at(time.time() - self.t0),
-                                       [cv2.IMWRITE_JPEG_QUALITY, self.quality])
+                _, jpg = cv2.imencode(
+                    ".jpg", self.frame_at(time.time() - self.t0), [cv2.IMWRITE_JPEG_QUALITY, self.quality]
+                )
                 data = jpg.tobytes()
-                handler.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                                    + str(len(data)).encode() + b"\r\n\r\n" + data + b"\r\n")
+                handler.wfile.write(
+                    b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                    + str(len(data)).encode()
+                    + b"\r\n\r\n"
+                    + data
+                    + b"\r\n"
+                )
                 next_t += period
                 time.sleep(max(0.0, next_t - time.time()))
         except (BrokenPipeError, ConnectionResetError):

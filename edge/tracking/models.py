@@ -92,7 +92,10 @@ class ConstantVelocityBox:
         n = len(z)
         mean = np.concatenate((z, np.zeros((n, 4))), axis=1)
         h = self._height(z[:, 3])[:, None]
-        std = np.concatenate((2 * self.measurement_std * h * np.ones((n, 4)), self.initial_velocity_std * h * np.ones((n, 4))), axis=1)
+        std = np.concatenate(
+            (2 * self.measurement_std * h * np.ones((n, 4)), self.initial_velocity_std * h * np.ones((n, 4))),
+            axis=1,
+        )
         return mean, _diag(std**2)
 
     def transition(self, dt: F64) -> F64:

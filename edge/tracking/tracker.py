@@ -21,6 +21,14 @@ from edge.tracking.kalman import KalmanPredictor, KalmanUpdater
 from edge.tracking.tracks import TrackerOutput, Tracks
 
 Visibility = Callable[[Tracks], npt.NDArray[np.bool_]]
+_UPDATED = ("mean", "cov", "class_id", "confidence", "hits", "misses", "last_ts", "still_xy", "still_since")
+
+
+def _scatter(n: int, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """(n,) int array, -1 except ``values`` at ``rows``."""
+    out = np.full(n, -1, np.int64)
+    out[rows] = values
+    return out
 
 
 class Tracker:
@@ -45,19 +53,16 @@ class Tracker:
     def step(self, dets: Detections, ts: float, visible: Visibility | None = None) -> TrackerOutput:
         """Advance to ``ts`` with this frame's detections; ``visible`` says which tracks were looked at."""
         tracks = self.predictor.predict(self.tracks, ts)
-        rows = np.flatnonzero(visible(tracks)) if visible is not None else np.arange(len(tracks))
+        looked = visible(tracks) if visible is not None else np.ones(len(tracks), bool)
+        rows = np.flatnonzero(looked)
         match = self.associator.associate(tracks[rows], dets)
         t_rows, d_rows = rows[match.tracks], match.detections
         tracks = self._update(tracks, t_rows, dets[d_rows], ts)
-        looked = np.isin(np.arange(len(tracks)), rows)
-        tracks = tracks.evolve(misses=tracks.misses + np.isin(np.arange(len(tracks)), rows[match.unmatched_tracks]),
-                               looked_ts=np.where(looked, ts, tracks.looked_ts))
+        tracks = self._looked(tracks, looked, rows[match.unmatched_tracks], ts)
         tracks, new_ids = self.initiator.promote(tracks)
         seeds = self.initiator.seeds(dets, match.unmatched_detections)
         born = self.initiator.initiate(dets[seeds], ts)
-        detection = np.full(len(tracks), -1, np.int64)
-        detection[t_rows] = d_rows
-        detection = np.concatenate((detection, seeds))
+        detection = np.concatenate((_scatter(len(tracks), t_rows, d_rows), seeds))
         tracks = Tracks.concatenate([tracks, born])
         gone = self.deleter.gone(tracks, ts, np.concatenate((looked, np.ones(len(born), bool))))
         self.tracks = tracks[~gone]
@@ -66,22 +71,32 @@ class Tracker:
         return TrackerOutput(self.tracks, detection[~gone] >= 0, detection[~gone], new_ids, ended)
 
     def _update(self, tracks: Tracks, rows: np.ndarray, dets: Detections, ts: float) -> Tracks:
+        """Kalman-correct the matched rows and refresh their bookkeeping (a new Tracks object)."""
         if len(rows) == 0:
             return tracks
         mean, cov = self.updater.update(tracks.mean[rows], tracks.cov[rows], self.model.measure(dets))
-        new = {name: getattr(tracks, name).copy() for name in ("mean", "cov", "class_id", "confidence", "hits",
-                                                             "misses", "last_ts", "still_xy", "still_since")}
-        new["mean"][rows], new["cov"][rows] = mean, cov
-        new["class_id"][rows] = dets.class_id
-        new["confidence"][rows] = dets.confidence
-        new["hits"][rows] += 1
-        new["misses"][rows] = 0
-        new["last_ts"][rows] = ts
+        cols = {k: getattr(tracks, k).copy() for k in _UPDATED}
+        cols["mean"][rows], cols["cov"][rows] = mean, cov
+        cols["class_id"][rows], cols["confidence"][rows] = dets.class_id, dets.confidence
+        cols["hits"][rows] += 1
+        cols["misses"][rows], cols["last_ts"][rows] = 0, ts
+        self._stillness(cols, rows, mean, ts)
+        return tracks.evolve(**cols)
+
+    def _stillness(self, cols: dict[str, np.ndarray], rows: np.ndarray, mean: np.ndarray, ts: float) -> None:
+        """Move the stillness anchor of rows that moved more than ``stationary_frac`` x their scale."""
         pos = self.model.positions(mean)
-        moved = np.linalg.norm(pos - new["still_xy"][rows], axis=1) > self.stationary_frac * self.model.scale(mean)
-        new["still_xy"][rows] = np.where(moved[:, None], pos, new["still_xy"][rows])
-        new["still_since"][rows] = np.where(moved, ts, new["still_since"][rows])
-        return tracks.evolve(**new)
+        moved = np.linalg.norm(
+            pos - cols["still_xy"][rows], axis=1
+        ) > self.stationary_frac * self.model.scale(mean)
+        cols["still_xy"][rows] = np.where(moved[:, None], pos, cols["still_xy"][rows])
+        cols["still_since"][rows] = np.where(moved, ts, cols["still_since"][rows])
+
+    @staticmethod
+    def _looked(tracks: Tracks, looked: np.ndarray, missed: np.ndarray, ts: float) -> Tracks:
+        """Count a miss for tracks looked at and not found; remember when each was last looked at."""
+        misses = tracks.misses + np.isin(np.arange(len(tracks)), missed)
+        return tracks.evolve(misses=misses, looked_ts=np.where(looked, ts, tracks.looked_ts))
 
     def stationary(self, tracks: Tracks, ts: float) -> npt.NDArray[np.bool_]:
         """True for tracks that have not moved beyond their scale for ``stationary_s``."""

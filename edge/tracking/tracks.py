@@ -43,8 +43,22 @@ class Tracks:
     def empty(cls, dim: int) -> Tracks:
         z = np.zeros(0)
         zi = np.zeros(0, np.int64)
-        return cls(zi, np.zeros((0, dim)), np.zeros((0, dim, dim)), zi, z, zi, zi, np.zeros(0, bool),
-                   z, z, z, np.zeros((0, 2)), z, z)
+        return cls(
+            zi,
+            np.zeros((0, dim)),
+            np.zeros((0, dim, dim)),
+            zi,
+            z,
+            zi,
+            zi,
+            np.zeros(0, bool),
+            z,
+            z,
+            z,
+            np.zeros((0, 2)),
+            z,
+            z,
+        )
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -67,8 +67,13 @@ def frames(source: Path, every: int, max_frames: int) -> Iterator[tuple[int, np.
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     """Detect on every selected frame; returns the number of detections printed."""
-    cfg = DetectorConfig(models_dir=args.models_dir, intra_op_threads=args.threads, score_threshold=args.score,
-                         iou_threshold=args.iou, max_batch=1)
+    cfg = DetectorConfig(
+        models_dir=args.models_dir,
+        intra_op_threads=args.threads,
+        score_threshold=args.score,
+        iou_threshold=args.iou,
+        max_batch=1,
+    )
     detector = OnnxDetector(resolve_model(args.model, args.models_dir), args.threads, cfg.input_size)
     batcher = InferenceBatcher(detector, cfg)
     folded = {k.lower(): v.value for k, v in COCO_CLASS_MAP.items()}
@@ -78,9 +83,19 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         cands = batcher.run_direct(img, np.array([[0, 0, w, h]]))
         for box, score, cls in zip(cands.xyxy, cands.score, cands.class_id, strict=True):  # output lines
             label = detector.labels[int(cls)]
-            out.write(json.dumps({"frame": index, "class": label, "label_id": int(cls),
-                                  "mapped": folded.get(label.lower()), "score": round(float(score), 4),
-                                  "box": [round(float(v), 1) for v in box]}) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "frame": index,
+                        "class": label,
+                        "label_id": int(cls),
+                        "mapped": folded.get(label.lower()),
+                        "score": round(float(score), 4),
+                        "box": [round(float(v), 1) for v in box],
+                    }
+                )
+                + "\n"
+            )
             count += 1
     return count
 

@@ -1,4 +1,4 @@
-"""``borderwatch track DET.txt``: the camera tracker on MOTChallenge detections, tracks out in the same format.
+"""``borderwatch track DET.txt``: the camera tracker on MOTChallenge detections, tracks out alike.
 
 Input rows: ``frame,id,x,y,w,h,score[,x,y,z]`` (frame numbers from 1, id ignored, boxes in pixels).
 Output rows: ``frame,track_id,x,y,w,h,score,-1,-1,-1`` for every confirmed track a detection
@@ -8,6 +8,7 @@ updated in that frame, so the result can be scored with TrackEval or motmetrics.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -54,12 +55,17 @@ def frames_of(rows: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     frame_no = rows[:, 0].astype(np.int64)
     frames = np.arange(frame_no[0], frame_no[-1] + 1)
     bounds = np.searchsorted(frame_no, np.r_[frames, frames[-1] + 1])
-    return frames, [rows[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    return frames, [rows[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def run(rows: np.ndarray, args: argparse.Namespace, out: TextIO) -> int:
-    cfg = TrackerConfig(association=args.association, max_cost=args.max_cost, min_hits=args.min_hits,
-                        max_age_s=args.max_age, min_init_confidence=0.0)
+    cfg = TrackerConfig(
+        association=args.association,
+        max_cost=args.max_cost,
+        min_hits=args.min_hits,
+        max_age_s=args.max_age,
+        min_init_confidence=0.0,
+    )
     tracker = box_tracker(cfg)
     written = 0
     frames, per_frame = frames_of(rows)
@@ -69,7 +75,9 @@ def run(rows: np.ndarray, args: argparse.Namespace, out: TextIO) -> int:
         live = res.tracks[res.matched & res.tracks.confirmed]
         box = tracker.model.boxes(live.mean)
         for tid, b, s in zip(live.ids, box, live.confidence, strict=True):  # output formatting
-            out.write(f"{frame},{tid},{b[0]:.2f},{b[1]:.2f},{b[2] - b[0]:.2f},{b[3] - b[1]:.2f},{s:.4f},-1,-1,-1\n")
+            out.write(
+                f"{frame},{tid},{b[0]:.2f},{b[1]:.2f},{b[2] - b[0]:.2f},{b[3] - b[1]:.2f},{s:.4f},-1,-1,-1\n"
+            )
             written += 1
     return written
 

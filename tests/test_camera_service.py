@@ -1,0 +1,217 @@
+"""CameraService end to end: MJPEG stream or video file in, contract events and evidence out."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge.camera_service import CameraService
+from edge.config.camera import CameraConfig, DetectorConfig
+from edge.evidence import Evidence
+from edge.pipeline.batcher import InferenceBatcher
+from edge.pipeline.detector import OnnxDetector
+from edge.pipeline.modelref import resolve_model
+from edge.tools.synthetic_models import bright_object_model
+from edge.tools.testpattern import MjpegServer, Mover, background, render, write_video
+from hub.contract.events import Event, EventKind
+from hub.contract.status import SensorState
+
+BG = background((640, 480), seed=5)
+WALKER = [Mover((40, 220), (160, 0), (30, 60))]  # crosses x=320 at about t=1.6 s
+BORDER = {"name": "border", "points": [[320, 0], [320, 480]], "inbound_side": "left"}
+
+
+class Sink:
+    """The emit callback: records what the service emits, from which thread."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.evidence: list[Evidence] = []
+        self.threads: set[str] = set()
+        self.lock = threading.Lock()
+
+    def __call__(self, events: list[Event], evidence: list[Evidence]) -> None:
+        with self.lock:
+            self.events += events
+            self.evidence += evidence
+            self.threads.add(threading.current_thread().name)
+
+    def kinds(self, kind: EventKind) -> list[Event]:
+        with self.lock:
+            return [e for e in self.events if e.kind is kind]
+
+    def wait(self, kind: EventKind, timeout: float, n: int = 1) -> list[Event]:
+        end = time.time() + timeout
+        while time.time() < end and len(self.kinds(kind)) < n:
+            time.sleep(0.05)
+        return self.kinds(kind)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return bright_object_model(tmp_path_factory.mktemp("models") / "bright.onnx", (320, 320))
+
+
+def _camera(url: str, tmp: Path, model_path: Path | None, **extra) -> CameraConfig:
+    return CameraConfig.model_validate(
+        {
+            "url": url,
+            "fps": 10,
+            "watchdog": {
+                "stall_timeout_s": 1.0,
+                "open_timeout_s": 1.0,
+                "backoff_initial_s": 0.2,
+                "backoff_max_s": 0.5,
+                "offline_after_s": 0.5,
+            },
+            "pose": {
+                "lat": 47.0,
+                "lon": 9.0,
+                "height_m": 10,
+                "heading_deg": 180,
+                "tilt_deg": 20,
+                "hfov_deg": 70,
+            },
+            "detection": {"model": str(model_path) if model_path else None},
+            "lines": [BORDER],
+            "tracker": {"min_hits": 2},
+            "evidence": {"dir": str(tmp / "evidence")},
+            **extra,
+        }
+    )
+
+
+def test_mjpeg_stream_with_model_gives_tracks_crossings_evidence_and_video_loss(model: Path, tmp_path: Path):
+    server = MjpegServer(lambda t: render(t, WALKER, BG), fps=10).start()
+    port = server.port
+    sink = Sink()
+    svc = CameraService(
+        "site-1",
+        "mast-7",
+        {"cam-n": _camera(server.url, tmp_path, model)},
+        DetectorConfig(models_dir=tmp_path),
+        sink,
+    )
+    svc.start()
+    try:
+        crossing = sink.wait(EventKind.LINE_CROSSING, 12)
+        assert crossing, [e.kind for e in sink.events]
+        new = sink.kinds(EventKind.TRACK_NEW)
+        assert len(new) == 1 and new[0].object_class.value == "person"
+        assert crossing[0].rule.rule == "border" and crossing[0].rule.direction == "inbound"
+        assert crossing[0].track_id == new[0].track_id
+        ev = crossing[0]
+        assert (ev.seq, ev.site, ev.agent, ev.sensor.id, ev.sensor.kind.value) == (
+            0,
+            "site-1",
+            "mast-7",
+            "cam-n",
+            "camera",
+        )
+        assert ev.box.frame_width == 640 and 290 < (ev.box.x1 + ev.box.x2) / 2 < 400
+        assert ev.position is not None and ev.position.lat < 47.0  # camera looks south
+        assert abs((datetime.now(UTC) - ev.ts).total_seconds()) < 10
+        assert {e.event_id for e in sink.evidence} == {new[0].id, ev.id}
+        assert all(e.jpeg[:2] == b"\xff\xd8" and len(e.jpeg) <= 150_000 for e in sink.evidence)
+        assert len(list((tmp_path / "evidence" / "cam-n").glob("*.jpg"))) == 2
+        assert svc.models()[0].name == "bright" and len(svc.models()[0].sha256) == 64
+        tele = svc.telemetry()[0]
+        assert (
+            tele.process_fps > 3
+            and tele.detection_fps > 1
+            and tele.inference_ms > 0
+            and tele.state == "online"
+        )
+
+        server.stop()
+        offline = sink.wait(EventKind.SENSOR_OFFLINE, 8)
+        assert offline and offline[0].attributes["reason"] in ("stall", "open_failed")
+        assert sink.kinds(EventKind.TRACK_END)  # tracks end with the video
+        assert svc.sensor_status()[0].state is SensorState.OFFLINE
+        server = MjpegServer(lambda t: render(t, WALKER, BG), fps=10, port=port).start()
+        assert sink.wait(EventKind.SENSOR_ONLINE, 10)
+        assert svc.telemetry()[0].reconnects_1h >= 1
+    finally:
+        svc.stop()
+        server.stop()
+    svc.stop()  # idempotent
+    assert sink.threads == {"camera-emitter"}
+    alive = [
+        t.name for t in threading.enumerate() if t.name.startswith(("cam-", "inference-", "camera-emitter"))
+    ]
+    assert alive == []
+
+
+def test_video_file_with_motion_blob_fallback(tmp_path: Path):
+    frames = [render(i / 10, WALKER, BG) for i in range(45)]
+    path = write_video(tmp_path / "walk.avi", frames, fps=10)
+    sink = Sink()
+    cfg = _camera(str(path), tmp_path, None, realtime=False, motion={"absorb_frames": 8})
+    svc = CameraService("site-1", "mast-7", {"cam-f": cfg}, DetectorConfig(), sink)
+    svc.start()
+    try:
+        crossing = sink.wait(EventKind.LINE_CROSSING, 15)
+    finally:
+        svc.stop()
+    assert crossing and crossing[0].rule.direction == "inbound"
+    assert crossing[0].object_class.value == "unknown"
+    assert len(sink.kinds(EventKind.TRACK_NEW)) == 1
+    assert svc.models() == []
+
+
+def test_unusable_model_falls_back_to_blobs_and_reports_degraded(tmp_path: Path):
+    server = MjpegServer(lambda t: BG, fps=10).start()
+    svc = CameraService(
+        "s",
+        "a",
+        {"cam": _camera(server.url, tmp_path, tmp_path / "missing.onnx")},
+        DetectorConfig(models_dir=tmp_path),
+        Sink(),
+    )
+    svc.start()
+    try:
+        deadline = time.time() + 5
+        while time.time() < deadline and svc.sensor_status()[0].state is SensorState.OFFLINE:
+            time.sleep(0.05)
+        assert svc.sensor_status()[0].state is SensorState.DEGRADED
+        assert svc.cams["cam"].pipeline.uses_model is False
+    finally:
+        svc.stop()
+        server.stop()
+
+
+def test_batcher_joins_cameras_into_one_batch_and_skips_stale_frames(model: Path):
+    det = OnnxDetector(resolve_model(str(model), model.parent), 1)
+    b = InferenceBatcher(det, DetectorConfig(batch_timeout_ms=200, staleness_ms=1000))
+    b.register("a")
+    b.register("b")
+    b.start()
+    try:
+        frame = render(0.5, WALKER, BG)
+        rect = np.array([[0, 0, 640, 480]])
+        b.submit("a", frame, time.time(), rect).result(5)  # both cameras active recently
+        b.submit("b", frame, time.time(), rect).result(5)
+        batches, images = b.stats.batches, b.stats.images
+        fa = b.submit("a", frame, time.time(), rect)
+        time.sleep(0.05)
+        fb = b.submit("b", frame, time.time(), rect)
+        ra, rb = fa.result(5), fb.result(5)
+        assert (b.stats.batches - batches, b.stats.images - images) == (1, 2)
+        assert np.allclose(ra.xyxy, rb.xyxy) and np.allclose(ra.xyxy[0], [120, 220, 150, 280], atol=1)
+        assert b.submit("a", frame, time.time() - 5, rect).result(5) is None
+        assert b.stats.stale == 1
+        assert (
+            b.submit("a", frame, time.time() - 5, rect, live=False).result(5) is not None
+        )  # replays never stale
+    finally:
+        b.stop()
+
+
+def test_camera_ids_must_be_topic_safe():
+    with pytest.raises(ValueError, match="camera ids"):
+        CameraService("s", "a", {"cam/1": CameraConfig()}, DetectorConfig(), Sink())
