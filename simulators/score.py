@@ -72,9 +72,7 @@ def read_crossings(path: Path) -> list[Crossing]:
         if rec.get("kind") != "crossing" or "ts" not in rec:
             continue
         ts = datetime.fromisoformat(rec["ts"].replace("Z", "+00:00"))
-        out.append(
-            Crossing(ts, rec["class"], rec["direction"], rec["lat"], rec["lon"], tuple(rec["seen_by"]))
-        )
+        out.append(Crossing(ts, rec["class"], rec["direction"], rec["lat"], rec["lon"], tuple(rec["seen_by"])))
     return out
 
 
@@ -99,10 +97,7 @@ def score(
     dt = t_rep[None, :] - t_truth[:, None]
     dist = _distance_matrix(seen, reported)
     same = np.array(
-        [
-            [c.object_class == r.object_class and r.direction in (None, c.direction) for r in reported]
-            for c in seen
-        ]
+        [[c.object_class == r.object_class and r.direction in (None, c.direction) for r in reported] for c in seen]
     )
     ok = same & (np.abs(dt) <= max_dt_s) & (np.isnan(dist) | (dist <= max_dist_m))
     cost = np.where(ok, np.abs(dt) / max_dt_s + np.nan_to_num(dist, nan=max_dist_m) / max_dist_m, GATE)
@@ -121,3 +116,22 @@ def score(
         mean_delay_s=float(dt[rows, cols].mean()) if len(rows) else None,
         pairs=list(zip(rows.tolist(), cols.tolist(), strict=True)),
     )
+
+
+def situations(truth: Sequence[Crossing], radius_m: float, window_s: float) -> list[Crossing]:
+    """Fold crossings into situations the way the hub groups alerts: same class and direction,
+    within ``radius_m`` and ``window_s`` of the situation's latest crossing. A group of three
+    walking over together is one situation (one alert), each member still one crossing."""
+    out: list[Crossing] = []
+    last: dict[int, Crossing] = {}
+    for c in sorted(truth, key=lambda c: c.ts):
+        for i, prev in last.items():
+            near = _distance_matrix([prev], [Reported(c.ts, c.object_class, c.direction, c.lat, c.lon)])[0, 0]
+            same = (prev.object_class, prev.direction) == (c.object_class, c.direction)
+            if same and (c.ts - prev.ts).total_seconds() <= window_s and near <= radius_m:
+                last[i] = c
+                break
+        else:
+            last[len(out)] = c
+            out.append(c)
+    return out

@@ -1,5 +1,8 @@
 """End to end: simulated camera (HTTP MJPEG) -> agent -> real Mosquitto -> hub -> store -> alert.
 
+The agent and hub configs are the ones `borderwatch demo` writes for a scenario, so this also
+checks that the demo's cameras, poses and border line agree with the simulated world.
+
 Nothing is mocked: the scenario world renders frames served over HTTP, the agent reads them
 through OpenCV and runs its detector, tracker and border line; events travel through a real
 Mosquitto to the hub, which stores them in SQLite and raises the border-crossing alert.
@@ -14,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from deploy.configfile import parse_config
-from deploy.demo_configs import MODELS_DIR, shipped_camera_model
+from deploy.demo_configs import DemoLayout, agent_config, hub_config, shipped_camera_model
+from deploy.procs import free_port
 from edge.agent import Agent
 from edge.config import AgentConfig
 from hub.app import Hub
@@ -50,67 +54,15 @@ def crossing_scenario() -> Scenario:
     )
 
 
-def agent_config(scn: Scenario, url: str, port: int, state: Path) -> AgentConfig:
-    cam = scn.cameras[0]
-    p = cam.pose
-    model = shipped_camera_model()
-    return parse_config(
-        {
-            "site": scn.site,
-            "agent": "mast-01",
-            "state_dir": str(state),
-            "telemetry_interval_s": 1.0,
-            "broker": {"port": port},
-            "detector": {"models_dir": str(MODELS_DIR)},
-            "cameras": {
-                "cam-1": {
-                    "url": url,
-                    "fps": 5.0,
-                    "pose": {
-                        "lat": p.lat,
-                        "lon": p.lon,
-                        "height_m": p.height_m,
-                        "heading_deg": p.heading_deg,
-                        "tilt_deg": p.tilt_deg,
-                        "hfov_deg": p.hfov_deg,
-                    },
-                    "detection": {"model": model} if model else {},
-                    "lines": [
-                        {
-                            "name": "border",
-                            "coords": "geo",
-                            "points": [list(x) for x in scn.border.points],
-                            "inbound_side": "right",
-                        }
-                    ],
-                    "evidence": {"dir": str(state / "evidence")},
-                }
-            },
-        },
-        AgentConfig,
-    )
-
-
-def hub_config(port: int, state: Path) -> HubConfig:
-    return parse_config(
-        {
-            "broker": {"port": port},
-            "store": {"type": "sqlite", "path": str(state / "events.sqlite3")},
-            "delivery": {"ledger_path": str(state / "ledger.sqlite3")},
-            "alerts": {"db_path": str(state / "alerts.sqlite3")},
-            "api": {"enabled": False},
-        },
-        HubConfig,
-    )
-
-
 def test_person_crossing_reaches_the_hub_as_an_alert(tmp_path: Path) -> None:
     broker = Mosquitto(tmp_path / "broker").start()
     scn = crossing_scenario()
-    hub = Hub(hub_config(broker.port, tmp_path / "hub"))
+    layout = DemoLayout(tmp_path, broker.port, api_port=free_port(), camera_base_port=free_port())
+    hub_cfg = parse_config(hub_config(layout) | {"api": {"enabled": False}}, HubConfig)
+    hub = Hub(hub_cfg)
     hub.start()
-    site = Site(scn).start()
-    agent = Agent(agent_config(scn, site.urls()["cam-1"], broker.port, tmp_path / "agent"))
+    site = Site(scn, base_port=layout.camera_base_port).start()
+    agent = Agent(parse_config(agent_config(scn, layout), AgentConfig))
     stop = threading.Event()
     runner = threading.Thread(target=agent.run, args=(stop,), daemon=True)
     runner.start()

@@ -40,3 +40,11 @@ def test_unseen_crossings_are_not_misses() -> None:
 def test_nothing_reported() -> None:
     s = score([truth(0)], [])
     assert (s.matched, s.missed, s.recall) == (0, 1, 0.0)
+
+
+def test_group_walking_over_together_is_one_situation() -> None:
+    from simulators.score import situations
+
+    group = [truth(0), truth(1, lat=48.00001), truth(2, lat=48.00002)]
+    apart = [truth(100), truth(101, direction="outbound"), truth(102, cls="vehicle")]
+    assert len(situations(group + apart, radius_m=40, window_s=30)) == 4
