@@ -116,7 +116,9 @@ def test_write_failure_is_a_rejection(store: EvidenceStore) -> None:
 
 
 def test_retention_deletes_old_files_and_rows_oldest_first(store: EvidenceStore) -> None:
-    old = [store.put_message(ev_topic(f"old-event-{i}"), fake_jpeg(1000), T0 - timedelta(days=40 - i)) for i in range(3)]
+    old = [
+        store.put_message(ev_topic(f"old-event-{i}"), fake_jpeg(1000), T0 - timedelta(days=40 - i)) for i in range(3)
+    ]
     new = store.put_message(ev_topic("new-event-0"), fake_jpeg(1000), T0 - timedelta(days=1))
     store.put_message(ev_topic("xx"), b"junk", T0 - timedelta(days=45))  # a dead letter, old too
     assert store.prune(now=T0) == 3
@@ -132,7 +134,9 @@ def test_retention_deletes_old_files_and_rows_oldest_first(store: EvidenceStore)
 
 def test_total_cap_deletes_the_oldest_first(store: EvidenceStore) -> None:
     cap = store.cfg.max_total_bytes  # 1 MiB, images of 300 kB: three fit
-    rows = [store.put_message(ev_topic(f"cap-event-{i}"), fake_jpeg(300_000), T0 + timedelta(seconds=i)) for i in range(6)]
+    rows = [
+        store.put_message(ev_topic(f"cap-event-{i}"), fake_jpeg(300_000), T0 + timedelta(seconds=i)) for i in range(6)
+    ]
     kept = store.latest()
     assert [r.event_id for r in kept] == [r.event_id for r in reversed(rows[3:])]
     assert sum(r.bytes for r in kept) == store.stats()["total_bytes"] <= cap
