@@ -112,7 +112,7 @@ def test_agent_snapshots_are_stored_and_served_byte_identical(rig_factory, qos: 
     wait_until(lambda: len(store.latest()) == 3 and all(r.sensor for r in store.latest()), 20, "evidence + sensors")
     wait_until(lambda: store.stats().get("rejected_not_jpeg") == 1, 10, "the junk rejected")
 
-    for i, (event_id, jpeg) in enumerate(sent.items()):
+    for event_id, jpeg in sent.items():
         resp = rig.api.get(f"/api/v1/evidence/{event_id}")
         assert resp.status_code == 200 and resp.headers["content-type"] == "image/jpeg"
         assert resp.content == jpeg, "served bytes differ from what the agent sent"

@@ -209,3 +209,19 @@ def test_ingest_fills_sensors_either_order_and_drops_when_full(tmp_path: Path) -
     assert ingest.stats()["sensors_filled"] == 1, "before-event filled by the note; after-event at insert"
     assert not any(t.name == "hub-evidence" for t in threading.enumerate()), "writer thread still running"
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("topic", "expected"),
+    [
+        ("bw/v1/west-1/mast-01/evidence/e000000001", True),
+        ("bw/v1/west-1/mast-01/evidence", True),  # routed to the evidence store, rejected there
+        ("bw/v1/west-1/mast-01/events", False),
+        ("bw/v1/west-1/evidence/events", False),
+        ("garbage", False),
+    ],
+)
+def test_hub_link_routes_the_evidence_channel(topic: str, expected: bool) -> None:
+    from hub.link import is_evidence
+
+    assert is_evidence(topic) is expected
