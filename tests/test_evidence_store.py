@@ -16,6 +16,7 @@ from hub.contract import Event, EventKind, ImageBox, SensorKind, SensorRef
 from hub.evidence import EvidenceConfig, EvidenceIngest, EvidenceStore, Reason, Rejection
 from hub.evidence.index import EvidenceRow
 from hub.evidence.validate import HEAD_BYTES, is_jpeg
+from hub.link import is_evidence
 from tests.chaos.fixtures import wait_until
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -222,6 +223,4 @@ def test_ingest_fills_sensors_either_order_and_drops_when_full(tmp_path: Path) -
     ],
 )
 def test_hub_link_routes_the_evidence_channel(topic: str, expected: bool) -> None:
-    from hub.link import is_evidence
-
     assert is_evidence(topic) is expected
