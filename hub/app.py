@@ -17,7 +17,8 @@ from hub.alerts.engine import AlertEngine
 from hub.alerts.store import SqliteAlertStore
 from hub.api.context import HubContext
 from hub.config import HubConfig, load_hub_config
-from hub.contract import Alert, Channel, topic
+from hub.contract import Alert, Channel, Event, topic
+from hub.evidence import EvidenceIngest, EvidenceStore
 from hub.service import HubService
 from hub.store import open_store
 
@@ -43,14 +44,21 @@ class Hub:
         self.alert_store = SqliteAlertStore(cfg.alerts.db_path)
         self.registry = AgentRegistry()
         self.engine = AlertEngine(cfg.alerts, self.alert_store, [self._publish_alert])
+        self.evidence = EvidenceIngest(EvidenceStore(cfg.evidence)) if cfg.evidence.enabled else None
         self.service = HubService(
             cfg.broker,
             cfg.delivery,
             self.store,
-            on_events=self.engine.handle,
+            on_events=self._on_events,
             on_status=self.registry.on_status,
             on_telemetry=self.registry.on_telemetry,
+            on_evidence=self.evidence.offer if self.evidence else None,
         )
+
+    def _on_events(self, events: list[Event]) -> None:
+        self.engine.handle(events)
+        if self.evidence is not None:
+            self.evidence.note_events(events)
 
     def _publish_alert(self, alert: Alert, is_new: bool) -> None:
         payload = alert.model_dump_json(by_alias=True, exclude_none=True)
@@ -58,16 +66,25 @@ class Hub:
 
     def context(self) -> HubContext:
         query = self.store if hasattr(self.store, "counts_by_sensor") else _NoQuery()
-        return HubContext(self.cfg.hub_id, self.alert_store, query, self.registry, self.stats)  # type: ignore[arg-type]
+        evidence = self.evidence.store if self.evidence else None
+        return HubContext(self.cfg.hub_id, self.alert_store, query, self.registry, self.stats, evidence)  # type: ignore[arg-type]
 
     def stats(self) -> dict[str, Any]:
-        return {**self.service.stats(), "alerts_raised": self.engine.raised}
+        out = {**self.service.stats(), "alerts_raised": self.engine.raised}
+        if self.evidence is not None:
+            out["evidence"] = self.evidence.stats()
+        return out
 
     def start(self) -> None:
+        if self.evidence is not None:
+            self.evidence.start()
         self.service.start()
 
     def stop(self) -> None:
         self.service.stop()
+        if self.evidence is not None:
+            self.evidence.stop()
+            self.evidence.store.close()
         self.store.close()
         self.alert_store.close()
         log.info("hub stopped stats=%s", self.stats())

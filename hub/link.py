@@ -5,6 +5,10 @@ paho runs ``on_message`` on its network thread; blocking there stalls keep-alive
 worker acknowledges it (``ack``) only after its content is durably stored. MQTT v5's receive
 maximum bounds how many unacknowledged messages the broker sends us, so the hand-over queue
 (sized at least that) never has to block or drop a QoS 1 message.
+
+Evidence (JPEG snapshots) is best effort and not part of the ledger: when the hub asks for it
+(``deliver_evidence``), it goes to its own callback and is acknowledged on arrival, so a
+snapshot waiting for a disk never holds one of the receive-maximum slots events need.
 """
 
 from __future__ import annotations
@@ -78,10 +82,17 @@ def configure_client(client: mqtt.Client, broker: BrokerConfig) -> None:
 class HubLink:
     """Consumes the agents' channels and publishes commands and confirmations."""
 
-    def __init__(self, broker: BrokerConfig, cfg: DeliveryConfig, deliver: Callable[[Inbound], None]) -> None:
+    def __init__(
+        self,
+        broker: BrokerConfig,
+        cfg: DeliveryConfig,
+        deliver: Callable[[Inbound], None],
+        deliver_evidence: Callable[[Inbound], None] | None = None,
+    ) -> None:
         self._broker = broker
         self._cfg = cfg
         self._deliver = deliver
+        self._deliver_evidence = deliver_evidence
         self._v5 = cfg.mqtt_version == "5"
         self._connected = threading.Event()
         self._generation = 0
@@ -165,7 +176,9 @@ class HubLink:
             return
         self._generation += 1
         share = self._cfg.shared_group
-        subs = [(subscription(ch, site=self._cfg.site, share=share), 1) for ch in SHARED_CHANNELS]
+        channels = (*SHARED_CHANNELS, Channel.EVIDENCE) if self._deliver_evidence else SHARED_CHANNELS
+        # QoS 1 granted = the agent's own choice is kept (evidence_qos 0 stays 0, 1 stays 1)
+        subs = [(subscription(ch, site=self._cfg.site, share=share), 1) for ch in channels]
         subs.append((subscription(Channel.STATUS, site=self._cfg.site), 1))
         client.subscribe(subs)
         self._connected.set()
@@ -185,4 +198,17 @@ class HubLink:
         log.warning("hub link disconnected reason=%s", reason)
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-        self._deliver(Inbound(msg.topic, msg.payload, msg.qos, msg.mid, msg.retain, self._generation))
+        inbound = Inbound(msg.topic, msg.payload, msg.qos, msg.mid, msg.retain, self._generation)
+        if self._deliver_evidence is not None and is_evidence(msg.topic):
+            try:
+                self._deliver_evidence(inbound)  # must not block: a put_nowait into its own queue
+            finally:
+                self.ack(inbound)  # best effort: taken (or dropped and counted) = done
+            return
+        self._deliver(inbound)
+
+
+def is_evidence(topic_name: str) -> bool:
+    """``bw/v1/<site>/<agent>/evidence/<id>``: the channel level, without parsing the rest."""
+    parts = topic_name.split("/", 5)
+    return len(parts) > 4 and parts[4] == Channel.EVIDENCE.value

@@ -69,6 +69,7 @@ class HubService:
         on_events: Callable[[list[Event]], None] | None = None,
         on_status: Callable[[AgentStatus], None] | None = None,
         on_telemetry: Callable[[Telemetry], None] | None = None,
+        on_evidence: Callable[[str, bytes], object] | None = None,
     ) -> None:
         self._cfg = cfg
         self._store = store
@@ -76,7 +77,8 @@ class HubService:
         self._on_status = on_status
         self._on_telemetry = on_telemetry
         self._queue: queue.Queue[Inbound] = queue.Queue(maxsize=cfg.queue_max)
-        self._link = HubLink(broker, cfg, self._enqueue)
+        self._on_evidence = on_evidence
+        self._link = HubLink(broker, cfg, self._enqueue, self._evidence if on_evidence else None)
         self._stopping = threading.Event()
         self._worker: threading.Thread | None = None
         self._book: LedgerBook | None = None
@@ -142,6 +144,15 @@ class HubService:
             self._queue.put_nowait(msg)
         except queue.Full:
             self._counts["qos0_dropped"] += 1
+
+    def _evidence(self, msg: Inbound) -> None:
+        """Evidence bypasses the ledger: straight to its own (non-blocking) sink."""
+        assert self._on_evidence is not None
+        try:
+            self._on_evidence(msg.topic, msg.payload)
+        except Exception:
+            self._counts["evidence_errors"] += 1
+            log.exception("evidence hand-over failed topic=%s", msg.topic)
 
     # -- worker ----------------------------------------------------------------------------
     def _run(self) -> None:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from hub.agents import AgentRegistry
 from hub.alerts.store import SqliteAlertStore
 from hub.contract import Event
+from hub.evidence.store import EvidenceStore
 from hub.store.base import SensorCount
 
 
@@ -38,6 +39,7 @@ class HubContext:
     events: EventQuery
     agents: AgentRegistry
     stats: Callable[[], dict[str, Any]]
+    evidence: EvidenceStore | None = None
 
 
 def get_context() -> HubContext:

@@ -1,4 +1,4 @@
-"""Routers: health, alerts, agents, events, stats."""
+"""Routers: health, alerts, agents, events, stats (evidence lives in hub/api/evidence.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
 
 from hub.api.context import HubContext, get_context
+from hub.api.evidence import evidence
 from hub.contract import AgentStatus, Alert, AlertState, Event, EventKind, Telemetry
 
 Ctx = Annotated[HubContext, Depends(get_context)]
@@ -82,4 +83,4 @@ def get_stats(ctx: Ctx) -> dict[str, Any]:
     }
 
 
-ROUTERS = (health, alerts, agents, events, stats)
+ROUTERS = (health, alerts, agents, events, stats, evidence)

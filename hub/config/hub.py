@@ -1,4 +1,4 @@
-"""The hub's config root: broker, store, delivery, alerts and API sections."""
+"""The hub's config root: broker, store, delivery, alerts, evidence and API sections."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from hub.alerts.config import AlertsConfig
 from hub.contract.broker import BrokerConfig
 from hub.contract.common import Ident
 from hub.delivery.config import DeliveryConfig
+from hub.evidence.config import EvidenceConfig
 from hub.store.config import SqliteStoreConfig, StoreConfig
 
 
@@ -32,6 +33,7 @@ class HubConfig(BaseModel):
     store: StoreConfig = Field(default_factory=SqliteStoreConfig, description="time-series store (type = ...)")
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig, description="consumer, ledger, replay")
     alerts: AlertsConfig = Field(default_factory=AlertsConfig, description="alert rules and store")
+    evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, description="agents' JPEG snapshots")
     api: ApiConfig = Field(default_factory=ApiConfig, description="HTTP API")
 
 

@@ -1,0 +1,157 @@
+"""Evidence end to end: a real AgentLink publishes JPEGs through a real Mosquitto, the hub keeps
+them, and its HTTP API (FastAPI TestClient) serves them back byte for byte."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from deploy.configfile import parse_config
+from edge.config.link import LinkConfig, OutboxConfig
+from edge.evidence import render_snapshot
+from edge.link import AgentLink
+from edge.outbox import Outbox
+from hub.api.app import create_app
+from hub.app import Hub
+from hub.config import HubConfig
+from hub.contract import AgentState, AgentStatus, Event, EventKind, ImageBox, SensorKind, SensorRef
+from tests.chaos.broker import Mosquitto
+from tests.chaos.fixtures import wait_until
+
+pytestmark = pytest.mark.integration
+SITE, AGENT = "west-1", "mast-01"
+
+
+def snapshot(seed: int) -> bytes:
+    """What a camera agent sends: a frame with boxes drawn, JPEG-encoded under its size cap."""
+    frame = np.random.default_rng(seed).integers(0, 255, (360, 640, 3), dtype=np.uint8)
+    boxes = np.array([[100.0, 80.0, 160.0, 260.0], [300.0, 100.0, 420.0, 180.0]])
+    return render_snapshot(frame, boxes, ["person #1", "vehicle #2"], np.array([True, False]), 150_000, 960)
+
+
+def event(event_id: str, sensor: str) -> Event:
+    return Event(
+        id=event_id, seq=0, ts=datetime.now(UTC), site=SITE, agent=AGENT,
+        sensor=SensorRef(id=sensor, kind=SensorKind.CAMERA), kind=EventKind.TRACK_NEW, track_id=1,
+        box=ImageBox(x1=100, y1=80, x2=160, y2=260, frame_width=640, frame_height=360),
+    )  # fmt: skip
+
+
+def hub_config(port: int, state: Path, evidence: dict | None = None) -> HubConfig:
+    return parse_config(
+        {
+            "broker": {"port": port},
+            "store": {"type": "sqlite", "path": str(state / "events.sqlite3")},
+            "delivery": {"ledger_path": str(state / "ledger.sqlite3"), "confirm_interval_s": 0.2},
+            "alerts": {"db_path": str(state / "alerts.sqlite3")},
+            "evidence": {"dir": str(state / "evidence"), **(evidence or {})},
+            "api": {"enabled": False},
+        },
+        HubConfig,
+    )
+
+
+class Rig:
+    """Broker, hub and one agent link, all real; torn down in reverse order."""
+
+    def __init__(self, tmp: Path, evidence_qos: int = 0, evidence: dict | None = None) -> None:
+        self.broker = Mosquitto(tmp / "broker").start()
+        self.hub = Hub(hub_config(self.broker.port, tmp / "hub", evidence))
+        self.hub.start()
+        assert self.hub.service.wait_connected(10)
+        self.outbox = Outbox(tmp / "agent" / "outbox.sqlite3", OutboxConfig())
+        birth = AgentStatus(site=SITE, agent=AGENT, state=AgentState.ONLINE, ts=datetime.now(UTC))
+        cfg = LinkConfig(evidence_qos=evidence_qos, probe_after_s=1.0)
+        self.link = AgentLink(SITE, AGENT, self.broker.broker_config(), self.outbox, lambda: birth, cfg)
+        self.link.start()
+        wait_until(lambda: self.link.connected, 10, "agent link connected")
+        # the birth reached the hub: its subscriptions (evidence included, same SUBSCRIBE) are live
+        wait_until(lambda: any(a.online for a in self.hub.registry.agents()), 10, "birth at the hub")
+        self.api = TestClient(create_app(self.hub.context()))
+
+    def send(self, event_id: str, sensor: str, jpeg: bytes) -> None:
+        """What edge/agent.py does: persist the event, wake the link, publish the snapshot."""
+        self.outbox.append([event(event_id, sensor)])
+        self.link.notify()
+        assert self.link.publish_evidence(event_id, jpeg)
+
+    def close(self) -> None:
+        self.link.stop()
+        self.outbox.close()
+        self.hub.stop()
+        self.broker.kill()
+
+
+@pytest.fixture
+def rig_factory(tmp_path: Path) -> Iterator:
+    rigs: list[Rig] = []
+
+    def make(**kw: object) -> Rig:
+        rigs.append(Rig(tmp_path, **kw))
+        return rigs[-1]
+
+    yield make
+    for r in rigs:
+        r.close()
+
+
+@pytest.mark.parametrize("qos", [0, 1])
+def test_agent_snapshots_are_stored_and_served_byte_identical(rig_factory, qos: int) -> None:
+    rig = rig_factory(evidence_qos=qos)
+    sent = {f"evt-{qos}-{i:06d}": snapshot(i) for i in range(3)}
+    for i, (event_id, jpeg) in enumerate(sent.items()):
+        rig.send(event_id, f"cam-{i}", jpeg)
+    assert rig.link.publish_evidence("junk-event-01", b"this is not a JPEG")
+    store = rig.hub.evidence.store
+    wait_until(lambda: len(store.latest()) == 3 and all(r.sensor for r in store.latest()), 20, "evidence + sensors")
+    wait_until(lambda: store.stats().get("rejected_not_jpeg") == 1, 10, "the junk rejected")
+
+    for event_id, jpeg in sent.items():
+        resp = rig.api.get(f"/api/v1/evidence/{event_id}")
+        assert resp.status_code == 200 and resp.headers["content-type"] == "image/jpeg"
+        assert resp.content == jpeg, "served bytes differ from what the agent sent"
+        assert resp.headers["etag"] == f'"{hashlib.sha256(jpeg).hexdigest()}"'
+    listed = rig.api.get("/api/v1/evidence", params={"agent": AGENT, "limit": 10})
+    assert listed.status_code == 200
+    rows = {r["event_id"]: r for r in listed.json()}
+    assert set(rows) == set(sent)
+    for i, (event_id, jpeg) in enumerate(sent.items()):
+        r = rows[event_id]
+        assert (r["site"], r["agent"], r["sensor"], r["bytes"]) == (SITE, AGENT, f"cam-{i}", len(jpeg))
+        assert r["sha256"] == hashlib.sha256(jpeg).hexdigest()
+    assert rig.api.get("/api/v1/evidence", params={"agent": "someone-else"}).json() == []
+    assert rig.api.get("/api/v1/evidence/junk-event-01").status_code == 404
+    assert rig.api.get("/api/v1/evidence/never-sent-01").status_code == 404
+    assert rig.api.get("/api/v1/evidence", params={"limit": 0}).status_code == 422
+
+    assert {e.id for e in rig.hub.store.events(limit=100)} == set(sent), "events unaffected"
+    stats = rig.api.get("/api/v1/stats").json()["ingest"]
+    assert stats["evidence"]["stored"] == 3 and stats["evidence"]["rejected"] == 1
+    assert stats["dead_letters"] == 0, "evidence never reaches the event dead letters"
+
+
+def test_failing_evidence_disk_does_not_stall_events(rig_factory) -> None:
+    rig = rig_factory()
+    (rig.hub.evidence.store.root / SITE).write_bytes(b"a file where the site folder should be")
+    for i in range(5):
+        rig.send(f"blocked-{i:06d}", "cam-1", snapshot(i))
+    wait_until(lambda: len(rig.hub.store.events(limit=100)) == 5, 20, "events stored")
+    wait_until(lambda: rig.hub.evidence.store.stats().get("rejected_write_failed") == 5, 10, "write failures")
+    assert rig.hub.evidence.stats().get("errors", 0) == 0
+    assert rig.api.get("/api/v1/evidence").json() == []
+
+
+def test_disabled_evidence_is_not_subscribed(rig_factory) -> None:
+    rig = rig_factory(evidence={"enabled": False})
+    rig.send("quiet-event-01", "cam-1", snapshot(0))
+    wait_until(lambda: len(rig.hub.store.events(limit=10)) == 1, 20, "event stored")
+    assert rig.hub.evidence is None and rig.hub.service.stats()["dead_letters"] == 0
+    assert not (rig.hub.cfg.evidence.dir).exists()
+    resp = rig.api.get("/api/v1/evidence/quiet-event-01")
+    assert resp.status_code == 404 and "disabled" in resp.json()["detail"]
