@@ -7,6 +7,7 @@ them, so ``--help`` is instant and a hub machine never loads the agent's librari
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -201,7 +202,14 @@ def _sim_parser(sub: argparse._SubParsersAction) -> None:
     register(sub)
 
 
+def _quiet_native_logs() -> None:
+    """FFmpeg and OpenCV write to stderr themselves, past our redaction: keep them to errors only."""
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _quiet_native_logs()
     args = build_parser().parse_args(argv)
     setup_logging(args.log_level, args.log_format)
     try:

@@ -61,6 +61,7 @@ def hub_config(layout: DemoLayout) -> dict[str, Any]:
         "store": {"type": "sqlite", "path": str(layout.events_db)},
         "delivery": {"ledger_path": str(hub_dir / "ledger.sqlite3"), "mqtt_version": "3.1.1"},
         "alerts": {"db_path": str(layout.alerts_db)},
+        "evidence": {"dir": str(hub_dir / "evidence")},
         "api": {"host": "127.0.0.1", "port": layout.api_port},
     }
 

@@ -73,8 +73,8 @@ class Agent:
         )
 
     def run(self, stop: threading.Event) -> None:
+        self.cameras.start()  # first: the birth certificate names the loaded models and sensors
         self.link.start()
-        self.cameras.start()
         log.info("agent running site=%s agent=%s cameras=%s", self.cfg.site, self.cfg.agent, ",".join(self.cfg.cameras))
         try:
             while not stop.wait(self.cfg.telemetry_interval_s):

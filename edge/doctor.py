@@ -111,7 +111,7 @@ def check_model(name: str, cfg: AgentConfig) -> Check:
     try:
         ref = resolve_model(name, cfg.detector.models_dir)
         det = OnnxDetector(ref, cfg.detector.intra_op_threads, cfg.detector.input_size)
-        ms = det.warm_up() * 1000
+        ms = det.warm_up()
     except ModelError as exc:
         return Check("FAIL", f"model {name}", str(exc))
     return Check("PASS", f"model {name}", f"hash verified, {len(det.labels)} classes, {ms:.1f} ms per frame")

@@ -48,6 +48,7 @@ from hub.contract.broker import BrokerConfig
 from hub.contract.common import MAX_PAYLOAD_BYTES, utc_now
 
 log = logging.getLogger("borderwatch.link")
+_REFUSAL_MAX_S = 60.0  # cap of the pause after the broker refuses a batch (ACL, quota)
 
 
 class AgentLink:
@@ -84,6 +85,8 @@ class AgentLink:
         self._last_progress = time.monotonic()
         self._last_maintain = 0.0
         self.counts: Counter[str] = Counter()
+        self._refusal_delay = 0.0
+        self._hold_until = 0.0
 
     # -- public ----------------------------------------------------------------------------
     @property
@@ -239,7 +242,8 @@ class AgentLink:
             if self._born != self._generation:
                 self._publish_birth()
             self._send_replays()
-            self._send_events()
+            if time.monotonic() >= self._hold_until:  # paced after a refusal (ACL, quota)
+                self._send_events()
             self._send_telemetry()
             self._probe()
         now = time.monotonic()
@@ -254,9 +258,14 @@ class AgentLink:
             kind, first, last = self._inflight.pop(mid, ("", 0, 0))
             if kind == "tel":
                 done.append(first)
-            elif kind == "ev" and failed:  # the broker refused it: send again from there
-                log.warning("broker refused batch first_seq=%d last_seq=%d", first, last)
+            elif kind == "ev" and failed:  # the broker refused it: send again from there, after a pause
+                self._refusal_delay = min(max(1.0, self._refusal_delay * 2), _REFUSAL_MAX_S)
+                self._hold_until = time.monotonic() + self._refusal_delay
+                log.warning("broker refused batch first_seq=%d last_seq=%d retry_in_s=%.0f",
+                            first, last, self._refusal_delay)
                 self._cursor = min(self._cursor, first - 1)
+            elif kind == "ev":
+                self._refusal_delay = 0.0
         if done:
             self._outbox.remove_telemetry(done)
 

@@ -53,6 +53,12 @@ severity = "warning"
 kinds = ["sensor_offline"]
 group_radius_m = 0
 
+[evidence]                              # agents' JPEG snapshots (best effort, not in the ledger)
+dir = "var/hub/evidence"                # <dir>/<site>/<agent>/<date>/<event_id>.jpg + index.sqlite3
+max_bytes = 1048576                     # bigger snapshots are rejected and counted
+max_total_bytes = 21474836480           # 20 GiB; the oldest are deleted first beyond it
+keep_days = 30
+
 [api]
 host = "127.0.0.1"
 port = 8080
