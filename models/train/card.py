@@ -20,7 +20,7 @@ the simulator; a real deployment should bring a detector trained on real imagery
 | file | `models/{file}` ({size_mb:.1f} MB), sidecar `{names_file}` |
 | sha256 | `{sha256}` (checked against `models/manifest.json` when the agent loads it) |
 | architecture | anchor-free CNN, 3 levels (stride 8/16/32), {params:,} parameters, 0.30 GMAC per frame |
-| training | `python -m models.train.pipeline` (torch 2.13 CPU, {epochs} epochs planned, seeds fixed) |
+| training | `python -m models.train.pipeline`, torch 2.13 CPU, {epochs} epochs (2 cycles), {train_time} |
 
 ## Input
 - name `images`, float32, shape **(B, 3, 320, 320)**, dynamic batch axis B.
@@ -73,6 +73,9 @@ matched at IoU >= 0.5 with the right class at score >= {thr} (`models/train/demo
 {latency}
 Measured by `models/train/evaluate.py` right after training, on the shared 2-core machine; `make bench`
 (bench/bench_model.py) measures it again beside the pipeline.
+Seen on the same machine while other jobs loaded both cores (load average ~3.5): 17-22 ms per frame
+with 2 threads but about 8 ms with 1 thread. On a busy mast computer give the session 1 intra-op
+thread; two threads only pay off when a core is free.
 
 ## Limitations
 - Trained only on simulated imagery: flat ground, simple shaded silhouettes, no weather, no
@@ -101,7 +104,9 @@ def _rows(classes: dict, thr: float) -> str:
     )
 
 
-def write(entry: ModelEntry, metrics: dict, epochs: int, params: int | None = None) -> Path:
+def write(
+    entry: ModelEntry, metrics: dict, epochs: int, params: int | None = None, train_minutes: str = ""
+) -> Path:
     """Render the card next to the model file."""
     s = GenSettings()
     path = entry.path()
@@ -137,6 +142,7 @@ def write(entry: ModelEntry, metrics: dict, epochs: int, params: int | None = No
         by_height=_by_height(metrics.get("recall_by_height", {})),
         demo_step=metrics.get("demo_step_s", 0),
         demo=_demo(metrics.get("demo", {})),
+        train_time=f"wall time here {train_minutes} min" if train_minutes else "wall time not measured",
     )
     out = MODELS_DIR / "camera" / f"{entry.name}.md"
     out.write_text(text)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -73,19 +74,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fresh", action="store_true", help="re-render the data even if present")
     ap.add_argument("--max-minutes", type=float, default=28.0, help="per training stage")
     ap.add_argument("--skip-train", action="store_true", help="export/evaluate the existing checkpoint")
+    ap.add_argument("--train-minutes", default="", help="with --skip-train: training wall time for the card")
     a = ap.parse_args(argv)
     from models.train import export, train  # torch only from here on
 
     render_data(a.fresh)
     ckpt = RUNS / "stage2.pt"
+    train_minutes = a.train_minutes
     if not a.skip_train:
+        t0 = time.monotonic()
         run_training(train.main, a.max_minutes)
+        train_minutes = f"{(time.monotonic() - t0) / 60:.0f}"
     onnx_path = export.export(ckpt, MODELS_DIR / "camera" / f"{NAME}.onnx")
     metrics = evaluate.evaluate(onnx_path, DATA / "heldout.npz", THRESHOLD)
     metrics |= {"demo_step_s": DEMO_STEP_S, "demo": democheck.demo_recall(onnx_path, THRESHOLD, DEMO_STEP_S)}
     (MODELS_DIR / "camera" / f"{NAME}.metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
     entry = update_manifest(onnx_path)
-    card.write(entry, metrics, sum(e for e, _ in STAGES))
+    card.write(entry, metrics, sum(e for e, _ in STAGES), train_minutes=train_minutes)
     print(json.dumps(metrics["classes"], indent=1), f"animal_as_person={metrics['animal_as_person']:.3f}")
     return 0
 
