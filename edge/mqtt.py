@@ -6,33 +6,12 @@ The hub has its twin in ``hub.link`` (the edge imports nothing from the hub but 
 
 from __future__ import annotations
 
-import os
-
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from edge.config.link import LinkConfig
 from hub.contract.broker import BrokerConfig
-
-
-def resolve_password(broker: BrokerConfig) -> str | None:
-    """The broker password from config, environment or file; read at start, never logged."""
-    if broker.password is not None:
-        return broker.password.get_secret_value()
-    if broker.password_env is not None:
-        value = os.environ.get(broker.password_env)
-        if value is None:
-            raise ValueError(f"broker.password_env: environment variable {broker.password_env} is not set")
-        return value
-    if broker.password_file is not None:
-        try:
-            return broker.password_file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ValueError(
-                f"broker.password_file: cannot read {broker.password_file}: {exc.strerror}"
-            ) from None
-    return None
 
 
 def build_client(client_id: str, broker: BrokerConfig, cfg: LinkConfig) -> mqtt.Client:
@@ -45,7 +24,7 @@ def build_client(client_id: str, broker: BrokerConfig, cfg: LinkConfig) -> mqtt.
         clean_session=None if v5 else False,
     )
     if broker.username is not None:
-        client.username_pw_set(broker.username, resolve_password(broker))
+        client.username_pw_set(broker.username, broker.resolve_password())
     if broker.tls is not None:
         t = broker.tls
         client.tls_set(

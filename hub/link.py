@@ -14,7 +14,6 @@ snapshot waiting for a disk never holds one of the receive-maximum slots events 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,29 +44,10 @@ class Inbound:
     generation: int
 
 
-def resolve_password(broker: BrokerConfig) -> str | None:
-    """The broker password from config, environment or file; read at start, never logged."""
-    if broker.password is not None:
-        return broker.password.get_secret_value()
-    if broker.password_env is not None:
-        value = os.environ.get(broker.password_env)
-        if value is None:
-            raise ValueError(f"broker.password_env: environment variable {broker.password_env} is not set")
-        return value
-    if broker.password_file is not None:
-        try:
-            return broker.password_file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ValueError(
-                f"broker.password_file: cannot read {broker.password_file}: {exc.strerror}"
-            ) from None
-    return None
-
-
 def configure_client(client: mqtt.Client, broker: BrokerConfig) -> None:
     """Credentials, TLS and reconnect back-off from the broker settings."""
     if broker.username is not None:
-        client.username_pw_set(broker.username, resolve_password(broker))
+        client.username_pw_set(broker.username, broker.resolve_password())
     if broker.tls is not None:
         t = broker.tls
         client.tls_set(

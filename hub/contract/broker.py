@@ -7,6 +7,7 @@ They are resolved by the process at start-up (I/O stays out of validation).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
@@ -36,6 +37,25 @@ class BrokerConfig(BaseModel):
     tls: TlsConfig | None = None
     reconnect_min_s: float = Field(default=0.5, gt=0, le=60)
     reconnect_max_s: float = Field(default=30.0, gt=0, le=600)
+
+    def resolve_password(self) -> str | None:
+        """The password from config, environment or file; called at start-up, never logged.
+
+        Raises ValueError naming the key when the variable is unset or the file unreadable.
+        """
+        if self.password is not None:
+            return self.password.get_secret_value()
+        if self.password_env is not None:
+            value = os.environ.get(self.password_env)
+            if value is None:
+                raise ValueError(f"broker.password_env: environment variable {self.password_env} is not set")
+            return value
+        if self.password_file is not None:
+            try:
+                return self.password_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ValueError(f"broker.password_file: cannot read {self.password_file}: {exc.strerror}") from None
+        return None
 
     @model_validator(mode="after")
     def _one_password_source(self) -> BrokerConfig:
