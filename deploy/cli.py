@@ -210,7 +210,12 @@ def _quiet_native_logs() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _quiet_native_logs()
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if getattr(args, "rest", None) is not None:  # track / detect parse their own arguments
+        args.rest = extra + args.rest
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     setup_logging(args.log_level, args.log_format)
     try:
         return int(args.func(args))

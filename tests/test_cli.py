@@ -11,7 +11,8 @@ import pytest
 from deploy.cli import main
 
 HELP_PATHS = [[], ["edge"], ["edge", "run"], ["edge", "check"], ["edge", "init"], ["edge", "doctor"], ["hub"],
-              ["hub", "run"], ["hub", "check"], ["hub", "init"], ["broker"], ["demo"], ["schema"], ["sim"]]
+              ["hub", "run"], ["hub", "check"], ["hub", "init"], ["broker"], ["demo"], ["schema"], ["sim"],
+              ["track"], ["detect"], ["sim", "site"]]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
