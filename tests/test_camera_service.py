@@ -192,22 +192,24 @@ def test_batcher_joins_cameras_into_one_batch_and_skips_stale_frames(model: Path
     b.register("b")
     b.start()
     try:
+        prep = b.preprocessor()
         frame = render(0.5, WALKER, BG)
         rect = np.array([[0, 0, 640, 480]])
-        b.submit("a", frame, time.time(), rect).result(5)  # both cameras active recently
-        b.submit("b", frame, time.time(), rect).result(5)
+        tensor, lb = prep(frame, rect)
+        b.submit("a", tensor, time.time()).result(5)  # both cameras active recently
+        b.submit("b", tensor, time.time()).result(5)
         batches, images = b.stats.batches, b.stats.images
-        fa = b.submit("a", frame, time.time(), rect)
+        fa = b.submit("a", tensor, time.time())
         time.sleep(0.05)
-        fb = b.submit("b", frame, time.time(), rect)
-        ra, rb = fa.result(5), fb.result(5)
+        fb = b.submit("b", tensor, time.time())
+        ra, rb = b.decode(fa.result(5), lb), b.decode(fb.result(5), lb)
         assert (b.stats.batches - batches, b.stats.images - images) == (1, 2)
         assert np.allclose(ra.xyxy, rb.xyxy) and np.allclose(ra.xyxy[0], [120, 220, 150, 280], atol=1)
-        assert b.submit("a", frame, time.time() - 5, rect).result(5) is None
+        assert b.submit("a", tensor, time.time() - 5).result(5) is None
         assert b.stats.stale == 1
         assert (
-            b.submit("a", frame, time.time() - 5, rect, live=False).result(5) is not None
-        )  # replays never stale
+            b.submit("a", tensor, time.time() - 5, live=False).result(5) is not None
+        )  # replays: never stale
     finally:
         b.stop()
 
