@@ -269,7 +269,7 @@ def report_throughput(det: OnnxDetector, model: Path, window: float, rounds: int
         f"[1] throughput, batch 1, every frame inferred: pipeline {p:.1f} fps vs raw onnxruntime {r:.1f} fps"
     )
     print(
-        f"    -> ratio {paired:.2f} (median of paired rounds; target >= 0.9); raw {_fmt(raw)}, pipe {_fmt(pipe)}"
+        f"    -> ratio {paired:.2f} (paired-round median; target >= 0.9); raw {_fmt(raw)}, pipe {_fmt(pipe)}"
     )
 
 
