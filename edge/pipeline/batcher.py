@@ -77,6 +77,7 @@ class InferenceBatcher:
         self.last_seen: dict[str, float] = {}
         self.stats = BatchStats()
         self._model_lock = threading.Lock()
+        self._direct: Preprocessor | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"inference-{detector.name}", daemon=True)
 
@@ -119,7 +120,9 @@ class InferenceBatcher:
 
     def run_direct(self, frame: np.ndarray, rects: np.ndarray) -> Candidates:
         """Synchronous detection on one frame's crops (CLI tools, benchmarks), no thread involved."""
-        tensor, lb = Preprocessor(self.detector.input_wh, slots=1)(frame, rects)
+        if self._direct is None:
+            self._direct = Preprocessor(self.detector.input_wh, slots=1)
+        tensor, lb = self._direct(frame, rects)
         return self.decode(self.infer(tensor), lb)
 
     def infer(self, tensor: np.ndarray) -> np.ndarray:
