@@ -24,6 +24,7 @@ from hub.contract.status import SensorState
 BG = background((640, 480), seed=5)
 WALKER = [Mover((40, 220), (160, 0), (30, 60))]  # crosses x=320 at about t=1.6 s
 BORDER = {"name": "border", "points": [[320, 0], [320, 480]], "inbound_side": "left"}
+START_S = 2.5  # the walker waits this long, so a slow start-up under load cannot miss the crossing
 
 
 class Sink:
@@ -87,7 +88,7 @@ def _camera(url: str, tmp: Path, model_path: Path | None, **extra) -> CameraConf
 
 
 def test_mjpeg_stream_with_model_gives_tracks_crossings_evidence_and_video_loss(model: Path, tmp_path: Path):
-    server = MjpegServer(lambda t: render(t, WALKER, BG), fps=10).start()
+    server = MjpegServer(lambda t: render(max(0.0, t - START_S), WALKER, BG), fps=10).start()
     port = server.port
     sink = Sink()
     svc = CameraService(
