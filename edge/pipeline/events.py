@@ -111,7 +111,8 @@ class EventFactory:
 
         ``due`` marks the tracks allowed an update at all (confirmed ones); the throttle decides.
         """
-        is_new = np.isin(view.ids, np.asarray(new_ids, np.int64))
+        new_ids = np.asarray(new_ids, np.int64)
+        is_new = np.isin(view.ids, new_ids) if len(new_ids) else np.zeros(len(view), bool)
         update = self._updates_due(view, due & ~is_new, ts)
         events = [
             self.make(EventKind.TRACK_NEW, ts, **self.track_fields(view, i)) for i in np.flatnonzero(is_new)
