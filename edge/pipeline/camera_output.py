@@ -80,7 +80,8 @@ class OutputBuilder:
         events = self.factory.lifecycle(view, out.new_ids, out.tracks.confirmed, ended, ts)
         assert anchors is not None
         events += self._rules(scene, view, anchors, out.matched & out.tracks.confirmed, ts)
-        self._forget(scene, out.ended.ids, out.tracks.ids)
+        if len(out.ended):
+            self._forget(scene, out.ended.ids, out.tracks.ids)
         events += [self._tamper(t, ts) for t in tamper]
         return FrameOutput(events, self._evidence(frame, view[out.tracks.confirmed], events), n_dets)
 

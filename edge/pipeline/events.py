@@ -113,7 +113,8 @@ class EventFactory:
         """
         new_ids = np.asarray(new_ids, np.int64)
         is_new = np.isin(view.ids, new_ids) if len(new_ids) else np.zeros(len(view), bool)
-        update = self._updates_due(view, due & ~is_new, ts)
+        candidates = due & ~is_new
+        update = self._updates_due(view, candidates, ts) if candidates.any() else candidates
         events = [
             self.make(EventKind.TRACK_NEW, ts, **self.track_fields(view, i)) for i in np.flatnonzero(is_new)
         ]
@@ -124,8 +125,9 @@ class EventFactory:
         events += [
             self.make(EventKind.TRACK_END, ts, **self.track_fields(ended, i)) for i in range(len(ended))
         ]
-        self._remember(view[is_new | update], ts)
-        self.throttle.forget(ended.ids)
+        if events:
+            self._remember(view[is_new | update], ts)
+            self.throttle.forget(ended.ids)
         return events
 
     def _updates_due(
