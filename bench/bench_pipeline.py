@@ -131,6 +131,33 @@ def service_fps(
 
 
 def scene_frames(n: int, active: int) -> list[np.ndarray]:
+    """``n`` 640x480 frames of a 5 fps clip in which a person walks through during ``active`` frames.
+
+    Rendered by the project's camera simulator when it is installed (realistic terrain, what the
+    shipped model was trained on), else by the synthetic test pattern (a bright box on texture).
+    """
+    try:
+        return _sim_frames(n, active)
+    except ImportError:
+        return _pattern_frames(n, active)
+
+
+def _sim_frames(n: int, active: int) -> list[np.ndarray]:
+    from simulators.camera.render import CameraRenderer
+    from simulators.scenario import ActorSpec, CameraPose, CameraSpec, Scenario, TerrainSpec
+
+    fps, start = 5.0, 2.0
+    cam = CameraSpec(id="c", pose=CameraPose(height_m=6, tilt_deg=8, hfov_deg=55), width=640, height=480)
+    speed = 12.0 / (active / fps)  # crosses the 12 m of the path in `active` frames
+    walker = ActorSpec(
+        id="p", cls="person", waypoints=[(-6.0, 30.0), (6.0, 30.0)], speed_mps=speed, start_s=start
+    )
+    scn = Scenario(seed=5, cameras=[cam], actors=[walker], terrain=TerrainSpec(bushes=30))
+    renderer = CameraRenderer(scn, "c")
+    return [renderer.render(start + (i - 1) / fps).frame for i in range(n)]
+
+
+def _pattern_frames(n: int, active: int) -> list[np.ndarray]:
     bg = background((640, 480), seed=11)
     walker = [Mover((20, 200), (600 / (active / 30), 0), (30, 60), t_off=active / 30)]
     rng = np.random.default_rng(1)
