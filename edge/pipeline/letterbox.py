@@ -2,8 +2,9 @@
 
 Why this shape: the resize is one OpenCV call per crop (it is per image by nature), everything
 else -- BGR->RGB, HWC->CHW, uint8->float [0, 1] -- is whole-plane array work into reused buffers
-(no per-pixel Python); the grey padding is only rewritten when a slot's layout changes. Padding is centred with grey 114 as in Ultralytics exports, so standard
-YOLOv8/YOLO11 models see what they were trained on.
+(no per-pixel Python); the grey padding is only rewritten when a slot's layout changes.
+Padding is centred with grey 114 as in Ultralytics exports, so standard YOLOv8/YOLO11 models see
+what they were trained on.
 """
 
 from __future__ import annotations
