@@ -139,5 +139,9 @@ class OutputBuilder:
             self._forget(scene, tracks.ids, np.zeros(0, np.int64))
         return FrameOutput(events, [])
 
+    def heartbeat_due(self, ts: float) -> bool:
+        """Whether some track's heartbeat update is due at ``ts``."""
+        return self.factory.heartbeat_due(ts)
+
     def health(self, kind: EventKind, ts: float, attributes: dict[str, str | float | int | bool]) -> Event:
         return self.factory.health(kind, ts, attributes)

@@ -157,6 +157,11 @@ class EventFactory:
             },
         )
 
+    def heartbeat_due(self, ts: float) -> bool:
+        """Whether a remembered track has gone ``heartbeat_s`` without an update."""
+        last = self.throttle.cols["last"]
+        return bool(len(last)) and float(last.min()) <= ts - self.cfg.heartbeat_s
+
     def rule(
         self,
         kind: EventKind,
