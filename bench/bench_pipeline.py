@@ -223,43 +223,40 @@ def bench_decode(repeats: int) -> tuple[float, float, int, int]:
     return statistics.median(vec) * 1e3, statistics.median(loop) * 1e3, len(fast.score), len(slow)
 
 
-def agent_child(model: str, urls: list[str], seconds: float) -> None:
-    """Runs inside the measured subprocess: an agent with one CameraService for all cameras."""
-    cams = {
-        f"cam{i}": CameraConfig.model_validate(
-            {
-                "url": u,
-                "fps": 5,
-                "detection": {"model": model},
-                "evidence": {"dir": tempfile.mkdtemp()},
-                "lines": [{"name": "border", "points": [[320, 0], [320, 480]]}],
-            }
-        )
-        for i, u in enumerate(urls)
-    }
-    events = []
-    svc = CameraService(
-        "bench",
-        "agent",
-        cams,
-        DetectorConfig(intra_op_threads=THREADS, models_dir=Path(model).parent),
-        lambda ev, evi: events.extend(ev),
-    )
-    svc.start()
-    time.sleep(seconds)
-    tele = svc.telemetry()
-    svc.stop()
+def _memory_mb() -> tuple[float, float]:
+    """(resident, peak resident) MB of this process."""
     status = Path("/proc/self/status").read_text()
     kb = {
         k: int(v.split()[0])
-        for k, v in (line.split(":", 1) for line in status.splitlines())
+        for k, v in (x.split(":", 1) for x in status.splitlines())
         if k in ("VmRSS", "VmHWM")
     }
+    return kb["VmRSS"] / 1024, kb["VmHWM"] / 1024
+
+
+def agent_child(model: str, urls: list[str], seconds: float) -> None:
+    """Runs inside the measured subprocess: an agent with one CameraService for all cameras."""
+    events: list = []
+    with tempfile.TemporaryDirectory() as evidence:
+        cfg = {
+            "fps": 5,
+            "detection": {"model": model},
+            "evidence": {"dir": evidence},
+            "lines": [{"name": "border", "points": [[320, 0], [320, 480]]}],
+        }
+        cams = {f"cam{i}": CameraConfig.model_validate({"url": u, **cfg}) for i, u in enumerate(urls)}
+        detector = DetectorConfig(intra_op_threads=THREADS, models_dir=Path(model).parent)
+        svc = CameraService("bench", "agent", cams, detector, lambda ev, evi: events.extend(ev))
+        svc.start()
+        time.sleep(seconds)
+        tele = svc.telemetry()
+        rss, peak = _memory_mb()  # measured while all cameras run
+        svc.stop()
     print(
         json.dumps(
             {
-                "rss_mb": kb["VmRSS"] / 1024,
-                "hwm_mb": kb["VmHWM"] / 1024,
+                "rss_mb": rss,
+                "hwm_mb": peak,
                 "events": len(events),
                 "process_fps": [t.process_fps for t in tele],
                 "online": [t.state for t in tele],
