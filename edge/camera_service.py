@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 
 from edge.config.camera import CameraConfig, DetectorConfig
 from edge.evidence import Evidence, EvidenceStore
-from edge.pipeline.batcher import InferenceBatcher
+from edge.pipeline.batcher import InferenceBatcher, Preprocessor
 from edge.pipeline.camera_pipeline import CameraPipeline, Plan
+from edge.pipeline.decode import Candidates
 from edge.pipeline.detector import OnnxDetector
+from edge.pipeline.letterbox import Letterbox
 from edge.pipeline.modelref import ModelError, resolve_model
 from edge.sensors.camera import CameraReader
 from edge.sensors.capture import CaptureFactory, open_capture
@@ -40,10 +42,13 @@ _EMIT_RETRIES = 3
 
 @dataclass(frozen=True, slots=True)
 class _InFlight:
-    """A frame between ``plan`` and ``finish``: its plan and, if the model runs, the answer to come."""
+    """A frame between ``plan`` and ``finish``: its plan and, if the model runs, the answer to come
+    and how its crops were letterboxed (to map the boxes back).
+    """
 
     plan: Plan
-    future: Future | None
+    future: Future | None = None
+    letterbox: Letterbox | None = None
 
 
 @dataclass
@@ -55,6 +60,7 @@ class _Camera:
     reader: CameraReader
     pipeline: CameraPipeline
     batcher: InferenceBatcher | None
+    prep: Preprocessor | None = None
     model_error: str | None = None
     processed: EventWindow = field(default_factory=lambda: EventWindow(5.0))
     detected: EventWindow = field(default_factory=lambda: EventWindow(5.0))
@@ -127,7 +133,8 @@ class CameraService:
         side = batcher.detector.input_wh[0] if batcher else 640
         pipeline = CameraPipeline(self.site, self.agent, cam_id, cfg, labels, side, first_id)
         reader = CameraReader(cam_id, cfg, self.capture_factory)
-        return _Camera(cam_id, cfg, reader, pipeline, batcher, error)
+        prep = batcher.preprocessor() if batcher else None
+        return _Camera(cam_id, cfg, reader, pipeline, batcher, prep, error)
 
     def _batcher_for(self, ref: str) -> InferenceBatcher:
         if ref not in self.batchers:
@@ -179,29 +186,25 @@ class CameraService:
         self._complete(cam, pending)
 
     def _begin(self, cam: _Camera, frame: Frame) -> _InFlight | None:
+        """Plan the frame and, if the model must look, letterbox its crops and send them off."""
         try:
             plan = cam.pipeline.plan(frame)
+            if not len(plan.rects) or cam.batcher is None or cam.prep is None:
+                return _InFlight(plan)
+            tensor, letterbox = cam.prep(frame.data, plan.rects)
         except Exception:  # bad frame or bug: count, log, keep the camera running
             cam.errors += 1
             log.exception("frame failed camera=%s index=%d", cam.id, frame.index)
             return None
-        future = None
-        if len(plan.rects) and cam.batcher is not None:
-            live = not cam.reader.lossless
-            future = cam.batcher.submit(cam.id, frame.data, frame.ts, plan.rects, live=live)
-        return _InFlight(plan, future)
+        future = cam.batcher.submit(cam.id, tensor, frame.ts, live=not cam.reader.lossless)
+        return _InFlight(plan, future, letterbox)
 
     def _complete(self, cam: _Camera, job: _InFlight | None) -> None:
+        """Wait for the model's answer (if any), decode it, track, make and queue the events."""
         if job is None:
             return None
-        cands = None
-        if job.future is not None:
-            try:
-                cands = job.future.result(timeout=self.detector_cfg.staleness_ms / 1000 + 30)
-            except TimeoutError:
-                cands = None
-            cam.stale += cands is None
         try:
+            cands = self._answer(cam, job)
             out = cam.pipeline.finish(job.plan, cands, inferred=cands is not None)
         except Exception:  # bad frame or bug: count, log, keep the camera running
             cam.errors += 1
@@ -212,6 +215,18 @@ class CameraService:
         self._note_tamper(cam, out.events)
         self._queue(out.events, out.evidence)
         return None
+
+    def _answer(self, cam: _Camera, job: _InFlight) -> Candidates | None:
+        if job.future is None or cam.batcher is None or job.letterbox is None:
+            return None
+        try:
+            out = job.future.result(timeout=self.detector_cfg.staleness_ms / 1000 + 30)
+        except TimeoutError:
+            out = None
+        if out is None:
+            cam.stale += 1
+            return None
+        return cam.batcher.decode(out, job.letterbox)
 
     def _state_changes(self, cam: _Camera) -> None:
         for change in cam.reader.pop_changes():

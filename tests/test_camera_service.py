@@ -24,6 +24,7 @@ from hub.contract.status import SensorState
 BG = background((640, 480), seed=5)
 WALKER = [Mover((40, 220), (160, 0), (30, 60))]  # crosses x=320 at about t=1.6 s
 BORDER = {"name": "border", "points": [[320, 0], [320, 480]], "inbound_side": "left"}
+START_S = 2.5  # the walker waits this long, so a slow start-up under load cannot miss the crossing
 
 
 class Sink:
@@ -87,7 +88,7 @@ def _camera(url: str, tmp: Path, model_path: Path | None, **extra) -> CameraConf
 
 
 def test_mjpeg_stream_with_model_gives_tracks_crossings_evidence_and_video_loss(model: Path, tmp_path: Path):
-    server = MjpegServer(lambda t: render(t, WALKER, BG), fps=10).start()
+    server = MjpegServer(lambda t: render(max(0.0, t - START_S), WALKER, BG), fps=10).start()
     port = server.port
     sink = Sink()
     svc = CameraService(
@@ -192,22 +193,24 @@ def test_batcher_joins_cameras_into_one_batch_and_skips_stale_frames(model: Path
     b.register("b")
     b.start()
     try:
+        prep = b.preprocessor()
         frame = render(0.5, WALKER, BG)
         rect = np.array([[0, 0, 640, 480]])
-        b.submit("a", frame, time.time(), rect).result(5)  # both cameras active recently
-        b.submit("b", frame, time.time(), rect).result(5)
+        tensor, lb = prep(frame, rect)
+        b.submit("a", tensor, time.time()).result(5)  # both cameras active recently
+        b.submit("b", tensor, time.time()).result(5)
         batches, images = b.stats.batches, b.stats.images
-        fa = b.submit("a", frame, time.time(), rect)
+        fa = b.submit("a", tensor, time.time())
         time.sleep(0.05)
-        fb = b.submit("b", frame, time.time(), rect)
-        ra, rb = fa.result(5), fb.result(5)
+        fb = b.submit("b", tensor, time.time())
+        ra, rb = b.decode(fa.result(5), lb), b.decode(fb.result(5), lb)
         assert (b.stats.batches - batches, b.stats.images - images) == (1, 2)
         assert np.allclose(ra.xyxy, rb.xyxy) and np.allclose(ra.xyxy[0], [120, 220, 150, 280], atol=1)
-        assert b.submit("a", frame, time.time() - 5, rect).result(5) is None
+        assert b.submit("a", tensor, time.time() - 5).result(5) is None
         assert b.stats.stale == 1
         assert (
-            b.submit("a", frame, time.time() - 5, rect, live=False).result(5) is not None
-        )  # replays never stale
+            b.submit("a", tensor, time.time() - 5, live=False).result(5) is not None
+        )  # replays: never stale
     finally:
         b.stop()
 

@@ -29,12 +29,12 @@ def feed(det: TamperDetector, frames, t0: float, fps: float = 10.0) -> list[tupl
 
 
 def test_normal_scene_with_a_walker_and_noise_raises_nothing():
-    det = TamperDetector(TamperConfig())
+    det = TamperDetector(TamperConfig(interval_s=0.0))
     assert feed(det, [healthy(i / 10) for i in range(60)], 0.0) == []
 
 
 def test_black_frame_raised_after_persist_and_cleared_after_recovery():
-    det = TamperDetector(TamperConfig(persist_s=1.0))
+    det = TamperDetector(TamperConfig(persist_s=1.0, interval_s=0.0))
     feed(det, [healthy(i / 10) for i in range(20)], 0.0)
     black = np.full_like(BG, 3)
     events = feed(det, [black] * 20, 2.0)
@@ -44,13 +44,13 @@ def test_black_frame_raised_after_persist_and_cleared_after_recovery():
 
 
 def test_uniform_cover_is_not_called_black():
-    det = TamperDetector(TamperConfig(persist_s=0.5))
+    det = TamperDetector(TamperConfig(persist_s=0.5, interval_s=0.0))
     feed(det, [healthy(i / 10) for i in range(20)], 0.0)
     assert [e[:2] for e in feed(det, [np.full_like(BG, 128)] * 10, 2.0)] == [("uniform", True)]
 
 
 def test_defocus_against_the_learned_sharpness_baseline():
-    det = TamperDetector(TamperConfig(persist_s=1.0))
+    det = TamperDetector(TamperConfig(persist_s=1.0, interval_s=0.0))
     feed(det, [healthy(i / 10) for i in range(30)], 0.0)
     blurred = [cv2.GaussianBlur(healthy(3 + i / 10), (0, 0), 6) for i in range(20)]
     events = feed(det, blurred, 3.0)
@@ -58,7 +58,7 @@ def test_defocus_against_the_learned_sharpness_baseline():
 
 
 def test_turned_camera_is_a_scene_change_but_a_gain_change_is_not():
-    det = TamperDetector(TamperConfig(persist_s=1.0))
+    det = TamperDetector(TamperConfig(persist_s=1.0, interval_s=0.0))
     feed(det, [healthy(i / 10) for i in range(30)], 0.0)
     darker = [cv2.convertScaleAbs(healthy(3 + i / 10), alpha=0.5, beta=30) for i in range(20)]
     assert feed(det, darker, 3.0) == []  # IR/day switch: global gain, same structure
@@ -70,3 +70,10 @@ def test_turned_camera_is_a_scene_change_but_a_gain_change_is_not():
 def test_disabled_tamper_reports_nothing():
     det = TamperDetector(TamperConfig(enabled=False))
     assert feed(det, [np.zeros_like(BG)] * 40, 0.0) == []
+
+
+def test_checks_are_paced_by_interval():
+    det = TamperDetector(TamperConfig(interval_s=1.0))
+    for i in range(50):
+        det(downscale_gray(healthy(i / 10), 160), i / 10)
+    assert det.frames == 5  # 5 s of frames at 10 fps: one check per second

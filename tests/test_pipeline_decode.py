@@ -87,8 +87,9 @@ def test_batch_of_two_frames_decodes_each_independently(model_path: Path):
     b = _batcher(model_path)
     frame = np.zeros((480, 640, 3), np.uint8)
     rects = np.array([[0, 0, 640, 480], [0, 0, 640, 480]])
-    cands = b.detect([frame, frame], rects, np.array([0, 1]))
-    assert b.detector.dynamic_batch
+    tensor, lb = LetterboxBatcher((320, 320))([frame, frame], rects)
+    cands = decode_yolo(b.infer(tensor), lb, np.array([0, 1]))
+    assert b.detector.dynamic_batch and b.stats.batches == 1
     for owner in (0, 1):
         assert sorted(cands.class_id[cands.frame == owner].tolist()) == [0, 1, 2]
 
@@ -97,7 +98,8 @@ def test_static_batch_model_runs_images_one_by_one(tmp_path: Path):
     path = constant_model(tmp_path / "static.onnx", _known_output(), NAMES, dynamic_batch=False)
     b = _batcher(path)
     frame = np.zeros((480, 640, 3), np.uint8)
-    cands = b.detect([frame] * 3, np.array([[0, 0, 640, 480]] * 3), np.arange(3))
+    tensor, lb = LetterboxBatcher((320, 320))([frame] * 3, np.array([[0, 0, 640, 480]] * 3))
+    cands = decode_yolo(b.infer(tensor), lb, np.arange(3))
     assert not b.detector.dynamic_batch
     assert np.bincount(cands.frame).tolist() == [3, 3, 3]
 

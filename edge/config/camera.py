@@ -200,7 +200,7 @@ class TamperConfig(_Model):
         description="correlation with the reference scene below this = camera turned/blocked",
     )
     persist_s: float = Field(2.0, ge=0, le=600, description="a condition must hold this long to raise")
-    interval_s: float = Field(0.5, ge=0, le=60, description="check at most this often (conditions persist)")
+    interval_s: float = Field(1.0, ge=0, le=60, description="check at most this often (conditions persist)")
 
 
 class CameraConfig(_Model):

@@ -1,12 +1,12 @@
 """Cross-camera batching: one inference thread per model, fed by every camera that uses it.
 
-Camera workers submit a frame's crops and wait on a future. The inference thread takes the first
-request, then keeps collecting until every registered camera has one in (each camera has at most
-one outstanding), the batch is full, or ``batch_timeout_ms`` has passed -- so a single busy camera
-never waits for company. Requests whose frame is older than ``staleness_ms`` when the batch
-starts are answered ``None`` (skipped and counted) instead of spending the model on old news.
-Letterboxing and decoding run over the whole batch at once, while the camera workers finish their
-previous frames (see ``CameraService._work``).
+Camera workers letterbox their own crops (``Preprocessor``), submit the tensor and later decode the
+answer, so all per-frame CPU work runs in the workers and overlaps inference. The inference thread
+only forms batches and runs the model: it takes the first request, then keeps collecting until
+every camera active in the last second has one in (each camera has at most one outstanding), the
+batch is full, or ``batch_timeout_ms`` has passed -- so a single busy camera never waits for
+company. Requests whose frame is older than ``staleness_ms`` when the batch starts are answered
+``None`` (skipped and counted) instead of spending the model on old news.
 """
 
 from __future__ import annotations
@@ -23,19 +23,19 @@ import numpy as np
 from edge.config.camera import DetectorConfig
 from edge.pipeline.decode import Candidates, decode_yolo
 from edge.pipeline.detector import DetectorBackend
-from edge.pipeline.letterbox import LetterboxBatcher
+from edge.pipeline.letterbox import Letterbox, LetterboxBatcher
 
 log = logging.getLogger("borderwatch.camera.inference")
+_ACTIVE_S = 1.0
 
 
 @dataclass(slots=True)
 class Request:
-    """One frame's crops for the model, and where the answer goes."""
+    """One frame's letterboxed crops for the model, and where the raw output goes."""
 
     camera_id: str
-    frame: np.ndarray
+    tensor: np.ndarray
     ts: float
-    rects: np.ndarray
     live: bool = True
     future: Future = field(default_factory=Future)
 
@@ -51,33 +51,42 @@ class BatchStats:
     ms_per_image: float = 0.0
 
 
-def split_by_request(cands: Candidates, n: int) -> list[Candidates]:
-    """Per-request views of a batch's candidates (``frame`` is the request index)."""
-    out = []
-    for i in range(n):  # one slice per camera request, not per box
-        m = cands.frame == i
-        out.append(
-            Candidates(cands.xyxy[m], cands.score[m], cands.class_id[m], cands.image[m], cands.frame[m])
-        )
-    return out
+class Preprocessor:
+    """A camera worker's letterboxing, with a few rotating buffers: the tensor of the frame in flight
+    must stay intact while the next frame is prepared.
+    """
+
+    def __init__(self, input_wh: tuple[int, int], slots: int = 3) -> None:
+        self._slots = [LetterboxBatcher(input_wh) for _ in range(slots)]
+        self._next = 0
+
+    def __call__(self, frame: np.ndarray, rects: np.ndarray) -> tuple[np.ndarray, Letterbox]:
+        batcher = self._slots[self._next]
+        self._next = (self._next + 1) % len(self._slots)
+        rects = np.asarray(rects, np.int64).reshape(-1, 4)
+        return batcher([frame] * len(rects), rects)
 
 
 class InferenceBatcher:
-    """Owns the inference thread of one model."""
+    """Owns the inference thread of one model; ``decode`` turns its raw answers into candidates."""
 
     def __init__(self, detector: DetectorBackend, cfg: DetectorConfig) -> None:
         self.detector, self.cfg = detector, cfg
-        self.letterbox = LetterboxBatcher(detector.input_wh)
         self.requests: queue.Queue[Request] = queue.Queue()
         self.cameras: set[str] = set()
         self.last_seen: dict[str, float] = {}
         self.stats = BatchStats()
         self._model_lock = threading.Lock()
+        self._direct: Preprocessor | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"inference-{detector.name}", daemon=True)
 
     def register(self, camera_id: str) -> None:
         self.cameras.add(camera_id)
+
+    def preprocessor(self) -> Preprocessor:
+        """A letterboxer for one camera worker, sized for this model."""
+        return Preprocessor(self.detector.input_wh)
 
     def start(self) -> None:
         self._thread.start()
@@ -88,11 +97,12 @@ class InferenceBatcher:
             self._thread.join(timeout)
         self._fail_pending()
 
-    def submit(
-        self, camera_id: str, frame: np.ndarray, ts: float, rects: np.ndarray, live: bool = True
-    ) -> Future:
-        """Queue a frame's crops; ``live`` False (lossless file replay) never goes stale."""
-        req = Request(camera_id, frame, ts, np.asarray(rects, np.int64).reshape(-1, 4), live)
+    def submit(self, camera_id: str, tensor: np.ndarray, ts: float, live: bool = True) -> Future:
+        """Queue (K, 3, H, W) crops; the future gets the raw (K, 4+C, N) output, or None if skipped.
+
+        ``live`` False (lossless file replay) never goes stale.
+        """
+        req = Request(camera_id, tensor, ts, live)
         self.last_seen[camera_id] = time.monotonic()
         if self._stop.is_set():
             req.future.set_result(None)
@@ -100,6 +110,26 @@ class InferenceBatcher:
             self.requests.put(req)
         return req.future
 
+    def decode(self, out: np.ndarray, letterbox: Letterbox) -> Candidates:
+        """Frame-pixel candidates of one request's raw output (all its crops are one frame)."""
+        owner = np.zeros(len(out), np.int64)
+        c = self.cfg
+        return decode_yolo(
+            out, letterbox, owner, c.score_threshold, c.iou_threshold, c.top_k, c.max_detections
+        )
+
+    def run_direct(self, frame: np.ndarray, rects: np.ndarray) -> Candidates:
+        """Synchronous detection on one frame's crops (CLI tools, benchmarks), no thread involved."""
+        if self._direct is None:
+            self._direct = Preprocessor(self.detector.input_wh, slots=1)
+        tensor, lb = self._direct(frame, rects)
+        return self.decode(self.infer(tensor), lb)
+
+    def infer(self, tensor: np.ndarray) -> np.ndarray:
+        """Run the model on a (B, 3, H, W) tensor in the caller's thread (timed like batches)."""
+        return self._infer_timed(tensor)
+
+    # --- the inference thread -----------------------------------------------------------------
     def _run(self) -> None:
         while not self._stop.is_set():
             batch = self._collect()
@@ -111,7 +141,7 @@ class InferenceBatcher:
             first = self.requests.get(timeout=0.2)
         except queue.Empty:
             return []
-        batch, images = [first], len(first.rects)
+        batch, images = [first], len(first.tensor)
         deadline = time.monotonic() + self.cfg.batch_timeout_ms / 1000
         expected = self._active_cameras()
         while images < self.cfg.max_batch and len({r.camera_id for r in batch}) < expected:
@@ -123,14 +153,14 @@ class InferenceBatcher:
             except queue.Empty:
                 break
             batch.append(req)
-            images += len(req.rects)
+            images += len(req.tensor)
         return self._drop_stale(batch)
 
     def _active_cameras(self) -> int:
         """Cameras that asked for inference within the last second: only they are worth waiting for
         (a camera whose scene is quiet sends nothing, and nobody should wait for it).
         """
-        horizon = time.monotonic() - 1.0
+        horizon = time.monotonic() - _ACTIVE_S
         return max(1, sum(1 for cam in self.cameras if self.last_seen.get(cam, -1e18) >= horizon))
 
     def _drop_stale(self, batch: list[Request]) -> list[Request]:
@@ -144,48 +174,28 @@ class InferenceBatcher:
                 fresh.append(req)
         return fresh
 
-    def detect(self, frames: list[np.ndarray], rects: np.ndarray, owner: np.ndarray) -> Candidates:
-        """Letterbox, infer and decode crops ``rects[i]`` of ``frames[i]``; groups by ``owner[i]``."""
-        with self._model_lock:  # the inference thread and inline callers share one session and buffers
-            return self._detect(frames, rects, owner)
-
-    def _detect(self, frames: list[np.ndarray], rects: np.ndarray, owner: np.ndarray) -> Candidates:
-        t0 = time.perf_counter()
-        tensor, lb = self.letterbox(frames, rects)
-        out = self._infer(tensor)
-        cands = decode_yolo(
-            out,
-            lb,
-            owner,
-            self.cfg.score_threshold,
-            self.cfg.iou_threshold,
-            self.cfg.top_k,
-            self.cfg.max_detections,
-        )
-        self._account(len(rects), time.perf_counter() - t0)
-        return cands
-
-    def run_direct(self, frame: np.ndarray, rects: np.ndarray) -> Candidates:
-        """Synchronous detection on one frame's crops (CLI tools, benchmarks), no thread involved."""
-        rects = np.asarray(rects, np.int64).reshape(-1, 4)
-        return self.detect([frame] * len(rects), rects, np.zeros(len(rects), np.int64))
-
     def _process(self, batch: list[Request]) -> None:
         if not batch:
             return
         try:
-            frames = [r.frame for r in batch for _ in range(len(r.rects))]
-            rects = np.concatenate([r.rects for r in batch])
-            owner = np.concatenate([np.full(len(r.rects), i, np.int64) for i, r in enumerate(batch)])
-            cands = self.detect(frames, rects, owner)
+            tensor = batch[0].tensor if len(batch) == 1 else np.concatenate([r.tensor for r in batch])
+            out = self._infer_timed(tensor)
         except Exception as exc:  # a model failure must not kill the thread: answer and count it
             self.stats.errors += 1
             log.error("inference failed model=%s error=%s: %s", self.detector.name, type(exc).__name__, exc)
             for req in batch:
                 req.future.set_result(None)
             return
-        for req, part in zip(batch, split_by_request(cands, len(batch)), strict=True):
-            req.future.set_result(part)
+        bounds = np.cumsum([0] + [len(r.tensor) for r in batch])
+        for req, a, b in zip(batch, bounds[:-1], bounds[1:], strict=True):  # one slice per request
+            req.future.set_result(out[a:b])
+
+    def _infer_timed(self, tensor: np.ndarray) -> np.ndarray:
+        t0 = time.perf_counter()
+        with self._model_lock:  # the inference thread and direct callers share one session
+            out = self._infer(tensor)
+        self._account(len(tensor), time.perf_counter() - t0)
+        return out
 
     def _infer(self, tensor: np.ndarray) -> np.ndarray:
         step = self.cfg.max_batch if self.detector.dynamic_batch else 1

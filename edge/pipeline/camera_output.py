@@ -80,7 +80,8 @@ class OutputBuilder:
         events = self.factory.lifecycle(view, out.new_ids, out.tracks.confirmed, ended, ts)
         assert anchors is not None
         events += self._rules(scene, view, anchors, out.matched & out.tracks.confirmed, ts)
-        self._forget(scene, out.ended.ids, out.tracks.ids)
+        if len(out.ended):
+            self._forget(scene, out.ended.ids, out.tracks.ids)
         events += [self._tamper(t, ts) for t in tamper]
         return FrameOutput(events, self._evidence(frame, view[out.tracks.confirmed], events), n_dets)
 
@@ -137,6 +138,10 @@ class OutputBuilder:
         if scene is not None:
             self._forget(scene, tracks.ids, np.zeros(0, np.int64))
         return FrameOutput(events, [])
+
+    def heartbeat_due(self, ts: float) -> bool:
+        """Whether some track's heartbeat update is due at ``ts``."""
+        return self.factory.heartbeat_due(ts)
 
     def health(self, kind: EventKind, ts: float, attributes: dict[str, str | float | int | bool]) -> Event:
         return self.factory.health(kind, ts, attributes)

@@ -142,14 +142,27 @@ class CameraPipeline:
         """Track and make events; ``inferred`` False means the model did not run (e.g. stale)."""
         scene = self._scene_for(plan.frame)
         dets = self.detections(plan, cands)
-        if len(dets) == 0 and len(self.tracker.tracks) == 0 and not plan.tamper:
-            return FrameOutput([], [], 0)  # nothing to track, nothing to say: skip the bookkeeping
         looked_rects = plan.rects if (inferred and self.uses_model) else np.zeros((0, 4), np.int64)
+        if self._idle(dets, looked_rects, plan):
+            return FrameOutput([], [], 0)
         out = self.tracker.step(dets, plan.frame.ts, self._visibility(looked_rects))
         stationary = self.tracker.stationary(out.tracks, plan.frame.ts)
         return self.output.build(
             plan.frame, scene, out, stationary, plan.tamper, self.tracker.model, len(dets)
         )
+
+    def _idle(self, dets: Detections, looked: I64, plan: Plan) -> bool:
+        """Nothing seen, nothing looked at, nothing to report: the tracker step can be skipped.
+
+        Exact, not an approximation: with no detection and no inspected area a step would only
+        predict (the next step predicts over the longer interval to the same result), count no miss
+        and end no track. Only a due heartbeat update needs the full step.
+        """
+        if len(dets) or plan.tamper:
+            return False
+        if not len(self.tracker.tracks):
+            return True
+        return self.uses_model and not len(looked) and not self.output.heartbeat_due(plan.frame.ts)
 
     def _visibility(self, rects: I64) -> Visibility | None:
         if not self.uses_model:

@@ -51,8 +51,9 @@ def select_candidates(
     if len(score) == 0:
         empty = np.zeros(0, np.int64)
         return empty, empty, np.zeros(0, np.float32), empty
-    keep = _rank_within(image, score) < top_k
-    image, anchor, score = image[keep], anchor[keep], score[keep]
+    if len(score) > top_k:  # only then can some image hold more than top_k
+        keep = _rank_within(image, score) < top_k
+        image, anchor, score = image[keep], anchor[keep], score[keep]
     class_id = scores[image, :, anchor].argmax(axis=1).astype(np.int64)
     return image, anchor, score.astype(np.float32), class_id
 
@@ -81,8 +82,8 @@ def batched_nms(
 
 def cap_per_group(group: np.ndarray, score: np.ndarray, limit: int) -> npt.NDArray[np.bool_]:
     """Mask keeping the ``limit`` best-scoring elements of every group."""
-    if len(score) == 0:
-        return np.zeros(0, bool)
+    if len(score) <= limit:
+        return np.ones(len(score), bool)
     return _rank_within(np.asarray(group, np.int64), np.asarray(score, np.float32)) < limit
 
 

@@ -111,8 +111,10 @@ class EventFactory:
 
         ``due`` marks the tracks allowed an update at all (confirmed ones); the throttle decides.
         """
-        is_new = np.isin(view.ids, np.asarray(new_ids, np.int64))
-        update = self._updates_due(view, due & ~is_new, ts)
+        new_ids = np.asarray(new_ids, np.int64)
+        is_new = np.isin(view.ids, new_ids) if len(new_ids) else np.zeros(len(view), bool)
+        candidates = due & ~is_new
+        update = self._updates_due(view, candidates, ts) if candidates.any() else candidates
         events = [
             self.make(EventKind.TRACK_NEW, ts, **self.track_fields(view, i)) for i in np.flatnonzero(is_new)
         ]
@@ -123,8 +125,9 @@ class EventFactory:
         events += [
             self.make(EventKind.TRACK_END, ts, **self.track_fields(ended, i)) for i in range(len(ended))
         ]
-        self._remember(view[is_new | update], ts)
-        self.throttle.forget(ended.ids)
+        if events:
+            self._remember(view[is_new | update], ts)
+            self.throttle.forget(ended.ids)
         return events
 
     def _updates_due(
@@ -153,6 +156,11 @@ class EventFactory:
                 "still": view.stationary,
             },
         )
+
+    def heartbeat_due(self, ts: float) -> bool:
+        """Whether a remembered track has gone ``heartbeat_s`` without an update."""
+        last = self.throttle.cols["last"]
+        return bool(len(last)) and float(last.min()) <= ts - self.cfg.heartbeat_s
 
     def rule(
         self,

@@ -1,9 +1,10 @@
 """Letterbox preprocessing of many crops into one model batch, and the inverse box mapping.
 
 Why this shape: the resize is one OpenCV call per crop (it is per image by nature), everything
-else -- padding, BGR->RGB, HWC->CHW, uint8->float [0, 1] -- is whole-plane array work into
-reused buffers (no per-pixel Python). Padding is centred with grey 114 as in Ultralytics exports, so standard
-YOLOv8/YOLO11 models see what they were trained on.
+else -- BGR->RGB, HWC->CHW, uint8->float [0, 1] -- is whole-plane array work into reused buffers
+(no per-pixel Python); the grey padding is only rewritten when a slot's layout changes.
+Padding is centred with grey 114 as in Ultralytics exports, so standard YOLOv8/YOLO11 models see
+what they were trained on.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def plan_letterbox(
 
 
 def _to_planes(bgr: np.ndarray, out: np.ndarray) -> None:
-    """HxWx3 uint8 BGR -> 3xHxW float32 RGB in [0, 1], written into ``out``.
+    """HxWx3 uint8 BGR -> 3xHxW float32 RGB in [0, 1], written into ``out`` (a 3xHxW view).
 
     Splitting into contiguous planes first is about twice as fast as one strided multiply over a
     transposed view (the transpose makes every read a cache miss).
@@ -64,19 +65,23 @@ def _to_planes(bgr: np.ndarray, out: np.ndarray) -> None:
 
 
 class LetterboxBatcher:
-    """Builds (B, 3, H, W) float32 RGB [0, 1] batches, reusing its buffers between calls."""
+    """Builds (B, 3, H, W) float32 RGB [0, 1] batches, reusing its buffers between calls.
+
+    The grey padding of a batch slot is written only when that slot's layout changes (a camera's
+    frames keep one layout), so a frame costs one resize and one conversion of its own pixels.
+    """
 
     def __init__(self, input_wh: tuple[int, int]) -> None:
         self.input_wh = (int(input_wh[0]), int(input_wh[1]))
-        self._canvas = np.zeros((0, self.input_wh[1], self.input_wh[0], 3), np.uint8)
         self._tensor = np.zeros((0, 3, self.input_wh[1], self.input_wh[0]), np.float32)
+        self._layout: list[tuple[int, int, int, int]] = []
 
-    def _buffers(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        if len(self._canvas) < n:
+    def _buffer(self, n: int) -> np.ndarray:
+        if len(self._tensor) < n:
             w, h = self.input_wh
-            self._canvas = np.empty((n, h, w, 3), np.uint8)
             self._tensor = np.empty((n, 3, h, w), np.float32)
-        return self._canvas[:n], self._tensor[:n]
+            self._layout = [(-1, -1, -1, -1)] * n
+        return self._tensor[:n]
 
     def __call__(
         self, frames: list[np.ndarray], rects: npt.NDArray[np.integer]
@@ -87,16 +92,14 @@ class LetterboxBatcher:
         """
         rects = np.asarray(rects, np.int64).reshape(-1, 4)
         scale, new, pad = plan_letterbox(rects[:, 2:] - rects[:, :2], self.input_wh)
-        canvas, tensor = self._buffers(len(rects))
-        canvas.fill(PAD_VALUE)
-        for i, (frame, r) in enumerate(zip(frames, rects, strict=True)):
+        tensor = self._buffer(len(rects))
+        for i, (frame, r) in enumerate(zip(frames, rects, strict=True)):  # one resize per crop
+            (nw, nh), (px, py) = (int(v) for v in new[i]), (int(v) for v in pad[i])
+            if self._layout[i] != (nw, nh, px, py):
+                tensor[i].fill(PAD_VALUE / 255)
+                self._layout[i] = (nw, nh, px, py)
             crop = frame[r[1] : r[3], r[0] : r[2]]
-            (nw, nh), (px, py) = new[i], pad[i]
-            resized = (
-                crop
-                if crop.shape[1] == nw and crop.shape[0] == nh
-                else cv2.resize(crop, (int(nw), int(nh)), interpolation=cv2.INTER_LINEAR)
-            )
-            canvas[i, py : py + nh, px : px + nw] = resized
-            _to_planes(canvas[i], tensor[i])
+            if crop.shape[1] != nw or crop.shape[0] != nh:
+                crop = cv2.resize(crop, (nw, nh), interpolation=cv2.INTER_LINEAR)
+            _to_planes(crop, tensor[i, :, py : py + nh, px : px + nw])
         return tensor, Letterbox(scale, pad.astype(np.float64), rects[:, :2].astype(np.float64))

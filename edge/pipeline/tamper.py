@@ -21,6 +21,7 @@ from edge.config.camera import TamperConfig
 _BASELINE_ALPHA = 0.02
 _REFERENCE_ALPHA = 0.01
 _WARMUP_CHECKS = 4
+_WIDTH = 160
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,14 @@ class TamperChange:
     kind: str
     raised: bool
     measures: dict[str, float]
+
+
+def shrink(gray: np.ndarray, width: int) -> np.ndarray:
+    """At most ``width`` pixels wide: the tamper measures are global, 160 px is plenty for them."""
+    if gray.shape[1] <= width:
+        return gray
+    height = max(1, round(gray.shape[0] * width / gray.shape[1]))
+    return cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA)
 
 
 def frame_measures(gray: np.ndarray) -> dict[str, float]:
@@ -83,6 +92,7 @@ class TamperDetector:
         if not self.due(ts):
             return []
         self.last_check = ts
+        gray = shrink(gray, _WIDTH)
         m = frame_measures(gray)
         norm = normalised(gray)
         self.frames += 1

@@ -44,10 +44,12 @@ class TrackState:
     def set(self, ids: npt.ArrayLike, values: Mapping[str, npt.ArrayLike]) -> None:
         """Write columns for ``ids`` (unique); unknown ids are inserted with defaults elsewhere."""
         ids = np.asarray(ids, np.int64)
-        new = np.setdiff1d(ids, self.ids)
-        if len(new):
-            self._insert(new)
-        pos, _ = self._positions(ids)
+        if len(ids) == 0:
+            return
+        pos, found = self._positions(ids)
+        if not found.all():
+            self._insert(ids[~found])
+            pos, _ = self._positions(ids)
         for key, vals in values.items():
             self.cols[key][pos] = np.asarray(vals, dtype=self.cols[key].dtype)
 
@@ -61,7 +63,10 @@ class TrackState:
 
     def forget(self, ids: npt.ArrayLike) -> None:
         """Drop the state of ended tracks."""
-        keep = ~np.isin(self.ids, np.asarray(ids, np.int64))
+        ids = np.asarray(ids, np.int64)
+        if len(ids) == 0 or len(self.ids) == 0:
+            return
+        keep = ~np.isin(self.ids, ids)
         self.ids = self.ids[keep]
         self.cols = {k: v[keep] for k, v in self.cols.items()}
 

@@ -44,7 +44,11 @@ def solve(cost: F64, max_cost: float) -> Assignment:
     t, n = cost.shape
     if t == 0 or n == 0:
         return Assignment(np.zeros(0, np.int64), np.zeros(0, np.int64), np.arange(t), np.arange(n))
-    rows, cols = linear_sum_assignment(np.minimum(cost, _FORBIDDEN))
+    if t == 1 or n == 1:  # one row or column: the optimum is its minimum (no solver call)
+        flat = int(np.argmin(cost))
+        rows, cols = np.array([flat // n]), np.array([flat % n])
+    else:
+        rows, cols = linear_sum_assignment(np.minimum(cost, _FORBIDDEN))
     ok = cost[rows, cols] <= max_cost
     rows, cols = rows[ok].astype(np.int64), cols[ok].astype(np.int64)
     return Assignment(rows, cols, np.setdiff1d(np.arange(t), rows), np.setdiff1d(np.arange(n), cols))

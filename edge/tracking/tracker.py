@@ -55,18 +55,25 @@ class Tracker:
         tracks = self.predictor.predict(self.tracks, ts)
         looked = visible(tracks) if visible is not None else np.ones(len(tracks), bool)
         rows = np.flatnonzero(looked)
-        match = self.associator.associate(tracks[rows], dets)
+        match = self.associator.associate(tracks if len(rows) == len(tracks) else tracks[rows], dets)
         t_rows, d_rows = rows[match.tracks], match.detections
         tracks = self._update(tracks, t_rows, dets[d_rows], ts)
         tracks = self._looked(tracks, looked, rows[match.unmatched_tracks], ts)
         tracks, new_ids = self.initiator.promote(tracks)
         seeds = self.initiator.seeds(dets, match.unmatched_detections)
-        born = self.initiator.initiate(dets[seeds], ts)
         detection = np.concatenate((_scatter(len(tracks), t_rows, d_rows), seeds))
-        tracks = Tracks.concatenate([tracks, born])
-        gone = self.deleter.gone(tracks, ts, np.concatenate((looked, np.ones(len(born), bool))))
+        if len(seeds):
+            born = self.initiator.initiate(dets[seeds], ts)
+            tracks, looked = (
+                Tracks.concatenate([tracks, born]),
+                np.concatenate((looked, np.ones(len(born), bool))),
+            )
+            new_ids = np.concatenate((new_ids, born.ids[born.confirmed]))
+        gone = self.deleter.gone(tracks, ts, looked)
+        if not gone.any():  # the usual frame: nothing to split off
+            self.tracks = tracks
+            return TrackerOutput(tracks, detection >= 0, detection, new_ids, Tracks.empty(self.model.dim))
         self.tracks = tracks[~gone]
-        new_ids = np.concatenate((new_ids, born.ids[born.confirmed]))
         ended = tracks[gone & tracks.confirmed]
         return TrackerOutput(self.tracks, detection[~gone] >= 0, detection[~gone], new_ids, ended)
 
@@ -95,7 +102,8 @@ class Tracker:
     @staticmethod
     def _looked(tracks: Tracks, looked: np.ndarray, missed: np.ndarray, ts: float) -> Tracks:
         """Count a miss for tracks looked at and not found; remember when each was last looked at."""
-        misses = tracks.misses + np.isin(np.arange(len(tracks)), missed)
+        misses = tracks.misses.copy()
+        misses[missed] += 1
         return tracks.evolve(misses=misses, looked_ts=np.where(looked, ts, tracks.looked_ts))
 
     def stationary(self, tracks: Tracks, ts: float) -> npt.NDArray[np.bool_]:
