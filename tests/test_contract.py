@@ -90,3 +90,35 @@ def test_batch_refuses_foreign_events() -> None:
     doc = {"site": "west-1", "agent": "mast-02", "sent_at": TS.isoformat(), "events": [event()]}
     with pytest.raises(ValidationError, match="claims west-1/mast-01"):
         EventBatch.model_validate(doc)
+
+
+def test_event_timestamps_accept_any_offset_and_keep_the_instant() -> None:
+    ev = Event.model_validate(event(ts="2026-11-27T14:00:00+02:00"))
+    assert ev.ts == TS and ev.ts.utcoffset() is not None
+    doc = {"site": "west-1", "agent": "mast-01", "sent_at": "2026-11-27T12:00:00", "events": [event()]}
+    with pytest.raises(ValidationError, match="timezone"):
+        EventBatch.model_validate(doc)
+
+
+def test_batch_sender_mismatch_has_a_stable_error_type() -> None:
+    doc = {"site": "west-1", "agent": "mast-02", "sent_at": TS.isoformat(), "events": [event(), event()]}
+    with pytest.raises(ValidationError) as info:
+        EventBatch.model_validate(doc)
+    (err,) = info.value.errors()
+    assert err["type"] == "sender_mismatch" and err["loc"] == ()
+    assert err["msg"] == "event evt00000001 claims west-1/mast-01 inside a batch from west-1/mast-02"
+
+
+@pytest.mark.parametrize(
+    ("over", "needle"),
+    [
+        ({"box": {"x1": 1, "y1": 90, "x2": 30, "y2": 80, "frame_width": 640, "frame_height": 480}}, "order"),
+        ({"polar": {"range_m": 10, "bearing_deg": 1}}, "camera events carry an image box"),
+        ({"kind": "line_crossing", "rule": {"rule": "border"}}, "crossing direction"),
+    ],
+)
+def test_event_consistency_checks_hold_inside_a_batch(over: dict, needle: str) -> None:
+    doc = {"site": "west-1", "agent": "mast-01", "sent_at": TS.isoformat(), "events": [event(), event(**over)]}
+    with pytest.raises(ValidationError, match=needle) as info:
+        EventBatch.model_validate(doc)
+    assert info.value.errors()[0]["loc"] == ("events", 1)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from hub.contract import EventKind, RuleHit
+from hub.contract import Event, EventKind, RuleHit
 from hub.store.base import AlertCount
 from hub.store.points import (
     alert_count_lines,
     epoch_us,
     event_line,
+    event_lines,
     from_epoch_us,
     point_time,
     telemetry_lines,
@@ -93,3 +94,27 @@ def test_telemetry_lines_one_agent_point_and_one_per_sensor():
 def test_alert_count_lines():
     lines = alert_count_lines([AlertCount(TS + timedelta(minutes=1), "s1", "border", "critical", 4)], "ms")
     assert lines == [f"alerts,site=s1,rule=border,severity=critical count=4i {epoch_us(TS) // 1000 + 60_000}"]
+
+
+def test_event_lines_match_event_line_across_series_and_geometry():
+    evs = [
+        make_event(1, ts=TS),
+        make_event(2, ts=TS, sensor="radar1", radar=True),
+        make_event(3, ts=TS, kind=EventKind.LINE_CROSSING, rule=RuleHit(rule="border", direction="inbound")),
+        make_event(4, ts=TS).model_copy(update={"track_id": None}),
+        make_event(5, ts=TS, agent="a2"),
+    ]
+    for precision in ("ns", "ms"):
+        for boxes in (False, True):
+            assert event_lines(evs, precision, boxes) == [event_line(e, precision, boxes) for e in evs]
+    assert len({line.split(" ", 1)[0] for line in event_lines(evs)}) == 4  # series: cam, radar, crossing, a2
+
+
+def test_any_offset_and_parsed_timestamps_give_the_same_point():
+    # Events keep the offset they were sent with; the point (series and time) depends on the instant only.
+    parsed = Event.model_validate_json(make_event(9, ts=TS).model_dump_json(by_alias=True))
+    shifted = make_event(9, ts=TS.astimezone(timezone(timedelta(hours=-5, minutes=-30))))
+    for precision in ("ns", "ms"):
+        expected = event_line(make_event(9, ts=TS), precision)
+        assert event_line(parsed, precision) == event_line(shifted, precision) == expected
+    assert epoch_us(parsed.ts) == epoch_us(shifted.ts) == epoch_us(TS)

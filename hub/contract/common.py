@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 CONTRACT_VERSION = 1
 """Bumped only for breaking changes; it is also the ``v1`` segment of every topic."""
@@ -28,7 +28,14 @@ def _require_utc(value: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
-"""Naive timestamps are refused: a mast's local clock zone must never leak onto the wire."""
+"""Naive timestamps are refused: a mast's local clock zone must never leak onto the wire.
+Normalised to UTC on validation; for messages whose timestamps get rendered as text."""
+
+AwareTimestamp = AwareDatetime
+"""Event timestamps: naive ones are refused as with :data:`UtcDatetime`, but checked natively by
+pydantic-core and kept in the offset they were sent with (a Python validator per event cost
+about 10 % of ingest). Any offset names one instant; consumers use instants (epoch arithmetic,
+comparisons), and a model that renders timestamps as text (Alert) normalises with UtcDatetime."""
 
 
 def utc_now() -> datetime:

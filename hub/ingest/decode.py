@@ -163,8 +163,8 @@ def _not_json(msg: str, payload: bytes) -> Rejected:
 
 
 def _is_sender_mismatch(err: Any) -> bool:
-    # EventBatch's own validator raises a plain ValueError; its wording is the only marker.
-    return err["loc"] == () and err["type"] == "value_error" and "inside a batch from" in err["msg"]
+    # EventBatch's own validator raises this stable error type (PydanticCustomError).
+    return err["type"] == "sender_mismatch"
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:

@@ -23,13 +23,18 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from pydantic_core import TzInfo
+
 from hub.contract import Event, Telemetry
 from hub.store.base import AlertCount
 
 Precision = Literal["ns", "ms"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_TZ_UTC = TzInfo(0)
+_TZ_EPOCH = datetime(1970, 1, 1, tzinfo=_TZ_UTC)
 _MS_WINDOW = 100
+_MS_WINDOW_US = _MS_WINDOW * 1000
 _US = timedelta(microseconds=1)
 
 EVENTS = "events"
@@ -40,8 +45,13 @@ DEAD_LETTERS = "dead_letters"
 
 
 def epoch_us(ts: datetime) -> int:
-    """Exact integer microseconds since the epoch (no float rounding)."""
-    return (ts - EPOCH) // _US
+    """Exact integer microseconds since the epoch (no float rounding).
+
+    Contract timestamps parsed from "...Z" carry pydantic-core's UTC ``TzInfo`` singleton;
+    subtracting an epoch with the very same tzinfo skips two ``utcoffset()`` calls (a third
+    of the cost). Any other zone takes the general path; both give the same instant.
+    """
+    return (ts - (_TZ_EPOCH if ts.tzinfo is _TZ_UTC else EPOCH)) // _US
 
 
 def from_epoch_us(us: int) -> datetime:
@@ -54,8 +64,7 @@ def point_time(ts: datetime, seq: int, precision: Precision) -> int:
     us = epoch_us(ts)
     if precision == "ns":
         return us * 1000 + seq % 1000
-    window = us // 1000 // _MS_WINDOW * _MS_WINDOW
-    return window + seq % _MS_WINDOW
+    return us // _MS_WINDOW_US * _MS_WINDOW + seq % _MS_WINDOW
 
 
 def instant(ts: datetime, precision: Precision) -> int:
@@ -88,6 +97,27 @@ def _geometry_fields(ev: Event, boxes: bool) -> str:
     return out
 
 
+def _series(ev: Event) -> str:
+    """Measurement, tags and the first field name: everything a series' events share."""
+    sensor = ev.sensor
+    return (
+        f"{EVENTS},site={ev.site},agent={ev.agent},sensor={sensor.id},sensor_kind={sensor.kind},"
+        f"kind={ev.kind},class={ev.object_class} count=1i,confidence="
+    )
+
+
+def _line(ev: Event, series: str, precision: Precision, boxes: bool) -> str:
+    seq = ev.seq
+    line = f'{series}{ev.confidence},seq={seq}i,event_id="{ev.id}"'
+    if ev.track_id is not None:
+        line += f",track_id={ev.track_id}i"
+    if ev.rule is not None:
+        line += f',rule="{ev.rule.rule}"'
+    if ev.polar is not None or ev.position is not None or (boxes and ev.box is not None):
+        line += _geometry_fields(ev, boxes)
+    return f"{line} {point_time(ev.ts, seq, precision)}"
+
+
 def event_line(ev: Event, precision: Precision = "ns", boxes: bool = False) -> str:
     """One event as one point of the ``events`` measurement.
 
@@ -95,24 +125,25 @@ def event_line(ev: Event, precision: Precision = "ns", boxes: bool = False) -> s
     line protocol never needs to escape; this is the hot path of ingest. Image boxes only on
     request (``boxes``): four more samples per camera event that no dashboard plots.
     """
-    sensor = ev.sensor
-    line = (
-        f"{EVENTS},site={ev.site},agent={ev.agent},sensor={sensor.id},sensor_kind={sensor.kind},"
-        f"kind={ev.kind},class={ev.object_class} count=1i,confidence={ev.confidence},seq={ev.seq}i,"
-        f'event_id="{ev.id}"'
-    )
-    if ev.track_id is not None:
-        line += f",track_id={ev.track_id}i"
-    if ev.rule is not None:
-        line += f',rule="{ev.rule.rule}"'
-    if ev.polar is not None or ev.position is not None or (boxes and ev.box is not None):
-        line += _geometry_fields(ev, boxes)
-    return f"{line} {point_time(ev.ts, ev.seq, precision)}"
+    return _line(ev, _series(ev), precision, boxes)
 
 
 def event_lines(events: Iterable[Event], precision: Precision = "ns", boxes: bool = False) -> list[str]:
-    """All events of a batch; one list, ready to join."""
-    return [event_line(ev, precision, boxes) for ev in events]
+    """All events of a batch; one list, ready to join.
+
+    A batch comes from one agent and holds few series, so each series' tag text is built once
+    per call (three enums formatted per event cost about a tenth of the line).
+    """
+    heads: dict[tuple[str, ...], str] = {}
+    out = []
+    for ev in events:
+        sensor = ev.sensor
+        key = (sensor.id, sensor.kind, ev.kind, ev.object_class, ev.site, ev.agent)
+        series = heads.get(key)
+        if series is None:
+            series = heads[key] = _series(ev)
+        out.append(_line(ev, series, precision, boxes))
+    return out
 
 
 def telemetry_lines(tm: Telemetry, precision: Precision = "ns") -> list[str]:

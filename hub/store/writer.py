@@ -127,6 +127,7 @@ class BatchWriter:
         self._queue: deque[_Ticket] = deque()
         self._cond = threading.Condition()
         self._pending = 0  # queued + in flight, in points
+        self._queued = 0  # queued only, in points
         self._closing = False
         self._abort = threading.Event()
         self._stats = WriterStats()
@@ -170,7 +171,11 @@ class BatchWriter:
     def _enqueue(self, ticket: _Ticket) -> None:
         self._queue.append(ticket)
         self._pending += len(ticket.lines)
-        self._cond.notify_all()
+        self._queued += len(ticket.lines)
+        # Wake the writer only when it has something to do: a first ticket to linger on, or a
+        # full batch. A wake-up per submission cost the ingest thread GIL hand-overs for nothing.
+        if len(self._queue) == 1 or self._queued >= self._s.batch_size:
+            self._cond.notify_all()
 
     def stats(self) -> WriterStats:
         with self._cond:
@@ -211,7 +216,7 @@ class BatchWriter:
             return self._pop_batch()
 
     def _queued_points(self) -> int:
-        return sum(len(t.lines) for t in self._queue)
+        return self._queued
 
     def _pop_batch(self) -> list[_Ticket]:
         taken = [self._queue.popleft()]
@@ -219,6 +224,7 @@ class BatchWriter:
         while self._queue and points + len(self._queue[0].lines) <= self._s.batch_size:
             taken.append(self._queue.popleft())
             points += len(taken[-1].lines)
+        self._queued -= points
         return taken
 
     def _write_group(self, tickets: list[_Ticket]) -> None:
