@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from deploy.logs import redact
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -73,7 +75,7 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
 def _describe(err: dict[str, Any], data: Any, model: type[BaseModel]) -> str:
     loc = _data_path(data, tuple(err["loc"]))
     found, value = _lookup(data, loc)
-    shown = f" = {value!r}" if found and not isinstance(value, dict | list) else ""
+    shown = f" = {redact(repr(value))}" if found and not isinstance(value, dict | list) else ""
     if err["type"] == "extra_forbidden":
         hint = difflib.get_close_matches(str(loc[-1]), _known_keys(model, loc), n=1)
         why = "unknown key" + (f" (did you mean {hint[0]!r}?)" if hint else "")

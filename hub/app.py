@@ -19,6 +19,7 @@ from hub.api.context import HubContext
 from hub.config import HubConfig, load_hub_config
 from hub.contract import Alert, Channel, Event, topic
 from hub.evidence import EvidenceIngest, EvidenceStore
+from hub.ingest.gc_tuning import tune_gc
 from hub.service import HubService
 from hub.store import open_store
 
@@ -110,6 +111,7 @@ def run_hub(config_path: Path) -> int:
     cfg = load_hub_config(config_path)
     stop = stop_on_signals()
     hub = Hub(cfg)
+    tune_gc()  # after start-up objects exist: decoding a batch must not trigger full collections
     hub.start()
     try:
         if cfg.api.enabled:

@@ -76,3 +76,11 @@ def test_discriminated_union_error_names_the_file_path(tmp_path: Path) -> None:
     path.write_text('[store]\ntype = "influxdb"\nbatch_size = 0\n')
     with pytest.raises(ConfigError, match=r"store\.batch_size = 0: Input should be greater than or equal to 1"):
         load_config(path, WithUnion)
+
+
+def test_credentials_in_a_bad_value_are_redacted(tmp_path: Path) -> None:
+    path = tmp_path / "agent.toml"
+    path.write_text('[cameras.cam1]\nfps = "rtsp://admin:hunter2@10.0.0.5/stream"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path, Root)
+    assert "hunter2" not in str(info.value) and "rtsp://***@10.0.0.5" in str(info.value)

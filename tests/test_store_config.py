@@ -35,17 +35,17 @@ def test_influx_section_parses():
 @pytest.mark.parametrize(
     ("store", "message"),
     [
-        ({"type": "influxdb", "batch_sise": 10}, "store.influxdb.batch_sise: unknown key"),
+        ({"type": "influxdb", "batch_sise": 10}, "store.batch_sise = 10: unknown key"),
         (
             {"type": "influxdb", "batch_size": 0},
-            "store.influxdb.batch_size: Input should be greater than or equal to 1",
+            "store.batch_size = 0: Input should be greater than or equal to 1",
         ),
         (
             {"type": "sqlite", "retention": {"events_days": -1}},
-            "store.sqlite.retention.events_days: Input should be greater",
+            "store.retention.events_days = -1: Input should be greater",
         ),
         ({"type": "postgres"}, "store"),
-        ({"type": "influxdb", "url": "db:8086"}, "store.influxdb.url"),
+        ({"type": "influxdb", "url": "db:8086"}, "store.url = 'db:8086'"),
         ({"type": "influxdb", "token": "x", "token_env": "Y"}, "at most one of token"),
         ({"type": "influxdb", "retry_initial_s": 5, "retry_max_s": 1}, "retry_max_s"),
     ],
