@@ -23,17 +23,7 @@ def build_client(client_id: str, broker: BrokerConfig, cfg: LinkConfig) -> mqtt.
         protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
         clean_session=None if v5 else False,
     )
-    if broker.username is not None:
-        client.username_pw_set(broker.username, broker.resolve_password())
-    if broker.tls is not None:
-        t = broker.tls
-        client.tls_set(
-            ca_certs=str(t.ca_file) if t.ca_file else None,
-            certfile=str(t.cert_file) if t.cert_file else None,
-            keyfile=str(t.key_file) if t.key_file else None,
-        )
-        client.tls_insecure_set(t.insecure)
-    client.reconnect_delay_set(max(1, round(broker.reconnect_min_s)), max(1, round(broker.reconnect_max_s)))
+    broker.configure(client)
     client.max_inflight_messages_set(cfg.max_inflight_batches + 16)
     client.connect_timeout = cfg.connect_timeout_s
     return client

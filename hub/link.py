@@ -44,21 +44,6 @@ class Inbound:
     generation: int
 
 
-def configure_client(client: mqtt.Client, broker: BrokerConfig) -> None:
-    """Credentials, TLS and reconnect back-off from the broker settings."""
-    if broker.username is not None:
-        client.username_pw_set(broker.username, broker.resolve_password())
-    if broker.tls is not None:
-        t = broker.tls
-        client.tls_set(
-            ca_certs=str(t.ca_file) if t.ca_file else None,
-            certfile=str(t.cert_file) if t.cert_file else None,
-            keyfile=str(t.key_file) if t.key_file else None,
-        )
-        client.tls_insecure_set(t.insecure)
-    client.reconnect_delay_set(max(1, round(broker.reconnect_min_s)), max(1, round(broker.reconnect_max_s)))
-
-
 class HubLink:
     """Consumes the agents' channels and publishes commands and confirmations."""
 
@@ -97,7 +82,7 @@ class HubLink:
         return self._generation
 
     def start(self) -> None:
-        configure_client(self._client, self._broker)
+        self._broker.configure(self._client)
         props = None
         if self._v5:
             props = Properties(PacketTypes.CONNECT)
@@ -162,9 +147,7 @@ class HubLink:
         subs.append((subscription(Channel.STATUS, site=self._cfg.site), 1))
         client.subscribe(subs)
         self._connected.set()
-        log.info(
-            "hub link connected session_present=%s generation=%d", flags.session_present, self._generation
-        )
+        log.info("hub link connected session_present=%s generation=%d", flags.session_present, self._generation)
 
     def _on_disconnect(
         self,
