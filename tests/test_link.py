@@ -282,7 +282,7 @@ def test_dead_letters_are_kept_and_ingest_goes_on(tmp_path, mosquitto, store, hu
         wait_until(lambda: len(stored_seqs(store.path, "s1", "a1")) == 200, 20, "events after garbage")
     finally:
         agent.stop()
-    assert hub.stats()["dead_letters"] == 2
+    wait_until(lambda: hub.stats()["dead_letters"] == 2, 10, f"both dead letters counted {hub.stats()}")
     assert count_rows(store.path, "dead_letters") == 2
 
 
