@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/borderwatch demo --seconds $(DEMO_SECONDS)
+	$(BIN)/borderwatch --log-level warning demo --seconds $(DEMO_SECONDS)
 
 services:
 	@command -v mosquitto >/dev/null 2>&1 || { \
