@@ -269,20 +269,22 @@ def test_on_events_sees_each_event_once_even_when_sent_twice(tmp_path, mosquitto
 
 
 def test_dead_letters_are_kept_and_ingest_goes_on(tmp_path, mosquitto, store, hub):
-    raw = Raw(mosquitto.port)
-    raw.publish(topic("s1", "a1", Channel.EVENTS), b"\xff not json")
-    evs = [e.model_copy(update={"seq": 0}) for e in make_events("s1", "a1", 0, 1)]
-    raw.publish(
-        topic("s1", "other", Channel.EVENTS),
-        EventBatch(site="s1", agent="a1", sent_at=datetime.now(UTC), events=evs).model_dump_json(),
-    )
-    raw.close()
-    agent = SimAgent("s1", "a1", mosquitto.broker_config(), tmp_path, total=200, rate=1000).start()
+    agent = SimAgent("s1", "a1", mosquitto.broker_config(), tmp_path, total=200, rate=100).start()
     try:
-        wait_until(lambda: len(stored_seqs(store.path, "s1", "a1")) == 200, 20, "events after garbage")
+        # a first stored event proves the hub's subscription is live before the garbage is sent
+        wait_until(lambda: len(stored_seqs(store.path, "s1", "a1")) >= 1, 20, "first event")
+        raw = Raw(mosquitto.port)
+        raw.publish(topic("s1", "a1", Channel.EVENTS), b"\xff not json")
+        evs = [e.model_copy(update={"seq": 0}) for e in make_events("s1", "a1", 0, 1)]
+        raw.publish(
+            topic("s1", "other", Channel.EVENTS),
+            EventBatch(site="s1", agent="a1", sent_at=datetime.now(UTC), events=evs).model_dump_json(),
+        )
+        raw.close()
+        wait_until(lambda: len(stored_seqs(store.path, "s1", "a1")) == 200, 30, "events after garbage")
     finally:
         agent.stop()
-    wait_until(lambda: hub.stats()["dead_letters"] == 2, 10, f"both dead letters counted {hub.stats()}")
+    wait_until(lambda: hub.stats()["dead_letters"] == 2, 10, "both dead letters counted")
     assert count_rows(store.path, "dead_letters") == 2
 
 
