@@ -123,35 +123,47 @@ def _add_init(p: argparse.ArgumentParser, default: str) -> None:
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
 
 
+Sub = tuple[str, str, Handler, Callable[[argparse.ArgumentParser, str], None]]
+
+
+def _group(sub: argparse._SubParsersAction, name: str, help_text: str, config: str, cmds: list[Sub]) -> None:
+    """One command with subcommands that each take a config file (or an output path for init)."""
+    group = sub.add_parser(name, help=help_text)
+    names = ",".join(c[0] for c in cmds)
+    gs = group.add_subparsers(dest=f"{name}_cmd", required=True, metavar=f"{{{names}}}")
+    for cmd, cmd_help, func, add_args in cmds:
+        p = gs.add_parser(cmd, help=cmd_help)
+        add_args(p, config)
+        p.set_defaults(func=func)
+
+
 def _edge_parser(sub: argparse._SubParsersAction) -> None:
-    edge = sub.add_parser("edge", help="the mast agent: run, check, init, doctor")
-    es = edge.add_subparsers(dest="edge_cmd", required=True, metavar="{run,check,init,doctor}")
-    p = es.add_parser("run", help="run the agent: read sensors, detect, track, publish events")
-    _add_config(p, "agent.toml")
-    p.set_defaults(func=_edge_run)
-    p = es.add_parser("check", help="validate an agent config and exit (nothing is started)")
-    _add_config(p, "agent.toml")
-    p.set_defaults(func=_edge_check)
-    p = es.add_parser("init", help="write a commented example agent config")
-    _add_init(p, "agent.toml")
-    p.set_defaults(func=_edge_init)
-    p = es.add_parser("doctor", help="check a mast on site: config, broker, cameras, models, disk, clock")
-    _add_config(p, "agent.toml")
-    p.set_defaults(func=_edge_doctor)
+    _group(
+        sub,
+        "edge",
+        "the mast agent: run, check, init, doctor",
+        "agent.toml",
+        [
+            ("run", "run the agent: read sensors, detect, track, publish events", _edge_run, _add_config),
+            ("check", "validate an agent config and exit (nothing is started)", _edge_check, _add_config),
+            ("init", "write a commented example agent config", _edge_init, _add_init),
+            ("doctor", "check a mast on site: config, broker, cameras, models, disk, clock", _edge_doctor, _add_config),
+        ],
+    )
 
 
 def _hub_parser(sub: argparse._SubParsersAction) -> None:
-    hub = sub.add_parser("hub", help="the coordination-centre hub: run, check, init")
-    hs = hub.add_subparsers(dest="hub_cmd", required=True, metavar="{run,check,init}")
-    p = hs.add_parser("run", help="run the hub: ingest, store, alerts, API")
-    _add_config(p, "hub.toml")
-    p.set_defaults(func=_hub_run)
-    p = hs.add_parser("check", help="validate a hub config and exit")
-    _add_config(p, "hub.toml")
-    p.set_defaults(func=_hub_check)
-    p = hs.add_parser("init", help="write a commented example hub config")
-    _add_init(p, "hub.toml")
-    p.set_defaults(func=_hub_init)
+    _group(
+        sub,
+        "hub",
+        "the coordination-centre hub: run, check, init",
+        "hub.toml",
+        [
+            ("run", "run the hub: ingest, store, alerts, API", _hub_run, _add_config),
+            ("check", "validate a hub config and exit", _hub_check, _add_config),
+            ("init", "write a commented example hub config", _hub_init, _add_init),
+        ],
+    )
 
 
 def _tool_parsers(sub: argparse._SubParsersAction) -> None:
