@@ -14,6 +14,7 @@ import queue
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -113,9 +114,7 @@ class CameraService:
             batcher.start()
         self._emitter.start()
         for cam in self.cams.values():
-            cam.thread = threading.Thread(
-                target=self._work, args=(cam,), name=f"cam-worker-{cam.id}", daemon=True
-            )
+            cam.thread = threading.Thread(target=self._work, args=(cam,), name=f"cam-worker-{cam.id}", daemon=True)
             cam.reader.start()
             cam.thread.start()
         log.info("camera service started cameras=%d models=%d", len(self.cams), len(self.batchers))
@@ -139,9 +138,11 @@ class CameraService:
     def _batcher_for(self, ref: str) -> InferenceBatcher:
         if ref not in self.batchers:
             d = self.detector_cfg
+            lanes, threads = d.threads()
             model = resolve_model(ref, d.models_dir, d.verify_sha256)
-            detector = OnnxDetector(model, d.intra_op_threads, d.input_size, d.spin_wait)
-            self.batchers[ref] = InferenceBatcher(detector, d)
+            detector = OnnxDetector(model, threads, d.input_size, d.spin_wait)
+            self.batchers[ref] = InferenceBatcher(detector, d, lanes)
+            log.info("model=%s lanes=%d intra_op_threads=%d", detector.name, lanes, threads)
         return self.batchers[ref]
 
     def stop(self) -> None:
@@ -167,23 +168,30 @@ class CameraService:
 
     # --- per-camera worker ----------------------------------------------------------------------
     def _work(self, cam: _Camera) -> None:
-        """Pipelined: frame t+1 is planned and sent to the model before frame t is finished, so the
-        tracking, rules and events of one frame overlap the inference of the next. When no frame is
-        waiting, the frame in flight is finished at once (no latency is added on a live camera).
+        """Pipelined: the next frames are planned and sent to the model before frame t is finished,
+        so the tracking, rules and events of one frame overlap the inference of the next ones (one
+        frame in flight per inference lane). Frames are finished in order. When no frame is
+        waiting, the oldest frame in flight is finished at once (no latency is added on a live camera).
         """
-        pending: _InFlight | None = None
+        depth = cam.batcher.lanes if cam.batcher else 1
+        inflight: deque[_InFlight] = deque()
         while not self._stop.is_set():
             if cam.reader.changes:
-                pending = self._complete(cam, pending)
+                while inflight:
+                    self._complete(cam, inflight.popleft())
                 self._state_changes(cam)
-            frame = cam.reader.get(timeout=0.2 if pending is None else 0.0)
+            frame = cam.reader.get(timeout=0.0 if inflight else 0.2)
             if frame is None:
-                pending = self._complete(cam, pending)
+                if inflight:
+                    self._complete(cam, inflight.popleft())
                 continue
             started = self._begin(cam, frame)
-            self._complete(cam, pending)
-            pending = started
-        self._complete(cam, pending)
+            if started is not None:
+                inflight.append(started)
+            while len(inflight) > depth:
+                self._complete(cam, inflight.popleft())
+        while inflight:
+            self._complete(cam, inflight.popleft())
 
     def _begin(self, cam: _Camera, frame: Frame) -> _InFlight | None:
         """Plan the frame and, if the model must look, letterbox its crops and send them off."""
@@ -199,22 +207,19 @@ class CameraService:
         future = cam.batcher.submit(cam.id, tensor, frame.ts, live=not cam.reader.lossless)
         return _InFlight(plan, future, letterbox)
 
-    def _complete(self, cam: _Camera, job: _InFlight | None) -> None:
+    def _complete(self, cam: _Camera, job: _InFlight) -> None:
         """Wait for the model's answer (if any), decode it, track, make and queue the events."""
-        if job is None:
-            return None
         try:
             cands = self._answer(cam, job)
             out = cam.pipeline.finish(job.plan, cands, inferred=cands is not None)
         except Exception:  # bad frame or bug: count, log, keep the camera running
             cam.errors += 1
             log.exception("frame failed camera=%s index=%d", cam.id, job.plan.frame.index)
-            return None
+            return
         cam.processed.add()
         cam.detected.add(out.detections)
         self._note_tamper(cam, out.events)
         self._queue(out.events, out.evidence)
-        return None
 
     def _answer(self, cam: _Camera, job: _InFlight) -> Candidates | None:
         if job.future is None or cam.batcher is None or job.letterbox is None:
@@ -320,9 +325,7 @@ class CameraService:
         return out
 
     def sensor_status(self) -> list[SensorStatus]:
-        return [
-            SensorStatus(id=c.id, kind=SensorKind.CAMERA, state=self._state(c)) for c in self.cams.values()
-        ]
+        return [SensorStatus(id=c.id, kind=SensorKind.CAMERA, state=self._state(c)) for c in self.cams.values()]
 
     def models(self) -> list[ModelInfo]:
         return [b.detector.info() for b in self.batchers.values()]

@@ -110,7 +110,8 @@ def check_model(name: str, cfg: AgentConfig) -> Check:
 
     try:
         ref = resolve_model(name, cfg.detector.models_dir)
-        det = OnnxDetector(ref, cfg.detector.intra_op_threads, cfg.detector.input_size)
+        _, threads = cfg.detector.threads()
+        det = OnnxDetector(ref, threads, cfg.detector.input_size)
         ms = det.warm_up()
     except ModelError as exc:
         return Check("FAIL", f"model {name}", str(exc))

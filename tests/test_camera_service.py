@@ -215,6 +215,54 @@ def test_batcher_joins_cameras_into_one_batch_and_skips_stale_frames(model: Path
         b.stop()
 
 
+class SlowModel:
+    """A DetectorBackend whose calls take a while and record how many ran at once."""
+
+    name, labels, input_wh, dynamic_batch = "slow", ("person",), (32, 32), True
+
+    def __init__(self) -> None:
+        self.running = self.most = 0
+        self.lock = threading.Lock()
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(0.15)
+        with self.lock:
+            self.running -= 1
+        out = np.zeros((len(batch), 5, 1), np.float32)
+        out[:, 4, 0] = batch[:, 0, 0, 0]  # echo the input, so each answer can be told apart
+        return out
+
+    def info(self):  # pragma: no cover - not used here
+        raise NotImplementedError
+
+
+def test_batcher_lanes_run_model_calls_side_by_side_and_answer_each_request():
+    model = SlowModel()
+    b = InferenceBatcher(model, DetectorConfig(batch_timeout_ms=0), lanes=2)
+    b.register("a")
+    b.start()
+    try:
+        tensors = [np.full((1, 3, 32, 32), k / 10, np.float32) for k in range(6)]
+        futures = [b.submit("a", t, time.time(), live=False) for t in tensors]
+        answers = [f.result(5) for f in futures]
+    finally:
+        b.stop()
+    assert model.most == 2  # two lanes, never more
+    assert [round(float(a[0, 4, 0]), 3) for a in answers] == [k / 10 for k in range(6)]
+    assert (b.stats.images, b.stats.batches) == (6, 6)
+
+
+@pytest.mark.parametrize(
+    ("lanes", "threads", "cores", "plan"),
+    [(0, 0, 1, (1, 1)), (0, 0, 2, (2, 1)), (0, 0, 8, (2, 4)), (1, 0, 2, (1, 2)), (3, 2, 2, (3, 2))],
+)
+def test_detector_thread_plan(lanes: int, threads: int, cores: int, plan: tuple[int, int]):
+    assert DetectorConfig(lanes=lanes, intra_op_threads=threads).threads(cores) == plan
+
+
 def test_camera_ids_must_be_topic_safe():
     with pytest.raises(ValueError, match="camera ids"):
         CameraService("s", "a", {"cam/1": CameraConfig()}, DetectorConfig(), Sink())

@@ -1,6 +1,6 @@
 """The commented example written by ``borderwatch edge init`` (tests check that it validates)."""
 
-EXAMPLE = '''# borderwatch edge agent configuration (TOML).
+EXAMPLE = """# borderwatch edge agent configuration (TOML).
 # Check it with `borderwatch edge check -c agent.toml`, test the mast with `borderwatch edge doctor`.
 # Unknown keys and out-of-range values are refused before anything starts.
 
@@ -29,7 +29,8 @@ replay_window_s = 3600   # confirmed events kept this long for replays
 
 [detector]
 models_dir = "models"    # holds manifest.json; every model's SHA-256 is checked at load
-intra_op_threads = 2
+lanes = 0                # model calls at once; 0 = auto (2 on a 2+ core mast)
+intra_op_threads = 0     # onnxruntime threads per call; 0 = auto (cores / lanes)
 max_batch = 8            # crops/frames of all cameras batched into one model call
 
 [cameras.cam-1]
@@ -56,4 +57,4 @@ coords = "geo"
 points = [[47.9504, 22.846], [47.9504, 22.854]]
 inbound_side = "right"
 classes = ["person", "vehicle"]
-'''
+"""

@@ -1,12 +1,13 @@
-"""Cross-camera batching: one inference thread per model, fed by every camera that uses it.
+"""Cross-camera batching: ``lanes`` inference threads per model, fed by every camera that uses it.
 
 Camera workers letterbox their own crops (``Preprocessor``), submit the tensor and later decode the
-answer, so all per-frame CPU work runs in the workers and overlaps inference. The inference thread
+answer, so all per-frame CPU work runs in the workers and overlaps inference. An inference thread
 only forms batches and runs the model: it takes the first request, then keeps collecting until
-every camera active in the last second has one in (each camera has at most one outstanding), the
-batch is full, or ``batch_timeout_ms`` has passed -- so a single busy camera never waits for
-company. Requests whose frame is older than ``staleness_ms`` when the batch starts are answered
-``None`` (skipped and counted) instead of spending the model on old news.
+every camera active in the last second has one in, the batch is full, or ``batch_timeout_ms`` has
+passed -- so a single busy camera never waits for company. Requests whose frame is older than
+``staleness_ms`` when the batch starts are answered ``None`` (skipped and counted) instead of
+spending the model on old news. With several lanes the threads call the one session concurrently
+(onnxruntime's ``run`` is thread-safe and releases the GIL), each with its own core(s).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class Request:
 
 @dataclass(slots=True)
 class BatchStats:
-    """Counters the service turns into telemetry (written by the inference thread only)."""
+    """Counters the service turns into telemetry (written by the inference threads under a lock)."""
 
     batches: int = 0
     images: int = 0
@@ -70,31 +71,38 @@ class Preprocessor:
 class InferenceBatcher:
     """Owns the inference thread of one model; ``decode`` turns its raw answers into candidates."""
 
-    def __init__(self, detector: DetectorBackend, cfg: DetectorConfig) -> None:
-        self.detector, self.cfg = detector, cfg
+    def __init__(self, detector: DetectorBackend, cfg: DetectorConfig, lanes: int = 1) -> None:
+        self.detector, self.cfg, self.lanes = detector, cfg, max(1, int(lanes))
         self.requests: queue.Queue[Request] = queue.Queue()
         self.cameras: set[str] = set()
         self.last_seen: dict[str, float] = {}
         self.stats = BatchStats()
-        self._model_lock = threading.Lock()
+        self._stats_lock = threading.Lock()
         self._direct: Preprocessor | None = None
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"inference-{detector.name}", daemon=True)
+        self._threads = [
+            threading.Thread(target=self._run, name=f"inference-{detector.name}-{k}", daemon=True)
+            for k in range(self.lanes)
+        ]
 
     def register(self, camera_id: str) -> None:
         self.cameras.add(camera_id)
 
     def preprocessor(self) -> Preprocessor:
-        """A letterboxer for one camera worker, sized for this model."""
-        return Preprocessor(self.detector.input_wh)
+        """A letterboxer for one camera worker, sized for this model, with a buffer for every frame
+        the worker may have in flight (one per lane) plus the one being prepared.
+        """
+        return Preprocessor(self.detector.input_wh, slots=self.lanes + 1)
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout)
         self._fail_pending()
 
     def submit(self, camera_id: str, tensor: np.ndarray, ts: float, live: bool = True) -> Future:
@@ -114,9 +122,7 @@ class InferenceBatcher:
         """Frame-pixel candidates of one request's raw output (all its crops are one frame)."""
         owner = np.zeros(len(out), np.int64)
         c = self.cfg
-        return decode_yolo(
-            out, letterbox, owner, c.score_threshold, c.iou_threshold, c.top_k, c.max_detections
-        )
+        return decode_yolo(out, letterbox, owner, c.score_threshold, c.iou_threshold, c.top_k, c.max_detections)
 
     def run_direct(self, frame: np.ndarray, rects: np.ndarray) -> Candidates:
         """Synchronous detection on one frame's crops (CLI tools, benchmarks), no thread involved."""
@@ -126,7 +132,9 @@ class InferenceBatcher:
         return self.decode(self.infer(tensor), lb)
 
     def infer(self, tensor: np.ndarray) -> np.ndarray:
-        """Run the model on a (B, 3, H, W) tensor in the caller's thread (timed like batches)."""
+        """Run the model on a (B, 3, H, W) tensor in the caller's thread (timed like batches; safe
+        beside the inference threads: the session runs concurrent calls).
+        """
         return self._infer_timed(tensor)
 
     # --- the inference thread -----------------------------------------------------------------
@@ -168,7 +176,8 @@ class InferenceBatcher:
         fresh = []
         for req in batch:  # one check per camera request
             if req.live and (now - req.ts) * 1000 > self.cfg.staleness_ms:
-                self.stats.stale += 1
+                with self._stats_lock:
+                    self.stats.stale += 1
                 req.future.set_result(None)
             else:
                 fresh.append(req)
@@ -181,7 +190,8 @@ class InferenceBatcher:
             tensor = batch[0].tensor if len(batch) == 1 else np.concatenate([r.tensor for r in batch])
             out = self._infer_timed(tensor)
         except Exception as exc:  # a model failure must not kill the thread: answer and count it
-            self.stats.errors += 1
+            with self._stats_lock:
+                self.stats.errors += 1
             log.error("inference failed model=%s error=%s: %s", self.detector.name, type(exc).__name__, exc)
             for req in batch:
                 req.future.set_result(None)
@@ -192,8 +202,7 @@ class InferenceBatcher:
 
     def _infer_timed(self, tensor: np.ndarray) -> np.ndarray:
         t0 = time.perf_counter()
-        with self._model_lock:  # the inference thread and direct callers share one session
-            out = self._infer(tensor)
+        out = self._infer(tensor)
         self._account(len(tensor), time.perf_counter() - t0)
         return out
 
@@ -201,16 +210,15 @@ class InferenceBatcher:
         step = self.cfg.max_batch if self.detector.dynamic_batch else 1
         if len(tensor) <= step:
             return self.detector.infer(tensor)
-        return np.concatenate(
-            [self.detector.infer(tensor[i : i + step]) for i in range(0, len(tensor), step)]
-        )
+        return np.concatenate([self.detector.infer(tensor[i : i + step]) for i in range(0, len(tensor), step)])
 
     def _account(self, images: int, seconds: float) -> None:
-        s = self.stats
-        s.batches += 1
-        s.images += images
         per = seconds * 1000 / max(images, 1)
-        s.ms_per_image = per if s.batches == 1 else 0.9 * s.ms_per_image + 0.1 * per
+        with self._stats_lock:  # several lanes finish batches at once
+            s = self.stats
+            s.batches += 1
+            s.images += images
+            s.ms_per_image = per if s.batches == 1 else 0.9 * s.ms_per_image + 0.1 * per
 
     def _fail_pending(self) -> None:
         while True:
