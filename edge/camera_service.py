@@ -1,9 +1,10 @@
 """CameraService: the imperative shell of the camera path on an edge agent.
 
 Threads: one capture thread per camera (``CameraReader``), one worker per camera (gating, tracking,
-rules, events -- it owns its ``CameraPipeline``), one inference thread per model shared by all its
-cameras (``InferenceBatcher``, cross-camera batches), and one emitter thread, the only caller of
-``emit``, so a slow disk write delays nobody's capture. Hand-over is by bounded queues and futures.
+rules, events -- it owns its ``CameraPipeline``), a few inference threads ("lanes") per model shared
+by all its cameras (``InferenceBatcher``, cross-camera batches), and one emitter thread, the only
+caller of ``emit``, so a slow disk write delays nobody's capture. Hand-over is by bounded queues and
+futures.
 Events carry ``seq=0``; the outbox numbers them.
 """
 
