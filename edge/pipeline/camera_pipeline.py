@@ -129,14 +129,20 @@ class CameraPipeline:
         elif cands is None or self.lookup is None or len(cands.score) == 0:
             return Detections.empty()
         else:
-            cls = self.lookup[cands.class_id]
-            dets = Detections(cands.xyxy, cands.score, cls)
+            dets = Detections(cands.xyxy, cands.score, self.lookup[cands.class_id])
             dets = dets[valid_classes(dets)]
-            dets = dets[batched_nms(dets.xyxy, dets.confidence, dets.class_id, _CLASS_MERGE_IOU)]
+            if len(dets) > 1:  # a lone box has nothing to merge with
+                dets = dets[batched_nms(dets.xyxy, dets.confidence, dets.class_id, _CLASS_MERGE_IOU)]
+        if len(dets) == 0:
+            return dets
         w, h = self.scene.frame_wh if self.scene else (1 << 14, 1 << 14)
-        dets = Detections(np.clip(dets.xyxy, 0, [w, h, w, h]), dets.confidence, dets.class_id)
-        dets = dets[self.filters.keep(dets)]
-        return dets[outside_masks(dets, self.scene.object_masks)] if self.scene else dets
+        # clip in float32 against whole-pixel limits: exact, and no round trip through float64
+        xyxy = np.minimum(np.maximum(dets.xyxy, np.float32(0)), np.array([w, h, w, h], np.float32))
+        dets = Detections.unchecked(xyxy, dets.confidence, dets.class_id, dets.tracker_id, dets.extra)
+        keep = self.filters.keep(dets)
+        if self.scene is not None and self.scene.object_masks:
+            keep &= outside_masks(dets, self.scene.object_masks)
+        return dets if keep.all() else dets[keep]
 
     def finish(self, plan: Plan, cands: Candidates | None, inferred: bool = True) -> FrameOutput:
         """Track and make events; ``inferred`` False means the model did not run (e.g. stale)."""

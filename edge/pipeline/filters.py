@@ -37,16 +37,17 @@ class ClassFilterTable:
         """True for detections passing their class's filter."""
         if len(dets) == 0:
             return np.zeros(0, bool)
-        lim = self.limits[np.clip(dets.class_id, 0, len(self.limits) - 1)]
-        wh = np.clip(dets.xyxy[:, 2:] - dets.xyxy[:, :2], 0, None).astype(np.float64)
-        area = wh[:, 0] * wh[:, 1]
-        ratio = wh[:, 0] / np.maximum(wh[:, 1], 1e-6)
+        cls = np.minimum(np.maximum(dets.class_id, 0), len(self.limits) - 1)
+        min_score, min_area, max_area, min_ratio, max_ratio = self.limits[cls].T
+        w, h = np.maximum(dets.xyxy[:, 2:] - dets.xyxy[:, :2], 0).astype(np.float64).T
+        area = w * h
+        ratio = w / np.maximum(h, 1e-6)
         return (
-            (dets.confidence >= lim[:, 0])
-            & (area >= lim[:, 1])
-            & (area <= lim[:, 2])
-            & (ratio >= lim[:, 3])
-            & (ratio <= lim[:, 4])
+            (dets.confidence >= min_score)
+            & (area >= min_area)
+            & (area <= max_area)
+            & (ratio >= min_ratio)
+            & (ratio <= max_ratio)
         )
 
 

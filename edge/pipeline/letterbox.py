@@ -34,11 +34,10 @@ class Letterbox:
         self, xyxy: npt.NDArray[np.floating], image: npt.NDArray[np.integer]
     ) -> npt.NDArray[np.float32]:
         """Map (N, 4) model-pixel boxes of batch images ``image`` (N,) back to frame pixels."""
-        xyxy = np.asarray(xyxy, np.float64).reshape(-1, 4)
-        s = self.scale[image][:, None]
-        shift = np.tile(self.pad[image], 2)
-        origin = np.tile(self.origin[image], 2)
-        return ((xyxy - shift) / s + origin).astype(np.float32)
+        corners = np.asarray(xyxy, np.float64).reshape(-1, 2, 2)  # both corners of a box share its shift
+        s = self.scale[image][:, None, None]
+        frame = (corners - self.pad[image][:, None]) / s + self.origin[image][:, None]
+        return frame.reshape(-1, 4).astype(np.float32)
 
 
 def plan_letterbox(
