@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from edge.config.camera import EventsConfig
 from edge.pipeline.classes import class_name
-from edge.pipeline.trackstate import TrackState
+from edge.pipeline.trackstate import TrackState, member
 from hub.contract.common import SensorKind
 from hub.contract.events import Event, EventKind, GeoPosition, ImageBox, RuleHit, SensorRef
 
@@ -112,9 +112,11 @@ class EventFactory:
         ``due`` marks the tracks allowed an update at all (confirmed ones); the throttle decides.
         """
         new_ids = np.asarray(new_ids, np.int64)
-        is_new = np.isin(view.ids, new_ids) if len(new_ids) else np.zeros(len(view), bool)
+        is_new = member(view.ids, new_ids) if len(new_ids) else np.zeros(len(view), bool)
         candidates = due & ~is_new
         update = self._updates_due(view, candidates, ts) if candidates.any() else candidates
+        if not len(ended) and not (is_new.any() or update.any()):
+            return []
         events = [
             self.make(EventKind.TRACK_NEW, ts, **self.track_fields(view, i)) for i in np.flatnonzero(is_new)
         ]
@@ -133,9 +135,15 @@ class EventFactory:
     def _updates_due(
         self, view: TrackView, candidates: npt.NDArray[np.bool_], ts: float
     ) -> npt.NDArray[np.bool_]:
+        # an update needs ``since`` >= the smaller of the two intervals; the longest ``since`` of any
+        # remembered track is ts - min(last) (float subtraction is monotonic), so most frames stop here
+        last = self.throttle.cols["last"]
+        if not len(last) or ts - last.min() < min(self.cfg.update_min_interval_s, self.cfg.heartbeat_s):
+            return np.zeros(len(view), bool)
         st = self.throttle.get(view.ids)
         centre = (view.xyxy[:, :2] + view.xyxy[:, 2:]) / 2
-        diag = np.linalg.norm(view.xyxy[:, 2:] - view.xyxy[:, :2], axis=1)
+        size = view.xyxy[:, 2:] - view.xyxy[:, :2]
+        diag = np.sqrt((size * size).sum(axis=1))  # np.linalg.norm's own formula, without its overhead
         moved = (
             np.hypot(centre[:, 0] - st["cx"], centre[:, 1] - st["cy"]) > self.cfg.significant_move_frac * diag
         )
@@ -174,7 +182,7 @@ class EventFactory:
     ) -> list[Event]:
         """One rule event per row (zone entry/exit, loitering with dwell, line crossing with direction)."""
         rows = np.asarray(rows, np.int64)
-        out = []
+        out: list[Event] = []
         for k, i in enumerate(rows):  # one per rule hit: the event boundary
             hit = RuleHit(
                 rule=rule,
