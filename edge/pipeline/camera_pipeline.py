@@ -130,7 +130,9 @@ class CameraPipeline:
             return Detections.empty()
         else:
             dets = Detections(cands.xyxy, cands.score, self.lookup[cands.class_id])
-            dets = dets[valid_classes(dets)]
+            valid = valid_classes(dets)
+            if not valid.all():
+                dets = dets[valid]
             if len(dets) > 1:  # a lone box has nothing to merge with
                 dets = dets[batched_nms(dets.xyxy, dets.confidence, dets.class_id, _CLASS_MERGE_IOU)]
         if len(dets) == 0:
@@ -171,12 +173,14 @@ class CameraPipeline:
         return self.uses_model and not len(looked) and not self.output.heartbeat_due(plan.frame.ts)
 
     def _visibility(self, rects: I64) -> Visibility | None:
+        """Which tracks the model looked at this frame; None means all of them."""
         if not self.uses_model:
             return None
-
         frame = (
             np.array([[0, 0, *self.scene.frame_wh]], np.int64) if self.scene else np.zeros((0, 4), np.int64)
         )
+        if len(frame) and len(rects) and (rects == frame).all(axis=1).any():
+            return None  # a whole-frame pass: every centre is in the frame or outside it
 
         def visible(tracks: Tracks) -> npt.NDArray[np.bool_]:
             centres = self.tracker.model.positions(tracks.mean)

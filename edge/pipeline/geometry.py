@@ -52,17 +52,18 @@ def signed_distance_to_polyline(points: F, polyline: F) -> npt.NDArray[np.float6
     line = np.asarray(polyline, np.float64).reshape(-1, 2)
     if len(pts) == 0:
         return np.zeros(0)
-    p1, seg = line[:-1], np.diff(line, axis=0)
-    rel = pts[:, None, :] - p1[None, :, :]
-    seg_len2 = np.maximum((seg**2).sum(axis=1), 1e-12)
-    t = np.clip((rel * seg[None]).sum(axis=2) / seg_len2, 0.0, 1.0)
-    closest = p1[None] + t[..., None] * seg[None]
-    dist = np.linalg.norm(pts[:, None, :] - closest, axis=2)
-    cross = seg[None, :, 0] * rel[..., 1] - seg[None, :, 1] * rel[..., 0]
-    nearest = np.argmin(dist, axis=1)
-    rows = np.arange(len(pts))
-    sign = np.where(cross[rows, nearest] >= 0, 1.0, -1.0)
-    return sign * dist[rows, nearest]
+    p1 = line[:-1]
+    seg = line[1:] - p1
+    rel = pts[:, None, :] - p1  # (N, S, 2)
+    seg_len2 = np.maximum((seg * seg).sum(axis=1), 1e-12)
+    t = np.minimum(np.maximum((rel * seg).sum(axis=2) / seg_len2, 0.0), 1.0)
+    off = pts[:, None, :] - (p1 + t[..., None] * seg)
+    dist = np.sqrt((off * off).sum(axis=2))
+    cross = seg[:, 0] * rel[..., 1] - seg[:, 1] * rel[..., 0]
+    if len(seg) > 1:  # keep the nearest segment of each point
+        nearest = dist.argmin(axis=1)[:, None]
+        dist, cross = np.take_along_axis(dist, nearest, 1), np.take_along_axis(cross, nearest, 1)
+    return np.where(cross[:, 0] >= 0, dist[:, 0], -dist[:, 0])
 
 
 def paths_cross_polyline(start: F, end: F, polyline: F) -> npt.NDArray[np.bool_]:

@@ -45,13 +45,21 @@ def solve(cost: F64, max_cost: float) -> Assignment:
     if t == 0 or n == 0:
         return Assignment(np.zeros(0, np.int64), np.zeros(0, np.int64), np.arange(t), np.arange(n))
     if t == 1 or n == 1:  # one row or column: the optimum is its minimum (no solver call)
-        flat = int(np.argmin(cost))
-        rows, cols = np.array([flat // n]), np.array([flat % n])
-    else:
-        rows, cols = linear_sum_assignment(np.minimum(cost, _FORBIDDEN))
+        row, col = divmod(int(np.argmin(cost)), n)
+        if not cost[row, col] <= max_cost:  # written so that NaN is refused too
+            return Assignment(np.zeros(0, np.int64), np.zeros(0, np.int64), np.arange(t), np.arange(n))
+        return Assignment(np.array([row]), np.array([col]), _all_but(t, row), _all_but(n, col))
+    rows, cols = linear_sum_assignment(np.minimum(cost, _FORBIDDEN))
     ok = cost[rows, cols] <= max_cost
     rows, cols = rows[ok].astype(np.int64), cols[ok].astype(np.int64)
     return Assignment(rows, cols, _left_over(t, rows), _left_over(n, cols))
+
+
+def _all_but(n: int, k: int) -> I64:
+    """``range(n)`` without ``k``."""
+    out = np.arange(n - 1)
+    out[k:] += 1
+    return out
 
 
 def _left_over(n: int, taken: I64) -> I64:
