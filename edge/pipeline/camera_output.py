@@ -95,7 +95,7 @@ class OutputBuilder:
         """Rule events of the ``active`` rows; hits come back as rows of ``view``."""
         if not scene.lines and not scene.zones:
             return []
-        rows = np.flatnonzero(active)
+        rows = active.nonzero()[0]
         if len(rows) == 0:
             return []
         ids, cls = view.ids[rows], view.class_id[rows]

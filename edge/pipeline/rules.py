@@ -57,7 +57,7 @@ class LineCrossingRule:
     def update(self, ids: I64, points: F64, class_id: I64) -> Crossings:
         """Advance every track and return the crossings of this frame."""
         pts = np.asarray(points, np.float64).reshape(-1, 2)
-        rows = np.flatnonzero(_observed(pts, class_id, self.classes))
+        rows = _observed(pts, class_id, self.classes).nonzero()[0]
         dist = signed_distance_to_polyline(pts[rows], self.polyline)
         side = np.where(dist > self.margin, 1, np.where(dist < -self.margin, -1, 0))
         decided = side != 0
@@ -99,7 +99,7 @@ class ZoneRule:
     def update(self, ids: I64, points: F64, class_id: I64, ts: float) -> ZoneHits:
         """Advance every observed track at time ``ts``."""
         pts = np.asarray(points, np.float64).reshape(-1, 2)
-        rows = np.flatnonzero(_observed(pts, class_id, self.classes))
+        rows = _observed(pts, class_id, self.classes).nonzero()[0]
         ids = np.asarray(ids, np.int64)[rows]
         obs = points_in_polygon(pts[rows], self.polygon)
         st = self.state.get(ids)

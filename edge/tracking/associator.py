@@ -66,7 +66,7 @@ def _left_over(n: int, taken: I64) -> I64:
     """Sorted indices in ``range(n)`` not in ``taken`` (a mask: ``setdiff1d`` sorts, far dearer)."""
     free = np.ones(n, bool)
     free[taken] = False
-    return np.flatnonzero(free)
+    return free.nonzero()[0]
 
 
 def _penalise_classes(cost: F64, tracks: Tracks, dets: Detections, class_aware: bool) -> F64:

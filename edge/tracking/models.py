@@ -66,6 +66,14 @@ def _constant(rows: int, cols: int, offset: int = 0) -> F64:
     return m
 
 
+@functools.cache
+def _variances(position_std: float, velocity_std: float) -> F64:
+    """Read-only diag(position_std^2 x4, velocity_std^2 x4): the box model's process noise per px^2 s."""
+    m = np.diag(np.repeat([position_std**2, velocity_std**2], 4))
+    m.flags.writeable = False
+    return m
+
+
 def _cv_transition(dt: F64, half: int) -> F64:
     """I + dt * (position <- velocity coupling), per track."""
     d = 2 * half
@@ -111,8 +119,7 @@ class ConstantVelocityBox:
     def process_noise(self, mean: F64, dt: F64) -> F64:
         h = self._height(mean[:, 3])
         dt = np.maximum(np.asarray(dt, np.float64), 0.0)
-        std = np.array([self.position_std] * 4 + [self.velocity_std] * 4)
-        return _diag((h * h * dt)[:, None] * (std * std))
+        return (h * h * dt)[:, None, None] * _variances(self.position_std, self.velocity_std)
 
     def measurement_noise(self, z: F64) -> F64:
         sd = self.measurement_std * self._height(z[:, 3])

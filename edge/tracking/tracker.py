@@ -54,7 +54,7 @@ class Tracker:
         """Advance to ``ts`` with this frame's detections; ``visible`` says which tracks were looked at."""
         tracks = self.predictor.predict(self.tracks, ts)
         looked = visible(tracks) if visible is not None else np.ones(len(tracks), bool)
-        rows = np.flatnonzero(looked)
+        rows = looked.nonzero()[0]
         match = self.associator.associate(tracks if len(rows) == len(tracks) else tracks[rows], dets)
         t_rows, d_rows = rows[match.tracks], match.detections
         tracks = self._update(tracks, t_rows, dets[d_rows], looked, rows[match.unmatched_tracks], ts)
