@@ -36,10 +36,10 @@ class Letterbox:
         """Map (N, 4) model-pixel boxes of batch images ``image`` (N,) back to frame pixels."""
         corners = np.asarray(xyxy, np.float64).reshape(-1, 2, 2)  # both corners of a box share its shift
         if len(self.scale) == 1:  # one crop (the usual request): its numbers broadcast, no gathers
-            frame = (corners - self.pad[0]) / self.scale[0] + self.origin[0]
+            scale, pad, origin = self.scale[0], self.pad[0], self.origin[0]
         else:
-            frame = (corners - self.pad[image][:, None]) / self.scale[image][:, None, None] + self.origin[image][:, None]
-        return frame.reshape(-1, 4).astype(np.float32)
+            scale, pad, origin = self.scale[image][:, None, None], self.pad[image][:, None], self.origin[image][:, None]
+        return ((corners - pad) / scale + origin).reshape(-1, 4).astype(np.float32)
 
 
 def plan_letterbox(
