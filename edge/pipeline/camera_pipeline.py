@@ -22,7 +22,7 @@ from edge.pipeline.camera_output import FrameOutput, OutputBuilder
 from edge.pipeline.classes import CLASS_INDEX, label_lookup
 from edge.pipeline.decode import Candidates, batched_nms
 from edge.pipeline.detections import Detections
-from edge.pipeline.filters import ClassFilterTable, outside_masks, valid_classes
+from edge.pipeline.filters import ClassFilterTable, outside_masks, valid_class_ids, valid_classes
 from edge.pipeline.geometry import iou_matrix
 from edge.pipeline.motion import MotionDetector, MotionResult, downscale_gray
 from edge.pipeline.regions import centres_inside, plan_regions
@@ -65,6 +65,8 @@ class CameraPipeline:
     ) -> None:
         self.camera_id, self.cfg, self.model_side = camera_id, cfg, int(model_side)
         self.lookup = label_lookup(labels, cfg.detection.class_map) if labels is not None else None
+        # when the map keeps every model label, no candidate can need the invalid-class filter
+        self.every_label_kept = self.lookup is not None and bool(valid_class_ids(self.lookup).all())
         self.filters = ClassFilterTable.from_config(cfg.filters)
         self.tracker = box_tracker(cfg.tracker, first_track_id)
         self.tamper = TamperDetector(cfg.tamper)
@@ -130,9 +132,8 @@ class CameraPipeline:
             return Detections.empty()
         else:
             dets = Detections(cands.xyxy, cands.score, self.lookup[cands.class_id])
-            valid = valid_classes(dets)
-            if not valid.all():
-                dets = dets[valid]
+            if not self.every_label_kept:
+                dets = dets[valid_classes(dets)]
             if len(dets) > 1:  # a lone box has nothing to merge with
                 dets = dets[batched_nms(dets.xyxy, dets.confidence, dets.class_id, _CLASS_MERGE_IOU)]
         if len(dets) == 0:

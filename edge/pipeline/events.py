@@ -112,11 +112,11 @@ class EventFactory:
         ``due`` marks the tracks allowed an update at all (confirmed ones); the throttle decides.
         """
         new_ids = np.asarray(new_ids, np.int64)
+        if not len(new_ids) and not len(ended) and not self._any_update_due(ts):
+            return []  # the usual frame
         is_new = member(view.ids, new_ids) if len(new_ids) else np.zeros(len(view), bool)
         candidates = due & ~is_new
         update = self._updates_due(view, candidates, ts) if candidates.any() else candidates
-        if not len(ended) and not (is_new.any() or update.any()):
-            return []
         events = [
             self.make(EventKind.TRACK_NEW, ts, **self.track_fields(view, i)) for i in np.flatnonzero(is_new)
         ]
@@ -135,10 +135,7 @@ class EventFactory:
     def _updates_due(
         self, view: TrackView, candidates: npt.NDArray[np.bool_], ts: float
     ) -> npt.NDArray[np.bool_]:
-        # an update needs ``since`` >= the smaller of the two intervals; the longest ``since`` of any
-        # remembered track is ts - min(last) (float subtraction is monotonic), so most frames stop here
-        last = self.throttle.cols["last"]
-        if not len(last) or ts - last.min() < min(self.cfg.update_min_interval_s, self.cfg.heartbeat_s):
+        if not self._any_update_due(ts):
             return np.zeros(len(view), bool)
         st = self.throttle.get(view.ids)
         centre = (view.xyxy[:, :2] + view.xyxy[:, 2:]) / 2
@@ -151,6 +148,15 @@ class EventFactory:
         since = ts - st["last"]
         significant = changed & (since >= self.cfg.update_min_interval_s)
         return candidates & st["known"] & (significant | (since >= self.cfg.heartbeat_s))
+
+    def _any_update_due(self, ts: float) -> bool:
+        """False when no remembered track can have an update due at ``ts`` (only known tracks get one).
+
+        An update needs ``since`` >= the smaller of the two intervals, and the longest ``since`` is
+        ts - min(last) (float subtraction is monotonic): one reduction rules out most frames.
+        """
+        last = self.throttle.cols["last"]
+        return bool(len(last)) and ts - last.min() >= min(self.cfg.update_min_interval_s, self.cfg.heartbeat_s)
 
     def _remember(self, view: TrackView, ts: float) -> None:
         centre = (view.xyxy[:, :2] + view.xyxy[:, 2:]) / 2

@@ -64,7 +64,12 @@ def outside_masks(dets: Detections, polygons: Sequence[npt.NDArray[np.floating]]
 
 def valid_classes(dets: Detections) -> npt.NDArray[np.bool_]:
     """True for detections whose class id is a contract class (model labels the map dropped are -1)."""
-    return (dets.class_id >= 0) & (dets.class_id < len(CONTRACT_CLASSES))
+    return valid_class_ids(dets.class_id)
+
+
+def valid_class_ids(class_id: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """True for ids of contract classes."""
+    return (class_id >= 0) & (class_id < len(CONTRACT_CLASSES))
 
 
 def class_ids(classes: Sequence[ObjectClass]) -> npt.NDArray[np.int64]:
