@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from edge.pipeline.geometry import paths_cross_polyline, points_in_polygon, signed_distance_to_polyline
+from edge.pipeline.geometry import Segments, paths_cross_polyline, points_in_polygon
 from edge.pipeline.trackstate import TrackState, member
 
 I64 = npt.NDArray[np.int64]
@@ -49,6 +49,7 @@ class LineCrossingRule:
     ) -> None:
         self.name = name
         self.polyline = np.asarray(polyline, np.float64).reshape(-1, 2)
+        self.segments = Segments.of(self.polyline)
         self.inbound_sign = 1 if inbound_left else -1
         self.margin = float(margin)
         self.classes = classes
@@ -58,17 +59,16 @@ class LineCrossingRule:
         """Advance every track and return the crossings of this frame."""
         pts = np.asarray(points, np.float64).reshape(-1, 2)
         rows = _observed(pts, class_id, self.classes).nonzero()[0]
-        dist = signed_distance_to_polyline(pts[rows], self.polyline)
+        dist = self.segments.signed_distance(pts[rows])
         side = np.where(dist > self.margin, 1, np.where(dist < -self.margin, -1, 0))
         decided = side != 0
         rows, side = rows[decided], side[decided]
         ids, pts = np.asarray(ids, np.int64)[rows], pts[rows]
-        prev = self.state.get(ids)
+        prev = self.state.exchange(ids, {"side": side, "ax": pts[:, 0], "ay": pts[:, 1]})
         crossed = (prev["side"] != 0) & (side != prev["side"])  # flipped, and then ...
         if crossed.any():  # ... only a flip can be a crossing: the path test is for those frames
             anchor = np.stack((prev["ax"], prev["ay"]), axis=1)
             crossed &= paths_cross_polyline(anchor, pts, self.polyline)
-        self.state.set(ids, {"side": side, "ax": pts[:, 0], "ay": pts[:, 1]})
         return Crossings(rows[crossed], side[crossed] == self.inbound_sign)
 
     def forget(self, ids: I64) -> None:

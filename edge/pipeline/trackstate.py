@@ -28,29 +28,47 @@ class TrackState:
         """Row of each id (meaningful only where ``found``), and whether it is known."""
         if len(self.ids) == 0:
             return np.zeros(len(ids), np.int64), np.zeros(len(ids), bool)
-        pos = np.minimum(np.searchsorted(self.ids, ids), len(self.ids) - 1)
+        pos = np.minimum(self.ids.searchsorted(ids), len(self.ids) - 1)
         return pos, self.ids[pos] == ids
 
     def get(self, ids: npt.ArrayLike) -> dict[str, np.ndarray]:
         """Values for ``ids`` (defaults for unknown ids) plus a ``known`` boolean column."""
         ids = np.asarray(ids, np.int64)
+        return self._read(*self._positions(ids))
+
+    def set(self, ids: npt.ArrayLike, values: Mapping[str, npt.ArrayLike]) -> None:
+        """Write columns for ``ids`` (unique); unknown ids are inserted with defaults elsewhere."""
+        ids = np.asarray(ids, np.int64)
+        if len(ids):
+            self._write(ids, *self._positions(ids), values)
+
+    def exchange(self, ids: npt.ArrayLike, values: Mapping[str, npt.ArrayLike]) -> dict[str, np.ndarray]:
+        """``set`` that returns what ``get`` would have returned before: one id lookup for both."""
+        ids = np.asarray(ids, np.int64)
         pos, found = self._positions(ids)
+        before = self._read(pos, found)
+        if len(ids):
+            self._write(ids, pos, found, values)
+        return before
+
+    def _read(self, pos: npt.NDArray[np.int64], found: npt.NDArray[np.bool_]) -> dict[str, np.ndarray]:
         out = {"known": found}
         if found.all():  # the usual frame: every track seen before, a plain gather per column
             out.update((key, col[pos]) for key, col in self.cols.items())
             return out
         for key, col in self.cols.items():
-            vals = np.full(len(ids), self.defaults[key], dtype=col.dtype)
+            vals = np.full(len(pos), self.defaults[key], dtype=col.dtype)
             vals[found] = col[pos[found]]
             out[key] = vals
         return out
 
-    def set(self, ids: npt.ArrayLike, values: Mapping[str, npt.ArrayLike]) -> None:
-        """Write columns for ``ids`` (unique); unknown ids are inserted with defaults elsewhere."""
-        ids = np.asarray(ids, np.int64)
-        if len(ids) == 0:
-            return
-        pos, found = self._positions(ids)
+    def _write(
+        self,
+        ids: npt.NDArray[np.int64],
+        pos: npt.NDArray[np.int64],
+        found: npt.NDArray[np.bool_],
+        values: Mapping[str, npt.ArrayLike],
+    ) -> None:
         if not found.all():
             self._insert(ids[~found])
             pos, _ = self._positions(ids)
