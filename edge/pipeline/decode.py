@@ -81,7 +81,9 @@ def batched_nms(
         rects += (group * offset)[:, None]
     rects[:, 2:] -= rects[:, :2]
     keep = cv2.dnn.NMSBoxes(rects, np.asarray(score, np.float32), 0.0, float(iou_threshold))
-    return np.sort(np.asarray(keep, np.int64).reshape(-1))
+    kept = np.asarray(keep, np.int64).reshape(-1)
+    kept.sort()  # back to input order (OpenCV lists the kept boxes best first)
+    return kept
 
 
 def cap_per_group(group: np.ndarray, score: np.ndarray, limit: int) -> npt.NDArray[np.bool_]:

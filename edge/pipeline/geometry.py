@@ -25,7 +25,8 @@ def iou_matrix(a: F, b: F) -> npt.NDArray[np.float64]:
     size_a = np.maximum(a[:, 2:] - a[:, :2], 0.0)
     size_b = np.maximum(b[:, 2:] - b[:, :2], 0.0)
     union = (size_a[:, 0] * size_a[:, 1])[:, None] + (size_b[:, 0] * size_b[:, 1])[None, :] - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+    some = union > 0
+    return np.where(some, inter / np.where(some, union, 1), 0.0)
 
 
 def points_in_polygon(points: F, polygon: F) -> npt.NDArray[np.bool_]:
