@@ -103,16 +103,12 @@ class OutputBuilder:
         for rule, coords in scene.lines:  # a handful of rules per camera, each vectorised over tracks
             hit = rule.update(ids, scene.rule_points(anchors, coords)[rows], cls)
             dirs = ["inbound" if b else "outbound" for b in hit.inbound]
-            events += self.factory.rule(
-                EventKind.LINE_CROSSING, view, rows[hit.index], rule.name, ts, direction=dirs
-            )
+            events += self.factory.rule(EventKind.LINE_CROSSING, view, rows[hit.index], rule.name, ts, direction=dirs)
         for zone, coords in scene.zones:
             z = zone.update(ids, scene.rule_points(anchors, coords)[rows], cls, ts)
             events += self.factory.rule(EventKind.ZONE_ENTRY, view, rows[z.entered], zone.name, ts)
             events += self.factory.rule(EventKind.ZONE_EXIT, view, rows[z.exited], zone.name, ts)
-            events += self.factory.rule(
-                EventKind.LOITERING, view, rows[z.loitering], zone.name, ts, dwell=z.dwell_s
-            )
+            events += self.factory.rule(EventKind.LOITERING, view, rows[z.loitering], zone.name, ts, dwell=z.dwell_s)
         return events
 
     def _forget(self, scene: Scene, ended: np.ndarray, live: np.ndarray) -> None:
@@ -130,9 +126,7 @@ class OutputBuilder:
         attrs.update({k: round(v, 3) for k, v in change.measures.items()})
         return self.factory.health(EventKind.TAMPER, ts, attrs)
 
-    def _evidence(
-        self, frame: Frame, view: TrackView, confirmed: np.ndarray, events: list[Event]
-    ) -> list[Evidence]:
+    def _evidence(self, frame: Frame, view: TrackView, confirmed: np.ndarray, events: list[Event]) -> list[Evidence]:
         """One snapshot of the confirmed tracks, shared by every event that wants evidence."""
         ev = self.cfg.evidence
         wanted = [e for e in events if e.kind.value in ev.on] if ev.enabled else []
