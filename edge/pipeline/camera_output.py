@@ -17,6 +17,7 @@ from edge.pipeline.classes import class_name
 from edge.pipeline.events import EventFactory, TrackView
 from edge.pipeline.scene import Anchors, Scene
 from edge.pipeline.tamper import TamperChange
+from edge.pipeline.trackstate import member
 from edge.sensors.frame import Frame
 from edge.tracking.models import MotionModel
 from edge.tracking.tracks import TrackerOutput, Tracks
@@ -76,34 +77,38 @@ class OutputBuilder:
     ) -> FrameOutput:
         ts = frame.ts
         view, anchors = _view(out.tracks, stationary, scene, model)
-        ended, _ = _view(out.ended, np.zeros(len(out.ended), bool), scene, model)
+        if len(out.ended):
+            ended, _ = _view(out.ended, np.zeros(len(out.ended), bool), scene, model)
+        else:
+            ended = view[:0]
         events = self.factory.lifecycle(view, out.new_ids, out.tracks.confirmed, ended, ts)
         assert anchors is not None
         events += self._rules(scene, view, anchors, out.matched & out.tracks.confirmed, ts)
         if len(out.ended):
             self._forget(scene, out.ended.ids, out.tracks.ids)
         events += [self._tamper(t, ts) for t in tamper]
-        return FrameOutput(events, self._evidence(frame, view[out.tracks.confirmed], events), n_dets)
+        return FrameOutput(events, self._evidence(frame, view, out.tracks.confirmed, events), n_dets)
 
     def _rules(
         self, scene: Scene, view: TrackView, anchors: Anchors, active: np.ndarray, ts: float
     ) -> list[Event]:
-        rows = np.flatnonzero(active)
+        """Rule events of the ``active`` rows; hits come back as rows of ``view``."""
+        if not scene.lines and not scene.zones:
+            return []
+        rows = active.nonzero()[0]
         if len(rows) == 0:
             return []
-        sub, anchors = view[rows], anchors[rows]
+        ids, cls = view.ids[rows], view.class_id[rows]
         events: list[Event] = []
         for rule, coords in scene.lines:  # a handful of rules per camera, each vectorised over tracks
-            hit = rule.update(sub.ids, scene.rule_points(anchors, coords), sub.class_id)
+            hit = rule.update(ids, scene.rule_points(anchors, coords)[rows], cls)
             dirs = ["inbound" if b else "outbound" for b in hit.inbound]
-            events += self.factory.rule(
-                EventKind.LINE_CROSSING, sub, hit.index, rule.name, ts, direction=dirs
-            )
+            events += self.factory.rule(EventKind.LINE_CROSSING, view, rows[hit.index], rule.name, ts, direction=dirs)
         for zone, coords in scene.zones:
-            z = zone.update(sub.ids, scene.rule_points(anchors, coords), sub.class_id, ts)
-            events += self.factory.rule(EventKind.ZONE_ENTRY, sub, z.entered, zone.name, ts)
-            events += self.factory.rule(EventKind.ZONE_EXIT, sub, z.exited, zone.name, ts)
-            events += self.factory.rule(EventKind.LOITERING, sub, z.loitering, zone.name, ts, dwell=z.dwell_s)
+            z = zone.update(ids, scene.rule_points(anchors, coords)[rows], cls, ts)
+            events += self.factory.rule(EventKind.ZONE_ENTRY, view, rows[z.entered], zone.name, ts)
+            events += self.factory.rule(EventKind.ZONE_EXIT, view, rows[z.exited], zone.name, ts)
+            events += self.factory.rule(EventKind.LOITERING, view, rows[z.loitering], zone.name, ts, dwell=z.dwell_s)
         return events
 
     def _forget(self, scene: Scene, ended: np.ndarray, live: np.ndarray) -> None:
@@ -121,12 +126,14 @@ class OutputBuilder:
         attrs.update({k: round(v, 3) for k, v in change.measures.items()})
         return self.factory.health(EventKind.TAMPER, ts, attrs)
 
-    def _evidence(self, frame: Frame, view: TrackView, events: list[Event]) -> list[Evidence]:
+    def _evidence(self, frame: Frame, view: TrackView, confirmed: np.ndarray, events: list[Event]) -> list[Evidence]:
+        """One snapshot of the confirmed tracks, shared by every event that wants evidence."""
         ev = self.cfg.evidence
-        wanted = [e for e in events if ev.enabled and e.kind.value in ev.on]
+        wanted = [e for e in events if e.kind.value in ev.on] if ev.enabled else []
         if not wanted:
             return []
-        subjects = np.isin(view.ids, [e.track_id for e in wanted if e.track_id is not None])
+        view = view[confirmed]
+        subjects = member(view.ids, [e.track_id for e in wanted if e.track_id is not None])
         labels = [f"{class_name(int(c)).value} #{i}" for c, i in zip(view.class_id, view.ids, strict=True)]
         jpeg = render_snapshot(frame.data, view.xyxy, labels, subjects, ev.max_bytes, ev.max_width)
         return [Evidence(e.id, self.camera_id, jpeg) for e in wanted]

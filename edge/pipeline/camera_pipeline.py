@@ -22,7 +22,7 @@ from edge.pipeline.camera_output import FrameOutput, OutputBuilder
 from edge.pipeline.classes import CLASS_INDEX, label_lookup
 from edge.pipeline.decode import Candidates, batched_nms
 from edge.pipeline.detections import Detections
-from edge.pipeline.filters import ClassFilterTable, outside_masks, valid_classes
+from edge.pipeline.filters import ClassFilterTable, outside_masks, valid_class_ids, valid_classes
 from edge.pipeline.geometry import iou_matrix
 from edge.pipeline.motion import MotionDetector, MotionResult, downscale_gray
 from edge.pipeline.regions import centres_inside, plan_regions
@@ -65,6 +65,8 @@ class CameraPipeline:
     ) -> None:
         self.camera_id, self.cfg, self.model_side = camera_id, cfg, int(model_side)
         self.lookup = label_lookup(labels, cfg.detection.class_map) if labels is not None else None
+        # when the map keeps every model label, no candidate can need the invalid-class filter
+        self.every_label_kept = self.lookup is not None and bool(valid_class_ids(self.lookup).all())
         self.filters = ClassFilterTable.from_config(cfg.filters)
         self.tracker = box_tracker(cfg.tracker, first_track_id)
         self.tamper = TamperDetector(cfg.tamper)
@@ -129,14 +131,21 @@ class CameraPipeline:
         elif cands is None or self.lookup is None or len(cands.score) == 0:
             return Detections.empty()
         else:
-            cls = self.lookup[cands.class_id]
-            dets = Detections(cands.xyxy, cands.score, cls)
-            dets = dets[valid_classes(dets)]
-            dets = dets[batched_nms(dets.xyxy, dets.confidence, dets.class_id, _CLASS_MERGE_IOU)]
+            dets = Detections(cands.xyxy, cands.score, self.lookup[cands.class_id])
+            if not self.every_label_kept:
+                dets = dets[valid_classes(dets)]
+            if len(dets) > 1:  # a lone box has nothing to merge with
+                dets = dets[batched_nms(dets.xyxy, dets.confidence, dets.class_id, _CLASS_MERGE_IOU)]
+        if len(dets) == 0:
+            return dets
         w, h = self.scene.frame_wh if self.scene else (1 << 14, 1 << 14)
-        dets = Detections(np.clip(dets.xyxy, 0, [w, h, w, h]), dets.confidence, dets.class_id)
-        dets = dets[self.filters.keep(dets)]
-        return dets[outside_masks(dets, self.scene.object_masks)] if self.scene else dets
+        # clip in float32 against whole-pixel limits: exact, and no round trip through float64
+        xyxy = np.minimum(np.maximum(dets.xyxy, np.float32(0)), np.array([w, h, w, h], np.float32))
+        dets = Detections.unchecked(xyxy, dets.confidence, dets.class_id, dets.tracker_id, dets.extra)
+        keep = self.filters.keep(dets)
+        if self.scene is not None and self.scene.object_masks:
+            keep &= outside_masks(dets, self.scene.object_masks)
+        return dets if keep.all() else dets[keep]
 
     def finish(self, plan: Plan, cands: Candidates | None, inferred: bool = True) -> FrameOutput:
         """Track and make events; ``inferred`` False means the model did not run (e.g. stale)."""
@@ -165,12 +174,14 @@ class CameraPipeline:
         return self.uses_model and not len(looked) and not self.output.heartbeat_due(plan.frame.ts)
 
     def _visibility(self, rects: I64) -> Visibility | None:
+        """Which tracks the model looked at this frame; None means all of them."""
         if not self.uses_model:
             return None
-
         frame = (
             np.array([[0, 0, *self.scene.frame_wh]], np.int64) if self.scene else np.zeros((0, 4), np.int64)
         )
+        if len(frame) and len(rects) and (rects == frame).all(axis=1).any():
+            return None  # a whole-frame pass: every centre is in the frame or outside it
 
         def visible(tracks: Tracks) -> npt.NDArray[np.bool_]:
             centres = self.tracker.model.positions(tracks.mean)

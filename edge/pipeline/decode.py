@@ -46,8 +46,9 @@ def select_candidates(
     """(image, anchor, score, class) of candidates above the threshold, at most top_k per image."""
     scores = out[:, 4:, :]
     best = scores.max(axis=1)
-    image, anchor = np.nonzero(best > score_threshold)
-    score = best[image, anchor]
+    flat = (best > score_threshold).ravel().nonzero()[0]  # row-major, as 2-D np.nonzero but far cheaper
+    image, anchor = np.divmod(flat, best.shape[1])
+    score = best.ravel()[flat]
     if len(score) == 0:
         empty = np.zeros(0, np.int64)
         return empty, empty, np.zeros(0, np.float32), empty
@@ -62,22 +63,27 @@ def cxcywh_boxes(
     out: npt.NDArray[np.float32], image: np.ndarray, anchor: np.ndarray
 ) -> npt.NDArray[np.float64]:
     """Model-pixel xyxy of the selected anchors."""
-    cx, cy, w, h = (out[image, k, anchor].astype(np.float64) for k in range(4))
-    return np.stack((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), axis=1)
+    cxcywh = out[image, :4, anchor].astype(np.float64)  # (K, 4) in one gather
+    centre, half = cxcywh[:, :2], cxcywh[:, 2:] / 2
+    return np.concatenate((centre - half, centre + half), axis=1)
 
 
 def batched_nms(
     xyxy: npt.NDArray[np.floating], score: np.ndarray, group: np.ndarray, iou_threshold: float
 ) -> npt.NDArray[np.int64]:
     """Indices kept by greedy NMS run independently per group, in one OpenCV call."""
-    if len(score) == 0:
-        return np.zeros(0, np.int64)
-    boxes = np.asarray(xyxy, np.float64)
-    offset = float(np.abs(boxes).max()) * 2 + 1
-    shifted = boxes + (np.asarray(group, np.float64) * offset)[:, None]
-    rects = np.concatenate((shifted[:, :2], shifted[:, 2:] - shifted[:, :2]), axis=1)
+    if len(score) <= 1:  # nothing to suppress; OpenCV would keep a lone box if its score is > 0
+        return np.flatnonzero(np.asarray(score) > 0)
+    rects = np.array(xyxy, np.float64)  # a copy: becomes x, y, w, h in place
+    group = np.asarray(group)
+    if (group != group[0]).any():  # several groups (a single one, the usual case, needs no shift)
+        offset = float(np.abs(rects).max()) * 2 + 1
+        rects += (group * offset)[:, None]
+    rects[:, 2:] -= rects[:, :2]
     keep = cv2.dnn.NMSBoxes(rects, np.asarray(score, np.float32), 0.0, float(iou_threshold))
-    return np.sort(np.asarray(keep, np.int64).reshape(-1))
+    kept = np.asarray(keep, np.int64).reshape(-1)
+    kept.sort()  # back to input order (OpenCV lists the kept boxes best first)
+    return kept
 
 
 def cap_per_group(group: np.ndarray, score: np.ndarray, limit: int) -> npt.NDArray[np.bool_]:
@@ -108,5 +114,8 @@ def decode_yolo(
     frames = np.asarray(frame_of_image, np.int64)[image]
     xyxy = letterbox.to_frame(cxcywh_boxes(out, image, anchor), image)
     keep = batched_nms(xyxy, score, frames * num_classes + class_id, iou_threshold)
-    keep = keep[cap_per_group(frames[keep], score[keep], max_detections)]
+    if len(keep) > max_detections:  # only then can a frame hold too many
+        keep = keep[cap_per_group(frames[keep], score[keep], max_detections)]
+    if len(keep) == len(score):  # nothing suppressed (``keep`` is sorted): no gathers
+        return Candidates(xyxy, score, class_id, image, frames)
     return Candidates(xyxy[keep], score[keep], class_id[keep], image[keep], frames[keep])

@@ -9,7 +9,7 @@ never mutated.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -70,9 +70,32 @@ class Detections:
     def __len__(self) -> int:
         return int(self.xyxy.shape[0])
 
+    @classmethod
+    def unchecked(
+        cls,
+        xyxy: FloatArray,
+        confidence: FloatArray,
+        class_id: IntArray,
+        tracker_id: IntArray,
+        extra: Mapping[str, np.ndarray],
+    ) -> Detections:
+        """Build from columns already known to be valid (rows of an existing Detections).
+
+        Skips ``__post_init__``: the hot path slices detections several times per frame, and
+        re-validating columns that were valid before the slice costs more than the slice.
+        """
+        obj = object.__new__(cls)
+        for name, value in zip(_FIELDS, (xyxy, confidence, class_id, tracker_id, extra), strict=True):
+            object.__setattr__(obj, name, value)
+        return obj
+
     def __getitem__(self, index: np.ndarray | slice | list[int]) -> Detections:
         """Select rows with a boolean mask, an index array or a slice; returns a new object."""
-        return Detections(
+        if not isinstance(index, slice):
+            index = np.asarray(index) if len(index) else np.zeros(0, np.int64)  # [] is an empty selection
+            if index.ndim != 1:  # a scalar or 2-D index would break the column shapes
+                raise TypeError(f"Detections: rows are selected by a 1-D mask or index array, got {index.shape}")
+        return Detections.unchecked(
             self.xyxy[index],
             self.confidence[index],
             self.class_id[index],
@@ -91,7 +114,9 @@ class Detections:
         return wh[:, 0] * wh[:, 1]
 
     def with_tracker_ids(self, ids: np.ndarray) -> Detections:
-        return Detections(self.xyxy, self.confidence, self.class_id, ids, self.extra)
+        return Detections.unchecked(
+            self.xyxy, self.confidence, self.class_id, _column("tracker_id", ids, len(self), np.int64), self.extra
+        )
 
     @staticmethod
     def concatenate(parts: list[Detections]) -> Detections:
@@ -106,3 +131,6 @@ class Detections:
             np.concatenate([p.tracker_id for p in parts]),
             {k: np.concatenate([p.extra[k] for p in parts]) for k in keys},
         )
+
+
+_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Detections))

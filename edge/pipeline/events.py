@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from edge.config.camera import EventsConfig
 from edge.pipeline.classes import class_name
-from edge.pipeline.trackstate import TrackState
+from edge.pipeline.trackstate import TrackState, member
 from hub.contract.common import SensorKind
 from hub.contract.events import Event, EventKind, GeoPosition, ImageBox, RuleHit, SensorRef
 
@@ -112,7 +112,9 @@ class EventFactory:
         ``due`` marks the tracks allowed an update at all (confirmed ones); the throttle decides.
         """
         new_ids = np.asarray(new_ids, np.int64)
-        is_new = np.isin(view.ids, new_ids) if len(new_ids) else np.zeros(len(view), bool)
+        if not len(new_ids) and not len(ended) and not self._any_update_due(ts):
+            return []  # the usual frame
+        is_new = member(view.ids, new_ids) if len(new_ids) else np.zeros(len(view), bool)
         candidates = due & ~is_new
         update = self._updates_due(view, candidates, ts) if candidates.any() else candidates
         events = [
@@ -133,9 +135,12 @@ class EventFactory:
     def _updates_due(
         self, view: TrackView, candidates: npt.NDArray[np.bool_], ts: float
     ) -> npt.NDArray[np.bool_]:
+        if not self._any_update_due(ts):
+            return np.zeros(len(view), bool)
         st = self.throttle.get(view.ids)
         centre = (view.xyxy[:, :2] + view.xyxy[:, 2:]) / 2
-        diag = np.linalg.norm(view.xyxy[:, 2:] - view.xyxy[:, :2], axis=1)
+        size = view.xyxy[:, 2:] - view.xyxy[:, :2]
+        diag = np.sqrt((size * size).sum(axis=1))  # np.linalg.norm's own formula, without its overhead
         moved = (
             np.hypot(centre[:, 0] - st["cx"], centre[:, 1] - st["cy"]) > self.cfg.significant_move_frac * diag
         )
@@ -143,6 +148,15 @@ class EventFactory:
         since = ts - st["last"]
         significant = changed & (since >= self.cfg.update_min_interval_s)
         return candidates & st["known"] & (significant | (since >= self.cfg.heartbeat_s))
+
+    def _any_update_due(self, ts: float) -> bool:
+        """False when no remembered track can have an update due at ``ts`` (only known tracks get one).
+
+        An update needs ``since`` >= the smaller of the two intervals, and the longest ``since`` is
+        ts - min(last) (float subtraction is monotonic): one reduction rules out most frames.
+        """
+        last = self.throttle.cols["last"]
+        return bool(len(last)) and ts - last.min() >= min(self.cfg.update_min_interval_s, self.cfg.heartbeat_s)
 
     def _remember(self, view: TrackView, ts: float) -> None:
         centre = (view.xyxy[:, :2] + view.xyxy[:, 2:]) / 2
@@ -174,7 +188,7 @@ class EventFactory:
     ) -> list[Event]:
         """One rule event per row (zone entry/exit, loitering with dwell, line crossing with direction)."""
         rows = np.asarray(rows, np.int64)
-        out = []
+        out: list[Event] = []
         for k, i in enumerate(rows):  # one per rule hit: the event boundary
             hit = RuleHit(
                 rule=rule,

@@ -37,16 +37,17 @@ class ClassFilterTable:
         """True for detections passing their class's filter."""
         if len(dets) == 0:
             return np.zeros(0, bool)
-        lim = self.limits[np.clip(dets.class_id, 0, len(self.limits) - 1)]
-        wh = np.clip(dets.xyxy[:, 2:] - dets.xyxy[:, :2], 0, None).astype(np.float64)
-        area = wh[:, 0] * wh[:, 1]
-        ratio = wh[:, 0] / np.maximum(wh[:, 1], 1e-6)
+        cls = np.minimum(np.maximum(dets.class_id, 0), len(self.limits) - 1)
+        min_score, min_area, max_area, min_ratio, max_ratio = self.limits[cls].T
+        w, h = np.maximum(dets.xyxy[:, 2:] - dets.xyxy[:, :2], 0).astype(np.float64).T
+        area = w * h
+        ratio = w / np.maximum(h, 1e-6)
         return (
-            (dets.confidence >= lim[:, 0])
-            & (area >= lim[:, 1])
-            & (area <= lim[:, 2])
-            & (ratio >= lim[:, 3])
-            & (ratio <= lim[:, 4])
+            (dets.confidence >= min_score)
+            & (area >= min_area)
+            & (area <= max_area)
+            & (ratio >= min_ratio)
+            & (ratio <= max_ratio)
         )
 
 
@@ -63,7 +64,12 @@ def outside_masks(dets: Detections, polygons: Sequence[npt.NDArray[np.floating]]
 
 def valid_classes(dets: Detections) -> npt.NDArray[np.bool_]:
     """True for detections whose class id is a contract class (model labels the map dropped are -1)."""
-    return (dets.class_id >= 0) & (dets.class_id < len(CONTRACT_CLASSES))
+    return valid_class_ids(dets.class_id)
+
+
+def valid_class_ids(class_id: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """True for ids of contract classes."""
+    return (class_id >= 0) & (class_id < len(CONTRACT_CLASSES))
 
 
 def class_ids(classes: Sequence[ObjectClass]) -> npt.NDArray[np.int64]:

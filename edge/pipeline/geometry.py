@@ -6,6 +6,8 @@ edge) and returns early for empty inputs, so rules and the tracker stay cheap at
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
@@ -18,14 +20,13 @@ def iou_matrix(a: F, b: F) -> npt.NDArray[np.float64]:
     b = np.asarray(b, np.float64).reshape(-1, 4)
     if len(a) == 0 or len(b) == 0:
         return np.zeros((len(a), len(b)))
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    wh = np.clip(rb - lt, 0, None)
+    wh = np.maximum(np.minimum(a[:, None, 2:], b[None, :, 2:]) - np.maximum(a[:, None, :2], b[None, :, :2]), 0.0)
     inter = wh[..., 0] * wh[..., 1]
-    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1)
-    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+    size_a = np.maximum(a[:, 2:] - a[:, :2], 0.0)
+    size_b = np.maximum(b[:, 2:] - b[:, :2], 0.0)
+    union = (size_a[:, 0] * size_a[:, 1])[:, None] + (size_b[:, 0] * size_b[:, 1])[None, :] - inter
+    some = union > 0
+    return np.where(some, inter / np.where(some, union, 1), 0.0)
 
 
 def points_in_polygon(points: F, polygon: F) -> npt.NDArray[np.bool_]:
@@ -50,21 +51,38 @@ def signed_distance_to_polyline(points: F, polyline: F) -> npt.NDArray[np.float6
     Beyond the polyline's ends the side comes from the end segment, which is enough for the
     crossing rule: a crossing is only counted when the path really intersects the polyline.
     """
-    pts = np.asarray(points, np.float64).reshape(-1, 2)
-    line = np.asarray(polyline, np.float64).reshape(-1, 2)
-    if len(pts) == 0:
-        return np.zeros(0)
-    p1, seg = line[:-1], np.diff(line, axis=0)
-    rel = pts[:, None, :] - p1[None, :, :]
-    seg_len2 = np.maximum((seg**2).sum(axis=1), 1e-12)
-    t = np.clip((rel * seg[None]).sum(axis=2) / seg_len2, 0.0, 1.0)
-    closest = p1[None] + t[..., None] * seg[None]
-    dist = np.linalg.norm(pts[:, None, :] - closest, axis=2)
-    cross = seg[None, :, 0] * rel[..., 1] - seg[None, :, 1] * rel[..., 0]
-    nearest = np.argmin(dist, axis=1)
-    rows = np.arange(len(pts))
-    sign = np.where(cross[rows, nearest] >= 0, 1.0, -1.0)
-    return sign * dist[rows, nearest]
+    return Segments.of(polyline).signed_distance(points)
+
+
+@dataclass(frozen=True, slots=True)
+class Segments:
+    """A polyline's segments, prepared once for the distance queries a rule makes every frame."""
+
+    start: npt.NDArray[np.float64]  # (S, 2)
+    vector: npt.NDArray[np.float64]  # (S, 2) start -> end
+    length2: npt.NDArray[np.float64]  # (S,) squared length, never 0
+
+    @classmethod
+    def of(cls, polyline: F) -> Segments:
+        line = np.asarray(polyline, np.float64).reshape(-1, 2)
+        vector = line[1:] - line[:-1]
+        return cls(line[:-1], vector, np.maximum((vector * vector).sum(axis=1), 1e-12))
+
+    def signed_distance(self, points: F) -> npt.NDArray[np.float64]:
+        """As ``signed_distance_to_polyline``."""
+        pts = np.asarray(points, np.float64).reshape(-1, 2)
+        if len(pts) == 0:
+            return np.zeros(0)
+        p1, seg = self.start, self.vector
+        rel = pts[:, None, :] - p1  # (N, S, 2)
+        t = np.minimum(np.maximum((rel * seg).sum(axis=2) / self.length2, 0.0), 1.0)
+        off = pts[:, None, :] - (p1 + t[..., None] * seg)
+        dist = np.sqrt((off * off).sum(axis=2))
+        cross = seg[:, 0] * rel[..., 1] - seg[:, 1] * rel[..., 0]
+        if len(seg) > 1:  # keep the nearest segment of each point
+            nearest = dist.argmin(axis=1)[:, None]
+            dist, cross = np.take_along_axis(dist, nearest, 1), np.take_along_axis(cross, nearest, 1)
+        return np.where(cross[:, 0] >= 0, dist[:, 0], -dist[:, 0])
 
 
 def paths_cross_polyline(start: F, end: F, polyline: F) -> npt.NDArray[np.bool_]:

@@ -34,11 +34,12 @@ class Letterbox:
         self, xyxy: npt.NDArray[np.floating], image: npt.NDArray[np.integer]
     ) -> npt.NDArray[np.float32]:
         """Map (N, 4) model-pixel boxes of batch images ``image`` (N,) back to frame pixels."""
-        xyxy = np.asarray(xyxy, np.float64).reshape(-1, 4)
-        s = self.scale[image][:, None]
-        shift = np.tile(self.pad[image], 2)
-        origin = np.tile(self.origin[image], 2)
-        return ((xyxy - shift) / s + origin).astype(np.float32)
+        corners = np.asarray(xyxy, np.float64).reshape(-1, 2, 2)  # both corners of a box share its shift
+        if len(self.scale) == 1:  # one crop (the usual request): its numbers broadcast, no gathers
+            scale, pad, origin = self.scale[0], self.pad[0], self.origin[0]
+        else:
+            scale, pad, origin = self.scale[image][:, None, None], self.pad[image][:, None], self.origin[image][:, None]
+        return ((corners - pad) / scale + origin).reshape(-1, 4).astype(np.float32)
 
 
 def plan_letterbox(

@@ -13,16 +13,20 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from edge.pipeline.geometry import paths_cross_polyline, points_in_polygon, signed_distance_to_polyline
-from edge.pipeline.trackstate import TrackState
+from edge.pipeline.geometry import Segments, paths_cross_polyline, points_in_polygon
+from edge.pipeline.trackstate import TrackState, member
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
+_FLIP_Y = np.array([1.0, -1.0])
 
 
-def _eligible(class_id: npt.ArrayLike, classes: I64 | None) -> npt.NDArray[np.bool_]:
-    cls = np.asarray(class_id, np.int64)
-    return np.ones(len(cls), bool) if classes is None or len(classes) == 0 else np.isin(cls, classes)
+def _observed(points: F64, class_id: npt.ArrayLike, classes: I64 | None) -> npt.NDArray[np.bool_]:
+    """Rows a rule looks at: a class it cares about and a finite anchor (NaN = no ground position)."""
+    ok = np.isfinite(points).all(axis=1)
+    if classes is not None and len(classes):
+        ok &= member(np.asarray(class_id, np.int64), classes)
+    return ok
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,7 @@ class LineCrossingRule:
     ) -> None:
         self.name = name
         self.polyline = np.asarray(polyline, np.float64).reshape(-1, 2)
+        self.segments = Segments.of(self.polyline)
         self.inbound_sign = 1 if inbound_left else -1
         self.margin = float(margin)
         self.classes = classes
@@ -53,17 +58,17 @@ class LineCrossingRule:
     def update(self, ids: I64, points: F64, class_id: I64) -> Crossings:
         """Advance every track and return the crossings of this frame."""
         pts = np.asarray(points, np.float64).reshape(-1, 2)
-        ok = _eligible(class_id, self.classes) & np.isfinite(pts).all(axis=1)
-        ids, pts, rows = np.asarray(ids, np.int64)[ok], pts[ok], np.flatnonzero(ok)
-        dist = signed_distance_to_polyline(pts, self.polyline)
+        rows = _observed(pts, class_id, self.classes).nonzero()[0]
+        dist = self.segments.signed_distance(pts[rows])
         side = np.where(dist > self.margin, 1, np.where(dist < -self.margin, -1, 0))
         decided = side != 0
-        ids, pts, side, rows = ids[decided], pts[decided], side[decided], rows[decided]
-        prev = self.state.get(ids)
-        anchor = np.stack((prev["ax"], prev["ay"]), axis=1)
-        flipped = (prev["side"] != 0) & (side != prev["side"])
-        crossed = flipped & paths_cross_polyline(anchor, pts, self.polyline)
-        self.state.set(ids, {"side": side, "ax": pts[:, 0], "ay": pts[:, 1]})
+        rows, side = rows[decided], side[decided]
+        ids, pts = np.asarray(ids, np.int64)[rows], pts[rows]
+        prev = self.state.exchange(ids, {"side": side, "ax": pts[:, 0], "ay": pts[:, 1]})
+        crossed = (prev["side"] != 0) & (side != prev["side"])  # flipped, and then ...
+        if crossed.any():  # ... only a flip can be a crossing: the path test is for those frames
+            anchor = np.stack((prev["ax"], prev["ay"]), axis=1)
+            crossed &= paths_cross_polyline(anchor, pts, self.polyline)
         return Crossings(rows[crossed], side[crossed] == self.inbound_sign)
 
     def forget(self, ids: I64) -> None:
@@ -94,9 +99,9 @@ class ZoneRule:
     def update(self, ids: I64, points: F64, class_id: I64, ts: float) -> ZoneHits:
         """Advance every observed track at time ``ts``."""
         pts = np.asarray(points, np.float64).reshape(-1, 2)
-        ok = _eligible(class_id, self.classes) & np.isfinite(pts).all(axis=1)
-        ids, rows = np.asarray(ids, np.int64)[ok], np.flatnonzero(ok)
-        obs = points_in_polygon(pts[ok], self.polygon)
+        rows = _observed(pts, class_id, self.classes).nonzero()[0]
+        ids = np.asarray(ids, np.int64)[rows]
+        obs = points_in_polygon(pts[rows], self.polygon)
         st = self.state.get(ids)
         count = np.where(obs != st["inside"], st["count"] + 1, 0)
         flip = count >= self.inertia
@@ -124,4 +129,4 @@ class ZoneRule:
 def flip_y(points: Sequence[tuple[float, float]] | F64) -> F64:
     """Image (x, y-down) -> (x, y-up), so "left" means left as seen on the screen."""
     pts = np.asarray(points, np.float64).reshape(-1, 2)
-    return pts * np.array([1.0, -1.0])
+    return pts * _FLIP_Y

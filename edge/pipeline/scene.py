@@ -73,11 +73,11 @@ class Scene:
     def anchors(self, xyxy: F64) -> Anchors:
         """Bottom centres of boxes in both planes, and their latitude/longitude where the pose allows."""
         xyxy = np.asarray(xyxy, np.float64).reshape(-1, 4)
-        bottom = np.stack(((xyxy[:, 0] + xyxy[:, 2]) / 2, xyxy[:, 3]), axis=1)
+        bottom = (xyxy[:, [0, 3]] + xyxy[:, [2, 3]]) / 2  # ((x1 + x2) / 2, y2): (y + y) / 2 is exactly y
         n = len(bottom)
         if self.projector is None or n == 0:
             nan = np.full((n, 2), np.nan)
-            return Anchors(flip_y(bottom), nan, nan.copy(), np.full(n, np.nan))
+            return Anchors(flip_y(bottom), nan, nan.copy(), nan[:, 0].copy())
         w, h = self.frame_wh
         ground = self.projector.to_ground(bottom, w, h)
         nudged = bottom + np.stack((np.zeros(n), 0.05 * (xyxy[:, 3] - xyxy[:, 1])), axis=1)

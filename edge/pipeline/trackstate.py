@@ -2,7 +2,7 @@
 
 Why not a dict of objects: rules and throttles touch every live track every frame; with sorted id
 arrays and ``searchsorted`` a whole frame's lookup or write is one vectorised call, and forgetting
-ended tracks is one ``isin`` (so a 24/7 service never accumulates state of dead tracks).
+ended tracks is one membership test (so a 24/7 service never accumulates state of dead tracks).
 """
 
 from __future__ import annotations
@@ -25,28 +25,50 @@ class TrackState:
         return len(self.ids)
 
     def _positions(self, ids: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-        pos = np.searchsorted(self.ids, ids)
-        found = pos < len(self.ids)
-        found[found] = self.ids[pos[found]] == ids[found]
-        return pos, found
+        """Row of each id (meaningful only where ``found``), and whether it is known."""
+        if len(self.ids) == 0:
+            return np.zeros(len(ids), np.int64), np.zeros(len(ids), bool)
+        pos = np.minimum(self.ids.searchsorted(ids), len(self.ids) - 1)
+        return pos, self.ids[pos] == ids
 
     def get(self, ids: npt.ArrayLike) -> dict[str, np.ndarray]:
         """Values for ``ids`` (defaults for unknown ids) plus a ``known`` boolean column."""
         ids = np.asarray(ids, np.int64)
-        pos, found = self._positions(ids)
-        out = {"known": found}
-        for key, col in self.cols.items():
-            vals = np.full(len(ids), self.defaults[key], dtype=col.dtype)
-            vals[found] = col[pos[found]]
-            out[key] = vals
-        return out
+        return self._read(*self._positions(ids))
 
     def set(self, ids: npt.ArrayLike, values: Mapping[str, npt.ArrayLike]) -> None:
         """Write columns for ``ids`` (unique); unknown ids are inserted with defaults elsewhere."""
         ids = np.asarray(ids, np.int64)
-        if len(ids) == 0:
-            return
+        if len(ids):
+            self._write(ids, *self._positions(ids), values)
+
+    def exchange(self, ids: npt.ArrayLike, values: Mapping[str, npt.ArrayLike]) -> dict[str, np.ndarray]:
+        """``set`` that returns what ``get`` would have returned before: one id lookup for both."""
+        ids = np.asarray(ids, np.int64)
         pos, found = self._positions(ids)
+        before = self._read(pos, found)
+        if len(ids):
+            self._write(ids, pos, found, values)
+        return before
+
+    def _read(self, pos: npt.NDArray[np.int64], found: npt.NDArray[np.bool_]) -> dict[str, np.ndarray]:
+        out = {"known": found}
+        if found.all():  # the usual frame: every track seen before, a plain gather per column
+            out.update((key, col[pos]) for key, col in self.cols.items())
+            return out
+        for key, col in self.cols.items():
+            vals = np.full(len(pos), self.defaults[key], dtype=col.dtype)
+            vals[found] = col[pos[found]]
+            out[key] = vals
+        return out
+
+    def _write(
+        self,
+        ids: npt.NDArray[np.int64],
+        pos: npt.NDArray[np.int64],
+        found: npt.NDArray[np.bool_],
+        values: Mapping[str, npt.ArrayLike],
+    ) -> None:
         if not found.all():
             self._insert(ids[~found])
             pos, _ = self._positions(ids)
@@ -66,7 +88,7 @@ class TrackState:
         ids = np.asarray(ids, np.int64)
         if len(ids) == 0 or len(self.ids) == 0:
             return
-        keep = ~np.isin(self.ids, ids)
+        keep = ~member(self.ids, ids)
         self.ids = self.ids[keep]
         self.cols = {k: v[keep] for k, v in self.cols.items()}
 
@@ -75,3 +97,15 @@ class TrackState:
         keep = np.isin(self.ids, np.asarray(ids, np.int64))
         self.ids = self.ids[keep]
         self.cols = {k: v[keep] for k, v in self.cols.items()}
+
+
+def member(values: npt.ArrayLike, of: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """``np.isin(values, of)`` for the short arrays of one frame (a few ids or classes).
+
+    One broadcast comparison: ``np.isin`` sorts or builds a table first, which costs far more than
+    the comparison itself at these sizes. Large sets still go to ``np.isin``.
+    """
+    values, of = np.asarray(values), np.asarray(of)
+    if values.size * of.size > 4096:
+        return np.isin(values, of)
+    return (values[..., None] == of.reshape(-1)).any(axis=-1)

@@ -45,19 +45,35 @@ def solve(cost: F64, max_cost: float) -> Assignment:
     if t == 0 or n == 0:
         return Assignment(np.zeros(0, np.int64), np.zeros(0, np.int64), np.arange(t), np.arange(n))
     if t == 1 or n == 1:  # one row or column: the optimum is its minimum (no solver call)
-        flat = int(np.argmin(cost))
-        rows, cols = np.array([flat // n]), np.array([flat % n])
-    else:
-        rows, cols = linear_sum_assignment(np.minimum(cost, _FORBIDDEN))
+        row, col = divmod(int(np.argmin(cost)), n)
+        if not cost[row, col] <= max_cost:  # written so that NaN is refused too
+            return Assignment(np.zeros(0, np.int64), np.zeros(0, np.int64), np.arange(t), np.arange(n))
+        return Assignment(np.array([row]), np.array([col]), _all_but(t, row), _all_but(n, col))
+    rows, cols = linear_sum_assignment(np.minimum(cost, _FORBIDDEN))
     ok = cost[rows, cols] <= max_cost
     rows, cols = rows[ok].astype(np.int64), cols[ok].astype(np.int64)
-    return Assignment(rows, cols, np.setdiff1d(np.arange(t), rows), np.setdiff1d(np.arange(n), cols))
+    return Assignment(rows, cols, _left_over(t, rows), _left_over(n, cols))
 
 
-def _class_penalty(tracks: Tracks, dets: Detections, class_aware: bool) -> F64:
-    if not class_aware:
-        return np.zeros((len(tracks), len(dets)))
-    return np.where(tracks.class_id[:, None] != dets.class_id[None, :], _FORBIDDEN, 0.0)
+def _all_but(n: int, k: int) -> I64:
+    """``range(n)`` without ``k``."""
+    out = np.arange(n - 1)
+    out[k:] += 1
+    return out
+
+
+def _left_over(n: int, taken: I64) -> I64:
+    """Sorted indices in ``range(n)`` not in ``taken`` (a mask: ``setdiff1d`` sorts, far dearer)."""
+    free = np.ones(n, bool)
+    free[taken] = False
+    return free.nonzero()[0]
+
+
+def _penalise_classes(cost: F64, tracks: Tracks, dets: Detections, class_aware: bool) -> F64:
+    """``cost`` (modified in place) with pairs of different classes made unaffordable."""
+    if class_aware:
+        cost[tracks.class_id[:, None] != dets.class_id[None, :]] += _FORBIDDEN
+    return cost
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +85,10 @@ class IoUAssociator:
     class_aware: bool = True
 
     def associate(self, tracks: Tracks, dets: Detections) -> Assignment:
+        if len(tracks) == 0 or len(dets) == 0:
+            return solve(np.zeros((len(tracks), len(dets))), self.max_cost)
         cost = 1.0 - iou_matrix(self.model.boxes(tracks.mean), dets.xyxy)
-        return solve(cost + _class_penalty(tracks, dets, self.class_aware), self.max_cost)
+        return solve(_penalise_classes(cost, tracks, dets, self.class_aware), self.max_cost)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,4 +106,4 @@ class DistanceAssociator:
         measured = self.model.positions(self.model.measure(dets))
         dist = np.linalg.norm(predicted[:, None, :] - measured[None, :, :], axis=2)
         cost = dist / self.model.scale(tracks.mean)[:, None]
-        return solve(cost + _class_penalty(tracks, dets, self.class_aware), self.max_cost)
+        return solve(_penalise_classes(cost, tracks, dets, self.class_aware), self.max_cost)

@@ -58,4 +58,6 @@ class Initiator:
     def promote(self, tracks: Tracks) -> tuple[Tracks, np.ndarray]:
         """Confirm tentative tracks with enough hits; returns the tracks and the newly confirmed ids."""
         newly = ~tracks.confirmed & (tracks.hits >= self.min_hits)
+        if not newly.any():
+            return tracks, tracks.ids[newly]
         return tracks.evolve(confirmed=tracks.confirmed | newly), tracks.ids[newly]

@@ -6,6 +6,7 @@ The predictor and updater only see matrices from here, so the same tracker serve
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -13,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.pipeline.detections import Detections
-from edge.pipeline.geometry import cxcywh_to_xyxy, xyxy_to_cxcywh
+from edge.pipeline.geometry import xyxy_to_cxcywh
 
 F64 = npt.NDArray[np.float64]
 
@@ -57,12 +58,26 @@ class MotionModel(Protocol):
         ...
 
 
+@functools.cache
+def _constant(rows: int, cols: int, offset: int = 0) -> F64:
+    """A shared read-only ``np.eye(rows, cols, offset)``: models hand out the same matrices every step."""
+    m = np.eye(rows, cols, offset)
+    m.flags.writeable = False
+    return m
+
+
+@functools.cache
+def _variances(position_std: float, velocity_std: float) -> F64:
+    """Read-only diag(position_std^2 x4, velocity_std^2 x4): the box model's process noise per px^2 s."""
+    m = np.diag(np.repeat([position_std**2, velocity_std**2], 4))
+    m.flags.writeable = False
+    return m
+
+
 def _cv_transition(dt: F64, half: int) -> F64:
-    n = len(dt)
-    f = np.tile(np.eye(2 * half), (n, 1, 1))
-    idx = np.arange(half)
-    f[:, idx, idx + half] = np.asarray(dt, np.float64)[:, None]
-    return f
+    """I + dt * (position <- velocity coupling), per track."""
+    d = 2 * half
+    return _constant(d, d) + np.asarray(dt, np.float64)[:, None, None] * _constant(d, d, half)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +95,7 @@ class ConstantVelocityBox:
 
     @property
     def H(self) -> F64:  # noqa: N802 - the textbook name
-        return np.eye(4, 8)
+        return _constant(4, 8)
 
     def measure(self, dets: Detections) -> F64:
         return xyxy_to_cxcywh(dets.xyxy)
@@ -102,20 +117,17 @@ class ConstantVelocityBox:
         return _cv_transition(dt, 4)
 
     def process_noise(self, mean: F64, dt: F64) -> F64:
-        h = self._height(mean[:, 3])[:, None]
-        dt = np.maximum(np.asarray(dt, np.float64), 0.0)[:, None]
-        pos = (self.position_std * h) ** 2 * dt * np.ones((1, 4))
-        vel = (self.velocity_std * h) ** 2 * dt * np.ones((1, 4))
-        return _diag(np.concatenate((pos, vel), axis=1))
+        h = self._height(mean[:, 3])
+        dt = np.maximum(np.asarray(dt, np.float64), 0.0)
+        return (h * h * dt)[:, None, None] * _variances(self.position_std, self.velocity_std)
 
     def measurement_noise(self, z: F64) -> F64:
-        h = self._height(z[:, 3])[:, None]
-        return _diag(((self.measurement_std * h) * np.ones((1, 4))) ** 2)
+        sd = self.measurement_std * self._height(z[:, 3])
+        return (sd * sd)[:, None, None] * _constant(4, 4)
 
     def boxes(self, mean: F64) -> F64:
-        cxcywh = mean[:, :4].copy()
-        cxcywh[:, 2:] = np.maximum(cxcywh[:, 2:], 1.0)
-        return cxcywh_to_xyxy(cxcywh)
+        centre, half = mean[:, :2], np.maximum(mean[:, 2:4], 1.0) * 0.5
+        return np.concatenate((centre - half, centre + half), axis=1)
 
     def positions(self, mean: F64) -> F64:
         return mean[:, :2]
@@ -141,7 +153,7 @@ class ConstantVelocityPoint:
 
     @property
     def H(self) -> F64:  # noqa: N802
-        return np.eye(2, 4)
+        return _constant(2, 4)
 
     def measure(self, dets: Detections) -> F64:
         return np.stack((dets.extra[self.x_key], dets.extra[self.y_key]), axis=1).astype(np.float64)
@@ -181,7 +193,5 @@ class ConstantVelocityPoint:
 def _diag(values: F64) -> F64:
     """(N, D) -> (N, D, D) diagonal matrices."""
     v = np.asarray(values, np.float64)
-    out = np.zeros((*v.shape, v.shape[-1]))
-    idx = np.arange(v.shape[-1])
-    out[:, idx, idx] = v
-    return out
+    d = v.shape[-1]
+    return v[:, :, None] * _constant(d, d)

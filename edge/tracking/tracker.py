@@ -54,11 +54,10 @@ class Tracker:
         """Advance to ``ts`` with this frame's detections; ``visible`` says which tracks were looked at."""
         tracks = self.predictor.predict(self.tracks, ts)
         looked = visible(tracks) if visible is not None else np.ones(len(tracks), bool)
-        rows = np.flatnonzero(looked)
+        rows = looked.nonzero()[0]
         match = self.associator.associate(tracks if len(rows) == len(tracks) else tracks[rows], dets)
         t_rows, d_rows = rows[match.tracks], match.detections
-        tracks = self._update(tracks, t_rows, dets[d_rows], ts)
-        tracks = self._looked(tracks, looked, rows[match.unmatched_tracks], ts)
+        tracks = self._update(tracks, t_rows, dets[d_rows], looked, rows[match.unmatched_tracks], ts)
         tracks, new_ids = self.initiator.promote(tracks)
         seeds = self.initiator.seeds(dets, match.unmatched_detections)
         detection = np.concatenate((_scatter(len(tracks), t_rows, d_rows), seeds))
@@ -77,34 +76,35 @@ class Tracker:
         ended = tracks[gone & tracks.confirmed]
         return TrackerOutput(self.tracks, detection[~gone] >= 0, detection[~gone], new_ids, ended)
 
-    def _update(self, tracks: Tracks, rows: np.ndarray, dets: Detections, ts: float) -> Tracks:
-        """Kalman-correct the matched rows and refresh their bookkeeping (a new Tracks object)."""
-        if len(rows) == 0:
-            return tracks
-        mean, cov = self.updater.update(tracks.mean[rows], tracks.cov[rows], self.model.measure(dets))
-        cols = {k: getattr(tracks, k).copy() for k in _UPDATED}
-        cols["mean"][rows], cols["cov"][rows] = mean, cov
-        cols["class_id"][rows], cols["confidence"][rows] = dets.class_id, dets.confidence
-        cols["hits"][rows] += 1
-        cols["misses"][rows], cols["last_ts"][rows] = 0, ts
-        self._stillness(cols, rows, mean, ts)
+    def _update(
+        self, tracks: Tracks, rows: np.ndarray, dets: Detections, looked: np.ndarray, missed: np.ndarray, ts: float
+    ) -> Tracks:
+        """One new Tracks: the matched ``rows`` Kalman-corrected by ``dets`` with fresh bookkeeping, a miss
+        counted for the ``missed`` rows (looked at, not found), and when each track was last looked at.
+        """
+        if len(rows):
+            cols = {k: getattr(tracks, k).copy() for k in _UPDATED}
+            mean, cov = self.updater.update(tracks.mean[rows], tracks.cov[rows], self.model.measure(dets))
+            cols["mean"][rows], cols["cov"][rows] = mean, cov
+            cols["class_id"][rows], cols["confidence"][rows] = dets.class_id, dets.confidence
+            cols["hits"][rows] += 1
+            cols["misses"][rows], cols["last_ts"][rows] = 0, ts
+            self._stillness(cols, rows, mean, ts)
+        else:
+            cols = {"misses": tracks.misses.copy()}
+        if len(missed):  # disjoint from ``rows``
+            cols["misses"][missed] += 1
+        cols["looked_ts"] = np.where(looked, ts, tracks.looked_ts)
         return tracks.evolve(**cols)
 
     def _stillness(self, cols: dict[str, np.ndarray], rows: np.ndarray, mean: np.ndarray, ts: float) -> None:
         """Move the stillness anchor of rows that moved more than ``stationary_frac`` x their scale."""
         pos = self.model.positions(mean)
-        moved = np.linalg.norm(
-            pos - cols["still_xy"][rows], axis=1
-        ) > self.stationary_frac * self.model.scale(mean)
-        cols["still_xy"][rows] = np.where(moved[:, None], pos, cols["still_xy"][rows])
-        cols["still_since"][rows] = np.where(moved, ts, cols["still_since"][rows])
-
-    @staticmethod
-    def _looked(tracks: Tracks, looked: np.ndarray, missed: np.ndarray, ts: float) -> Tracks:
-        """Count a miss for tracks looked at and not found; remember when each was last looked at."""
-        misses = tracks.misses.copy()
-        misses[missed] += 1
-        return tracks.evolve(misses=misses, looked_ts=np.where(looked, ts, tracks.looked_ts))
+        step = pos - cols["still_xy"][rows]
+        moved = np.sqrt((step * step).sum(axis=1)) > self.stationary_frac * self.model.scale(mean)
+        if moved.any():
+            cols["still_xy"][rows[moved]] = pos[moved]
+            cols["still_since"][rows[moved]] = ts
 
     def stationary(self, tracks: Tracks, ts: float) -> npt.NDArray[np.bool_]:
         """True for tracks that have not moved beyond their scale for ``stationary_s``."""

@@ -6,7 +6,7 @@ coasting on its prediction until the deleter ends it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 
 import numpy as np
 import numpy.typing as npt
@@ -41,35 +41,45 @@ class Tracks:
 
     @classmethod
     def empty(cls, dim: int) -> Tracks:
-        z = np.zeros(0)
-        zi = np.zeros(0, np.int64)
-        return cls(
-            zi,
-            np.zeros((0, dim)),
-            np.zeros((0, dim, dim)),
-            zi,
-            z,
-            zi,
-            zi,
-            np.zeros(0, bool),
-            z,
-            z,
-            z,
-            np.zeros((0, 2)),
-            z,
-            z,
-        )
+        """No tracks; one shared instance per state size (zero-length arrays cannot be changed)."""
+        if dim not in _EMPTY:
+            z = np.zeros(0)
+            zi = np.zeros(0, np.int64)
+            _EMPTY[dim] = cls(
+                zi,
+                np.zeros((0, dim)),
+                np.zeros((0, dim, dim)),
+                zi,
+                z,
+                zi,
+                zi,
+                np.zeros(0, bool),
+                z,
+                z,
+                z,
+                np.zeros((0, 2)),
+                z,
+                z,
+            )
+        return _EMPTY[dim]
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def __getitem__(self, index: npt.ArrayLike) -> Tracks:
         """Rows selected by a boolean mask or index array (a new object)."""
-        return Tracks(*(getattr(self, f.name)[index] for f in fields(self)))
+        return Tracks(*(getattr(self, name)[index] for name in _FIELDS))
 
     def evolve(self, **changes: np.ndarray) -> Tracks:
-        """A copy with some columns replaced."""
-        return replace(self, **changes)
+        """A copy with some columns replaced.
+
+        Direct construction, not ``dataclasses.replace``: this runs several times per frame and
+        ``replace`` costs more than the array work of a step with a handful of tracks.
+        """
+        unknown = changes.keys() - _FIELD_SET
+        if unknown:
+            raise TypeError(f"Tracks.evolve: unknown columns {sorted(unknown)}")
+        return Tracks(*(changes[name] if name in changes else getattr(self, name) for name in _FIELDS))
 
     @property
     def lost(self) -> B:
@@ -77,7 +87,12 @@ class Tracks:
 
     @staticmethod
     def concatenate(parts: list[Tracks]) -> Tracks:
-        return Tracks(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Tracks)))
+        return Tracks(*(np.concatenate([getattr(p, name) for p in parts]) for name in _FIELDS))
+
+
+_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Tracks))
+_FIELD_SET = frozenset(_FIELDS)
+_EMPTY: dict[int, Tracks] = {}
 
 
 @dataclass(frozen=True, slots=True)
