@@ -162,9 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             raw = raw_run(broker.port, payload, n_msgs) * args.batch
             decoded = raw_run(broker.port, payload, n_msgs, validate=True) * args.batch
             live = pipeline_run(broker, work / "live", args.agents, args.events, args.batch, catch_up=False)
-            catch = pipeline_run(
-                broker, work / "catchup", args.agents, args.events, args.batch, catch_up=True
-            )
+            catch = pipeline_run(broker, work / "catchup", args.agents, args.events, args.batch, catch_up=True)
         finally:
             broker.kill()
     print(

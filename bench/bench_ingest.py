@@ -134,9 +134,7 @@ class Meter:
 def _subscriber(args: argparse.Namespace, name: str, manual_ack: bool) -> tuple[mqtt.Client, threading.Event]:
     """A QoS 1 subscriber; with --share (MQTT v5 shared subscription) hub instances split the stream."""
     proto = mqtt.MQTTv5 if args.share else mqtt.MQTTv311
-    client = mqtt.Client(
-        mqtt.CallbackAPIVersion.VERSION2, client_id=name, manual_ack=manual_ack, protocol=proto
-    )
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name, manual_ack=manual_ack, protocol=proto)
     ready = threading.Event()
     filt = f"bw/v1/{args.site}/+/events"
     filt = f"$share/{args.share}/{filt}" if args.share else filt
@@ -172,9 +170,7 @@ def role_hub(args: argparse.Namespace) -> dict[str, object]:
     from hub.store.config import InfluxStoreConfig
     from hub.store.influx import InfluxStore
 
-    store = InfluxStore(
-        InfluxStoreConfig(url=args.vm, precision="ms", dead_letter_path=Path(args.tmp) / "dl.sqlite")
-    )
+    store = InfluxStore(InfluxStoreConfig(url=args.vm, precision="ms", dead_letter_path=Path(args.tmp) / "dl.sqlite"))
     client, ready = _subscriber(args, f"bench-hub-{os.getpid()}", manual_ack=True)
     inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
     client.on_message = lambda _c, _u, msg: inbox.put(msg)  # never block paho's network thread
@@ -227,9 +223,7 @@ def start_mosquitto(tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
         f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n"
         "max_queued_bytes 0\nmax_inflight_messages 100\nmessage_size_limit 1048576\n"
     )
-    proc = subprocess.Popen(
-        ["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
     if proc.poll() is not None:
         raise SystemExit("mosquitto did not start")
@@ -349,9 +343,7 @@ def soak_report(samples: list[int], warmup: int) -> bool:
 
 def orchestrate(args: argparse.Namespace) -> int:
     one, naive = decode_micro()
-    print(
-        f"decode: one pass (model_validate_json) {one:.2f} us/detection vs json.loads + validate {naive:.2f}"
-    )
+    print(f"decode: one pass (model_validate_json) {one:.2f} us/detection vs json.loads + validate {naive:.2f}")
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as d:
         tmp = Path(d)
         broker, port = start_mosquitto(tmp)
@@ -368,9 +360,7 @@ def orchestrate(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def soak(
-    args: argparse.Namespace, tmp: Path, vm: VictoriaMetrics, broker: subprocess.Popen[bytes], port: int
-) -> bool:
+def soak(args: argparse.Namespace, tmp: Path, vm: VictoriaMetrics, broker: subprocess.Popen[bytes], port: int) -> bool:
     args.site, args.total = f"{args.site}soak", int(args.soak_rate * args.soak_seconds)
     args.rss_every, args.timeout = 10.0, args.soak_seconds * 2
     print(f"soak: {args.soak_seconds:.0f} s at {args.soak_rate:,.0f} detections/s", flush=True)

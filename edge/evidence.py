@@ -31,18 +31,14 @@ class Evidence:
     jpeg: bytes
 
 
-def draw_boxes(
-    image: np.ndarray, boxes: np.ndarray, labels: Sequence[str], highlight: np.ndarray
-) -> np.ndarray:
+def draw_boxes(image: np.ndarray, boxes: np.ndarray, labels: Sequence[str], highlight: np.ndarray) -> np.ndarray:
     """A copy of ``image`` with labelled boxes; highlighted ones (the events' subjects) in red."""
     out = image.copy()
     thick = max(1, round(out.shape[1] / 480))
     for box, text, hot in zip(np.round(boxes).astype(int), labels, highlight, strict=True):  # a few boxes
         colour = _HIGHLIGHT if hot else _NORMAL
         cv2.rectangle(out, (box[0], box[1]), (box[2], box[3]), colour, thick)
-        cv2.putText(
-            out, text, (box[0], max(10, box[1] - 3)), cv2.FONT_HERSHEY_SIMPLEX, 0.4 * thick, colour, thick
-        )
+        cv2.putText(out, text, (box[0], max(10, box[1] - 3)), cv2.FONT_HERSHEY_SIMPLEX, 0.4 * thick, colour, thick)
     return out
 
 
@@ -50,9 +46,7 @@ def encode_capped(image: np.ndarray, max_bytes: int, max_width: int) -> bytes:
     """JPEG no larger than ``max_bytes``: lower quality first, then halve the size."""
     img = image
     if img.shape[1] > max_width:
-        img = cv2.resize(
-            img, (max_width, round(img.shape[0] * max_width / img.shape[1])), interpolation=cv2.INTER_AREA
-        )
+        img = cv2.resize(img, (max_width, round(img.shape[0] * max_width / img.shape[1])), interpolation=cv2.INTER_AREA)
     while True:
         for q in _QUALITIES:
             ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, q])

@@ -261,8 +261,9 @@ class AgentLink:
             elif kind == "ev" and failed:  # the broker refused it: send again from there, after a pause
                 self._refusal_delay = min(max(1.0, self._refusal_delay * 2), _REFUSAL_MAX_S)
                 self._hold_until = time.monotonic() + self._refusal_delay
-                log.warning("broker refused batch first_seq=%d last_seq=%d retry_in_s=%.0f",
-                            first, last, self._refusal_delay)
+                log.warning(
+                    "broker refused batch first_seq=%d last_seq=%d retry_in_s=%.0f", first, last, self._refusal_delay
+                )
                 self._cursor = min(self._cursor, first - 1)
             elif kind == "ev":
                 self._refusal_delay = 0.0
@@ -363,9 +364,7 @@ class AgentLink:
             rows = self._outbox.replay_raw(job.next_from, to, limit=self._cfg.replay_batch_events)
             hi = rows[-1][0] if rows and len(rows) == self._cfg.replay_batch_events else to
             last = self._outbox.last_seq
-            job.missing = (job.missing or []) + holes(
-                rows, job.next_from, min(hi, -1 if last is None else last)
-            )
+            job.missing = (job.missing or []) + holes(rows, job.next_from, min(hi, -1 if last is None else last))
             if rows:
                 self._publish(
                     Channel.EVENTS,

@@ -96,9 +96,7 @@ class Outbox:
         """Read the counters kept in memory from disk (at open, and after a rolled-back write)."""
         self._db.executemany("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", _META_DEFAULTS.items())
         self._meta: dict[str, int] = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
-        self._rows, self._ev_bytes = self._db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(size),0) FROM events"
-        ).fetchone()
+        self._rows, self._ev_bytes = self._db.execute("SELECT COUNT(*), COALESCE(SUM(size),0) FROM events").fetchone()
         self._tel_rows, self._tel_bytes = self._db.execute(
             "SELECT COUNT(*), COALESCE(SUM(size),0) FROM telemetry"
         ).fetchone()
@@ -160,9 +158,7 @@ class Outbox:
             with self._tx():
                 if acked_seq >= self._meta["next_seq"]:
                     self._renumber_above(acked_seq)
-                self._db.execute(
-                    "INSERT OR REPLACE INTO confirms(seq, at) VALUES (?, ?)", (acked_seq, self._clock())
-                )
+                self._db.execute("INSERT OR REPLACE INTO confirms(seq, at) VALUES (?, ?)", (acked_seq, self._clock()))
                 self._set_meta(acked_seq=acked_seq)
                 self._trim_confirmed()
             return True
@@ -174,9 +170,7 @@ class Outbox:
         above the hub's confirmation, and new events continue from there.
         """
         local_acked = self._meta["acked_seq"]
-        rows = self._db.execute(
-            "SELECT seq, body FROM events WHERE seq > ? ORDER BY seq", (local_acked,)
-        ).fetchall()
+        rows = self._db.execute("SELECT seq, body FROM events WHERE seq > ? ORDER BY seq", (local_acked,)).fetchall()
         offset = acked_seq + 1 - (rows[0][0] if rows else self._meta["next_seq"])
         log.warning(
             "outbox behind hub confirmation acked_seq=%d next_seq=%d renumbered=%d offset=%d",
@@ -301,9 +295,7 @@ class Outbox:
     def telemetry_raw(self, limit: int) -> list[tuple[int, str]]:
         """Undelivered telemetry, oldest first, as (row id, JSON)."""
         with self._rlock:
-            return self._rdb.execute(
-                "SELECT id, body FROM telemetry ORDER BY id LIMIT ?", (limit,)
-            ).fetchall()
+            return self._rdb.execute("SELECT id, body FROM telemetry ORDER BY id LIMIT ?", (limit,)).fetchall()
 
     def remove_telemetry(self, ids: Sequence[int]) -> None:
         """Forget telemetry the broker acknowledged."""
@@ -332,9 +324,7 @@ class Outbox:
             return self._depth()
 
     def _depth(self) -> int:
-        low = self._db.execute(
-            "SELECT MIN(seq) FROM events WHERE seq > ?", (self._meta["acked_seq"],)
-        ).fetchone()[0]
+        low = self._db.execute("SELECT MIN(seq) FROM events WHERE seq > ?", (self._meta["acked_seq"],)).fetchone()[0]
         return 0 if low is None else self._meta["next_seq"] - low
 
     def stats(self) -> OutboxStats:

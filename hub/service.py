@@ -262,9 +262,7 @@ class HubService:
         self._publish_confirms()
         for (site, agent), asks in self._book.replay_asks():
             for a, b in asks:
-                cmd = Command(
-                    id=uuid.uuid4().hex, ts=utc_now(), kind=CommandKind.REPLAY, from_seq=a, to_seq=b
-                )
+                cmd = Command(id=uuid.uuid4().hex, ts=utc_now(), kind=CommandKind.REPLAY, from_seq=a, to_seq=b)
                 self._link.publish(topic(site, agent, Channel.COMMAND), cmd.model_dump_json(), qos=1)
                 self._counts["replay_commands"] += 1
 
@@ -273,7 +271,5 @@ class HubService:
             return
         for (site, agent), acked in self._book.due_confirms():
             conf = DeliveryConfirm(site=site, agent=agent, ts=utc_now(), acked_seq=acked)
-            self._link.publish(
-                topic(site, agent, Channel.DELIVERY), conf.model_dump_json(), qos=1, retain=True
-            )
+            self._link.publish(topic(site, agent, Channel.DELIVERY), conf.model_dump_json(), qos=1, retain=True)
             self._counts["confirms"] += 1

@@ -28,9 +28,7 @@ class ModelEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(default="model", min_length=1, max_length=128, description="name reported in status")
-    file: str = Field(
-        default="camera/model.onnx", min_length=1, max_length=512, description="path under models/"
-    )
+    file: str = Field(default="camera/model.onnx", min_length=1, max_length=512, description="path under models/")
     sha256: str = Field(default="0" * 64, pattern=r"^[0-9a-f]{64}$", description="hex digest of the file")
     kind: Literal["camera", "thermal", "radar"] = Field(default="camera", description="sensor kind")
     input: list[int] = Field(
@@ -81,9 +79,7 @@ def verify(entry: ModelEntry, root: str | Path | None = None) -> str:
         raise ModelHashError(f"model {entry.name}: file {path} is missing")
     digest = sha256_file(path)
     if digest != entry.sha256:
-        raise ModelHashError(
-            f"model {entry.name}: sha256 of {path} is {digest}, manifest says {entry.sha256}"
-        )
+        raise ModelHashError(f"model {entry.name}: sha256 of {path} is {digest}, manifest says {entry.sha256}")
     return str(path)
 
 

@@ -22,9 +22,7 @@ log = logging.getLogger("borderwatch.sim")
 
 
 def _scenario_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--scenario", default="border-crossing", help="preset name or TOML file (default %(default)s)"
-    )
+    p.add_argument("--scenario", default="border-crossing", help="preset name or TOML file (default %(default)s)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -64,9 +62,7 @@ def _serve_args(p: argparse.ArgumentParser, port_flag: str, default: int) -> Non
     p.add_argument(port_flag, type=int, default=default, help="TCP port (default %(default)s; 0 = any free)")
     p.add_argument("--loop", action="store_true", help="replay the scenario when it ends")
     p.add_argument("--speed", type=float, default=1.0, help="scenario seconds per wall second")
-    p.add_argument(
-        "--seconds", type=float, default=None, help="stop after this many seconds (default: Ctrl-C)"
-    )
+    p.add_argument("--seconds", type=float, default=None, help="stop after this many seconds (default: Ctrl-C)")
 
 
 def _load(name: str) -> object:
@@ -81,9 +77,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     for name, make in PRESETS.items():
         s = make()
         cams = ", ".join(f"{c.id} {c.width}x{c.height}@{c.fps:g}" for c in s.cameras)
-        print(
-            f"{name:24s} site={s.site} {s.lighting} {s.duration_s:g}s actors={len(s.actors)} cameras: {cams}"
-        )
+        print(f"{name:24s} site={s.site} {s.lighting} {s.duration_s:g}s actors={len(s.actors)} cameras: {cams}")
     return 0
 
 

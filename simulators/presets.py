@@ -36,12 +36,8 @@ def _camera(cam_id: str, east: float, heading: float) -> CameraSpec:
     return CameraSpec(id=cam_id, pose=pose, width=960, height=540, fps=10.0)
 
 
-def _person(
-    aid: str, path: list[tuple[float, float]], speed: float, start: float, count: int = 1
-) -> ActorSpec:
-    return ActorSpec(
-        id=aid, cls="person", waypoints=path, speed_mps=speed, start_s=start, count=count, spacing_m=1.3
-    )
+def _person(aid: str, path: list[tuple[float, float]], speed: float, start: float, count: int = 1) -> ActorSpec:
+    return ActorSpec(id=aid, cls="person", waypoints=path, speed_mps=speed, start_s=start, count=count, spacing_m=1.3)
 
 
 def _actors() -> list[ActorSpec]:
@@ -49,9 +45,7 @@ def _actors() -> list[ActorSpec]:
     return [
         _person("p1", [(-32.0, 85.0), (-27.0, 50.0), (-20.0, 16.0)], 1.4, 4.0),
         _person("g1", [(30.0, 90.0), (26.0, 50.0), (20.0, 16.0)], 1.2, 22.0, count=3),
-        ActorSpec(
-            id="v1", cls="vehicle", waypoints=[(-160.0, 22.0), (160.0, 22.0)], speed_mps=7.0, start_s=30.0
-        ),
+        ActorSpec(id="v1", cls="vehicle", waypoints=[(-160.0, 22.0), (160.0, 22.0)], speed_mps=7.0, start_s=30.0),
         _person("p2", [(-32.0, 16.0), (-34.0, 55.0), (-38.0, 95.0)], 1.5, 55.0),
         ActorSpec(
             id="a1",
@@ -74,9 +68,7 @@ def border_crossing(lighting: str = "day") -> Scenario:
         seed=7,
         duration_s=150.0,
         lighting=lighting,
-        border=BorderSpec(
-            points=[_geo(-300.0, BORDER_NORTH_M), _geo(300.0, BORDER_NORTH_M)], inbound_side="right"
-        ),
+        border=BorderSpec(points=[_geo(-300.0, BORDER_NORTH_M), _geo(300.0, BORDER_NORTH_M)], inbound_side="right"),
         cameras=[_camera("cam-1", -10.0, 340.0), _camera("cam-2", 10.0, 20.0)],
         actors=_actors(),
         terrain=TerrainSpec(

@@ -38,12 +38,8 @@ class CameraPose(_Model):
     lat: float = Field(default=0.0, ge=-89.0, le=89.0, description="latitude of the camera, degrees")
     lon: float = Field(default=0.0, ge=-180.0, le=180.0, description="longitude of the camera, degrees")
     height_m: float = Field(default=8.0, gt=0.1, le=200.0, description="lens height above flat ground (z=0)")
-    heading_deg: float = Field(
-        default=0.0, ge=-360.0, le=360.0, description="optical axis azimuth, cw from north"
-    )
-    tilt_deg: float = Field(
-        default=8.0, ge=-30.0, le=89.0, description="depression below horizontal; + looks down"
-    )
+    heading_deg: float = Field(default=0.0, ge=-360.0, le=360.0, description="optical axis azimuth, cw from north")
+    tilt_deg: float = Field(default=8.0, ge=-30.0, le=89.0, description="depression below horizontal; + looks down")
     hfov_deg: float = Field(default=55.0, gt=1.0, lt=170.0, description="horizontal field of view")
 
 
@@ -83,17 +79,13 @@ class ActorSpec(_Model):
         description="path as (east_m, north_m) from the site origin",
     )
     speed_mps: float = Field(default=1.4, gt=0.0, le=60.0, description="ground speed along the path")
-    start_s: float = Field(
-        default=0.0, ge=0.0, le=86_400.0, description="scenario time it appears at waypoint 0"
-    )
+    start_s: float = Field(default=0.0, ge=0.0, le=86_400.0, description="scenario time it appears at waypoint 0")
     count: int = Field(default=1, ge=1, le=50, description="group size; members walk side by side")
     spacing_m: float = Field(default=1.2, ge=0.3, le=20.0, description="distance between group members")
     height_m: float | None = Field(default=None, gt=0.1, le=10.0, description="override the class height")
     width_m: float | None = Field(default=None, gt=0.05, le=10.0, description="override the class width")
     length_m: float | None = Field(default=None, gt=0.05, le=30.0, description="override the class length")
-    temp_c: float | None = Field(
-        default=None, ge=-50.0, le=150.0, description="surface temperature (thermal)"
-    )
+    temp_c: float | None = Field(default=None, ge=-50.0, le=150.0, description="surface temperature (thermal)")
     rcs_m2: float | None = Field(default=None, gt=0.0, le=1000.0, description="radar cross-section")
     color: tuple[int, int, int] | None = Field(default=None, description="main BGR colour; random if unset")
 
@@ -125,9 +117,7 @@ class Scenario(_Model):
 
     name: str = Field(default="custom", min_length=1, max_length=64)
     site: str = Field(default="west-1", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    origin: GeoPoint = Field(
-        default_factory=GeoPoint, description="site origin; actor paths are relative to it"
-    )
+    origin: GeoPoint = Field(default_factory=GeoPoint, description="site origin; actor paths are relative to it")
     seed: int = Field(default=0, ge=0, le=2**31 - 1, description="all randomness derives from it")
     duration_s: float = Field(default=150.0, gt=0.0, le=86_400.0, description="length of the play")
     lighting: Literal["day", "night"] = Field(default="day", description="day colour or night IR grey")

@@ -28,9 +28,7 @@ def seen_by(scenario: Scenario, c: Crossing) -> list[str]:
     out = []
     for spec in scenario.cameras:
         cam = Pinhole.from_spec(spec)
-        e, n = cam.from_site(
-            np.array([c.east_m]), np.array([c.north_m]), (scenario.origin.lat, scenario.origin.lon)
-        )
+        e, n = cam.from_site(np.array([c.east_m]), np.array([c.north_m]), (scenario.origin.lat, scenario.origin.lon))
         u, v, d = cam.project(np.repeat(e, 2), np.repeat(n, 2), np.array([0.0, 1.7]))
         if d[0] > 1 and np.all((u >= 0) & (u < cam.width) & (v >= 0) & (v < cam.height)):
             out.append(spec.id)

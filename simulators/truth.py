@@ -70,9 +70,7 @@ def crossings(world: World) -> list[Crossing]:
     return sorted(out, key=lambda c: c.t_s)
 
 
-def crossing_record(
-    c: Crossing, site: str, start: datetime | None, seen_by: list[str], speed: float = 1.0
-) -> dict:
+def crossing_record(c: Crossing, site: str, start: datetime | None, seen_by: list[str], speed: float = 1.0) -> dict:
     """The JSON object written for one crossing: one line of the ground-truth file.
 
     {"kind": "crossing", "site", "t_s" (scenario seconds), "ts" (UTC, once the clock started),
@@ -81,9 +79,7 @@ def crossing_record(
     """
     rec: dict = {"kind": "crossing", "site": site, "t_s": round(c.t_s, 3)}
     if start is not None:
-        rec["ts"] = (
-            (start + timedelta(seconds=c.t_s / speed)).astimezone(UTC).isoformat().replace("+00:00", "Z")
-        )
+        rec["ts"] = (start + timedelta(seconds=c.t_s / speed)).astimezone(UTC).isoformat().replace("+00:00", "Z")
     rec |= {
         "actor": c.actor,
         "class": c.cls,

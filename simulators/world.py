@@ -74,9 +74,7 @@ def _member_paths(spec: ActorSpec, rng: np.random.Generator) -> list[tuple[F64, 
     side = np.array([-d[1], d[0]]) / max(float(np.hypot(*d)), 1e-9)
     out = []
     for k in range(spec.count):
-        lateral = (k - (spec.count - 1) / 2) * spec.spacing_m + rng.normal(0, 0.15 * spec.spacing_m) * (
-            spec.count > 1
-        )
+        lateral = (k - (spec.count - 1) / 2) * spec.spacing_m + rng.normal(0, 0.15 * spec.spacing_m) * (spec.count > 1)
         lag = abs(rng.normal(0, 0.6)) if spec.count > 1 else 0.0
         out.append((base + side * lateral, spec.start_s + lag))
     return out
@@ -87,9 +85,7 @@ def _arrival_times(path: F64, start: float, speed: float) -> F64:
     return start + np.concatenate([[0.0], np.cumsum(seg)]) / speed
 
 
-def _attributes(
-    spec: ActorSpec, rng: np.random.Generator
-) -> tuple[list[float], float, float, float, list[int]]:
+def _attributes(spec: ActorSpec, rng: np.random.Generator) -> tuple[list[float], float, float, float, list[int]]:
     h, w, length, temp, rcs, stride = CLASS_DEFAULTS[spec.cls]
     scale = rng.uniform(0.9, 1.1)
     size = [spec.height_m or h * scale, spec.width_m or w * scale, spec.length_m or length * scale]
@@ -110,9 +106,7 @@ def compile_actors(actors: list[ActorSpec], seed: int) -> Actors:
         rng = np.random.default_rng([seed, i])
         for k, (path, start) in enumerate(_member_paths(spec, rng)):
             member_id = spec.id if spec.count == 1 else f"{spec.id}-{k}"
-            rows.append(
-                (member_id, spec, path, _arrival_times(path, start, spec.speed_mps), _attributes(spec, rng))
-            )
+            rows.append((member_id, spec, path, _arrival_times(path, start, spec.speed_mps), _attributes(spec, rng)))
     n = len(rows)
     k_max = max((len(r[2]) for r in rows), default=2)
     wp = np.zeros((n, k_max, 2))

@@ -148,9 +148,7 @@ def test_default_class_map_covers_coco_and_own_labels():
         assert COCO_CLASS_MAP[label].value == cls
 
 
-def test_detect_cli_prints_json_lines_for_images_and_videos(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-):
+def test_detect_cli_prints_json_lines_for_images_and_videos(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     model = bright_object_model(tmp_path / "b.onnx", (320, 320))
     bg = background((640, 480))
     walker = [Mover((100, 200), (100, 0), (30, 60))]

@@ -73,9 +73,7 @@ def test_snapshot_is_size_capped_and_shows_the_boxes():
     flat = np.full((480, 640, 3), 40, np.uint8)
     img = cv2.imdecode(
         np.frombuffer(
-            render_snapshot(
-                flat, np.array([[100.0, 100, 200, 300]]), ["person #1"], np.array([True]), 150_000, 960
-            ),
+            render_snapshot(flat, np.array([[100.0, 100, 200, 300]]), ["person #1"], np.array([True]), 150_000, 960),
             np.uint8,
         ),
         cv2.IMREAD_COLOR,

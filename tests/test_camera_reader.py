@@ -82,9 +82,7 @@ def test_drop_oldest_queue_keeps_the_newest_and_counts_drops():
 
 def test_slow_consumer_drops_frames_instead_of_lagging():
     frames = [np.full((8, 8, 3), i, np.uint8) for i in range(50)]
-    cfg = CameraConfig.model_validate(
-        {"url": "memory", "fps": 120, "queue_size": 2, "realtime": False, "loop": True}
-    )
+    cfg = CameraConfig.model_validate({"url": "memory", "fps": 120, "queue_size": 2, "realtime": False, "loop": True})
     reader = CameraReader(
         "cam",
         cfg.model_copy(update={"realtime": True}),

@@ -122,12 +122,7 @@ def test_mjpeg_stream_with_model_gives_tracks_crossings_evidence_and_video_loss(
         assert len(list((tmp_path / "evidence" / "cam-n").glob("*.jpg"))) == 2
         assert svc.models()[0].name == "bright" and len(svc.models()[0].sha256) == 64
         tele = svc.telemetry()[0]
-        assert (
-            tele.process_fps > 3
-            and tele.detection_fps > 1
-            and tele.inference_ms > 0
-            and tele.state == "online"
-        )
+        assert tele.process_fps > 3 and tele.detection_fps > 1 and tele.inference_ms > 0 and tele.state == "online"
 
         server.stop()
         offline = sink.wait(EventKind.SENSOR_OFFLINE, 8)
@@ -142,9 +137,7 @@ def test_mjpeg_stream_with_model_gives_tracks_crossings_evidence_and_video_loss(
         server.stop()
     svc.stop()  # idempotent
     assert sink.threads == {"camera-emitter"}
-    alive = [
-        t.name for t in threading.enumerate() if t.name.startswith(("cam-", "inference-", "camera-emitter"))
-    ]
+    alive = [t.name for t in threading.enumerate() if t.name.startswith(("cam-", "inference-", "camera-emitter"))]
     assert alive == []
 
 
@@ -208,9 +201,7 @@ def test_batcher_joins_cameras_into_one_batch_and_skips_stale_frames(model: Path
         assert np.allclose(ra.xyxy, rb.xyxy) and np.allclose(ra.xyxy[0], [120, 220, 150, 280], atol=1)
         assert b.submit("a", tensor, time.time() - 5).result(5) is None
         assert b.stats.stale == 1
-        assert (
-            b.submit("a", tensor, time.time() - 5, live=False).result(5) is not None
-        )  # replays: never stale
+        assert b.submit("a", tensor, time.time() - 5, live=False).result(5) is not None  # replays: never stale
     finally:
         b.stop()
 

@@ -43,9 +43,7 @@ def _spawn(port: int, workdir: Path) -> subprocess.Popen[bytes]:
         "300",
     ]
     log = open(workdir / "agent.log", "ab")  # noqa: SIM115 - handed to the child
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.chaos.agent_proc", *args], cwd=ROOT, stdout=log, stderr=log
-    )
+    return subprocess.Popen([sys.executable, "-m", "tests.chaos.agent_proc", *args], cwd=ROOT, stdout=log, stderr=log)
 
 
 def test_agent_sigkill_and_restart_loses_nothing(tmp_path, mosquitto, store, hub):
@@ -53,16 +51,11 @@ def test_agent_sigkill_and_restart_loses_nothing(tmp_path, mosquitto, store, hub
     proc = _spawn(mosquitto.port, tmp_path)
     try:
         for fraction in (3, 2):
-            wait_until(
-                lambda f=fraction: len(stored_seqs(store.path, "s1", "a1")) >= TOTAL // f, 60, "progress"
-            )
+            wait_until(lambda f=fraction: len(stored_seqs(store.path, "s1", "a1")) >= TOTAL // f, 60, "progress")
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(10)
             wait_until(
-                lambda: (
-                    AgentStatus.model_validate_json(status.on("/status")[-1].payload).state
-                    is AgentState.OFFLINE
-                ),
+                lambda: AgentStatus.model_validate_json(status.on("/status")[-1].payload).state is AgentState.OFFLINE,
                 15,
                 "last will",
             )

@@ -22,9 +22,7 @@ RATE = 500.0
 
 @pytest.mark.parametrize("crash", [False, True], ids=["restart", "crash"])
 def test_broker_restart_mid_stream_loses_nothing(tmp_path, mosquitto, store, hub, crash):
-    agents = [
-        SimAgent("s1", f"a{i}", mosquitto.broker_config(), tmp_path, TOTAL, RATE).start() for i in range(2)
-    ]
+    agents = [SimAgent("s1", f"a{i}", mosquitto.broker_config(), tmp_path, TOTAL, RATE).start() for i in range(2)]
     try:
         agents[0].wait_produced(TOTAL // 3)
         mosquitto.restart(crash=crash)

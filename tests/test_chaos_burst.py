@@ -29,10 +29,7 @@ def test_burst_over_stock_queue_limit_is_repaired_by_replay(tmp_path, store):
     hub.start()
     assert hub.wait_connected(10)
     naive = LinkConfig(batch_max_events=1, probe_after_s=3.0)  # one event per message, as fast as allowed
-    agents = [
-        SimAgent("s1", f"a{i}", broker.broker_config(), tmp_path, TOTAL, 1e5, link_cfg=naive)
-        for i in range(2)
-    ]
+    agents = [SimAgent("s1", f"a{i}", broker.broker_config(), tmp_path, TOTAL, 1e5, link_cfg=naive) for i in range(2)]
     try:
         hub.stop()  # the hub's session stays: the broker queues 1000 for it and drops the rest
         for a in agents:

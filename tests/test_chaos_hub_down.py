@@ -25,9 +25,7 @@ def test_hub_down_for_a_minute_loses_nothing(tmp_path, mosquitto, store):
     first = HubService(mosquitto.broker_config(), hub_cfg(tmp_path), store)
     first.start()
     assert first.wait_connected(10)
-    agents = [
-        SimAgent("s1", f"a{i}", mosquitto.broker_config(), tmp_path, total, RATE).start() for i in range(2)
-    ]
+    agents = [SimAgent("s1", f"a{i}", mosquitto.broker_config(), tmp_path, total, RATE).start() for i in range(2)]
     second = None
     try:
         agents[0].wait_produced(int(RATE * 3))

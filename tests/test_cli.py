@@ -10,9 +10,25 @@ import pytest
 
 from deploy.cli import main
 
-HELP_PATHS = [[], ["edge"], ["edge", "run"], ["edge", "check"], ["edge", "init"], ["edge", "doctor"], ["hub"],
-              ["hub", "run"], ["hub", "check"], ["hub", "init"], ["broker"], ["demo"], ["schema"], ["sim"],
-              ["track"], ["detect"], ["sim", "site"]]
+HELP_PATHS = [
+    [],
+    ["edge"],
+    ["edge", "run"],
+    ["edge", "check"],
+    ["edge", "init"],
+    ["edge", "doctor"],
+    ["hub"],
+    ["hub", "run"],
+    ["hub", "check"],
+    ["hub", "init"],
+    ["broker"],
+    ["demo"],
+    ["schema"],
+    ["sim"],
+    ["track"],
+    ["detect"],
+    ["sim", "site"],
+]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -85,9 +85,7 @@ def test_telemetry_points(vm, tmp_path, site):
     vm.settle()
     assert vm.values(f'agent_outbox_depth{{site="{site}"}}') == [17]
     assert vm.values(f'agent_link_up{{site="{site}"}}') == [1]
-    inference = {
-        s["metric"]["sensor"]: s["values"] for s in vm.export(f'sensor_inference_ms{{site="{site}"}}')
-    }
+    inference = {s["metric"]["sensor"]: s["values"] for s in vm.export(f'sensor_inference_ms{{site="{site}"}}')}
     assert inference == {"cam1": [13.5], "radar1": [0.7]}
     assert vm.values(f'sensor_dropped_frames{{site="{site}",sensor="cam1"}}') == [3]
 
@@ -131,9 +129,7 @@ def test_413_splits_until_batches_fit(vm, tmp_path, site):
 def test_400_bisects_and_dead_letters_only_the_bad_point(vm, tmp_path, site):
     events = make_events(64, site=site)
     poison = events[37].id.encode()
-    with scripted_proxy(
-        vm.url, lambda n, lines: (400, {}) if any(poison in ln for ln in lines) else None
-    ) as p:
+    with scripted_proxy(vm.url, lambda n, lines: (400, {}) if any(poison in ln for ln in lines) else None) as p:
         store = _store(p.url, tmp_path)
         store.write_events(events)
         letters = store.dead_letters()
@@ -205,9 +201,7 @@ def test_futures_resolve_in_submission_order(vm, tmp_path, site):
     futures = []
     base = datetime.now(UTC)
     for i in range(20):
-        f = store.submit_events(
-            make_events(10, start=i * 10, site=site, end=base + timedelta(milliseconds=10 * i))
-        )
+        f = store.submit_events(make_events(10, start=i * 10, site=site, end=base + timedelta(milliseconds=10 * i)))
         f.add_done_callback(lambda _f, i=i: done.append(i))
         futures.append(f)
     for f in futures:

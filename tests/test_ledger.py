@@ -163,9 +163,7 @@ class Clock:
 
 
 def _batch(start: int, count: int, replay: bool = False) -> EventBatch:
-    evs = [
-        e.model_copy(update={"seq": start + i}) for i, e in enumerate(make_events("s1", "a1", start, count))
-    ]
+    evs = [e.model_copy(update={"seq": start + i}) for i, e in enumerate(make_events("s1", "a1", start, count))]
     return EventBatch(site="s1", agent="a1", sent_at=datetime.now(UTC), replay=replay, events=evs)
 
 

@@ -73,9 +73,7 @@ class Raw:
 
 
 def _birth(site: str = "s1", agent: str = "a1") -> AgentStatus:
-    return AgentStatus(
-        site=site, agent=agent, state=AgentState.ONLINE, ts=datetime.now(UTC), software_version="1.2.3"
-    )
+    return AgentStatus(site=site, agent=agent, state=AgentState.ONLINE, ts=datetime.now(UTC), software_version="1.2.3")
 
 
 def _link(broker: BrokerConfig, box: Outbox, agent: str = "a1") -> AgentLink:
@@ -91,9 +89,7 @@ def _link(broker: BrokerConfig, box: Outbox, agent: str = "a1") -> AgentLink:
 
 def _batch_from(box: Outbox, seqs: range, agent: str = "a1") -> str:
     events = [e for e in box.replay(seqs.start, seqs.stop - 1)]
-    return EventBatch(site="s1", agent=agent, sent_at=datetime.now(UTC), events=events).model_dump_json(
-        by_alias=True
-    )
+    return EventBatch(site="s1", agent=agent, sent_at=datetime.now(UTC), events=events).model_dump_json(by_alias=True)
 
 
 def test_events_arrive_exactly_once_and_the_outbox_trims(tmp_path, mosquitto, store, hub):
@@ -148,9 +144,7 @@ def test_connected_only_when_the_broker_accepts(tmp_path, monkeypatch):
     (tmp_path / "pw").write_text("s3cret\n")
     monkeypatch.setenv("BW_TEST_PW", "s3cret")
     good_env = _link(BrokerConfig(port=broker.port, username="mast1", password_env="BW_TEST_PW"), box, "a2")
-    good_file = _link(
-        BrokerConfig(port=broker.port, username="mast1", password_file=tmp_path / "pw"), box, "a3"
-    )
+    good_file = _link(BrokerConfig(port=broker.port, username="mast1", password_file=tmp_path / "pw"), box, "a3")
     try:
         for link in (bad, good_env, good_file):
             link.start()
@@ -303,9 +297,7 @@ def test_store_outage_is_retried_and_nothing_is_lost(tmp_path, mosquitto, store,
 def test_two_hubs_share_the_load_and_one_ledger(tmp_path: Path, mosquitto):
     store = SqliteStore(tmp_path / "store.sqlite3")
     hubs = [
-        HubService(
-            mosquitto.broker_config(), hub_cfg(tmp_path, client_id=f"hub-{i}", shared_group="g"), store
-        )
+        HubService(mosquitto.broker_config(), hub_cfg(tmp_path, client_id=f"hub-{i}", shared_group="g"), store)
         for i in range(2)
     ]
     for h in hubs:
@@ -345,9 +337,7 @@ def test_agent_and_hub_over_tls_with_a_private_ca(tmp_path: Path):
     hub = HubService(secure, hub_cfg(tmp_path), store)
     hub.start()
     agent = SimAgent("s1", "a1", secure, tmp_path, total=100, rate=1000).start()
-    plain = _link(
-        BrokerConfig(port=broker.port, keepalive_s=5), Outbox(tmp_path / "p.sqlite3", OutboxConfig()), "a2"
-    )
+    plain = _link(BrokerConfig(port=broker.port, keepalive_s=5), Outbox(tmp_path / "p.sqlite3", OutboxConfig()), "a2")
     plain.start()
     try:
         wait_until(lambda: len(stored_seqs(store.path, "s1", "a1")) == 100, 20, "events over TLS")

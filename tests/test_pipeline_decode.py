@@ -44,8 +44,7 @@ def _batcher(path: Path, **cfg: float) -> InferenceBatcher:
 
 def _sorted(c) -> list[tuple[int, float, tuple[float, ...]]]:
     rows = [
-        (int(k), round(float(s), 2), tuple(np.round(b, 1)))
-        for k, s, b in zip(c.class_id, c.score, c.xyxy, strict=True)
+        (int(k), round(float(s), 2), tuple(np.round(b, 1))) for k, s, b in zip(c.class_id, c.score, c.xyxy, strict=True)
     ]
     return sorted(rows)
 
@@ -76,9 +75,7 @@ def test_decode_known_output_full_frame(model_path: Path):
 
 
 def test_decode_maps_crops_back_to_frame_pixels(model_path: Path):
-    cands = _batcher(model_path).run_direct(
-        np.zeros((480, 640, 3), np.uint8), np.array([[100, 50, 420, 290]])
-    )
+    cands = _batcher(model_path).run_direct(np.zeros((480, 640, 3), np.uint8), np.array([[100, 50, 420, 290]]))
     person = cands.xyxy[cands.class_id == 0][0]
     assert np.allclose(person, [100 + 100, 140 - 40 + 50, 200 + 100, 240 - 40 + 50])
 

@@ -127,9 +127,7 @@ def test_geometry_primitives():
     assert points_in_polygon(np.array([[2, 2], [5, 2], [-1, -1]]), square).tolist() == [True, False, False]
     d = signed_distance_to_polyline(np.array([[-3.0, 5.0], [2.0, 5.0]]), np.array([[0.0, 0.0], [0.0, 10.0]]))
     assert np.allclose(d, [3.0, -2.0])  # walking north along x=0: west is on the left
-    assert paths_cross_polyline(
-        np.array([[-1.0, 5]]), np.array([[1.0, 5]]), np.array([[0.0, 0], [0, 10]])
-    ).all()
+    assert paths_cross_polyline(np.array([[-1.0, 5]]), np.array([[1.0, 5]]), np.array([[0.0, 0], [0, 10]])).all()
     iou = iou_matrix(np.array([[0, 0, 10, 10]]), np.array([[5, 0, 15, 10], [20, 20, 30, 30]]))
     assert np.allclose(iou, [[1 / 3, 0.0]])
     assert iou_matrix(np.zeros((0, 4)), np.zeros((3, 4))).shape == (0, 3)

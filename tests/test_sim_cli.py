@@ -8,9 +8,7 @@ from simulators.cli import main
 
 
 def test_render_writes_frames_labels_and_truth(tmp_path) -> None:
-    assert (
-        main(["sim", "render", "--start", "40", "--every", "1", "--frames", "2", "--out", str(tmp_path)]) == 0
-    )
+    assert main(["sim", "render", "--start", "40", "--every", "1", "--frames", "2", "--out", str(tmp_path)]) == 0
     labels = [json.loads(x) for x in (tmp_path / "labels.jsonl").read_text().splitlines()]
     assert [r["frame"] for r in labels] == ["frame_00000.jpg", "frame_00001.jpg"]
     assert (tmp_path / "frame_00001.jpg").stat().st_size > 10_000

@@ -15,9 +15,7 @@ ORIGIN = GeoPoint(lat=48.0, lon=16.0)
 
 def _camera(width: int = 640, height: int = 360, heading: float = 0.0, east: float = 0.0) -> CameraSpec:
     lat, lon = to_geo(east, 0.0, ORIGIN.lat, ORIGIN.lon)
-    pose = CameraPose(
-        lat=float(lat), lon=float(lon), height_m=6.0, heading_deg=heading, tilt_deg=10.0, hfov_deg=50
-    )
+    pose = CameraPose(lat=float(lat), lon=float(lon), height_m=6.0, heading_deg=heading, tilt_deg=10.0, hfov_deg=50)
     return CameraSpec(id="c1", pose=pose, width=width, height=height, noise_sigma=0.0)
 
 

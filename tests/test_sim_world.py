@@ -70,9 +70,7 @@ def test_crossings_direction(side: str, path: list, expected: list[str]) -> None
 
 
 def test_crossing_time_matches_speed() -> None:
-    w = World(
-        _scenario([ActorSpec(id="x", cls="animal", waypoints=[(0, 80), (0, 0)], speed_mps=2.0, start_s=5)])
-    )
+    w = World(_scenario([ActorSpec(id="x", cls="animal", waypoints=[(0, 80), (0, 0)], speed_mps=2.0, start_s=5)]))
     (c,) = crossings(w)
     assert c.t_s == pytest.approx(5 + 30 / 2.0) and c.cls == "animal"
 

@@ -26,9 +26,7 @@ def test_default_is_sqlite():
 
 
 def test_influx_section_parses():
-    cfg = parse_config(
-        {"store": {"type": "influxdb", "url": "http://db:8086", "batch_size": 1000}}, HubSection
-    )
+    cfg = parse_config({"store": {"type": "influxdb", "url": "http://db:8086", "batch_size": 1000}}, HubSection)
     assert isinstance(cfg.store, InfluxStoreConfig) and cfg.store.batch_size == 1000
 
 

@@ -76,9 +76,7 @@ def make_telemetry(ts: datetime | None = None, site: str = "s1", agent: str = "a
         link_up=True,
         last_seq=41,
         sensors=[
-            SensorTelemetry(
-                id="cam1", kind=SensorKind.CAMERA, input_fps=25.0, inference_ms=13.5, dropped_frames=3
-            ),
+            SensorTelemetry(id="cam1", kind=SensorKind.CAMERA, input_fps=25.0, inference_ms=13.5, dropped_frames=3),
             SensorTelemetry(id="radar1", kind=SensorKind.RADAR, input_fps=10.0, inference_ms=0.7),
         ],
     )

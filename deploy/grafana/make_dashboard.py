@@ -92,9 +92,7 @@ def panel_json(i: int, p: Panel) -> dict:
         "gridPos": {"h": 8, "w": 12, "x": 12 * (i % 2), "y": 8 * (i // 2)},
         "fieldConfig": {"defaults": {"unit": p.unit}, "overrides": []},
         "options": {"legend": {"displayMode": "list", "placement": "bottom", "showLegend": True}},
-        "targets": [
-            {"refId": "A", "datasource": {"type": "influxdb", "uid": "${datasource}"}, "query": flux(p)}
-        ],
+        "targets": [{"refId": "A", "datasource": {"type": "influxdb", "uid": "${datasource}"}, "query": flux(p)}],
     }
 
 

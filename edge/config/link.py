@@ -87,9 +87,7 @@ class LinkConfig(BaseModel):
         description="MQTT v5 session expiry: how long the broker keeps our session",
     )
     batch_max_events: int = Field(default=200, ge=1, le=5000, description="events per live EventBatch")
-    replay_batch_events: int = Field(
-        default=1000, ge=1, le=5000, description="events per replayed EventBatch"
-    )
+    replay_batch_events: int = Field(default=1000, ge=1, le=5000, description="events per replayed EventBatch")
     max_inflight_batches: int = Field(
         default=16, ge=1, le=1000, description="published batches awaiting the broker's PUBACK"
     )

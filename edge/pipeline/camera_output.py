@@ -40,9 +40,7 @@ def _view(
     n = len(tracks)
     if scene is None:
         nan = np.full((n, 2), np.nan)
-        view = TrackView(
-            tracks.ids, xyxy, tracks.class_id, tracks.confidence, stationary, nan, nan[:, 0], (1, 1)
-        )
+        view = TrackView(tracks.ids, xyxy, tracks.class_id, tracks.confidence, stationary, nan, nan[:, 0], (1, 1))
         return view, None
     a = scene.anchors(xyxy)
     view = TrackView(
@@ -89,9 +87,7 @@ class OutputBuilder:
         events += [self._tamper(t, ts) for t in tamper]
         return FrameOutput(events, self._evidence(frame, view, out.tracks.confirmed, events), n_dets)
 
-    def _rules(
-        self, scene: Scene, view: TrackView, anchors: Anchors, active: np.ndarray, ts: float
-    ) -> list[Event]:
+    def _rules(self, scene: Scene, view: TrackView, anchors: Anchors, active: np.ndarray, ts: float) -> list[Event]:
         """Rule events of the ``active`` rows; hits come back as rows of ``view``."""
         if not scene.lines and not scene.zones:
             return []

@@ -106,9 +106,7 @@ class CameraPipeline:
         tracks = self.tracker.tracks
         boxes = self.tracker.model.boxes(tracks.mean)
         touched = (
-            (iou_matrix(boxes, motion.boxes) > 0).any(axis=1)
-            if len(motion.boxes)
-            else np.zeros(len(tracks), bool)
+            (iou_matrix(boxes, motion.boxes) > 0).any(axis=1) if len(motion.boxes) else np.zeros(len(tracks), bool)
         )
         # re-verify stationary tracks now and then, and a track that was missed at once (until it
         # is found again or ends): an unobserved track must neither live forever nor drift
@@ -156,9 +154,7 @@ class CameraPipeline:
             return FrameOutput([], [], 0)
         out = self.tracker.step(dets, plan.frame.ts, self._visibility(looked_rects))
         stationary = self.tracker.stationary(out.tracks, plan.frame.ts)
-        return self.output.build(
-            plan.frame, scene, out, stationary, plan.tamper, self.tracker.model, len(dets)
-        )
+        return self.output.build(plan.frame, scene, out, stationary, plan.tamper, self.tracker.model, len(dets))
 
     def _idle(self, dets: Detections, looked: I64, plan: Plan) -> bool:
         """Nothing seen, nothing looked at, nothing to report: the tracker step can be skipped.
@@ -177,9 +173,7 @@ class CameraPipeline:
         """Which tracks the model looked at this frame; None means all of them."""
         if not self.uses_model:
             return None
-        frame = (
-            np.array([[0, 0, *self.scene.frame_wh]], np.int64) if self.scene else np.zeros((0, 4), np.int64)
-        )
+        frame = np.array([[0, 0, *self.scene.frame_wh]], np.int64) if self.scene else np.zeros((0, 4), np.int64)
         if len(frame) and len(rects) and (rects == frame).all(axis=1).any():
             return None  # a whole-frame pass: every centre is in the frame or outside it
 

@@ -25,9 +25,7 @@ def label_lookup(labels: Sequence[str], class_map: Mapping[str, ObjectClass]) ->
     Labels are compared case-insensitively so "Person" and "person" map alike.
     """
     folded = {k.lower(): v for k, v in class_map.items()}
-    return np.array(
-        [CLASS_INDEX[folded[x.lower()]] if x.lower() in folded else DROPPED for x in labels], np.int64
-    )
+    return np.array([CLASS_INDEX[folded[x.lower()]] if x.lower() in folded else DROPPED for x in labels], np.int64)
 
 
 def class_name(index: int) -> ObjectClass:

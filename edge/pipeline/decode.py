@@ -59,9 +59,7 @@ def select_candidates(
     return image, anchor, score.astype(np.float32), class_id
 
 
-def cxcywh_boxes(
-    out: npt.NDArray[np.float32], image: np.ndarray, anchor: np.ndarray
-) -> npt.NDArray[np.float64]:
+def cxcywh_boxes(out: npt.NDArray[np.float32], image: np.ndarray, anchor: np.ndarray) -> npt.NDArray[np.float64]:
     """Model-pixel xyxy of the selected anchors."""
     cxcywh = out[image, :4, anchor].astype(np.float64)  # (K, 4) in one gather
     centre, half = cxcywh[:, :2], cxcywh[:, 2:] / 2

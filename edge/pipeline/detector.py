@@ -95,9 +95,7 @@ class OnnxDetector:
         if not self.labels:
             self.labels = tuple(f"class{i}" for i in range(classes))
         if len(self.labels) != classes:
-            raise ModelError(
-                f"model {self.name!r}: {len(self.labels)} class names but {classes} class scores"
-            )
+            raise ModelError(f"model {self.name!r}: {len(self.labels)} class names but {classes} class scores")
         log.info("model loaded name=%s input=%dx%d classes=%d warmup_ms=%.1f", self.name, w, h, classes, ms)
         return ms
 

@@ -117,33 +117,22 @@ class EventFactory:
         is_new = member(view.ids, new_ids) if len(new_ids) else np.zeros(len(view), bool)
         candidates = due & ~is_new
         update = self._updates_due(view, candidates, ts) if candidates.any() else candidates
-        events = [
-            self.make(EventKind.TRACK_NEW, ts, **self.track_fields(view, i)) for i in np.flatnonzero(is_new)
-        ]
-        events += [
-            self.make(EventKind.TRACK_UPDATE, ts, **self.track_fields(view, i))
-            for i in np.flatnonzero(update)
-        ]
-        events += [
-            self.make(EventKind.TRACK_END, ts, **self.track_fields(ended, i)) for i in range(len(ended))
-        ]
+        events = [self.make(EventKind.TRACK_NEW, ts, **self.track_fields(view, i)) for i in np.flatnonzero(is_new)]
+        events += [self.make(EventKind.TRACK_UPDATE, ts, **self.track_fields(view, i)) for i in np.flatnonzero(update)]
+        events += [self.make(EventKind.TRACK_END, ts, **self.track_fields(ended, i)) for i in range(len(ended))]
         if events:
             self._remember(view[is_new | update], ts)
             self.throttle.forget(ended.ids)
         return events
 
-    def _updates_due(
-        self, view: TrackView, candidates: npt.NDArray[np.bool_], ts: float
-    ) -> npt.NDArray[np.bool_]:
+    def _updates_due(self, view: TrackView, candidates: npt.NDArray[np.bool_], ts: float) -> npt.NDArray[np.bool_]:
         if not self._any_update_due(ts):
             return np.zeros(len(view), bool)
         st = self.throttle.get(view.ids)
         centre = (view.xyxy[:, :2] + view.xyxy[:, 2:]) / 2
         size = view.xyxy[:, 2:] - view.xyxy[:, :2]
         diag = np.sqrt((size * size).sum(axis=1))  # np.linalg.norm's own formula, without its overhead
-        moved = (
-            np.hypot(centre[:, 0] - st["cx"], centre[:, 1] - st["cy"]) > self.cfg.significant_move_frac * diag
-        )
+        moved = np.hypot(centre[:, 0] - st["cx"], centre[:, 1] - st["cy"]) > self.cfg.significant_move_frac * diag
         changed = moved | (view.class_id != st["cls"]) | (view.stationary != st["still"])
         since = ts - st["last"]
         significant = changed & (since >= self.cfg.update_min_interval_s)

@@ -96,9 +96,7 @@ def paths_cross_polyline(start: F, end: F, polyline: F) -> npt.NDArray[np.bool_]
     a, b = a[:, None], b[:, None]
 
     def orient(p: F, q: F, r: F) -> F:
-        return (q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1]) - (q[..., 1] - p[..., 1]) * (
-            r[..., 0] - p[..., 0]
-        )
+        return (q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1]) - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0])
 
     o1, o2 = orient(a, b, c), orient(a, b, d)
     o3, o4 = orient(c, d, a), orient(c, d, b)

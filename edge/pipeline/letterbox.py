@@ -30,9 +30,7 @@ class Letterbox:
     pad: npt.NDArray[np.float64]
     origin: npt.NDArray[np.float64]
 
-    def to_frame(
-        self, xyxy: npt.NDArray[np.floating], image: npt.NDArray[np.integer]
-    ) -> npt.NDArray[np.float32]:
+    def to_frame(self, xyxy: npt.NDArray[np.floating], image: npt.NDArray[np.integer]) -> npt.NDArray[np.float32]:
         """Map (N, 4) model-pixel boxes of batch images ``image`` (N,) back to frame pixels."""
         corners = np.asarray(xyxy, np.float64).reshape(-1, 2, 2)  # both corners of a box share its shift
         if len(self.scale) == 1:  # one crop (the usual request): its numbers broadcast, no gathers
@@ -84,9 +82,7 @@ class LetterboxBatcher:
             self._layout = [(-1, -1, -1, -1)] * n
         return self._tensor[:n]
 
-    def __call__(
-        self, frames: list[np.ndarray], rects: npt.NDArray[np.integer]
-    ) -> tuple[np.ndarray, Letterbox]:
+    def __call__(self, frames: list[np.ndarray], rects: npt.NDArray[np.integer]) -> tuple[np.ndarray, Letterbox]:
         """Crop ``rects[i]`` (x1, y1, x2, y2) of ``frames[i]`` (BGR HxWx3), letterbox all of them.
 
         The returned tensor is a view of an internal buffer, valid until the next call.

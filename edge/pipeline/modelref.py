@@ -104,9 +104,7 @@ def resolve_model(ref: str, models_dir: Path, verify: bool = True) -> ModelRef:
     path = next((p for p in candidates if p.is_file()), None)
     if path is None:
         known = ", ".join(sorted(by_name)) or "none"
-        raise ModelError(
-            f"model {ref!r}: not in {Path(models_dir) / 'manifest.json'} (known: {known}) nor a file"
-        )
+        raise ModelError(f"model {ref!r}: not in {Path(models_dir) / 'manifest.json'} (known: {known}) nor a file")
     for entry in entries:
         listed = Path(models_dir) / str(entry.get("file", ""))
         if listed.is_file() and listed.resolve() == path.resolve():
@@ -122,9 +120,7 @@ def parse_names(text: str) -> tuple[str, ...]:
         try:
             value = ast.literal_eval(text)
         except (ValueError, SyntaxError):
-            raise ModelError(
-                f"class names metadata is neither JSON nor a Python literal: {text[:80]!r}"
-            ) from None
+            raise ModelError(f"class names metadata is neither JSON nor a Python literal: {text[:80]!r}") from None
     if isinstance(value, dict):
         return tuple(str(value[k]) for k in sorted(value, key=lambda k: int(k)))
     if isinstance(value, list | tuple):

@@ -48,9 +48,7 @@ def downscale_gray(frame: np.ndarray, width: int) -> npt.NDArray[np.uint8]:
     return cv2.GaussianBlur(small, (3, 3), 0)
 
 
-def motion_mask_image(
-    polygons: Sequence[np.ndarray], frame_wh: tuple[int, int], width: int
-) -> np.ndarray | None:
+def motion_mask_image(polygons: Sequence[np.ndarray], frame_wh: tuple[int, int], width: int) -> np.ndarray | None:
     """uint8 image at motion resolution: 0 where motion is ignored, 255 elsewhere (None = no mask)."""
     if not polygons:
         return None

@@ -44,9 +44,7 @@ class LineCrossingRule:
     jittering on the line never produces a crossing storm.
     """
 
-    def __init__(
-        self, name: str, polyline: F64, inbound_left: bool, margin: float, classes: I64 | None
-    ) -> None:
+    def __init__(self, name: str, polyline: F64, inbound_left: bool, margin: float, classes: I64 | None) -> None:
         self.name = name
         self.polyline = np.asarray(polyline, np.float64).reshape(-1, 2)
         self.segments = Segments.of(self.polyline)

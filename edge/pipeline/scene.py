@@ -62,9 +62,7 @@ class Scene:
             _GEO_MARGIN_M if c.coords == "geo" else _IMAGE_MARGIN_FRAC * float(np.hypot(*self.frame_wh))
         )
         classes = class_ids(c.classes) if c.classes else None
-        return LineCrossingRule(
-            c.name, self._plane(c.points, c.coords), c.inbound_side == "left", margin, classes
-        )
+        return LineCrossingRule(c.name, self._plane(c.points, c.coords), c.inbound_side == "left", margin, classes)
 
     def _zone(self, c: ZoneConfig) -> ZoneRule:
         classes = class_ids(c.classes) if c.classes else None

@@ -107,9 +107,7 @@ class TamperDetector:
         black = m["mean"] < self.cfg.dark_mean
         uniform = not black and m["std"] < self.cfg.uniform_std
         ready = self.baseline is not None and self.frames > _WARMUP_CHECKS
-        defocus = bool(
-            ready and not (black or uniform) and m["sharpness"] < self.cfg.defocus_ratio * self.baseline
-        )
+        defocus = bool(ready and not (black or uniform) and m["sharpness"] < self.cfg.defocus_ratio * self.baseline)
         return {"black": black, "uniform": uniform, "defocus": defocus}
 
     def _debounce(self, kind: str, on: bool, ts: float, m: dict[str, float]) -> TamperChange | None:

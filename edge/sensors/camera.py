@@ -52,9 +52,7 @@ class ReaderStats:
 class CameraReader:
     """Owns the capture thread of one camera; the camera worker calls ``get`` and ``pop_changes``."""
 
-    def __init__(
-        self, camera_id: str, cfg: CameraConfig, capture_factory: CaptureFactory = open_capture
-    ) -> None:
+    def __init__(self, camera_id: str, cfg: CameraConfig, capture_factory: CaptureFactory = open_capture) -> None:
         self.camera_id, self.cfg, self.factory = camera_id, cfg, capture_factory
         self.source = classify(cfg.url)
         self.frames: DropOldestQueue[Frame] = DropOldestQueue(cfg.queue_size)
@@ -103,9 +101,7 @@ class CameraReader:
         return self.state is True
 
     def stats(self) -> ReaderStats:
-        fig = LinkFigures(
-            self.online, self.taken.rate(), self.cfg.fps, self.reconnects.count(), self.stalls.count()
-        )
+        fig = LinkFigures(self.online, self.taken.rate(), self.cfg.fps, self.reconnects.count(), self.stalls.count())
         return ReaderStats(
             self.online,
             self.grabbed.rate(),
@@ -221,9 +217,7 @@ class CameraReader:
         if self.state is not False and now - self.last_frame >= self.cfg.watchdog.offline_after_s:
             self.state = False
             self.changes.append(StateChange(False, now, reason))
-            log.warning(
-                "video lost camera=%s source=%s reason=%s", self.camera_id, self.source.redacted, reason
-            )
+            log.warning("video lost camera=%s source=%s reason=%s", self.camera_id, self.source.redacted, reason)
 
     def _pause(self, seconds: float) -> None:
         """Back-off wait that keeps checking for video loss and wakes at once on stop."""

@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
-_SECRET_QUERY = re.compile(
-    r"(?i)([?&;](?:password|passwd|pwd|pass|token|key|auth|secret|user|username)=)[^&;#\s]*"
-)
+_SECRET_QUERY = re.compile(r"(?i)([?&;](?:password|passwd|pwd|pass|token|key|auth|secret|user|username)=)[^&;#\s]*")
 
 
 def redact_url(url: str | int) -> str:
@@ -24,8 +22,7 @@ def redact_text(text: str, url: str | int) -> str:
     match = re.match(r"[A-Za-z][A-Za-z0-9+.-]*://([^/@\s]*)@", raw)
     secrets = [match.group(1), *match.group(1).split(":")] if match else []
     secrets += [
-        m.group(2)
-        for m in re.finditer(r"(?i)[?&;](password|passwd|pwd|pass|token|key|auth|secret)=([^&;#\s]+)", raw)
+        m.group(2) for m in re.finditer(r"(?i)[?&;](password|passwd|pwd|pass|token|key|auth|secret)=([^&;#\s]+)", raw)
     ]
     for secret in sorted({s for s in secrets if len(s) >= 3}, key=len, reverse=True):
         out = out.replace(secret, "***")

@@ -253,9 +253,7 @@ def _conv(
     return f"{tag}_o"
 
 
-def yolov8n_like_model(
-    path: Path, size: int = 320, names: tuple[str, ...] = COCO_NAMES, seed: int = 0
-) -> Path:
+def yolov8n_like_model(path: Path, size: int = 320, names: tuple[str, ...] = COCO_NAMES, seed: int = 0) -> Path:
     """A YOLOv8n-sized network (about 2 GFLOPs at 320 px) with the Ultralytics output layout."""
     from onnx import helper
 

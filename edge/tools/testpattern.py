@@ -96,9 +96,7 @@ class MjpegServer:
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self._alive.set()
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def stop(self) -> None:

@@ -75,9 +75,7 @@ def run(rows: np.ndarray, args: argparse.Namespace, out: TextIO) -> int:
         live = res.tracks[res.matched & res.tracks.confirmed]
         box = tracker.model.boxes(live.mean)
         for tid, b, s in zip(live.ids, box, live.confidence, strict=True):  # output formatting
-            out.write(
-                f"{frame},{tid},{b[0]:.2f},{b[1]:.2f},{b[2] - b[0]:.2f},{b[3] - b[1]:.2f},{s:.4f},-1,-1,-1\n"
-            )
+            out.write(f"{frame},{tid},{b[0]:.2f},{b[1]:.2f},{b[2] - b[0]:.2f},{b[3] - b[1]:.2f},{s:.4f},-1,-1,-1\n")
             written += 1
     return written
 

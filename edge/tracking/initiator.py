@@ -16,9 +16,7 @@ from edge.tracking.tracks import Tracks
 class Initiator:
     """Tentative tracks for detections of at least ``min_confidence``; confirmed after ``min_hits``."""
 
-    def __init__(
-        self, model: MotionModel, min_hits: int = 3, min_confidence: float = 0.3, first_id: int = 1
-    ) -> None:
+    def __init__(self, model: MotionModel, min_hits: int = 3, min_confidence: float = 0.3, first_id: int = 1) -> None:
         self.model = model
         self.min_hits = int(min_hits)
         self.min_confidence = float(min_confidence)

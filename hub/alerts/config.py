@@ -49,9 +49,7 @@ def default_rules() -> list[AlertRule]:
             classes=[ObjectClass.VEHICLE, ObjectClass.VESSEL],
             min_confidence=0.3,
         ),
-        AlertRule(
-            name="camera-tamper", severity=Severity.WARNING, kinds=[EventKind.TAMPER], group_radius_m=0
-        ),
+        AlertRule(name="camera-tamper", severity=Severity.WARNING, kinds=[EventKind.TAMPER], group_radius_m=0),
         AlertRule(
             name="sensor-offline",
             severity=Severity.WARNING,

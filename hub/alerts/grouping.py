@@ -109,9 +109,7 @@ class AlertGrouper:
     def _join(g: _Group, m: Match) -> Alert:
         ev = m.event
         ids = [*g.alert.event_ids, ev.id][-256:]
-        g.alert = g.alert.model_copy(
-            update={"event_ids": ids, "confidence": max(g.alert.confidence, ev.confidence)}
-        )
+        g.alert = g.alert.model_copy(update={"event_ids": ids, "confidence": max(g.alert.confidence, ev.confidence)})
         g.last_ts = max(g.last_ts, ev.ts)
         g.last_event = ev
         g.track_keys.add((ev.agent, ev.sensor.id, ev.track_id))

@@ -1,6 +1,6 @@
 """The commented example written by ``borderwatch hub init`` (tests check that it validates)."""
 
-EXAMPLE = '''# borderwatch hub configuration (TOML). Check it with `borderwatch hub check -c hub.toml`.
+EXAMPLE = """# borderwatch hub configuration (TOML). Check it with `borderwatch hub check -c hub.toml`.
 hub_id = "hub"
 
 [broker]
@@ -62,4 +62,4 @@ keep_days = 30
 [api]
 host = "127.0.0.1"
 port = 8080
-'''
+"""

@@ -113,9 +113,7 @@ class Event(WireModel):
     position: GeoPosition | None = None
     rule: RuleHit | None = None
     stationary: bool = False
-    attributes: dict[Annotated[str, Field(max_length=64)], AttributeValue] = Field(
-        default_factory=dict, max_length=32
-    )
+    attributes: dict[Annotated[str, Field(max_length=64)], AttributeValue] = Field(default_factory=dict, max_length=32)
 
     @model_validator(mode="after")
     def _consistent(self) -> Event:

@@ -56,9 +56,7 @@ class Round:
 class LedgerBook:
     """Committed ledger states, replay watches, agent presence and confirmation bookkeeping."""
 
-    def __init__(
-        self, file: LedgerFile, cfg: DeliveryConfig, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, file: LedgerFile, cfg: DeliveryConfig, clock: Callable[[], float] = time.monotonic) -> None:
         self._file = file
         self._cfg = cfg
         self._clock = clock

@@ -69,9 +69,7 @@ class DeliveryConfig(BaseModel):
         default=2.0, ge=0, le=600, description="how long a gap may stay open before a replay is requested"
     )
     replay_retry_s: float = Field(default=5.0, gt=0, le=3600, description="first wait before asking again")
-    replay_retry_max_s: float = Field(
-        default=60.0, gt=0, le=86_400, description="cap of the doubling retry wait"
-    )
+    replay_retry_max_s: float = Field(default=60.0, gt=0, le=86_400, description="cap of the doubling retry wait")
     replay_max_events: int = Field(
         default=20_000,
         ge=1,

@@ -57,9 +57,7 @@ def new_mask(state: AgentLedger, seqs: npt.NDArray[np.int64]) -> npt.NDArray[np.
     return fresh & once
 
 
-def admit(
-    state: AgentLedger, seqs: npt.NDArray[np.int64], replay: bool
-) -> tuple[AgentLedger, npt.NDArray[np.bool_]]:
+def admit(state: AgentLedger, seqs: npt.NDArray[np.int64], replay: bool) -> tuple[AgentLedger, npt.NDArray[np.bool_]]:
     """Record a batch's seqs; returns the new state and the mask of events to store."""
     mask = new_mask(state, seqs)
     added = np.sort(seqs[mask])

@@ -101,9 +101,7 @@ def decode(topic: str, payload: bytes) -> Decoded:
         info = parse_topic(topic)
     except ValueError as exc:
         if _OTHER_VERSION.match(topic):
-            return Rejected(
-                Reason.UNKNOWN_VERSION, _clip(f"topic {topic!r} is not contract v{CONTRACT_VERSION}")
-            )
+            return Rejected(Reason.UNKNOWN_VERSION, _clip(f"topic {topic!r} is not contract v{CONTRACT_VERSION}"))
         return Rejected(Reason.TOPIC, _clip(str(exc)))
     if info.channel is Channel.EVIDENCE:
         return _evidence(info, payload)

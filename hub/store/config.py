@@ -39,9 +39,7 @@ class Buckets(BaseModel):
     events: str = Field(default="bw_events", min_length=1, max_length=255, description="detections/tracks")
     telemetry: str = Field(default="bw_telemetry", min_length=1, max_length=255, description="agent+sensor")
     alerts: str = Field(default="bw_alerts", min_length=1, max_length=255, description="alert counts")
-    dead_letters: str = Field(
-        default="bw_dead_letters", min_length=1, max_length=255, description="rejection counters"
-    )
+    dead_letters: str = Field(default="bw_dead_letters", min_length=1, max_length=255, description="rejection counters")
 
 
 class InfluxStoreConfig(BaseModel):
@@ -85,12 +83,8 @@ class InfluxStoreConfig(BaseModel):
     )
     timeout_s: float = Field(default=10.0, gt=0, le=300, description="HTTP timeout per write")
     retry_initial_s: float = Field(default=0.5, gt=0, le=60, description="first back-off delay")
-    retry_max_s: float = Field(
-        default=30.0, gt=0, le=600, description="back-off cap (Retry-After may exceed)"
-    )
-    retry_after_max_s: float = Field(
-        default=600.0, gt=0, le=3600, description="cap on a server's Retry-After"
-    )
+    retry_max_s: float = Field(default=30.0, gt=0, le=600, description="back-off cap (Retry-After may exceed)")
+    retry_after_max_s: float = Field(default=600.0, gt=0, le=3600, description="cap on a server's Retry-After")
     retry_budget_s: float = Field(
         default=300.0,
         gt=0,
@@ -117,9 +111,7 @@ class InfluxStoreConfig(BaseModel):
     @model_validator(mode="after")
     def _backoff_ordered(self) -> InfluxStoreConfig:
         if self.retry_max_s < self.retry_initial_s:
-            raise ValueError(
-                f"retry_max_s ({self.retry_max_s}) must be >= retry_initial_s ({self.retry_initial_s})"
-            )
+            raise ValueError(f"retry_max_s ({self.retry_max_s}) must be >= retry_initial_s ({self.retry_initial_s})")
         return self
 
 

@@ -28,9 +28,7 @@ class Retention(BaseModel):
     telemetry_days: float = Field(default=14.0, ge=0, le=3650, description="agent and sensor health")
     dead_letters_days: float = Field(default=30.0, ge=0, le=3650, description="refused messages")
     alerts_days: float = Field(default=365.0, ge=0, le=3650, description="alert counts")
-    check_interval_s: float = Field(
-        default=600.0, ge=1, le=86_400, description="how often old rows are deleted"
-    )
+    check_interval_s: float = Field(default=600.0, ge=1, le=86_400, description="how often old rows are deleted")
 
     def days(self, measurement: str) -> float:
         """Retention of one measurement (name from MEASUREMENTS)."""

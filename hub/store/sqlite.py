@@ -95,9 +95,7 @@ class SqliteStore:
         self._reader = self._connect(synchronous)
         self._job: PeriodicJob | None = None
         if run_retention:
-            self._job = PeriodicJob(
-                "sqlite-retention", self.retention.check_interval_s, self.enforce_retention
-            ).start()
+            self._job = PeriodicJob("sqlite-retention", self.retention.check_interval_s, self.enforce_retention).start()
 
     def _connect(self, synchronous: Synchronous) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
@@ -169,9 +167,7 @@ class SqliteStore:
         for table, cutoff in cutoffs(self.retention, now or utc_now()).items():
             column = _TIME_COLUMN[table]
             with self._transaction() as db:
-                deleted[table] = db.execute(
-                    f"DELETE FROM {table} WHERE {column} < ?", (epoch_us(cutoff),)
-                ).rowcount
+                deleted[table] = db.execute(f"DELETE FROM {table} WHERE {column} < ?", (epoch_us(cutoff),)).rowcount
         return deleted
 
     # -- query side ---------------------------------------------------------------------------
@@ -180,9 +176,7 @@ class SqliteStore:
         with self._rlock:
             return self._reader.execute(sql, params).fetchall()
 
-    def count_events(
-        self, since: datetime | None = None, until: datetime | None = None, **filters: Any
-    ) -> int:
+    def count_events(self, since: datetime | None = None, until: datetime | None = None, **filters: Any) -> int:
         """Events matching column filters (site, agent, sensor, sensor_kind, kind, class, track_id)."""
         where, params = _where(since, until, filters)
         return int(self._query(f"SELECT count(*) FROM events{where}", params)[0][0])
@@ -196,9 +190,7 @@ class SqliteStore:
     ) -> list[Event]:
         """Newest first; ``since`` keeps events at or after that instant."""
         where, params = _where(since, None, {"kind": kind, "agent": agent})
-        rows = self._query(
-            f"SELECT body FROM events{where} ORDER BY ts_us DESC, seq DESC LIMIT ?", [*params, limit]
-        )
+        rows = self._query(f"SELECT body FROM events{where} ORDER BY ts_us DESC, seq DESC LIMIT ?", [*params, limit])
         return [Event.model_validate_json(r[0]) for r in rows]
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:

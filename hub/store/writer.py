@@ -148,9 +148,7 @@ class BatchWriter:
         with self._cond:
             if not self._cond.wait_for(lambda: self._has_room(len(lines)), self._s.overflow_wait_s):
                 self._stats.overflow_points += len(lines)
-                raise StoreOverflowError(
-                    f"write buffer full ({self._pending} points) for {self._s.overflow_wait_s}s"
-                )
+                raise StoreOverflowError(f"write buffer full ({self._pending} points) for {self._s.overflow_wait_s}s")
             self._enqueue(ticket)
         return ticket.future
 
@@ -252,9 +250,7 @@ class BatchWriter:
         if status is None:
             return
         if status not in _SPLIT:
-            raise StoreError(
-                f"server refused the write: HTTP {status} bucket={bucket} (check token/bucket/org)"
-            )
+            raise StoreError(f"server refused the write: HTTP {status} bucket={bucket} (check token/bucket/org)")
         if len(lines) == 1:
             log.error("point refused for good status=%d bucket=%s; dead-lettered", status, bucket)
             self._on_dead(bucket, lines[0], status)

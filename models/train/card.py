@@ -104,9 +104,7 @@ def _rows(classes: dict, thr: float) -> str:
     )
 
 
-def write(
-    entry: ModelEntry, metrics: dict, epochs: int, params: int | None = None, train_minutes: str = ""
-) -> Path:
+def write(entry: ModelEntry, metrics: dict, epochs: int, params: int | None = None, train_minutes: str = "") -> Path:
     """Render the card next to the model file."""
     s = GenSettings()
     path = entry.path()
@@ -155,9 +153,7 @@ def _by_height(rec: dict[str, float]) -> str:
 
 
 def _demo(demo: dict[str, dict[str, float]]) -> str:
-    rows = [
-        f"| {n} | {d['frames']} | {d['whole_frame']:.2f} | {d['native_crops']:.2f} |" for n, d in demo.items()
-    ]
+    rows = [f"| {n} | {d['frames']} | {d['whole_frame']:.2f} | {d['native_crops']:.2f} |" for n, d in demo.items()]
     head = "| scenario | frames with objects | recall, whole frame letterboxed | recall, native crops |\n"
     return head + "|---|---|---|---|\n" + "\n".join(rows)
 

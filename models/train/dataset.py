@@ -122,18 +122,14 @@ def random_actors(rng: np.random.Generator, r: CameraRenderer, s: GenSettings) -
     return out
 
 
-def occlude(
-    frame: npt.NDArray[np.uint8], xyxy: npt.NDArray[np.float32], rng: np.random.Generator, p: float
-) -> None:
+def occlude(frame: npt.NDArray[np.uint8], xyxy: npt.NDArray[np.float32], rng: np.random.Generator, p: float) -> None:
     """Bush-like blobs over the lower part of some boxes (in place): partial occlusion."""
     for b in xyxy[rng.random(len(xyxy)) < p]:
         w, h = b[2] - b[0], b[3] - b[1]
         cover = rng.uniform(0.15, 0.5) * h
         centre = (int(b[0] + w * rng.uniform(0.2, 0.8)), int(b[3] - cover / 2 + 2))
         col = tuple(float(c) for c in rng.uniform([20, 50, 30], [60, 100, 80]))
-        cv2.ellipse(
-            frame, centre, (int(w * rng.uniform(0.5, 1.0)) + 1, int(cover / 2) + 1), 0, 0, 360, col, -1
-        )
+        cv2.ellipse(frame, centre, (int(w * rng.uniform(0.5, 1.0)) + 1, int(cover / 2) + 1), 0, 0, 360, col, -1)
 
 
 def letterbox(img: npt.NDArray[np.uint8], boxes: npt.NDArray[np.float32]) -> tuple[npt.NDArray, npt.NDArray]:
@@ -226,9 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     a.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(a.out, images=images, labels=labels)
     counts = np.bincount(labels[:, 1].astype(int), minlength=3)
-    print(
-        f"wrote {a.out} images={len(images)} boxes={counts.tolist()} seconds={time.perf_counter() - t0:.1f}"
-    )
+    print(f"wrote {a.out} images={len(images)} boxes={counts.tolist()} seconds={time.perf_counter() - t0:.1f}")
     return 0
 
 

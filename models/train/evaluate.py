@@ -126,9 +126,7 @@ def recall_by_height(dets: list, labels: npt.NDArray, thr: float) -> dict[str, f
     out = {}
     for lo, hi in itertools.pairwise(edges):
         sel = (h >= lo) & (h < hi)
-        out[f"{lo:g}-{hi:g}px" if hi < 1e9 else f">={lo:g}px"] = (
-            float(found[sel].mean()) if sel.any() else float("nan")
-        )
+        out[f"{lo:g}-{hi:g}px" if hi < 1e9 else f">={lo:g}px"] = float(found[sel].mean()) if sel.any() else float("nan")
     return out
 
 

@@ -26,9 +26,7 @@ def box_iou_pairs(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 def giou_loss(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """1 - GIoU of aligned boxes."""
     iou = box_iou_pairs(a, b)
-    hull = (
-        (torch.maximum(a[..., 2:], b[..., 2:]) - torch.minimum(a[..., :2], b[..., :2])).clamp(min=0).prod(-1)
-    )
+    hull = (torch.maximum(a[..., 2:], b[..., 2:]) - torch.minimum(a[..., :2], b[..., :2])).clamp(min=0).prod(-1)
     lt, rb = torch.maximum(a[..., :2], b[..., :2]), torch.minimum(a[..., 2:], b[..., 2:])
     inter = (rb - lt).clamp(min=0).prod(-1)
     union = inter / (iou + EPS)

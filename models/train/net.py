@@ -17,9 +17,7 @@ IMGSZ = 320
 
 
 def conv(c1: int, c2: int, k: int = 3, s: int = 1) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(c1, c2, k, s, k // 2, bias=False), nn.BatchNorm2d(c2), nn.SiLU(inplace=True)
-    )
+    return nn.Sequential(nn.Conv2d(c1, c2, k, s, k // 2, bias=False), nn.BatchNorm2d(c2), nn.SiLU(inplace=True))
 
 
 class Residual(nn.Module):
@@ -86,9 +84,7 @@ def anchors(imgsz: int = IMGSZ) -> tuple[torch.Tensor, torch.Tensor]:
 def decode_xyxy(ltrb_raw: torch.Tensor, pts: torch.Tensor, strides: torch.Tensor) -> torch.Tensor:
     """Raw box outputs (B,4,N) -> xyxy (B,N,4) in input pixels."""
     d = F.softplus(ltrb_raw) * strides * 2.0
-    return torch.stack(
-        [pts[:, 0] - d[:, 0], pts[:, 1] - d[:, 1], pts[:, 0] + d[:, 2], pts[:, 1] + d[:, 3]], -1
-    )
+    return torch.stack([pts[:, 0] - d[:, 0], pts[:, 1] - d[:, 1], pts[:, 0] + d[:, 2], pts[:, 1] + d[:, 3]], -1)
 
 
 class YoloExport(nn.Module):

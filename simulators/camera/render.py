@@ -73,9 +73,7 @@ def place(cam: Pinhole, state: ActorState, origin: tuple[float, float]) -> Place
     idx = np.nonzero(np.nan_to_num(ok, nan=0).astype(bool))[0]
     idx = idx[np.argsort(-depth[idx], kind="stable")]
     hgt = state.height_m[idx]
-    return Placed(
-        idx, u[idx], v[idx], ppm[idx], (v[idx] - vt[idx]) / hgt, depth[idx], profile[idx], facing[idx]
-    )
+    return Placed(idx, u[idx], v[idx], ppm[idx], (v[idx] - vt[idx]) / hgt, depth[idx], profile[idx], facing[idx])
 
 
 def part_colors(main: npt.NDArray, kinds: list[int], haze: float, night: bool) -> list[tuple[float, ...]]:
@@ -165,9 +163,7 @@ class CameraRenderer:
             polys = [np.round(q * 16).astype(np.int32) for q in pts]
             self._shadow(frame, boxes[k])
             haze = float(1 - np.exp(-p.depth[k] / 700.0))
-            shapes.fill_parts(
-                frame, polys, part_colors(state.color_bgr[i], [c for _, c in parts], haze, self.night)
-            )
+            shapes.fill_parts(frame, polys, part_colors(state.color_bgr[i], [c for _, c in parts], haze, self.night))
             areas[k] = _area(polys, boxes[k])
             cv2.fillPoly(labels, polys, k + 1, cv2.LINE_8, shift=4)
         return boxes, areas
@@ -203,9 +199,7 @@ class CameraRenderer:
         clipped = np.clip(boxes, 0, [w, h, w, h]).astype(np.float32)
         full = np.prod(np.maximum(boxes[:, 2:] - boxes[:, :2], 1e-6), axis=1)
         inside = np.prod(np.maximum(clipped[:, 2:] - clipped[:, :2], 0), axis=1) / full
-        keep = (
-            (vis >= self.min_visible) & (inside >= 0.4) & np.all(clipped[:, 2:] - clipped[:, :2] >= 2, axis=1)
-        )
+        keep = (vis >= self.min_visible) & (inside >= 0.4) & np.all(clipped[:, 2:] - clipped[:, :2] >= 2, axis=1)
         i = p.index[keep]
         return RenderResult(
             frame, clipped[keep], state.class_id[i], state.ids[i], vis[keep], p.depth[keep].astype(np.float32)

@@ -60,9 +60,7 @@ class GroundTexture:
 
 def _to_px(pts_en: npt.ArrayLike, extent: float, res: float) -> npt.NDArray[np.int32]:
     p = np.asarray(pts_en, dtype=np.float64)
-    return np.round(np.stack([(p[:, 0] + extent) / res, (extent - p[:, 1]) / res], axis=1) * 16).astype(
-        np.int32
-    )
+    return np.round(np.stack([(p[:, 0] + extent) / res, (extent - p[:, 1]) / res], axis=1) * 16).astype(np.int32)
 
 
 def ground_texture(
@@ -100,9 +98,7 @@ def ground_texture(
             shift=4,
         )
     detail = 1.0 + 0.22 * fractal_noise((256, 256), 8, rng, octaves=3)
-    return GroundTexture(
-        tex, cv2.GaussianBlur(tex, (0, 0), 2.5), detail.astype(np.float32), terrain.extent_m, res
-    )
+    return GroundTexture(tex, cv2.GaussianBlur(tex, (0, 0), 2.5), detail.astype(np.float32), terrain.extent_m, res)
 
 
 def _sky(cam: Pinhole, horizon: float) -> F32:
@@ -128,9 +124,7 @@ def _ground(
     my = ((tex.extent_m - n) / tex.res_m).astype(np.float32)
     dist = np.where(valid, np.hypot(e - site_offset[0], n - site_offset[1]), 1e9).astype(np.float32)
     near = np.clip(1.0 - (dist - 40.0) / 80.0, 0, 1)[..., None]
-    fine = cv2.remap(tex.macro, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101).astype(
-        np.float32
-    )
+    fine = cv2.remap(tex.macro, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101).astype(np.float32)
     coarse = cv2.remap(tex.macro_blur, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
     col = fine * near + coarse.astype(np.float32) * (1 - near)
     dx = (np.mod(e / DETAIL_M, 256)).astype(np.float32)
@@ -145,9 +139,7 @@ def _ground(
 
 def _hills(cam: Pinhole, horizon: float, seed: int) -> npt.NDArray[np.bool_]:
     """Distant hills/treeline: elevation angle as a function of azimuth, so cameras agree."""
-    az = np.degrees(np.arctan2(*(cam.fwd[:2]))) + np.degrees(
-        np.arctan((np.arange(cam.width) + 0.5 - cam.cx) / cam.f)
-    )
+    az = np.degrees(np.arctan2(*(cam.fwd[:2]))) + np.degrees(np.arctan((np.arange(cam.width) + 0.5 - cam.cx) / cam.f))
     k = np.arange(1, 7)[:, None]
     rng = np.random.default_rng([seed, 7])
     amp, ph = rng.uniform(0.1, 0.5, (6, 1)) / k, rng.uniform(0, 2 * np.pi, (6, 1))

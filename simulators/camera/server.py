@@ -64,9 +64,7 @@ class _Stream:
 class CameraServer:
     """Serves one rendered camera; start() returns once the port listens."""
 
-    def __init__(
-        self, renderer: CameraRenderer, clock: SimClock, host: str = "127.0.0.1", port: int = 0
-    ) -> None:
+    def __init__(self, renderer: CameraRenderer, clock: SimClock, host: str = "127.0.0.1", port: int = 0) -> None:
         self.renderer, self.clock, self.host, self.port = renderer, clock, host, port
         self.fps = renderer.spec.fps
         self.fault = Fault.NONE
@@ -104,9 +102,7 @@ class CameraServer:
         threading.Thread(
             target=self._httpd.serve_forever, args=(0.05,), name=f"sim-http-{self.camera_id}", daemon=True
         ).start()
-        self._producer = threading.Thread(
-            target=self._produce, name=f"sim-render-{self.camera_id}", daemon=True
-        )
+        self._producer = threading.Thread(target=self._produce, name=f"sim-render-{self.camera_id}", daemon=True)
         self._producer.start()
         log.info("camera serving camera=%s url=%s", self.camera_id, self.video_url)
         return self
@@ -159,9 +155,7 @@ class CameraServer:
         return apply_fault(img, self.fault, self._frozen)
 
     def jpeg(self) -> bytes:
-        ok, buf = cv2.imencode(
-            ".jpg", self.frame(), [cv2.IMWRITE_JPEG_QUALITY, self.renderer.spec.jpeg_quality]
-        )
+        ok, buf = cv2.imencode(".jpg", self.frame(), [cv2.IMWRITE_JPEG_QUALITY, self.renderer.spec.jpeg_quality])
         return buf.tobytes() if ok else b""
 
     def _produce(self) -> None:

@@ -35,14 +35,10 @@ def person(height: float, width: float, profile: float, facing: float, phase: fl
     for side in (-1.0, 1.0):
         hip = side * hw * 0.42 * (1 - profile)
         parts.append((_quad(hip, 0.95 * k, hip + side * swing, 0.0, 0.15 * k, 0.11 * k), SECOND))
-    parts.append(
-        (np.array([[-hw, 1.45 * k], [hw, 1.45 * k], [0.8 * hw, 0.9 * k], [-0.8 * hw, 0.9 * k]]), MAIN)
-    )
+    parts.append((np.array([[-hw, 1.45 * k], [hw, 1.45 * k], [0.8 * hw, 0.9 * k], [-0.8 * hw, 0.9 * k]]), MAIN))
     for side in (-1.0, 1.0):
         sh = side * hw * (1 - 0.7 * profile)
-        parts.append(
-            (_quad(sh, 1.42 * k, sh - side * swing * 0.6 + side * 0.03, 0.82 * k, 0.1 * k, 0.08 * k), MAIN)
-        )
+        parts.append((_quad(sh, 1.42 * k, sh - side * swing * 0.6 + side * 0.03, 0.82 * k, 0.1 * k, 0.08 * k), MAIN))
     parts.append((_quad(0.0, 1.4 * k, 0.0, 1.54 * k, 0.08 * k, 0.08 * k), SKIN))
     parts.append((_ellipse(0.03 * facing * profile * k, 1.635 * k, 0.1 * k, 0.115 * k), SKIN))
     return parts
@@ -95,8 +91,7 @@ def vehicle(height: float, width: float, length: float, profile: float, facing: 
         ]
     )
     tyres = [
-        (_quad(c, 0.0, c, 0.2 * height, 0.16 * span, 0.16 * span), DARK)
-        for c in (x0 + 0.1 * span, x1 - 0.1 * span)
+        (_quad(c, 0.0, c, 0.2 * height, 0.16 * span, 0.16 * span), DARK) for c in (x0 + 0.1 * span, x1 - 0.1 * span)
     ]
     lights = [
         (_quad(c, 0.38 * height, c, 0.48 * height, 0.14 * span, 0.14 * span), LIGHT)
@@ -105,9 +100,7 @@ def vehicle(height: float, width: float, length: float, profile: float, facing: 
     return [*tyres, (body, MAIN), (cabin, MAIN), (glass, GLASS), *lights]
 
 
-def animal(
-    height: float, width: float, length: float, profile: float, facing: float, phase: float
-) -> list[Part]:
+def animal(height: float, width: float, length: float, profile: float, facing: float, phase: float) -> list[Part]:
     """A deer-like quadruped: horizontal body, four legs, neck and head at the front."""
     k = height / 1.1
     span = length * profile + width * 1.4 * (1 - profile)
@@ -123,17 +116,13 @@ def animal(
     neck_x = head_x * 0.8
     parts.append(
         (
-            _quad(
-                neck_x - facing * 0.05 * k * profile, body_y + 0.05 * k, head_x, 0.95 * k, 0.14 * k, 0.09 * k
-            ),
+            _quad(neck_x - facing * 0.05 * k * profile, body_y + 0.05 * k, head_x, 0.95 * k, 0.14 * k, 0.09 * k),
             MAIN,
         )
     )
     parts.append(
         (
-            _ellipse(
-                head_x + facing * 0.06 * k * profile, 0.97 * k, 0.08 * k + 0.05 * k * profile, 0.065 * k
-            ),
+            _ellipse(head_x + facing * 0.06 * k * profile, 0.97 * k, 0.08 * k + 0.05 * k * profile, 0.065 * k),
             MAIN,
         )
     )
@@ -151,9 +140,7 @@ def silhouette(class_id: int, size: npt.NDArray, profile: float, facing: float, 
     return animal(h, w, length, profile, facing, phase)
 
 
-def fill_parts(
-    img: npt.NDArray, polys_px: list[npt.NDArray[np.int32]], colors: list[tuple[float, ...]]
-) -> None:
+def fill_parts(img: npt.NDArray, polys_px: list[npt.NDArray[np.int32]], colors: list[tuple[float, ...]]) -> None:
     """Fill pixel polygons (fixed point, shift 4) in order; anti-aliased edges."""
     for poly, col in zip(polys_px, colors, strict=True):
         cv2.fillPoly(img, [poly], col, cv2.LINE_AA, shift=4)

@@ -27,9 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rate", type=float, required=True)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    broker = BrokerConfig(
-        host="127.0.0.1", port=args.port, keepalive_s=5, reconnect_min_s=0.5, reconnect_max_s=2.0
-    )
+    broker = BrokerConfig(host="127.0.0.1", port=args.port, keepalive_s=5, reconnect_min_s=0.5, reconnect_max_s=2.0)
     agent = SimAgent(
         args.site,
         args.agent,

@@ -93,9 +93,7 @@ class Mosquitto:
         pwfile = self.workdir / "passwd"
         pwfile.write_text("")
         for user, password in self.passwords.items():
-            subprocess.run(
-                ["mosquitto_passwd", "-b", str(pwfile), user, password], check=True, capture_output=True
-            )
+            subprocess.run(["mosquitto_passwd", "-b", str(pwfile), user, password], check=True, capture_output=True)
         return ["allow_anonymous false", f"password_file {pwfile}"]
 
     def start(self) -> Mosquitto:

@@ -21,9 +21,7 @@ def wait_all_stored(store_path: Path, site: str, totals: dict[str, int], timeout
     wait_until(done, timeout, f"all of {totals} stored")
 
 
-def assert_exactly_once(
-    store_path: Path, site: str, totals: dict[str, int], hub_stats: dict[str, Any]
-) -> None:
+def assert_exactly_once(store_path: Path, site: str, totals: dict[str, int], hub_stats: dict[str, Any]) -> None:
     """Each agent's seqs 0..n-1 stored once, ids unique, and the hub's ledger agrees: nothing lost."""
     with sqlite3.connect(f"file:{store_path}?mode=ro", uri=True) as db:
         rows, ids = db.execute("SELECT COUNT(*), COUNT(DISTINCT id) FROM events").fetchone()
