@@ -1,8 +1,9 @@
 """The demo's closing summary: events per sensor, alerts, and the comparison with ground truth.
 
-Two levels are scored, because they answer different questions: did each camera see each
-person it had in view cross (line-crossing events vs individual crossings), and did operators
-get one alert per situation (alerts vs crossings grouped the way the hub groups alerts).
+Two levels are scored, because they answer different questions: did each camera see each person,
+vehicle or animal it had in view cross, with the right class and direction (line-crossing events
+vs individual crossings), and did operators get one alert per situation (alerts vs crossings
+grouped the way the hub groups alerts; animals raise none).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def print_summary(layout: DemoLayout, started: datetime, ended: datetime) -> Non
         f"({sum(not c.seen_by for c in alerted)} out of every camera's view), "
         f"{len(truth) - len(alerted)} by animals (no alert expected)"
     )
-    for cam, s in _per_camera(alerted, crossings).items():
+    for cam, s in _per_camera(truth, crossings).items():  # animals too: a camera reports what it sees
         print(f"  {cam}: line crossings detected {_line(s)}")
     rule = next(r for r in AlertsConfig().rules if EventKind.LINE_CROSSING in r.kinds)
     grouped = situations(alerted, rule.group_radius_m, rule.group_window_s)
