@@ -3,7 +3,8 @@
 Threads: one capture thread per camera (``CameraReader``), one worker per camera (gating, tracking,
 rules, events -- it owns its ``CameraPipeline``), a few inference threads ("lanes") per model shared
 by all its cameras (``InferenceBatcher``, cross-camera batches), and one emitter thread, the only
-caller of ``emit``, so a slow disk write delays nobody's capture. Hand-over is by bounded queues and
+caller of ``emit`` and the renderer of evidence snapshots, so neither a slow disk write nor a JPEG
+encode delays anybody's capture or inference. Hand-over is by bounded queues and
 futures.
 Events carry ``seq=0``; the outbox numbers them.
 """
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 import cv2
 
 from edge.config.camera import CameraConfig, DetectorConfig
-from edge.evidence import Evidence, EvidenceStore
+from edge.evidence import Evidence, EvidenceStore, Snapshot
 from edge.pipeline.batcher import InferenceBatcher, Preprocessor
 from edge.pipeline.camera_pipeline import CameraPipeline, Plan
 from edge.pipeline.decode import Candidates
@@ -42,6 +43,7 @@ log = logging.getLogger("borderwatch.camera")
 EmitFn = Callable[[list[Event], list[Evidence]], None]
 _IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _EMIT_RETRIES = 3
+_SNAPSHOTS_QUEUED = 8  # frames held for the emitter to render; beyond that the worker renders (bounded memory)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +98,8 @@ class CameraService:
         self.capture_factory = capture_factory
         self.cams: dict[str, _Camera] = {}
         self.batchers: dict[str, InferenceBatcher] = {}
-        self.outbox: queue.Queue[tuple[list[Event], list[Evidence]] | None] = queue.Queue(maxsize=256)
+        self.outbox: queue.Queue[tuple[list[Event], list[Snapshot], list[Evidence]] | None] = queue.Queue(maxsize=256)
+        self._snapshot_slots = threading.BoundedSemaphore(_SNAPSHOTS_QUEUED)
         self.emit_failures = 0
         self._stores: dict[tuple[str, float], EvidenceStore] = {}
         self._stop = threading.Event()
@@ -225,7 +228,7 @@ class CameraService:
         cam.processed.add()
         cam.detected.add(out.detections)
         self._note_tamper(cam, out.events)
-        self._queue(out.events, out.evidence)
+        self._queue(out.events, out.snapshots)
 
     def _answer(self, cam: _Camera, job: _InFlight) -> Candidates | None:
         if job.future is None or cam.batcher is None or job.letterbox is None:
@@ -246,10 +249,10 @@ class CameraService:
                 out = cam.pipeline.video_lost(change.ts)
                 ev = cam.pipeline.output.health(EventKind.SENSOR_OFFLINE, change.ts, attrs)
                 cam.offline_announced = True
-                self._queue([*out.events, ev], [])
+                self._queue([*out.events, ev])
             elif cam.offline_announced:
                 cam.offline_announced = False
-                self._queue([cam.pipeline.output.health(EventKind.SENSOR_ONLINE, change.ts, attrs)], [])
+                self._queue([cam.pipeline.output.health(EventKind.SENSOR_ONLINE, change.ts, attrs)])
 
     def _note_tamper(self, cam: _Camera, events: list[Event]) -> None:
         for ev in events:
@@ -258,15 +261,32 @@ class CameraService:
                 (cam.tamper.add if ev.attributes.get("state") == "raised" else cam.tamper.discard)(kind)
         cam.tamper.discard("scene_change")
 
-    def _queue(self, events: list[Event], evidence: list[Evidence]) -> None:
+    def _queue(self, events: list[Event], snapshots: list[Snapshot] | None = None) -> None:
+        """Hand events to the emitter, with their snapshots to render there; when the emitter already
+        holds ``_SNAPSHOTS_QUEUED`` frames, the worker renders itself (slower, but memory stays bounded).
+        """
         if not events:
             return
+        deferred, rendered = [], []
+        for snap in snapshots or []:
+            if self._snapshot_slots.acquire(blocking=False):
+                deferred.append(snap)
+            else:
+                rendered += self._render(snap)
         while True:
             try:
-                self.outbox.put((events, evidence), timeout=0.5)
+                self.outbox.put((events, deferred, rendered), timeout=0.5)
                 return
             except queue.Full:
                 log.warning("emit queue full: worker waits (emit is slower than event production)")
+
+    @staticmethod
+    def _render(snap: Snapshot) -> list[Evidence]:
+        try:
+            return snap.render()
+        except Exception:  # a snapshot is a convenience; its events must still go out
+            log.exception("evidence not rendered camera=%s events=%d", snap.sensor_id, len(snap.event_ids))
+            return []
 
     # --- the single emitter ---------------------------------------------------------------------
     def _emit_loop(self) -> None:
@@ -274,7 +294,12 @@ class CameraService:
             item = self.outbox.get()
             if item is None:
                 return
-            events, evidence = item
+            events, snapshots, evidence = item
+            for snap in snapshots:
+                try:
+                    evidence = [*evidence, *self._render(snap)]
+                finally:
+                    self._snapshot_slots.release()
             try:
                 self._keep(evidence, events)
             except Exception:  # evidence on disk is a convenience; the events must still go out

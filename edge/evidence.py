@@ -69,6 +69,28 @@ def render_snapshot(
     return encode_capped(draw_boxes(frame, boxes, labels, highlight), max_bytes, max_width)
 
 
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What one evidence JPEG will show, and the events sharing it: made by the camera pipeline,
+    rendered by the service's emitter thread (drawing and encoding a large frame takes milliseconds
+    the camera worker owes the next frame). ``frame`` is never written after capture, so holding it
+    is safe.
+    """
+
+    sensor_id: str
+    event_ids: tuple[str, ...]
+    frame: np.ndarray
+    boxes: np.ndarray
+    labels: tuple[str, ...]
+    highlight: np.ndarray
+    max_bytes: int
+    max_width: int
+
+    def render(self) -> list[Evidence]:
+        jpeg = render_snapshot(self.frame, self.boxes, self.labels, self.highlight, self.max_bytes, self.max_width)
+        return [Evidence(event_id, self.sensor_id, jpeg) for event_id in self.event_ids]
+
+
 class EvidenceStore:
     """Keeps snapshots under ``root/<sensor>/`` and deletes those older than ``keep_s``."""
 

@@ -12,7 +12,7 @@ import pytest
 
 from edge.camera_service import CameraService
 from edge.config.camera import CameraConfig, DetectorConfig
-from edge.evidence import Evidence
+from edge.evidence import Evidence, Snapshot
 from edge.pipeline.batcher import InferenceBatcher
 from edge.pipeline.detector import OnnxDetector
 from edge.pipeline.modelref import resolve_model
@@ -252,6 +252,51 @@ def test_batcher_lanes_run_model_calls_side_by_side_and_answer_each_request():
 )
 def test_detector_thread_plan(lanes: int, threads: int, cores: int, plan: tuple[int, int]):
     assert DetectorConfig(lanes=lanes, intra_op_threads=threads).threads(cores) == plan
+
+
+def test_snapshots_render_on_the_emitter_but_never_hold_more_than_a_few_frames(tmp_path: Path):
+    sink = Sink()
+    cam = CameraConfig.model_validate({"evidence": {"dir": str(tmp_path)}})
+    svc = CameraService("s", "a", {"cam": cam}, DetectorConfig(), sink)  # not started: items stay queued
+    frame = render(0.5, WALKER, BG)
+    now = datetime.now(UTC)
+    snaps = [
+        Snapshot(
+            "cam",
+            (f"event-{k:04d}",),
+            frame,
+            np.array([[10.0, 10, 60, 90]]),
+            ("person #1",),
+            np.ones(1, bool),
+            150_000,
+            640,
+        )
+        for k in range(10)
+    ]
+    events = [
+        Event(
+            id=f"event-{k:04d}",
+            seq=0,
+            ts=now,
+            site="s",
+            agent="a",
+            sensor={"id": "cam", "kind": "camera"},
+            kind=EventKind.TRACK_NEW,
+        )
+        for k in range(10)
+    ]
+    for ev, snap in zip(events, snaps, strict=True):
+        svc._queue([ev], [snap])
+    items = [svc.outbox.get_nowait() for _ in range(10)]
+    assert [len(deferred) for _, deferred, _ in items] == [1] * 8 + [0] * 2  # 8 frames held, then rendered here
+    assert all(e[0].jpeg[:2] == b"\xff\xd8" for _, _, e in items[8:])
+    for item in items:  # the emitter's part: render, keep, emit; each frame's slot is given back
+        svc.outbox.put(item)
+    svc.outbox.put(None)
+    svc._emit_loop()
+    assert sorted(e.event_id for e in sink.evidence) == [e.id for e in events]
+    assert svc._snapshot_slots.acquire(blocking=False)  # slots free again
+    assert len(list(tmp_path.rglob("*.jpg"))) == 10  # and every snapshot kept on the agent
 
 
 def test_camera_ids_must_be_topic_safe():

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edge.config.camera import CameraConfig
-from edge.evidence import Evidence, render_snapshot
+from edge.evidence import Snapshot
 from edge.pipeline.classes import class_name
 from edge.pipeline.events import EventFactory, TrackView
 from edge.pipeline.scene import Anchors, Scene
@@ -26,10 +26,10 @@ from hub.contract.events import Event, EventKind
 
 @dataclass(frozen=True, slots=True)
 class FrameOutput:
-    """Events and evidence of one frame, and how many detections survived the filters."""
+    """Events and evidence snapshots (to render) of one frame, and how many detections survived the filters."""
 
     events: list[Event]
-    evidence: list[Evidence]
+    snapshots: list[Snapshot]
     detections: int = 0
 
 
@@ -122,7 +122,7 @@ class OutputBuilder:
         attrs.update({k: round(v, 3) for k, v in change.measures.items()})
         return self.factory.health(EventKind.TAMPER, ts, attrs)
 
-    def _evidence(self, frame: Frame, view: TrackView, confirmed: np.ndarray, events: list[Event]) -> list[Evidence]:
+    def _evidence(self, frame: Frame, view: TrackView, confirmed: np.ndarray, events: list[Event]) -> list[Snapshot]:
         """One snapshot of the confirmed tracks, shared by every event that wants evidence."""
         ev = self.cfg.evidence
         wanted = [e for e in events if e.kind.value in ev.on] if ev.enabled else []
@@ -130,9 +130,9 @@ class OutputBuilder:
             return []
         view = view[confirmed]
         subjects = member(view.ids, [e.track_id for e in wanted if e.track_id is not None])
-        labels = [f"{class_name(int(c)).value} #{i}" for c, i in zip(view.class_id, view.ids, strict=True)]
-        jpeg = render_snapshot(frame.data, view.xyxy, labels, subjects, ev.max_bytes, ev.max_width)
-        return [Evidence(e.id, self.camera_id, jpeg) for e in wanted]
+        labels = tuple(f"{class_name(int(c)).value} #{i}" for c, i in zip(view.class_id, view.ids, strict=True))
+        ids = tuple(e.id for e in wanted)
+        return [Snapshot(self.camera_id, ids, frame.data, view.xyxy, labels, subjects, ev.max_bytes, ev.max_width)]
 
     def ended(self, tracks: Tracks, ts: float, scene: Scene | None, model: MotionModel) -> FrameOutput:
         """track_end for tracks ended outside a step (video loss)."""

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.config.camera import CameraConfig
-from edge.evidence import Evidence
+from edge.evidence import Evidence, Snapshot
 from edge.pipeline.camera_output import FrameOutput, OutputBuilder
 from edge.pipeline.classes import CLASS_INDEX, label_lookup
 from edge.pipeline.decode import Candidates, batched_nms
@@ -36,7 +36,7 @@ from edge.tracking.tracks import Tracks
 I64 = npt.NDArray[np.int64]
 _CLASS_MERGE_IOU = 0.7
 
-__all__ = ["CameraPipeline", "Evidence", "FrameOutput", "Plan"]
+__all__ = ["CameraPipeline", "Evidence", "FrameOutput", "Plan", "Snapshot"]
 
 
 @dataclass(frozen=True, slots=True)
