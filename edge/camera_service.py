@@ -182,7 +182,7 @@ class CameraService:
         frame in flight per inference lane). Frames are finished in order. When no frame is
         waiting, the oldest frame in flight is finished at once (no latency is added on a live camera).
         """
-        depth = cam.batcher.lanes if cam.batcher else 1
+        depth = cam.batcher.in_flight if cam.batcher else 1
         inflight: deque[_InFlight] = deque()
         while not self._stop.is_set():
             if cam.reader.changes:

@@ -73,6 +73,9 @@ class InferenceBatcher:
 
     def __init__(self, detector: DetectorBackend, cfg: DetectorConfig, lanes: int = 1) -> None:
         self.detector, self.cfg, self.lanes = detector, cfg, max(1, int(lanes))
+        # frames one camera may have between plan and finish: two per lane, so a worker keeps gating
+        # and preparing the next frames while the model is busy with earlier ones
+        self.in_flight = 2 * self.lanes
         self.requests: queue.Queue[Request] = queue.Queue()
         self.cameras: set[str] = set()
         self.last_seen: dict[str, float] = {}
@@ -90,9 +93,9 @@ class InferenceBatcher:
 
     def preprocessor(self) -> Preprocessor:
         """A letterboxer for one camera worker, sized for this model, with a buffer for every frame
-        the worker may have in flight (one per lane) plus the one being prepared.
+        the worker may have in flight plus the one being prepared.
         """
-        return Preprocessor(self.detector.input_wh, slots=self.lanes + 1)
+        return Preprocessor(self.detector.input_wh, slots=self.in_flight + 1)
 
     def start(self) -> None:
         for thread in self._threads:
