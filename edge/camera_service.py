@@ -178,8 +178,8 @@ class CameraService:
     # --- per-camera worker ----------------------------------------------------------------------
     def _work(self, cam: _Camera) -> None:
         """Pipelined: the next frames are planned and sent to the model before frame t is finished,
-        so the tracking, rules and events of one frame overlap the inference of the next ones (one
-        frame in flight per inference lane). Frames are finished in order. When no frame is
+        so the tracking, rules and events of one frame overlap the inference of the next ones (up to
+        ``InferenceBatcher.in_flight`` frames: two per lane). Frames are finished in order. When no frame is
         waiting, the oldest frame in flight is finished at once (no latency is added on a live camera).
         """
         depth = cam.batcher.in_flight if cam.batcher else 1
