@@ -147,6 +147,16 @@ class DetectionConfig(_Model):
         description="model label -> contract class; labels not listed are dropped",
         max_length=1000,
     )
+    whole_frame: Literal["auto", "letterbox", "tiles"] = Field(
+        "auto",
+        description=(
+            "how the model sees the whole frame (motion off, scene changes, start-up): one letterboxed input, or "
+            "overlapping native-resolution tiles plus that input (small, distant objects); auto = tiles when "
+            "letterboxing would shrink the frame more than 2x"
+        ),
+    )
+    tile_overlap: float = Field(0.2, ge=0.05, le=0.5, description="overlap of neighbouring tiles (fraction of a tile)")
+    max_tiles: int = Field(8, ge=2, le=32, description="most tiles per frame; larger tiles (scaled down) beyond that")
     blob_class: ObjectClass = Field(ObjectClass.UNKNOWN, description="class given to model-free motion blobs")
     blob_min_area_frac: float = Field(
         0.0002, ge=0, le=0.5, description="smallest motion blob reported as a detection (fallback)"

@@ -121,18 +121,20 @@ class InferenceBatcher:
             self.requests.put(req)
         return req.future
 
-    def decode(self, out: np.ndarray, letterbox: Letterbox) -> Candidates:
-        """Frame-pixel candidates of one request's raw output (all its crops are one frame)."""
+    def decode(self, out: np.ndarray, letterbox: Letterbox, cuts: np.ndarray | None = None) -> Candidates:
+        """Frame-pixel candidates of one request's raw output (all its crops are one frame; ``cuts``
+        marks the tile edges of a tiled frame).
+        """
         owner = np.zeros(len(out), np.int64)
         c = self.cfg
-        return decode_yolo(out, letterbox, owner, c.score_threshold, c.iou_threshold, c.top_k, c.max_detections)
+        return decode_yolo(out, letterbox, owner, c.score_threshold, c.iou_threshold, c.top_k, c.max_detections, cuts)
 
-    def run_direct(self, frame: np.ndarray, rects: np.ndarray) -> Candidates:
+    def run_direct(self, frame: np.ndarray, rects: np.ndarray, cuts: np.ndarray | None = None) -> Candidates:
         """Synchronous detection on one frame's crops (CLI tools, benchmarks), no thread involved."""
         if self._direct is None:
             self._direct = Preprocessor(self.detector.input_wh, slots=1)
         tensor, lb = self._direct(frame, rects)
-        return self.decode(self.infer(tensor), lb)
+        return self.decode(self.infer(tensor), lb, cuts)
 
     def infer(self, tensor: np.ndarray) -> np.ndarray:
         """Run the model on a (B, 3, H, W) tensor in the caller's thread (timed like batches; safe

@@ -25,7 +25,7 @@ from edge.pipeline.detections import Detections
 from edge.pipeline.filters import ClassFilterTable, outside_masks, valid_class_ids, valid_classes
 from edge.pipeline.geometry import iou_matrix
 from edge.pipeline.motion import MotionDetector, MotionResult, downscale_gray
-from edge.pipeline.regions import centres_inside, plan_regions
+from edge.pipeline.regions import centres_inside, plan_regions, whole_frame_regions
 from edge.pipeline.scene import Scene
 from edge.pipeline.tamper import TamperChange, TamperDetector
 from edge.sensors.frame import Frame
@@ -34,6 +34,7 @@ from edge.tracking.tracker import Visibility
 from edge.tracking.tracks import Tracks
 
 I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
 _CLASS_MERGE_IOU = 0.7
 
 __all__ = ["CameraPipeline", "Evidence", "FrameOutput", "Plan", "Snapshot"]
@@ -48,6 +49,7 @@ class Plan:
     blobs: Detections | None = None
     tamper: list[TamperChange] = field(default_factory=list)
     motion: bool = False
+    cuts: F64 | None = None  # (K, 4) tile edges when the frame is tiled (see regions.cut_edges)
 
 
 class CameraPipeline:
@@ -89,20 +91,25 @@ class CameraPipeline:
         scene = self._scene_for(frame)
         assert self.motion is not None
         if self.uses_model and not self.cfg.motion.enabled:
-            full = np.array([[0, 0, *scene.frame_wh]], np.int64)
+            rects, cuts = self._whole(scene.frame_wh)
             due = self.tamper.due(frame.ts)
             tamper = self.tamper(downscale_gray(frame.data, self.cfg.motion.width), frame.ts) if due else []
-            return Plan(frame, full, None, tamper, True)
+            return Plan(frame, rects, None, tamper, True, cuts)
         motion = self.motion(frame.data)
         tamper = self.tamper(motion.gray, frame.ts)
         if not self.uses_model:
             blobs = self._blobs(motion) if self.motion.warm else Detections.empty()
             return Plan(frame, np.zeros((0, 4), np.int64), blobs, tamper, motion.any)
-        return Plan(frame, self._regions(motion, frame.ts, scene.frame_wh), None, tamper, motion.any)
+        rects, cuts = self._regions(motion, frame.ts, scene.frame_wh)
+        return Plan(frame, rects, None, tamper, motion.any, cuts)
 
-    def _regions(self, motion: MotionResult, ts: float, wh: tuple[int, int]) -> I64:
+    def _whole(self, wh: tuple[int, int]) -> tuple[I64, F64 | None]:
+        det = self.cfg.detection
+        return whole_frame_regions(wh, self.model_side, det.whole_frame, det.tile_overlap, det.max_tiles)
+
+    def _regions(self, motion: MotionResult, ts: float, wh: tuple[int, int]) -> tuple[I64, F64 | None]:
         if motion.global_change:
-            return np.array([[0, 0, wh[0], wh[1]]], np.int64)
+            return self._whole(wh)
         tracks = self.tracker.tracks
         boxes = self.tracker.model.boxes(tracks.mean)
         touched = (
@@ -113,8 +120,11 @@ class CameraPipeline:
         recheck = ((ts - tracks.looked_ts) >= self.cfg.motion.stationary_recheck_s) | (tracks.misses > 0)
         wanted = np.concatenate((motion.boxes, boxes[touched | recheck]))
         if len(wanted) and not self.cfg.motion.crop:
-            return np.array([[0, 0, wh[0], wh[1]]], np.int64)
-        return plan_regions(wanted, wh, self.model_side, self.cfg.motion.max_regions)
+            return self._whole(wh)
+        rects = plan_regions(wanted, wh, self.model_side, self.cfg.motion.max_regions)
+        if len(rects) == 1 and (rects[0] == (0, 0, *wh)).all():  # cropping did not pay off
+            return self._whole(wh)
+        return rects, None
 
     def _blobs(self, motion: MotionResult) -> Detections:
         keep = motion.area_frac >= self.cfg.detection.blob_min_area_frac

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.pipeline.letterbox import Letterbox
+from edge.pipeline.regions import touches_cuts
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +100,13 @@ def decode_yolo(
     iou_threshold: float = 0.45,
     top_k: int = 300,
     max_detections: int = 100,
+    cuts: npt.NDArray[np.float64] | None = None,
 ) -> Candidates:
     """Decode a (B, 4+C, N) batch into frame-pixel detections grouped by frame.
 
-    ``frame_of_image`` (B,) says which frame each batch image (crop) was cut from.
+    ``frame_of_image`` (B,) says which frame each batch image (crop) was cut from. ``cuts`` (B, 4),
+    for tiled frames: boxes reaching a cut edge of their crop are dropped before NMS (see
+    ``regions.touches_cuts``), so a half object in one tile cannot suppress the whole one.
     """
     out = np.asarray(out, np.float32)
     if out.ndim != 3 or out.shape[1] < 5:
@@ -111,6 +115,11 @@ def decode_yolo(
     image, anchor, score, class_id = select_candidates(out, score_threshold, top_k)
     frames = np.asarray(frame_of_image, np.int64)[image]
     xyxy = letterbox.to_frame(cxcywh_boxes(out, image, anchor), image)
+    if cuts is not None and len(image):
+        whole = ~touches_cuts(xyxy, cuts[image])
+        if not whole.all():
+            image, score, class_id = image[whole], score[whole], class_id[whole]
+            frames, xyxy = frames[whole], xyxy[whole]
     keep = batched_nms(xyxy, score, frames * num_classes + class_id, iou_threshold)
     if len(keep) > max_detections:  # only then can a frame hold too many
         keep = keep[cap_per_group(frames[keep], score[keep], max_detections)]

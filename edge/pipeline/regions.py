@@ -5,6 +5,11 @@ Why crops: a 1920x1080 frame letterboxed into 320 px makes a person 30 px tall v
 input instead of several tiles. Overlapping squares are merged by connected components of their
 overlap graph (one vectorised union), and when too many crops are needed the whole frame is
 used instead.
+
+Whole frames can be tiled: overlapping squares at native resolution (plus the frame letterboxed,
+for objects too big for a tile). A box touching a tile's inner edge is cut by it; such boxes are
+dropped before NMS (``touches_cuts``), the object being whole in a neighbouring tile or in the
+letterboxed frame -- so tiling never doubles an object.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import numpy.typing as npt
 from scipy.sparse.csgraph import connected_components
 
 I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+_TILE_GROWTH = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0, 8.0)
 
 
 def square_regions(boxes: npt.ArrayLike, frame_wh: tuple[int, int], side: int, grow: float = 1.4) -> I64:
@@ -73,3 +80,63 @@ def centres_inside(points: npt.ArrayLike, rects: I64) -> npt.NDArray[np.bool_]:
     inside = (p[:, None, 0] >= r[None, :, 0]) & (p[:, None, 0] < r[None, :, 2])
     inside &= (p[:, None, 1] >= r[None, :, 1]) & (p[:, None, 1] < r[None, :, 3])
     return inside.any(axis=1)
+
+
+def _starts(length: int, tile: int, overlap: float) -> I64:
+    """Evenly spread tile origins along one axis, neighbours overlapping by at least ``overlap``."""
+    if length <= tile:
+        return np.zeros(1, np.int64)
+    n = int(np.ceil((length - tile) / (tile * (1 - overlap)))) + 1
+    return np.round(np.linspace(0, length - tile, n)).astype(np.int64)
+
+
+def tile_grid(frame_wh: tuple[int, int], side: int, overlap: float = 0.2, max_tiles: int = 8) -> I64:
+    """Overlapping squares (K, 4) covering the frame, ``side`` px when at most ``max_tiles`` do,
+    else the smallest larger side that fits (those tiles are scaled down, still far less than the
+    whole frame would be).
+    """
+    w, h = frame_wh
+    for grow in _TILE_GROWTH:
+        tile = int(min(round(side * grow), w, h))
+        xs, ys = _starts(w, tile, overlap), _starts(h, tile, overlap)
+        if len(xs) * len(ys) <= max_tiles or tile == min(w, h):
+            break
+    x, y = (a.ravel() for a in np.meshgrid(xs, ys))
+    return np.stack((x, y, x + tile, y + tile), axis=1)
+
+
+def cut_edges(rects: I64, frame_wh: tuple[int, int], margin: float) -> F64:
+    """(K, 4) per rect: x1, y1, x2, y2 moved ``margin`` inwards where that side cuts the frame
+    (lies inside it), NaN where the side is the frame's own border (nothing is cut there).
+    """
+    r = np.asarray(rects, np.float64).reshape(-1, 4)
+    w, h = frame_wh
+    inner = np.stack((r[:, 0] > 0, r[:, 1] > 0, r[:, 2] < w, r[:, 3] < h), axis=1)
+    return np.where(inner, r + np.array([margin, margin, -margin, -margin]), np.nan)
+
+
+def touches_cuts(xyxy: npt.ArrayLike, cuts: F64) -> npt.NDArray[np.bool_]:
+    """(N,) True where box i reaches a cut edge of its crop (``cuts`` row i; NaN never matches)."""
+    b = np.asarray(xyxy, np.float64).reshape(-1, 4)
+    return (b[:, 0] <= cuts[:, 0]) | (b[:, 1] <= cuts[:, 1]) | (b[:, 2] >= cuts[:, 2]) | (b[:, 3] >= cuts[:, 3])
+
+
+def whole_frame_regions(
+    frame_wh: tuple[int, int], side: int, mode: str = "auto", overlap: float = 0.2, max_tiles: int = 8
+) -> tuple[I64, F64 | None]:
+    """The whole frame for a model of input ``side``: (rects, cuts).
+
+    ``letterbox``: the frame as one input (cuts None). ``tiles``: overlapping native-resolution
+    tiles plus the letterboxed frame, with the tiles' cut edges. ``auto``: tiles when letterboxing
+    would shrink the frame more than 2x (a 30 px person at 1080p would be 9 px at 320).
+    """
+    w, h = frame_wh
+    full = np.array([[0, 0, w, h]], np.int64)
+    if mode == "auto":
+        mode = "tiles" if side / max(w, h) < 0.5 else "letterbox"
+    if mode == "letterbox" or min(w, h) <= side:
+        return full, None
+    tiles = tile_grid(frame_wh, side, overlap, max_tiles)
+    margin = max(2.0, 0.01 * float(tiles[0, 2] - tiles[0, 0]))
+    cuts = np.concatenate((cut_edges(tiles, frame_wh, margin), np.full((1, 4), np.nan)))
+    return np.concatenate((tiles, full)), cuts

@@ -22,6 +22,7 @@ from edge.config.camera import COCO_CLASS_MAP, DetectorConfig
 from edge.pipeline.batcher import InferenceBatcher
 from edge.pipeline.detector import OnnxDetector
 from edge.pipeline.modelref import ModelError, resolve_model
+from edge.pipeline.regions import whole_frame_regions
 
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -34,6 +35,13 @@ def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     p.add_argument("--score", type=float, default=0.25, help="minimum score (default 0.25)")
     p.add_argument("--iou", type=float, default=0.45, help="NMS IoU threshold (default 0.45)")
     p.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads")
+    p.add_argument(
+        "--whole-frame",
+        choices=("auto", "letterbox", "tiles"),
+        default="auto",
+        help="one letterboxed input, or native-resolution tiles plus it (auto: tiles when the image is over 2x "
+        "the model input)",
+    )
     p.add_argument("--every", type=int, default=1, help="videos: every N-th frame")
     p.add_argument("--max-frames", type=int, default=0, help="videos: stop after this many frames (0 = all)")
     return p
@@ -72,7 +80,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         intra_op_threads=args.threads,
         score_threshold=args.score,
         iou_threshold=args.iou,
-        max_batch=1,
+        max_batch=8,
     )
     detector = OnnxDetector(resolve_model(args.model, args.models_dir), args.threads, cfg.input_size)
     batcher = InferenceBatcher(detector, cfg)
@@ -80,7 +88,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     count = 0
     for index, img in frames(args.source, max(1, args.every), args.max_frames):
         h, w = img.shape[:2]
-        cands = batcher.run_direct(img, np.array([[0, 0, w, h]]))
+        rects, cuts = whole_frame_regions((w, h), detector.input_wh[0], args.whole_frame)
+        cands = batcher.run_direct(img, rects, cuts)
         for box, score, cls in zip(cands.xyxy, cands.score, cands.class_id, strict=True):  # output lines
             label = detector.labels[int(cls)]
             out.write(

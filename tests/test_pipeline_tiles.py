@@ -1,0 +1,97 @@
+"""Whole frames tiled at native resolution: coverage, cut edges, no doubled objects, config."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from edge.config.camera import CameraConfig
+from edge.pipeline.camera_pipeline import CameraPipeline
+from edge.pipeline.decode import decode_yolo
+from edge.pipeline.letterbox import Letterbox
+from edge.pipeline.regions import cut_edges, tile_grid, touches_cuts, whole_frame_regions
+from edge.sensors.frame import Frame
+
+
+@pytest.mark.parametrize("wh", [(640, 480), (960, 540), (1280, 720), (1920, 1080), (3840, 2160), (400, 330)])
+def test_tiles_cover_every_pixel_overlap_and_respect_the_cap(wh: tuple[int, int]):
+    tiles = tile_grid(wh, 320, overlap=0.2, max_tiles=8)
+    w, h = wh
+    covered = np.zeros((h, w), bool)
+    for x1, y1, x2, y2 in tiles:  # a test may loop: a handful of tiles
+        covered[y1:y2, x1:x2] = True
+    side = tiles[0, 2] - tiles[0, 0]
+    assert covered.all() and len(tiles) <= 8
+    assert ((tiles[:, 2] - tiles[:, 0]) == side).all() and ((tiles[:, 3] - tiles[:, 1]) == side).all()
+    assert tiles[:, :2].min() >= 0 and (tiles[:, 2] <= w).all() and (tiles[:, 3] <= h).all()
+    for axis, length in ((0, w), (1, h)):
+        starts = np.unique(tiles[:, axis])
+        if len(starts) > 1:  # neighbours overlap by at least 20 % of a tile
+            assert (side - np.diff(starts)).min() >= 0.2 * side - 1
+        else:
+            assert side >= length or length == min(wh)
+
+
+def test_native_tiles_when_they_fit_larger_ones_only_past_the_cap():
+    assert (tile_grid((960, 540), 320)[:, 2:] - tile_grid((960, 540), 320)[:, :2] == 320).all()
+    big = tile_grid((1920, 1080), 320, max_tiles=8)
+    assert big[0, 2] - big[0, 0] > 320 and len(big) <= 8
+
+
+def test_cut_edges_only_where_a_tile_side_lies_inside_the_frame():
+    tiles = np.array([[0, 0, 320, 320], [320, 160, 640, 480]])
+    cuts = cut_edges(tiles, (640, 480), margin=3)
+    assert np.isnan(cuts[0, :2]).all() and cuts[0, 2:].tolist() == [317, 317]
+    assert cuts[1, :2].tolist() == [323, 163] and np.isnan(cuts[1, 2:]).all()
+    boxes = np.array([[100, 100, 318, 200], [100, 100, 300, 200], [322, 200, 400, 300], [600, 400, 640, 480]])
+    assert touches_cuts(boxes, cuts[[0, 0, 1, 1]]).tolist() == [True, False, True, False]
+
+
+def test_a_person_cut_by_a_tile_edge_is_reported_once_whole():
+    """Two tiles side by side overlapping 100 px; the person (x 250..300) is cut by tile A's right
+    edge (x=320 is not reached, so A sees it whole) -- but tile B sees only its left part (from
+    x=220, its own edge): B's half box touches B's cut edge and must not survive next to A's box.
+    """
+    frame_wh = (540, 320)
+    tiles = np.array([[0, 0, 320, 320], [220, 0, 540, 320]])
+    rects = np.concatenate((tiles, [[0, 0, 540, 320]]))
+    cuts = np.concatenate((cut_edges(tiles, frame_wh, 3), np.full((1, 4), np.nan)))
+    lb = Letterbox(np.array([1.0, 1.0, 320 / 540]), np.array([[0, 0], [0, 0], [0, 50.0]]), rects[:, :2].astype(float))
+    out = np.zeros((3, 5, 2), np.float32)
+    out[0, :, 0] = [275, 200, 50, 100, 0.9]  # tile A: the whole person, x 250..300
+    out[1, :, 0] = [15, 200, 30, 100, 0.95]  # tile B: x 0..30 of B = 220..250 in the frame, cut at B's edge
+    out[2, :, 0] = [275 * 320 / 540, 200 * 320 / 540 + 50, 50 * 320 / 540, 100 * 320 / 540, 0.6]  # letterboxed
+    got = decode_yolo(out, lb, np.zeros(3, np.int64), cuts=cuts)
+    assert len(got.score) == 1 and np.allclose(got.xyxy[0], [250, 150, 300, 250], atol=0.5)
+    uncut = decode_yolo(out, lb, np.zeros(3, np.int64))
+    assert len(uncut.score) == 2  # without the cut edges the half box would stay as a second object
+
+
+def test_whole_frame_modes():
+    assert whole_frame_regions((640, 480), 320, "auto")[0].tolist() == [[0, 0, 640, 480]]  # 2x: letterbox
+    rects, cuts = whole_frame_regions((960, 540), 320, "auto")
+    assert len(rects) == 9 and rects[-1].tolist() == [0, 0, 960, 540] and cuts is not None
+    assert np.isnan(cuts[-1]).all() and not np.isnan(cuts[:-1]).all()
+    assert len(whole_frame_regions((640, 480), 320, "tiles")[0]) == 7
+    assert whole_frame_regions((1920, 1080), 320, "letterbox")[1] is None
+    assert whole_frame_regions((300, 200), 320, "tiles")[0].tolist() == [[0, 0, 300, 200]]  # smaller than a tile
+
+
+def test_pipeline_tiles_whole_frames_when_motion_is_off():
+    frame = Frame("cam", 1.0, 0, np.zeros((540, 960, 3), np.uint8))
+    tiled = CameraPipeline(
+        "s", "a", "cam", CameraConfig.model_validate({"motion": {"enabled": False}}), ("person",), 320
+    )
+    plan = tiled.plan(frame)
+    assert len(plan.rects) == 9 and plan.cuts is not None and plan.cuts.shape == (9, 4)
+    cfg = CameraConfig.model_validate({"motion": {"enabled": False}, "detection": {"whole_frame": "letterbox"}})
+    plan = CameraPipeline("s", "a", "cam", cfg, ("person",), 320).plan(frame)
+    assert plan.rects.tolist() == [[0, 0, 960, 540]] and plan.cuts is None
+
+
+def test_whole_frame_setting_is_checked():
+    with pytest.raises(ValidationError, match="whole_frame"):
+        CameraConfig.model_validate({"detection": {"whole_frame": "mosaic"}})
+    with pytest.raises(ValidationError, match="tile_overlap"):
+        CameraConfig.model_validate({"detection": {"tile_overlap": 0.9}})
