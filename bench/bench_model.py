@@ -49,9 +49,9 @@ def tiled_recall(model: Path, name: str, thr: float, step_s: float) -> tuple[flo
             if not len(res.xyxy):
                 continue
             h, w = res.frame.shape[:2]
-            rects, cuts = whole_frame_regions((w, h), det.input_wh[0], "tiles")
+            rects, tiling = whole_frame_regions((w, h), det.input_wh[0], "tiles")
             inputs = len(rects)
-            c = batcher.run_direct(res.frame, rects, cuts)
+            c = batcher.run_direct(res.frame, rects, tiling)
             match = (iou_matrix(res.xyxy, c.xyxy) >= 0.5) & (res.class_id[:, None] == c.class_id[None, :])
             hits.append(match.any(axis=1))
             dets += len(c.score)

@@ -240,7 +240,7 @@ class CameraService:
         if out is None:
             cam.stale += 1
             return None
-        return cam.batcher.decode(out, job.letterbox, job.plan.cuts)
+        return cam.batcher.decode(out, job.letterbox, job.plan.tiling)
 
     def _state_changes(self, cam: _Camera) -> None:
         for change in cam.reader.pop_changes():

@@ -10,7 +10,7 @@ from edge.config.camera import CameraConfig
 from edge.pipeline.camera_pipeline import CameraPipeline
 from edge.pipeline.decode import decode_yolo
 from edge.pipeline.letterbox import Letterbox
-from edge.pipeline.regions import cut_edges, tile_grid, touches_cuts, whole_frame_regions
+from edge.pipeline.regions import Tiling, cut_edges, tile_grid, touches_cuts, whole_frame_regions
 from edge.sensors.frame import Frame
 
 
@@ -48,31 +48,52 @@ def test_cut_edges_only_where_a_tile_side_lies_inside_the_frame():
     assert touches_cuts(boxes, cuts[[0, 0, 1, 1]]).tolist() == [True, False, True, False]
 
 
-def test_a_person_cut_by_a_tile_edge_is_reported_once_whole():
-    """Two tiles side by side overlapping 100 px; the person (x 250..300) is cut by tile A's right
-    edge (x=320 is not reached, so A sees it whole) -- but tile B sees only its left part (from
-    x=220, its own edge): B's half box touches B's cut edge and must not survive next to A's box.
-    """
+def _two_tiles() -> tuple[Letterbox, Tiling]:
+    """Tiles A (x 0..320) and B (x 220..540) of a 540x320 frame, then the frame letterboxed (input 2)."""
     frame_wh = (540, 320)
     tiles = np.array([[0, 0, 320, 320], [220, 0, 540, 320]])
     rects = np.concatenate((tiles, [[0, 0, 540, 320]]))
-    cuts = np.concatenate((cut_edges(tiles, frame_wh, 3), np.full((1, 4), np.nan)))
-    lb = Letterbox(np.array([1.0, 1.0, 320 / 540]), np.array([[0, 0], [0, 0], [0, 50.0]]), rects[:, :2].astype(float))
-    out = np.zeros((3, 5, 2), np.float32)
+    lb = Letterbox(np.array([1.0, 1.0, 320 / 540]), np.array([[0, 0], [0, 0], [0, 65.2]]), rects[:, :2].astype(float))
+    return lb, Tiling(tiles.astype(float), cut_edges(tiles, frame_wh, 3))
+
+
+def _overview(box: list[float], score: float) -> list[float]:
+    """A frame-pixel xyxy box as the letterboxed input's (cx, cy, w, h, score) row."""
+    s, pad = 320 / 540, 65.2
+    x1, y1, x2, y2 = box
+    return [(x1 + x2) / 2 * s, (y1 + y2) / 2 * s + pad, (x2 - x1) * s, (y2 - y1) * s, score]
+
+
+def test_a_person_cut_by_a_tile_edge_and_blurred_in_the_overview_is_reported_once():
+    """The person (x 250..300) is whole in tile A; tile B sees only its left part (from x=220, B's
+    own cut edge); the overview sees a rough box. Only tile A's box may survive: the half box and the
+    overview's shifted copy (IoU with A's box under the NMS threshold) would each be a second person.
+    """
+    lb, tiling = _two_tiles()
+    out = np.zeros((3, 5, 1), np.float32)
     out[0, :, 0] = [275, 200, 50, 100, 0.9]  # tile A: the whole person, x 250..300
-    out[1, :, 0] = [15, 200, 30, 100, 0.95]  # tile B: x 0..30 of B = 220..250 in the frame, cut at B's edge
-    out[2, :, 0] = [275 * 320 / 540, 200 * 320 / 540 + 50, 50 * 320 / 540, 100 * 320 / 540, 0.6]  # letterboxed
-    got = decode_yolo(out, lb, np.zeros(3, np.int64), cuts=cuts)
+    out[1, :, 0] = [15, 200, 30, 100, 0.95]  # tile B: x 220..250 in the frame, reaching B's cut edge
+    out[2, :, 0] = _overview([268, 125, 300, 225], 0.6)  # overview: shifted and too narrow
+    got = decode_yolo(out, lb, np.zeros(3, np.int64), tiling=tiling)
     assert len(got.score) == 1 and np.allclose(got.xyxy[0], [250, 150, 300, 250], atol=0.5)
-    uncut = decode_yolo(out, lb, np.zeros(3, np.int64))
-    assert len(uncut.score) == 2  # without the cut edges the half box would stay as a second object
+    assert len(decode_yolo(out, lb, np.zeros(3, np.int64)).score) == 3  # untiled decode keeps all three
+
+
+def test_an_object_too_big_for_any_tile_comes_from_the_overview():
+    lb, tiling = _two_tiles()
+    out = np.zeros((3, 5, 1), np.float32)
+    out[0, :, 0] = [250, 160, 140, 300, 0.8]  # tile A: the van's left part, cut at x=320
+    out[1, :, 0] = [100, 160, 200, 300, 0.8]  # tile B: its right part, cut at x=220
+    out[2, :, 0] = _overview([180, 10, 420, 310], 0.7)  # overview: the whole van
+    got = decode_yolo(out, lb, np.zeros(3, np.int64), tiling=tiling)
+    assert len(got.score) == 1 and np.allclose(got.xyxy[0], [180, 10, 420, 310], atol=1)
 
 
 def test_whole_frame_modes():
     assert whole_frame_regions((640, 480), 320, "auto")[0].tolist() == [[0, 0, 640, 480]]  # 2x: letterbox
-    rects, cuts = whole_frame_regions((960, 540), 320, "auto")
-    assert len(rects) == 9 and rects[-1].tolist() == [0, 0, 960, 540] and cuts is not None
-    assert np.isnan(cuts[-1]).all() and not np.isnan(cuts[:-1]).all()
+    rects, tiling = whole_frame_regions((960, 540), 320, "auto")
+    assert len(rects) == 9 and rects[-1].tolist() == [0, 0, 960, 540] and tiling is not None
+    assert tiling.overview == 8 and (tiling.tiles == rects[:-1]).all()
     assert len(whole_frame_regions((640, 480), 320, "tiles")[0]) == 7
     assert whole_frame_regions((1920, 1080), 320, "letterbox")[1] is None
     assert whole_frame_regions((300, 200), 320, "tiles")[0].tolist() == [[0, 0, 300, 200]]  # smaller than a tile
@@ -84,10 +105,10 @@ def test_pipeline_tiles_whole_frames_when_motion_is_off():
         "s", "a", "cam", CameraConfig.model_validate({"motion": {"enabled": False}}), ("person",), 320
     )
     plan = tiled.plan(frame)
-    assert len(plan.rects) == 9 and plan.cuts is not None and plan.cuts.shape == (9, 4)
+    assert len(plan.rects) == 9 and plan.tiling is not None and plan.tiling.cuts.shape == (8, 4)
     cfg = CameraConfig.model_validate({"motion": {"enabled": False}, "detection": {"whole_frame": "letterbox"}})
     plan = CameraPipeline("s", "a", "cam", cfg, ("person",), 320).plan(frame)
-    assert plan.rects.tolist() == [[0, 0, 960, 540]] and plan.cuts is None
+    assert plan.rects.tolist() == [[0, 0, 960, 540]] and plan.tiling is None
 
 
 def test_whole_frame_setting_is_checked():

@@ -25,6 +25,7 @@ from edge.config.camera import DetectorConfig
 from edge.pipeline.decode import Candidates, decode_yolo
 from edge.pipeline.detector import DetectorBackend
 from edge.pipeline.letterbox import Letterbox, LetterboxBatcher
+from edge.pipeline.regions import Tiling
 
 log = logging.getLogger("borderwatch.camera.inference")
 _ACTIVE_S = 1.0
@@ -121,20 +122,20 @@ class InferenceBatcher:
             self.requests.put(req)
         return req.future
 
-    def decode(self, out: np.ndarray, letterbox: Letterbox, cuts: np.ndarray | None = None) -> Candidates:
-        """Frame-pixel candidates of one request's raw output (all its crops are one frame; ``cuts``
-        marks the tile edges of a tiled frame).
+    def decode(self, out: np.ndarray, letterbox: Letterbox, tiling: Tiling | None = None) -> Candidates:
+        """Frame-pixel candidates of one request's raw output (all its crops are one frame, tiled or
+        not).
         """
         owner = np.zeros(len(out), np.int64)
         c = self.cfg
-        return decode_yolo(out, letterbox, owner, c.score_threshold, c.iou_threshold, c.top_k, c.max_detections, cuts)
+        return decode_yolo(out, letterbox, owner, c.score_threshold, c.iou_threshold, c.top_k, c.max_detections, tiling)
 
-    def run_direct(self, frame: np.ndarray, rects: np.ndarray, cuts: np.ndarray | None = None) -> Candidates:
+    def run_direct(self, frame: np.ndarray, rects: np.ndarray, tiling: Tiling | None = None) -> Candidates:
         """Synchronous detection on one frame's crops (CLI tools, benchmarks), no thread involved."""
         if self._direct is None:
             self._direct = Preprocessor(self.detector.input_wh, slots=1)
         tensor, lb = self._direct(frame, rects)
-        return self.decode(self.infer(tensor), lb, cuts)
+        return self.decode(self.infer(tensor), lb, tiling)
 
     def infer(self, tensor: np.ndarray) -> np.ndarray:
         """Run the model on a (B, 3, H, W) tensor in the caller's thread (timed like batches; safe

@@ -25,7 +25,7 @@ from edge.pipeline.detections import Detections
 from edge.pipeline.filters import ClassFilterTable, outside_masks, valid_class_ids, valid_classes
 from edge.pipeline.geometry import iou_matrix
 from edge.pipeline.motion import MotionDetector, MotionResult, downscale_gray
-from edge.pipeline.regions import centres_inside, plan_regions, whole_frame_regions
+from edge.pipeline.regions import Tiling, centres_inside, plan_regions, whole_frame_regions
 from edge.pipeline.scene import Scene
 from edge.pipeline.tamper import TamperChange, TamperDetector
 from edge.sensors.frame import Frame
@@ -34,7 +34,6 @@ from edge.tracking.tracker import Visibility
 from edge.tracking.tracks import Tracks
 
 I64 = npt.NDArray[np.int64]
-F64 = npt.NDArray[np.float64]
 _CLASS_MERGE_IOU = 0.7
 
 __all__ = ["CameraPipeline", "Evidence", "FrameOutput", "Plan", "Snapshot"]
@@ -49,7 +48,7 @@ class Plan:
     blobs: Detections | None = None
     tamper: list[TamperChange] = field(default_factory=list)
     motion: bool = False
-    cuts: F64 | None = None  # (K, 4) tile edges when the frame is tiled (see regions.cut_edges)
+    tiling: Tiling | None = None  # set when the frame is tiled (see regions.Tiling)
 
 
 class CameraPipeline:
@@ -91,23 +90,23 @@ class CameraPipeline:
         scene = self._scene_for(frame)
         assert self.motion is not None
         if self.uses_model and not self.cfg.motion.enabled:
-            rects, cuts = self._whole(scene.frame_wh)
+            rects, tiling = self._whole(scene.frame_wh)
             due = self.tamper.due(frame.ts)
             tamper = self.tamper(downscale_gray(frame.data, self.cfg.motion.width), frame.ts) if due else []
-            return Plan(frame, rects, None, tamper, True, cuts)
+            return Plan(frame, rects, None, tamper, True, tiling)
         motion = self.motion(frame.data)
         tamper = self.tamper(motion.gray, frame.ts)
         if not self.uses_model:
             blobs = self._blobs(motion) if self.motion.warm else Detections.empty()
             return Plan(frame, np.zeros((0, 4), np.int64), blobs, tamper, motion.any)
-        rects, cuts = self._regions(motion, frame.ts, scene.frame_wh)
-        return Plan(frame, rects, None, tamper, motion.any, cuts)
+        rects, tiling = self._regions(motion, frame.ts, scene.frame_wh)
+        return Plan(frame, rects, None, tamper, motion.any, tiling)
 
-    def _whole(self, wh: tuple[int, int]) -> tuple[I64, F64 | None]:
+    def _whole(self, wh: tuple[int, int]) -> tuple[I64, Tiling | None]:
         det = self.cfg.detection
         return whole_frame_regions(wh, self.model_side, det.whole_frame, det.tile_overlap, det.max_tiles)
 
-    def _regions(self, motion: MotionResult, ts: float, wh: tuple[int, int]) -> tuple[I64, F64 | None]:
+    def _regions(self, motion: MotionResult, ts: float, wh: tuple[int, int]) -> tuple[I64, Tiling | None]:
         if motion.global_change:
             return self._whole(wh)
         tracks = self.tracker.tracks

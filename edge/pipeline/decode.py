@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.pipeline.letterbox import Letterbox
-from edge.pipeline.regions import touches_cuts
+from edge.pipeline.regions import Tiling
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,13 +100,14 @@ def decode_yolo(
     iou_threshold: float = 0.45,
     top_k: int = 300,
     max_detections: int = 100,
-    cuts: npt.NDArray[np.float64] | None = None,
+    tiling: Tiling | None = None,
 ) -> Candidates:
     """Decode a (B, 4+C, N) batch into frame-pixel detections grouped by frame.
 
-    ``frame_of_image`` (B,) says which frame each batch image (crop) was cut from. ``cuts`` (B, 4),
-    for tiled frames: boxes reaching a cut edge of their crop are dropped before NMS (see
-    ``regions.touches_cuts``), so a half object in one tile cannot suppress the whole one.
+    ``frame_of_image`` (B,) says which frame each batch image (crop) was cut from. ``tiling``, for a
+    tiled frame: boxes it does not keep (cut by a tile edge, or an overview box of an object a tile
+    saw whole) are dropped before NMS, so a half or blurred copy can neither suppress nor double
+    the good box.
     """
     out = np.asarray(out, np.float32)
     if out.ndim != 3 or out.shape[1] < 5:
@@ -115,8 +116,8 @@ def decode_yolo(
     image, anchor, score, class_id = select_candidates(out, score_threshold, top_k)
     frames = np.asarray(frame_of_image, np.int64)[image]
     xyxy = letterbox.to_frame(cxcywh_boxes(out, image, anchor), image)
-    if cuts is not None and len(image):
-        whole = ~touches_cuts(xyxy, cuts[image])
+    if tiling is not None and len(image):
+        whole = tiling.keep(xyxy, image)
         if not whole.all():
             image, score, class_id = image[whole], score[whole], class_id[whole]
             frames, xyxy = frames[whole], xyxy[whole]

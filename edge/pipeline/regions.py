@@ -14,6 +14,8 @@ letterboxed frame -- so tiling never doubles an object.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 from scipy.sparse.csgraph import connected_components
@@ -121,14 +123,54 @@ def touches_cuts(xyxy: npt.ArrayLike, cuts: F64) -> npt.NDArray[np.bool_]:
     return (b[:, 0] <= cuts[:, 0]) | (b[:, 1] <= cuts[:, 1]) | (b[:, 2] >= cuts[:, 2]) | (b[:, 3] >= cuts[:, 3])
 
 
+@dataclass(frozen=True, slots=True)
+class Tiling:
+    """A whole frame as model inputs 0..K-1 = ``tiles`` (native resolution) and input K = the frame
+    letterboxed (the overview, for objects too big for any tile).
+
+    ``keep`` says which boxes may go on to NMS: a tile's box must not reach a cut edge (the object
+    goes on beyond the tile), and an overview box only counts where no tile saw that object whole
+    -- the overview sees small objects shrunk and blurred, and its rough box of a person a tile
+    already found would otherwise survive NMS as a second person.
+    """
+
+    tiles: F64  # (K, 4) frame pixels
+    cuts: F64  # (K, 4) see ``cut_edges``
+
+    @property
+    def overview(self) -> int:
+        return len(self.tiles)
+
+    def keep(self, xyxy: npt.ArrayLike, image: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        b = np.asarray(xyxy, np.float64).reshape(-1, 4)
+        image = np.asarray(image, np.int64)
+        keep = np.ones(len(b), bool)
+        tiled = image < self.overview
+        keep[tiled] = ~touches_cuts(b[tiled], self.cuts[image[tiled]])
+        over = ~tiled
+        if over.any():
+            keep[over] = ~self.seen_whole(b[over]).any(axis=1)
+        return keep
+
+    def seen_whole(self, xyxy: F64) -> npt.NDArray[np.bool_]:
+        """(N, K) True where box n lies in tile k without reaching its cut edges."""
+        t, c, b = self.tiles[None], self.cuts[None], xyxy[:, None, :]
+        inside = (b[..., 0] >= t[..., 0]) & (b[..., 1] >= t[..., 1])
+        inside &= (b[..., 2] <= t[..., 2]) & (b[..., 3] <= t[..., 3])
+        reaches = (b[..., 0] <= c[..., 0]) | (b[..., 1] <= c[..., 1])
+        reaches |= (b[..., 2] >= c[..., 2]) | (b[..., 3] >= c[..., 3])
+        clear = ~reaches
+        return inside & clear
+
+
 def whole_frame_regions(
     frame_wh: tuple[int, int], side: int, mode: str = "auto", overlap: float = 0.2, max_tiles: int = 8
-) -> tuple[I64, F64 | None]:
-    """The whole frame for a model of input ``side``: (rects, cuts).
+) -> tuple[I64, Tiling | None]:
+    """The whole frame for a model of input ``side``: (rects, tiling).
 
-    ``letterbox``: the frame as one input (cuts None). ``tiles``: overlapping native-resolution
-    tiles plus the letterboxed frame, with the tiles' cut edges. ``auto``: tiles when letterboxing
-    would shrink the frame more than 2x (a 30 px person at 1080p would be 9 px at 320).
+    ``letterbox``: the frame as one input (tiling None). ``tiles``: overlapping native-resolution
+    tiles plus the letterboxed frame (see ``Tiling``). ``auto``: tiles when letterboxing would
+    shrink the frame more than 2x (a 30 px person at 1080p would be 9 px at 320).
     """
     w, h = frame_wh
     full = np.array([[0, 0, w, h]], np.int64)
@@ -138,5 +180,4 @@ def whole_frame_regions(
         return full, None
     tiles = tile_grid(frame_wh, side, overlap, max_tiles)
     margin = max(2.0, 0.01 * float(tiles[0, 2] - tiles[0, 0]))
-    cuts = np.concatenate((cut_edges(tiles, frame_wh, margin), np.full((1, 4), np.nan)))
-    return np.concatenate((tiles, full)), cuts
+    return np.concatenate((tiles, full)), Tiling(tiles.astype(np.float64), cut_edges(tiles, frame_wh, margin))

@@ -88,8 +88,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     count = 0
     for index, img in frames(args.source, max(1, args.every), args.max_frames):
         h, w = img.shape[:2]
-        rects, cuts = whole_frame_regions((w, h), detector.input_wh[0], args.whole_frame)
-        cands = batcher.run_direct(img, rects, cuts)
+        rects, tiling = whole_frame_regions((w, h), detector.input_wh[0], args.whole_frame)
+        cands = batcher.run_direct(img, rects, tiling)
         for box, score, cls in zip(cands.xyxy, cands.score, cands.class_id, strict=True):  # output lines
             label = detector.labels[int(cls)]
             out.write(
