@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     sub = sim.add_subparsers(dest="sim_command", required=True)
     p = sub.add_parser("scenarios", help="list the built-in scenarios")
     p.set_defaults(func=cmd_scenarios)
-    p = sub.add_parser("camera", help="serve one camera of a scenario as HTTP MJPEG")
+    p = sub.add_parser("camera", help="serve one camera of a scenario as HTTP MJPEG (and RTSP)")
     _scenario_arg(p)
     p.add_argument("--camera", default=None, help="camera id (default: the first)")
     _serve_args(p, "--port", 8601)
@@ -63,6 +63,12 @@ def _serve_args(p: argparse.ArgumentParser, port_flag: str, default: int) -> Non
     p.add_argument("--loop", action="store_true", help="replay the scenario when it ends")
     p.add_argument("--speed", type=float, default=1.0, help="scenario seconds per wall second")
     p.add_argument("--seconds", type=float, default=None, help="stop after this many seconds (default: Ctrl-C)")
+    p.add_argument(
+        "--rtsp-port",
+        type=int,
+        default=None,
+        help="also serve RTSP (RTP/JPEG over TCP) from this port up (0 = any free; default: MJPEG only)",
+    )
 
 
 def _load(name: str) -> object:
@@ -84,8 +90,8 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 def _run_site(args: argparse.Namespace, cameras: list[str] | None, base_port: int) -> int:
     from simulators.site import Site
 
-    site = Site(_load(args.scenario), args.host, base_port, args.loop, args.speed).start(cameras)
-    for cam, url in site.urls().items():
+    site = Site(_load(args.scenario), args.host, base_port, args.loop, args.speed, args.rtsp_port).start(cameras)
+    for cam, url in [*site.urls().items(), *site.rtsp_urls().items()]:
         print(f"{cam} {url}", flush=True)
     if getattr(args, "truth", None):
         n = site.write_truth(args.truth)

@@ -50,6 +50,7 @@ class Site:
     base_port: int = 0
     loop: bool = False
     speed: float = 1.0
+    rtsp_base_port: int | None = None  # None: MJPEG only; 0: RTSP too, on any free ports
     servers: list[CameraServer] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -60,13 +61,17 @@ class Site:
         specs = [c for c in self.scenario.cameras if cameras is None or c.id in cameras]
         for k, spec in enumerate(specs):
             port = self.base_port + k if self.base_port else 0
+            rtsp = None if self.rtsp_base_port is None else (self.rtsp_base_port + k if self.rtsp_base_port else 0)
             r = CameraRenderer(self.scenario, spec, self.world)
-            self.servers.append(CameraServer(r, self.clock, self.host, port).start())
+            self.servers.append(CameraServer(r, self.clock, self.host, port, rtsp).start())
         self.clock.start()
         return self
 
     def urls(self) -> dict[str, str]:
         return {s.camera_id: s.video_url for s in self.servers}
+
+    def rtsp_urls(self) -> dict[str, str]:
+        return {s.camera_id: s.rtsp_url for s in self.servers if s.rtsp_url}
 
     def write_truth(self, path: str | Path) -> int:
         n = write_jsonl(path, truth_records(self.scenario, self.world, self.clock))

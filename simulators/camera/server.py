@@ -24,6 +24,7 @@ import numpy as np
 
 from simulators.camera.faults import Fault, apply_fault
 from simulators.camera.render import CameraRenderer
+from simulators.camera.rtsp import RtspListener
 
 log = logging.getLogger("borderwatch.sim.camera")
 BOUNDARY = "bwframe"
@@ -56,6 +57,7 @@ class _Stream:
     def __init__(self) -> None:
         self.cond = threading.Condition()
         self.jpeg: bytes = b""
+        self.frame: np.ndarray | None = None  # the picture of ``jpeg`` (RTSP encodes its own JPEG from it)
         self.seq = 0
         self.clients = 0
         self.closed = False
@@ -64,8 +66,17 @@ class _Stream:
 class CameraServer:
     """Serves one rendered camera; start() returns once the port listens."""
 
-    def __init__(self, renderer: CameraRenderer, clock: SimClock, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        renderer: CameraRenderer,
+        clock: SimClock,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        rtsp_port: int | None = None,
+    ) -> None:
+        """``rtsp_port`` (0 = any free port) also serves the frames over RTSP; None = MJPEG only."""
         self.renderer, self.clock, self.host, self.port = renderer, clock, host, port
+        self.rtsp: RtspListener | None = RtspListener(self, host, rtsp_port) if rtsp_port is not None else None
         self.fps = renderer.spec.fps
         self.fault = Fault.NONE
         self.frames_rendered = 0
@@ -92,6 +103,10 @@ class CameraServer:
     def video_url(self) -> str:
         return self.url + "/video"
 
+    @property
+    def rtsp_url(self) -> str | None:
+        return self.rtsp.url if self.rtsp else None
+
     def start(self) -> CameraServer:
         self._stop.clear()
         self._stream = _Stream()
@@ -104,7 +119,9 @@ class CameraServer:
         ).start()
         self._producer = threading.Thread(target=self._produce, name=f"sim-render-{self.camera_id}", daemon=True)
         self._producer.start()
-        log.info("camera serving camera=%s url=%s", self.camera_id, self.video_url)
+        if self.rtsp is not None:
+            self.rtsp.start()
+        log.info("camera serving camera=%s url=%s rtsp=%s", self.camera_id, self.video_url, self.rtsp_url)
         return self
 
     def stop(self) -> None:
@@ -117,6 +134,8 @@ class CameraServer:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
+        if self.rtsp is not None:
+            self.rtsp.stop()
         with self._lock:
             for c in list(self._conns):
                 _hard_close(c)
@@ -154,8 +173,9 @@ class CameraServer:
         self.frames_rendered += 1
         return apply_fault(img, self.fault, self._frozen)
 
-    def jpeg(self) -> bytes:
-        ok, buf = cv2.imencode(".jpg", self.frame(), [cv2.IMWRITE_JPEG_QUALITY, self.renderer.spec.jpeg_quality])
+    def jpeg(self, img: np.ndarray | None = None) -> bytes:
+        img = self.frame() if img is None else img
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, self.renderer.spec.jpeg_quality])
         return buf.tobytes() if ok else b""
 
     def _produce(self) -> None:
@@ -163,9 +183,10 @@ class CameraServer:
         st = self._stream
         while not self._stop.is_set():
             if st.clients > 0:
-                data = self.jpeg()
+                img = self.frame()
+                data = self.jpeg(img)
                 with st.cond:
-                    st.jpeg, st.seq = data, st.seq + 1
+                    st.jpeg, st.frame, st.seq = data, img, st.seq + 1
                     st.cond.notify_all()
             nxt += period
             delay = nxt - time.monotonic()
