@@ -110,12 +110,13 @@ def check_model(name: str, cfg: AgentConfig) -> Check:
 
     try:
         ref = resolve_model(name, cfg.detector.models_dir)
-        _, threads = cfg.detector.threads()
+        lanes, threads = cfg.detector.threads()
         det = OnnxDetector(ref, threads, cfg.detector.input_size)
         ms = det.warm_up()
     except ModelError as exc:
         return Check("FAIL", f"model {name}", str(exc))
-    return Check("PASS", f"model {name}", f"hash verified, {len(det.labels)} classes, {ms:.1f} ms per frame")
+    detail = f"hash verified, {len(det.labels)} classes, {ms:.1f} ms per frame ({lanes} lanes x {threads} threads)"
+    return Check("PASS", f"model {name}", detail)
 
 
 def check_clock() -> Check:
