@@ -4,8 +4,7 @@ Threads: one capture thread per camera (``CameraReader``), one worker per camera
 rules, events -- it owns its ``CameraPipeline``), a few inference threads ("lanes") per model shared
 by all its cameras (``InferenceBatcher``, cross-camera batches), and one emitter thread, the only
 caller of ``emit`` and the renderer of evidence snapshots, so neither a slow disk write nor a JPEG
-encode delays anybody's capture or inference. Hand-over is by bounded queues and
-futures.
+encode delays anybody's capture or inference. Hand-over is by bounded queues and futures.
 Events carry ``seq=0``; the outbox numbers them.
 """
 
@@ -179,8 +178,9 @@ class CameraService:
     def _work(self, cam: _Camera) -> None:
         """Pipelined: the next frames are planned and sent to the model before frame t is finished,
         so the tracking, rules and events of one frame overlap the inference of the next ones (up to
-        ``InferenceBatcher.in_flight`` frames: two per lane). Frames are finished in order. When no frame is
-        waiting, the oldest frame in flight is finished at once (no latency is added on a live camera).
+        ``InferenceBatcher.in_flight`` frames: two per lane). Frames are finished in order. When no
+        frame is waiting, the oldest frame in flight is finished at once (no latency is added on a
+        live camera).
         """
         depth = cam.batcher.in_flight if cam.batcher else 1
         inflight: deque[_InFlight] = deque()

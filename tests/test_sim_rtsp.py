@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import struct
-import time
 
 import cv2
 import numpy as np
@@ -17,6 +16,7 @@ from simulators.camera.rtp_jpeg import JpegError, packets, parse_jpeg
 from simulators.camera.rtsp import encode_for_rtp, pad_to_blocks
 from simulators.camera.server import CameraServer, SimClock
 from simulators.scenario import ActorSpec, CameraPose, CameraSpec, Scenario, TerrainSpec
+from tests.test_camera_reader import wait_for
 
 RNG = np.random.default_rng(4)
 
@@ -89,15 +89,6 @@ def test_rtsp_speaks_options_describe_and_refuses_udp():
         srv.stop()
 
 
-def _wait(cond, timeout: float) -> bool:
-    end = time.time() + timeout
-    while time.time() < end:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return cond()
-
-
 def test_agent_reads_the_rtsp_camera_and_reconnects_after_it_dies():
     scn = _scenario()
     srv = CameraServer(CameraRenderer(scn, "cam-r", texture_px=256), SimClock().start(), rtsp_port=0).start()
@@ -118,15 +109,15 @@ def test_agent_reads_the_rtsp_camera_and_reconnects_after_it_dies():
     reader.start()
     try:
         got = []
-        assert _wait(lambda: bool(got.append(reader.frames.get(0.1)) or [g for g in got if g is not None]), 15)
+        assert wait_for(lambda: bool(got.append(reader.frames.get(0.1)) or [g for g in got if g is not None]), 15)
         frame = next(g for g in got if g is not None)
         assert frame.data.shape == (256, 336, 3)  # 330x250 padded to 4:2:0 blocks by the RTP payload
         truth = srv.renderer.render(srv.clock.now()).frame
         assert np.abs(frame.data[:250, :330].astype(int) - truth.astype(int)).mean() < 12  # the same scene
         srv.kill(duration_s=1.5)
-        assert _wait(lambda: not reader.online, 8)
+        assert wait_for(lambda: not reader.online, 8)
         reader.frames.clear()
-        assert _wait(lambda: reader.online and reader.frames.get(0.1) is not None, 20)
+        assert wait_for(lambda: reader.online and reader.frames.get(0.1) is not None, 20)
         assert reader.stats().reconnects_1h >= 1
     finally:
         reader.stop()

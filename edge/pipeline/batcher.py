@@ -70,7 +70,7 @@ class Preprocessor:
 
 
 class InferenceBatcher:
-    """Owns the inference thread of one model; ``decode`` turns its raw answers into candidates."""
+    """Owns the inference threads (lanes) of one model; ``decode`` turns their raw answers into candidates."""
 
     def __init__(self, detector: DetectorBackend, cfg: DetectorConfig, lanes: int = 1) -> None:
         self.detector, self.cfg, self.lanes = detector, cfg, max(1, int(lanes))
@@ -138,10 +138,17 @@ class InferenceBatcher:
         return self.decode(self.infer(tensor), lb, tiling)
 
     def infer(self, tensor: np.ndarray) -> np.ndarray:
-        """Run the model on a (B, 3, H, W) tensor in the caller's thread (timed like batches; safe
-        beside the inference threads: the session runs concurrent calls).
+        """Run the model on a (B, 3, H, W) tensor in the caller's thread, at most ``max_batch`` images
+        per call, timed into the stats (safe beside the lanes: the session runs concurrent calls).
         """
-        return self._infer_timed(tensor)
+        t0 = time.perf_counter()
+        step = self.cfg.max_batch  # a fixed-batch model runs image by image inside ``detector.infer``
+        if len(tensor) <= step:
+            out = self.detector.infer(tensor)
+        else:
+            out = np.concatenate([self.detector.infer(tensor[i : i + step]) for i in range(0, len(tensor), step)])
+        self._account(len(tensor), time.perf_counter() - t0)
+        return out
 
     # --- the inference thread -----------------------------------------------------------------
     def _run(self) -> None:
@@ -194,7 +201,7 @@ class InferenceBatcher:
             return
         try:
             tensor = batch[0].tensor if len(batch) == 1 else np.concatenate([r.tensor for r in batch])
-            out = self._infer_timed(tensor)
+            out = self.infer(tensor)
         except Exception as exc:  # a model failure must not kill the thread: answer and count it
             with self._stats_lock:
                 self.stats.errors += 1
@@ -205,18 +212,6 @@ class InferenceBatcher:
         bounds = np.cumsum([0] + [len(r.tensor) for r in batch])
         for req, a, b in zip(batch, bounds[:-1], bounds[1:], strict=True):  # one slice per request
             req.future.set_result(out[a:b])
-
-    def _infer_timed(self, tensor: np.ndarray) -> np.ndarray:
-        t0 = time.perf_counter()
-        out = self._infer(tensor)
-        self._account(len(tensor), time.perf_counter() - t0)
-        return out
-
-    def _infer(self, tensor: np.ndarray) -> np.ndarray:
-        step = self.cfg.max_batch if self.detector.dynamic_batch else 1
-        if len(tensor) <= step:
-            return self.detector.infer(tensor)
-        return np.concatenate([self.detector.infer(tensor[i : i + step]) for i in range(0, len(tensor), step)])
 
     def _account(self, images: int, seconds: float) -> None:
         per = seconds * 1000 / max(images, 1)

@@ -7,9 +7,9 @@ overlap graph (one vectorised union), and when too many crops are needed the who
 used instead.
 
 Whole frames can be tiled: overlapping squares at native resolution (plus the frame letterboxed,
-for objects too big for a tile). A box touching a tile's inner edge is cut by it; such boxes are
-dropped before NMS (``touches_cuts``), the object being whole in a neighbouring tile or in the
-letterboxed frame -- so tiling never doubles an object.
+for objects too big for a tile). A box touching a tile's inner edge is cut by it, and an overview
+box of an object some tile saw whole is a blurred copy; both are dropped before NMS
+(``Tiling.keep``) -- so tiling never doubles an object.
 """
 
 from __future__ import annotations
@@ -118,9 +118,16 @@ def cut_edges(rects: I64, frame_wh: tuple[int, int], margin: float) -> F64:
 
 
 def touches_cuts(xyxy: npt.ArrayLike, cuts: F64) -> npt.NDArray[np.bool_]:
-    """(N,) True where box i reaches a cut edge of its crop (``cuts`` row i; NaN never matches)."""
-    b = np.asarray(xyxy, np.float64).reshape(-1, 4)
-    return (b[:, 0] <= cuts[:, 0]) | (b[:, 1] <= cuts[:, 1]) | (b[:, 2] >= cuts[:, 2]) | (b[:, 3] >= cuts[:, 3])
+    """True where a box reaches a cut edge of its crop (NaN never matches); boxes (..., 4) and cuts
+    (..., 4) broadcast, so (N, 4) against (N, 4) pairs rows and (N, 1, 4) against (1, K, 4) gives (N, K).
+    """
+    b = np.asarray(xyxy, np.float64)
+    return (
+        (b[..., 0] <= cuts[..., 0])
+        | (b[..., 1] <= cuts[..., 1])
+        | (b[..., 2] >= cuts[..., 2])
+        | (b[..., 3] >= cuts[..., 3])
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,13 +161,9 @@ class Tiling:
 
     def seen_whole(self, xyxy: F64) -> npt.NDArray[np.bool_]:
         """(N, K) True where box n lies in tile k without reaching its cut edges."""
-        t, c, b = self.tiles[None], self.cuts[None], xyxy[:, None, :]
-        inside = (b[..., 0] >= t[..., 0]) & (b[..., 1] >= t[..., 1])
-        inside &= (b[..., 2] <= t[..., 2]) & (b[..., 3] <= t[..., 3])
-        reaches = (b[..., 0] <= c[..., 0]) | (b[..., 1] <= c[..., 1])
-        reaches |= (b[..., 2] >= c[..., 2]) | (b[..., 3] >= c[..., 3])
-        clear = ~reaches
-        return inside & clear
+        t, b = self.tiles[None], xyxy[:, None, :]
+        inside = (b[..., :2] >= t[..., :2]).all(axis=-1) & (b[..., 2:] <= t[..., 2:]).all(axis=-1)
+        return inside & ~touches_cuts(b, self.cuts[None])
 
 
 def whole_frame_regions(

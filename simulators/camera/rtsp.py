@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from simulators.camera.rtp_jpeg import CLOCK_HZ, PAYLOAD_TYPE, packets, parse_jpeg
+from simulators.camera.sockets import hard_close
 
 if TYPE_CHECKING:
     from simulators.camera.server import CameraServer
@@ -72,15 +73,11 @@ class RtspListener:
 
     def stop(self) -> None:
         if self._sock is not None:
-            with contextlib.suppress(OSError):
-                self._sock.shutdown(socket.SHUT_RDWR)
-            self._sock.close()
+            hard_close(self._sock)
             self._sock = None
         with self._lock:
             for conn in list(self._conns):
-                with contextlib.suppress(OSError):
-                    conn.shutdown(socket.SHUT_RDWR)
-                conn.close()
+                hard_close(conn)
             self._conns.clear()
 
     def _accept(self, sock: socket.socket) -> None:

@@ -9,7 +9,6 @@ connection, so clients see the connection drop and then refused, as with a dead 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import socket
@@ -25,6 +24,7 @@ import numpy as np
 from simulators.camera.faults import Fault, apply_fault
 from simulators.camera.render import CameraRenderer
 from simulators.camera.rtsp import RtspListener
+from simulators.camera.sockets import hard_close
 
 log = logging.getLogger("borderwatch.sim.camera")
 BOUNDARY = "bwframe"
@@ -138,7 +138,7 @@ class CameraServer:
             self.rtsp.stop()
         with self._lock:
             for c in list(self._conns):
-                _hard_close(c)
+                hard_close(c)
             self._conns.clear()
         if self._producer is not None:
             self._producer.join(timeout=2)
@@ -207,12 +207,6 @@ class CameraServer:
             "frames_rendered": self.frames_rendered,
             "fps": self.fps,
         }
-
-
-def _hard_close(conn: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        conn.shutdown(socket.SHUT_RDWR)
-    conn.close()
 
 
 class _Handler(BaseHTTPRequestHandler):
