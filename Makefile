@@ -60,11 +60,11 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 schema: $(STAMP)
-	$(BIN)/python -m hub.contract.schema
+	$(BIN)/python -m borderwatch.contract.schema
 
 model: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[train]'
-	$(BIN)/python -m models.train.pipeline
+	$(BIN)/python -m borderwatch.models.train.pipeline
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache var .demo

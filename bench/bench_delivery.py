@@ -25,13 +25,13 @@ import paho.mqtt.client as mqtt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from edge.config.link import LinkConfig, OutboxConfig
-from edge.link import AgentLink
-from edge.outbox import Outbox
-from hub.contract import AgentState, AgentStatus, EventBatch
-from hub.delivery.config import DeliveryConfig
-from hub.service import HubService
-from hub.store.sqlite import SqliteStore
+from borderwatch.contract import AgentState, AgentStatus, EventBatch
+from borderwatch.edge.config.link import LinkConfig, OutboxConfig
+from borderwatch.edge.link import AgentLink
+from borderwatch.edge.outbox import Outbox
+from borderwatch.hub.delivery.config import DeliveryConfig
+from borderwatch.hub.service import HubService
+from borderwatch.hub.store.sqlite import SqliteStore
 from tests.chaos.broker import Mosquitto
 from tests.chaos.store import stored_seqs
 from tests.chaos.synth import make_events

@@ -164,11 +164,11 @@ def role_raw(args: argparse.Namespace) -> dict[str, object]:
 
 def role_hub(args: argparse.Namespace) -> dict[str, object]:
     """decode -> InfluxStore.submit_events -> ack from the write future (futures resolve in order)."""
-    from hub.contract import EventBatch
-    from hub.ingest.decode import Accepted, decode
-    from hub.ingest.gc_tuning import tune_gc
-    from hub.store.config import InfluxStoreConfig
-    from hub.store.influx import InfluxStore
+    from borderwatch.contract import EventBatch
+    from borderwatch.hub.ingest.decode import Accepted, decode
+    from borderwatch.hub.ingest.gc_tuning import tune_gc
+    from borderwatch.hub.store.config import InfluxStoreConfig
+    from borderwatch.hub.store.influx import InfluxStore
 
     store = InfluxStore(InfluxStoreConfig(url=args.vm, precision="ms", dead_letter_path=Path(args.tmp) / "dl.sqlite"))
     client, ready = _subscriber(args, f"bench-hub-{os.getpid()}", manual_ack=True)
@@ -299,7 +299,7 @@ def stored(vm: VictoriaMetrics, site: str, expected: int) -> int:
 
 def decode_micro(n_events: int = 100, reps: int = 200) -> tuple[float, float]:
     """µs per detection: one-pass model_validate_json vs json.loads + model_validate."""
-    from hub.contract import EventBatch
+    from borderwatch.contract import EventBatch
 
     payload = batch_payload("m", "a0", 0, n_events, datetime.now(UTC))
     timings = []

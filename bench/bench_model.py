@@ -19,17 +19,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 
-from edge.config.camera import DetectorConfig
-from edge.pipeline.batcher import InferenceBatcher
-from edge.pipeline.detector import OnnxDetector
-from edge.pipeline.geometry import iou_matrix
-from edge.pipeline.modelref import resolve_model
-from edge.pipeline.regions import whole_frame_regions
-from models.registry import find, verify
-from models.train.democheck import demo_recall
-from models.train.evaluate import latency_ms
-from simulators.camera.render import CameraRenderer
-from simulators.presets import PRESETS
+from borderwatch.edge.config.camera import DetectorConfig
+from borderwatch.edge.pipeline.batcher import InferenceBatcher
+from borderwatch.edge.pipeline.detector import OnnxDetector
+from borderwatch.edge.pipeline.geometry import iou_matrix
+from borderwatch.edge.pipeline.modelref import resolve_model
+from borderwatch.edge.pipeline.regions import whole_frame_regions
+from borderwatch.models.registry import find, verify
+from borderwatch.models.train.democheck import demo_recall
+from borderwatch.models.train.evaluate import latency_ms
+from borderwatch.simulators.camera.render import CameraRenderer
+from borderwatch.simulators.presets import PRESETS
 
 YOLOV8N_320_MS = 13.6  # facts.md: YOLOv8n architecture, 2 threads, this machine class
 

@@ -36,15 +36,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from edge.camera_service import CameraService  # noqa: E402
-from edge.config.camera import CameraConfig, DetectorConfig, usable_cores  # noqa: E402
-from edge.pipeline.decode import decode_yolo  # noqa: E402
-from edge.pipeline.detector import OnnxDetector  # noqa: E402
-from edge.pipeline.letterbox import Letterbox  # noqa: E402
-from edge.pipeline.modelref import load_manifest, resolve_model  # noqa: E402
-from edge.sensors.capture import ArrayCapture  # noqa: E402
-from edge.tools.synthetic_models import yolov8n_like_model  # noqa: E402
-from edge.tools.testpattern import MjpegServer, Mover, background, render  # noqa: E402
+from borderwatch.edge.camera_service import CameraService  # noqa: E402
+from borderwatch.edge.config.camera import CameraConfig, DetectorConfig, usable_cores  # noqa: E402
+from borderwatch.edge.pipeline.decode import decode_yolo  # noqa: E402
+from borderwatch.edge.pipeline.detector import OnnxDetector  # noqa: E402
+from borderwatch.edge.pipeline.letterbox import Letterbox  # noqa: E402
+from borderwatch.edge.pipeline.modelref import load_manifest, resolve_model  # noqa: E402
+from borderwatch.edge.sensors.capture import ArrayCapture  # noqa: E402
+from borderwatch.edge.tools.synthetic_models import yolov8n_like_model  # noqa: E402
+from borderwatch.edge.tools.testpattern import MjpegServer, Mover, background, render  # noqa: E402
 
 DETECTOR = DetectorConfig()
 LANES, THREADS = DETECTOR.threads()
@@ -160,8 +160,8 @@ def scene_frames(n: int, active: int) -> list[np.ndarray]:
 
 
 def _sim_frames(n: int, active: int) -> list[np.ndarray]:
-    from simulators.camera.render import CameraRenderer
-    from simulators.scenario import ActorSpec, CameraPose, CameraSpec, Scenario, TerrainSpec
+    from borderwatch.simulators.camera.render import CameraRenderer
+    from borderwatch.simulators.scenario import ActorSpec, CameraPose, CameraSpec, Scenario, TerrainSpec
 
     fps, start = 5.0, 2.0
     cam = CameraSpec(id="c", pose=CameraPose(height_m=6, tilt_deg=8, hfov_deg=55), width=640, height=480)

@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from deploy.configfile import ConfigError
-from deploy.logs import setup_logging
+from borderwatch.runtime.configfile import ConfigError
+from borderwatch.runtime.logs import setup_logging
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -27,13 +27,13 @@ def _version() -> str:
 
 
 def _edge_run(args: argparse.Namespace) -> int:
-    from edge.agent import run_agent
+    from borderwatch.edge.agent import run_agent
 
     return run_agent(args.config)
 
 
 def _edge_check(args: argparse.Namespace) -> int:
-    from edge.config import load_agent_config
+    from borderwatch.edge.config import load_agent_config
 
     cfg = load_agent_config(args.config)
     print(f"config {args.config}: ok (site {cfg.site}, agent {cfg.agent}, {len(cfg.cameras)} camera(s))")
@@ -41,25 +41,25 @@ def _edge_check(args: argparse.Namespace) -> int:
 
 
 def _edge_init(args: argparse.Namespace) -> int:
-    from edge.config.example import EXAMPLE
+    from borderwatch.edge.config.example import EXAMPLE
 
     return _write_example(args.output, EXAMPLE, args.force)
 
 
 def _edge_doctor(args: argparse.Namespace) -> int:
-    from edge.doctor import run_doctor
+    from borderwatch.edge.doctor import run_doctor
 
     return run_doctor(args.config)
 
 
 def _hub_run(args: argparse.Namespace) -> int:
-    from hub.app import run_hub
+    from borderwatch.hub.app import run_hub
 
     return run_hub(args.config)
 
 
 def _hub_check(args: argparse.Namespace) -> int:
-    from hub.config import load_hub_config
+    from borderwatch.hub.config import load_hub_config
 
     cfg = load_hub_config(args.config)
     print(f"config {args.config}: ok (hub {cfg.hub_id}, store {cfg.store.type})")
@@ -67,7 +67,7 @@ def _hub_check(args: argparse.Namespace) -> int:
 
 
 def _hub_init(args: argparse.Namespace) -> int:
-    from hub.config.example import EXAMPLE
+    from borderwatch.hub.config.example import EXAMPLE
 
     return _write_example(args.output, EXAMPLE, args.force)
 
@@ -83,19 +83,19 @@ def _write_example(path: Path, text: str, force: bool) -> int:
 
 
 def _broker(args: argparse.Namespace) -> int:
-    from deploy.broker import run_broker
+    from borderwatch.deploy.broker import run_broker
 
     return run_broker(args.host, args.port)
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from deploy.demo import run_demo
+    from borderwatch.deploy.demo import run_demo
 
     return run_demo(seconds=args.seconds, scenario=args.scenario, workdir=args.workdir)
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from hub.contract.schema import write
+    from borderwatch.contract.schema import write
 
     for path in write(args.output) if args.output else write():
         print(path)
@@ -103,13 +103,13 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _track(args: argparse.Namespace) -> int:
-    from edge.tools.track_cli import main
+    from borderwatch.edge.tools.track_cli import main
 
     return main(args.rest)
 
 
 def _detect(args: argparse.Namespace) -> int:
-    from edge.tools.detect_cli import main
+    from borderwatch.edge.tools.detect_cli import main
 
     return main(args.rest)
 
@@ -208,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _sim_parser(sub: argparse._SubParsersAction) -> None:
     try:
-        from simulators.cli import register
+        from borderwatch.simulators.cli import register
     except ImportError:  # the sim extra is not installed on this machine
         return
     register(sub)

@@ -17,11 +17,11 @@ from types import FrameType
 
 import paho.mqtt.client as mqtt
 
-from deploy.demo_configs import DemoLayout, write_configs
-from deploy.demo_summary import print_summary
-from deploy.procs import Child, free_port, wait_port
-from hub.contract import Alert, Channel
-from hub.contract.topics import subscription
+from borderwatch.contract import Alert, Channel
+from borderwatch.contract.topics import subscription
+from borderwatch.deploy.demo_configs import DemoLayout, write_configs
+from borderwatch.deploy.demo_summary import print_summary
+from borderwatch.deploy.procs import Child, free_port, wait_port
 
 log = logging.getLogger("borderwatch.demo")
 GRACE_S = 8.0  # after the scenario ends: let the last events reach the hub
@@ -122,7 +122,7 @@ def _camera_base_port() -> int:
 
 
 def run_demo(seconds: float, scenario: str = "border-crossing", workdir: Path | None = None) -> int:
-    from simulators.scenario import load_scenario
+    from borderwatch.simulators.scenario import load_scenario
 
     scn = load_scenario(scenario)
     layout = _layout(workdir)

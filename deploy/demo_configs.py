@@ -8,7 +8,7 @@ from typing import Any
 
 import tomli_w
 
-from simulators.scenario import Scenario
+from borderwatch.simulators.scenario import Scenario
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 
@@ -46,7 +46,7 @@ class DemoLayout:
 def shipped_camera_model() -> str | None:
     """Name of the first camera model in the manifest, or None (motion-blob fallback)."""
     try:
-        from models.registry import load_manifest
+        from borderwatch.models.registry import load_manifest
 
         return next((m.name for m in load_manifest() if m.kind == "camera"), None)
     except (OSError, ValueError):

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from deploy.demo_configs import DemoLayout
-from hub.alerts.config import AlertsConfig
-from hub.alerts.store import SqliteAlertStore
-from hub.contract import Alert, Event, EventKind
-from hub.store.sqlite import SqliteStore
-from simulators.score import Crossing, Reported, Score, read_crossings, score, situations
+from borderwatch.contract import Alert, Event, EventKind
+from borderwatch.deploy.demo_configs import DemoLayout
+from borderwatch.hub.alerts.config import AlertsConfig
+from borderwatch.hub.alerts.store import SqliteAlertStore
+from borderwatch.hub.store.sqlite import SqliteStore
+from borderwatch.simulators.score import Crossing, Reported, Score, read_crossings, score, situations
 
 ALERTED = ("person", "vehicle")
 

@@ -27,7 +27,7 @@ class Child:
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"{name}.log"
         self._log = self.log_path.open("ab")
-        cmd = [sys.executable, "-m", "deploy.cli", *args]
+        cmd = [sys.executable, "-m", "borderwatch.deploy.cli", *args]
         self.proc = subprocess.Popen(
             cmd,
             stdout=self._log,

@@ -11,14 +11,14 @@ import threading
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from deploy.signals import stop_on_signals
-from edge.camera_service import CameraService
-from edge.config import AgentConfig, load_agent_config
-from edge.evidence import Evidence
-from edge.link import AgentLink
-from edge.outbox import Outbox
-from hub.contract import AgentState, AgentStatus, Event, Telemetry
-from hub.contract.common import utc_now
+from borderwatch.contract import AgentState, AgentStatus, Event, Telemetry
+from borderwatch.contract.common import utc_now
+from borderwatch.edge.camera_service import CameraService
+from borderwatch.edge.config import AgentConfig, load_agent_config
+from borderwatch.edge.evidence import Evidence
+from borderwatch.edge.link import AgentLink
+from borderwatch.edge.outbox import Outbox
+from borderwatch.runtime.signals import stop_on_signals
 
 log = logging.getLogger("borderwatch.edge.agent")
 

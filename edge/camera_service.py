@@ -22,21 +22,21 @@ from dataclasses import dataclass, field
 
 import cv2
 
-from edge.config.camera import CameraConfig, DetectorConfig
-from edge.evidence import Evidence, EvidenceStore, Snapshot
-from edge.pipeline.batcher import InferenceBatcher, Preprocessor
-from edge.pipeline.camera_pipeline import CameraPipeline, Plan
-from edge.pipeline.decode import Candidates
-from edge.pipeline.detector import OnnxDetector
-from edge.pipeline.letterbox import Letterbox
-from edge.pipeline.modelref import ModelError, resolve_model
-from edge.sensors.camera import CameraReader
-from edge.sensors.capture import CaptureFactory, open_capture
-from edge.sensors.frame import Frame
-from edge.sensors.health import EventWindow
-from hub.contract.common import SensorKind
-from hub.contract.events import Event, EventKind
-from hub.contract.status import ModelInfo, SensorState, SensorStatus, SensorTelemetry
+from borderwatch.contract.common import SensorKind
+from borderwatch.contract.events import Event, EventKind
+from borderwatch.contract.status import ModelInfo, SensorState, SensorStatus, SensorTelemetry
+from borderwatch.edge.config.camera import CameraConfig, DetectorConfig
+from borderwatch.edge.evidence import Evidence, EvidenceStore, Snapshot
+from borderwatch.edge.pipeline.batcher import InferenceBatcher, Preprocessor
+from borderwatch.edge.pipeline.camera_pipeline import CameraPipeline, Plan
+from borderwatch.edge.pipeline.decode import Candidates
+from borderwatch.edge.pipeline.detector import OnnxDetector
+from borderwatch.edge.pipeline.letterbox import Letterbox
+from borderwatch.edge.pipeline.modelref import ModelError, resolve_model
+from borderwatch.edge.sensors.camera import CameraReader
+from borderwatch.edge.sensors.capture import CaptureFactory, open_capture
+from borderwatch.edge.sensors.frame import Frame
+from borderwatch.edge.sensors.health import EventWindow
 
 log = logging.getLogger("borderwatch.camera")
 EmitFn = Callable[[list[Event], list[Evidence]], None]

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from edge.config import AgentConfig, load_agent_config
-from edge.config.camera import CameraConfig
+from borderwatch.edge.config import AgentConfig, load_agent_config
+from borderwatch.edge.config.camera import CameraConfig
 
 MIN_FREE_BYTES = 1 << 30
 
@@ -45,7 +45,7 @@ def check_disk(cfg: AgentConfig) -> Check:
 def check_broker(cfg: AgentConfig, timeout_s: float = 5.0) -> Check:
     import paho.mqtt.client as mqtt
 
-    from edge.mqtt import build_client
+    from borderwatch.edge.mqtt import build_client
 
     where = f"{cfg.broker.host}:{cfg.broker.port}"
     try:
@@ -81,7 +81,7 @@ def check_broker(cfg: AgentConfig, timeout_s: float = 5.0) -> Check:
 
 
 def check_camera(cam_id: str, cam: CameraConfig, seconds: float = 2.0) -> Check:
-    from edge.sensors.capture import classify, open_capture
+    from borderwatch.edge.sensors.capture import classify, open_capture
 
     shown = classify(cam.url).redacted
     cap = open_capture(cam)
@@ -105,8 +105,8 @@ def check_camera(cam_id: str, cam: CameraConfig, seconds: float = 2.0) -> Check:
 
 
 def check_model(name: str, cfg: AgentConfig) -> Check:
-    from edge.pipeline.detector import OnnxDetector
-    from edge.pipeline.modelref import ModelError, resolve_model
+    from borderwatch.edge.pipeline.detector import OnnxDetector
+    from borderwatch.edge.pipeline.modelref import ModelError, resolve_model
 
     try:
         ref = resolve_model(name, cfg.detector.models_dir)

@@ -29,11 +29,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.properties import Properties
 from pydantic import ValidationError
 
-from edge.config.link import LinkConfig
-from edge.link_wire import ReplayJob, ack_detail, batch_json, holes
-from edge.mqtt import build_client, connect_async
-from edge.outbox import Outbox
-from hub.contract import (
+from borderwatch.contract import (
     AgentState,
     AgentStatus,
     Channel,
@@ -44,8 +40,12 @@ from hub.contract import (
     Telemetry,
     topic,
 )
-from hub.contract.broker import BrokerConfig
-from hub.contract.common import MAX_PAYLOAD_BYTES, utc_now
+from borderwatch.contract.common import MAX_PAYLOAD_BYTES, utc_now
+from borderwatch.edge.config.link import LinkConfig
+from borderwatch.edge.link_wire import ReplayJob, ack_detail, batch_json, holes
+from borderwatch.edge.mqtt import build_client, connect_async
+from borderwatch.edge.outbox import Outbox
+from borderwatch.runtime.broker import BrokerConfig
 
 log = logging.getLogger("borderwatch.link")
 _REFUSAL_MAX_S = 60.0  # cap of the pause after the broker refuses a batch (ACL, quota)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hub.contract import Command
-from hub.contract.common import utc_now
+from borderwatch.contract import Command
+from borderwatch.contract.common import utc_now
 
 _MAX_DETAIL = 512
 

@@ -10,8 +10,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from edge.config.link import LinkConfig
-from hub.contract.broker import BrokerConfig
+from borderwatch.edge.config.link import LinkConfig
+from borderwatch.runtime.broker import BrokerConfig
 
 
 def build_client(client_id: str, broker: BrokerConfig, cfg: LinkConfig) -> mqtt.Client:

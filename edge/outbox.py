@@ -22,8 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.config.link import OutboxConfig
-from hub.contract import Event, Telemetry
+from borderwatch.contract import Event, Telemetry
+from borderwatch.edge.config.link import OutboxConfig
 
 log = logging.getLogger("borderwatch.outbox")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from hub.contract import AgentState, AgentStatus, Telemetry
-from hub.contract.common import utc_now
+from borderwatch.contract import AgentState, AgentStatus, Telemetry
+from borderwatch.contract.common import utc_now
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,17 +11,17 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from deploy.signals import stop_on_signals
-from hub.agents import AgentRegistry
-from hub.alerts.engine import AlertEngine
-from hub.alerts.store import SqliteAlertStore
-from hub.api.context import HubContext
-from hub.config import HubConfig, load_hub_config
-from hub.contract import Alert, Channel, Event, topic
-from hub.evidence import EvidenceIngest, EvidenceStore
-from hub.ingest.gc_tuning import tune_gc
-from hub.service import HubService
-from hub.store import open_store
+from borderwatch.contract import Alert, Channel, Event, topic
+from borderwatch.hub.agents import AgentRegistry
+from borderwatch.hub.alerts.engine import AlertEngine
+from borderwatch.hub.alerts.store import SqliteAlertStore
+from borderwatch.hub.api.context import HubContext
+from borderwatch.hub.config import HubConfig, load_hub_config
+from borderwatch.hub.evidence import EvidenceIngest, EvidenceStore
+from borderwatch.hub.ingest.gc_tuning import tune_gc
+from borderwatch.hub.service import HubService
+from borderwatch.hub.store import open_store
+from borderwatch.runtime.signals import stop_on_signals
 
 log = logging.getLogger("borderwatch.hub")
 
@@ -94,7 +94,7 @@ class Hub:
 def _serve_api(hub: Hub, stop: threading.Event) -> None:
     import uvicorn
 
-    from hub.api.app import create_app
+    from borderwatch.hub.api.app import create_app
 
     server = uvicorn.Server(
         uvicorn.Config(

@@ -22,9 +22,9 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from hub.contract.broker import BrokerConfig
-from hub.contract.topics import Channel, subscription
-from hub.delivery.config import DeliveryConfig
+from borderwatch.contract.topics import Channel, subscription
+from borderwatch.hub.delivery.config import DeliveryConfig
+from borderwatch.runtime.broker import BrokerConfig
 
 log = logging.getLogger("borderwatch.hub.link")
 

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from hub.contract import (
+from borderwatch.contract import (
     AgentState,
     AgentStatus,
     Channel,
@@ -32,15 +32,15 @@ from hub.contract import (
     Telemetry,
     topic,
 )
-from hub.contract.broker import BrokerConfig
-from hub.contract.common import utc_now
-from hub.delivery import ranges as rg
-from hub.delivery.book import LedgerBook, Round
-from hub.delivery.config import DeliveryConfig
-from hub.delivery.persist import AgentKey, LedgerFile
-from hub.ingest.decode import Accepted, decode
-from hub.link import HubLink, Inbound
-from hub.store.base import DeadLetter, EventStore
+from borderwatch.contract.common import utc_now
+from borderwatch.hub.delivery import ranges as rg
+from borderwatch.hub.delivery.book import LedgerBook, Round
+from borderwatch.hub.delivery.config import DeliveryConfig
+from borderwatch.hub.delivery.persist import AgentKey, LedgerFile
+from borderwatch.hub.ingest.decode import Accepted, decode
+from borderwatch.hub.link import HubLink, Inbound
+from borderwatch.hub.store.base import DeadLetter, EventStore
+from borderwatch.runtime.broker import BrokerConfig
 
 log = logging.getLogger("borderwatch.hub.ingest")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import cv2
 
-from deploy.configfile import ConfigError
+from borderwatch.runtime.configfile import ConfigError
 
 log = logging.getLogger("borderwatch.sim")
 
@@ -72,13 +72,13 @@ def _serve_args(p: argparse.ArgumentParser, port_flag: str, default: int) -> Non
 
 
 def _load(name: str) -> object:
-    from simulators.scenario import load_scenario
+    from borderwatch.simulators.scenario import load_scenario
 
     return load_scenario(name)
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
-    from simulators.presets import PRESETS
+    from borderwatch.simulators.presets import PRESETS
 
     for name, make in PRESETS.items():
         s = make()
@@ -88,7 +88,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def _run_site(args: argparse.Namespace, cameras: list[str] | None, base_port: int) -> int:
-    from simulators.site import Site
+    from borderwatch.simulators.site import Site
 
     site = Site(_load(args.scenario), args.host, base_port, args.loop, args.speed, args.rtsp_port).start(cameras)
     for cam, url in [*site.urls().items(), *site.rtsp_urls().items()]:
@@ -119,9 +119,9 @@ def cmd_site(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from simulators.camera.render import CameraRenderer
-    from simulators.site import truth_records
-    from simulators.truth import write_jsonl
+    from borderwatch.simulators.camera.render import CameraRenderer
+    from borderwatch.simulators.site import truth_records
+    from borderwatch.simulators.truth import write_jsonl
 
     scn = _load(args.scenario)
     r = CameraRenderer(scn, args.camera or scn.cameras[0].id)

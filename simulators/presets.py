@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from simulators.geo import to_geo
-from simulators.scenario import (
+from borderwatch.simulators.geo import to_geo
+from borderwatch.simulators.scenario import (
     ActorSpec,
     BorderSpec,
     CameraPose,

@@ -144,10 +144,10 @@ class Scenario(_Model):
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """A preset by name, or a TOML file (ConfigError with one readable paragraph if it is bad)."""
-    from simulators.presets import PRESETS
+    from borderwatch.simulators.presets import PRESETS
 
     if str(name_or_path) in PRESETS:
         return PRESETS[str(name_or_path)]()
-    from deploy.configfile import load_config
+    from borderwatch.runtime.configfile import load_config
 
     return load_config(Path(name_or_path), Scenario)

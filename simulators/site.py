@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from simulators.camera.projection import Pinhole
-from simulators.camera.render import CameraRenderer
-from simulators.camera.server import CameraServer, SimClock
-from simulators.scenario import Scenario
-from simulators.truth import Crossing, crossing_record, crossings, write_jsonl
-from simulators.world import World
+from borderwatch.simulators.camera.projection import Pinhole
+from borderwatch.simulators.camera.render import CameraRenderer
+from borderwatch.simulators.camera.server import CameraServer, SimClock
+from borderwatch.simulators.scenario import Scenario
+from borderwatch.simulators.truth import Crossing, crossing_record, crossings, write_jsonl
+from borderwatch.simulators.world import World
 
 log = logging.getLogger("borderwatch.sim.site")
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from simulators.geo import segment_intersections, to_geo
-from simulators.scenario import CLASSES
-from simulators.world import World
+from borderwatch.simulators.geo import segment_intersections, to_geo
+from borderwatch.simulators.scenario import CLASSES
+from borderwatch.simulators.world import World
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from simulators.geo import to_local
-from simulators.scenario import CLASSES, ActorSpec, Scenario
+from borderwatch.simulators.geo import to_local
+from borderwatch.simulators.scenario import CLASSES, ActorSpec, Scenario
 
 # class -> (height, width, length, temp_c, rcs_m2, stride_m): typical adult, car, deer.
 CLASS_DEFAULTS: dict[str, tuple[float, float, float, float, float, float]] = {

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
 
-from hub.alerts.config import AlertsConfig
-from hub.alerts.engine import AlertEngine
-from hub.alerts.store import SqliteAlertStore
-from hub.contract import Event, GeoPosition
+from borderwatch.contract import Event, GeoPosition
+from borderwatch.hub.alerts.config import AlertsConfig
+from borderwatch.hub.alerts.engine import AlertEngine
+from borderwatch.hub.alerts.store import SqliteAlertStore
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 _ids = count()

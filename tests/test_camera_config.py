@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from deploy.configfile import ConfigError, load_config
-from edge.config.camera import COCO_CLASS_MAP, CameraConfig, DetectorConfig
-from edge.tools.detect_cli import main as detect_main
-from edge.tools.synthetic_models import bright_object_model
-from edge.tools.testpattern import Mover, background, render, write_video
-from hub.contract.common import ObjectClass
+from borderwatch.contract.common import ObjectClass
+from borderwatch.edge.config.camera import COCO_CLASS_MAP, CameraConfig, DetectorConfig
+from borderwatch.edge.tools.detect_cli import main as detect_main
+from borderwatch.edge.tools.synthetic_models import bright_object_model
+from borderwatch.edge.tools.testpattern import Mover, background, render, write_video
+from borderwatch.runtime.configfile import ConfigError, load_config
 
 EXAMPLE = """
 [detector]

@@ -9,10 +9,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.config.camera import EventsConfig
-from edge.evidence import Evidence, EvidenceStore, encode_capped, render_snapshot
-from edge.pipeline.events import EventFactory, TrackView
-from hub.contract.events import EventKind
+from borderwatch.contract.events import EventKind
+from borderwatch.edge.config.camera import EventsConfig
+from borderwatch.edge.evidence import Evidence, EvidenceStore, encode_capped, render_snapshot
+from borderwatch.edge.pipeline.events import EventFactory, TrackView
 
 
 def view(ids: list[int], x: list[float], stationary: list[bool] | None = None) -> TrackView:

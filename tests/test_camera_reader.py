@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.config.camera import CameraConfig
-from edge.sensors.camera import CameraReader
-from edge.sensors.capture import ArrayCapture
-from edge.sensors.health import Backoff, LinkFigures, quality_grade
-from edge.sensors.queues import DropOldestQueue
-from edge.sensors.redact import redact_text, redact_url
-from edge.tools.testpattern import MjpegServer, background, write_video
+from borderwatch.edge.config.camera import CameraConfig
+from borderwatch.edge.sensors.camera import CameraReader
+from borderwatch.edge.sensors.capture import ArrayCapture
+from borderwatch.edge.sensors.health import Backoff, LinkFigures, quality_grade
+from borderwatch.edge.sensors.queues import DropOldestQueue
+from borderwatch.edge.sensors.redact import redact_text, redact_url
+from borderwatch.edge.tools.testpattern import MjpegServer, background, write_video
 
 BG = background((320, 240))
 

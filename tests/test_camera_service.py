@@ -10,16 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.camera_service import CameraService
-from edge.config.camera import CameraConfig, DetectorConfig
-from edge.evidence import Evidence, Snapshot
-from edge.pipeline.batcher import InferenceBatcher
-from edge.pipeline.detector import OnnxDetector
-from edge.pipeline.modelref import resolve_model
-from edge.tools.synthetic_models import bright_object_model
-from edge.tools.testpattern import MjpegServer, Mover, background, render, write_video
-from hub.contract.events import Event, EventKind
-from hub.contract.status import SensorState
+from borderwatch.contract.events import Event, EventKind
+from borderwatch.contract.status import SensorState
+from borderwatch.edge.camera_service import CameraService
+from borderwatch.edge.config.camera import CameraConfig, DetectorConfig
+from borderwatch.edge.evidence import Evidence, Snapshot
+from borderwatch.edge.pipeline.batcher import InferenceBatcher
+from borderwatch.edge.pipeline.detector import OnnxDetector
+from borderwatch.edge.pipeline.modelref import resolve_model
+from borderwatch.edge.tools.synthetic_models import bright_object_model
+from borderwatch.edge.tools.testpattern import MjpegServer, Mover, background, render, write_video
 
 BG = background((640, 480), seed=5)
 WALKER = [Mover((40, 220), (160, 0), (30, 60))]  # crosses x=320 at about t=1.6 s

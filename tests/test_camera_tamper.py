@@ -5,10 +5,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from edge.config.camera import TamperConfig
-from edge.pipeline.motion import downscale_gray
-from edge.pipeline.tamper import TamperDetector
-from edge.tools.testpattern import Mover, background, render
+from borderwatch.edge.config.camera import TamperConfig
+from borderwatch.edge.pipeline.motion import downscale_gray
+from borderwatch.edge.pipeline.tamper import TamperDetector
+from borderwatch.edge.tools.testpattern import Mover, background, render
 
 BG = background((640, 480), seed=1)
 MOVERS = [Mover((20, 200), (60, 0), (30, 60))]

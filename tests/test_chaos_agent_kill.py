@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.contract import AgentState, AgentStatus, Channel, topic
+from borderwatch.contract import AgentState, AgentStatus, Channel, topic
 from tests.chaos import fixtures
 from tests.chaos.checks import assert_exactly_once, wait_all_stored
 from tests.chaos.fixtures import wait_until

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from edge.config.link import LinkConfig
-from hub.service import HubService
+from borderwatch.edge.config.link import LinkConfig
+from borderwatch.hub.service import HubService
 from tests.chaos import fixtures
 from tests.chaos.agents import SimAgent
 from tests.chaos.broker import Mosquitto

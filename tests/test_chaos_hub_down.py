@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from hub.service import HubService
+from borderwatch.hub.service import HubService
 from tests.chaos import fixtures
 from tests.chaos.agents import SimAgent
 from tests.chaos.checks import OUTAGE_S, assert_exactly_once, wait_all_stored

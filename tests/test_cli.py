@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.cli import main
+from borderwatch.deploy.cli import main
 
 HELP_PATHS = [
     [],
@@ -32,7 +32,9 @@ HELP_PATHS = [
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "deploy.cli", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "borderwatch.deploy.cli", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.mark.parametrize("path", HELP_PATHS, ids=lambda p: " ".join(p) or "top")

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from deploy.configfile import ConfigError, load_config
+from borderwatch.runtime.configfile import ConfigError, load_config
 
 
 class Inner(BaseModel):

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from hub.contract import Channel, Event, EventBatch, parse_topic, topic
-from hub.contract.schema import DEFAULT_DIR, render
-from hub.contract.topics import subscription
+from borderwatch.contract import Channel, Event, EventBatch, parse_topic, topic
+from borderwatch.contract.schema import DEFAULT_DIR, render
+from borderwatch.contract.topics import subscription
 
 TS = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from deploy.demo_summary import _per_camera
-from hub.contract import Event, EventKind, GeoPosition, ObjectClass, RuleHit, SensorKind, SensorRef
-from simulators.score import Crossing
+from borderwatch.contract import Event, EventKind, GeoPosition, ObjectClass, RuleHit, SensorKind, SensorRef
+from borderwatch.deploy.demo_summary import _per_camera
+from borderwatch.simulators.score import Crossing
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 

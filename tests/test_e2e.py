@@ -16,17 +16,17 @@ from pathlib import Path
 
 import pytest
 
-from deploy.configfile import parse_config
-from deploy.demo_configs import DemoLayout, agent_config, hub_config, shipped_camera_model
-from deploy.procs import free_port
-from edge.agent import Agent
-from edge.config import AgentConfig
-from hub.app import Hub
-from hub.config import HubConfig
-from hub.contract import EventKind
-from simulators.geo import to_geo
-from simulators.scenario import ActorSpec, BorderSpec, CameraPose, CameraSpec, GeoPoint, Scenario
-from simulators.site import Site
+from borderwatch.contract import EventKind
+from borderwatch.deploy.demo_configs import DemoLayout, agent_config, hub_config, shipped_camera_model
+from borderwatch.deploy.procs import free_port
+from borderwatch.edge.agent import Agent
+from borderwatch.edge.config import AgentConfig
+from borderwatch.hub.app import Hub
+from borderwatch.hub.config import HubConfig
+from borderwatch.runtime.configfile import parse_config
+from borderwatch.simulators.geo import to_geo
+from borderwatch.simulators.scenario import ActorSpec, BorderSpec, CameraPose, CameraSpec, GeoPoint, Scenario
+from borderwatch.simulators.site import Site
 from tests.chaos.broker import Mosquitto
 
 pytestmark = pytest.mark.integration

@@ -12,15 +12,15 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from deploy.configfile import parse_config
-from edge.config.link import LinkConfig, OutboxConfig
-from edge.evidence import render_snapshot
-from edge.link import AgentLink
-from edge.outbox import Outbox
-from hub.api.app import create_app
-from hub.app import Hub
-from hub.config import HubConfig
-from hub.contract import AgentState, AgentStatus, Event, EventKind, ImageBox, SensorKind, SensorRef
+from borderwatch.contract import AgentState, AgentStatus, Event, EventKind, ImageBox, SensorKind, SensorRef
+from borderwatch.edge.config.link import LinkConfig, OutboxConfig
+from borderwatch.edge.evidence import render_snapshot
+from borderwatch.edge.link import AgentLink
+from borderwatch.edge.outbox import Outbox
+from borderwatch.hub.api.app import create_app
+from borderwatch.hub.app import Hub
+from borderwatch.hub.config import HubConfig
+from borderwatch.runtime.configfile import parse_config
 from tests.chaos.broker import Mosquitto
 from tests.chaos.fixtures import wait_until
 

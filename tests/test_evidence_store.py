@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from hub.contract import Event, EventKind, ImageBox, SensorKind, SensorRef
-from hub.evidence import EvidenceConfig, EvidenceIngest, EvidenceStore, Reason, Rejection
-from hub.evidence.index import EvidenceRow
-from hub.evidence.validate import HEAD_BYTES, is_jpeg
-from hub.link import is_evidence
+from borderwatch.contract import Event, EventKind, ImageBox, SensorKind, SensorRef
+from borderwatch.hub.evidence import EvidenceConfig, EvidenceIngest, EvidenceStore, Reason, Rejection
+from borderwatch.hub.evidence.index import EvidenceRow
+from borderwatch.hub.evidence.validate import HEAD_BYTES, is_jpeg
+from borderwatch.hub.link import is_evidence
 from tests.chaos.fixtures import wait_until
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

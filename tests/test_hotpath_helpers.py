@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.pipeline.decode import batched_nms
-from edge.pipeline.detections import Detections
-from edge.pipeline.geometry import Segments, iou_matrix, signed_distance_to_polyline
-from edge.pipeline.trackstate import TrackState, member
-from edge.tracking import ConstantVelocityBox, KalmanPredictor, KalmanUpdater, Tracks, solve
-from edge.tracking.kalman import _gain
+from borderwatch.edge.pipeline.decode import batched_nms
+from borderwatch.edge.pipeline.detections import Detections
+from borderwatch.edge.pipeline.geometry import Segments, iou_matrix, signed_distance_to_polyline
+from borderwatch.edge.pipeline.trackstate import TrackState, member
+from borderwatch.edge.tracking import ConstantVelocityBox, KalmanPredictor, KalmanUpdater, Tracks, solve
+from borderwatch.edge.tracking.kalman import _gain
 
 
 def test_member_matches_isin_for_small_and_large_sets():

@@ -9,7 +9,7 @@ import pytest
 import urllib3
 from influxdb_client.rest import ApiException
 
-from hub.store.writer import WriterSettings, backoff_delay, classify, parse_retry_after
+from borderwatch.hub.store.writer import WriterSettings, backoff_delay, classify, parse_retry_after
 
 
 def _api_error(status: int, retry_after: str | None = None) -> ApiException:

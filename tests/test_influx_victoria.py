@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub.store import open_store
-from hub.store.base import DeadLetter, StoreError, StoreOverflowError
-from hub.store.config import InfluxStoreConfig
-from hub.store.influx import InfluxStore
+from borderwatch.hub.store import open_store
+from borderwatch.hub.store.base import DeadLetter, StoreError, StoreOverflowError
+from borderwatch.hub.store.config import InfluxStoreConfig
+from borderwatch.hub.store.influx import InfluxStore
 from tests.test_influx_servers import scripted_proxy, victoria_metrics
 from tests.test_store_fixtures import make_batch, make_events, make_telemetry
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hub.contract import Channel, topic
-from hub.ingest.decode import Accepted, decode
-from hub.ingest.gc_tuning import tune_gc
+from borderwatch.contract import Channel, topic
+from borderwatch.hub.ingest.decode import Accepted, decode
+from borderwatch.hub.ingest.gc_tuning import tune_gc
 from tests.test_store_fixtures import make_batch, make_events
 
 

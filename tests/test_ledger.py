@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hub.contract import EventBatch
-from hub.delivery import ranges as rg
-from hub.delivery.book import LedgerBook
-from hub.delivery.config import DeliveryConfig
-from hub.delivery.ledger import AgentLedger, admit, cover, merge
-from hub.delivery.persist import LedgerFile
-from hub.delivery.replay import GapWatch, decide, observe
+from borderwatch.contract import EventBatch
+from borderwatch.hub.delivery import ranges as rg
+from borderwatch.hub.delivery.book import LedgerBook
+from borderwatch.hub.delivery.config import DeliveryConfig
+from borderwatch.hub.delivery.ledger import AgentLedger, admit, cover, merge
+from borderwatch.hub.delivery.persist import LedgerFile
+from borderwatch.hub.delivery.replay import GapWatch, decide, observe
 from tests.chaos.synth import make_events
 
 

@@ -10,10 +10,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from edge.config.link import LinkConfig, OutboxConfig
-from edge.link import AgentLink
-from edge.outbox import Outbox
-from hub.contract import (
+from borderwatch.contract import (
     AgentState,
     AgentStatus,
     Channel,
@@ -25,9 +22,12 @@ from hub.contract import (
     Telemetry,
     topic,
 )
-from hub.contract.broker import BrokerConfig, TlsConfig
-from hub.service import HubService
-from hub.store.sqlite import SqliteStore
+from borderwatch.edge.config.link import LinkConfig, OutboxConfig
+from borderwatch.edge.link import AgentLink
+from borderwatch.edge.outbox import Outbox
+from borderwatch.hub.service import HubService
+from borderwatch.hub.store.sqlite import SqliteStore
+from borderwatch.runtime.broker import BrokerConfig, TlsConfig
 from tests.chaos import fixtures
 from tests.chaos.agents import SimAgent
 from tests.chaos.broker import Mosquitto

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from edge.link_wire import ReplayJob, ack_detail, batch_json, holes
-from hub.contract import Command, CommandKind, EventBatch
-from hub.delivery import ranges as rg
+from borderwatch.contract import Command, CommandKind, EventBatch
+from borderwatch.edge.link_wire import ReplayJob, ack_detail, batch_json, holes
+from borderwatch.hub.delivery import ranges as rg
 from tests.chaos.synth import make_events
 
 

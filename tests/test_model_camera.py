@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from models.registry import MANIFEST, ModelEntry, ModelHashError, find, load_manifest, verify
-from models.train.evaluate import decode, iou_matrix, session
-from simulators.camera.render import CameraRenderer
-from simulators.scenario import ActorSpec, CameraPose, CameraSpec, Scenario, TerrainSpec
+from borderwatch.models.registry import MANIFEST, ModelEntry, ModelHashError, find, load_manifest, verify
+from borderwatch.models.train.evaluate import decode, iou_matrix, session
+from borderwatch.simulators.camera.render import CameraRenderer
+from borderwatch.simulators.scenario import ActorSpec, CameraPose, CameraSpec, Scenario, TerrainSpec
 
 NAME = "bw-cam-s"
 

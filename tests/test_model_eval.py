@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.train.evaluate import average_precision, confusion, iou_matrix, match
+from borderwatch.models.train.evaluate import average_precision, confusion, iou_matrix, match
 
 BOX = np.array([[0, 0, 10, 10]], np.float32)
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from edge.config.link import OutboxConfig
-from edge.outbox import Outbox
-from hub.contract import Event, EventBatch, Telemetry
+from borderwatch.contract import Event, EventBatch, Telemetry
+from borderwatch.edge.config.link import OutboxConfig
+from borderwatch.edge.outbox import Outbox
 from tests.chaos.synth import make_events
 
 
@@ -50,8 +50,8 @@ def test_seqs_survive_sigkill_right_after_append(tmp_path):
     script = textwrap.dedent(f"""
         import os, signal
         from pathlib import Path
-        from edge.config.link import OutboxConfig
-        from edge.outbox import Outbox
+        from borderwatch.edge.config.link import OutboxConfig
+        from borderwatch.edge.outbox import Outbox
         from tests.chaos.synth import make_events
         box = Outbox(Path({str(tmp_path / "outbox.sqlite3")!r}), OutboxConfig())
         for i in range(10):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge.config.camera import CameraConfig, MotionConfig
-from edge.pipeline.camera_pipeline import CameraPipeline
-from edge.pipeline.decode import Candidates
-from edge.pipeline.geometry import iou_matrix
-from edge.pipeline.motion import MotionDetector, motion_mask_image
-from edge.pipeline.regions import merge_overlapping, plan_regions
-from edge.sensors.frame import Frame
-from edge.tools.testpattern import Mover, background, render, truth
+from borderwatch.edge.config.camera import CameraConfig, MotionConfig
+from borderwatch.edge.pipeline.camera_pipeline import CameraPipeline
+from borderwatch.edge.pipeline.decode import Candidates
+from borderwatch.edge.pipeline.geometry import iou_matrix
+from borderwatch.edge.pipeline.motion import MotionDetector, motion_mask_image
+from borderwatch.edge.pipeline.regions import merge_overlapping, plan_regions
+from borderwatch.edge.sensors.frame import Frame
+from borderwatch.edge.tools.testpattern import Mover, background, render, truth
 
 BG = background((1280, 720), seed=3)
 WALKER = [Mover((100, 300), (150, 0), (30, 70))]

@@ -5,17 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.config.camera import CameraConfig
-from edge.pipeline.classes import CLASS_INDEX
-from edge.pipeline.geometry import (
+from borderwatch.contract.common import ObjectClass
+from borderwatch.edge.config.camera import CameraConfig
+from borderwatch.edge.pipeline.classes import CLASS_INDEX
+from borderwatch.edge.pipeline.geometry import (
     iou_matrix,
     paths_cross_polyline,
     points_in_polygon,
     signed_distance_to_polyline,
 )
-from edge.pipeline.rules import LineCrossingRule, ZoneRule
-from edge.pipeline.scene import Scene
-from hub.contract.common import ObjectClass
+from borderwatch.edge.pipeline.rules import LineCrossingRule, ZoneRule
+from borderwatch.edge.pipeline.scene import Scene
 
 PERSON = CLASS_INDEX[ObjectClass.PERSON]
 VEHICLE = CLASS_INDEX[ObjectClass.VEHICLE]

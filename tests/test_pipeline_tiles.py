@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from edge.config.camera import CameraConfig
-from edge.pipeline.camera_pipeline import CameraPipeline
-from edge.pipeline.decode import decode_yolo
-from edge.pipeline.letterbox import Letterbox
-from edge.pipeline.regions import Tiling, cut_edges, tile_grid, touches_cuts, whole_frame_regions
-from edge.sensors.frame import Frame
+from borderwatch.edge.config.camera import CameraConfig
+from borderwatch.edge.pipeline.camera_pipeline import CameraPipeline
+from borderwatch.edge.pipeline.decode import decode_yolo
+from borderwatch.edge.pipeline.letterbox import Letterbox
+from borderwatch.edge.pipeline.regions import Tiling, cut_edges, tile_grid, touches_cuts, whole_frame_regions
+from borderwatch.edge.sensors.frame import Frame
 
 
 @pytest.mark.parametrize("wh", [(640, 480), (960, 540), (1280, 720), (1920, 1080), (3840, 2160), (400, 330)])

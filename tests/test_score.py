@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from simulators.score import Crossing, Reported, score
+from borderwatch.simulators.score import Crossing, Reported, score
 
 T0 = datetime(2026, 11, 27, 12, tzinfo=UTC)
 
@@ -43,7 +43,7 @@ def test_nothing_reported() -> None:
 
 
 def test_group_walking_over_together_is_one_situation() -> None:
-    from simulators.score import situations
+    from borderwatch.simulators.score import situations
 
     group = [truth(0), truth(1, lat=48.00001), truth(2, lat=48.00002)]
     apart = [truth(100), truth(101, direction="outbound"), truth(102, cls="vehicle")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from simulators.cli import main
+from borderwatch.simulators.cli import main
 
 
 def test_render_writes_frames_labels_and_truth(tmp_path) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulators.camera.projection import Pinhole
-from simulators.camera.render import CameraRenderer
-from simulators.geo import to_geo
-from simulators.scenario import ActorSpec, CameraPose, CameraSpec, GeoPoint, Scenario, TerrainSpec
+from borderwatch.simulators.camera.projection import Pinhole
+from borderwatch.simulators.camera.render import CameraRenderer
+from borderwatch.simulators.geo import to_geo
+from borderwatch.simulators.scenario import ActorSpec, CameraPose, CameraSpec, GeoPoint, Scenario, TerrainSpec
 
 ORIGIN = GeoPoint(lat=48.0, lon=16.0)
 

@@ -9,13 +9,13 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.config.camera import CameraConfig
-from edge.sensors.camera import CameraReader
-from simulators.camera.render import CameraRenderer
-from simulators.camera.rtp_jpeg import JpegError, packets, parse_jpeg
-from simulators.camera.rtsp import encode_for_rtp, pad_to_blocks
-from simulators.camera.server import CameraServer, SimClock
-from simulators.scenario import ActorSpec, CameraPose, CameraSpec, Scenario, TerrainSpec
+from borderwatch.edge.config.camera import CameraConfig
+from borderwatch.edge.sensors.camera import CameraReader
+from borderwatch.simulators.camera.render import CameraRenderer
+from borderwatch.simulators.camera.rtp_jpeg import JpegError, packets, parse_jpeg
+from borderwatch.simulators.camera.rtsp import encode_for_rtp, pad_to_blocks
+from borderwatch.simulators.camera.server import CameraServer, SimClock
+from borderwatch.simulators.scenario import ActorSpec, CameraPose, CameraSpec, Scenario, TerrainSpec
 from tests.test_camera_reader import wait_for
 
 RNG = np.random.default_rng(4)

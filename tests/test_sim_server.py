@@ -11,11 +11,11 @@ import cv2
 import numpy as np
 import pytest
 
-from simulators.camera.faults import Fault, apply_fault
-from simulators.camera.render import CameraRenderer
-from simulators.camera.server import CameraServer, SimClock
-from simulators.scenario import ActorSpec, CameraPose, CameraSpec, Scenario, TerrainSpec
-from simulators.site import Site
+from borderwatch.simulators.camera.faults import Fault, apply_fault
+from borderwatch.simulators.camera.render import CameraRenderer
+from borderwatch.simulators.camera.server import CameraServer, SimClock
+from borderwatch.simulators.scenario import ActorSpec, CameraPose, CameraSpec, Scenario, TerrainSpec
+from borderwatch.simulators.site import Site
 
 
 def _scenario() -> Scenario:
@@ -143,7 +143,7 @@ def test_apply_fault_table(fault: Fault) -> None:
 
 
 def test_site_serves_all_cameras_and_writes_truth(tmp_path) -> None:
-    from simulators.presets import PRESETS
+    from borderwatch.simulators.presets import PRESETS
 
     site = Site(PRESETS["border-crossing"]()).start()
     try:

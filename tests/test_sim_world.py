@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from deploy.configfile import ConfigError
-from simulators.geo import to_geo, to_local
-from simulators.presets import PRESETS
-from simulators.scenario import ActorSpec, BorderSpec, GeoPoint, Scenario, load_scenario
-from simulators.truth import crossings
-from simulators.world import World
+from borderwatch.runtime.configfile import ConfigError
+from borderwatch.simulators.geo import to_geo, to_local
+from borderwatch.simulators.presets import PRESETS
+from borderwatch.simulators.scenario import ActorSpec, BorderSpec, GeoPoint, Scenario, load_scenario
+from borderwatch.simulators.truth import crossings
+from borderwatch.simulators.world import World
 
 ORIGIN = GeoPoint(lat=48.0, lon=16.0)
 

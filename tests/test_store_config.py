@@ -7,10 +7,10 @@ import tomllib
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from deploy.configfile import ConfigError, parse_config
-from hub.store import BACKENDS, open_store
-from hub.store.config import InfluxStoreConfig, SqliteStoreConfig, StoreConfig, resolve_token
-from hub.store.sqlite import SqliteStore
+from borderwatch.hub.store import BACKENDS, open_store
+from borderwatch.hub.store.config import InfluxStoreConfig, SqliteStoreConfig, StoreConfig, resolve_token
+from borderwatch.hub.store.sqlite import SqliteStore
+from borderwatch.runtime.configfile import ConfigError, parse_config
 
 
 class HubSection(BaseModel):

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from deploy.grafana.make_dashboard import OUT, PANELS, dashboard, flux
-from hub.contract import EventKind, RuleHit
-from hub.store.base import AlertCount
-from hub.store.config import Buckets
-from hub.store.points import alert_count_lines, dead_letter_line, event_lines, telemetry_lines
-from hub.store.retention import Retention
+from borderwatch.contract import EventKind, RuleHit
+from borderwatch.deploy.grafana.make_dashboard import OUT, PANELS, dashboard, flux
+from borderwatch.hub.store.base import AlertCount
+from borderwatch.hub.store.config import Buckets
+from borderwatch.hub.store.points import alert_count_lines, dead_letter_line, event_lines, telemetry_lines
+from borderwatch.hub.store.retention import Retention
 from tests.test_store_fixtures import make_event, make_telemetry
 
 SETUP = Path("deploy/influxdb/setup.sh")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hub.contract import (
+from borderwatch.contract import (
     Event,
     EventBatch,
     EventKind,

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from hub.contract import Event, EventKind, RuleHit
-from hub.store.base import AlertCount
-from hub.store.points import (
+from borderwatch.contract import Event, EventKind, RuleHit
+from borderwatch.hub.store.base import AlertCount
+from borderwatch.hub.store.points import (
     alert_count_lines,
     epoch_us,
     event_line,

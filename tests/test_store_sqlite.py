@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub.store.base import AlertCount, DeadLetter, EventStore
-from hub.store.retention import Retention
-from hub.store.sqlite import SqliteStore
+from borderwatch.hub.store.base import AlertCount, DeadLetter, EventStore
+from borderwatch.hub.store.retention import Retention
+from borderwatch.hub.store.sqlite import SqliteStore
 from tests.test_store_fixtures import make_event, make_events, make_telemetry
 
 
@@ -151,7 +151,7 @@ def test_events_survive_kill_without_close(tmp_path):
     code = textwrap.dedent(
         f"""
         import os, signal
-        from hub.store.sqlite import SqliteStore
+        from borderwatch.hub.store.sqlite import SqliteStore
         from tests.test_store_fixtures import make_events
         s = SqliteStore({str(path)!r}, run_retention=False)
         s.write_events(make_events(500))

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from deploy.cli import build_parser
-from deploy.configfile import parse_config
-from edge.config import AgentConfig
-from models.registry import ModelEntry
+from borderwatch.deploy.cli import build_parser
+from borderwatch.edge.config import AgentConfig
+from borderwatch.models.registry import ModelEntry
+from borderwatch.runtime.configfile import parse_config
 
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "technician-guide.md"
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.config.camera import TrackerConfig
-from edge.pipeline.detections import Detections
-from edge.pipeline.geometry import iou_matrix
-from edge.tools.track_cli import main as track_main
-from edge.tracking import (
+from borderwatch.edge.config.camera import TrackerConfig
+from borderwatch.edge.pipeline.detections import Detections
+from borderwatch.edge.pipeline.geometry import iou_matrix
+from borderwatch.edge.tools.track_cli import main as track_main
+from borderwatch.edge.tracking import (
     ConstantVelocityPoint,
     DistanceAssociator,
     Initiator,

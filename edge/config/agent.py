@@ -6,11 +6,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from deploy.configfile import load_config
-from edge.config.camera import CameraConfig, DetectorConfig
-from edge.config.link import LinkConfig, OutboxConfig
-from hub.contract.broker import BrokerConfig
-from hub.contract.common import Ident
+from borderwatch.contract.common import Ident
+from borderwatch.edge.config.camera import CameraConfig, DetectorConfig
+from borderwatch.edge.config.link import LinkConfig, OutboxConfig
+from borderwatch.runtime.broker import BrokerConfig
+from borderwatch.runtime.configfile import load_config
 
 
 class AgentConfig(BaseModel):

@@ -13,14 +13,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from edge.config.camera_rules import (
+from borderwatch.contract.common import ObjectClass
+from borderwatch.edge.config.camera_rules import (
     ClassFilter,
     LineConfig,
     MaskConfig,
     ZoneConfig,
     default_filters,
 )
-from hub.contract.common import ObjectClass
 
 __all__ = [
     "COCO_CLASS_MAP",

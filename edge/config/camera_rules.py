@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hub.contract.common import ObjectClass
+from borderwatch.contract.common import ObjectClass
 
 Coordinate = Annotated[float, Field(ge=-16384, le=16384)]
 Point = tuple[Coordinate, Coordinate]

@@ -1,6 +1,6 @@
 """Settings of the agent's delivery path: the durable outbox and the MQTT link to the broker.
 
-How to reach the broker (host, TLS, credentials, back-off) is ``hub.contract.broker.BrokerConfig``,
+How to reach the broker (host, TLS, credentials, back-off) is ``runtime.broker.BrokerConfig``,
 shared with the hub; what is here only concerns how the agent stores and sends.
 """
 

@@ -11,17 +11,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.config.camera import CameraConfig
-from edge.evidence import Snapshot
-from edge.pipeline.classes import class_name
-from edge.pipeline.events import EventFactory, TrackView
-from edge.pipeline.scene import Anchors, Scene
-from edge.pipeline.tamper import TamperChange
-from edge.pipeline.trackstate import member
-from edge.sensors.frame import Frame
-from edge.tracking.models import MotionModel
-from edge.tracking.tracks import TrackerOutput, Tracks
-from hub.contract.events import Event, EventKind
+from borderwatch.contract.events import Event, EventKind
+from borderwatch.edge.config.camera import CameraConfig
+from borderwatch.edge.evidence import Snapshot
+from borderwatch.edge.pipeline.classes import class_name
+from borderwatch.edge.pipeline.events import EventFactory, TrackView
+from borderwatch.edge.pipeline.scene import Anchors, Scene
+from borderwatch.edge.pipeline.tamper import TamperChange
+from borderwatch.edge.pipeline.trackstate import member
+from borderwatch.edge.sensors.frame import Frame
+from borderwatch.edge.tracking.models import MotionModel
+from borderwatch.edge.tracking.tracks import TrackerOutput, Tracks
 
 
 @dataclass(frozen=True, slots=True)

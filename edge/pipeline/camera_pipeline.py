@@ -16,22 +16,22 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from edge.config.camera import CameraConfig
-from edge.evidence import Evidence, Snapshot
-from edge.pipeline.camera_output import FrameOutput, OutputBuilder
-from edge.pipeline.classes import CLASS_INDEX, label_lookup
-from edge.pipeline.decode import Candidates, batched_nms
-from edge.pipeline.detections import Detections
-from edge.pipeline.filters import ClassFilterTable, outside_masks, valid_class_ids, valid_classes
-from edge.pipeline.geometry import iou_matrix
-from edge.pipeline.motion import MotionDetector, MotionResult, downscale_gray
-from edge.pipeline.regions import Tiling, centres_inside, plan_regions, whole_frame_regions
-from edge.pipeline.scene import Scene
-from edge.pipeline.tamper import TamperChange, TamperDetector
-from edge.sensors.frame import Frame
-from edge.tracking import box_tracker
-from edge.tracking.tracker import Visibility
-from edge.tracking.tracks import Tracks
+from borderwatch.edge.config.camera import CameraConfig
+from borderwatch.edge.evidence import Evidence, Snapshot
+from borderwatch.edge.pipeline.camera_output import FrameOutput, OutputBuilder
+from borderwatch.edge.pipeline.classes import CLASS_INDEX, label_lookup
+from borderwatch.edge.pipeline.decode import Candidates, batched_nms
+from borderwatch.edge.pipeline.detections import Detections
+from borderwatch.edge.pipeline.filters import ClassFilterTable, outside_masks, valid_class_ids, valid_classes
+from borderwatch.edge.pipeline.geometry import iou_matrix
+from borderwatch.edge.pipeline.motion import MotionDetector, MotionResult, downscale_gray
+from borderwatch.edge.pipeline.regions import Tiling, centres_inside, plan_regions, whole_frame_regions
+from borderwatch.edge.pipeline.scene import Scene
+from borderwatch.edge.pipeline.tamper import TamperChange, TamperDetector
+from borderwatch.edge.sensors.frame import Frame
+from borderwatch.edge.tracking import box_tracker
+from borderwatch.edge.tracking.tracker import Visibility
+from borderwatch.edge.tracking.tracks import Tracks
 
 I64 = npt.NDArray[np.int64]
 _CLASS_MERGE_IOU = 0.7

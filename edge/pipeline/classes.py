@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from hub.contract.common import ObjectClass
+from borderwatch.contract.common import ObjectClass
 
 CONTRACT_CLASSES: tuple[ObjectClass, ...] = tuple(ObjectClass)
 CLASS_INDEX: dict[ObjectClass, int] = {c: i for i, c in enumerate(CONTRACT_CLASSES)}

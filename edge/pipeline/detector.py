@@ -14,8 +14,8 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from edge.pipeline.modelref import ModelError, ModelRef, parse_names, sidecar_names
-from hub.contract.status import ModelInfo
+from borderwatch.contract.status import ModelInfo
+from borderwatch.edge.pipeline.modelref import ModelError, ModelRef, parse_names, sidecar_names
 
 log = logging.getLogger("borderwatch.camera.detector")
 

@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from edge.config.camera import EventsConfig
-from edge.pipeline.classes import class_name
-from edge.pipeline.trackstate import TrackState, member
-from hub.contract.common import SensorKind
-from hub.contract.events import Event, EventKind, GeoPosition, ImageBox, RuleHit, SensorRef
+from borderwatch.contract.common import SensorKind
+from borderwatch.contract.events import Event, EventKind, GeoPosition, ImageBox, RuleHit, SensorRef
+from borderwatch.edge.config.camera import EventsConfig
+from borderwatch.edge.pipeline.classes import class_name
+from borderwatch.edge.pipeline.trackstate import TrackState, member
 
 F64 = npt.NDArray[np.float64]
 

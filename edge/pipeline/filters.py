@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from edge.config.camera_rules import ClassFilter
-from edge.pipeline.classes import CLASS_INDEX, CONTRACT_CLASSES
-from edge.pipeline.detections import Detections
-from edge.pipeline.geometry import points_in_polygon
-from hub.contract.common import ObjectClass
+from borderwatch.contract.common import ObjectClass
+from borderwatch.edge.config.camera_rules import ClassFilter
+from borderwatch.edge.pipeline.classes import CLASS_INDEX, CONTRACT_CLASSES
+from borderwatch.edge.pipeline.detections import Detections
+from borderwatch.edge.pipeline.geometry import points_in_polygon
 
 _PASS_ALL = ClassFilter(min_score=0.0)
 

@@ -49,7 +49,7 @@ def file_sha256(path: Path) -> str:
 
 def _registry() -> ModuleType | None:
     try:
-        return importlib.import_module("models.registry")
+        return importlib.import_module("borderwatch.models.registry")
     except ImportError:
         return None
 

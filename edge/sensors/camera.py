@@ -18,11 +18,11 @@ from dataclasses import dataclass
 
 import cv2
 
-from edge.config.camera import CameraConfig
-from edge.sensors.capture import Capture, CaptureFactory, classify, open_capture
-from edge.sensors.frame import Frame
-from edge.sensors.health import Backoff, EventWindow, Grade, LinkFigures, quality_grade
-from edge.sensors.queues import DropOldestQueue
+from borderwatch.edge.config.camera import CameraConfig
+from borderwatch.edge.sensors.capture import Capture, CaptureFactory, classify, open_capture
+from borderwatch.edge.sensors.frame import Frame
+from borderwatch.edge.sensors.health import Backoff, EventWindow, Grade, LinkFigures, quality_grade
+from borderwatch.edge.sensors.queues import DropOldestQueue
 
 log = logging.getLogger("borderwatch.camera.reader")
 _RATE_WINDOW_S = 5.0

@@ -16,8 +16,8 @@ from typing import Literal, Protocol
 import cv2
 import numpy as np
 
-from edge.config.camera import CameraConfig
-from edge.sensors.redact import redact_text, redact_url
+from borderwatch.edge.config.camera import CameraConfig
+from borderwatch.edge.sensors.redact import redact_text, redact_url
 
 log = logging.getLogger("borderwatch.camera.capture")
 SourceKind = Literal["rtsp", "http", "file", "device"]

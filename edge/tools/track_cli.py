@@ -15,9 +15,9 @@ from typing import TextIO
 
 import numpy as np
 
-from edge.config.camera import TrackerConfig
-from edge.pipeline.detections import Detections
-from edge.tracking import box_tracker
+from borderwatch.edge.config.camera import TrackerConfig
+from borderwatch.edge.pipeline.detections import Detections
+from borderwatch.edge.tracking import box_tracker
 
 
 def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:

@@ -6,14 +6,14 @@ from the same parts with ``ConstantVelocityPoint`` and ``DistanceAssociator``.
 
 from __future__ import annotations
 
-from edge.config.camera import TrackerConfig
-from edge.tracking.associator import Assignment, DistanceAssociator, IoUAssociator, solve
-from edge.tracking.deleter import TimeDeleter
-from edge.tracking.initiator import Initiator
-from edge.tracking.kalman import KalmanPredictor, KalmanUpdater
-from edge.tracking.models import ConstantVelocityBox, ConstantVelocityPoint, MotionModel
-from edge.tracking.tracker import Tracker
-from edge.tracking.tracks import TrackerOutput, Tracks
+from borderwatch.edge.config.camera import TrackerConfig
+from borderwatch.edge.tracking.associator import Assignment, DistanceAssociator, IoUAssociator, solve
+from borderwatch.edge.tracking.deleter import TimeDeleter
+from borderwatch.edge.tracking.initiator import Initiator
+from borderwatch.edge.tracking.kalman import KalmanPredictor, KalmanUpdater
+from borderwatch.edge.tracking.models import ConstantVelocityBox, ConstantVelocityPoint, MotionModel
+from borderwatch.edge.tracking.tracker import Tracker
+from borderwatch.edge.tracking.tracks import TrackerOutput, Tracks
 
 __all__ = [
     "Assignment",

@@ -15,10 +15,10 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 
-from edge.pipeline.detections import Detections
-from edge.pipeline.geometry import iou_matrix
-from edge.tracking.models import MotionModel
-from edge.tracking.tracks import Tracks
+from borderwatch.edge.pipeline.detections import Detections
+from borderwatch.edge.pipeline.geometry import iou_matrix
+from borderwatch.edge.tracking.models import MotionModel
+from borderwatch.edge.tracking.tracks import Tracks
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.tracking.tracks import Tracks
+from borderwatch.edge.tracking.tracks import Tracks
 
 
 @dataclass(frozen=True, slots=True)

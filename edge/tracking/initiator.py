@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge.pipeline.detections import Detections
-from edge.tracking.models import MotionModel
-from edge.tracking.tracks import Tracks
+from borderwatch.edge.pipeline.detections import Detections
+from borderwatch.edge.tracking.models import MotionModel
+from borderwatch.edge.tracking.tracks import Tracks
 
 
 class Initiator:

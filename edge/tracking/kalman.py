@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from edge.tracking.models import MotionModel
-from edge.tracking.tracks import Tracks
+from borderwatch.edge.tracking.models import MotionModel
+from borderwatch.edge.tracking.tracks import Tracks
 
 F64 = npt.NDArray[np.float64]
 

@@ -13,8 +13,8 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from edge.pipeline.detections import Detections
-from edge.pipeline.geometry import xyxy_to_cxcywh
+from borderwatch.edge.pipeline.detections import Detections
+from borderwatch.edge.pipeline.geometry import xyxy_to_cxcywh
 
 F64 = npt.NDArray[np.float64]
 

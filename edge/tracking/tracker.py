@@ -13,12 +13,12 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from edge.pipeline.detections import Detections
-from edge.tracking.associator import Associator
-from edge.tracking.deleter import TimeDeleter
-from edge.tracking.initiator import Initiator
-from edge.tracking.kalman import KalmanPredictor, KalmanUpdater
-from edge.tracking.tracks import TrackerOutput, Tracks
+from borderwatch.edge.pipeline.detections import Detections
+from borderwatch.edge.tracking.associator import Associator
+from borderwatch.edge.tracking.deleter import TimeDeleter
+from borderwatch.edge.tracking.initiator import Initiator
+from borderwatch.edge.tracking.kalman import KalmanPredictor, KalmanUpdater
+from borderwatch.edge.tracking.tracks import TrackerOutput, Tracks
 
 Visibility = Callable[[Tracks], npt.NDArray[np.bool_]]
 _UPDATED = ("mean", "cov", "class_id", "confidence", "hits", "misses", "last_ts", "still_xy", "still_since")

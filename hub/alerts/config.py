@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.contract import EventKind, ObjectClass, SensorKind, Severity
+from borderwatch.contract import EventKind, ObjectClass, SensorKind, Severity
 
 
 class AlertRule(BaseModel):

@@ -6,11 +6,11 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
-from hub.alerts.config import AlertsConfig
-from hub.alerts.grouping import AlertGrouper
-from hub.alerts.rules import evaluate
-from hub.alerts.store import SqliteAlertStore
-from hub.contract import Alert, Event
+from borderwatch.contract import Alert, Event
+from borderwatch.hub.alerts.config import AlertsConfig
+from borderwatch.hub.alerts.grouping import AlertGrouper
+from borderwatch.hub.alerts.rules import evaluate
+from borderwatch.hub.alerts.store import SqliteAlertStore
 
 log = logging.getLogger("borderwatch.hub.alerts")
 

@@ -14,8 +14,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from hub.alerts.rules import Match
-from hub.contract import Alert, Event, GeoPosition
+from borderwatch.contract import Alert, Event, GeoPosition
+from borderwatch.hub.alerts.rules import Match
 
 EARTH_RADIUS_M = 6_371_008.8
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hub.alerts.config import AlertRule
-from hub.contract import Event
+from borderwatch.contract import Event
+from borderwatch.hub.alerts.config import AlertRule
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from hub.contract import Alert, AlertState
+from borderwatch.contract import Alert, AlertState
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (

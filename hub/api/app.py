@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hub.api.context import HubContext, get_context
-from hub.api.routes import ROUTERS
+from borderwatch.hub.api.context import HubContext, get_context
+from borderwatch.hub.api.routes import ROUTERS
 
 
 def create_app(ctx: HubContext) -> FastAPI:

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from hub.agents import AgentRegistry
-from hub.alerts.store import SqliteAlertStore
-from hub.contract import Event
-from hub.evidence.store import EvidenceStore
-from hub.store.base import SensorCount
+from borderwatch.contract import Event
+from borderwatch.hub.agents import AgentRegistry
+from borderwatch.hub.alerts.store import SqliteAlertStore
+from borderwatch.hub.evidence.store import EvidenceStore
+from borderwatch.hub.store.base import SensorCount
 
 
 class EventQuery(Protocol):

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
-from hub.api.context import HubContext, get_context
-from hub.evidence import EvidenceRow, EvidenceStore
+from borderwatch.hub.api.context import HubContext, get_context
+from borderwatch.hub.evidence import EvidenceRow, EvidenceStore
 
 Ctx = Annotated[HubContext, Depends(get_context)]
 

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
 
-from hub.api.context import HubContext, get_context
-from hub.api.evidence import evidence
-from hub.contract import AgentStatus, Alert, AlertState, Event, EventKind, Telemetry
+from borderwatch.contract import AgentStatus, Alert, AlertState, Event, EventKind, Telemetry
+from borderwatch.hub.api.context import HubContext, get_context
+from borderwatch.hub.api.evidence import evidence
 
 Ctx = Annotated[HubContext, Depends(get_context)]
 

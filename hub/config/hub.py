@@ -6,13 +6,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from deploy.configfile import load_config
-from hub.alerts.config import AlertsConfig
-from hub.contract.broker import BrokerConfig
-from hub.contract.common import Ident
-from hub.delivery.config import DeliveryConfig
-from hub.evidence.config import EvidenceConfig
-from hub.store.config import SqliteStoreConfig, StoreConfig
+from borderwatch.contract.common import Ident
+from borderwatch.hub.alerts.config import AlertsConfig
+from borderwatch.hub.delivery.config import DeliveryConfig
+from borderwatch.hub.evidence.config import EvidenceConfig
+from borderwatch.hub.store.config import SqliteStoreConfig, StoreConfig
+from borderwatch.runtime.broker import BrokerConfig
+from borderwatch.runtime.configfile import load_config
 
 
 class ApiConfig(BaseModel):

@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from hub.contract import Event, EventBatch
-from hub.delivery import ranges as rg
-from hub.delivery.config import DeliveryConfig
-from hub.delivery.ledger import AgentLedger, admit, count_requests, cover, delta
-from hub.delivery.persist import AgentKey, LedgerFile
-from hub.delivery.replay import GapWatch, decide, observe
+from borderwatch.contract import Event, EventBatch
+from borderwatch.hub.delivery import ranges as rg
+from borderwatch.hub.delivery.config import DeliveryConfig
+from borderwatch.hub.delivery.ledger import AgentLedger, admit, count_requests, cover, delta
+from borderwatch.hub.delivery.persist import AgentKey, LedgerFile
+from borderwatch.hub.delivery.replay import GapWatch, decide, observe
 
 log = logging.getLogger("borderwatch.hub.ledger")
 

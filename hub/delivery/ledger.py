@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
-from hub.delivery import ranges as rg
+from borderwatch.hub.delivery import ranges as rg
 
 COUNTERS = ("received", "duplicates", "gaps_detected", "replay_requests", "replayed", "lost", "recovered")
 """Per-agent counters: new events stored, duplicates dropped, holes seen, REPLAY commands sent,

@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 
-from hub.delivery.ledger import COUNTERS, AgentLedger, merge
+from borderwatch.hub.delivery.ledger import COUNTERS, AgentLedger, merge
 
 AgentKey = tuple[str, str]
 """(site, agent)"""

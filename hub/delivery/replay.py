@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from hub.delivery import ranges as rg
-from hub.delivery.config import DeliveryConfig
-from hub.delivery.ledger import AgentLedger
+from borderwatch.hub.delivery import ranges as rg
+from borderwatch.hub.delivery.config import DeliveryConfig
+from borderwatch.hub.delivery.ledger import AgentLedger
 
 
 @dataclass(frozen=True, slots=True)

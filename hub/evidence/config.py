@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hub.contract.common import MAX_PAYLOAD_BYTES
+from borderwatch.contract.common import MAX_PAYLOAD_BYTES
 
 MIB = 1024 * 1024
 

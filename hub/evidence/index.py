@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from hub.store.points import epoch_us, from_epoch_us
+from borderwatch.hub.store.points import epoch_us, from_epoch_us
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS evidence (

@@ -16,9 +16,9 @@ from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
-from hub.contract import Event, EventKind
-from hub.evidence.store import EvidenceStore
-from hub.evidence.validate import Arrival
+from borderwatch.contract import Event, EventKind
+from borderwatch.hub.evidence.store import EvidenceStore
+from borderwatch.hub.evidence.validate import Arrival
 
 log = logging.getLogger("borderwatch.hub.evidence")
 

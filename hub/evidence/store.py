@@ -21,10 +21,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hub.contract.common import utc_now
-from hub.evidence.config import EvidenceConfig
-from hub.evidence.index import EvidenceIndex, EvidenceRow, RejectedRow
-from hub.evidence.validate import HEAD_BYTES, Arrival, Reason, Rejection, Snapshot, check
+from borderwatch.contract.common import utc_now
+from borderwatch.hub.evidence.config import EvidenceConfig
+from borderwatch.hub.evidence.index import EvidenceIndex, EvidenceRow, RejectedRow
+from borderwatch.hub.evidence.validate import HEAD_BYTES, Arrival, Reason, Rejection, Snapshot, check
 
 log = logging.getLogger("borderwatch.hub.evidence")
 

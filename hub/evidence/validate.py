@@ -15,7 +15,7 @@ from typing import Annotated
 
 from pydantic import TypeAdapter, ValidationError
 
-from hub.contract import Channel, Event, parse_topic
+from borderwatch.contract import Channel, Event, parse_topic
 
 JPEG_SOI = b"\xff\xd8\xff"
 JPEG_EOI = b"\xff\xd9"

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from hub.contract import (
+from borderwatch.contract import (
     AgentStatus,
     Alert,
     Channel,
@@ -29,7 +29,7 @@ from hub.contract import (
     TopicInfo,
     parse_topic,
 )
-from hub.contract.common import CONTRACT_VERSION, MAX_PAYLOAD_BYTES
+from borderwatch.contract.common import CONTRACT_VERSION, MAX_PAYLOAD_BYTES
 
 
 class Reason(StrEnum):

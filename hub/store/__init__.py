@@ -9,18 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hub.store.base import DeadLetter, EventStore, StoreError, StoreOverflowError
-from hub.store.config import InfluxStoreConfig, SqliteStoreConfig, StoreConfig
+from borderwatch.hub.store.base import DeadLetter, EventStore, StoreError, StoreOverflowError
+from borderwatch.hub.store.config import InfluxStoreConfig, SqliteStoreConfig, StoreConfig
 
 
 def _open_sqlite(cfg: SqliteStoreConfig) -> EventStore:
-    from hub.store.sqlite import SqliteStore
+    from borderwatch.hub.store.sqlite import SqliteStore
 
     return SqliteStore(cfg.path, retention=cfg.retention, synchronous=cfg.synchronous)
 
 
 def _open_influx(cfg: InfluxStoreConfig) -> EventStore:
-    from hub.store.influx import InfluxStore
+    from borderwatch.hub.store.influx import InfluxStore
 
     return InfluxStore(cfg)
 

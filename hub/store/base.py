@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from hub.contract import Event, Telemetry
+from borderwatch.contract import Event, Telemetry
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from hub.store.retention import Retention
+from borderwatch.hub.store.retention import Retention
 
 TOKEN_ENV = "BORDERWATCH_INFLUX_TOKEN"
 

@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 from influxdb_client import InfluxDBClient, WritePrecision
 from influxdb_client.client.write_api import SYNCHRONOUS
 
-from hub.contract import Event, Telemetry
-from hub.contract.topics import parse_topic
-from hub.store.base import AlertCount, DeadLetter, StoreError
-from hub.store.config import InfluxStoreConfig, resolve_token
-from hub.store.points import alert_count_lines, dead_letter_line, event_lines, telemetry_lines
-from hub.store.sqlite import SqliteStore
-from hub.store.writer import BatchWriter, WriterSettings, WriterStats
+from borderwatch.contract import Event, Telemetry
+from borderwatch.contract.topics import parse_topic
+from borderwatch.hub.store.base import AlertCount, DeadLetter, StoreError
+from borderwatch.hub.store.config import InfluxStoreConfig, resolve_token
+from borderwatch.hub.store.points import alert_count_lines, dead_letter_line, event_lines, telemetry_lines
+from borderwatch.hub.store.sqlite import SqliteStore
+from borderwatch.hub.store.writer import BatchWriter, WriterSettings, WriterStats
 
 _PRECISION = {"ns": WritePrecision.NS, "ms": WritePrecision.MS}
 

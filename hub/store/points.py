@@ -25,8 +25,8 @@ from typing import Literal
 
 from pydantic_core import TzInfo
 
-from hub.contract import Event, Telemetry
-from hub.store.base import AlertCount
+from borderwatch.contract import Event, Telemetry
+from borderwatch.hub.store.base import AlertCount
 
 Precision = Literal["ns", "ms"]
 

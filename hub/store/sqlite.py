@@ -21,11 +21,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from hub.contract import Event, Telemetry
-from hub.contract.common import utc_now
-from hub.store.base import AlertCount, DeadLetter, SensorCount
-from hub.store.points import epoch_us, from_epoch_us
-from hub.store.retention import PeriodicJob, Retention, cutoffs
+from borderwatch.contract import Event, Telemetry
+from borderwatch.contract.common import utc_now
+from borderwatch.hub.store.base import AlertCount, DeadLetter, SensorCount
+from borderwatch.hub.store.points import epoch_us, from_epoch_us
+from borderwatch.hub.store.retention import PeriodicJob, Retention, cutoffs
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (

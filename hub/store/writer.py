@@ -33,7 +33,7 @@ from typing import Literal
 import urllib3
 from influxdb_client.client.exceptions import InfluxDBError
 
-from hub.store.base import StoreError, StoreOverflowError
+from borderwatch.hub.store.base import StoreError, StoreOverflowError
 
 log = logging.getLogger("borderwatch.store.influx")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
-from models.registry import MODELS_DIR, ModelEntry
-from models.train.dataset import FRAME_SIZES, STYLES, GenSettings
+from borderwatch.models.registry import MODELS_DIR, ModelEntry
+from borderwatch.models.train.dataset import FRAME_SIZES, STYLES, GenSettings
 
 TEMPLATE = """# Model card: {name}
 
@@ -20,7 +20,7 @@ the simulator; a real deployment should bring a detector trained on real imagery
 | file | `models/{file}` ({size_mb:.1f} MB), sidecar `{names_file}` |
 | sha256 | `{sha256}` (checked against `models/manifest.json` when the agent loads it) |
 | architecture | anchor-free CNN, 3 levels (stride 8/16/32), {params:,} parameters, 0.30 GMAC per frame |
-| training | `python -m models.train.pipeline`, torch 2.13 CPU, {epochs} epochs (2 cycles), {train_time} |
+| training | `python -m borderwatch.models.train.pipeline`, torch 2.13 CPU, {epochs} epochs (2 cycles), {train_time} |
 
 ## Input
 - name `images`, float32, shape **(B, 3, 320, 320)**, dynamic batch axis B.
@@ -159,6 +159,6 @@ def _demo(demo: dict[str, dict[str, float]]) -> str:
 
 
 def _params() -> int:
-    from models.train.net import Detector
+    from borderwatch.models.train.net import Detector
 
     return sum(p.numel() for p in Detector().parameters())

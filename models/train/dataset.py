@@ -20,9 +20,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from simulators.camera.render import CameraRenderer, RenderResult
-from simulators.scenario import ActorSpec, CameraPose, CameraSpec, GeoPoint, RoadSpec, Scenario, TerrainSpec
-from simulators.world import World
+from borderwatch.simulators.camera.render import CameraRenderer, RenderResult
+from borderwatch.simulators.scenario import ActorSpec, CameraPose, CameraSpec, GeoPoint, RoadSpec, Scenario, TerrainSpec
+from borderwatch.simulators.world import World
 
 log = logging.getLogger("borderwatch.models.dataset")
 SIZE = 320
@@ -75,7 +75,7 @@ def random_scene(rng: np.random.Generator, seed: int, s: GenSettings) -> Scenari
         border_posts_every_m=float(rng.choice([0.0, 4.0, 8.0])),
         extent_m=200.0,
     )
-    from simulators.scenario import BorderSpec
+    from borderwatch.simulators.scenario import BorderSpec
 
     bline = BorderSpec(points=[(float(np.degrees(rng.uniform(10, 80) / 6_371_008.8)), b[1]) for b in border])
     return Scenario(

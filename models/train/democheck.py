@@ -14,10 +14,10 @@ import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
 
-from models.train.dataset import letterbox
-from models.train.evaluate import decode, iou_matrix, session
-from simulators.camera.render import CameraRenderer, RenderResult
-from simulators.presets import PRESETS
+from borderwatch.models.train.dataset import letterbox
+from borderwatch.models.train.evaluate import decode, iou_matrix, session
+from borderwatch.simulators.camera.render import CameraRenderer, RenderResult
+from borderwatch.simulators.presets import PRESETS
 
 Sample = tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32], npt.NDArray[np.int64]]  # image, boxes, classes
 

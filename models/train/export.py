@@ -15,7 +15,7 @@ from pathlib import Path
 import onnx
 import torch
 
-from models.train.net import IMGSZ, STRIDES, Detector, YoloExport
+from borderwatch.models.train.net import IMGSZ, STRIDES, Detector, YoloExport
 
 CLASS_NAMES = ("person", "vehicle", "animal")
 

@@ -84,7 +84,7 @@ def detection_loss(
     valid: torch.Tensor,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Total loss and its parts (cls BCE, box GIoU weighted by target quality)."""
-    from models.train.net import decode_xyxy
+    from borderwatch.models.train.net import decode_xyxy
 
     boxes = decode_xyxy(raw, pts, strides)
     logits = logits.permute(0, 2, 1)

@@ -1,7 +1,7 @@
 """One command regenerates the shipped camera model: data -> train -> export -> evaluate -> manifest + card.
 
-    python -m models.train.pipeline            # reuses rendered data if present
-    python -m models.train.pipeline --fresh    # re-renders the data too
+    python -m borderwatch.models.train.pipeline            # reuses rendered data if present
+    python -m borderwatch.models.train.pipeline --fresh    # re-renders the data too
 
 Needs torch==2.13.0 (training-time only). Seeds are fixed: train set seed 1, held-out seed 2.
 Training runs in two cosine cycles: stage 1 from scratch (12 epochs, lr 3e-3, seed 0), stage 2
@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from models.registry import MANIFEST, MODELS_DIR, ModelEntry, load_manifest, sha256_file, write_manifest
-from models.train import card, dataset, democheck, evaluate
+from borderwatch.models.registry import MANIFEST, MODELS_DIR, ModelEntry, load_manifest, sha256_file, write_manifest
+from borderwatch.models.train import card, dataset, democheck, evaluate
 
 NAME = "bw-cam-s"
 DATA = Path("models/data")
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-train", action="store_true", help="export/evaluate the existing checkpoint")
     ap.add_argument("--train-minutes", default="", help="with --skip-train: training wall time for the card")
     a = ap.parse_args(argv)
-    from models.train import export, train  # torch only from here on
+    from borderwatch.models.train import export, train  # torch only from here on
 
     render_data(a.fresh)
     ckpt = RUNS / "stage2.pt"

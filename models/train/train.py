@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.train.loss import detection_loss
-from models.train.net import Detector, anchors
+from borderwatch.models.train.loss import detection_loss
+from borderwatch.models.train.net import Detector, anchors
 
 log = logging.getLogger("borderwatch.models.train")
 MAX_BOXES = 64

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from simulators.geo import to_geo, to_local
-from simulators.scenario import CameraSpec
+from borderwatch.simulators.geo import to_geo, to_local
+from borderwatch.simulators.scenario import CameraSpec
 
 F64 = npt.NDArray[np.float64]
 

@@ -13,11 +13,11 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from simulators.camera import shapes
-from simulators.camera.projection import Pinhole
-from simulators.camera.scene import HAZE, background, ground_texture
-from simulators.scenario import CameraSpec, Scenario
-from simulators.world import ActorState, World
+from borderwatch.simulators.camera import shapes
+from borderwatch.simulators.camera.projection import Pinhole
+from borderwatch.simulators.camera.scene import HAZE, background, ground_texture
+from borderwatch.simulators.scenario import CameraSpec, Scenario
+from borderwatch.simulators.world import ActorState, World
 
 U8 = npt.NDArray[np.uint8]
 SKIN_BGR, DARK_BGR, GLASS_BGR, LIGHT_BGR = (84, 118, 168), (28, 28, 30), (96, 82, 70), (210, 232, 240)

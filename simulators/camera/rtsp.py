@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, BinaryIO
 import cv2
 import numpy as np
 
-from simulators.camera.rtp_jpeg import CLOCK_HZ, PAYLOAD_TYPE, packets, parse_jpeg
-from simulators.camera.sockets import hard_close
+from borderwatch.simulators.camera.rtp_jpeg import CLOCK_HZ, PAYLOAD_TYPE, packets, parse_jpeg
+from borderwatch.simulators.camera.sockets import hard_close
 
 if TYPE_CHECKING:
-    from simulators.camera.server import CameraServer
+    from borderwatch.simulators.camera.server import CameraServer
 
 log = logging.getLogger("borderwatch.sim.rtsp")
 _METHODS = "OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER, SET_PARAMETER"

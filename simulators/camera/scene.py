@@ -13,8 +13,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from simulators.camera.projection import Pinhole
-from simulators.scenario import Scenario, TerrainSpec
+from borderwatch.simulators.camera.projection import Pinhole
+from borderwatch.simulators.scenario import Scenario, TerrainSpec
 
 U8 = npt.NDArray[np.uint8]
 F32 = npt.NDArray[np.float32]

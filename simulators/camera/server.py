@@ -21,10 +21,10 @@ from urllib.parse import parse_qs, urlsplit
 import cv2
 import numpy as np
 
-from simulators.camera.faults import Fault, apply_fault
-from simulators.camera.render import CameraRenderer
-from simulators.camera.rtsp import RtspListener
-from simulators.camera.sockets import hard_close
+from borderwatch.simulators.camera.faults import Fault, apply_fault
+from borderwatch.simulators.camera.render import CameraRenderer
+from borderwatch.simulators.camera.rtsp import RtspListener
+from borderwatch.simulators.camera.sockets import hard_close
 
 log = logging.getLogger("borderwatch.sim.camera")
 BOUNDARY = "bwframe"

@@ -12,8 +12,8 @@ import signal
 import threading
 from pathlib import Path
 
-from edge.config.link import LinkConfig
-from hub.contract.broker import BrokerConfig
+from borderwatch.edge.config.link import LinkConfig
+from borderwatch.runtime.broker import BrokerConfig
 from tests.chaos.agents import SimAgent
 
 

@@ -8,11 +8,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from edge.config.link import LinkConfig, OutboxConfig
-from edge.link import AgentLink
-from edge.outbox import Outbox
-from hub.contract import AgentState, AgentStatus, Telemetry
-from hub.contract.broker import BrokerConfig
+from borderwatch.contract import AgentState, AgentStatus, Telemetry
+from borderwatch.edge.config.link import LinkConfig, OutboxConfig
+from borderwatch.edge.link import AgentLink
+from borderwatch.edge.outbox import Outbox
+from borderwatch.runtime.broker import BrokerConfig
 from tests.chaos.synth import make_events
 
 TICK_S = 0.05

@@ -10,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from hub.contract.broker import BrokerConfig
+from borderwatch.runtime.broker import BrokerConfig
 
 
 def free_port() -> int:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hub.delivery.config import DeliveryConfig
-from hub.service import HubService
-from hub.store.sqlite import SqliteStore
+from borderwatch.hub.delivery.config import DeliveryConfig
+from borderwatch.hub.service import HubService
+from borderwatch.hub.store.sqlite import SqliteStore
 from tests.chaos.broker import Mosquitto
 from tests.chaos.store import FlakyStore
 

@@ -8,9 +8,9 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from hub.contract import Event, Telemetry
-from hub.store.base import DeadLetter, StoreError
-from hub.store.sqlite import SqliteStore
+from borderwatch.contract import Event, Telemetry
+from borderwatch.hub.store.base import DeadLetter, StoreError
+from borderwatch.hub.store.sqlite import SqliteStore
 
 
 class FlakyStore:

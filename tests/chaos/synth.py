@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hub.contract import Event, EventKind, ImageBox, ObjectClass, PolarPosition, SensorKind, SensorRef
+from borderwatch.contract import Event, EventKind, ImageBox, ObjectClass, PolarPosition, SensorKind, SensorRef
 
 _CAMERA = SensorRef(id="cam1", kind=SensorKind.CAMERA)
 _RADAR = SensorRef(id="radar1", kind=SensorKind.RADAR)

@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from hub.contract.common import CONTRACT_VERSION, Ident, ObjectClass, SensorKind, UtcDatetime, WireModel
-from hub.contract.events import GeoPosition
+from borderwatch.contract.common import CONTRACT_VERSION, Ident, ObjectClass, SensorKind, UtcDatetime, WireModel
+from borderwatch.contract.events import GeoPosition
 
 
 class Severity(StrEnum):

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from hub.contract.common import (
+from borderwatch.contract.common import (
     CONTRACT_VERSION,
     AwareTimestamp,
     Confidence,

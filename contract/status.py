@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from hub.contract.common import CONTRACT_VERSION, Ident, SensorKind, UtcDatetime, WireModel
+from borderwatch.contract.common import CONTRACT_VERSION, Ident, SensorKind, UtcDatetime, WireModel
 
 
 class AgentState(StrEnum):

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hub.contract.common import CONTRACT_VERSION
+from borderwatch.contract.common import CONTRACT_VERSION
 
 ROOT = f"bw/v{CONTRACT_VERSION}"
 _LEVEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

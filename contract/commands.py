@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from hub.contract.common import CONTRACT_VERSION, Ident, UtcDatetime, WireModel
+from borderwatch.contract.common import CONTRACT_VERSION, Ident, UtcDatetime, WireModel
 
 
 class CommandKind(StrEnum):

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from deploy.logs import redact
+from borderwatch.runtime.logs import redact
 
 M = TypeVar("M", bound=BaseModel)
 

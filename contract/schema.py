@@ -1,4 +1,4 @@
-"""Generate the contract's JSON Schema into docs/contract/ (``python -m hub.contract.schema``).
+"""Generate the contract's JSON Schema into docs/contract/ (``python -m borderwatch.contract.schema``).
 
 The files are the contract for third parties (mosquitto_sub, Node-RED, Telegraf's json_v2);
 tests/test_contract_schema.py regenerates them in memory and fails when they drift.
@@ -12,11 +12,11 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from hub.contract.alerts import Alert
-from hub.contract.commands import Command, CommandAck, DeliveryConfirm
-from hub.contract.events import EventBatch
-from hub.contract.status import AgentStatus, Telemetry
-from hub.contract.topics import Channel
+from borderwatch.contract.alerts import Alert
+from borderwatch.contract.commands import Command, CommandAck, DeliveryConfirm
+from borderwatch.contract.events import EventBatch
+from borderwatch.contract.status import AgentStatus, Telemetry
+from borderwatch.contract.topics import Channel
 
 SCHEMAS: dict[Channel, type[BaseModel]] = {
     Channel.STATUS: AgentStatus,
@@ -29,7 +29,7 @@ SCHEMAS: dict[Channel, type[BaseModel]] = {
 }
 """The payload model of each JSON channel (evidence carries raw JPEG bytes)."""
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "docs" / "contract"
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / "docs" / "contract"
 
 
 def render() -> dict[str, str]:

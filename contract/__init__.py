@@ -2,13 +2,13 @@
 
 It depends on pydantic alone, so an agent, the hub, a third-party consumer or a test can
 import it without the rest of either side. Its JSON Schema is generated into
-``docs/contract/`` (``python -m hub.contract.schema``) and a test fails when they drift.
+``docs/contract/`` (``python -m borderwatch.contract.schema``) and a test fails when they drift.
 """
 
-from hub.contract.alerts import Alert, AlertState, Severity
-from hub.contract.commands import Command, CommandAck, CommandKind, DeliveryConfirm
-from hub.contract.common import CONTRACT_VERSION, ObjectClass, SensorKind
-from hub.contract.events import (
+from borderwatch.contract.alerts import Alert, AlertState, Severity
+from borderwatch.contract.commands import Command, CommandAck, CommandKind, DeliveryConfirm
+from borderwatch.contract.common import CONTRACT_VERSION, ObjectClass, SensorKind
+from borderwatch.contract.events import (
     Event,
     EventBatch,
     EventKind,
@@ -18,7 +18,7 @@ from hub.contract.events import (
     RuleHit,
     SensorRef,
 )
-from hub.contract.status import (
+from borderwatch.contract.status import (
     AgentState,
     AgentStatus,
     ModelInfo,
@@ -27,7 +27,7 @@ from hub.contract.status import (
     SensorTelemetry,
     Telemetry,
 )
-from hub.contract.topics import Channel, TopicInfo, parse_topic, topic
+from borderwatch.contract.topics import Channel, TopicInfo, parse_topic, topic
 
 __all__ = [
     "CONTRACT_VERSION",
