@@ -41,16 +41,20 @@ class ModelEntry(BaseModel):
     classes: list[str] = Field(default_factory=list, max_length=1000, description="class names by index")
 
     def path(self, root: Path = MODELS_DIR) -> Path:
+        """Where the file is under ``root`` (default: this models/ folder); existence is not checked here."""
         return root / self.file
 
 
 class Manifest(BaseModel):
+    """The whole manifest.json; unknown keys are refused, so a misspelt field cannot drop a check."""
+
     model_config = ConfigDict(extra="forbid")
 
     models: list[ModelEntry] = Field(default_factory=list, max_length=100)
 
 
 def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks so a model is never held in memory whole; OSError if unreadable."""
     h = hashlib.sha256()
     with Path(path).open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):

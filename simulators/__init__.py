@@ -1,5 +1,5 @@
 """Device simulators driven by one deterministic scenario world.
 
 scenario (TOML / presets) -> world (actors, state(t) as arrays) -> truth (border crossings)
--> camera renderer -> HTTP MJPEG device server with fault injection. See simulators/README.md.
+-> camera renderer -> device server (HTTP MJPEG, RTSP) with fault injection. See simulators/README.md.
 """

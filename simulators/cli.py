@@ -78,6 +78,7 @@ def _load(name: str) -> object:
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
+    """Print one line per preset (site, lighting, length, actors, cameras) to choose a --scenario from."""
     from borderwatch.simulators.presets import PRESETS
 
     for name, make in PRESETS.items():
@@ -108,6 +109,10 @@ def _run_site(args: argparse.Namespace, cameras: list[str] | None, base_port: in
 
 
 def cmd_camera(args: argparse.Namespace) -> int:
+    """Serve one camera (default: the scenario's first) until --seconds or Ctrl-C.
+
+    An unknown --camera raises KeyError before any port opens (run() turns it into exit 2).
+    """
     scn = _load(args.scenario)
     cam = args.camera or scn.cameras[0].id
     scn.camera(cam)
@@ -115,10 +120,15 @@ def cmd_camera(args: argparse.Namespace) -> int:
 
 
 def cmd_site(args: argparse.Namespace) -> int:
+    """Serve every camera on ports from --base-port up on one clock, print the URLs, write --truth, then block."""
     return _run_site(args, None, args.base_port)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    """Write --frames JPEGs of one camera with labels.jsonl (boxes) and crossings.jsonl, offline.
+
+    No server and no clock: the crossings carry scenario seconds only (no UTC ``ts``).
+    """
     from borderwatch.simulators.camera.render import CameraRenderer
     from borderwatch.simulators.site import truth_records
     from borderwatch.simulators.truth import write_jsonl
@@ -164,6 +174,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`python -m borderwatch.simulators.cli sim ...`: the sim commands without the installed CLI."""
     ap = argparse.ArgumentParser(prog="borderwatch")
     register(ap.add_subparsers(dest="command", required=True))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -45,6 +45,11 @@ class Reported:
 
 @dataclass(frozen=True)
 class Score:
+    """Outcome of one scoring run; crossings no sensor could see count neither as hits nor as misses.
+
+    ``pairs`` are (index into the seen crossings, index into the reports), one per match.
+    """
+
     expected: int  # crossings seen by at least one sensor
     matched: int
     missed: int
@@ -56,10 +61,12 @@ class Score:
 
     @property
     def recall(self) -> float:
+        """matched / expected; 1.0 when no crossing was visible to any sensor."""
         return self.matched / self.expected if self.expected else 1.0
 
     @property
     def precision(self) -> float:
+        """matched / (matched + false reports); 1.0 when nothing was reported."""
         reported = self.matched + self.false_reports
         return self.matched / reported if reported else 1.0
 

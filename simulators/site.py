@@ -58,6 +58,11 @@ class Site:
         self.clock = SimClock(self.speed, self.scenario.duration_s if self.loop else None)
 
     def start(self, cameras: list[str] | None = None) -> Site:
+        """Serve the named cameras (None: all), then start the clock, so t = 0 finds every port listening.
+
+        Camera k gets base_port + k (base_port 0: any free ports). A busy port raises OSError and leaves the
+        servers started before it running: call stop().
+        """
         specs = [c for c in self.scenario.cameras if cameras is None or c.id in cameras]
         for k, spec in enumerate(specs):
             port = self.base_port + k if self.base_port else 0
@@ -68,16 +73,20 @@ class Site:
         return self
 
     def urls(self) -> dict[str, str]:
+        """Camera id -> MJPEG URL (/video), the address an agent's camera config takes."""
         return {s.camera_id: s.video_url for s in self.servers}
 
     def rtsp_urls(self) -> dict[str, str]:
+        """Camera id -> RTSP URL; empty when the site serves MJPEG only (rtsp_base_port None)."""
         return {s.camera_id: s.rtsp_url for s in self.servers if s.rtsp_url}
 
     def write_truth(self, path: str | Path) -> int:
+        """Write the crossings as JSON lines; returns how many. After start(), each carries its UTC ``ts``."""
         n = write_jsonl(path, truth_records(self.scenario, self.world, self.clock))
         log.info("ground truth written path=%s crossings=%d", path, n)
         return n
 
     def stop(self) -> None:
+        """Stop every camera server: ports and client connections close (the clock holds no thread)."""
         for s in self.servers:
             s.stop()

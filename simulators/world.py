@@ -1,8 +1,8 @@
 """The scenario world: actors on waypoint paths, queried as a struct of arrays at any time.
 
 Why padded arrays: every query (state at t, crossings) is one numpy expression over all actors,
-so thermal and radar simulators can ask for hundreds of states per second at no cost. The world
-knows nothing about sensors; renderers read what they need from ActorState.
+so renderers (and the thermal and radar simulators to come) can ask for many states per second
+cheaply. The world knows nothing about sensors; renderers read what they need from ActorState.
 """
 
 from __future__ import annotations
@@ -141,6 +141,7 @@ class World:
 
     @property
     def origin(self) -> tuple[float, float]:
+        """Site origin (lat, lon) degrees: the point every east/north metre of the world is measured from."""
         return self.scenario.origin.lat, self.scenario.origin.lon
 
     def state(self, t: float) -> ActorState:

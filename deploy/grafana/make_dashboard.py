@@ -21,6 +21,8 @@ OUT = Path(__file__).with_name("borderwatch.json")
 
 @dataclass(frozen=True)
 class Panel:
+    """One panel is one Flux query: measurement and field, the tags it groups by, the window aggregate."""
+
     title: str
     bucket: str
     measurement: str
@@ -83,6 +85,7 @@ def flux(p: Panel) -> str:
 
 
 def panel_json(i: int, p: Panel) -> dict:
+    """Grafana JSON of panel ``i``: two per row, in PANELS order, on the dashboard's data source variable."""
     return {
         "id": i + 1,
         "type": p.kind,
@@ -97,6 +100,7 @@ def panel_json(i: int, p: Panel) -> dict:
 
 
 def variable(name: str, query: str) -> dict:
+    """A multi-select query variable defaulting to All; panels filter on it as ${name:json}."""
     return {
         "name": name,
         "label": name,
@@ -113,6 +117,7 @@ def variable(name: str, query: str) -> dict:
 
 
 def dashboard() -> dict:
+    """The whole dashboard; the committed borderwatch.json must equal it (tests/test_store_deploy.py)."""
     site_q = 'import "influxdata/influxdb/schema"\nschema.tagValues(bucket: "bw_events", tag: "site")'
     agent_q = (
         'import "influxdata/influxdb/schema"\nschema.tagValues(bucket: "bw_events", tag: "agent", '

@@ -179,6 +179,10 @@ def clean_labels(boxes: npt.NDArray[np.float32], cls: npt.NDArray[np.int64]) -> 
 
 
 def sample(rng: np.random.Generator, res: RenderResult, s: GenSettings) -> tuple[npt.NDArray, npt.NDArray]:
+    """One augmented sample of a rendered frame (occluders, blur, letterbox or crop, flip, drawn from ``rng``).
+
+    Returns an RGB (320, 320, 3) image, the channel order the model is fed, and rows (cls, x0, y0, x1, y1).
+    """
     frame = res.frame.copy()
     occlude(frame, res.xyxy, rng, s.occluder_p)
     if rng.random() < s.blur_p:
@@ -212,6 +216,7 @@ def generate(n: int, seed: int, s: GenSettings) -> tuple[npt.NDArray[np.uint8], 
 
 
 def main(argv: list[str] | None = None) -> int:
+    """CLI: render ``-n`` samples from ``--seed`` into an .npz (images, labels) and print boxes per class."""
     ap = argparse.ArgumentParser(description="render a training or held-out set")
     ap.add_argument("--out", type=Path, required=True, help="output .npz")
     ap.add_argument("-n", type=int, default=3000)

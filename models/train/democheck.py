@@ -2,7 +2,8 @@
 
 Why both: an agent either letterboxes whole frames to 320x320 (cheap, but a 960x540 frame shrinks
 3x, so distant people become a few pixels) or runs 320x320 crops at native resolution around
-motion. The figures say which feeding the demo needs. numpy + onnxruntime + OpenCV only.
+motion. The figures say which feeding the demo needs. No torch: numpy, onnxruntime, OpenCV and
+the camera simulator.
 """
 
 from __future__ import annotations

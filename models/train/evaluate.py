@@ -1,5 +1,5 @@
 """Held-out metrics of an ONNX detector: mAP@0.5 per class, P/R at the operating threshold,
-animal->person confusion, and latency. numpy + onnxruntime + OpenCV only (no torch).
+animal<->person confusion, and latency. numpy, scipy, onnxruntime and OpenCV (no torch).
 
 Matching per image and class is one assignment on the IoU matrix (scipy), weighted so that a
 maximal set of IoU >= 0.5 pairs is taken and, among equals, higher-scored detections win.
@@ -25,6 +25,7 @@ IOU_MATCH = 0.5
 
 
 def session(path: str | Path, threads: int = 2) -> ort.InferenceSession:
+    """CPU session with a fixed thread budget (``threads`` intra-op, 1 inter-op), so latency says what it used."""
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
@@ -92,6 +93,8 @@ def average_precision(scores: npt.NDArray, tp: npt.NDArray, n_gt: int) -> float:
 
 @dataclass
 class ClassMetrics:
+    """Held-out figures of one class: AP@0.5, precision and recall at the operating threshold, object count."""
+
     ap50: float
     precision: float
     recall: float
@@ -99,6 +102,10 @@ class ClassMetrics:
 
 
 def class_metrics(dets: list, labels: npt.NDArray, c: int, thr: float) -> ClassMetrics:
+    """Metrics of class ``c`` over all images: ``dets`` from run(), labels rows (image, cls, x0, y0, x1, y1).
+
+    AP is nan when the class has no objects; precision is 0 when no detection reaches ``thr``.
+    """
     scores, tps, n_gt = [], [], 0
     for i, (xyxy, sc, cl) in enumerate(dets):
         g = labels[(labels[:, 0] == i) & (labels[:, 1] == c), 2:]
@@ -113,7 +120,8 @@ def class_metrics(dets: list, labels: npt.NDArray, c: int, thr: float) -> ClassM
 
 
 def recall_by_height(dets: list, labels: npt.NDArray, thr: float) -> dict[str, float]:
-    """Recall (any class right) by object height in input pixels: where the model stops seeing."""
+    """Recall over all classes (a detection of the object's own class at >= thr) by object height in
+    input pixels: where the model stops seeing."""
     edges = (0, 8, 16, 32, 96, 1e9)
     found = np.zeros(len(labels), bool)
     for i, (xyxy, sc, cl) in enumerate(dets):
@@ -168,6 +176,7 @@ def latency_ms(path: Path, threads: int = 2, n: int = 60) -> dict[str, float]:
 
 
 def evaluate(model: Path, data: Path, thr: float, threads: int = 2) -> dict:
+    """Every held-out figure of an ONNX model on an .npz set, JSON-ready; the model card is written from it."""
     z = np.load(data)
     dets = run(session(model, threads), z["images"])
     labels = z["labels"]
@@ -187,6 +196,7 @@ def evaluate(model: Path, data: Path, thr: float, threads: int = 2) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """CLI: print the metrics as JSON (and write them to --json)."""
     ap = argparse.ArgumentParser(description="held-out metrics of an ONNX camera detector")
     ap.add_argument("--model", type=Path, default=Path("models/camera/bw-cam-s.onnx"))
     ap.add_argument("--data", type=Path, default=Path("models/data/heldout.npz"))

@@ -26,6 +26,11 @@ def names_string(names: tuple[str, ...]) -> str:
 
 
 def export(checkpoint: Path, out: Path, opset: int = 17) -> Path:
+    """Write ``out`` (dynamic batch, Ultralytics-style metadata) and the <name>.names.json sidecar beside it.
+
+    The checkpoint must be a Detector state dict for the three CLASS_NAMES (load_state_dict raises
+    otherwise); onnx.checker raises if the exported graph is invalid. Returns ``out``.
+    """
     det = Detector(len(CLASS_NAMES))
     det.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True))
     model = YoloExport(det).eval()
@@ -64,6 +69,7 @@ def export(checkpoint: Path, out: Path, opset: int = 17) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """CLI: export one checkpoint (default: train.py's default output) to the shipped model's path."""
     ap = argparse.ArgumentParser(description="export the detector to ONNX (YOLOv8 layout)")
     ap.add_argument("--checkpoint", type=Path, default=Path("models/runs/detector.pt"))
     ap.add_argument("--out", type=Path, default=Path("models/camera/bw-cam-s.onnx"))

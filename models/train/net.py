@@ -17,6 +17,7 @@ IMGSZ = 320
 
 
 def conv(c1: int, c2: int, k: int = 3, s: int = 1) -> nn.Sequential:
+    """Conv (same padding, no bias) + BatchNorm + SiLU, the one block the net is built of; stride ``s``."""
     return nn.Sequential(nn.Conv2d(c1, c2, k, s, k // 2, bias=False), nn.BatchNorm2d(c2), nn.SiLU(inplace=True))
 
 
@@ -28,6 +29,7 @@ class Residual(nn.Module):
         self.body = nn.Sequential(conv(c, c), conv(c, c))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, c, H, W) -> (B, c, H, W)."""
         return x + self.body(x)
 
 
@@ -42,6 +44,7 @@ class Head(nn.Module):
         nn.init.constant_(self.cls.bias, -4.6)  # prior 1 %: stable start for BCE
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, c, H, W) -> raw box distances (B, 4, H*W) and class logits (B, nc, H*W), cells row-major."""
         y = self.stem(x)
         return self.box(y).flatten(2), self.cls(y).flatten(2)
 
@@ -61,6 +64,10 @@ class Detector(nn.Module):
         self.heads = nn.ModuleList([Head(32, nc), Head(48, nc), Head(48, nc)])
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, 3, H, W) RGB in [0, 1], H and W multiples of 32 -> ltrb (B, 4, N) and logits (B, C, N).
+
+        N counts the cells of strides 8, 16 and 32 in that order, as anchors() of the same size lists them.
+        """
         p3 = self.c3(self.stem(x))
         p4 = self.c4(p3)
         p5 = self.lat5(self.c5(p4))
@@ -98,6 +105,10 @@ class YoloExport(nn.Module):
         self.register_buffer("strides", st)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, 3, 320, 320) RGB in [0, 1] -> (B, 4 + C, 2100): cx, cy, w, h in input pixels, sigmoid scores.
+
+        Only 320x320 works: the cell centres are fixed buffers built at construction.
+        """
         raw, logits = self.det(images)
         b = decode_xyxy(raw, self.pts, self.strides)
         cxcywh = torch.cat([(b[..., :2] + b[..., 2:]) / 2, b[..., 2:] - b[..., :2]], -1)

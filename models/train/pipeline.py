@@ -29,6 +29,9 @@ STAGES = ((12, 3e-3), (8, 1.5e-3))  # (epochs, peak learning rate) per cosine cy
 
 
 def render_data(fresh: bool) -> None:
+    """Render train.npz (seed 1) and heldout.npz (seed 2) unless present: without ``fresh`` an existing
+    file is reused as is, even if the generator has changed since.
+    """
     for name, n, seed in (("train", TRAIN_N, 1), ("heldout", HELDOUT_N, 2)):
         out = DATA / f"{name}.npz"
         if fresh or not out.exists():
@@ -36,6 +39,9 @@ def render_data(fresh: bool) -> None:
 
 
 def update_manifest(onnx_path: Path) -> ModelEntry:
+    """Put the exported file's entry (with its SHA-256) in models/manifest.json, replacing the entry of
+    the same name and keeping the others; ``onnx_path`` must lie under models/.
+    """
     entry = ModelEntry(
         name=NAME,
         file=str(onnx_path.relative_to(MODELS_DIR)),
@@ -70,6 +76,9 @@ def run_training(train_main: Callable[[list[str]], int], max_minutes: float) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Regenerate the shipped model (see the module docstring); data and runs paths are relative, so
+    run it from the repository root.
+    """
     ap = argparse.ArgumentParser(description="regenerate the shipped camera model end to end")
     ap.add_argument("--fresh", action="store_true", help="re-render the data even if present")
     ap.add_argument("--max-minutes", type=float, default=28.0, help="per training stage")

@@ -54,6 +54,7 @@ def photometric(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 
 def lr_at(step: int, total: int, base: float, warmup: int = 150) -> float:
+    """Learning rate at ``step``: linear warm-up over ``warmup`` steps, then cosine from ``base`` to 2 % of it."""
     if step < warmup:
         return base * (step + 1) / warmup
     return base * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(total - warmup, 1))))
@@ -115,6 +116,7 @@ def train(
 
 
 def main(argv: list[str] | None = None) -> int:
+    """CLI around train(); the defaults of epochs, lr and seed are the pipeline's stage 1."""
     ap = argparse.ArgumentParser(description="train the camera detector (CPU)")
     ap.add_argument("--data", type=Path, default=Path("models/data/train.npz"))
     ap.add_argument("--out", type=Path, default=Path("models/runs/detector.pt"))

@@ -1,1 +1,1 @@
-"""Camera simulator: pinhole projection, renderer and HTTP MJPEG device server."""
+"""Camera simulator: pinhole projection, renderer and device server (HTTP MJPEG, RTSP)."""

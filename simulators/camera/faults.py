@@ -17,6 +17,8 @@ U8 = npt.NDArray[np.uint8]
 
 
 class Fault(StrEnum):
+    """Frame faults a server can apply; the values are the ``mode`` names of POST /fault."""
+
     NONE = "none"
     FREEZE = "freeze"  # the same picture forever (encoder hang)
     BLACK = "black"  # lens covered / video loss with sync

@@ -37,6 +37,7 @@ class Pinhole:
 
     @classmethod
     def from_spec(cls, spec: CameraSpec) -> Pinhole:
+        """Focal length and axes from the pose, once, so project() and ground() are plain dot products."""
         p = spec.pose
         h, t = np.radians(p.heading_deg), np.radians(p.tilt_deg)
         fwd = np.array([np.sin(h) * np.cos(t), np.cos(h) * np.cos(t), -np.sin(t)])

@@ -59,9 +59,11 @@ class RtspListener:
 
     @property
     def url(self) -> str:
+        """rtsp://host:port/<camera id>; the real port once start() has bound port 0."""
         return f"rtsp://{self.host}:{self.port}/{self.camera.camera_id}"
 
     def start(self) -> RtspListener:
+        """Listen (OSError if the port is taken) and accept clients on a daemon thread; returns once listening."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
@@ -72,6 +74,7 @@ class RtspListener:
         return self
 
     def stop(self) -> None:
+        """Close the listening socket and every client at once, as a dead camera does; start() reopens it."""
         if self._sock is not None:
             hard_close(self._sock)
             self._sock = None

@@ -34,13 +34,16 @@ DETAIL_M = 0.04
 
 
 def smooth_noise(shape: tuple[int, int], cell_px: float, rng: np.random.Generator) -> F32:
-    """Value noise in [-1, 1]: a coarse random grid upsampled smoothly."""
+    """Value noise: a random grid in [-1, 1] upsampled bicubically (which overshoots that range a little)."""
     gh, gw = max(2, int(shape[0] / cell_px) + 2), max(2, int(shape[1] / cell_px) + 2)
     grid = rng.uniform(-1, 1, (gh, gw)).astype(np.float32)
     return cv2.resize(grid, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
 
 
 def fractal_noise(shape: tuple[int, int], cell_px: float, rng: np.random.Generator, octaves: int = 4) -> F32:
+    """Octaves of value noise, each half the cell size and half the weight, scaled to about [-1, 1]:
+    ground grain at several scales at once. Consumes ``rng`` (callers rely on the draw order).
+    """
     out = np.zeros(shape, np.float32)
     for k in range(octaves):
         out += smooth_noise(shape, max(cell_px / 2**k, 1.0), rng) / 2**k

@@ -39,6 +39,7 @@ class SimClock:
         self.started_at: datetime | None = None
 
     def start(self) -> SimClock:
+        """Make now scenario time 0 and note the UTC start the ground truth stamps crossings with."""
         self._t0 = time.monotonic()
         self.started_at = datetime.now(UTC)
         return self
@@ -93,21 +94,29 @@ class CameraServer:
     # -- lifecycle ---------------------------------------------------------------------------
     @property
     def camera_id(self) -> str:
+        """The scenario's id of the camera served (names threads, log lines and the RTSP path)."""
         return self.renderer.spec.id
 
     @property
     def url(self) -> str:
+        """Base HTTP URL; carries the real port once start() has bound port 0."""
         return f"http://{self.host}:{self.port}"
 
     @property
     def video_url(self) -> str:
+        """The MJPEG stream URL an agent's camera config points at."""
         return self.url + "/video"
 
     @property
     def rtsp_url(self) -> str | None:
+        """The RTSP URL, or None when this server serves MJPEG only."""
         return self.rtsp.url if self.rtsp else None
 
     def start(self) -> CameraServer:
+        """Listen (OSError if the port is taken), start the HTTP, render (and RTSP) threads; returns once listening.
+
+        Callable again after stop(): revive() does exactly that, on the port bound the first time.
+        """
         self._stop.clear()
         self._stream = _Stream()
         self._httpd = ThreadingHTTPServer((self.host, self.port), _Handler)
@@ -153,6 +162,7 @@ class CameraServer:
             timer.start()
 
     def revive(self) -> None:
+        """Serve again after kill(); scenario time has run on meanwhile (the clock is shared, not reset)."""
         log.info("camera revived camera=%s", self.camera_id)
         self.start()
 
@@ -174,6 +184,7 @@ class CameraServer:
         return apply_fault(img, self.fault, self._frozen)
 
     def jpeg(self, img: np.ndarray | None = None) -> bytes:
+        """``img`` (default: a newly rendered frame) as JPEG at the camera's quality; b"" if encoding fails."""
         img = self.frame() if img is None else img
         ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, self.renderer.spec.jpeg_quality])
         return buf.tobytes() if ok else b""
@@ -199,6 +210,7 @@ class CameraServer:
             (self._conns.add if add else self._conns.discard)(conn)
 
     def health(self) -> dict:
+        """What GET /health shows: scenario time, fault, clients, frames rendered, fps (read without locks)."""
         return {
             "camera": self.camera_id,
             "t": round(self.clock.now(), 3),
