@@ -126,15 +126,17 @@ def _add_init(p: argparse.ArgumentParser, default: str) -> None:
 Sub = tuple[str, str, Handler, Callable[[argparse.ArgumentParser, str], None]]
 
 
-def _group(sub: argparse._SubParsersAction, name: str, help_text: str, config: str, cmds: list[Sub]) -> None:
+def _group(
+    sub: argparse._SubParsersAction, name: str, help_text: str, config: str, cmds: list[Sub]
+) -> argparse._SubParsersAction:
     """One command with subcommands that each take a config file (or an output path for init)."""
     group = sub.add_parser(name, help=help_text)
-    names = ",".join(c[0] for c in cmds)
-    gs = group.add_subparsers(dest=f"{name}_cmd", required=True, metavar=f"{{{names}}}")
+    gs = group.add_subparsers(dest=f"{name}_cmd", required=True)
     for cmd, cmd_help, func, add_args in cmds:
         p = gs.add_parser(cmd, help=cmd_help)
         add_args(p, config)
         p.set_defaults(func=func)
+    return gs
 
 
 def _edge_parser(sub: argparse._SubParsersAction) -> None:
@@ -153,10 +155,12 @@ def _edge_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _hub_parser(sub: argparse._SubParsersAction) -> None:
-    _group(
+    from borderwatch.deploy.token_cli import register
+
+    hub = _group(
         sub,
         "hub",
-        "the coordination-centre hub: run, check, init",
+        "the coordination-centre hub: run, check, init, token",
         "hub.toml",
         [
             ("run", "run the hub: ingest, store, alerts, API", _hub_run, _add_config),
@@ -164,6 +168,7 @@ def _hub_parser(sub: argparse._SubParsersAction) -> None:
             ("init", "write a commented example hub config", _hub_init, _add_init),
         ],
     )
+    register(hub, "hub.toml")
 
 
 def _tool_parsers(sub: argparse._SubParsersAction) -> None:

@@ -16,6 +16,7 @@ from borderwatch.hub.agents import AgentRegistry
 from borderwatch.hub.alerts.engine import AlertEngine
 from borderwatch.hub.alerts.store import SqliteAlertStore
 from borderwatch.hub.api.context import HubContext
+from borderwatch.hub.api.tokens import TokenStore
 from borderwatch.hub.config import HubConfig, load_hub_config
 from borderwatch.hub.evidence import EvidenceIngest, EvidenceStore
 from borderwatch.hub.ingest.gc_tuning import tune_gc
@@ -43,6 +44,7 @@ class Hub:
         self.cfg = cfg
         self.store = open_store(cfg.store)
         self.alert_store = SqliteAlertStore(cfg.alerts.db_path)
+        self.tokens = TokenStore(cfg.alerts.db_path)  # `borderwatch hub token` writes the same table
         self.registry = AgentRegistry()
         self.engine = AlertEngine(cfg.alerts, self.alert_store, [self._publish_alert])
         self.evidence = EvidenceIngest(EvidenceStore(cfg.evidence)) if cfg.evidence.enabled else None
@@ -68,7 +70,7 @@ class Hub:
     def context(self) -> HubContext:
         query = self.store if hasattr(self.store, "counts_by_sensor") else _NoQuery()
         evidence = self.evidence.store if self.evidence else None
-        return HubContext(self.cfg.hub_id, self.alert_store, query, self.registry, self.stats, evidence)  # type: ignore[arg-type]
+        return HubContext(self.cfg.hub_id, self.alert_store, query, self.registry, self.stats, evidence, self.tokens)  # type: ignore[arg-type]
 
     def stats(self) -> dict[str, Any]:
         out = {**self.service.stats(), "alerts_raised": self.engine.raised}
@@ -88,6 +90,7 @@ class Hub:
             self.evidence.store.close()
         self.store.close()
         self.alert_store.close()
+        self.tokens.close()
         log.info("hub stopped stats=%s", self.stats())
 
 
@@ -96,14 +99,18 @@ def _serve_api(hub: Hub, stop: threading.Event) -> None:
 
     from borderwatch.hub.api.app import create_app
 
+    api = hub.cfg.api
+    tls = {"ssl_certfile": str(api.ssl_certfile), "ssl_keyfile": str(api.ssl_keyfile)} if api.tls else {}
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(hub.context()), host=hub.cfg.api.host, port=hub.cfg.api.port, log_level="warning", lifespan="off"
+            create_app(hub.context(), api), host=api.host, port=api.port, log_level="warning", lifespan="off", **tls
         )
     )
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     threading.Thread(target=lambda: (stop.wait(), setattr(server, "should_exit", True)), daemon=True).start()
-    log.info("api listening url=http://%s:%d/docs", hub.cfg.api.host, hub.cfg.api.port)
+    scheme = "https" if api.tls else "http"
+    log.info("api listening url=%s://%s:%d/docs tokens=%d", scheme, api.host, api.port,
+             sum(t.revoked_at is None for t in hub.tokens.list()))  # fmt: skip
     server.run()
 
 

@@ -10,17 +10,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 
 from borderwatch.contract import AgentState, AgentStatus, Event, EventKind, ImageBox, SensorKind, SensorRef
 from borderwatch.edge.config.link import LinkConfig, OutboxConfig
 from borderwatch.edge.evidence import render_snapshot
 from borderwatch.edge.link import AgentLink
 from borderwatch.edge.outbox import Outbox
-from borderwatch.hub.api.app import create_app
 from borderwatch.hub.app import Hub
 from borderwatch.hub.config import HubConfig
 from borderwatch.runtime.configfile import parse_config
+from tests.api_helpers import client_as
 from tests.chaos.broker import Mosquitto
 from tests.chaos.fixtures import wait_until
 
@@ -73,7 +72,7 @@ class Rig:
         wait_until(lambda: self.link.connected, 10, "agent link connected")
         # the birth reached the hub: its subscriptions (evidence included, same SUBSCRIBE) are live
         wait_until(lambda: any(a.online for a in self.hub.registry.agents()), 10, "birth at the hub")
-        self.api = TestClient(create_app(self.hub.context()))
+        self.api = client_as(self.hub.context())
 
     def send(self, event_id: str, sensor: str, jpeg: bytes) -> None:
         """What edge/agent.py does: persist the event, wake the link, publish the snapshot."""

@@ -1,6 +1,8 @@
 """SQLite alert store: alerts survive a hub restart and carry their operator state.
 
-One row per alert, the contract JSON beside the columns operators filter on.
+One row per alert, the contract JSON beside the columns operators filter on. The ``state``
+column is the truth for the state: an operator's acknowledge or resolve survives the engine's
+later updates of the same alert (which carry ``firing`` in their JSON).
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ class SqliteAlertStore:
         with self._lock, self._db:
             self._db.execute(
                 "INSERT INTO alerts(id, ts, rule, severity, state, site, body) VALUES (?,?,?,?,?,?,?) "
-                "ON CONFLICT(id) DO UPDATE SET body=excluded.body, state=excluded.state",
+                "ON CONFLICT(id) DO UPDATE SET body=excluded.body, "
+                "state=CASE WHEN alerts.state = 'firing' THEN excluded.state ELSE alerts.state END",
                 (
                     alert.id,
                     alert.ts.isoformat(),
@@ -54,17 +57,23 @@ class SqliteAlertStore:
             )
 
     def list(self, limit: int = 100, state: AlertState | None = None) -> list[Alert]:
-        sql, args = "SELECT body FROM alerts", []
+        sql, args = "SELECT body, state FROM alerts", []
         if state is not None:
             sql, args = sql + " WHERE state = ?", [state.value]
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY ts DESC LIMIT ?", [*args, limit]).fetchall()
-        return [Alert.model_validate_json(r[0]) for r in rows]
+        return [_alert(r) for r in rows]
 
     def get(self, alert_id: str) -> Alert | None:
         with self._lock:
-            row = self._db.execute("SELECT body FROM alerts WHERE id = ?", (alert_id,)).fetchone()
-        return Alert.model_validate_json(row[0]) if row else None
+            row = self._db.execute("SELECT body, state FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+        return _alert(row) if row else None
+
+    def set_state(self, alert_id: str, state: AlertState) -> Alert | None:
+        """An operator's acknowledge or resolve; None when there is no such alert."""
+        with self._lock, self._db:
+            self._db.execute("UPDATE alerts SET state = ? WHERE id = ?", (state.value, alert_id))
+        return self.get(alert_id)
 
     def count(self) -> int:
         with self._lock:
@@ -73,3 +82,8 @@ class SqliteAlertStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _alert(row: tuple[str, str]) -> Alert:
+    alert = Alert.model_validate_json(row[0])
+    return alert if alert.state.value == row[1] else alert.model_copy(update={"state": AlertState(row[1])})

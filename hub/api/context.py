@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from borderwatch.contract import Event
 from borderwatch.hub.agents import AgentRegistry
 from borderwatch.hub.alerts.store import SqliteAlertStore
+from borderwatch.hub.api.tokens import TokenStore
 from borderwatch.hub.evidence.store import EvidenceStore
 from borderwatch.hub.store.base import SensorCount
 
@@ -40,6 +41,7 @@ class HubContext:
     agents: AgentRegistry
     stats: Callable[[], dict[str, Any]]
     evidence: EvidenceStore | None = None
+    tokens: TokenStore | None = None  # None: every route but /health answers 401
 
 
 def get_context() -> HubContext:

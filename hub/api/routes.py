@@ -1,19 +1,27 @@
-"""Routers: health, alerts, agents, events, stats (evidence lives in hub/api/evidence.py)."""
+"""Routers: health, alerts, agents, events, stats (evidence and tokens have their own modules).
+
+Reading needs a viewer token (added per router in create_app); a route that changes something
+names its role in its signature.
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from borderwatch.contract import AgentStatus, Alert, AlertState, Event, EventKind, Telemetry
+from borderwatch.hub.api.auth import Operator
 from borderwatch.hub.api.context import HubContext, get_context
 from borderwatch.hub.api.evidence import evidence
+from borderwatch.hub.api.token_routes import tokens
 
 Ctx = Annotated[HubContext, Depends(get_context)]
+log = logging.getLogger("borderwatch.hub.api")
 
 health = APIRouter(tags=["health"])
 alerts = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
@@ -55,6 +63,24 @@ def get_alert(ctx: Ctx, alert_id: str) -> Alert:
     return alert
 
 
+class AlertStateChange(BaseModel):
+    """An operator's decision on an alert (firing is the engine's to set)."""
+
+    state: AlertState = Field(description="acknowledged | resolved")
+
+
+@alerts.post("/{alert_id}/state")
+def set_alert_state(ctx: Ctx, who: Operator, alert_id: str, change: AlertStateChange) -> Alert:
+    """Operators acknowledge or resolve; the new state survives later updates of the alert."""
+    if change.state is AlertState.FIRING:
+        raise HTTPException(422, "an alert is set firing by the alert engine only")
+    alert = ctx.alerts.set_state(alert_id, change.state)
+    if alert is None:
+        raise HTTPException(404, f"no alert {alert_id}")
+    log.info("alert state changed id=%s state=%s by=%s", alert_id, change.state.value, who.name)
+    return alert
+
+
 @agents.get("")
 def list_agents(ctx: Ctx) -> list[AgentOut]:
     return [
@@ -83,4 +109,6 @@ def get_stats(ctx: Ctx) -> dict[str, Any]:
     }
 
 
-ROUTERS = (health, alerts, agents, events, stats, evidence)
+ROUTERS = (health, alerts, agents, events, stats, evidence, tokens)
+OPEN_ROUTERS = (health,)
+"""Answered without a token: load balancers and monitoring probe /health."""

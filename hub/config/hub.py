@@ -8,21 +8,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from borderwatch.contract.common import Ident
 from borderwatch.hub.alerts.config import AlertsConfig
+from borderwatch.hub.api.config import ApiConfig
 from borderwatch.hub.delivery.config import DeliveryConfig
 from borderwatch.hub.evidence.config import EvidenceConfig
 from borderwatch.hub.store.config import SqliteStoreConfig, StoreConfig
 from borderwatch.runtime.broker import BrokerConfig
 from borderwatch.runtime.configfile import load_config
-
-
-class ApiConfig(BaseModel):
-    """The operators' HTTP API."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = Field(default=True, description="false = ingest and alerting only")
-    host: str = Field(default="127.0.0.1", min_length=1, max_length=253, description="listen address")
-    port: int = Field(default=8080, ge=1, le=65535, description="listen port")
 
 
 class HubConfig(BaseModel):

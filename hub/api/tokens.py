@@ -1,0 +1,140 @@
+"""API tokens: who may call the hub's HTTP API, and with which role.
+
+Why only a hash is stored: a copied database file or a backup must not hand out working tokens.
+A token carries 256 random bits, so one unsalted SHA-256 suffices (there is nothing to guess
+that a salt or a slow hash would protect), and the hash is the lookup key. The table lives in
+the alert store's SQLite file: one database for the operators' state, one file to back up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import TypeAdapter
+
+from borderwatch.contract.common import Ident, utc_now
+
+TOKEN_PREFIX = "bwt_"
+"""Marks a string as a borderwatch API token (secret scanners and log redaction can match it)."""
+
+_NAME = TypeAdapter(Ident)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS api_tokens (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    sha256 TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS api_tokens_active_name ON api_tokens(name) WHERE revoked_at IS NULL;
+"""
+_COLUMNS = "id, name, role, created_at, revoked_at"
+
+
+class Role(StrEnum):
+    """What a token may do; each role may do everything the roles below it may."""
+
+    VIEWER = "viewer"  # read alerts, events, agents, evidence, stats
+    OPERATOR = "operator"  # + change alert states
+    ADMIN = "admin"  # + manage tokens
+
+    def allows(self, needed: Role) -> bool:
+        return _RANK[self] >= _RANK[needed]
+
+
+_RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
+
+
+class TokenError(ValueError):
+    """A token request that cannot be carried out (bad or taken name)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """A token as the hub knows it: never the secret itself."""
+
+    id: int
+    name: str
+    role: Role
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def from_db(cls, r: tuple) -> TokenInfo:
+        revoked = datetime.fromisoformat(r[4]) if r[4] else None
+        return cls(int(r[0]), r[1], Role(r[2]), datetime.fromisoformat(r[3]), revoked)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class TokenStore:
+    """Tokens in one SQLite file; thread-safe (API handlers verify from uvicorn's threads)."""
+
+    def __init__(self, path: Path | str) -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def create(self, name: str, role: Role) -> tuple[TokenInfo, str]:
+        """A new token: its info and the secret, which exists only in this return value."""
+        try:
+            _NAME.validate_python(name)
+        except ValueError:
+            raise TokenError(f"token name {name!r}: 1-64 letters, digits, _ . - (a letter or digit first)") from None
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        try:
+            with self._lock, self._db:
+                cur = self._db.execute(
+                    "INSERT INTO api_tokens(name, role, sha256, created_at) VALUES (?,?,?,?)",
+                    (name, role.value, token_hash(secret), utc_now().isoformat()),
+                )
+                row = self._db.execute(f"SELECT {_COLUMNS} FROM api_tokens WHERE id = ?", (cur.lastrowid,)).fetchone()
+        except sqlite3.IntegrityError:
+            raise TokenError(f"an active token is named {name!r} already: revoke it or pick another name") from None
+        return TokenInfo.from_db(row), secret
+
+    def revoke(self, ref: str) -> TokenInfo | None:
+        """Revoke the active token named ``ref``, or the token with id ``ref``; None if there is none."""
+        by_id = ref.isdigit()
+        where = "id = ?" if by_id else "name = ? AND revoked_at IS NULL"
+        with self._lock, self._db:
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM api_tokens WHERE {where}", (ref,)).fetchone()
+            if row is None:
+                return None
+            if row[4] is None:
+                self._db.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ?", (utc_now().isoformat(), row[0]))
+                row = self._db.execute(f"SELECT {_COLUMNS} FROM api_tokens WHERE id = ?", (row[0],)).fetchone()
+        return TokenInfo.from_db(row)
+
+    def list(self) -> list[TokenInfo]:
+        with self._lock:
+            rows = self._db.execute(f"SELECT {_COLUMNS} FROM api_tokens ORDER BY id").fetchall()
+        return [TokenInfo.from_db(r) for r in rows]
+
+    def verify(self, token: str) -> TokenInfo | None:
+        """The active token ``token`` is, or None (unknown, malformed or revoked)."""
+        if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
+            return None
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_COLUMNS} FROM api_tokens WHERE sha256 = ? AND revoked_at IS NULL", (token_hash(token),)
+            ).fetchone()
+        return TokenInfo.from_db(row) if row else None
