@@ -146,7 +146,7 @@ def run_demo(seconds: float, scenario: str = "border-crossing", workdir: Path | 
     try:
         children = _start(layout, scenario, layout.run_dir / "logs")
         printer = AlertPrinter(layout.broker_port)
-        print(f"hub API: http://127.0.0.1:{layout.api_port}/api/v1/alerts  (docs at /docs)", flush=True)
+        print(_api_help(layout), flush=True)
         _watch(children, stop, length)
     except RuntimeError as exc:
         print(f"demo failed: {exc}", flush=True)
@@ -159,6 +159,23 @@ def run_demo(seconds: float, scenario: str = "border-crossing", workdir: Path | 
         _stop(children)
     print_summary(layout, started, datetime.now(UTC))
     return 0
+
+
+def _api_help(layout: DemoLayout) -> str:
+    """The API needs a token: the demo makes an operator token for this run's hub and shows it."""
+    from borderwatch.hub.api.tokens import Role, TokenStore
+
+    store = TokenStore(layout.alerts_db)
+    try:
+        _, secret = store.create(f"demo-{layout.run_dir.name}", Role.OPERATOR)
+    finally:
+        store.close()
+    url = f"http://127.0.0.1:{layout.api_port}"
+    return (
+        f"hub API: {url}/api/v1/alerts  (docs at {url}/docs: Authorize with the token)\n"
+        f"  operator token for this run: {secret}\n"
+        f'  curl -H "Authorization: Bearer {secret}" {url}/api/v1/alerts'
+    )
 
 
 def _watch(children: list[Child], stop: threading.Event, length: float) -> None:

@@ -154,3 +154,25 @@ def test_disabled_evidence_is_not_subscribed(rig_factory) -> None:
     assert not (rig.hub.cfg.evidence.dir).exists()
     resp = rig.api.get("/api/v1/evidence/quiet-event-01")
     assert resp.status_code == 404 and "disabled" in resp.json()["detail"]
+
+
+def test_snapshot_from_another_agent_reusing_an_event_id_is_refused(rig_factory) -> None:
+    """mast-02 publishes, under its own topic, a JPEG for mast-01's event: counted, never served."""
+    import paho.mqtt.publish as publish
+
+    rig = rig_factory()
+    mine = snapshot(1)
+    rig.send("owned-event-01", "cam-1", mine)
+    store = rig.hub.evidence.store
+    wait_until(lambda: store.get("owned-event-01") is not None, 20, "the owner's snapshot stored")
+    intruder = f"bw/v1/{SITE}/mast-02/evidence/owned-event-01"
+    publish.single(intruder, snapshot(2), qos=1, hostname="127.0.0.1", port=rig.broker.port)
+    wait_until(lambda: store.stats().get("rejected_not_owner") == 1, 10, "the intruder's snapshot refused")
+
+    resp = rig.api.get("/api/v1/evidence/owned-event-01")
+    assert resp.content == mine, "the owner's snapshot is the one served"
+    assert resp.headers["x-content-type-options"] == "nosniff"
+    assert resp.headers["content-security-policy"].startswith("default-src 'none'")
+    [dead] = store.index.rejected(10)
+    assert (dead.topic, dead.reason) == (intruder, "not_owner")
+    assert rig.api.get("/api/v1/stats").json()["ingest"]["evidence"]["rejected_not_owner"] == 1

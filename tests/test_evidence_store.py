@@ -29,9 +29,33 @@ def real_jpeg(seed: int = 0, size: tuple[int, int] = (120, 160)) -> bytes:
     return buf.tobytes()
 
 
+_TINY = real_jpeg(size=(8, 8))
+
+
 def fake_jpeg(n: int, fill: int = 0x11) -> bytes:
-    """Exactly ``n`` bytes with the JPEG markers (the store checks markers, not the image)."""
-    return b"\xff\xd8\xff" + bytes([fill]) * (n - 5) + b"\xff\xd9"
+    """Exactly ``n`` bytes of a JPEG that decodes: an 8 x 8 image padded with comment segments
+    (COM: FF FE, a 2-byte length, then ``fill`` bytes) right after its SOI marker."""
+    pad, segments = n - len(_TINY), b""
+    assert pad == 0 or pad >= 4, f"{n} bytes: not reachable from {len(_TINY)}"
+    while pad > 0:
+        take = min(pad, 65537)
+        take -= 4 if 0 < pad - take < 4 else 0
+        segments += b"\xff\xfe" + (take - 2).to_bytes(2, "big") + bytes([fill]) * (take - 4)
+        pad -= take
+    return _TINY[:2] + segments + _TINY[2:]
+
+
+def markers_only(n: int) -> bytes:
+    """JPEG's start and end markers around filler: what a header check alone would let through."""
+    return b"\xff\xd8\xff" + b"\x11" * (n - 5) + b"\xff\xd9"
+
+
+def claims_pixels(width: int, height: int) -> bytes:
+    """A small real JPEG whose frame header (SOF0) claims ``width`` x ``height``."""
+    data = bytearray(real_jpeg())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = height.to_bytes(2, "big") + width.to_bytes(2, "big")
+    return bytes(data)
 
 
 def ev_topic(event_id: str, site: str = "west-1", agent: str = "mast-01") -> str:
@@ -76,6 +100,10 @@ def test_duplicate_keeps_the_first_copy(store: EvidenceStore) -> None:
         (ev_topic("png-event-1"), b"\x89PNG\r\n\x1a\n" + b"\0" * 100, Reason.NOT_JPEG),
         (ev_topic("cut-event-1"), real_jpeg()[:-100], Reason.NOT_JPEG),  # truncated: no EOI
         (ev_topic("txt-event-1"), b"hello", Reason.NOT_JPEG),
+        (ev_topic("fake-event-1"), markers_only(1000), Reason.NOT_JPEG),  # markers right, nothing decodes
+        (ev_topic("html-event-1"), b"\xff\xd8\xff<html><script>alert(1)</script>\xff\xd9", Reason.NOT_JPEG),
+        (ev_topic("bomb-event-1"), claims_pixels(60000, 60000), Reason.TOO_BIG),  # refused before decoding
+        (ev_topic("huge-event-1"), claims_pixels(5000, 5000), Reason.TOO_BIG),  # over max_pixels
         (ev_topic("empty-event"), b"", Reason.EMPTY),
         (ev_topic("short"), real_jpeg(), Reason.BAD_ID),  # contract ids have 8..64 characters
         (ev_topic("has.a.dot.in.it"), real_jpeg(), Reason.BAD_ID),  # a valid topic level, not an id
@@ -180,7 +208,7 @@ def test_config_is_strict() -> None:
 
 
 def test_is_jpeg_markers() -> None:
-    assert is_jpeg(real_jpeg()) and is_jpeg(fake_jpeg(5))
+    assert is_jpeg(real_jpeg()) and is_jpeg(markers_only(5))
     assert not is_jpeg(b"\xff\xd8\xff\xd9") and not is_jpeg(b"")
 
 
@@ -194,15 +222,15 @@ def _event(event_id: str, sensor: str, kind: EventKind = EventKind.TRACK_NEW) ->
 def test_ingest_fills_sensors_either_order_and_drops_when_full(tmp_path: Path) -> None:
     store = EvidenceStore(EvidenceConfig(dir=tmp_path / "ev", queue_max=2))
     ingest = EvidenceIngest(store)
-    assert ingest.offer(ev_topic("before-event"), fake_jpeg(100))  # snapshot first, its event later
+    assert ingest.offer(ev_topic("before-event"), fake_jpeg(1000))  # snapshot first, its event later
     ingest.note_events([_event("after-event", "cam-2"), _event("upd-event", "cam-3", EventKind.TRACK_UPDATE)])
-    assert not ingest.offer(ev_topic("third-event"), fake_jpeg(100)), "queue of 2 is full (not started)"
+    assert not ingest.offer(ev_topic("third-event"), fake_jpeg(1000)), "queue of 2 is full (not started)"
     assert ingest.stats()["dropped_queue_full"] == 1
     ingest.start()
     try:
         wait_until(lambda: ingest.stats()["queue_depth"] == 0, 10, "queue drained")
         ingest.note_events([_event("before-event", "cam-1")])
-        ingest.offer(ev_topic("after-event"), fake_jpeg(100))
+        ingest.offer(ev_topic("after-event"), fake_jpeg(1000))
         wait_until(lambda: len(store.latest()) == 2 and all(r.sensor for r in store.latest()), 10, "sensors")
     finally:
         ingest.stop()
@@ -224,3 +252,35 @@ def test_ingest_fills_sensors_either_order_and_drops_when_full(tmp_path: Path) -
 )
 def test_hub_link_routes_the_evidence_channel(topic: str, expected: bool) -> None:
     assert is_evidence(topic) is expected
+
+
+def test_only_the_events_owner_may_send_its_snapshot(store: EvidenceStore) -> None:
+    store.note_events([("own-event-01", "west-1", "mast-01", "cam-1")], T0)
+    for site, agent in (("west-1", "mast-02"), ("east-2", "mast-01")):  # another agent; same agent id elsewhere
+        refused = store.put_message(ev_topic("own-event-01", site, agent), real_jpeg(1), T0)
+        assert isinstance(refused, Rejection) and refused.reason is Reason.NOT_OWNER, refused
+        assert "west-1/mast-01" in refused.detail
+    assert store.stats()["rejected_not_owner"] == 2 and store.get("own-event-01") is None
+    row = store.put_message(ev_topic("own-event-01"), real_jpeg(2), T0)
+    assert isinstance(row, EvidenceRow) and row.sensor == "cam-1"
+    assert store.get("own-event-01")[1] == real_jpeg(2)
+
+
+def test_a_snapshot_that_comes_first_claims_the_event_id(store: EvidenceStore) -> None:
+    first = store.put_message(ev_topic("claim-event-1"), real_jpeg(1), T0)
+    assert isinstance(first, EvidenceRow) and first.sensor is None
+    refused = store.put_message(ev_topic("claim-event-1", agent="mast-02"), real_jpeg(2), T0)
+    assert isinstance(refused, Rejection) and refused.reason is Reason.NOT_OWNER
+    assert store.put_message(ev_topic("claim-event-1"), real_jpeg(3), T0) is None  # the owner again: duplicate
+    store.note_events([("claim-event-1", "west-1", "mast-02", "cam-9")], T0)  # someone else's event, same id
+    assert store.get("claim-event-1")[0].sensor is None, "another agent's event names no sensor of this snapshot"
+    store.note_events([("claim-event-1", "west-1", "mast-01", "cam-1")], T0)  # the claimant's own event
+    got = store.get("claim-event-1")
+    assert got[0].sensor == "cam-1" and got[1] == real_jpeg(1)
+
+
+def test_event_owners_age_out_with_the_snapshots(store: EvidenceStore) -> None:
+    store.note_events([("aged-event-1", "west-1", "mast-01", "cam-1")], T0 - timedelta(days=40))
+    assert store.index.owner("aged-event-1") is not None
+    store.prune(now=T0)
+    assert store.index.owner("aged-event-1") is None

@@ -31,6 +31,13 @@ class EvidenceConfig(BaseModel):
         le=16 * MIB,
         description="largest JPEG kept; bigger ones are rejected and counted (reason too_big)",
     )
+    max_pixels: int = Field(
+        default=4096 * 4096,
+        ge=64 * 64,
+        le=16384 * 16384,
+        description="largest image (width x height) decoded for the JPEG check; bigger ones are rejected "
+        "(reason too_big) before any pixel is decoded",
+    )
     max_total_bytes: int = Field(
         default=20 * 1024 * MIB,
         ge=MIB,

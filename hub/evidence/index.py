@@ -1,4 +1,5 @@
-"""The SQLite index of the evidence store: one row per kept JPEG, one per rejected message.
+"""The SQLite index of the evidence store: one row per kept JPEG, one per rejected message, and
+the owner (site, agent, sensor) of each event that may carry a snapshot.
 
 Why a separate reader connection: the API reads from uvicorn's threads while the evidence
 writer inserts; in WAL mode a reader never waits for the writer. ``synchronous=NORMAL``: the
@@ -29,6 +30,10 @@ CREATE TABLE IF NOT EXISTS rejected (
     detail TEXT NOT NULL, bytes INTEGER NOT NULL, head BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS rejected_received ON rejected (received_us);
+CREATE TABLE IF NOT EXISTS owners (
+    event_id TEXT PRIMARY KEY, site TEXT NOT NULL, agent TEXT NOT NULL, sensor TEXT NOT NULL, seen_us INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS owners_seen ON owners (seen_us);
 """
 _COLUMNS = "event_id, site, agent, sensor, bytes, received_us, sha256, path"
 
@@ -63,6 +68,20 @@ class RejectedRow:
     head: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """Who an event id belongs to; ``has_evidence`` when a snapshot for it is kept already."""
+
+    site: str
+    agent: str
+    sensor: str | None
+    has_evidence: bool
+
+
+EventNote = tuple[str, str, str, str]
+"""(event id, site, agent, sensor id) of a stored event."""
+
+
 class EvidenceIndex:
     """Rows of kept and rejected evidence in ``path`` (one writer thread, any number of readers)."""
 
@@ -95,13 +114,31 @@ class EvidenceIndex:
                 (epoch_us(row.received_at), row.topic, row.reason, row.detail, row.bytes, row.head),
             )
 
-    def set_sensors(self, pairs: Iterable[tuple[str, str]]) -> int:
-        """Fill in the sensor of rows that do not know it yet; returns how many changed."""
+    def claim(self, notes: Iterable[EventNote], seen: datetime) -> int:
+        """Record the owners of events; the first one stays (a reused id never takes an event over)."""
         with self._wlock:
             return self._many(
-                "UPDATE evidence SET sensor = ? WHERE event_id = ? AND sensor IS NULL",
-                [(sensor, event_id) for event_id, sensor in pairs],
+                "INSERT OR IGNORE INTO owners (event_id, site, agent, sensor, seen_us) VALUES (?, ?, ?, ?, ?)",
+                [(*n, epoch_us(seen)) for n in notes],
             )
+
+    def set_sensors(self, notes: Iterable[EventNote]) -> int:
+        """Fill in the sensor of rows kept before their event came, if the same agent sent both."""
+        with self._wlock:
+            return self._many(
+                "UPDATE evidence SET sensor = ? WHERE event_id = ? AND site = ? AND agent = ? AND sensor IS NULL",
+                [(sensor, event_id, site, agent) for event_id, site, agent, sensor in notes],
+            )
+
+    def owner(self, event_id: str) -> Owner | None:
+        """The sender of the kept snapshot if there is one, else the sender of the event, else None."""
+        with self._wlock:
+            r = self._writer.execute(
+                "SELECT site, agent, sensor, 1 FROM evidence WHERE event_id = ? UNION ALL "
+                "SELECT site, agent, sensor, 0 FROM owners WHERE event_id = ? ORDER BY 4 DESC LIMIT 1",
+                (event_id, event_id),
+            ).fetchone()
+        return Owner(r[0], r[1], r[2], bool(r[3])) if r else None
 
     def delete(self, event_ids: Sequence[str]) -> None:
         with self._wlock:
@@ -119,17 +156,15 @@ class EvidenceIndex:
         return max(n, 0)
 
     def delete_rejected_before(self, cutoff: datetime, keep_rows: int) -> int:
-        """Dead letters age out like the JPEGs, and never number more than ``keep_rows``."""
+        """Dead letters and event owners age out like the JPEGs; dead letters never number more
+        than ``keep_rows``."""
         with self._wlock:
+            self._writer.execute("DELETE FROM owners WHERE seen_us < ?", (epoch_us(cutoff),))
             n = self._writer.execute("DELETE FROM rejected WHERE received_us < ?", (epoch_us(cutoff),)).rowcount
             n += self._writer.execute(
                 "DELETE FROM rejected WHERE id <= (SELECT MAX(id) FROM rejected) - ?", (keep_rows,)
             ).rowcount
             return n
-
-    def exists(self, event_id: str) -> bool:
-        with self._wlock:
-            return self._writer.execute("SELECT 1 FROM evidence WHERE event_id = ?", (event_id,)).fetchone() is not None
 
     def oldest(self, limit: int, before: datetime | None = None) -> list[EvidenceRow]:
         """The oldest rows first (received before ``before`` if given): the next to prune."""

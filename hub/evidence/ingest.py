@@ -12,11 +12,12 @@ import logging
 import queue
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 from borderwatch.contract import Event, EventKind
+from borderwatch.hub.evidence.index import EventNote
 from borderwatch.hub.evidence.store import EvidenceStore
 from borderwatch.hub.evidence.validate import Arrival
 
@@ -25,10 +26,7 @@ log = logging.getLogger("borderwatch.hub.evidence")
 EVIDENCE_KINDS = frozenset({EventKind.TRACK_NEW, EventKind.LINE_CROSSING, EventKind.ZONE_ENTRY, EventKind.LOITERING})
 """Event kinds an agent may attach a snapshot to (edge camera ``evidence.on``)."""
 
-RECENT_SENSORS = 4096
-"""Event id -> sensor remembered for snapshots that arrive after their event."""
-
-_SensorNotes = list[tuple[str, str]]
+_EventNotes = list[EventNote]
 _POLL_S = 0.5
 
 
@@ -37,8 +35,7 @@ class EvidenceIngest:
 
     def __init__(self, store: EvidenceStore) -> None:
         self.store = store
-        self._queue: queue.Queue[Arrival | _SensorNotes] = queue.Queue(maxsize=store.cfg.queue_max)
-        self._recent: OrderedDict[str, str] = OrderedDict()
+        self._queue: queue.Queue[Arrival | _EventNotes] = queue.Queue(maxsize=store.cfg.queue_max)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.counts: Counter[str] = Counter()
@@ -56,12 +53,13 @@ class EvidenceIngest:
             return False
 
     def note_events(self, events: Sequence[Event]) -> None:
-        """Stored events tell which sensor took each snapshot (the evidence topic does not)."""
-        pairs = [(e.id, e.sensor.id) for e in events if e.kind in EVIDENCE_KINDS]
-        if not pairs:
+        """Stored events tell who owns each event id and which sensor took its snapshot (the
+        evidence topic names neither the sensor nor, on its own, a right to the id)."""
+        notes = [(e.id, e.site, e.agent, e.sensor.id) for e in events if e.kind in EVIDENCE_KINDS]
+        if not notes:
             return
         try:
-            self._queue.put_nowait(pairs)
+            self._queue.put_nowait(notes)
         except queue.Full:
             self.counts["sensor_notes_dropped"] += 1
 
@@ -102,13 +100,8 @@ class EvidenceIngest:
             self.counts["errors"] += 1
             log.exception("evidence writer step failed")
 
-    def _handle(self, item: Arrival | _SensorNotes) -> None:
+    def _handle(self, item: Arrival | _EventNotes) -> None:
         if isinstance(item, Arrival):
-            event_id = item.topic.rsplit("/", 1)[-1]
-            self.store.put(item, sensor=self._recent.get(event_id))
-            return
-        for event_id, sensor in item:
-            self._recent[event_id] = sensor
-        while len(self._recent) > RECENT_SENSORS:
-            self._recent.popitem(last=False)
-        self.store.note_sensors(item)
+            self.store.put(item)
+        else:
+            self.store.note_events(item)

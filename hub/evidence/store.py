@@ -7,6 +7,10 @@ image viewer. The index (event id, site, agent, sensor, size, time, SHA-256) ans
 Every message ends in exactly one of: stored, duplicate (the first copy is kept), or a
 rejection (counted, logged, a dead-letter row with the reason and the first bytes). Nothing
 here raises for bad input or a failing disk: evidence is best effort, the events carry the facts.
+
+A snapshot is accepted only from the agent that owns its event id: the site/agent that sent the
+event, or, when the snapshot comes first, the first one to send a snapshot for that id. Another
+sender reusing the id is a rejection (``not_owner``), never an overwrite.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 
 from borderwatch.contract.common import utc_now
 from borderwatch.hub.evidence.config import EvidenceConfig
-from borderwatch.hub.evidence.index import EvidenceIndex, EvidenceRow, RejectedRow
+from borderwatch.hub.evidence.index import EventNote, EvidenceIndex, EvidenceRow, RejectedRow
 from borderwatch.hub.evidence.validate import HEAD_BYTES, Arrival, Reason, Rejection, Snapshot, check
 
 log = logging.getLogger("borderwatch.hub.evidence")
@@ -41,7 +45,7 @@ def relative_path(s: Snapshot) -> str:
 class EvidenceStore:
     """Keeps valid snapshots within ``cfg``'s size and age limits (oldest deleted first).
 
-    Writes (``put``, ``note_sensors``, ``prune``) come from one thread; reads (``get``,
+    Writes (``put``, ``note_events``, ``prune``) come from one thread; reads (``get``,
     ``latest``) from any.
     """
 
@@ -60,17 +64,22 @@ class EvidenceStore:
         return Arrival.of(topic, payload, received_at or utc_now(), self.cfg.max_bytes)
 
     # -- writing -------------------------------------------------------------------------------
-    def put(self, arrival: Arrival, sensor: str | None = None) -> EvidenceRow | Rejection | None:
+    def put(self, arrival: Arrival) -> EvidenceRow | Rejection | None:
         """Keep one message: its row when stored, None for a duplicate, the Rejection otherwise."""
-        result = check(arrival, self.cfg.max_bytes)
-        if isinstance(result, Rejection):
-            self._reject(arrival, result)
-            return result
+        result = check(arrival, self.cfg.max_bytes, self.cfg.max_pixels)
         try:
-            if self.index.exists(result.event_id):
-                self.counts["duplicates"] += 1
-                return None
-            row = self._write(result, sensor)
+            if isinstance(result, Snapshot):
+                owner = self.index.owner(result.event_id)
+                if owner is not None and (owner.site, owner.agent) != (result.site, result.agent):
+                    result = Rejection(Reason.NOT_OWNER, f"event {result.event_id} belongs to {owner.site}/"
+                                       f"{owner.agent}, not to {result.site}/{result.agent}")  # fmt: skip
+                elif owner is not None and owner.has_evidence:
+                    self.counts["duplicates"] += 1
+                    return None
+            if isinstance(result, Rejection):
+                self._reject(arrival, result)
+                return result
+            row = self._write(result, owner.sensor if owner else None)
         except (OSError, sqlite3.Error) as exc:
             rejection = Rejection(Reason.WRITE_FAILED, f"{type(exc).__name__}: {exc}")
             self._reject(arrival, rejection)
@@ -115,13 +124,15 @@ class EvidenceStore:
             self.counts["index_errors"] += 1
             log.error("evidence dead letter not recorded error=%s", exc)
 
-    def note_sensors(self, pairs: list[tuple[str, str]]) -> int:
-        """(event id, sensor id) pairs learnt from stored events: fills in rows stored without it."""
+    def note_events(self, notes: list[EventNote], seen: datetime | None = None) -> int:
+        """Stored events name their owners (for later snapshots) and fill in the sensor of
+        snapshots that came first from the same agent; returns how many rows got their sensor."""
         try:
-            n = self.index.set_sensors(pairs)
+            self.index.claim(notes, seen or utc_now())
+            n = self.index.set_sensors(notes)
         except sqlite3.Error as exc:
             self.counts["index_errors"] += 1
-            log.error("evidence sensor update failed error=%s", exc)
+            log.error("evidence owner update failed error=%s", exc)
             return 0
         self.counts["sensors_filled"] += n
         return n

@@ -2,17 +2,23 @@
 
 Why check the bytes at all: the evidence channel is the one channel that is not JSON, so
 nothing else stands between a misbehaving publisher and the operators' browser. A JPEG starts
-with SOI (FF D8 FF) and ends with EOI (FF D9); the event id must be a contract event id,
-because it becomes a file name and the key the API serves it under.
+with SOI (FF D8 FF) and ends with EOI (FF D9), and it must decode: Pillow reads the header
+(the pixel count is capped before anything is decoded: a few KiB can claim 65535 x 65535) and
+then decodes the image at 1/8 scale, which walks all of its entropy-coded data at a fraction of
+the memory. The event id must be a contract event id, because it becomes a file name and the
+key the API serves it under. Who may send a snapshot for an event is the store's check (it
+needs the index).
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
+from PIL import Image, UnidentifiedImageError
 from pydantic import TypeAdapter, ValidationError
 
 from borderwatch.contract import Channel, Event, parse_topic
@@ -33,6 +39,7 @@ class Reason(StrEnum):
     EMPTY = "empty"
     TOO_BIG = "too_big"
     NOT_JPEG = "not_jpeg"
+    NOT_OWNER = "not_owner"
     WRITE_FAILED = "write_failed"
 
 
@@ -76,8 +83,26 @@ def is_jpeg(data: bytes) -> bool:
     return len(data) >= len(JPEG_SOI) + len(JPEG_EOI) and data.startswith(JPEG_SOI) and data.endswith(JPEG_EOI)
 
 
-def check(arrival: Arrival, max_bytes: int) -> Snapshot | Rejection:
-    """Topic, event id, size and JPEG markers, in that order (cheapest and most telling first)."""
+def jpeg_rejection(data: bytes, max_pixels: int) -> Rejection | None:
+    """Why ``data`` is not a decodable JPEG of at most ``max_pixels``, or None when it is one."""
+    if not is_jpeg(data):
+        return Rejection(Reason.NOT_JPEG, f"no JPEG SOI/EOI markers (starts {data[:4].hex()})")
+    try:
+        with Image.open(io.BytesIO(data), formats=["JPEG"]) as img:
+            width, height = img.size
+            if width * height > max_pixels:
+                return Rejection(Reason.TOO_BIG, f"{width} x {height} pixels > limit {max_pixels}")
+            img.draft("L", (max(1, width // 8), max(1, height // 8)))
+            img.load()
+    except Image.DecompressionBombError as exc:  # Pillow's own, far higher cap, raised while opening
+        return Rejection(Reason.TOO_BIG, str(exc))
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        return Rejection(Reason.NOT_JPEG, f"does not decode as a JPEG: {exc}")
+    return None
+
+
+def check(arrival: Arrival, max_bytes: int, max_pixels: int) -> Snapshot | Rejection:
+    """Topic, event id, size and JPEG decoding, in that order (cheapest and most telling first)."""
     try:
         info = parse_topic(arrival.topic)
     except ValueError as exc:
@@ -92,6 +117,6 @@ def check(arrival: Arrival, max_bytes: int) -> Snapshot | Rejection:
         return Rejection(Reason.EMPTY, f"empty evidence for event {event_id}")
     if arrival.size > max_bytes:
         return Rejection(Reason.TOO_BIG, f"{arrival.size} bytes > limit {max_bytes}")
-    if not is_jpeg(arrival.payload):
-        return Rejection(Reason.NOT_JPEG, f"no JPEG SOI/EOI markers (starts {arrival.payload[:4].hex()})")
+    if rejection := jpeg_rejection(arrival.payload, max_pixels):
+        return rejection
     return Snapshot(info.site, info.agent, event_id, arrival.payload, arrival.received_at)
