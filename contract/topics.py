@@ -2,6 +2,10 @@
 
 Versioned at the root so a v2 contract can run beside v1 on one broker. Subscribers use the
 wildcards from :func:`subscription`; nothing else in the code base spells a topic by hand.
+
+Every level is matched whole (``fullmatch``: a ``$`` would let a trailing newline through) against
+a short allow-list of characters, so no control character, NUL, wildcard (``+`` ``#``) or
+separator reaches a file name, a log line, a tag value or a database key through a topic.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from enum import StrEnum
 from borderwatch.contract.common import CONTRACT_VERSION
 
 ROOT = f"bw/v{CONTRACT_VERSION}"
-_LEVEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_LEVEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_SUFFIX = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+"""A sensor or an event id (contract event ids may start with ``_`` or ``-``)."""
 
 
 class Channel(StrEnum):
@@ -39,9 +45,9 @@ class TopicInfo:
     suffix: str | None = None
 
 
-def _check_level(name: str, value: str) -> str:
-    if not _LEVEL.match(value):
-        raise ValueError(f"{name} {value!r} is not a valid topic level (letters, digits, _ . -)")
+def _check_level(name: str, value: str, pattern: re.Pattern[str] = _LEVEL) -> str:
+    if not pattern.fullmatch(value):
+        raise ValueError(f"{name} {value[:80]!r} is not a valid topic level (letters, digits, _ . -)")
     return value
 
 
@@ -49,7 +55,7 @@ def topic(site: str, agent: str, channel: Channel, suffix: str | None = None) ->
     """Build the topic of one agent's channel; ``suffix`` names a sensor or an event."""
     parts = [ROOT, _check_level("site", site), _check_level("agent", agent), channel.value]
     if suffix is not None:
-        parts.append(_check_level("suffix", suffix))
+        parts.append(_check_level("suffix", suffix, _SUFFIX))
     return "/".join(parts)
 
 
@@ -72,5 +78,5 @@ def parse_topic(name: str) -> TopicInfo:
         raise ValueError(f"topic {name!r} has unknown channel {parts[4]!r}") from None
     if len(parts) > 6:
         raise ValueError(f"topic {name!r} has too many levels")
-    suffix = parts[5] if len(parts) == 6 else None
+    suffix = _check_level("suffix", parts[5], _SUFFIX) if len(parts) == 6 else None
     return TopicInfo(_check_level("site", parts[2]), _check_level("agent", parts[3]), channel, suffix)
