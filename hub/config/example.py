@@ -59,7 +59,12 @@ max_bytes = 1048576                     # bigger snapshots are rejected and coun
 max_total_bytes = 21474836480           # 20 GiB; the oldest are deleted first beyond it
 keep_days = 30
 
-[api]
+[api]                                   # every route but /health needs a token: `borderwatch hub token create`
 host = "127.0.0.1"
 port = 8080
+trusted_hosts = []                      # Host headers answered; empty = localhost, 127.0.0.1, ::1 and host
+cors_origins = []                       # browser origins allowed to call the API; empty = none
+docs = true                             # /docs, served from the hub itself (no CDN)
+# ssl_certfile = "/etc/borderwatch/tls/hub.crt"   # HTTPS (both or neither), or a reverse proxy:
+# ssl_keyfile = "/etc/borderwatch/tls/hub.key"    # see docs/operator-guide.md, API access
 """
