@@ -109,8 +109,10 @@ def _serve_api(hub: Hub, stop: threading.Event) -> None:
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     threading.Thread(target=lambda: (stop.wait(), setattr(server, "should_exit", True)), daemon=True).start()
     scheme = "https" if api.tls else "http"
-    log.info("api listening url=%s://%s:%d/docs tokens=%d", scheme, api.host, api.port,
-             sum(t.revoked_at is None for t in hub.tokens.list()))  # fmt: skip
+    active = sum(t.revoked_at is None for t in hub.tokens.list())
+    log.info("api listening url=%s://%s:%d/docs tokens=%d", scheme, api.host, api.port, active)
+    if not active:
+        log.warning("api has no active token: only /health answers; `borderwatch hub token create --role ...`")
     server.run()
 
 
