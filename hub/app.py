@@ -25,6 +25,8 @@ from borderwatch.hub.store import open_store
 from borderwatch.runtime.signals import stop_on_signals
 
 log = logging.getLogger("borderwatch.hub")
+SHUTDOWN_GRACE_S = 3
+"""Seconds the API waits for open requests and connections when the hub stops."""
 
 
 class _NoQuery:
@@ -103,7 +105,14 @@ def _serve_api(hub: Hub, stop: threading.Event) -> None:
     tls = {"ssl_certfile": str(api.ssl_certfile), "ssl_keyfile": str(api.ssl_keyfile)} if api.tls else {}
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(hub.context(), api), host=api.host, port=api.port, log_level="warning", lifespan="off", **tls
+            create_app(hub.context(), api),
+            host=api.host,
+            port=api.port,
+            log_level="warning",
+            lifespan="off",
+            # an idle keep-alive TLS connection otherwise holds the shutdown until the client goes
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+            **tls,
         )
     )
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]

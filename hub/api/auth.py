@@ -47,7 +47,7 @@ def require(role: Role) -> Callable[..., TokenInfo]:
             log.info("api token refused path=%s client=%s", request.url.path, _client(request))
             raise _unauthorized("the token is unknown or revoked", "invalid_token")
         if not info.role.allows(role):
-            log.info("api role too low token=%s role=%s needed=%s path=%s", info.name, info.role, role,
+            log.info("api role too low token_name=%s role=%s needed=%s path=%s", info.name, info.role, role,
                      request.url.path)  # fmt: skip
             raise HTTPException(403, f"token {info.name!r} has role {info.role.value}; this needs {role.value}")
         return info
