@@ -11,6 +11,8 @@ from borderwatch.hub.api.context import HubContext
 from borderwatch.hub.api.tokens import Role
 
 BASE_URL = "http://localhost"  # a trusted host by default (TestClient's own "testserver" is not)
+ISSUED: list[str] = []
+"""Every token handed out here, so tests can check that none of them reached a log line."""
 
 
 def client_as(ctx: HubContext, role: Role | None = Role.VIEWER, cfg: ApiConfig | None = None) -> TestClient:
@@ -19,5 +21,6 @@ def client_as(ctx: HubContext, role: Role | None = Role.VIEWER, cfg: ApiConfig |
     if role is not None:
         assert ctx.tokens is not None, "the context needs a TokenStore"
         _, secret = ctx.tokens.create(f"test-{role.value}-{len(ctx.tokens.list())}", role)
+        ISSUED.append(secret)
         client.headers["Authorization"] = f"Bearer {secret}"
     return client

@@ -21,7 +21,7 @@ from borderwatch.hub.api.context import HubContext
 from borderwatch.hub.api.tokens import Role, TokenStore
 from borderwatch.hub.evidence import EvidenceConfig, EvidenceStore
 from borderwatch.hub.store.sqlite import SqliteStore
-from tests.api_helpers import BASE_URL, client_as
+from tests.api_helpers import BASE_URL, ISSUED, client_as
 
 ALERT_ID = "alert-0001"
 READ_ROUTES = ["/api/v1/alerts", f"/api/v1/alerts/{ALERT_ID}", "/api/v1/agents", "/api/v1/events",
@@ -49,11 +49,13 @@ def ctx(tmp_path: Path) -> Iterator[HubContext]:
         closable.close()
 
 
-@pytest.fixture
-def logged(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    """Every log record at any level, so a test can assert that no secret was written."""
+@pytest.fixture(autouse=True)
+def logged(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Every log record at any level, in every test here; none may contain a token handed out."""
     caplog.set_level(logging.DEBUG)
-    return caplog
+    ISSUED.clear()
+    yield caplog
+    assert_not_logged(caplog, *ISSUED)
 
 
 def assert_not_logged(caplog: pytest.LogCaptureFixture, *secrets: str) -> None:
