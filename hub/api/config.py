@@ -41,6 +41,7 @@ class ApiConfig(BaseModel):
 
     @property
     def tls(self) -> bool:
+        """The API serves HTTPS itself."""
         return self.ssl_certfile is not None
 
     def allowed_hosts(self) -> list[str]:

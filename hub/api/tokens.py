@@ -48,6 +48,7 @@ class Role(StrEnum):
     ADMIN = "admin"  # + manage tokens
 
     def allows(self, needed: Role) -> bool:
+        """True when this role is ``needed`` or above it."""
         return _RANK[self] >= _RANK[needed]
 
 
@@ -70,11 +71,13 @@ class TokenInfo:
 
     @classmethod
     def from_db(cls, r: tuple) -> TokenInfo:
+        """From a row of ``_COLUMNS``."""
         revoked = datetime.fromisoformat(r[4]) if r[4] else None
         return cls(int(r[0]), r[1], Role(r[2]), datetime.fromisoformat(r[3]), revoked)
 
 
 def token_hash(token: str) -> str:
+    """What the table keeps of a token (hex SHA-256; surrogates kept so no input raises)."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -90,6 +93,7 @@ class TokenStore:
         self._lock = threading.Lock()
 
     def close(self) -> None:
+        """Close the connection (the hub at stop, the CLI after one command)."""
         with self._lock:
             self._db.close()
 
@@ -125,6 +129,7 @@ class TokenStore:
         return TokenInfo.from_db(row)
 
     def list(self) -> list[TokenInfo]:
+        """Every token ever made, revoked ones included, oldest first."""
         with self._lock:
             rows = self._db.execute(f"SELECT {_COLUMNS} FROM api_tokens ORDER BY id").fetchall()
         return [TokenInfo.from_db(r) for r in rows]
