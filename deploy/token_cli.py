@@ -18,7 +18,11 @@ def _store(config: Path):  # noqa: ANN202 (the import is deferred: --help stays 
     from borderwatch.hub.api.tokens import TokenStore
     from borderwatch.hub.config import load_hub_config
 
-    return TokenStore(load_hub_config(config).alerts.db_path)
+    path = Path(load_hub_config(config).alerts.db_path)
+    if not path.exists():
+        print(f"note: {path.resolve()} did not exist and is created now; the hub must open the same file "
+              "(a relative [alerts] db_path is relative to the working directory)", file=sys.stderr)  # fmt: skip
+    return TokenStore(path)
 
 
 def _create(args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ def test_create_list_revoke_round_trip(hub_dir: Path) -> None:
     secret = made.stdout.strip()
     assert made.stdout == secret + "\n" and secret.startswith(TOKEN_PREFIX)  # the token and nothing else
     assert secret not in made.stderr and "console" in made.stderr
+    assert "did not exist" in made.stderr  # a wrong working directory would show here
     db = hub_dir / "state" / "alerts.sqlite3"
     assert secret.encode() not in b"".join(p.read_bytes() for p in db.parent.iterdir())
 
@@ -38,6 +39,7 @@ def test_create_list_revoke_round_trip(hub_dir: Path) -> None:
 
     listed = bw("list", cwd=hub_dir)
     assert listed.returncode == 0 and "console" in listed.stdout and "operator" in listed.stdout
+    assert "did not exist" not in listed.stderr
     assert secret not in listed.stdout + listed.stderr
 
     again = bw("create", "--role", "viewer", "--name", "console", cwd=hub_dir)
