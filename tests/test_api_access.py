@@ -159,6 +159,8 @@ def test_docs_load_from_the_hub_only(ctx: HubContext) -> None:
     for u in [*urls, "docs/init.js", "openapi.json"]:
         assert api.get(f"/{u}").status_code == 200, u
     assert "validatorUrl: null" in api.get("/docs/init.js").text
+    bundle = api.get("/docs/assets/swagger-ui-bundle.js")
+    assert bundle.headers["Cache-Control"].startswith("public") and bundle.headers["X-Content-Type-Options"]
     assert "bearer" in api.get("/openapi.json").text.lower()
 
 

@@ -15,6 +15,8 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from borderwatch.hub.api.security import SecurityHeaders
+
 ASSETS = Path(str(files("fastapi_offline") / "static"))
 DOCS_CSP = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
@@ -64,4 +66,5 @@ def add_docs(app: FastAPI) -> None:
     def docs_init() -> Response:
         return Response(_INIT_JS, media_type="text/javascript", headers=headers)
 
-    app.mount("/docs/assets", StaticFiles(directory=ASSETS), name="docs-assets")
+    assets = SecurityHeaders(StaticFiles(directory=ASSETS), {"Cache-Control": "public, max-age=86400"})
+    app.mount("/docs/assets", assets, name="docs-assets")
