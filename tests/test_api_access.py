@@ -87,6 +87,12 @@ def test_bad_credentials_get_401_with_a_challenge(ctx: HubContext, header: str, 
         assert_not_logged(logged, secret)
 
 
+def test_a_caller_cannot_forge_log_lines(ctx: HubContext, logged) -> None:
+    client_as(ctx, None).get("/api/v1/alerts/x%0Ats=forged%20level=error", headers={"Authorization": "Bearer bwt_x"})
+    refused = [r.getMessage() for r in logged.records if "token refused" in r.getMessage()]
+    assert refused and all("\n" not in m for m in refused)
+
+
 def test_a_revoked_token_gets_401_on_its_next_request(ctx: HubContext, logged) -> None:
     api = client_as(ctx, Role.VIEWER)
     secret = api.headers["Authorization"].removeprefix("Bearer ")

@@ -44,11 +44,11 @@ def require(role: Role) -> Callable[..., TokenInfo]:
             raise _unauthorized("a bearer token is required (Authorization: Bearer <token>)")
         info = ctx.tokens.verify(creds.credentials) if ctx.tokens is not None else None
         if info is None:
-            log.info("api token refused path=%s client=%s", request.url.path, _client(request))
+            log.info("api token refused path=%s client=%s", _path(request), _client(request))
             raise _unauthorized("the token is unknown or revoked", "invalid_token")
         if not info.role.allows(role):
             log.info("api role too low token_name=%s role=%s needed=%s path=%s", info.name, info.role, role,
-                     request.url.path)  # fmt: skip
+                     _path(request))  # fmt: skip
             raise HTTPException(403, f"token {info.name!r} has role {info.role.value}; this needs {role.value}")
         return info
 
@@ -58,6 +58,11 @@ def require(role: Role) -> Callable[..., TokenInfo]:
 
 def _client(request: Request) -> str:
     return request.client.host if request.client else "-"
+
+
+def _path(request: Request) -> str:
+    """The caller chose it (a decoded %0A is a newline): quoted, escaped and cut for the log."""
+    return repr(request.url.path[:200])
 
 
 CHECKS = {role: require(role) for role in Role}
