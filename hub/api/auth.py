@@ -61,7 +61,7 @@ def _client(request: Request) -> str:
 
 
 def _path(request: Request) -> str:
-    """The caller chose it (a decoded %0A is a newline): quoted, escaped and cut for the log."""
+    """The caller chose it (a decoded %1B or %00 is a control character): quoted, escaped and cut."""
     return repr(request.url.path[:200])
 
 
