@@ -19,12 +19,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 
-from borderwatch.edge.config.camera import DetectorConfig
+from borderwatch.edge.config.detector import DetectorConfig
 from borderwatch.edge.pipeline.batcher import InferenceBatcher
 from borderwatch.edge.pipeline.detector import OnnxDetector
 from borderwatch.edge.pipeline.geometry import iou_matrix
 from borderwatch.edge.pipeline.modelref import resolve_model
-from borderwatch.edge.pipeline.regions import whole_frame_regions
+from borderwatch.edge.sensors.camera.regions import whole_frame_regions
 from borderwatch.models.registry import find, verify
 from borderwatch.models.train.democheck import demo_recall
 from borderwatch.models.train.evaluate import latency_ms

@@ -36,13 +36,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from borderwatch.edge.camera_service import CameraService  # noqa: E402
-from borderwatch.edge.config.camera import CameraConfig, DetectorConfig, usable_cores  # noqa: E402
+from borderwatch.edge.config.detector import DetectorConfig, usable_cores  # noqa: E402
 from borderwatch.edge.pipeline.decode import decode_yolo  # noqa: E402
 from borderwatch.edge.pipeline.detector import OnnxDetector  # noqa: E402
-from borderwatch.edge.pipeline.letterbox import Letterbox  # noqa: E402
 from borderwatch.edge.pipeline.modelref import load_manifest, resolve_model  # noqa: E402
-from borderwatch.edge.sensors.capture import ArrayCapture  # noqa: E402
+from borderwatch.edge.sensor.service import CameraService  # noqa: E402
+from borderwatch.edge.sensors.camera.capture import ArrayCapture  # noqa: E402
+from borderwatch.edge.sensors.camera.config import CameraConfig  # noqa: E402
+from borderwatch.edge.sensors.camera.letterbox import Letterbox  # noqa: E402
 from borderwatch.edge.tools.synthetic_models import yolov8n_like_model  # noqa: E402
 from borderwatch.edge.tools.testpattern import MjpegServer, Mover, background, render  # noqa: E402
 

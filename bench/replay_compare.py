@@ -31,10 +31,11 @@ import numpy as np
 
 from borderwatch.contract.events import Event, EventKind
 from borderwatch.deploy.demo_configs import MODELS_DIR, DemoLayout, agent_config
-from borderwatch.edge.camera_service import CameraService
-from borderwatch.edge.config.camera import CameraConfig, DetectorConfig
+from borderwatch.edge.config.detector import DetectorConfig
 from borderwatch.edge.evidence import Evidence
-from borderwatch.edge.sensors.capture import ArrayCapture
+from borderwatch.edge.sensor.service import CameraService
+from borderwatch.edge.sensors.camera.capture import ArrayCapture
+from borderwatch.edge.sensors.camera.config import CameraConfig
 from borderwatch.simulators.camera.render import CameraRenderer
 from borderwatch.simulators.scenario import load_scenario
 

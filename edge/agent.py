@@ -13,11 +13,11 @@ from pathlib import Path
 
 from borderwatch.contract import AgentState, AgentStatus, Event, Telemetry
 from borderwatch.contract.common import utc_now
-from borderwatch.edge.camera_service import CameraService
 from borderwatch.edge.config import AgentConfig, load_agent_config
 from borderwatch.edge.evidence import Evidence
 from borderwatch.edge.link import AgentLink
 from borderwatch.edge.outbox import Outbox
+from borderwatch.edge.sensor.service import CameraService
 from borderwatch.runtime.signals import stop_on_signals
 
 log = logging.getLogger("borderwatch.edge.agent")

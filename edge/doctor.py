@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from borderwatch.edge.config import AgentConfig, load_agent_config
-from borderwatch.edge.config.camera import CameraConfig
+from borderwatch.edge.sensors.camera.config import CameraConfig
 
 MIN_FREE_BYTES = 1 << 30
 
@@ -81,7 +81,7 @@ def check_broker(cfg: AgentConfig, timeout_s: float = 5.0) -> Check:
 
 
 def check_camera(cam_id: str, cam: CameraConfig, seconds: float = 2.0) -> Check:
-    from borderwatch.edge.sensors.capture import classify, open_capture
+    from borderwatch.edge.sensors.camera.capture import classify, open_capture
 
     shown = classify(cam.url).redacted
     cap = open_capture(cam)

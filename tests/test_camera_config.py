@@ -9,7 +9,8 @@ import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from borderwatch.contract.common import ObjectClass
-from borderwatch.edge.config.camera import COCO_CLASS_MAP, CameraConfig, DetectorConfig
+from borderwatch.edge.config.detector import COCO_CLASS_MAP, DetectorConfig
+from borderwatch.edge.sensors.camera.config import CameraConfig
 from borderwatch.edge.tools.detect_cli import main as detect_main
 from borderwatch.edge.tools.synthetic_models import bright_object_model
 from borderwatch.edge.tools.testpattern import Mover, background, render, write_video

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from borderwatch.contract.events import EventKind
-from borderwatch.edge.config.camera import EventsConfig
+from borderwatch.edge.config.events import EventsConfig
 from borderwatch.edge.evidence import Evidence, EvidenceStore, encode_capped, render_snapshot
 from borderwatch.edge.pipeline.events import EventFactory, TrackView
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from borderwatch.edge.config.camera import CameraConfig
-from borderwatch.edge.sensors.camera import CameraReader
-from borderwatch.edge.sensors.capture import ArrayCapture
+from borderwatch.edge.sensors.camera.capture import ArrayCapture
+from borderwatch.edge.sensors.camera.config import CameraConfig
+from borderwatch.edge.sensors.camera.reader import CameraReader
 from borderwatch.edge.sensors.health import Backoff, LinkFigures, quality_grade
 from borderwatch.edge.sensors.queues import DropOldestQueue
 from borderwatch.edge.sensors.redact import redact_text, redact_url

@@ -12,12 +12,13 @@ import pytest
 
 from borderwatch.contract.events import Event, EventKind
 from borderwatch.contract.status import SensorState
-from borderwatch.edge.camera_service import CameraService
-from borderwatch.edge.config.camera import CameraConfig, DetectorConfig
+from borderwatch.edge.config.detector import DetectorConfig
 from borderwatch.edge.evidence import Evidence, Snapshot
 from borderwatch.edge.pipeline.batcher import InferenceBatcher
 from borderwatch.edge.pipeline.detector import OnnxDetector
 from borderwatch.edge.pipeline.modelref import resolve_model
+from borderwatch.edge.sensor.service import CameraService
+from borderwatch.edge.sensors.camera.config import CameraConfig
 from borderwatch.edge.tools.synthetic_models import bright_object_model
 from borderwatch.edge.tools.testpattern import MjpegServer, Mover, background, render, write_video
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from borderwatch.edge.config.camera import TamperConfig
-from borderwatch.edge.pipeline.motion import downscale_gray
-from borderwatch.edge.pipeline.tamper import TamperDetector
+from borderwatch.edge.sensors.camera.config import TamperConfig
+from borderwatch.edge.sensors.camera.motion import downscale_gray
+from borderwatch.edge.sensors.camera.tamper import TamperDetector
 from borderwatch.edge.tools.testpattern import Mover, background, render
 
 BG = background((640, 480), seed=1)

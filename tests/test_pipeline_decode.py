@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from borderwatch.edge.config.camera import DetectorConfig
+from borderwatch.edge.config.detector import DetectorConfig
 from borderwatch.edge.pipeline.batcher import InferenceBatcher
 from borderwatch.edge.pipeline.decode import batched_nms, decode_yolo
 from borderwatch.edge.pipeline.detector import OnnxDetector
-from borderwatch.edge.pipeline.letterbox import LetterboxBatcher, plan_letterbox
 from borderwatch.edge.pipeline.modelref import ModelError, file_sha256, parse_names, resolve_model
+from borderwatch.edge.sensors.camera.letterbox import LetterboxBatcher, plan_letterbox
 from borderwatch.edge.tools.synthetic_models import constant_model
 
 NAMES = ("person", "car", "dog")
@@ -118,7 +118,7 @@ def test_decode_thresholds(model_path: Path, cfg: dict, expected_classes: list[i
 
 
 def test_decode_rejects_wrong_layout():
-    from borderwatch.edge.pipeline.letterbox import Letterbox
+    from borderwatch.edge.sensors.camera.letterbox import Letterbox
 
     lb = Letterbox(np.ones(1), np.zeros((1, 2)), np.zeros((1, 2)))
     with pytest.raises(ValueError, match=r"\(B, 4\+C, N\)"):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from borderwatch.edge.config.camera import CameraConfig, MotionConfig
-from borderwatch.edge.pipeline.camera_pipeline import CameraPipeline
 from borderwatch.edge.pipeline.decode import Candidates
 from borderwatch.edge.pipeline.geometry import iou_matrix
-from borderwatch.edge.pipeline.motion import MotionDetector, motion_mask_image
-from borderwatch.edge.pipeline.regions import merge_overlapping, plan_regions
+from borderwatch.edge.sensors.camera.config import CameraConfig, MotionConfig
+from borderwatch.edge.sensors.camera.motion import MotionDetector, motion_mask_image
+from borderwatch.edge.sensors.camera.pipeline import CameraPipeline
+from borderwatch.edge.sensors.camera.regions import merge_overlapping, plan_regions
 from borderwatch.edge.sensors.frame import Frame
 from borderwatch.edge.tools.testpattern import Mover, background, render, truth
 

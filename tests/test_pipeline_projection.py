@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from borderwatch.edge.config.camera import CameraConfig, HomographyConfig, PoseConfig
-from borderwatch.edge.pipeline.projection import HomographyProjector, LocalFrame, PoseProjector
-from borderwatch.edge.pipeline.scene import Scene
+from borderwatch.edge.sensors.camera.config import CameraConfig, HomographyConfig, PoseConfig
+from borderwatch.edge.sensors.camera.projection import HomographyProjector, LocalFrame, PoseProjector
+from borderwatch.edge.sensors.camera.scene import Scene
 
 R = 6_371_008.8
 POSE = PoseConfig(lat=48.2, lon=16.37, height_m=12.0, heading_deg=75.0, tilt_deg=14.0, hfov_deg=62.0)

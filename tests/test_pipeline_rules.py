@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from borderwatch.contract.common import ObjectClass
-from borderwatch.edge.config.camera import CameraConfig
 from borderwatch.edge.pipeline.classes import CLASS_INDEX
 from borderwatch.edge.pipeline.geometry import (
     iou_matrix,
@@ -15,7 +14,8 @@ from borderwatch.edge.pipeline.geometry import (
     signed_distance_to_polyline,
 )
 from borderwatch.edge.pipeline.rules import LineCrossingRule, ZoneRule
-from borderwatch.edge.pipeline.scene import Scene
+from borderwatch.edge.sensors.camera.config import CameraConfig
+from borderwatch.edge.sensors.camera.scene import Scene
 
 PERSON = CLASS_INDEX[ObjectClass.PERSON]
 VEHICLE = CLASS_INDEX[ObjectClass.VEHICLE]

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from borderwatch.edge.config.camera import CameraConfig
-from borderwatch.edge.pipeline.camera_pipeline import CameraPipeline
 from borderwatch.edge.pipeline.decode import decode_yolo
-from borderwatch.edge.pipeline.letterbox import Letterbox
-from borderwatch.edge.pipeline.regions import Tiling, cut_edges, tile_grid, touches_cuts, whole_frame_regions
+from borderwatch.edge.sensors.camera.config import CameraConfig
+from borderwatch.edge.sensors.camera.letterbox import Letterbox
+from borderwatch.edge.sensors.camera.pipeline import CameraPipeline
+from borderwatch.edge.sensors.camera.regions import Tiling, cut_edges, tile_grid, touches_cuts, whole_frame_regions
 from borderwatch.edge.sensors.frame import Frame
 
 

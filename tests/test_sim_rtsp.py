@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from borderwatch.edge.config.camera import CameraConfig
-from borderwatch.edge.sensors.camera import CameraReader
+from borderwatch.edge.sensors.camera.config import CameraConfig
+from borderwatch.edge.sensors.camera.reader import CameraReader
 from borderwatch.simulators.camera.render import CameraRenderer
 from borderwatch.simulators.camera.rtp_jpeg import JpegError, packets, parse_jpeg
 from borderwatch.simulators.camera.rtsp import encode_for_rtp, pad_to_blocks

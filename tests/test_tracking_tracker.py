@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from borderwatch.edge.config.camera import TrackerConfig
+from borderwatch.edge.config.tracker import TrackerConfig
 from borderwatch.edge.pipeline.detections import Detections
 from borderwatch.edge.pipeline.geometry import iou_matrix
 from borderwatch.edge.tools.track_cli import main as track_main

@@ -7,8 +7,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from borderwatch.contract.common import Ident
-from borderwatch.edge.config.camera import CameraConfig, DetectorConfig
+from borderwatch.edge.config.detector import DetectorConfig
 from borderwatch.edge.config.link import LinkConfig, OutboxConfig
+from borderwatch.edge.sensors.camera.config import CameraConfig
 from borderwatch.runtime.broker import BrokerConfig
 from borderwatch.runtime.configfile import load_config
 

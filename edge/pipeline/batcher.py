@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from borderwatch.edge.config.camera import DetectorConfig
+from borderwatch.edge.config.detector import DetectorConfig
 from borderwatch.edge.pipeline.decode import Candidates, decode_yolo
 from borderwatch.edge.pipeline.detector import DetectorBackend
-from borderwatch.edge.pipeline.letterbox import Letterbox, LetterboxBatcher
-from borderwatch.edge.pipeline.regions import Tiling
+from borderwatch.edge.sensors.camera.letterbox import Letterbox, LetterboxBatcher
+from borderwatch.edge.sensors.camera.regions import Tiling
 
 log = logging.getLogger("borderwatch.camera.inference")
 _ACTIVE_S = 1.0

@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from borderwatch.edge.pipeline.letterbox import Letterbox
-from borderwatch.edge.pipeline.regions import Tiling
+from borderwatch.edge.sensors.camera.letterbox import Letterbox
+from borderwatch.edge.sensors.camera.regions import Tiling
 
 
 @dataclass(frozen=True, slots=True)

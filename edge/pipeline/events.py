@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from borderwatch.contract.common import SensorKind
 from borderwatch.contract.events import Event, EventKind, GeoPosition, ImageBox, RuleHit, SensorRef
-from borderwatch.edge.config.camera import EventsConfig
+from borderwatch.edge.config.events import EventsConfig
 from borderwatch.edge.pipeline.classes import class_name
 from borderwatch.edge.pipeline.trackstate import TrackState, member
 

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from borderwatch.contract.common import ObjectClass
-from borderwatch.edge.config.camera_rules import ClassFilter
+from borderwatch.edge.config.rules import ClassFilter
 from borderwatch.edge.pipeline.classes import CLASS_INDEX, CONTRACT_CLASSES
 from borderwatch.edge.pipeline.detections import Detections
 from borderwatch.edge.pipeline.geometry import points_in_polygon

@@ -18,11 +18,11 @@ from typing import TextIO
 import cv2
 import numpy as np
 
-from borderwatch.edge.config.camera import COCO_CLASS_MAP, DetectorConfig
+from borderwatch.edge.config.detector import COCO_CLASS_MAP, DetectorConfig
 from borderwatch.edge.pipeline.batcher import InferenceBatcher
 from borderwatch.edge.pipeline.detector import OnnxDetector
 from borderwatch.edge.pipeline.modelref import ModelError, resolve_model
-from borderwatch.edge.pipeline.regions import whole_frame_regions
+from borderwatch.edge.sensors.camera.regions import whole_frame_regions
 
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 

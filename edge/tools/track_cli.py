@@ -15,7 +15,7 @@ from typing import TextIO
 
 import numpy as np
 
-from borderwatch.edge.config.camera import TrackerConfig
+from borderwatch.edge.config.tracker import TrackerConfig
 from borderwatch.edge.pipeline.detections import Detections
 from borderwatch.edge.tracking import box_tracker
 

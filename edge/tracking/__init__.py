@@ -6,7 +6,7 @@ from the same parts with ``ConstantVelocityPoint`` and ``DistanceAssociator``.
 
 from __future__ import annotations
 
-from borderwatch.edge.config.camera import TrackerConfig
+from borderwatch.edge.config.tracker import TrackerConfig
 from borderwatch.edge.tracking.associator import Assignment, DistanceAssociator, IoUAssociator, solve
 from borderwatch.edge.tracking.deleter import TimeDeleter
 from borderwatch.edge.tracking.initiator import Initiator

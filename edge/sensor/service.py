@@ -25,16 +25,17 @@ import cv2
 from borderwatch.contract.common import SensorKind
 from borderwatch.contract.events import Event, EventKind
 from borderwatch.contract.status import ModelInfo, SensorState, SensorStatus, SensorTelemetry
-from borderwatch.edge.config.camera import CameraConfig, DetectorConfig
+from borderwatch.edge.config.detector import DetectorConfig
 from borderwatch.edge.evidence import Evidence, EvidenceStore, Snapshot
 from borderwatch.edge.pipeline.batcher import InferenceBatcher, Preprocessor
-from borderwatch.edge.pipeline.camera_pipeline import CameraPipeline, Plan
 from borderwatch.edge.pipeline.decode import Candidates
 from borderwatch.edge.pipeline.detector import OnnxDetector
-from borderwatch.edge.pipeline.letterbox import Letterbox
 from borderwatch.edge.pipeline.modelref import ModelError, resolve_model
-from borderwatch.edge.sensors.camera import CameraReader
-from borderwatch.edge.sensors.capture import CaptureFactory, open_capture
+from borderwatch.edge.sensors.camera.capture import CaptureFactory, open_capture
+from borderwatch.edge.sensors.camera.config import CameraConfig
+from borderwatch.edge.sensors.camera.letterbox import Letterbox
+from borderwatch.edge.sensors.camera.pipeline import CameraPipeline, Plan
+from borderwatch.edge.sensors.camera.reader import CameraReader
 from borderwatch.edge.sensors.frame import Frame
 from borderwatch.edge.sensors.health import EventWindow
 

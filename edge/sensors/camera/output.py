@@ -12,13 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from borderwatch.contract.events import Event, EventKind
-from borderwatch.edge.config.camera import CameraConfig
 from borderwatch.edge.evidence import Snapshot
 from borderwatch.edge.pipeline.classes import class_name
 from borderwatch.edge.pipeline.events import EventFactory, TrackView
-from borderwatch.edge.pipeline.scene import Anchors, Scene
-from borderwatch.edge.pipeline.tamper import TamperChange
 from borderwatch.edge.pipeline.trackstate import member
+from borderwatch.edge.sensors.camera.config import CameraConfig
+from borderwatch.edge.sensors.camera.scene import Anchors, Scene
+from borderwatch.edge.sensors.camera.tamper import TamperChange
 from borderwatch.edge.sensors.frame import Frame
 from borderwatch.edge.tracking.models import MotionModel
 from borderwatch.edge.tracking.tracks import TrackerOutput, Tracks

@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 import cv2
 import numpy as np
 
-from borderwatch.edge.config.camera import CameraConfig
+from borderwatch.edge.sensors.camera.config import CameraConfig
 from borderwatch.edge.sensors.redact import redact_text, redact_url
 
 log = logging.getLogger("borderwatch.camera.capture")

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import cv2
 
-from borderwatch.edge.config.camera import CameraConfig
-from borderwatch.edge.sensors.capture import Capture, CaptureFactory, classify, open_capture
+from borderwatch.edge.sensors.camera.capture import Capture, CaptureFactory, classify, open_capture
+from borderwatch.edge.sensors.camera.config import CameraConfig
 from borderwatch.edge.sensors.frame import Frame
 from borderwatch.edge.sensors.health import Backoff, EventWindow, Grade, LinkFigures, quality_grade
 from borderwatch.edge.sensors.queues import DropOldestQueue

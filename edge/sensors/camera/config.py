@@ -1,74 +1,28 @@
-"""Camera configuration: one ``CameraConfig`` per camera plus the agent-wide ``DetectorConfig``.
+"""Camera configuration: one ``CameraConfig`` per ``[cameras.<id>]`` section of the agent config.
 
-Why one tree: the agent config embeds ``cameras: dict[str, CameraConfig]`` and ``detector``; every
-value is bounded here so a typo or an absurd number is refused at start, never at 3 a.m. on a mast.
-Validation does no I/O (model files and streams are probed when the service starts).
+What is the camera's own: source and capture pacing, watchdog, pose or homography, motion gating, which
+model and how it sees the frame, masks, tamper checks. The settings every sensor kind shares (tracker,
+events, evidence, rules) are imported from ``edge/config/``. Every value is bounded here so a typo or an
+absurd number is refused at start, never at 3 a.m. on a mast. Validation does no I/O (model files and
+streams are probed when the service starts).
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from borderwatch.contract.common import ObjectClass
-from borderwatch.edge.config.camera_rules import (
-    ClassFilter,
-    LineConfig,
-    MaskConfig,
-    ZoneConfig,
-    default_filters,
-)
-
-__all__ = [
-    "COCO_CLASS_MAP",
-    "CameraConfig",
-    "ClassFilter",
-    "DetectionConfig",
-    "DetectorConfig",
-    "EventsConfig",
-    "EvidenceConfig",
-    "HomographyConfig",
-    "LineConfig",
-    "MaskConfig",
-    "MotionConfig",
-    "PoseConfig",
-    "TamperConfig",
-    "TrackerConfig",
-    "WatchdogConfig",
-    "ZoneConfig",
-]
+from borderwatch.edge.config.detector import COCO_CLASS_MAP
+from borderwatch.edge.config.events import EventsConfig
+from borderwatch.edge.config.evidence import EvidenceConfig
+from borderwatch.edge.config.rules import ClassFilter, LineConfig, MaskConfig, ZoneConfig, default_filters
+from borderwatch.edge.config.settings import Settings
+from borderwatch.edge.config.tracker import TrackerConfig
 
 
-def usable_cores() -> int:
-    """Cores this process may run on (the affinity mask, which containers and systemd may narrow)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not on Linux
-        return os.cpu_count() or 1
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-_VEHICLES = ("car", "truck", "bus", "motorcycle", "motorbike", "bicycle", "train", "van")
-_ANIMALS = ("dog", "horse", "sheep", "cow", "bear", "cat", "bird", "elephant", "zebra", "giraffe", "deer")
-COCO_CLASS_MAP: dict[str, ObjectClass] = {
-    "person": ObjectClass.PERSON,
-    "vehicle": ObjectClass.VEHICLE,
-    "animal": ObjectClass.ANIMAL,
-    "boat": ObjectClass.VESSEL,
-    "vessel": ObjectClass.VESSEL,
-    **{name: ObjectClass.VEHICLE for name in _VEHICLES},
-    **{name: ObjectClass.ANIMAL for name in _ANIMALS},
-}
-"""Default map from model labels (COCO names and the project's own) to contract classes."""
-
-
-class WatchdogConfig(_Model):
+class WatchdogConfig(Settings):
     """When a stream counts as stalled and how reconnects are paced."""
 
     stall_timeout_s: float = Field(5.0, ge=0.2, le=300, description="no frame for this long = stall, reconnect")
@@ -84,7 +38,7 @@ class WatchdogConfig(_Model):
         return self
 
 
-class PoseConfig(_Model):
+class PoseConfig(Settings):
     """Mounting pose for ground projection (flat ground z=0, no roll, no lens distortion)."""
 
     lat: float = Field(0.0, ge=-90, le=90, description="camera latitude, WGS-84 degrees")
@@ -95,7 +49,7 @@ class PoseConfig(_Model):
     hfov_deg: float = Field(60.0, gt=1, lt=179, description="horizontal field of view")
 
 
-class HomographyConfig(_Model):
+class HomographyConfig(Settings):
     """A calibrated 3x3 homography from image pixels (u, v, 1) to ground east/north metres.
 
     Metres are relative to ``origin_lat``/``origin_lon`` (equirectangular, as for the pose).
@@ -111,7 +65,7 @@ class HomographyConfig(_Model):
     origin_lon: float = Field(0.0, ge=-180, le=180, description="longitude of the metres' origin")
 
 
-class MotionConfig(_Model):
+class MotionConfig(Settings):
     """Cheap change detection that decides whether (and where) the model must look."""
 
     enabled: bool = Field(True, description="false = run the model on every frame, full frame")
@@ -134,7 +88,7 @@ class MotionConfig(_Model):
     )
 
 
-class DetectionConfig(_Model):
+class DetectionConfig(Settings):
     """Which model a camera uses and how its labels map to contract classes."""
 
     model: str | None = Field(
@@ -163,43 +117,7 @@ class DetectionConfig(_Model):
     )
 
 
-class TrackerConfig(_Model):
-    """Kalman + assignment tracker parameters."""
-
-    association: Literal["iou", "distance"] = Field("iou", description="cost: 1-IoU or normalised distance")
-    max_cost: float = Field(0.8, gt=0, le=10, description="matches costing more are refused (0.8 = IoU>0.2)")
-    min_hits: int = Field(3, ge=1, le=100, description="updates before a tentative track is confirmed")
-    max_age_s: float = Field(2.0, gt=0, le=600, description="unseen this long = track ends")
-    min_init_confidence: float = Field(0.3, ge=0, le=1, description="weakest detection that starts a track")
-    class_aware: bool = Field(True, description="never associate detections of another class")
-    stationary_s: float = Field(5.0, gt=0, le=3600, description="still this long = stationary")
-    stationary_frac: float = Field(0.15, gt=0, le=5, description="'still' = moved less than this x box height")
-
-
-class EventsConfig(_Model):
-    """Track-update throttling: on significant change, never faster than the minimum, with a heartbeat."""
-
-    update_min_interval_s: float = Field(1.0, ge=0, le=3600, description="no two updates of a track sooner")
-    heartbeat_s: float = Field(10.0, gt=0, le=86400, description="an update at least this often per track")
-    significant_move_frac: float = Field(
-        0.25, ge=0, le=10, description="moved more than this x box diagonal = significant"
-    )
-
-
-class EvidenceConfig(_Model):
-    """JPEG snapshots with boxes drawn, for new tracks and line crossings."""
-
-    enabled: bool = Field(True, description="false = no snapshots")
-    max_bytes: int = Field(150_000, ge=5_000, le=1_000_000, description="size cap of one JPEG")
-    max_width: int = Field(960, ge=64, le=8192, description="snapshots are scaled down to this width")
-    keep_s: float = Field(7 * 86400.0, ge=0, le=365 * 86400, description="seconds kept on disk; 0 = not kept")
-    dir: Path = Field(Path("var/evidence"), description="where snapshots are kept (per-sensor subfolders)")
-    on: list[Literal["track_new", "line_crossing", "zone_entry", "loitering"]] = Field(
-        default_factory=lambda: ["track_new", "line_crossing"], description="event kinds that get a snapshot"
-    )
-
-
-class TamperConfig(_Model):
+class TamperConfig(Settings):
     """Obstruction, blinding, repositioning and focus loss."""
 
     enabled: bool = Field(True, description="false = no tamper checks")
@@ -216,7 +134,7 @@ class TamperConfig(_Model):
     interval_s: float = Field(1.0, ge=0, le=60, description="check at most this often (conditions persist)")
 
 
-class CameraConfig(_Model):
+class CameraConfig(Settings):
     """One camera: source, capture, geometry, detection, rules, tracking, events and evidence."""
 
     url: str | int = Field(
@@ -266,44 +184,3 @@ class CameraConfig(_Model):
         if isinstance(self.url, str) and not self.url.strip():
             raise ValueError("url: must not be empty")
         return self
-
-
-class DetectorConfig(_Model):
-    """Agent-wide inference settings shared by all cameras (one session per model)."""
-
-    models_dir: Path = Field(Path("models"), description="folder holding manifest.json and model files")
-    verify_sha256: bool = Field(True, description="refuse a manifest model whose SHA-256 differs")
-    lanes: int = Field(
-        0,
-        ge=0,
-        le=16,
-        description="model calls running at once, each on its own core(s); 0 = auto (2 on 2+ cores)",
-    )
-    intra_op_threads: int = Field(
-        0, ge=0, le=64, description="onnxruntime threads inside one model call; 0 = auto (cores / lanes)"
-    )
-    spin_wait: bool = Field(
-        False, description="let onnxruntime threads busy-wait between runs (a little faster, burns idle CPU)"
-    )
-    max_batch: int = Field(8, ge=1, le=64, description="most crops/frames in one model call")
-    batch_timeout_ms: float = Field(4.0, ge=0, le=200, description="wait this long to fill a batch")
-    staleness_ms: float = Field(
-        1000.0, ge=10, le=60_000, description="frames older than this when inference starts are skipped"
-    )
-    input_size: int = Field(640, ge=32, le=4096, description="input side when the model's shape is dynamic")
-    score_threshold: float = Field(0.25, ge=0, le=1, description="candidates below this are dropped pre-NMS")
-    iou_threshold: float = Field(0.45, gt=0, le=1, description="class-aware NMS overlap threshold")
-    top_k: int = Field(300, ge=1, le=100_000, description="best candidates per image kept before NMS")
-    max_detections: int = Field(100, ge=1, le=10_000, description="detections kept per frame after NMS")
-
-    def threads(self, cores: int | None = None) -> tuple[int, int]:
-        """(lanes, intra-op threads per lane) for a machine with ``cores`` usable cores.
-
-        Why lanes: a small detector cannot keep two cores busy inside one call (measured on a
-        2-core machine: 1.8 cores used, and the camera worker's own work then delays a call's
-        slowest thread); two single-threaded calls side by side gave 1.2x the frames per second
-        of one two-threaded call. Each lane adds a frame of latency per camera (milliseconds).
-        """
-        cores = max(1, cores if cores is not None else usable_cores())
-        lanes = self.lanes or min(2, cores)
-        return lanes, self.intra_op_threads or max(1, cores // lanes)

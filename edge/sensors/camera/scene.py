@@ -12,12 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from borderwatch.edge.config.camera import CameraConfig
-from borderwatch.edge.config.camera_rules import LineConfig, ZoneConfig
+from borderwatch.edge.config.rules import LineConfig, ZoneConfig
 from borderwatch.edge.pipeline.filters import class_ids
-from borderwatch.edge.pipeline.motion import motion_mask_image
-from borderwatch.edge.pipeline.projection import GroundProjector, make_projector
 from borderwatch.edge.pipeline.rules import LineCrossingRule, ZoneRule, flip_y
+from borderwatch.edge.sensors.camera.config import CameraConfig
+from borderwatch.edge.sensors.camera.motion import motion_mask_image
+from borderwatch.edge.sensors.camera.projection import GroundProjector, make_projector
 
 F64 = npt.NDArray[np.float64]
 _GEO_MARGIN_M = 2.0

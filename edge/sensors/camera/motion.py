@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from borderwatch.edge.config.camera import MotionConfig
+from borderwatch.edge.sensors.camera.config import MotionConfig
 
 _KERNEL = np.ones((3, 3), np.uint8)
 _GROW = 2  # dilation iterations of the 3x3 kernel = pixels added on every side

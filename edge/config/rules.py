@@ -1,4 +1,4 @@
-"""Per-camera rule configuration: class filters, masks, zones and virtual lines.
+"""Rule configuration of a sensor: class filters, masks, zones and virtual lines.
 
 Line sides, precisely. Walk along the line from its first point to its last. "left" is the side on
 your left hand. For ``coords = "geo"`` the points are (lat, lon) and the test runs on the ground
@@ -12,17 +12,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from borderwatch.contract.common import ObjectClass
+from borderwatch.edge.config.settings import Settings
 
 Coordinate = Annotated[float, Field(ge=-16384, le=16384)]
 Point = tuple[Coordinate, Coordinate]
 RuleName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _check_geo(points: list[Point], what: str) -> None:
@@ -37,7 +34,7 @@ def _check_image(points: list[Point], what: str) -> None:
         raise ValueError(f"{what}: image points are (x, y) pixels >= 0; out of range: {bad[:3]}")
 
 
-class ClassFilter(_Model):
+class ClassFilter(Settings):
     """Drop detections of one class that are too weak, too small, too big or the wrong shape."""
 
     min_score: float = Field(0.4, ge=0, le=1, description="weakest detection kept")
@@ -63,7 +60,7 @@ def default_filters() -> dict[ObjectClass, ClassFilter]:
     }
 
 
-class MaskConfig(_Model):
+class MaskConfig(Settings):
     """An image polygon to ignore: objects whose bottom centre lies inside, and/or motion inside."""
 
     points: list[Point] = Field(default_factory=list, min_length=3, max_length=256, description="(x, y) px")
@@ -75,7 +72,7 @@ class MaskConfig(_Model):
         return self
 
 
-class ZoneConfig(_Model):
+class ZoneConfig(Settings):
     """A watched area: entry/exit events, and loitering after ``loiter_s`` inside."""
 
     name: RuleName = Field("zone", description="rule name in events")
@@ -91,7 +88,7 @@ class ZoneConfig(_Model):
         return self
 
 
-class LineConfig(_Model):
+class LineConfig(Settings):
     """A virtual line (a polyline), above all the border: crossings with direction (see module doc)."""
 
     name: RuleName = Field("border", description="rule name in events")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from borderwatch.edge.config.camera import TamperConfig
+from borderwatch.edge.sensors.camera.config import TamperConfig
 
 _BASELINE_ALPHA = 0.02
 _REFERENCE_ALPHA = 0.01

@@ -16,18 +16,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from borderwatch.edge.config.camera import CameraConfig
 from borderwatch.edge.evidence import Evidence, Snapshot
-from borderwatch.edge.pipeline.camera_output import FrameOutput, OutputBuilder
 from borderwatch.edge.pipeline.classes import CLASS_INDEX, label_lookup
 from borderwatch.edge.pipeline.decode import Candidates, batched_nms
 from borderwatch.edge.pipeline.detections import Detections
 from borderwatch.edge.pipeline.filters import ClassFilterTable, outside_masks, valid_class_ids, valid_classes
 from borderwatch.edge.pipeline.geometry import iou_matrix
-from borderwatch.edge.pipeline.motion import MotionDetector, MotionResult, downscale_gray
-from borderwatch.edge.pipeline.regions import Tiling, centres_inside, plan_regions, whole_frame_regions
-from borderwatch.edge.pipeline.scene import Scene
-from borderwatch.edge.pipeline.tamper import TamperChange, TamperDetector
+from borderwatch.edge.sensors.camera.config import CameraConfig
+from borderwatch.edge.sensors.camera.motion import MotionDetector, MotionResult, downscale_gray
+from borderwatch.edge.sensors.camera.output import FrameOutput, OutputBuilder
+from borderwatch.edge.sensors.camera.regions import Tiling, centres_inside, plan_regions, whole_frame_regions
+from borderwatch.edge.sensors.camera.scene import Scene
+from borderwatch.edge.sensors.camera.tamper import TamperChange, TamperDetector
 from borderwatch.edge.sensors.frame import Frame
 from borderwatch.edge.tracking import box_tracker
 from borderwatch.edge.tracking.tracker import Visibility

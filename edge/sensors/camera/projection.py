@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from borderwatch.edge.config.camera import HomographyConfig, PoseConfig
+from borderwatch.edge.sensors.camera.config import HomographyConfig, PoseConfig
 
 EARTH_RADIUS_M = 6_371_008.8
 F64 = npt.NDArray[np.float64]
