@@ -24,6 +24,7 @@ from borderwatch.edge.pipeline.batcher import InferenceBatcher
 from borderwatch.edge.pipeline.detector import OnnxDetector
 from borderwatch.edge.pipeline.geometry import iou_matrix
 from borderwatch.edge.pipeline.modelref import resolve_model
+from borderwatch.edge.sensors.camera.detect import DirectDetector
 from borderwatch.edge.sensors.camera.regions import whole_frame_regions
 from borderwatch.models.registry import find, verify
 from borderwatch.models.train.democheck import demo_recall
@@ -39,7 +40,7 @@ def tiled_recall(model: Path, name: str, thr: float, step_s: float) -> tuple[flo
     frames; precision counts a second box on one object (a tiling duplicate) as false.
     """
     det = OnnxDetector(resolve_model(str(model), model.parent), 2)
-    batcher = InferenceBatcher(det, DetectorConfig(score_threshold=thr, max_batch=16))
+    detect = DirectDetector(InferenceBatcher(det, DetectorConfig(score_threshold=thr, max_batch=16)))
     scn = PRESETS[name]()
     hits, inputs, dets, true = [], 0, 0, 0
     for spec in scn.cameras:
@@ -51,7 +52,7 @@ def tiled_recall(model: Path, name: str, thr: float, step_s: float) -> tuple[flo
             h, w = res.frame.shape[:2]
             rects, tiling = whole_frame_regions((w, h), det.input_wh[0], "tiles")
             inputs = len(rects)
-            c = batcher.run_direct(res.frame, rects, tiling)
+            c = detect(res.frame, rects, tiling)
             match = (iou_matrix(res.xyxy, c.xyxy) >= 0.5) & (res.class_id[:, None] == c.class_id[None, :])
             hits.append(match.any(axis=1))
             dets += len(c.score)

@@ -40,9 +40,10 @@ from borderwatch.edge.config.detector import DetectorConfig, usable_cores  # noq
 from borderwatch.edge.pipeline.decode import decode_yolo  # noqa: E402
 from borderwatch.edge.pipeline.detector import OnnxDetector  # noqa: E402
 from borderwatch.edge.pipeline.modelref import load_manifest, resolve_model  # noqa: E402
-from borderwatch.edge.sensor.service import CameraService  # noqa: E402
+from borderwatch.edge.sensor.service import SensorService  # noqa: E402
 from borderwatch.edge.sensors.camera.capture import ArrayCapture  # noqa: E402
 from borderwatch.edge.sensors.camera.config import CameraConfig  # noqa: E402
+from borderwatch.edge.sensors.camera.kind import CameraKind  # noqa: E402
 from borderwatch.edge.sensors.camera.letterbox import Letterbox  # noqa: E402
 from borderwatch.edge.tools.synthetic_models import yolov8n_like_model  # noqa: E402
 from borderwatch.edge.tools.testpattern import MjpegServer, Mover, background, render  # noqa: E402
@@ -116,18 +117,18 @@ def service_fps(
                 "evidence": {"dir": evidence},
             }
         )
-        svc = CameraService(
+        svc = SensorService(
             "bench",
             "agent",
-            {"cam": cfg},
+            {"cameras": {"cam": cfg}},
             DetectorConfig(models_dir=model.parent),
             lambda ev, evi: None,
-            capture_factory=lambda c: ArrayCapture(frames, fps=clip_fps, loop=True),
+            {"cameras": CameraKind(capture_factory=lambda c: ArrayCapture(frames, fps=clip_fps, loop=True))},
         )
         svc.start()
         try:
             time.sleep(1.0)
-            cam = svc.cams["cam"]
+            cam = svc.sensors["cam"]
             batcher = cam.batcher
             p0, i0, t0, c0 = (
                 cam.processed.total,
@@ -247,7 +248,7 @@ def _memory_mb() -> tuple[float, float]:
 
 
 def agent_child(model: str, urls: list[str], seconds: float) -> None:
-    """Runs inside the measured subprocess: an agent with one CameraService for all cameras."""
+    """Runs inside the measured subprocess: an agent with one SensorService for all cameras."""
     events: list = []
     with tempfile.TemporaryDirectory() as evidence:
         cfg = {
@@ -258,7 +259,7 @@ def agent_child(model: str, urls: list[str], seconds: float) -> None:
         }
         cams = {f"cam{i}": CameraConfig.model_validate({"url": u, **cfg}) for i, u in enumerate(urls)}
         detector = DetectorConfig(models_dir=Path(model).parent)
-        svc = CameraService("bench", "agent", cams, detector, lambda ev, evi: events.extend(ev))
+        svc = SensorService("bench", "agent", {"cameras": cams}, detector, lambda ev, evi: events.extend(ev))
         svc.start()
         time.sleep(seconds)
         tele = svc.telemetry()

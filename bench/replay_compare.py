@@ -33,9 +33,10 @@ from borderwatch.contract.events import Event, EventKind
 from borderwatch.deploy.demo_configs import MODELS_DIR, DemoLayout, agent_config
 from borderwatch.edge.config.detector import DetectorConfig
 from borderwatch.edge.evidence import Evidence
-from borderwatch.edge.sensor.service import CameraService
+from borderwatch.edge.sensor.service import SensorService
 from borderwatch.edge.sensors.camera.capture import ArrayCapture
 from borderwatch.edge.sensors.camera.config import CameraConfig
+from borderwatch.edge.sensors.camera.kind import CameraKind
 from borderwatch.simulators.camera.render import CameraRenderer
 from borderwatch.simulators.scenario import load_scenario
 
@@ -110,21 +111,23 @@ class Recorder:
 def _run_service(frames: list[np.ndarray], rec: Recorder, tmp: Path) -> None:
     cfg, det = camera_config(tmp)
     eof = threading.Event()
-    svc = CameraService("east-2", "replay", {CAMERA: cfg}, det, rec, capture_factory=lambda c: HeldClip(frames, eof))
+    kind = CameraKind(capture_factory=lambda c: HeldClip(frames, eof))
+    svc = SensorService("east-2", "replay", {"cameras": {CAMERA: cfg}}, det, rec, {"cameras": kind})
     build = svc._build
 
-    def build_fixed(cam_id: str, cfg: CameraConfig, first_id: int) -> Any:
-        cam = build(cam_id, cfg, FIRST_TRACK_ID)
-        cam.reader._clip_time = T0  # the clip starts at a fixed time: frame times are the same in every run
-        finish = cam.pipeline.finish
+    def build_fixed(kind: Any, sensor_id: str, cfg: CameraConfig, first_id: int) -> Any:
+        sensor = build(kind, sensor_id, cfg, FIRST_TRACK_ID)
+        sensor.reader._clip_time = T0  # the clip starts at a fixed time: frame times are the same in every run
+        pipeline = sensor.unit.pipeline
+        finish = pipeline.finish
 
         def finish_recorded(plan: Any, cands: Any, inferred: bool = True) -> Any:
             out = finish(plan, cands, inferred)
-            rec.track_state(plan.frame.ts, cam.pipeline.tracker.tracks)
+            rec.track_state(plan.frame.ts, pipeline.tracker.tracks)
             return out
 
-        cam.pipeline.finish = finish_recorded
-        return cam
+        pipeline.finish = finish_recorded
+        return sensor
 
     svc._build = build_fixed  # type: ignore[method-assign]
     svc.start()

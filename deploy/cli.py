@@ -33,7 +33,7 @@ def _edge_run(args: argparse.Namespace) -> int:
 
 
 def _edge_check(args: argparse.Namespace) -> int:
-    from borderwatch.edge.config import load_agent_config
+    from borderwatch.edge.config.agent import load_agent_config
 
     cfg = load_agent_config(args.config)
     print(f"config {args.config}: ok (site {cfg.site}, agent {cfg.agent}, {len(cfg.cameras)} camera(s))")

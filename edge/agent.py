@@ -13,11 +13,12 @@ from pathlib import Path
 
 from borderwatch.contract import AgentState, AgentStatus, Event, Telemetry
 from borderwatch.contract.common import utc_now
-from borderwatch.edge.config import AgentConfig, load_agent_config
+from borderwatch.edge.config.agent import AgentSettings, load_agent_config
 from borderwatch.edge.evidence import Evidence
 from borderwatch.edge.link import AgentLink
 from borderwatch.edge.outbox import Outbox
-from borderwatch.edge.sensor.service import CameraService
+from borderwatch.edge.sensor.registry import build_kinds
+from borderwatch.edge.sensor.service import SensorService
 from borderwatch.runtime.signals import stop_on_signals
 
 log = logging.getLogger("borderwatch.edge.agent")
@@ -33,10 +34,11 @@ def software_version() -> str:
 class Agent:
     """One mast's agent; ``run()`` blocks until ``stop`` is set, then shuts down in order."""
 
-    def __init__(self, cfg: AgentConfig) -> None:
+    def __init__(self, cfg: AgentSettings) -> None:
         self.cfg = cfg
         self.outbox = Outbox(cfg.outbox_path, cfg.outbox)
-        self.cameras = CameraService(cfg.site, cfg.agent, cfg.cameras, cfg.detector, self._emit)
+        kinds = build_kinds(cfg.registry)  # the kinds the config was validated against
+        self.sensors = SensorService(cfg.site, cfg.agent, cfg.sensor_sections(), cfg.detector, self._emit, kinds)
         self.link = AgentLink(cfg.site, cfg.agent, cfg.broker, self.outbox, self.birth, cfg.link)
 
     def _emit(self, events: list[Event], evidence: list[Evidence]) -> None:
@@ -54,8 +56,8 @@ class Agent:
             state=AgentState.ONLINE,
             ts=utc_now(),
             software_version=software_version(),
-            models=self.cameras.models(),
-            sensors=self.cameras.sensor_status(),
+            models=self.sensors.models(),
+            sensors=self.sensors.sensor_status(),
             last_seq=self.outbox.last_seq,
         )
 
@@ -69,13 +71,15 @@ class Agent:
             outbox_dropped=stats.dropped,
             link_up=self.link.connected,
             last_seq=self.outbox.last_seq,
-            sensors=self.cameras.telemetry(),
+            sensors=self.sensors.telemetry(),
         )
 
     def run(self, stop: threading.Event) -> None:
-        self.cameras.start()  # first: the birth certificate names the loaded models and sensors
+        self.sensors.start()  # first: the birth certificate names the loaded models and sensors
         self.link.start()
-        log.info("agent running site=%s agent=%s cameras=%s", self.cfg.site, self.cfg.agent, ",".join(self.cfg.cameras))
+        log.info(
+            "agent running site=%s agent=%s sensors=%s", self.cfg.site, self.cfg.agent, ",".join(self.cfg.sensor_ids())
+        )
         try:
             while not stop.wait(self.cfg.telemetry_interval_s):
                 self.link.publish_telemetry(self.telemetry())
@@ -84,7 +88,7 @@ class Agent:
 
     def shutdown(self) -> None:
         """Sensors first (no new events), then the link (in-flight settles), then the outbox."""
-        self.cameras.stop()
+        self.sensors.stop()
         self.link.stop()
         self.outbox.close()
         log.info("agent stopped site=%s agent=%s", self.cfg.site, self.cfg.agent)

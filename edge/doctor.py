@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from borderwatch.edge.config import AgentConfig, load_agent_config
+from borderwatch.edge.config.agent import AgentConfig, load_agent_config
 from borderwatch.edge.sensors.camera.config import CameraConfig
 
 MIN_FREE_BYTES = 1 << 30

@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-log = logging.getLogger("borderwatch.camera.evidence")
+log = logging.getLogger("borderwatch.sensor.evidence")
 _QUALITIES = (85, 70, 55, 40, 25)
 _HIGHLIGHT = (0, 0, 255)
 _NORMAL = (0, 200, 0)
@@ -71,10 +71,13 @@ def render_snapshot(
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """What one evidence JPEG will show, and the events sharing it: made by the camera pipeline,
+    """What one evidence JPEG will show, and the events sharing it: made by a sensor kind's ``finish``,
     rendered by the service's emitter thread (drawing and encoding a large frame takes milliseconds
-    the camera worker owes the next frame). ``frame`` is never written after capture, so holding it
-    is safe.
+    the sensor worker owes the next frame).
+
+    ``frame`` is the picture the kind rendered for people to look at: HxWx3 uint8 BGR, with ``boxes``
+    in its pixels. A camera hands over its captured frame as is (never written after capture, so
+    holding it is safe); a kind whose frames are not 8-bit BGR (thermal, radar) renders one first.
     """
 
     sensor_id: str
@@ -85,6 +88,11 @@ class Snapshot:
     highlight: np.ndarray
     max_bytes: int
     max_width: int
+
+    def __post_init__(self) -> None:
+        f = self.frame
+        if f.dtype != np.uint8 or f.ndim != 3 or f.shape[2] != 3:
+            raise ValueError(f"Snapshot.frame: expected HxWx3 uint8 BGR, got {f.dtype} {f.shape}")
 
     def render(self) -> list[Evidence]:
         jpeg = render_snapshot(self.frame, self.boxes, self.labels, self.highlight, self.max_bytes, self.max_width)

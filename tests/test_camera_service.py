@@ -1,4 +1,4 @@
-"""CameraService end to end: MJPEG stream or video file in, contract events and evidence out."""
+"""The sensor service running cameras end to end: MJPEG stream or video file in, contract events and evidence out."""
 
 from __future__ import annotations
 
@@ -17,8 +17,11 @@ from borderwatch.edge.evidence import Evidence, Snapshot
 from borderwatch.edge.pipeline.batcher import InferenceBatcher
 from borderwatch.edge.pipeline.detector import OnnxDetector
 from borderwatch.edge.pipeline.modelref import resolve_model
-from borderwatch.edge.sensor.service import CameraService
+from borderwatch.edge.sensor.emitter import Emitter
+from borderwatch.edge.sensor.service import SensorService
 from borderwatch.edge.sensors.camera.config import CameraConfig
+from borderwatch.edge.sensors.camera.kind import CameraKind
+from borderwatch.edge.sensors.camera.letterbox import Preprocessor
 from borderwatch.edge.tools.synthetic_models import bright_object_model
 from borderwatch.edge.tools.testpattern import MjpegServer, Mover, background, render, write_video
 
@@ -92,10 +95,10 @@ def test_mjpeg_stream_with_model_gives_tracks_crossings_evidence_and_video_loss(
     server = MjpegServer(lambda t: render(max(0.0, t - START_S), WALKER, BG), fps=10).start()
     port = server.port
     sink = Sink()
-    svc = CameraService(
+    svc = SensorService(
         "site-1",
         "mast-7",
-        {"cam-n": _camera(server.url, tmp_path, model)},
+        {"cameras": {"cam-n": _camera(server.url, tmp_path, model)}},
         DetectorConfig(models_dir=tmp_path),
         sink,
     )
@@ -137,8 +140,8 @@ def test_mjpeg_stream_with_model_gives_tracks_crossings_evidence_and_video_loss(
         svc.stop()
         server.stop()
     svc.stop()  # idempotent
-    assert sink.threads == {"camera-emitter"}
-    alive = [t.name for t in threading.enumerate() if t.name.startswith(("cam-", "inference-", "camera-emitter"))]
+    assert sink.threads == {"sensor-emitter"}
+    alive = [t.name for t in threading.enumerate() if t.name.startswith(("cam-", "sensor-", "inference-"))]
     assert alive == []
 
 
@@ -147,7 +150,7 @@ def test_video_file_with_motion_blob_fallback(tmp_path: Path):
     path = write_video(tmp_path / "walk.avi", frames, fps=10)
     sink = Sink()
     cfg = _camera(str(path), tmp_path, None, realtime=False, motion={"absorb_frames": 8})
-    svc = CameraService("site-1", "mast-7", {"cam-f": cfg}, DetectorConfig(), sink)
+    svc = SensorService("site-1", "mast-7", {"cameras": {"cam-f": cfg}}, DetectorConfig(), sink)
     svc.start()
     try:
         crossing = sink.wait(EventKind.LINE_CROSSING, 15)
@@ -161,10 +164,10 @@ def test_video_file_with_motion_blob_fallback(tmp_path: Path):
 
 def test_unusable_model_falls_back_to_blobs_and_reports_degraded(tmp_path: Path):
     server = MjpegServer(lambda t: BG, fps=10).start()
-    svc = CameraService(
+    svc = SensorService(
         "s",
         "a",
-        {"cam": _camera(server.url, tmp_path, tmp_path / "missing.onnx")},
+        {"cameras": {"cam": _camera(server.url, tmp_path, tmp_path / "missing.onnx")}},
         DetectorConfig(models_dir=tmp_path),
         Sink(),
     )
@@ -174,7 +177,7 @@ def test_unusable_model_falls_back_to_blobs_and_reports_degraded(tmp_path: Path)
         while time.time() < deadline and svc.sensor_status()[0].state is SensorState.OFFLINE:
             time.sleep(0.05)
         assert svc.sensor_status()[0].state is SensorState.DEGRADED
-        assert svc.cams["cam"].pipeline.uses_model is False
+        assert svc.sensors["cam"].unit.pipeline.uses_model is False
     finally:
         svc.stop()
         server.stop()
@@ -187,7 +190,7 @@ def test_batcher_joins_cameras_into_one_batch_and_skips_stale_frames(model: Path
     b.register("b")
     b.start()
     try:
-        prep = b.preprocessor()
+        prep = Preprocessor(b.detector.input_wh, slots=b.in_flight + 1)
         frame = render(0.5, WALKER, BG)
         rect = np.array([[0, 0, 640, 480]])
         tensor, lb = prep(frame, rect)
@@ -258,7 +261,7 @@ def test_detector_thread_plan(lanes: int, threads: int, cores: int, plan: tuple[
 def test_snapshots_render_on_the_emitter_but_never_hold_more_than_a_few_frames(tmp_path: Path):
     sink = Sink()
     cam = CameraConfig.model_validate({"evidence": {"dir": str(tmp_path)}})
-    svc = CameraService("s", "a", {"cam": cam}, DetectorConfig(), sink)  # not started: items stay queued
+    emitter = Emitter(sink, lambda sensor_id: cam.evidence)  # not running: items stay queued
     frame = render(0.5, WALKER, BG)
     now = datetime.now(UTC)
     snaps = [
@@ -287,19 +290,24 @@ def test_snapshots_render_on_the_emitter_but_never_hold_more_than_a_few_frames(t
         for k in range(10)
     ]
     for ev, snap in zip(events, snaps, strict=True):
-        svc._queue([ev], [snap])
-    items = [svc.outbox.get_nowait() for _ in range(10)]
+        emitter.queue([ev], [snap])
+    items = [emitter.items.get_nowait() for _ in range(10)]
     assert [len(deferred) for _, deferred, _ in items] == [1] * 8 + [0] * 2  # 8 frames held, then rendered here
     assert all(e[0].jpeg[:2] == b"\xff\xd8" for _, _, e in items[8:])
     for item in items:  # the emitter's part: render, keep, emit; each frame's slot is given back
-        svc.outbox.put(item)
-    svc.outbox.put(None)
-    svc._emit_loop()
+        emitter.items.put(item)
+    emitter.items.put(None)
+    emitter.run()
     assert sorted(e.event_id for e in sink.evidence) == [e.id for e in events]
-    assert svc._snapshot_slots.acquire(blocking=False)  # slots free again
+    assert emitter.snapshot_slots.acquire(blocking=False)  # slots free again
     assert len(list(tmp_path.rglob("*.jpg"))) == 10  # and every snapshot kept on the agent
 
 
-def test_camera_ids_must_be_topic_safe():
-    with pytest.raises(ValueError, match="camera ids"):
-        CameraService("s", "a", {"cam/1": CameraConfig()}, DetectorConfig(), Sink())
+def test_sensor_ids_must_be_topic_safe_and_unique_and_sections_known():
+    with pytest.raises(ValueError, match="sensor ids must be letters"):
+        SensorService("s", "a", {"cameras": {"cam/1": CameraConfig()}}, DetectorConfig(), Sink())
+    with pytest.raises(ValueError, match="no sensor kind registered for sections \\['sonars'\\]"):
+        SensorService("s", "a", {"sonars": {"s1": CameraConfig()}}, DetectorConfig(), Sink())
+    twice = {"cameras": {"x": CameraConfig()}, "others": {"x": CameraConfig()}}
+    with pytest.raises(ValueError, match="unique across sections"):
+        SensorService("s", "a", twice, DetectorConfig(), Sink(), {"cameras": CameraKind(), "others": CameraKind()})

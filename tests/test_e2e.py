@@ -20,7 +20,7 @@ from borderwatch.contract import EventKind
 from borderwatch.deploy.demo_configs import DemoLayout, agent_config, hub_config, shipped_camera_model
 from borderwatch.deploy.procs import free_port
 from borderwatch.edge.agent import Agent
-from borderwatch.edge.config import AgentConfig
+from borderwatch.edge.config.agent import AgentConfig
 from borderwatch.hub.app import Hub
 from borderwatch.hub.config import HubConfig
 from borderwatch.runtime.configfile import parse_config

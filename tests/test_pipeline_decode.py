@@ -13,6 +13,7 @@ from borderwatch.edge.pipeline.batcher import InferenceBatcher
 from borderwatch.edge.pipeline.decode import batched_nms, decode_yolo
 from borderwatch.edge.pipeline.detector import OnnxDetector
 from borderwatch.edge.pipeline.modelref import ModelError, file_sha256, parse_names, resolve_model
+from borderwatch.edge.sensors.camera.detect import DirectDetector
 from borderwatch.edge.sensors.camera.letterbox import LetterboxBatcher, plan_letterbox
 from borderwatch.edge.tools.synthetic_models import constant_model
 
@@ -66,7 +67,7 @@ def test_letterbox_tensor_is_rgb_unit_range_with_grey_padding():
 
 
 def test_decode_known_output_full_frame(model_path: Path):
-    cands = _batcher(model_path).run_direct(np.zeros((480, 640, 3), np.uint8), np.array([[0, 0, 640, 480]]))
+    cands = DirectDetector(_batcher(model_path))(np.zeros((480, 640, 3), np.uint8), np.array([[0, 0, 640, 480]]))
     assert _sorted(cands) == [
         (0, 0.9, (200.0, 200.0, 400.0, 400.0)),
         (1, 0.7, (200.0, 200.0, 400.0, 400.0)),
@@ -75,7 +76,7 @@ def test_decode_known_output_full_frame(model_path: Path):
 
 
 def test_decode_maps_crops_back_to_frame_pixels(model_path: Path):
-    cands = _batcher(model_path).run_direct(np.zeros((480, 640, 3), np.uint8), np.array([[100, 50, 420, 290]]))
+    cands = DirectDetector(_batcher(model_path))(np.zeros((480, 640, 3), np.uint8), np.array([[100, 50, 420, 290]]))
     person = cands.xyxy[cands.class_id == 0][0]
     assert np.allclose(person, [100 + 100, 140 - 40 + 50, 200 + 100, 240 - 40 + 50])
 
@@ -113,7 +114,7 @@ def test_static_batch_model_runs_images_one_by_one(tmp_path: Path):
 )
 def test_decode_thresholds(model_path: Path, cfg: dict, expected_classes: list[int]):
     frame = np.zeros((480, 640, 3), np.uint8)
-    cands = _batcher(model_path, **cfg).run_direct(frame, np.array([[0, 0, 640, 480]]))
+    cands = DirectDetector(_batcher(model_path, **cfg))(frame, np.array([[0, 0, 640, 480]]))
     assert sorted(cands.class_id.tolist()) == expected_classes
 
 

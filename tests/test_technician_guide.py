@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from borderwatch.deploy.cli import build_parser
-from borderwatch.edge.config import AgentConfig
+from borderwatch.edge.config.agent import AgentConfig
 from borderwatch.models.registry import ModelEntry
 from borderwatch.runtime.configfile import parse_config
 

@@ -1,5 +1,6 @@
-"""Agent configuration models (pydantic, one model per concern, passed down by constructors)."""
+"""Agent configuration models (pydantic, one model per concern, passed down by constructors).
 
-from borderwatch.edge.config.agent import AgentConfig, load_agent_config
-
-__all__ = ["AgentConfig", "load_agent_config"]
+The root, ``agent.AgentConfig``, gains one section per registered sensor kind; the settings every
+kind shares live beside it (tracker, events, evidence, detector, rules), a kind's own settings in
+its package (``edge/sensors/camera/config.py``).
+"""

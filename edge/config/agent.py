@@ -1,23 +1,32 @@
-"""The agent's config root: one file per mast computer, validated before anything starts."""
+"""The agent's config root: one file per mast computer, validated before anything starts.
+
+The sensor sections (``[cameras.<id>]`` today) come from the sensor registry
+(``edge/sensor/registry.py``): ``agent_config_model`` adds one field per registered kind, so a new
+kind needs no line here, and unknown sections or keys are still refused with their path named.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from borderwatch.contract.common import Ident
 from borderwatch.edge.config.detector import DetectorConfig
 from borderwatch.edge.config.link import LinkConfig, OutboxConfig
-from borderwatch.edge.sensors.camera.config import CameraConfig
+from borderwatch.edge.sensor.registry import REGISTRY, Registry
 from borderwatch.runtime.broker import BrokerConfig
 from borderwatch.runtime.configfile import load_config
 
+MAX_SENSORS_PER_KIND = 32
 
-class AgentConfig(BaseModel):
-    """Everything one agent needs; every section has defaults except what identifies the mast."""
+
+class AgentSettings(BaseModel):
+    """Everything one agent needs but its sensors; every section has defaults except what identifies the mast."""
 
     model_config = ConfigDict(extra="forbid")
+    registry: ClassVar[Registry] = REGISTRY
 
     site: Ident = Field(description="site (border section) this mast belongs to; a topic level")
     agent: Ident = Field(description="this mast's agent id, unique within the site; a topic level")
@@ -31,19 +40,44 @@ class AgentConfig(BaseModel):
     link: LinkConfig = Field(default_factory=LinkConfig, description="batching and re-sending")
     outbox: OutboxConfig = Field(default_factory=OutboxConfig, description="disk-backed outbox bounds")
     detector: DetectorConfig = Field(default_factory=DetectorConfig, description="ONNX runtime settings")
-    cameras: dict[Ident, CameraConfig] = Field(default_factory=dict, max_length=32, description="cameras by sensor id")
 
     @model_validator(mode="after")
-    def _has_sensors(self) -> AgentConfig:
-        if not self.cameras:
-            raise ValueError("no sensors configured: add at least one [cameras.<id>] section")
+    def _has_sensors(self) -> AgentSettings:
+        if not any(self.sensor_sections().values()):
+            sections = " or ".join(f"[{name}.<id>]" for name in self.registry)
+            raise ValueError(f"no sensors configured: add at least one {sections} section")
         return self
+
+    def sensor_sections(self) -> dict[str, dict[str, BaseModel]]:
+        """The sensors by section and id (``{"cameras": {"cam-1": CameraConfig}}``)."""
+        return {name: dict(getattr(self, name)) for name in self.registry}
+
+    def sensor_ids(self) -> list[str]:
+        return [sid for section in self.sensor_sections().values() for sid in section]
 
     @property
     def outbox_path(self) -> Path:
         return self.state_dir / "outbox.sqlite3"
 
 
-def load_agent_config(path: str | Path) -> AgentConfig:
+def agent_config_model(registry: Registry) -> type[AgentSettings]:
+    """The config root for ``registry``: the agent's settings plus one ``dict[id, config]`` field per kind."""
+    sections: dict[str, Any] = {
+        name: (
+            dict[Ident, entry.config],
+            Field(default_factory=dict, max_length=MAX_SENSORS_PER_KIND, description=entry.description),
+        )
+        for name, entry in registry.items()
+    }
+    model = create_model("AgentConfig", __base__=AgentSettings, __doc__=AgentSettings.__doc__, **sections)
+    model.registry = registry
+    return model
+
+
+AgentConfig = agent_config_model(REGISTRY)
+
+
+def load_agent_config(path: str | Path, registry: Registry = REGISTRY) -> AgentSettings:
     """Read and validate an agent config file (ConfigError with one readable paragraph if bad)."""
-    return load_config(path, AgentConfig)
+    model = AgentConfig if registry is REGISTRY else agent_config_model(registry)
+    return load_config(path, model)

@@ -1,4 +1,12 @@
-"""Decode YOLOv8/YOLO11-layout outputs (B, 4+C, N) of a whole batch in one vectorised pass.
+"""Decode a model's raw output into frame-pixel candidates; the output's layout chooses the decoder.
+
+Two layouts (``output_layout``): YOLO detection (B, 4+C, N) -- boxes and class scores per anchor --
+and a classifier (B, C) -- one set of class scores per input image, whose box is the image itself.
+How a batch image maps back to the frame (``BoxMapping``) and which boxes a tiled frame keeps
+(``BoxFilter``) are the sensor kind's business (its preprocessing made them); the decoders only use
+them through those two small protocols.
+
+YOLO, in one vectorised pass over the whole batch:
 
 Steps: best class per candidate (max over the class axis, argmax only for survivors), score
 filter, top-k per image, box conversion, then one class-aware NMS call for the whole batch: boxes
@@ -10,13 +18,27 @@ the same frame share a group, so an object cut by two crops is merged there too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, Protocol
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from borderwatch.edge.sensors.camera.letterbox import Letterbox
-from borderwatch.edge.sensors.camera.regions import Tiling
+Layout = Literal["yolo", "classifier"]
+
+
+class BoxMapping(Protocol):
+    """How the batch images were cut from their frame (e.g. a letterbox): model pixels -> frame pixels."""
+
+    def to_frame(self, xyxy: npt.NDArray[np.floating], image: npt.NDArray[np.integer]) -> npt.NDArray[np.float32]:
+        """(N, 4) model-pixel boxes of batch images ``image`` (N,) in frame pixels."""
+        ...
+
+
+class BoxFilter(Protocol):
+    """Which decoded boxes of a frame to keep before NMS (e.g. a tiling drops boxes cut by a tile edge)."""
+
+    def keep(self, xyxy: npt.NDArray[np.floating], image: npt.NDArray[np.integer]) -> npt.NDArray[np.bool_]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,13 +116,13 @@ def cap_per_group(group: np.ndarray, score: np.ndarray, limit: int) -> npt.NDArr
 
 def decode_yolo(
     out: npt.NDArray[np.float32],
-    letterbox: Letterbox,
+    letterbox: BoxMapping,
     frame_of_image: npt.NDArray[np.int64],
     score_threshold: float = 0.25,
     iou_threshold: float = 0.45,
     top_k: int = 300,
     max_detections: int = 100,
-    tiling: Tiling | None = None,
+    tiling: BoxFilter | None = None,
 ) -> Candidates:
     """Decode a (B, 4+C, N) batch into frame-pixel detections grouped by frame.
 
@@ -127,3 +149,40 @@ def decode_yolo(
     if len(keep) == len(score):  # nothing suppressed (``keep`` is sorted): no gathers
         return Candidates(xyxy, score, class_id, image, frames)
     return Candidates(xyxy[keep], score[keep], class_id[keep], image[keep], frames[keep])
+
+
+def decode_classifier(
+    out: npt.NDArray[np.float32],
+    mapping: BoxMapping,
+    frame_of_image: npt.NDArray[np.int64],
+    input_wh: tuple[int, int],
+    score_threshold: float = 0.25,
+) -> Candidates:
+    """Decode a (B, C) classifier batch: per image its best class if it scores above the threshold,
+    boxed by the whole model input mapped back to the frame (padding included: the kind clips).
+    """
+    out = np.asarray(out, np.float32)
+    if out.ndim != 2 or out.shape[1] < 1:
+        raise ValueError(f"classifier output: expected shape (B, C) with C >= 1, got {out.shape}")
+    class_id = out.argmax(axis=1).astype(np.int64)
+    score = out[np.arange(len(out)), class_id]
+    image = np.flatnonzero(score > score_threshold).astype(np.int64)
+    w, h = input_wh
+    whole = np.tile(np.array([[0.0, 0.0, w, h]]), (len(image), 1))
+    xyxy = mapping.to_frame(whole, image)
+    frames = np.asarray(frame_of_image, np.int64)[image]
+    return Candidates(xyxy, score[image].astype(np.float32), class_id[image], image, frames)
+
+
+def output_layout(shape: tuple[int, ...]) -> Layout:
+    """Which decoder a model output of ``shape`` needs: (B, 4+C, N) YOLO detection, (B, C) classifier."""
+    if len(shape) == 3 and shape[1] >= 5:
+        return "yolo"
+    if len(shape) == 2 and shape[1] >= 1:
+        return "classifier"
+    raise ValueError(f"output {tuple(shape)} is neither YOLO detection (B, 4+C, N) nor a classifier (B, C)")
+
+
+def class_count(shape: tuple[int, ...]) -> int:
+    """Classes scored by an output of ``shape`` (see ``output_layout``)."""
+    return int(shape[1]) - 4 if output_layout(shape) == "yolo" else int(shape[1])

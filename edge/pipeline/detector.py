@@ -15,9 +15,10 @@ import numpy as np
 import numpy.typing as npt
 
 from borderwatch.contract.status import ModelInfo
+from borderwatch.edge.pipeline.decode import Layout, class_count, output_layout
 from borderwatch.edge.pipeline.modelref import ModelError, ModelRef, parse_names, sidecar_names
 
-log = logging.getLogger("borderwatch.camera.detector")
+log = logging.getLogger("borderwatch.sensor.detector")
 
 
 class DetectorBackend(Protocol):
@@ -29,7 +30,7 @@ class DetectorBackend(Protocol):
     dynamic_batch: bool
 
     def infer(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        """(B, 3, H, W) float RGB [0, 1] -> (B, 4+C, N)."""
+        """(B, C_in, H, W) float32 -> (B, 4+C, N) detections or (B, C) class scores (``decode.output_layout``)."""
         ...
 
     def info(self) -> ModelInfo: ...
@@ -40,7 +41,7 @@ def _dim(value: object, fallback: int) -> int:
 
 
 class OnnxDetector:
-    """A YOLOv8-layout ONNX model in one onnxruntime session."""
+    """An ONNX model (YOLO detection or classifier layout, found at warm-up) in one onnxruntime session."""
 
     def __init__(
         self, ref: ModelRef, intra_op_threads: int = 2, default_size: int = 640, spin_wait: bool = False
@@ -66,6 +67,7 @@ class OnnxDetector:
         self.input_wh = (_dim(inp.shape[3], fallback[1]), _dim(inp.shape[2], fallback[0]))
         self.dynamic_batch = not isinstance(inp.shape[0], int)
         self.labels = self._labels()
+        self.layout: Layout = "yolo"
         self.warm_up()
 
     def _labels(self) -> tuple[str, ...]:
@@ -89,14 +91,23 @@ class OnnxDetector:
         except Exception as exc:  # onnxruntime raises private exception types
             raise ModelError(f"model {self.name!r}: warm-up inference failed: {exc}") from None
         ms = (time.perf_counter() - t0) * 1000
-        if out.ndim != 3 or out.shape[1] < 5:
-            raise ModelError(f"model {self.name!r}: output {out.shape} is not the YOLO (B, 4+C, N) layout")
-        classes = out.shape[1] - 4
+        try:
+            self.layout, classes = output_layout(out.shape), class_count(out.shape)
+        except ValueError as exc:
+            raise ModelError(f"model {self.name!r}: {exc}") from None
         if not self.labels:
             self.labels = tuple(f"class{i}" for i in range(classes))
         if len(self.labels) != classes:
             raise ModelError(f"model {self.name!r}: {len(self.labels)} class names but {classes} class scores")
-        log.info("model loaded name=%s input=%dx%d classes=%d warmup_ms=%.1f", self.name, w, h, classes, ms)
+        log.info(
+            "model loaded name=%s input=%dx%d layout=%s classes=%d warmup_ms=%.1f",
+            self.name,
+            w,
+            h,
+            self.layout,
+            classes,
+            ms,
+        )
         return ms
 
     def infer(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:

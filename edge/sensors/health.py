@@ -1,4 +1,5 @@
-"""Small health instruments shared by sensor readers: rates, hourly counters, back-off, grades.
+"""Small health instruments shared by sensor readers: rates, hourly counters, back-off, grades, and
+the state changes and link figures a reader reports.
 
 All are thread-safe enough for one writer and readers of snapshots (they only append/pop under
 a lock), and all are bounded: windows prune themselves so a 24/7 reader never grows.
@@ -95,3 +96,26 @@ def quality_grade(f: LinkFigures) -> Grade:
     if ratio < 0.85 or trouble > 0:
         return "B"
     return "A"
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """Video (or data) lost (``online`` False) or back; ``reason`` is a short code (stall, open_failed, eof)."""
+
+    online: bool
+    ts: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderStats:
+    """A reader's link health for status and telemetry (``camera_fps``: what the source delivers)."""
+
+    online: bool
+    camera_fps: float
+    taken_fps: float
+    skipped_fps: float
+    dropped: int
+    reconnects_1h: int
+    stalls_1h: int
+    quality: Grade

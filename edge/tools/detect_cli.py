@@ -22,6 +22,7 @@ from borderwatch.edge.config.detector import COCO_CLASS_MAP, DetectorConfig
 from borderwatch.edge.pipeline.batcher import InferenceBatcher
 from borderwatch.edge.pipeline.detector import OnnxDetector
 from borderwatch.edge.pipeline.modelref import ModelError, resolve_model
+from borderwatch.edge.sensors.camera.detect import DirectDetector
 from borderwatch.edge.sensors.camera.regions import whole_frame_regions
 
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -83,13 +84,13 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         max_batch=8,
     )
     detector = OnnxDetector(resolve_model(args.model, args.models_dir), args.threads, cfg.input_size)
-    batcher = InferenceBatcher(detector, cfg)
+    detect = DirectDetector(InferenceBatcher(detector, cfg))
     folded = {k.lower(): v.value for k, v in COCO_CLASS_MAP.items()}
     count = 0
     for index, img in frames(args.source, max(1, args.every), args.max_frames):
         h, w = img.shape[:2]
         rects, tiling = whole_frame_regions((w, h), detector.input_wh[0], args.whole_frame)
-        cands = batcher.run_direct(img, rects, tiling)
+        cands = detect(img, rects, tiling)
         for box, score, cls in zip(cands.xyxy, cands.score, cands.class_id, strict=True):  # output lines
             label = detector.labels[int(cls)]
             out.write(

@@ -100,3 +100,19 @@ class LetterboxBatcher:
                 crop = cv2.resize(crop, (nw, nh), interpolation=cv2.INTER_LINEAR)
             _to_planes(crop, tensor[i, :, py : py + nh, px : px + nw])
         return tensor, Letterbox(scale, pad.astype(np.float64), rects[:, :2].astype(np.float64))
+
+
+class Preprocessor:
+    """A camera worker's letterboxing, with a few rotating buffers: the tensor of the frame in flight
+    must stay intact while the next frame is prepared.
+    """
+
+    def __init__(self, input_wh: tuple[int, int], slots: int = 3) -> None:
+        self._slots = [LetterboxBatcher(input_wh) for _ in range(slots)]
+        self._next = 0
+
+    def __call__(self, frame: np.ndarray, rects: np.ndarray) -> tuple[np.ndarray, Letterbox]:
+        batcher = self._slots[self._next]
+        self._next = (self._next + 1) % len(self._slots)
+        rects = np.asarray(rects, np.int64).reshape(-1, 4)
+        return batcher([frame] * len(rects), rects)

@@ -7,8 +7,6 @@ and one snapshot per frame shared by every event that wants evidence.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from borderwatch.contract.events import Event, EventKind
@@ -16,21 +14,13 @@ from borderwatch.edge.evidence import Snapshot
 from borderwatch.edge.pipeline.classes import class_name
 from borderwatch.edge.pipeline.events import EventFactory, TrackView
 from borderwatch.edge.pipeline.trackstate import member
+from borderwatch.edge.sensor.kind import Output
 from borderwatch.edge.sensors.camera.config import CameraConfig
 from borderwatch.edge.sensors.camera.scene import Anchors, Scene
 from borderwatch.edge.sensors.camera.tamper import TamperChange
 from borderwatch.edge.sensors.frame import Frame
 from borderwatch.edge.tracking.models import MotionModel
 from borderwatch.edge.tracking.tracks import TrackerOutput, Tracks
-
-
-@dataclass(frozen=True, slots=True)
-class FrameOutput:
-    """Events and evidence snapshots (to render) of one frame, and how many detections survived the filters."""
-
-    events: list[Event]
-    snapshots: list[Snapshot]
-    detections: int = 0
 
 
 def _view(
@@ -72,7 +62,7 @@ class OutputBuilder:
         tamper: list[TamperChange],
         model: MotionModel,
         n_dets: int,
-    ) -> FrameOutput:
+    ) -> Output:
         ts = frame.ts
         view, anchors = _view(out.tracks, stationary, scene, model)
         if len(out.ended):
@@ -85,7 +75,7 @@ class OutputBuilder:
         if len(out.ended):
             self._forget(scene, out.ended.ids, out.tracks.ids)
         events += [self._tamper(t, ts) for t in tamper]
-        return FrameOutput(events, self._evidence(frame, view, out.tracks.confirmed, events), n_dets)
+        return Output(events, self._evidence(frame, view, out.tracks.confirmed, events), n_dets)
 
     def _rules(self, scene: Scene, view: TrackView, anchors: Anchors, active: np.ndarray, ts: float) -> list[Event]:
         """Rule events of the ``active`` rows; hits come back as rows of ``view``."""
@@ -134,13 +124,13 @@ class OutputBuilder:
         ids = tuple(e.id for e in wanted)
         return [Snapshot(self.camera_id, ids, frame.data, view.xyxy, labels, subjects, ev.max_bytes, ev.max_width)]
 
-    def ended(self, tracks: Tracks, ts: float, scene: Scene | None, model: MotionModel) -> FrameOutput:
+    def ended(self, tracks: Tracks, ts: float, scene: Scene | None, model: MotionModel) -> Output:
         """track_end for tracks ended outside a step (video loss)."""
         view, _ = _view(tracks, np.zeros(len(tracks), bool), scene, model)
         events = self.factory.lifecycle(view[np.zeros(len(view), bool)], [], np.zeros(0, bool), view, ts)
         if scene is not None:
             self._forget(scene, tracks.ids, np.zeros(0, np.int64))
-        return FrameOutput(events, [])
+        return Output(events, [])
 
     def heartbeat_due(self, ts: float) -> bool:
         """Whether some track's heartbeat update is due at ``ts``."""

@@ -6,7 +6,7 @@ at for ``stationary_recheck_s`` (stationary objects are re-verified, not re-infe
 and tracks missed at their last look, until they are found again or end.
 Without a model the motion blobs themselves are the detections.
 ``finish(plan, candidates)``: class mapping, filters, masks, tracking, rules, events, evidence.
-The camera worker owns the instance; nothing here does I/O or threading.
+The camera's ``CameraUnit`` (``kind.py``) owns the instance; nothing here does I/O or threading.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from borderwatch.edge.evidence import Evidence, Snapshot
 from borderwatch.edge.pipeline.classes import CLASS_INDEX, label_lookup
 from borderwatch.edge.pipeline.decode import Candidates, batched_nms
 from borderwatch.edge.pipeline.detections import Detections
@@ -24,7 +23,7 @@ from borderwatch.edge.pipeline.filters import ClassFilterTable, outside_masks, v
 from borderwatch.edge.pipeline.geometry import iou_matrix
 from borderwatch.edge.sensors.camera.config import CameraConfig
 from borderwatch.edge.sensors.camera.motion import MotionDetector, MotionResult, downscale_gray
-from borderwatch.edge.sensors.camera.output import FrameOutput, OutputBuilder
+from borderwatch.edge.sensors.camera.output import Output, OutputBuilder
 from borderwatch.edge.sensors.camera.regions import Tiling, centres_inside, plan_regions, whole_frame_regions
 from borderwatch.edge.sensors.camera.scene import Scene
 from borderwatch.edge.sensors.camera.tamper import TamperChange, TamperDetector
@@ -36,7 +35,7 @@ from borderwatch.edge.tracking.tracks import Tracks
 I64 = npt.NDArray[np.int64]
 _CLASS_MERGE_IOU = 0.7
 
-__all__ = ["CameraPipeline", "Evidence", "FrameOutput", "Plan", "Snapshot"]
+__all__ = ["CameraPipeline", "Plan"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,13 +153,13 @@ class CameraPipeline:
             keep &= outside_masks(dets, self.scene.object_masks)
         return dets if keep.all() else dets[keep]
 
-    def finish(self, plan: Plan, cands: Candidates | None, inferred: bool = True) -> FrameOutput:
+    def finish(self, plan: Plan, cands: Candidates | None, inferred: bool = True) -> Output:
         """Track and make events; ``inferred`` False means the model did not run (e.g. stale)."""
         scene = self._scene_for(plan.frame)
         dets = self.detections(plan, cands)
         looked_rects = plan.rects if (inferred and self.uses_model) else np.zeros((0, 4), np.int64)
         if self._idle(dets, looked_rects, plan):
-            return FrameOutput([], [], 0)
+            return Output([], [], 0)
         out = self.tracker.step(dets, plan.frame.ts, self._visibility(looked_rects))
         stationary = self.tracker.stationary(out.tracks, plan.frame.ts)
         return self.output.build(plan.frame, scene, out, stationary, plan.tamper, self.tracker.model, len(dets))
@@ -192,7 +191,7 @@ class CameraPipeline:
 
         return visible
 
-    def video_lost(self, ts: float) -> FrameOutput:
+    def video_lost(self, ts: float) -> Output:
         """Video lost: every confirmed track ends now, and motion relearns the scene when video returns.
 
         The tamper reference is kept on purpose: a camera that comes back pointing elsewhere is a

@@ -14,39 +14,24 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
 
 import cv2
 
 from borderwatch.edge.sensors.camera.capture import Capture, CaptureFactory, classify, open_capture
 from borderwatch.edge.sensors.camera.config import CameraConfig
 from borderwatch.edge.sensors.frame import Frame
-from borderwatch.edge.sensors.health import Backoff, EventWindow, Grade, LinkFigures, quality_grade
+from borderwatch.edge.sensors.health import (
+    Backoff,
+    EventWindow,
+    LinkFigures,
+    ReaderStats,
+    StateChange,
+    quality_grade,
+)
 from borderwatch.edge.sensors.queues import DropOldestQueue
 
 log = logging.getLogger("borderwatch.camera.reader")
 _RATE_WINDOW_S = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class StateChange:
-    """Video lost (``online`` False) or back; ``reason`` is a short code (stall, open_failed, eof)."""
-
-    online: bool
-    ts: float
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class ReaderStats:
-    online: bool
-    camera_fps: float
-    taken_fps: float
-    skipped_fps: float
-    dropped: int
-    reconnects_1h: int
-    stalls_1h: int
-    quality: Grade
 
 
 class CameraReader:
