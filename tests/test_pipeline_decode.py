@@ -10,7 +10,7 @@ import pytest
 
 from borderwatch.edge.config.detector import DetectorConfig
 from borderwatch.edge.pipeline.batcher import InferenceBatcher
-from borderwatch.edge.pipeline.decode import batched_nms, decode_yolo
+from borderwatch.edge.pipeline.decode import batched_nms, decode_yolo, output_layout
 from borderwatch.edge.pipeline.detector import OnnxDetector
 from borderwatch.edge.pipeline.modelref import ModelError, file_sha256, parse_names, resolve_model
 from borderwatch.edge.sensors.camera.detect import DirectDetector
@@ -220,3 +220,38 @@ def test_sidecar_names_and_label_count_check(tmp_path: Path):
 def test_unknown_model_name_lists_known_ones(tmp_path: Path):
     with pytest.raises(ModelError, match="not in"):
         resolve_model("nope", tmp_path)
+
+
+class ClassifierModel:
+    """A DetectorBackend with the classifier layout: (B, C) scores, the same for every image."""
+
+    name, labels, input_wh, dynamic_batch = "cls", NAMES, (320, 320), True
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        return np.tile(np.array([[0.1, 0.7, 0.2]], np.float32), (len(batch), 1))
+
+    def info(self):  # pragma: no cover - not used here
+        raise NotImplementedError
+
+
+@pytest.mark.parametrize(
+    ("shape", "layout"), [((1, 7, 8400), "yolo"), ((4, 5, 1), "yolo"), ((2, 3), "classifier"), ((1, 1), "classifier")]
+)
+def test_output_layout_chooses_the_decoder(shape: tuple[int, ...], layout: str):
+    assert output_layout(shape) == layout
+
+
+@pytest.mark.parametrize("shape", [(1, 4, 10), (1, 0), (3,), (1, 2, 3, 4)])
+def test_unknown_output_layouts_are_refused(shape: tuple[int, ...]):
+    with pytest.raises(ValueError, match="neither YOLO"):
+        output_layout(shape)
+
+
+def test_classifier_output_boxes_each_crop_with_its_best_class():
+    batcher = InferenceBatcher(ClassifierModel(), DetectorConfig(score_threshold=0.5))
+    frame = np.zeros((480, 640, 3), np.uint8)
+    cands = DirectDetector(batcher)(frame, np.array([[100, 50, 420, 370], [0, 0, 160, 160]]))
+    assert cands.class_id.tolist() == [1, 1] and np.allclose(cands.score, 0.7)
+    assert np.allclose(cands.xyxy, [[100, 50, 420, 370], [0, 0, 160, 160]])  # square crops: no padding
+    strict = InferenceBatcher(ClassifierModel(), DetectorConfig(score_threshold=0.8))
+    assert len(DirectDetector(strict)(frame, np.array([[0, 0, 640, 480]])).score) == 0

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from borderwatch.edge.config.tracker import TrackerConfig
-from borderwatch.edge.pipeline.detections import Detections
+from borderwatch.edge.pipeline.detections import BEARING_DEG, RANGE_M, Detections
 from borderwatch.edge.pipeline.geometry import iou_matrix
+from borderwatch.edge.pipeline.polar import with_metric
 from borderwatch.edge.tools.track_cli import main as track_main
 from borderwatch.edge.tracking import (
     ConstantVelocityPoint,
@@ -132,6 +133,42 @@ def test_point_model_with_distance_association_for_ground_positions():
         ids |= set(out.tracks.ids[out.tracks.confirmed].tolist())
     assert len(ids) == 2
     assert np.allclose(out.tracks.mean[:, 2], 4.0, atol=0.3)  # 2 m per 0.5 s
+
+
+def test_radar_plots_in_polar_are_tracked_in_metres():
+    """range/bearing plots -> ``with_metric`` -> the point tracker: one target moving 1 m/s along x."""
+    model = ConstantVelocityPoint(measurement_std=0.5)
+    tracker = Tracker(
+        KalmanPredictor(model),
+        DistanceAssociator(model, 3.0),
+        KalmanUpdater(model),
+        Initiator(model, 2),
+        TimeDeleter(2),
+    )
+    for i in range(20):
+        x, y = -5.0 + i, 100.0
+        polar = {RANGE_M: np.array([np.hypot(x, y)]), BEARING_DEG: np.array([np.degrees(np.arctan2(x, y))])}
+        out = tracker.step(with_metric(Detections(np.zeros((1, 4)), [0.9], [0], extra=polar)), float(i))
+    assert len(out.tracks) == 1 and out.tracks.confirmed.all()
+    assert np.allclose(out.tracks.mean[0], [14.0, 100.0, 1.0, 0.0], atol=0.2)
+
+
+class MissDeleter:
+    """A deleter of our own (the ``Deleter`` protocol): a track ends after two misses in a row."""
+
+    def gone(self, tracks, ts: float, looked: np.ndarray) -> np.ndarray:
+        return tracks.misses >= 2
+
+
+def test_tracker_takes_any_part_that_fits_its_protocol():
+    model = ConstantVelocityPoint()
+    tracker = Tracker(
+        KalmanPredictor(model), DistanceAssociator(model, 3.0), KalmanUpdater(model), Initiator(model, 1), MissDeleter()
+    )
+    seen = Detections(np.zeros((1, 4)), [0.9], [0], extra={"x_m": [0.0], "y_m": [0.0]})
+    nothing = Detections.empty(("x_m", "y_m"))
+    ends = [len(tracker.step(d, float(t)).ended) for t, d in enumerate([seen, seen, nothing, nothing])]
+    assert ends == [0, 0, 0, 1]  # ended at the second miss, long before a time-based deleter would
 
 
 def test_track_cli_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]):

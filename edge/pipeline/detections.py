@@ -18,6 +18,15 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 
+# ``extra`` columns of radar-like sensors. The polar ones are what the sensor measures; the metric
+# ones (``edge/pipeline/polar.py`` makes them) are what ``ConstantVelocityPoint`` tracks.
+RANGE_M = "range_m"  # distance from the sensor, metres
+BEARING_DEG = "bearing_deg"  # clockwise from the sensor's boresight, degrees
+DOPPLER_MPS = "doppler_mps"  # radial speed, metres per second, positive = moving away
+SNR_DB = "snr_db"
+X_M = "x_m"  # metres to the right of the boresight, in the sensor's frame
+Y_M = "y_m"  # metres along the boresight, in the sensor's frame
+
 
 def _column(name: str, values: Any, n: int, dtype: type) -> np.ndarray:
     arr = np.asarray(values, dtype=dtype)
@@ -30,9 +39,10 @@ def _column(name: str, values: Any, n: int, dtype: type) -> np.ndarray:
 class Detections:
     """N detections of one frame.
 
-    ``xyxy`` is (N, 4) float32 in the sensor's pixels (x first) for imaging sensors; radar
-    detections leave it empty-sized boxes and fill ``extra`` columns (range_m, bearing_deg,
-    doppler_mps, snr_db). ``tracker_id`` is -1 until a tracker assigns one.
+    ``xyxy`` is (N, 4) float32 in the sensor's pixels (x first) for imaging sensors; radar-like
+    detections carry zero-size boxes and fill ``extra`` columns: the measured ``range_m``,
+    ``bearing_deg`` (and ``doppler_mps``, ``snr_db``), and the ``x_m``/``y_m`` metres the point
+    tracker reads (``polar.with_metric`` adds them). ``tracker_id`` is -1 until a tracker assigns one.
     """
 
     xyxy: FloatArray

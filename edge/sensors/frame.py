@@ -1,4 +1,4 @@
-"""Frame: what a reader hands to the pipeline."""
+"""Frame: what a reader hands to its sensor kind's ``plan``."""
 
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ import numpy as np
 class Frame:
     """One capture. ``ts`` is UTC seconds since the epoch at capture; ``index`` counts per sensor.
 
-    ``data`` is HxWx3 uint8 BGR for cameras, HxW uint16 (centikelvin) for thermal imagers, and a
-    sensor-specific array for radar; readers never reuse the buffer after handing it over.
+    ``data``'s format belongs to the sensor kind that reads it, and only that kind's package looks
+    inside: the camera kind's is HxWx3 uint8 BGR (checked in ``edge/sensors/camera/kind.py``); a
+    thermal kind would carry HxW uint16 centikelvin, a radar kind its plot table. Stages after the
+    kind's ``finish`` never see a frame, only Detections and the evidence picture the kind rendered
+    (HxWx3 uint8 BGR, ``edge/evidence.py``). Readers never reuse the buffer after handing it over.
     """
 
     sensor_id: str

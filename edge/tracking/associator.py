@@ -9,7 +9,6 @@ forbids pairs of different classes. The global optimum comes from scipy's
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -33,10 +32,6 @@ class Assignment:
     detections: I64
     unmatched_tracks: I64
     unmatched_detections: I64
-
-
-class Associator(Protocol):
-    def associate(self, tracks: Tracks, dets: Detections) -> Assignment: ...
 
 
 def solve(cost: F64, max_cost: float) -> Assignment:

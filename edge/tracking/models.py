@@ -13,7 +13,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from borderwatch.edge.pipeline.detections import Detections
+from borderwatch.edge.pipeline.detections import X_M, Y_M, Detections
 from borderwatch.edge.pipeline.geometry import xyxy_to_cxcywh
 
 F64 = npt.NDArray[np.float64]
@@ -140,15 +140,16 @@ class ConstantVelocityBox:
 class ConstantVelocityPoint:
     """State (x, y, vx, vy) in metres (or any unit) for position-only sensors such as radar plots.
 
-    Measurements are the first two ``extra`` columns named by ``x_key``/``y_key``.
+    Measurements are the two ``extra`` columns named by ``x_key``/``y_key`` (by default the metric
+    ``x_m``/``y_m`` that ``edge/pipeline/polar.py`` computes from range and bearing).
     """
 
     measurement_std: float = 2.0
     acceleration_std: float = 1.0
     initial_velocity_std: float = 5.0
     length_scale: float = 2.0
-    x_key: str = "x_m"
-    y_key: str = "y_m"
+    x_key: str = X_M
+    y_key: str = Y_M
     dim: int = 4
 
     @property

@@ -1,4 +1,5 @@
-"""The multi-object tracker: small parts passed in, one short ``step`` (Stone Soup's design).
+"""The multi-object tracker: small parts passed in (protocols in ``parts.py``), one short ``step``
+(Stone Soup's design).
 
 A step predicts all tracks to the frame time, associates in one cost matrix, updates the matched
 tracks in one batched Kalman call, counts misses only for tracks the sensor actually looked at
@@ -14,10 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from borderwatch.edge.pipeline.detections import Detections
-from borderwatch.edge.tracking.associator import Associator
-from borderwatch.edge.tracking.deleter import TimeDeleter
-from borderwatch.edge.tracking.initiator import Initiator
-from borderwatch.edge.tracking.kalman import KalmanPredictor, KalmanUpdater
+from borderwatch.edge.tracking.parts import Associator, Deleter, Initiator, Predictor, Updater
 from borderwatch.edge.tracking.tracks import TrackerOutput, Tracks
 
 Visibility = Callable[[Tracks], npt.NDArray[np.bool_]]
@@ -36,11 +34,11 @@ class Tracker:
 
     def __init__(
         self,
-        predictor: KalmanPredictor,
+        predictor: Predictor,
         associator: Associator,
-        updater: KalmanUpdater,
+        updater: Updater,
         initiator: Initiator,
-        deleter: TimeDeleter,
+        deleter: Deleter,
         stationary_s: float = 5.0,
         stationary_frac: float = 0.15,
     ) -> None:
