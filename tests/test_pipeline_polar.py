@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from borderwatch.edge.pipeline.detections import BEARING_DEG, RANGE_M, X_M, Y_M, Detections
-from borderwatch.edge.pipeline.polar import polar_to_metric, with_metric
+from borderwatch.edge.pipeline.polar import metric_to_polar, polar_to_metric, with_metric
 from borderwatch.edge.tracking import ConstantVelocityPoint
 
 ranges = st.floats(0, 50_000, allow_nan=False)
@@ -54,3 +54,14 @@ def test_with_metric_adds_the_columns_the_point_tracker_measures():
     assert np.allclose(z[1], [-50 * math.sqrt(0.5), 50 * math.sqrt(0.5)])
     with pytest.raises(ValueError, match="lack the columns"):
         with_metric(Detections.empty())
+
+
+@given(st.lists(st.tuples(ranges, bearings), max_size=50), st.floats(0, 360, exclude_max=True))
+def test_metric_to_polar_inverts_polar_to_metric(plots: list[tuple[float, float]], heading: float):
+    r = np.array([p[0] for p in plots], np.float64)
+    b = np.array([p[1] for p in plots], np.float64)
+    back_r, back_b = metric_to_polar(*polar_to_metric(r, b), heading_deg=heading)
+    assert np.allclose(back_r, r, rtol=1e-12, atol=1e-9)
+    assert ((back_b >= 0) & (back_b < 360)).all()
+    far = r > 1e-6
+    assert np.allclose(np.angle(np.exp(1j * np.radians(back_b[far] - b[far] - heading))), 0, atol=1e-6)

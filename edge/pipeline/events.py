@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from borderwatch.contract.common import SensorKind
-from borderwatch.contract.events import Event, EventKind, GeoPosition, ImageBox, RuleHit, SensorRef
+from borderwatch.contract.events import Event, EventKind, GeoPosition, ImageBox, PolarPosition, RuleHit, SensorRef
 from borderwatch.edge.config.events import EventsConfig
 from borderwatch.edge.pipeline.classes import class_name
 from borderwatch.edge.pipeline.trackstate import TrackState, member
@@ -38,6 +38,7 @@ class TrackView:
     latlon: F64  # (T, 2), NaN where the pose gives no position
     uncertainty_m: F64
     frame_wh: tuple[int, int]
+    polar: F64 | None = None  # (T, 2) range_m, bearing_deg from north: radar-like sensors, instead of a box
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -52,6 +53,7 @@ class TrackView:
             self.latlon[index],
             self.uncertainty_m[index],
             self.frame_wh,
+            None if self.polar is None else self.polar[index],
         )
 
 
@@ -70,6 +72,10 @@ def _position(latlon: F64, unc: float) -> GeoPosition | None:
         lon=((lon + 180) % 360) - 180,
         uncertainty_m=min(float(unc), 100_000.0) if math.isfinite(unc) else None,
     )
+
+
+def _polar(range_bearing: F64) -> PolarPosition:
+    return PolarPosition(range_m=float(range_bearing[0]), bearing_deg=float(range_bearing[1]) % 360.0)
 
 
 class EventFactory:
@@ -95,11 +101,15 @@ class EventFactory:
         )
 
     def track_fields(self, view: TrackView, i: int) -> dict[str, Any]:
+        """The track's event fields: an image box, or polar geometry when the view carries it (radar)."""
+        geometry: dict[str, Any] = (
+            {"box": _box(view.xyxy[i], view.frame_wh)} if view.polar is None else {"polar": _polar(view.polar[i])}
+        )
         return {
             "object_class": class_name(int(view.class_id[i])),
             "confidence": float(min(max(view.confidence[i], 0.0), 1.0)),
             "track_id": int(view.ids[i]),
-            "box": _box(view.xyxy[i], view.frame_wh),
+            **geometry,
             "position": _position(view.latlon[i], float(view.uncertainty_m[i])),
             "stationary": bool(view.stationary[i]),
         }

@@ -1,4 +1,5 @@
-"""Polar to metric for radar-like sensors: (range, bearing) plots -> x/y metres in the sensor's frame.
+"""Polar to metric for radar-like sensors: (range, bearing) plots -> x/y metres in the sensor's frame,
+and back (events report a track's range and bearing).
 
 Why metric: the point tracker (``ConstantVelocityPoint``) predicts with constant velocity, which
 is linear in x/y but not in range/bearing; and rules and ground positions work in metres. The
@@ -26,6 +27,15 @@ def polar_to_metric(range_m: npt.ArrayLike, bearing_deg: npt.ArrayLike) -> tuple
     if (r < 0).any():
         raise ValueError("polar_to_metric: negative range")
     return r * np.sin(b), r * np.cos(b)
+
+
+def metric_to_polar(x_m: npt.ArrayLike, y_m: npt.ArrayLike, heading_deg: float = 0.0) -> tuple[F64, F64]:
+    """(range, bearing) of points in the sensor's frame; the bearing is turned by the mounting
+    ``heading_deg`` (the boresight's azimuth) and wrapped to [0, 360): clockwise from north, as events say.
+    """
+    x, y = np.asarray(x_m, np.float64), np.asarray(y_m, np.float64)
+    bearing = np.mod(np.degrees(np.arctan2(x, y)) + heading_deg, 360.0)
+    return np.hypot(x, y), np.where(bearing >= 360.0, 0.0, bearing)  # mod can round up to 360.0
 
 
 def with_metric(dets: Detections) -> Detections:

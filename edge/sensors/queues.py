@@ -67,3 +67,13 @@ class DropOldestQueue(Generic[T]):
         with self._lock:
             self._items.clear()
             self._drained.notify_all()
+
+
+def drain(items: deque[T]) -> list[T]:
+    """Everything in ``items``, oldest first, removed; safe while another thread appends (``popleft``
+    until empty is atomic per item, unlike copying then clearing).
+    """
+    out = []
+    while items:
+        out.append(items.popleft())
+    return out

@@ -28,7 +28,7 @@ from borderwatch.edge.sensors.health import (
     StateChange,
     quality_grade,
 )
-from borderwatch.edge.sensors.queues import DropOldestQueue
+from borderwatch.edge.sensors.queues import DropOldestQueue, drain
 
 log = logging.getLogger("borderwatch.camera.reader")
 _RATE_WINDOW_S = 5.0
@@ -76,10 +76,7 @@ class CameraReader:
         return self.frames.get(timeout)
 
     def pop_changes(self) -> list[StateChange]:
-        out = []
-        while self.changes:
-            out.append(self.changes.popleft())
-        return out
+        return drain(self.changes)
 
     @property
     def online(self) -> bool:
