@@ -17,6 +17,7 @@ import numpy as np
 
 from borderwatch.contract.common import ObjectClass, SensorKind
 from borderwatch.contract.events import Event, EventKind
+from borderwatch.edge import tracking
 from borderwatch.edge.pipeline.classes import CLASS_INDEX
 from borderwatch.edge.pipeline.detections import X_M, Y_M, Detections
 from borderwatch.edge.pipeline.events import EventFactory, TrackView
@@ -25,7 +26,6 @@ from borderwatch.edge.sensor.kind import Attributes, BuildContext, Built, Output
 from borderwatch.edge.sensors.frame import Frame
 from borderwatch.edge.sensors.health import ReaderStats, StateChange
 from borderwatch.edge.sensors.queues import DropOldestQueue, drain
-from borderwatch.edge import tracking
 from borderwatch.edge.tracking.tracks import Tracks
 from tests.toysensor.config import ToyConfig
 
