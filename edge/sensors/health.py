@@ -109,10 +109,13 @@ class StateChange:
 
 @dataclass(frozen=True, slots=True)
 class ReaderStats:
-    """A reader's link health for status and telemetry (``camera_fps``: what the source delivers)."""
+    """A reader's link health for status and telemetry.
+
+    ``source_fps``: what the source delivers, before the reader paces it; ``taken_fps``: what it hands on.
+    """
 
     online: bool
-    camera_fps: float
+    source_fps: float
     taken_fps: float
     skipped_fps: float
     dropped: int
