@@ -53,6 +53,7 @@ class AgentSettings(BaseModel):
         return {name: dict(getattr(self, name)) for name in self.registry}
 
     def sensor_ids(self) -> list[str]:
+        """Every sensor id, section by section."""
         return [sid for section in self.sensor_sections().values() for sid in section]
 
     @property

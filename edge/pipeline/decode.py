@@ -38,7 +38,9 @@ class BoxMapping(Protocol):
 class BoxFilter(Protocol):
     """Which decoded boxes of a frame to keep before NMS (e.g. a tiling drops boxes cut by a tile edge)."""
 
-    def keep(self, xyxy: npt.NDArray[np.floating], image: npt.NDArray[np.integer]) -> npt.NDArray[np.bool_]: ...
+    def keep(self, xyxy: npt.NDArray[np.floating], image: npt.NDArray[np.integer]) -> npt.NDArray[np.bool_]:
+        """(N,) True for the frame-pixel boxes (of batch images ``image``) that may go on to NMS."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,7 @@ class Emitter:
         self.items.put(None)
 
     def run(self) -> None:
+        """The emitter thread: render, keep and emit every queued item in order, until ``close``."""
         while True:
             item = self.items.get()
             if item is None:

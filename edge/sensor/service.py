@@ -110,6 +110,9 @@ class SensorService:
 
     # --- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
+        """Build every sensor (loading each model once), then start the model lanes, the emitter,
+        and each sensor's reader and worker (idempotent).
+        """
         with self._lock:
             if self._started:
                 return
@@ -263,6 +266,7 @@ class SensorService:
         return SensorState.ONLINE
 
     def telemetry(self) -> list[SensorTelemetry]:
+        """Per-sensor rates and counters for the agent's periodic telemetry."""
         out = []
         for s in self.sensors.values():
             r = s.reader.stats()
@@ -286,7 +290,9 @@ class SensorService:
         return out
 
     def sensor_status(self) -> list[SensorStatus]:
+        """Per-sensor state for the birth certificate: offline, degraded (model, kind checks, link) or online."""
         return [SensorStatus(id=s.id, kind=s.kind, state=self._state(s)) for s in self.sensors.values()]
 
     def models(self) -> list[ModelInfo]:
+        """The models loaded (name and SHA-256), for the birth certificate."""
         return [b.detector.info() for b in self.batchers.values()]

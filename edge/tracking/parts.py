@@ -26,21 +26,29 @@ class Predictor(Protocol):
     """Moves every track's state to the frame time; its ``model`` is the tracker's motion model."""
 
     @property
-    def model(self) -> MotionModel: ...
+    def model(self) -> MotionModel:
+        """The motion model (state layout, boxes, positions) every part of the tracker shares."""
+        ...
 
-    def predict(self, tracks: Tracks, ts: float) -> Tracks: ...
+    def predict(self, tracks: Tracks, ts: float) -> Tracks:
+        """``tracks`` with their states and covariances moved to ``ts``."""
+        ...
 
 
 class Associator(Protocol):
     """Pairs tracks with detections (one assignment per step)."""
 
-    def associate(self, tracks: Tracks, dets: Detections) -> Assignment: ...
+    def associate(self, tracks: Tracks, dets: Detections) -> Assignment:
+        """Matched (track row, detection row) pairs and what is left over on each side."""
+        ...
 
 
 class Updater(Protocol):
     """Corrects matched tracks' (mean, cov) with their measurements ``z``, batched."""
 
-    def update(self, mean: F64, cov: F64, z: F64) -> tuple[F64, F64]: ...
+    def update(self, mean: F64, cov: F64, z: F64) -> tuple[F64, F64]:
+        """Corrected (mean, cov) of the matched rows."""
+        ...
 
 
 class Initiator(Protocol):
@@ -50,7 +58,9 @@ class Initiator(Protocol):
         """Rows of ``dets`` (among ``rows``) that start a track."""
         ...
 
-    def initiate(self, dets: Detections, ts: float) -> Tracks: ...
+    def initiate(self, dets: Detections, ts: float) -> Tracks:
+        """New tentative tracks, one per detection, with fresh ids."""
+        ...
 
     def promote(self, tracks: Tracks) -> tuple[Tracks, np.ndarray]:
         """Tracks with newly confirmed ones marked, and the ids confirmed now."""
@@ -60,4 +70,6 @@ class Initiator(Protocol):
 class Deleter(Protocol):
     """Which tracks end at ``ts`` (``looked``: the tracks the sensor inspected this frame)."""
 
-    def gone(self, tracks: Tracks, ts: float, looked: np.ndarray) -> np.ndarray: ...
+    def gone(self, tracks: Tracks, ts: float, looked: np.ndarray) -> np.ndarray:
+        """(T,) True for the tracks that end now."""
+        ...

@@ -51,6 +51,7 @@ class CameraUnit:
 
     @property
     def degraded(self) -> bool:
+        """A tamper condition is raised (covered, blinded, defocused or turned)."""
         return bool(self.tamper)
 
     def plan(self, frame: Frame) -> Planned:
@@ -63,6 +64,7 @@ class CameraUnit:
         return Planned(frame, tensor, _State(plan, letterbox))
 
     def finish(self, planned: Planned, answer: np.ndarray | None) -> Output:
+        """Decode the model's answer back to frame pixels, then track, apply rules, make events."""
         state: _State = planned.state
         cands = None
         if answer is not None and self.batcher is not None and state.letterbox is not None:
@@ -79,9 +81,11 @@ class CameraUnit:
         self.tamper.discard("scene_change")
 
     def lost(self, ts: float) -> Output:
+        """Video lost: confirmed tracks end, motion relearns the scene when video returns."""
         return self.pipeline.video_lost(ts)
 
     def health(self, kind: EventKind, ts: float, attributes: Attributes) -> Event:
+        """A health event of this camera."""
         return self.pipeline.output.health(kind, ts, attributes)
 
 
@@ -94,9 +98,11 @@ class CameraKind:
         self.capture_factory = capture_factory
 
     def model_ref(self, cfg: CameraConfig) -> str | None:
+        """``detection.model``; None: motion blobs are the detections."""
         return cfg.detection.model
 
     def build(self, sensor_id: str, cfg: CameraConfig, ctx: BuildContext) -> Built:
+        """The camera's reader and its unit (pipeline, letterboxer sized for the model)."""
         batcher = ctx.model
         labels = batcher.detector.labels if batcher else None
         side = batcher.detector.input_wh[0] if batcher else 640
