@@ -32,9 +32,9 @@ from borderwatch.edge.outbox import Outbox
 from borderwatch.hub.delivery.config import DeliveryConfig
 from borderwatch.hub.service import HubService
 from borderwatch.hub.store.sqlite import SqliteStore
-from tests.chaos.broker import Mosquitto
-from tests.chaos.store import stored_seqs
 from tests.chaos.synth import make_events
+from tests.support.broker import Mosquitto
+from tests.support.store import stored_seqs
 
 
 def raw_run(port: int, payload: bytes, n_msgs: int, validate: bool = False) -> float:

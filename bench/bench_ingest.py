@@ -37,7 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import paho.mqtt.client as mqtt
 
-from tests.test_influx_servers import VictoriaMetrics, free_port, victoria_metrics
+from tests.support.victoria import VictoriaMetrics, victoria_metrics
+from tests.support.waits import free_port
 
 TOPIC = "bw/v1/{site}/{agent}/events"
 _EVENT = (

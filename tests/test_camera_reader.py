@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,17 +16,9 @@ from borderwatch.edge.sensors.health import Backoff, LinkFigures, quality_grade
 from borderwatch.edge.sensors.queues import DropOldestQueue
 from borderwatch.edge.sensors.redact import redact_text, redact_url
 from borderwatch.edge.tools.testpattern import MjpegServer, background, write_video
+from tests.support.waits import wait_until
 
 BG = background((320, 240))
-
-
-def wait_for(cond: Callable[[], bool], timeout: float) -> bool:
-    end = time.time() + timeout
-    while time.time() < end:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return cond()
 
 
 def _fast_watchdog(url: str, **extra) -> CameraConfig:
@@ -53,12 +44,12 @@ def test_reader_reconnects_after_the_stream_dies_and_counts_it():
     reader = CameraReader("cam", _fast_watchdog(server.url))
     reader.start()
     try:
-        assert wait_for(lambda: reader.frames.get(0.1) is not None, 5)
+        wait_until(lambda: reader.frames.get(0.1) is not None, 5)
         server.stop()
-        assert wait_for(lambda: not reader.online, 6)
+        wait_until(lambda: not reader.online, 6)
         server = MjpegServer(lambda t: BG, fps=20, port=port).start()
         reader.frames.clear()
-        assert wait_for(lambda: reader.online and reader.frames.get(0.1) is not None, 10)
+        wait_until(lambda: reader.online and reader.frames.get(0.1) is not None, 10)
         stats = reader.stats()
         assert stats.reconnects_1h >= 1 and stats.stalls_1h >= 1
         assert [(c.online, c.reason) for c in reader.pop_changes()][:2] == [
@@ -90,7 +81,7 @@ def test_slow_consumer_drops_frames_instead_of_lagging():
     )
     reader.start()
     try:
-        assert wait_for(lambda: reader.frames.dropped > 20, 5)
+        wait_until(lambda: reader.frames.dropped > 20, 5)
         assert len(reader.frames) <= 2
     finally:
         reader.stop()
@@ -107,7 +98,7 @@ def test_file_lossless_replay_then_end_of_file(tmp_path: Path):
             f = reader.get(2.0)
             assert f is not None, f"only {len(got)} frames arrived"
             got.append(f)
-        assert wait_for(lambda: reader.ended, 3)
+        wait_until(lambda: reader.ended, 3)
     finally:
         reader.stop()
     assert [f.index for f in got] == list(range(12))
@@ -175,7 +166,7 @@ def test_credentials_never_reach_logs_or_repr(caplog: pytest.LogCaptureFixture):
     reader = CameraReader("cam", cfg)
     reader.start()
     try:
-        assert wait_for(lambda: len(caplog.records) >= 2, 5)
+        wait_until(lambda: len(caplog.records) >= 2, 5)
     finally:
         reader.stop()
     text = "\n".join(r.getMessage() for r in caplog.records)

@@ -11,17 +11,13 @@ from pathlib import Path
 import pytest
 
 from borderwatch.contract import AgentState, AgentStatus, Channel, topic
-from tests.chaos import fixtures
 from tests.chaos.checks import assert_exactly_once, wait_all_stored
-from tests.chaos.fixtures import wait_until
-from tests.chaos.store import stored_seqs
-from tests.test_link import Raw
+from tests.support.mqtt_peer import Raw
+from tests.support.store import stored_seqs
+from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.integration
 
-hub = fixtures.hub
-mosquitto = fixtures.mosquitto
-store = fixtures.store
 
 TOTAL = 3000
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,15 +6,11 @@ import logging
 
 import pytest
 
-from tests.chaos import fixtures
 from tests.chaos.agents import SimAgent
 from tests.chaos.checks import assert_exactly_once, wait_all_stored
 
 pytestmark = pytest.mark.integration
 
-hub = fixtures.hub
-mosquitto = fixtures.mosquitto
-store = fixtures.store
 
 TOTAL = 3000
 RATE = 500.0

@@ -4,21 +4,19 @@ drops messages (facts.md's trap) and replay from the outboxes must still reach z
 from __future__ import annotations
 
 import logging
-import time
 
 import pytest
 
 from borderwatch.edge.config.link import LinkConfig
 from borderwatch.hub.service import HubService
-from tests.chaos import fixtures
 from tests.chaos.agents import SimAgent
-from tests.chaos.broker import Mosquitto
 from tests.chaos.checks import assert_exactly_once, wait_all_stored
-from tests.chaos.fixtures import hub_cfg
+from tests.support.broker import Mosquitto
+from tests.support.hub import hub_cfg
+from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.integration
 
-store = fixtures.store
 
 TOTAL = 4000
 
@@ -34,7 +32,7 @@ def test_burst_over_stock_queue_limit_is_repaired_by_replay(tmp_path, store):
         hub.stop()  # the hub's session stays: the broker queues 1000 for it and drops the rest
         for a in agents:
             a.start()
-        time.sleep(3)
+        wait_until(lambda: all(a.link.stats()["cursor"] >= TOTAL - 1 for a in agents), 60, "every event published")
         hub = HubService(broker.broker_config(), hub_cfg(tmp_path), store)
         hub.start()
         wait_all_stored(store.path, "s1", {a.agent: TOTAL for a in agents}, timeout=120)

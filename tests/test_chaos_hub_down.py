@@ -7,15 +7,12 @@ import time
 import pytest
 
 from borderwatch.hub.service import HubService
-from tests.chaos import fixtures
 from tests.chaos.agents import SimAgent
 from tests.chaos.checks import OUTAGE_S, assert_exactly_once, wait_all_stored
-from tests.chaos.fixtures import hub_cfg
+from tests.support.hub import hub_cfg
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-mosquitto = fixtures.mosquitto
-store = fixtures.store
 
 RATE = 100.0
 

@@ -6,17 +6,13 @@ import time
 
 import pytest
 
-from tests.chaos import fixtures
 from tests.chaos.agents import SimAgent
 from tests.chaos.checks import OUTAGE_S, assert_exactly_once, wait_all_stored
-from tests.chaos.fixtures import wait_until
 from tests.chaos.proxy import PartitionProxy
+from tests.support.waits import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-hub = fixtures.hub
-mosquitto = fixtures.mosquitto
-store = fixtures.store
 
 RATE = 100.0
 

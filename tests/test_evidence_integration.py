@@ -20,8 +20,8 @@ from borderwatch.hub.app import Hub
 from borderwatch.hub.config import HubConfig
 from borderwatch.runtime.configfile import parse_config
 from tests.api_helpers import client_as
-from tests.chaos.broker import Mosquitto
-from tests.chaos.fixtures import wait_until
+from tests.support.broker import Mosquitto
+from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.integration
 SITE, AGENT = "west-1", "mast-01"

@@ -17,7 +17,7 @@ from borderwatch.hub.evidence import EvidenceConfig, EvidenceIngest, EvidenceSto
 from borderwatch.hub.evidence.index import EvidenceRow
 from borderwatch.hub.evidence.validate import HEAD_BYTES, is_jpeg
 from borderwatch.hub.link import is_evidence
-from tests.chaos.fixtures import wait_until
+from tests.support.waits import wait_until
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -13,8 +13,8 @@ from borderwatch.hub.store import open_store
 from borderwatch.hub.store.base import DeadLetter, StoreError, StoreOverflowError
 from borderwatch.hub.store.config import InfluxStoreConfig
 from borderwatch.hub.store.influx import InfluxStore
-from tests.test_influx_servers import scripted_proxy, victoria_metrics
-from tests.test_store_fixtures import make_batch, make_events, make_telemetry
+from tests.support.builders import make_batch, make_events, make_telemetry
+from tests.support.victoria import scripted_proxy, victoria_metrics
 
 pytestmark = pytest.mark.integration
 _sites = (f"t{i}" for i in itertools.count())

@@ -9,7 +9,7 @@ import pytest
 from borderwatch.contract import AgentStatus, Channel, EventBatch, Telemetry, topic
 from borderwatch.contract.common import MAX_PAYLOAD_BYTES
 from borderwatch.hub.ingest.decode import Accepted, Evidence, Reason, Rejected, decode, decode_many
-from tests.test_store_fixtures import make_batch, make_events, make_telemetry
+from tests.support.builders import make_batch, make_events, make_telemetry
 
 EV_TOPIC = topic("s1", "a1", Channel.EVENTS)
 

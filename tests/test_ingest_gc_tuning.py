@@ -11,7 +11,7 @@ import pytest
 from borderwatch.contract import Channel, topic
 from borderwatch.hub.ingest.decode import Accepted, decode
 from borderwatch.hub.ingest.gc_tuning import tune_gc
-from tests.test_store_fixtures import make_batch, make_events
+from tests.support.builders import make_batch, make_events
 
 
 @pytest.fixture

@@ -3,11 +3,9 @@ dead letters, store outages, shared subscriptions."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
 
 from borderwatch.contract import (
@@ -28,48 +26,16 @@ from borderwatch.edge.outbox import Outbox
 from borderwatch.hub.service import HubService
 from borderwatch.hub.store.sqlite import SqliteStore
 from borderwatch.runtime.broker import BrokerConfig, TlsConfig
-from tests.chaos import fixtures
 from tests.chaos.agents import SimAgent
-from tests.chaos.broker import Mosquitto
-from tests.chaos.fixtures import hub_cfg, wait_until
-from tests.chaos.store import count_rows, stored_seqs
 from tests.chaos.synth import make_events
-from tests.chaos.tls import make_certs
+from tests.support.broker import Mosquitto
+from tests.support.hub import hub_cfg
+from tests.support.mqtt_peer import Raw
+from tests.support.store import count_rows, stored_seqs
+from tests.support.tls import make_certs
+from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.integration
-
-hub = fixtures.hub
-mosquitto = fixtures.mosquitto
-store = fixtures.store
-
-
-class Raw:
-    """A plain paho client standing in for a third party (or a misbehaving agent)."""
-
-    def __init__(self, port: int, subscribe: list[str] | None = None) -> None:
-        self.messages: list[mqtt.MQTTMessage] = []
-        self._lock = threading.Lock()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
-        self.client.on_message = lambda c, u, m: self._got(m)
-        self.client.connect("127.0.0.1", port)
-        for t in subscribe or []:
-            self.client.subscribe(t, 1)
-        self.client.loop_start()
-
-    def _got(self, msg: mqtt.MQTTMessage) -> None:
-        with self._lock:
-            self.messages.append(msg)
-
-    def on(self, suffix: str) -> list[mqtt.MQTTMessage]:
-        with self._lock:
-            return [m for m in self.messages if m.topic.endswith(suffix)]
-
-    def publish(self, t: str, payload: str | bytes, retain: bool = False) -> None:
-        self.client.publish(t, payload, qos=1, retain=retain).wait_for_publish(5)
-
-    def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
 
 
 def _birth(site: str = "s1", agent: str = "a1") -> AgentStatus:

@@ -16,7 +16,7 @@ from borderwatch.simulators.camera.rtp_jpeg import JpegError, packets, parse_jpe
 from borderwatch.simulators.camera.rtsp import encode_for_rtp, pad_to_blocks
 from borderwatch.simulators.camera.server import CameraServer, SimClock
 from borderwatch.simulators.scenario import ActorSpec, CameraPose, CameraSpec, Scenario, TerrainSpec
-from tests.test_camera_reader import wait_for
+from tests.support.waits import wait_until
 
 RNG = np.random.default_rng(4)
 
@@ -109,15 +109,15 @@ def test_agent_reads_the_rtsp_camera_and_reconnects_after_it_dies():
     reader.start()
     try:
         got = []
-        assert wait_for(lambda: bool(got.append(reader.frames.get(0.1)) or [g for g in got if g is not None]), 15)
+        wait_until(lambda: bool(got.append(reader.frames.get(0.1)) or [g for g in got if g is not None]), 15)
         frame = next(g for g in got if g is not None)
         assert frame.data.shape == (256, 336, 3)  # 330x250 padded to 4:2:0 blocks by the RTP payload
         truth = srv.renderer.render(srv.clock.now()).frame
         assert np.abs(frame.data[:250, :330].astype(int) - truth.astype(int)).mean() < 12  # the same scene
         srv.kill(duration_s=1.5)
-        assert wait_for(lambda: not reader.online, 8)
+        wait_until(lambda: not reader.online, 8)
         reader.frames.clear()
-        assert wait_for(lambda: reader.online and reader.frames.get(0.1) is not None, 20)
+        wait_until(lambda: reader.online and reader.frames.get(0.1) is not None, 20)
         assert reader.stats().reconnects_1h >= 1
     finally:
         reader.stop()

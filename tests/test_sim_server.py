@@ -16,6 +16,7 @@ from borderwatch.simulators.camera.render import CameraRenderer
 from borderwatch.simulators.camera.server import CameraServer, SimClock
 from borderwatch.simulators.scenario import ActorSpec, CameraPose, CameraSpec, Scenario, TerrainSpec
 from borderwatch.simulators.site import Site
+from tests.support.waits import listening, wait_until
 
 
 def _scenario() -> Scenario:
@@ -81,11 +82,7 @@ def test_black_frame_fault_over_http_then_clears(server) -> None:
     assert _post(server.url + "/fault?mode=black&duration_s=0.6")["fault"] == "black"
     frames = _read(cap, 4)
     assert frames[-1].max() < 10
-    time.sleep(0.8)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and _read(cap, 1)[0].mean() < 40:  # drain what was buffered
-        pass
-    assert _read(cap, 1)[0].mean() > 40
+    wait_until(lambda: _read(cap, 1)[0].mean() > 40, 5, "the picture back after the fault")  # drains the buffer
     cap.release()
 
 
@@ -102,7 +99,7 @@ def test_kill_closes_stream_and_refuses_then_revives(server) -> None:
     cap = cv2.VideoCapture(server.video_url)
     _read(cap, 2)
     _post(server.url + "/fault?mode=kill&duration_s=1.5")
-    time.sleep(0.5)
+    wait_until(lambda: not listening(server.port), 5, "the camera port to close")
     ok = True
     for _ in range(5):  # what was already buffered may still come out
         ok, _ = cap.read()
@@ -111,7 +108,7 @@ def test_kill_closes_stream_and_refuses_then_revives(server) -> None:
     assert not ok
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", server.port), timeout=1).close()
-    time.sleep(1.5)
+    wait_until(lambda: listening(server.port), 5, "the camera port to reopen")
     cap = cv2.VideoCapture(server.video_url)
     assert cap.isOpened() and cap.read()[0]
     cap.release()

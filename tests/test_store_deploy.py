@@ -17,7 +17,7 @@ from borderwatch.hub.store.base import AlertCount
 from borderwatch.hub.store.config import Buckets
 from borderwatch.hub.store.points import alert_count_lines, dead_letter_line, event_lines, telemetry_lines
 from borderwatch.hub.store.retention import Retention
-from tests.test_store_fixtures import make_event, make_telemetry
+from tests.support.builders import make_event, make_telemetry
 
 SETUP = Path("deploy/influxdb/setup.sh")
 

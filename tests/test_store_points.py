@@ -17,7 +17,7 @@ from borderwatch.hub.store.points import (
     point_time,
     telemetry_lines,
 )
-from tests.test_store_fixtures import make_event, make_telemetry
+from tests.support.builders import make_event, make_telemetry
 
 TS = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 

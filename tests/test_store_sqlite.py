@@ -14,7 +14,7 @@ import pytest
 from borderwatch.hub.store.base import AlertCount, DeadLetter, EventStore
 from borderwatch.hub.store.retention import Retention
 from borderwatch.hub.store.sqlite import SqliteStore
-from tests.test_store_fixtures import make_event, make_events, make_telemetry
+from tests.support.builders import make_event, make_events, make_telemetry
 
 
 @pytest.fixture
@@ -152,7 +152,7 @@ def test_events_survive_kill_without_close(tmp_path):
         f"""
         import os, signal
         from borderwatch.hub.store.sqlite import SqliteStore
-        from tests.test_store_fixtures import make_events
+        from tests.support.builders import make_events
         s = SqliteStore({str(path)!r}, run_retention=False)
         s.write_events(make_events(500))
         s.write_events(make_events(500, start=500))

@@ -14,6 +14,7 @@ from borderwatch.edge.link import AgentLink
 from borderwatch.edge.outbox import Outbox
 from borderwatch.runtime.broker import BrokerConfig
 from tests.chaos.synth import make_events
+from tests.support.waits import wait_until
 
 TICK_S = 0.05
 
@@ -77,11 +78,7 @@ class SimAgent:
             self._stop.wait(TICK_S)
 
     def wait_produced(self, n: int, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        while self.produced < n:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.agent} produced {self.produced} < {n}")
-            time.sleep(0.05)
+        wait_until(lambda: self.produced >= n, timeout, f"{self.agent} to produce {n} events")
 
     def stop(self) -> None:
         self._stop.set()

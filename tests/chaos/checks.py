@@ -7,8 +7,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from tests.chaos.fixtures import wait_until
-from tests.chaos.store import stored_seqs
+from tests.support.store import stored_seqs
+from tests.support.waits import wait_until
 
 OUTAGE_S = float(os.environ.get("BW_CHAOS_OUTAGE_S", "60"))
 """Length of the hub outage and of the network partition (the issue asks for 60 s)."""

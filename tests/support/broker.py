@@ -5,33 +5,11 @@ from __future__ import annotations
 import getpass
 import os
 import signal
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 from borderwatch.runtime.broker import BrokerConfig
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, timeout: float = 10.0, up: bool = True) -> None:
-    """Block until something listens on ``port`` (or, with ``up=False``, nothing does)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                if up:
-                    return
-        except OSError:
-            if not up:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"port {port} did not come {'up' if up else 'down'} in {timeout}s")
+from tests.support.waits import free_port, wait_port
 
 
 class Mosquitto:

@@ -25,13 +25,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.waits import free_port
+
 VM_BINARY = shutil.which("victoria-metrics")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -173,9 +169,3 @@ def _forward(upstream: str, handler: BaseHTTPRequestHandler, raw: bytes) -> tupl
             return resp.status, {}
     except urllib.error.HTTPError as exc:
         return exc.code, {}
-
-
-def test_free_port_is_bindable():
-    port = free_port()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", port))

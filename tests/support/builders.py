@@ -1,4 +1,4 @@
-"""Shared builders of contract objects for the ingest/store/influx tests (plus a check of them)."""
+"""Builders of valid contract objects (events, batches, telemetry) for the tests."""
 
 from __future__ import annotations
 
@@ -64,10 +64,12 @@ def make_events(
 
 
 def make_batch(events: list[Event], site: str = "s1", agent: str = "a1") -> EventBatch:
+    """A batch as an agent would send it, stamped now."""
     return EventBatch(site=site, agent=agent, sent_at=datetime.now(UTC), events=events)
 
 
 def make_telemetry(ts: datetime | None = None, site: str = "s1", agent: str = "a1") -> Telemetry:
+    """Telemetry with one camera and one radar, so every sensor column is exercised."""
     return Telemetry(
         site=site,
         agent=agent,
@@ -80,11 +82,3 @@ def make_telemetry(ts: datetime | None = None, site: str = "s1", agent: str = "a
             SensorTelemetry(id="radar1", kind=SensorKind.RADAR, input_fps=10.0, inference_ms=0.7),
         ],
     )
-
-
-def test_builders_make_valid_distinct_events():
-    evs = make_events(5, start=10)
-    assert [e.seq for e in evs] == [10, 11, 12, 13, 14]
-    assert len({e.id for e in evs}) == 5
-    assert make_event(3, radar=True).polar is not None
-    assert make_batch(evs).events == evs

@@ -1,0 +1,68 @@
+"""Fixtures every test module may use by name (pytest finds them here; nothing imports this file).
+
+Plain helpers live in ``tests/support/`` and are imported from there: ``builders`` (valid events,
+batches, telemetry), ``waits`` (``wait_until``, ``free_port``, ``wait_port``), ``broker`` (a real
+Mosquitto), ``victoria`` (a real VictoriaMetrics and a scriptable HTTP proxy), ``mqtt_peer`` (a plain
+paho client), ``store`` (the SQLite store with simulated outages), ``hub`` (quick delivery settings),
+``tls`` (a private CA). Test modules never import each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from borderwatch.hub.service import HubService
+from borderwatch.hub.store.sqlite import SqliteStore
+from tests.support import waits
+from tests.support.broker import Mosquitto
+from tests.support.hub import hub_cfg
+from tests.support.store import FlakyStore
+from tests.support.victoria import VictoriaMetrics, victoria_metrics
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listened on a moment ago."""
+    return waits.free_port()
+
+
+@pytest.fixture
+def wait_until() -> Callable[..., None]:
+    """``wait_until(pred, timeout, what)``: poll against a deadline, fail naming ``what``."""
+    return waits.wait_until
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A real Mosquitto on a free port, persistence on, anonymous access, killed after the test."""
+    broker = Mosquitto(tmp_path / "broker").start()
+    yield broker
+    broker.kill()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[FlakyStore]:
+    """The real embedded store (hub.store.sqlite), able to simulate an outage."""
+    s = FlakyStore(SqliteStore(tmp_path / "store.sqlite3"))
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def hub(tmp_path: Path, mosquitto: Mosquitto, store: FlakyStore) -> Iterator[HubService]:
+    """A running hub service on ``mosquitto`` writing to ``store``, with quick delivery settings."""
+    service = HubService(mosquitto.broker_config(), hub_cfg(tmp_path), store)
+    service.start()
+    assert service.wait_connected(10)
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def victoria(tmp_path: Path) -> Iterator[VictoriaMetrics]:
+    """A real VictoriaMetrics on a free port (skips when the binary is missing)."""
+    with victoria_metrics(tmp_path / "vm") as vm:
+        yield vm

@@ -1,0 +1,1 @@
+"""Helpers the tests share (builders, waits, real service peers); no tests live here."""
