@@ -1,12 +1,11 @@
 """Camera model benchmark: raw onnxruntime latency, and what it finds in the demo scenario's frames.
 
 Run: python bench/bench_model.py [--model models/camera/bw-cam-s.onnx] [--quick]
-Prints latency per 320x320 frame (batch 1 and 4, 1 and 2 threads) beside the YOLOv8n figure
-from facts.md, then recall of the demo scenario's visible objects for whole frames letterboxed
-to 320, for 320x320 crops at native resolution (what motion crops give the model), and for whole
-frames through the agent's own tiled path (``detection.whole_frame = "tiles"``: overlapping native
-tiles plus the letterboxed frame, cut boxes dropped, one NMS), which is what the agent does when
-it must look at a whole frame.
+Prints latency per 320x320 frame (batch 1 and 4, 1 and 2 threads), then recall of the demo
+scenario's visible objects for whole frames letterboxed to 320, for 320x320 crops at native
+resolution (what motion crops give the model), and for whole frames through the agent's own tiled
+path (``detection.whole_frame = "tiles"``: overlapping native tiles plus the letterboxed frame, cut
+boxes dropped, one NMS), which is what the agent does when it must look at a whole frame.
 """
 
 from __future__ import annotations
@@ -31,8 +30,6 @@ from borderwatch.models.train.democheck import demo_recall
 from borderwatch.models.train.evaluate import latency_ms
 from borderwatch.simulators.camera.render import CameraRenderer
 from borderwatch.simulators.presets import PRESETS
-
-YOLOV8N_320_MS = 13.6  # facts.md: YOLOv8n architecture, 2 threads, this machine class
 
 
 def tiled_recall(model: Path, name: str, thr: float, step_s: float) -> tuple[float, float, int]:
@@ -82,14 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     for threads in (1, 2):
         lat = latency_ms(model, threads, n=40 if a.quick else 100)
         b1 = lat["batch1_ms_per_frame"]
-        print(
-            f"threads={threads} batch1 {b1:.2f} ms/frame, batch4 {lat['batch4_ms_per_frame']:.2f} ms/frame"
-            + (
-                f"; YOLOv8n@320 reference {YOLOV8N_320_MS} ms -> ratio {b1 / YOLOV8N_320_MS:.2f}"
-                if threads == 2
-                else ""
-            )
-        )
+        print(f"threads={threads} batch1 {b1:.2f} ms/frame, batch4 {lat['batch4_ms_per_frame']:.2f} ms/frame")
     print_demo(model, a.threshold, 5.0 if a.quick else 2.0)
     return 0
 

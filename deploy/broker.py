@@ -1,7 +1,7 @@
 """The embedded MQTT broker (amqtt) for single-machine use and the demo.
 
-Production runs Mosquitto (deploy/mosquitto/) or a clustered broker: amqtt carries a few
-thousand messages per second (facts.md), plenty for one site, not for a fleet.
+Production runs Mosquitto (deploy/mosquitto/) or a clustered broker: amqtt is a pure-Python
+broker in the hub's process, enough for one site, not sized for a fleet.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,7 +45,8 @@ def check_disk(cfg: AgentConfig) -> Check:
 def check_broker(cfg: AgentConfig, timeout_s: float = 5.0) -> Check:
     import paho.mqtt.client as mqtt
 
-    from borderwatch.edge.mqtt import build_client
+    from borderwatch.edge.link import link_session
+    from borderwatch.runtime.mqtt import build_client
 
     where = f"{cfg.broker.host}:{cfg.broker.port}"
     try:
@@ -54,7 +55,8 @@ def check_broker(cfg: AgentConfig, timeout_s: float = 5.0) -> Check:
         return Check("FAIL", "broker", f"{where}: cannot reach: {exc.strerror or exc}")
     done, result = threading.Event(), {}
     try:
-        client = build_client(f"bw-doctor-{cfg.site}-{cfg.agent}", cfg.broker, cfg.link)
+        session = replace(link_session(cfg.link, cfg.site, cfg.agent), client_id=f"bw-doctor-{cfg.site}-{cfg.agent}")
+        client = build_client(cfg.broker, session)
     except ValueError as exc:  # an unreadable password file or unset variable
         return Check("FAIL", "broker", str(exc))
 

@@ -26,7 +26,6 @@ from collections import Counter, deque
 from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.properties import Properties
 from pydantic import ValidationError
 
 from borderwatch.contract import (
@@ -43,12 +42,23 @@ from borderwatch.contract import (
 from borderwatch.contract.common import MAX_PAYLOAD_BYTES, utc_now
 from borderwatch.edge.config.link import LinkConfig
 from borderwatch.edge.link_wire import ReplayJob, ack_detail, batch_json, holes
-from borderwatch.edge.mqtt import build_client, connect_async
 from borderwatch.edge.outbox import Outbox
 from borderwatch.runtime.broker import BrokerConfig
+from borderwatch.runtime.mqtt import Handlers, Session, open_session
 
 log = logging.getLogger("borderwatch.link")
 _REFUSAL_MAX_S = 60.0  # cap of the pause after the broker refuses a batch (ACL, quota)
+
+
+def link_session(cfg: LinkConfig, site: str, agent: str) -> Session:
+    """The agent's persistent MQTT session; room for every in-flight batch plus birth, acks and telemetry."""
+    return Session(
+        client_id=cfg.client_id or f"bw-agent-{site}-{agent}",
+        mqtt_version=cfg.mqtt_version,
+        session_expiry_s=cfg.session_expiry_s,
+        max_inflight=cfg.max_inflight_batches + 16,
+        connect_timeout_s=cfg.connect_timeout_s,
+    )
 
 
 class AgentLink:
@@ -69,7 +79,7 @@ class AgentLink:
         self._birth = birth
         self._cfg = cfg or LinkConfig()
         self._boot_id = uuid.uuid4().hex
-        self._client_id = self._cfg.client_id or f"bw-agent-{site}-{agent}"
+        self._session = link_session(self._cfg, site, agent)
         self._client: mqtt.Client | None = None
         self._connected = threading.Event()
         self._generation = 0
@@ -96,21 +106,15 @@ class AgentLink:
 
     def start(self) -> None:
         """Resolve credentials, connect in the background and start sending."""
-        self._client = build_client(self._client_id, self._broker, self._cfg)
-        self._client.on_connect = self._on_connect
-        self._client.on_disconnect = self._on_disconnect
-        self._client.on_message = self._on_message
-        self._client.on_publish = self._on_publish
-        self._set_will()
-        connect_async(self._client, self._broker, self._cfg)
-        self._client.loop_start()
+        handlers = Handlers(self._on_connect, self._on_disconnect, self._on_message, self._on_publish, self._will_on)
+        self._client = open_session(self._broker, self._session, handlers, "link", log)
         self._sender = threading.Thread(target=self._run, name=f"link-{self._agent}", daemon=True)
         self._sender.start()
         log.info(
             "link starting host=%s port=%d client_id=%s cursor=%d",
             self._broker.host,
             self._broker.port,
-            self._client_id,
+            self._session.client_id,
             self._cursor,
         )
 
@@ -166,17 +170,7 @@ class AgentLink:
         }
 
     # -- paho callbacks: network thread, park and wake only ---------------------------------
-    def _on_connect(
-        self,
-        client: mqtt.Client,
-        userdata: object,
-        flags: mqtt.ConnectFlags,
-        reason: mqtt.ReasonCode,
-        props: Properties | None,
-    ) -> None:
-        if reason.is_failure:
-            log.warning("link connect refused reason=%s", reason)
-            return
+    def _on_connect(self, client: mqtt.Client, session_present: bool) -> None:
         self._generation += 1
         client.subscribe(
             [
@@ -186,34 +180,20 @@ class AgentLink:
         )
         self._connected.set()
         self.counts["connects"] += 1
-        log.info("link connected session_present=%s", flags.session_present)
+        log.info("link connected session_present=%s", session_present)
         self._wake.set()
 
-    def _on_disconnect(
-        self,
-        client: mqtt.Client,
-        userdata: object,
-        flags: mqtt.DisconnectFlags,
-        reason: mqtt.ReasonCode,
-        props: Properties | None,
-    ) -> None:
+    def _on_disconnect(self, reason: mqtt.ReasonCode) -> None:
         if self._connected.is_set():
             log.warning("link disconnected reason=%s", reason)
         self._connected.clear()
         self._set_will()
 
-    def _on_publish(
-        self,
-        client: mqtt.Client,
-        userdata: object,
-        mid: int,
-        reason: mqtt.ReasonCode,
-        props: Properties | None,
-    ) -> None:
-        self._pubacks.append((mid, reason.is_failure))
+    def _on_publish(self, mid: int, failed: bool) -> None:
+        self._pubacks.append((mid, failed))
         self._wake.set()
 
-    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+    def _on_message(self, msg: mqtt.MQTTMessage) -> None:
         try:
             if msg.topic.endswith("/" + Channel.DELIVERY.value):
                 self._inbox.append(DeliveryConfirm.model_validate_json(msg.payload))
@@ -335,7 +315,10 @@ class AgentLink:
 
     def _set_will(self) -> None:
         if self._client is not None:
-            self._client.will_set(self._status_topic, self._status(AgentState.OFFLINE), qos=1, retain=True)
+            self._will_on(self._client)
+
+    def _will_on(self, client: mqtt.Client) -> None:
+        client.will_set(self._status_topic, self._status(AgentState.OFFLINE), qos=1, retain=True)
 
     def _publish_birth(self) -> None:
         self._born = self._generation

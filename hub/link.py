@@ -1,7 +1,7 @@
 """The hub's MQTT consumer: persistent session, manual acknowledgement, bounded hand-over.
 
-paho runs ``on_message`` on its network thread; blocking there stalls keep-alives and acks
-(facts.md). So every message is handed to the worker through ``deliver`` untouched, and the
+paho runs ``on_message`` on its network thread; blocking there stalls keep-alives and acks.
+So every message is handed to the worker through ``deliver`` untouched, and the
 worker acknowledges it (``ack``) only after its content is durably stored. MQTT v5's receive
 maximum bounds how many unacknowledged messages the broker sends us, so the hand-over queue
 (sized at least that) never has to block or drop a QoS 1 message.
@@ -19,12 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from borderwatch.contract.topics import Channel, subscription
 from borderwatch.hub.delivery.config import DeliveryConfig
 from borderwatch.runtime.broker import BrokerConfig
+from borderwatch.runtime.mqtt import Handlers, Session, open_session
 
 log = logging.getLogger("borderwatch.hub.link")
 
@@ -58,19 +57,16 @@ class HubLink:
         self._cfg = cfg
         self._deliver = deliver
         self._deliver_evidence = deliver_evidence
-        self._v5 = cfg.mqtt_version == "5"
-        self._connected = threading.Event()
-        self._generation = 0
-        self._client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
+        self._session = Session(
             client_id=cfg.client_id,
-            protocol=mqtt.MQTTv5 if self._v5 else mqtt.MQTTv311,
-            clean_session=None if self._v5 else False,
+            mqtt_version=cfg.mqtt_version,
+            session_expiry_s=cfg.session_expiry_s,
+            receive_maximum=cfg.receive_maximum,
             manual_ack=True,
         )
-        self._client.on_connect = self._on_connect
-        self._client.on_disconnect = self._on_disconnect
-        self._client.on_message = self._on_message
+        self._connected = threading.Event()
+        self._generation = 0
+        self._client: mqtt.Client | None = None
 
     @property
     def connected(self) -> bool:
@@ -82,20 +78,9 @@ class HubLink:
         return self._generation
 
     def start(self) -> None:
-        self._broker.configure(self._client)
-        props = None
-        if self._v5:
-            props = Properties(PacketTypes.CONNECT)
-            props.SessionExpiryInterval = self._cfg.session_expiry_s
-            props.ReceiveMaximum = self._cfg.receive_maximum
-        self._client.connect_async(
-            self._broker.host,
-            self._broker.port,
-            self._broker.keepalive_s,
-            clean_start=False if self._v5 else mqtt.MQTT_CLEAN_START_FIRST_ONLY,
-            properties=props,
-        )
-        self._client.loop_start()
+        """Resolve credentials and connect in the background; messages flow once the broker accepts us."""
+        handlers = Handlers(self._on_connect, self._on_disconnect, self._on_message)
+        self._client = open_session(self._broker, self._session, handlers, "hub link", log)
         log.info(
             "hub link starting host=%s port=%d client_id=%s mqtt=%s shared=%s",
             self._broker.host,
@@ -110,8 +95,9 @@ class HubLink:
 
     def stop(self) -> None:
         """Disconnect cleanly; the session (and anything unacknowledged) stays with the broker."""
-        self._client.disconnect()
-        self._client.loop_stop()
+        if self._client is not None:
+            self._client.disconnect()
+            self._client.loop_stop()
         self._connected.clear()
 
     def ack(self, msg: Inbound) -> bool:
@@ -119,26 +105,19 @@ class HubLink:
         whose packet ids mean nothing now (the broker redelivers it instead)."""
         if msg.qos == 0:
             return True
-        if msg.generation != self._generation or not self.connected:
+        if msg.generation != self._generation or not self.connected or self._client is None:
             return False
         return self._client.ack(msg.mid, msg.qos) == mqtt.MQTT_ERR_SUCCESS
 
     def publish(self, topic: str, payload: str | bytes, qos: int = 1, retain: bool = False) -> bool:
+        """Queue a publish; False only when the client refused it (not started, payload too big...)."""
+        if self._client is None:
+            return False
         info = self._client.publish(topic, payload, qos=qos, retain=retain)
         return info.rc in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN)
 
     # -- paho callbacks (network thread: no blocking work here) -----------------------------
-    def _on_connect(
-        self,
-        client: mqtt.Client,
-        userdata: object,
-        flags: mqtt.ConnectFlags,
-        reason: mqtt.ReasonCode,
-        props: Properties | None,
-    ) -> None:
-        if reason.is_failure:
-            log.warning("hub link connect refused reason=%s", reason)
-            return
+    def _on_connect(self, client: mqtt.Client, session_present: bool) -> None:
         self._generation += 1
         share = self._cfg.shared_group
         channels = (*SHARED_CHANNELS, Channel.EVIDENCE) if self._deliver_evidence else SHARED_CHANNELS
@@ -147,20 +126,13 @@ class HubLink:
         subs.append((subscription(Channel.STATUS, site=self._cfg.site), 1))
         client.subscribe(subs)
         self._connected.set()
-        log.info("hub link connected session_present=%s generation=%d", flags.session_present, self._generation)
+        log.info("hub link connected session_present=%s generation=%d", session_present, self._generation)
 
-    def _on_disconnect(
-        self,
-        client: mqtt.Client,
-        userdata: object,
-        flags: mqtt.DisconnectFlags,
-        reason: mqtt.ReasonCode,
-        props: Properties | None,
-    ) -> None:
+    def _on_disconnect(self, reason: mqtt.ReasonCode) -> None:
         self._connected.clear()
         log.warning("hub link disconnected reason=%s", reason)
 
-    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+    def _on_message(self, msg: mqtt.MQTTMessage) -> None:
         inbound = Inbound(msg.topic, msg.payload, msg.qos, msg.mid, msg.retain, self._generation)
         if self._deliver_evidence is not None and is_evidence(msg.topic):
             try:

@@ -2,14 +2,14 @@
 
 Secrets never sit in the model's printable form: ``password`` is a SecretStr, and the
 ``password_env`` / ``password_file`` indirections keep them out of config files altogether.
-They are resolved by the process at start-up (I/O stays out of validation).
+They are resolved by the process at start-up (I/O stays out of validation);
+``borderwatch.runtime.mqtt`` applies the settings to a client.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
@@ -57,24 +57,6 @@ class BrokerConfig(BaseModel):
             except OSError as exc:
                 raise ValueError(f"broker.password_file: cannot read {self.password_file}: {exc.strerror}") from None
         return None
-
-    def configure(self, client: Any) -> None:
-        """Apply credentials, TLS and reconnect back-off to a paho-mqtt client.
-
-        Duck-typed on purpose: the contract stays free of paho, yet agent and hub set up their
-        connections from one place.
-        """
-        if self.username is not None:
-            client.username_pw_set(self.username, self.resolve_password())
-        if self.tls is not None:
-            t = self.tls
-            client.tls_set(
-                ca_certs=str(t.ca_file) if t.ca_file else None,
-                certfile=str(t.cert_file) if t.cert_file else None,
-                keyfile=str(t.key_file) if t.key_file else None,
-            )
-            client.tls_insecure_set(t.insecure)
-        client.reconnect_delay_set(max(1, round(self.reconnect_min_s)), max(1, round(self.reconnect_max_s)))
 
     @model_validator(mode="after")
     def _one_password_source(self) -> BrokerConfig:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from borderwatch.runtime.logs import redact
+from borderwatch.runtime.redact import redact
 
 M = TypeVar("M", bound=BaseModel)
 

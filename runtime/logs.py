@@ -1,25 +1,18 @@
 """Structured logging for every borderwatch process: one logger per component, key=value or JSON.
 
 Why a redacting filter at the handler: credentials can reach a log line through an exception
-message from OpenCV, paho or an HTTP library, not only through our own format strings.
+message from OpenCV, paho or an HTTP library, not only through our own format strings
+(runtime/redact.py says what it masks).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from datetime import UTC, datetime
 
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s:]+(?::[^/@\s]*)?@")
-_KEY_SECRETS = re.compile(r"(?i)\b(password|passwd|token|secret|api_key)=([^\s,;&]+)")
-
-
-def redact(text: str) -> str:
-    """Remove user:password@ from URLs and values of password=/token= pairs."""
-    text = _URL_CREDENTIALS.sub(r"\g<scheme>***@", text)
-    return _KEY_SECRETS.sub(r"\1=***", text)
+from borderwatch.runtime.redact import redact
 
 
 class _KeyValueFormatter(logging.Formatter):

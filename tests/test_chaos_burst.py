@@ -1,5 +1,5 @@
 """Chaos: a burst against a broker with stock queue limits (max_queued_messages 1000): the broker
-drops messages (facts.md's trap) and replay from the outboxes must still reach zero loss."""
+drops messages once a queue holds 1000 and replay from the outboxes must still reach zero loss."""
 
 from __future__ import annotations
 

@@ -20,8 +20,10 @@
 #     grafana reader:  read on the four buckets       -> $BW_TOKEN_DIR/grafana-reader.token
 #   Point the hub at it with   [store] type = "influxdb"  token_file = ".../hub-writer.token"
 #
-# First start of a brand-new server (no org/user yet): set BW_INIT_USER and BW_INIT_PASSWORD
-# and the script runs `influx setup` first (it then prints nothing secret either).
+# First start of a brand-new server (no org/user yet): set BW_INIT_USER and BW_INIT_PASSWORD_FILE
+# (a file holding the admin password; or BW_INIT_PASSWORD in the environment) and the script sets
+# the server up first through its HTTP API. Secrets come from the environment or files, never
+# from a command line, and nothing secret is printed.
 
 set -eu
 
@@ -55,13 +57,43 @@ require_cli() {
     fi
 }
 
-# Brand-new server: create the org, an admin user and the first bucket in one step.
+# Brand-new server: create the org, an admin user and the first bucket in one step. Through the
+# HTTP API, so the password never stands on a command line (any user can read those with ps): it
+# comes from the file BW_INIT_PASSWORD_FILE or, failing that, the variable BW_INIT_PASSWORD. The
+# operator token the server answers with goes to $TOKEN_DIR/operator.token (owner only) and, through
+# INFLUX_TOKEN in the environment, to the influx commands that follow.
 initial_setup() {
     [ -n "${BW_INIT_USER:-}" ] || return 0
-    : "${BW_INIT_PASSWORD:?BW_INIT_PASSWORD is needed with BW_INIT_USER}"
+    if [ -z "${BW_INIT_PASSWORD_FILE:-}" ] && [ -z "${BW_INIT_PASSWORD:-}" ]; then
+        log "BW_INIT_PASSWORD_FILE (or BW_INIT_PASSWORD) is needed with BW_INIT_USER"
+        exit 1
+    fi
     log "initial setup org=$ORG user=$BW_INIT_USER"
-    influx_cmd setup --force --org "$ORG" --bucket bw_events --retention "$EVENTS_RETENTION" \
-        --username "$BW_INIT_USER" --password "$BW_INIT_PASSWORD"
+    if [ "$DRY_RUN" = 1 ]; then
+        printf 'POST %s/api/v2/setup org=%s user=%s bucket=bw_events retention=%s\n' \
+            "${INFLUX_HOST:-http://127.0.0.1:8086}" "$ORG" "$BW_INIT_USER" "$EVENTS_RETENTION"
+        return 0
+    fi
+    umask 077
+    mkdir -p "$TOKEN_DIR"
+    BW_ORG="$ORG" BW_RETENTION="$EVENTS_RETENTION" python3 - > "$TOKEN_DIR/operator.token" <<'PY'
+import json, os, re, urllib.request
+
+env = os.environ
+path = env.get("BW_INIT_PASSWORD_FILE")
+password = open(path, encoding="utf-8").read().strip() if path else env["BW_INIT_PASSWORD"]
+number, unit = re.fullmatch(r"(\d+)([smhdw])", env["BW_RETENTION"]).groups()
+seconds = int(number) * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[unit]
+body = {"username": env["BW_INIT_USER"], "password": password, "org": env["BW_ORG"],
+        "bucket": "bw_events", "retentionPeriodSeconds": seconds}
+req = urllib.request.Request(env["INFLUX_HOST"].rstrip("/") + "/api/v2/setup", json.dumps(body).encode(),
+                             {"Content-Type": "application/json"}, method="POST")
+with urllib.request.urlopen(req, timeout=30) as resp:
+    print(json.load(resp)["auth"]["token"])
+PY
+    chmod 600 "$TOKEN_DIR/operator.token"
+    INFLUX_TOKEN="$(cat "$TOKEN_DIR/operator.token")"
+    export INFLUX_TOKEN
 }
 
 # Print the id of bucket $1 (empty when it does not exist).

@@ -83,7 +83,12 @@ def _same_place(group: _Group, m: Match) -> bool:
 
 
 class AlertGrouper:
-    """Open alert groups keyed by fingerprint; expired groups are pruned on every fold."""
+    """Open alert groups keyed by fingerprint.
+
+    Each fold first drops the expired groups of its own fingerprint (older than the rule's
+    ``group_window_s`` before the folded event); groups of other fingerprints wait for their next
+    match, so ``open_count`` may include groups that no longer accept events.
+    """
 
     def __init__(self) -> None:
         self._groups: dict[str, list[_Group]] = {}

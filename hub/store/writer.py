@@ -1,7 +1,7 @@
 """The hub-owned write path around influxdb-client: bounded buffer, batching thread, retries.
 
 Why not influxdb-client's batching ``WriteApi``: its ``flush()`` does nothing, its buffer is
-unbounded, and a batch that exhausts its retries is gone (facts.md). Here every submission
+unbounded, and a batch that exhausts its retries is gone (influxdb-client 1.x). Here every submission
 is a ``Future`` that resolves only once its points are on the server (or dead-lettered as
 individually unwritable); the ingest loop acknowledges upstream from that. Submissions are
 written in FIFO order by one thread, so futures resolve in arrival order (MQTT wants PUBACKs

@@ -1,2 +1,2 @@
-"""Chaos-test helpers: a real Mosquitto under test control, a partitionable TCP proxy, agents in
-subprocesses, and synthetic contract events."""
+"""Chaos-test helpers: a partitionable TCP proxy, simulated agents (also in subprocesses), synthetic
+contract events and the exactly-once verdict. Brokers, stores and waits are in ``tests/support``."""

@@ -14,7 +14,7 @@ from tests.support.waits import free_port, wait_port
 
 class Mosquitto:
     """One broker process. ``max_queued=0`` / ``max_inflight=0`` mean unlimited (Mosquitto's rule);
-    the stock defaults are 1000 and 20 (facts.md: the queue trap)."""
+    the stock defaults are 1000 and 20, and a full queue drops QoS 1 messages (tests/test_chaos_burst.py)."""
 
     def __init__(
         self,

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from borderwatch.edge.sensors.camera.config import CameraConfig
-from borderwatch.edge.sensors.redact import redact_text, redact_url
+from borderwatch.runtime.redact import redact_url, redact_with_url
 
 log = logging.getLogger("borderwatch.camera.capture")
 SourceKind = Literal["rtsp", "http", "file", "device"]
@@ -79,7 +79,7 @@ def open_capture(cfg: CameraConfig) -> Capture | None:
         else:
             cap = cv2.VideoCapture(str(src.target), cv2.CAP_FFMPEG, params)
     except cv2.error as exc:
-        log.warning("open failed source=%s error=%s", src.redacted, redact_text(str(exc), cfg.url))
+        log.warning("open failed source=%s error=%s", src.redacted, redact_with_url(str(exc), cfg.url))
         return None
     if not cap.isOpened():
         cap.release()
