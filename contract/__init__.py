@@ -6,7 +6,7 @@ import it without the rest of either side. Its JSON Schema is generated into
 """
 
 from borderwatch.contract.alerts import Alert, AlertState, Severity
-from borderwatch.contract.commands import Command, CommandAck, CommandKind, DeliveryConfirm
+from borderwatch.contract.commands import Command, CommandAck, CommandKind, DeliveryConfirm, ReplayAnswer
 from borderwatch.contract.common import CONTRACT_VERSION, ObjectClass, SensorKind
 from borderwatch.contract.events import (
     Event,
@@ -48,6 +48,7 @@ __all__ = [
     "ModelInfo",
     "ObjectClass",
     "PolarPosition",
+    "ReplayAnswer",
     "RuleHit",
     "SensorKind",
     "SensorRef",

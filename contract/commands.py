@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -34,12 +34,55 @@ class Command(WireModel):
         return self
 
 
+SEQ_MAX = 2**63 - 1
+"""Largest sequence number: what a SQLite INTEGER and a numpy int64 hold."""
+
+Seq = Annotated[int, Field(ge=0, le=SEQ_MAX)]
+
+SeqRange = tuple[Seq, Seq]
+"""Inclusive ``(first, last)`` sequence numbers with ``first <= last``; ``[3, 7]`` on the wire."""
+
+MAX_REPLAY_RANGES = 10_000
+"""Ranges one replay answer carries (about 42 bytes each, far under MAX_PAYLOAD_BYTES); an agent
+that has more sends several answers to the same command."""
+
+
+class ReplayAnswer(WireModel):
+    """What an agent did for a REPLAY command, so the hub knows what to stop waiting for."""
+
+    replayed: int = Field(ge=0, le=SEQ_MAX, description="events re-sent for the command")
+    unavailable: list[SeqRange] = Field(
+        default_factory=list,
+        max_length=MAX_REPLAY_RANGES,
+        description="seqs the outbox no longer holds: sorted, disjoint, inclusive [first, last] ranges",
+    )
+    acked_seq: int = Field(
+        ge=-1,
+        le=SEQ_MAX,
+        description="the agent's last confirmation from the hub: seqs at or below it were delivered, not lost",
+    )
+
+    @model_validator(mode="after")
+    def _sorted_disjoint(self) -> ReplayAnswer:
+        last = -1
+        for first, end in self.unavailable:
+            if end < first:
+                raise ValueError(f"range [{first}, {end}] ends before it starts")
+            if first <= last:
+                raise ValueError(f"range [{first}, {end}] overlaps or precedes the one before it")
+            last = end
+        return self
+
+
 class CommandAck(WireModel):
+    """An agent's answer to a command; ``replay`` carries the outcome of a REPLAY."""
+
     v: Literal[1] = CONTRACT_VERSION
     command_id: str = Field(min_length=8, max_length=64)
     ts: UtcDatetime
     ok: bool
-    detail: str = Field(default="", max_length=512)
+    detail: str = Field(default="", max_length=512, description="for people: what happened, in words")
+    replay: ReplayAnswer | None = None
 
 
 class DeliveryConfirm(WireModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
@@ -14,11 +15,22 @@ CONTRACT_VERSION = 1
 MAX_PAYLOAD_BYTES = 1_048_576
 """Largest JSON payload a producer may send; the hub dead-letters anything bigger."""
 
+IDENT_MAX_LEN = 64
+IDENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+"""Letters, digits, ``_ . -``; not starting with punctuation (no ``..``, no hidden files, no options)."""
+
 Ident = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"),
+    StringConstraints(min_length=1, max_length=IDENT_MAX_LEN, pattern=IDENT_PATTERN),
 ]
-"""Site, agent and sensor ids: safe as MQTT topic levels, file names and tag values."""
+"""Site, agent, sensor and rule names: safe as MQTT topic levels, file names and tag values."""
+
+_IDENT_RE = re.compile(IDENT_PATTERN)
+
+
+def is_ident(text: str) -> bool:
+    """Whether ``text`` is a valid :data:`Ident`, for code that checks outside a pydantic model."""
+    return 0 < len(text) <= IDENT_MAX_LEN and _IDENT_RE.fullmatch(text) is not None
 
 
 def _require_utc(value: datetime) -> datetime:

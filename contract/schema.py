@@ -1,7 +1,7 @@
 """Generate the contract's JSON Schema into docs/contract/ (``python -m borderwatch.contract.schema``).
 
 The files are the contract for third parties (mosquitto_sub, Node-RED, Telegraf's json_v2);
-tests/test_contract_schema.py regenerates them in memory and fails when they drift.
+tests/test_contract.py regenerates them in memory and fails when they drift.
 """
 
 from __future__ import annotations

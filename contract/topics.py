@@ -14,10 +14,9 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from borderwatch.contract.common import CONTRACT_VERSION
+from borderwatch.contract.common import CONTRACT_VERSION, is_ident
 
 ROOT = f"bw/v{CONTRACT_VERSION}"
-_LEVEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _SUFFIX = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 """A sensor or an event id (contract event ids may start with ``_`` or ``-``)."""
 
@@ -45,8 +44,9 @@ class TopicInfo:
     suffix: str | None = None
 
 
-def _check_level(name: str, value: str, pattern: re.Pattern[str] = _LEVEL) -> str:
-    if not pattern.fullmatch(value):
+def _check_level(name: str, value: str, pattern: re.Pattern[str] | None = None) -> str:
+    """``value`` if it is an Ident (or, given ``pattern``, matches it whole); else a ValueError naming ``name``."""
+    if not (pattern.fullmatch(value) if pattern is not None else is_ident(value)):
         raise ValueError(f"{name} {value[:80]!r} is not a valid topic level (letters, digits, _ . -)")
     return value
 

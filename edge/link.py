@@ -9,8 +9,8 @@ Delivery rules:
 - events go out in ``EventBatch``es at QoS 1, at most ``max_inflight_batches`` awaiting PUBACK;
 - after a (re)start, everything the hub has not confirmed is sent again (the hub drops repeats);
 - a REPLAY command republishes a range with ``replay=True`` and is answered by a CommandAck whose
-  detail reads ``replayed=<n> unavailable=<a-b,...> acked=<seq>``, naming seqs the outbox no
-  longer holds, so the hub can stop waiting for them;
+  ``replay`` (a ReplayAnswer) names the seqs the outbox no longer holds, so the hub can stop
+  waiting for them;
 - when no confirmation came for ``probe_after_s``, the newest unconfirmed event is sent again,
   which shows the hub a loss at the very end of a stream (it can only see holes below an arrival).
 """
@@ -41,7 +41,7 @@ from borderwatch.contract import (
 )
 from borderwatch.contract.common import MAX_PAYLOAD_BYTES, utc_now
 from borderwatch.edge.config.link import LinkConfig
-from borderwatch.edge.link_wire import ReplayJob, ack_detail, batch_json, holes
+from borderwatch.edge.link_wire import ReplayJob, batch_json, holes, replay_acks
 from borderwatch.edge.outbox import Outbox
 from borderwatch.runtime.broker import BrokerConfig
 from borderwatch.runtime.mqtt import Handlers, Session, open_session
@@ -277,8 +277,10 @@ class AgentLink:
             self._ack(cmd, True, "pong")
 
     def _ack(self, cmd: Command, ok: bool, detail: str) -> None:
-        ack = CommandAck(command_id=cmd.id, ts=utc_now(), ok=ok, detail=detail)
-        self._publish(Channel.COMMAND_ACK, ack.model_dump_json(), "ack", 0, 0)
+        self._send_ack(CommandAck(command_id=cmd.id, ts=utc_now(), ok=ok, detail=detail))
+
+    def _send_ack(self, ack: CommandAck) -> None:
+        self._publish(Channel.COMMAND_ACK, ack.model_dump_json(exclude_none=True), "ack", 0, 0)
 
     def _publish(
         self,
@@ -361,7 +363,8 @@ class AgentLink:
             job.next_from = hi + 1
             if job.next_from > to:
                 self._replays.popleft()
-                self._ack(job.cmd, not job.missing, ack_detail(job, self._outbox.acked_seq))
+                for ack in replay_acks(job, self._outbox.acked_seq):
+                    self._send_ack(ack)
 
     def _send_telemetry(self) -> None:
         busy = {first for kind, first, _ in self._inflight.values() if kind == "tel"}

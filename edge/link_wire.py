@@ -1,18 +1,18 @@
 """Wire helpers of the agent link: EventBatch assembly from stored JSON and replay answers.
 
-A replay answer is a CommandAck whose detail reads ``replayed=<n> unavailable=<a-b,...> acked=<seq>``;
-the hub parses ``unavailable`` (seqs the outbox no longer holds) and ``acked`` (the agent's last
-confirmation: seqs at or below it were delivered before, not lost).
+A replay is answered by CommandAcks carrying a ``ReplayAnswer`` (contract/commands.py): how many
+events were re-sent, the seqs the outbox no longer holds, and the agent's last confirmation (seqs
+at or below it were delivered before, not lost). Nothing is clipped: more ranges than one answer
+carries go out in several answers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from borderwatch.contract import Command
+from borderwatch.contract import Command, CommandAck, EventBatch, ReplayAnswer
+from borderwatch.contract.commands import MAX_REPLAY_RANGES
 from borderwatch.contract.common import utc_now
-
-_MAX_DETAIL = 512
 
 
 @dataclass(slots=True)
@@ -26,9 +26,12 @@ class ReplayJob:
 
 
 def batch_json(site: str, agent: str, bodies: list[str], replay: bool) -> str:
-    """An EventBatch from stored event JSON without re-validating each event (they were, at append)."""
-    head = f'{{"v":1,"site":"{site}","agent":"{agent}","sent_at":"{utc_now().isoformat()}"'
-    return f'{head},"replay":{"true" if replay else "false"},"events":[{",".join(bodies)}]}}'
+    """An EventBatch from stored event JSON without re-validating each event (they were, at append).
+
+    The head (contract version, sender, time) is the contract's own serialisation of an empty batch.
+    """
+    head = EventBatch.model_construct(site=site, agent=agent, sent_at=utc_now(), replay=replay, events=[])
+    return f'{head.model_dump_json(exclude={"events"})[:-1]},"events":[{",".join(bodies)}]}}'
 
 
 def holes(rows: list[tuple[int, str]], lo: int, hi: int) -> list[tuple[int, int]]:
@@ -43,12 +46,17 @@ def holes(rows: list[tuple[int, str]], lo: int, hi: int) -> list[tuple[int, int]
     return out
 
 
-def ack_detail(job: ReplayJob, acked: int) -> str:
-    """``replayed=.. unavailable=.. acked=..`` clipped to the contract's 512 characters."""
-    ranges, tail = "", f" acked={acked}"
-    for a, b in job.missing or []:
-        part = f"{',' if ranges else ''}{a}-{b}"
-        if len(ranges) + len(part) + len(tail) + 40 > _MAX_DETAIL:
-            break  # the hub asks again for what did not fit
-        ranges += part
-    return f"replayed={job.replayed}" + (f" unavailable={ranges}" if ranges else "") + tail
+def replay_acks(job: ReplayJob, acked: int) -> list[CommandAck]:
+    """The answers to a finished REPLAY: one, or one per ``MAX_REPLAY_RANGES`` unavailable ranges."""
+    missing = job.missing or []
+    parts = [missing[i : i + MAX_REPLAY_RANGES] for i in range(0, len(missing), MAX_REPLAY_RANGES)] or [[]]
+    return [
+        CommandAck(
+            command_id=job.cmd.id,
+            ts=utc_now(),
+            ok=not missing,
+            detail=f"replayed {job.replayed}",
+            replay=ReplayAnswer(replayed=job.replayed, unavailable=part, acked_seq=acked),
+        )
+        for part in parts
+    ]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import re
 import threading
 import uuid
 from collections import Counter
@@ -44,8 +43,6 @@ from borderwatch.runtime.broker import BrokerConfig
 
 log = logging.getLogger("borderwatch.hub.ingest")
 
-_UNAVAILABLE = re.compile(r"unavailable=([0-9,-]+)")
-_ACKED = re.compile(r"acked=(-?[0-9]+)")
 _POLL_S = 0.2
 
 
@@ -229,10 +226,9 @@ class HubService:
 
     def _command_ack(self, key: AgentKey, ack: CommandAck, rnd: Round) -> None:
         """A replay answer may say which seqs the agent no longer has: stop waiting for those."""
-        gone = _UNAVAILABLE.search(ack.detail)
-        if gone:
-            acked = _ACKED.search(ack.detail)
-            rnd.cover(key, rg.parse(gone.group(1)), int(acked.group(1)) if acked else -1)
+        answer = ack.replay
+        if answer is not None and answer.unavailable:
+            rnd.cover(key, rg.union(answer.unavailable), answer.acked_seq)
         if not ack.ok:
             log.warning("command failed site=%s agent=%s id=%s detail=%s", *key, ack.command_id, ack.detail)
 

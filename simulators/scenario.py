@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from borderwatch.contract.common import Ident
+
 ActorClass = Literal["person", "vehicle", "animal"]
 CLASSES: tuple[str, ...] = ("person", "vehicle", "animal")
 
@@ -46,7 +48,7 @@ class CameraPose(_Model):
 class CameraSpec(_Model):
     """One simulated camera: its id, pose, resolution and frame rate."""
 
-    id: str = Field(default="cam-1", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    id: Ident = Field(default="cam-1", description="camera id, also its sensor id on the agent")
     pose: CameraPose = Field(default_factory=CameraPose, description="position and orientation")
     width: int = Field(default=960, ge=64, le=4096, description="image width, pixels")
     height: int = Field(default=540, ge=64, le=4096, description="image height, pixels")
@@ -70,7 +72,7 @@ class BorderSpec(_Model):
 class ActorSpec(_Model):
     """Something that moves: a person (or a group of `count` people), a vehicle or an animal."""
 
-    id: str = Field(default="a1", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    id: Ident = Field(default="a1", description="actor id in the ground truth")
     cls: ActorClass = Field(default="person", alias="class", description="person, vehicle or animal")
     waypoints: list[tuple[float, float]] = Field(
         default_factory=lambda: [(0.0, 0.0), (10.0, 0.0)],
@@ -116,7 +118,7 @@ class Scenario(_Model):
     """A whole simulated site: everything the world, the renderers and the ground truth need."""
 
     name: str = Field(default="custom", min_length=1, max_length=64)
-    site: str = Field(default="west-1", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    site: Ident = Field(default="west-1", description="site id the demo agents publish under")
     origin: GeoPoint = Field(default_factory=GeoPoint, description="site origin; actor paths are relative to it")
     seed: int = Field(default=0, ge=0, le=2**31 - 1, description="all randomness derives from it")
     duration_s: float = Field(default=150.0, gt=0.0, le=86_400.0, description="length of the play")

@@ -105,7 +105,6 @@ def test_ranges_helpers():
     assert rg.holes(1, ((4, 5), (8, 8))) == ((2, 3), (6, 7))
     assert rg.intersect(((0, 5), (8, 12)), ((4, 9),)) == ((4, 5), (8, 9))
     assert rg.clip(((0, 4), (10, 19)), 7) == ((0, 4), (10, 11))
-    assert rg.parse("3-7,9,10-10") == ((3, 7), (9, 10))
     assert rg.render(((3, 7), (9, 9))) == "3-7,9-9"
 
 

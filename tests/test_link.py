@@ -17,6 +17,7 @@ from borderwatch.contract import (
     CommandKind,
     DeliveryConfirm,
     EventBatch,
+    ReplayAnswer,
     Telemetry,
     topic,
 )
@@ -155,7 +156,7 @@ def test_ping_rebirth_and_replay_with_unavailable_range(tmp_path, mosquitto):
         link.stop()
     acks = {a.command_id: a for a in (CommandAck.model_validate_json(m.payload) for m in raw.on("/cmdack"))}
     assert acks["cmd-ping-0001"].ok and acks["cmd-rebirth-0001"].ok
-    assert acks["cmd-replay-0001"].detail == "replayed=5 unavailable=0-4 acked=4"
+    assert acks["cmd-replay-0001"].replay == ReplayAnswer(replayed=5, unavailable=[(0, 4)], acked_seq=4)
     replays = [EventBatch.model_validate_json(m.payload) for m in raw.on("/events")]
     replays = [b for b in replays if b.replay]
     assert [e.seq for b in replays for e in b.events] == [5, 6, 7, 8, 9]

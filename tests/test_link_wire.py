@@ -1,4 +1,4 @@
-"""The agent link's wire helpers: batches from stored JSON, holes in a replay, the ack detail."""
+"""The agent link's wire helpers: batches from stored JSON, holes in a replay, the replay answers."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from borderwatch.contract import Command, CommandKind, EventBatch
-from borderwatch.edge.link_wire import ReplayJob, ack_detail, batch_json, holes
-from borderwatch.hub.delivery import ranges as rg
+from borderwatch.contract import CONTRACT_VERSION, Command, CommandAck, CommandKind, EventBatch, ReplayAnswer
+from borderwatch.contract.commands import MAX_REPLAY_RANGES
+from borderwatch.contract.common import MAX_PAYLOAD_BYTES
+from borderwatch.edge.link_wire import ReplayJob, batch_json, holes, replay_acks
 from tests.chaos.synth import make_events
 
 
@@ -31,17 +32,24 @@ def _job(missing: list[tuple[int, int]], replayed: int = 0) -> ReplayJob:
     return ReplayJob(cmd, 0, replayed, missing)
 
 
-def test_ack_detail_is_what_the_hub_parses():
-    detail = ack_detail(_job([(0, 4), (8, 8)], replayed=5), acked=3)
-    assert detail == "replayed=5 unavailable=0-4,8-8 acked=3"
-    assert rg.parse(detail.split("unavailable=")[1].split()[0]) == ((0, 4), (8, 8))
+def test_replay_answer_names_the_missing_ranges_and_the_confirmation():
+    (ack,) = replay_acks(_job([(0, 4), (8, 8)], replayed=5), acked=3)
+    assert not ack.ok and ack.command_id == "cmd-00001"
+    assert ack.replay == ReplayAnswer(replayed=5, unavailable=[(0, 4), (8, 8)], acked_seq=3)
+    assert CommandAck.model_validate_json(ack.model_dump_json()) == ack
 
 
-def test_ack_detail_fits_the_contract_and_keeps_the_oldest_ranges():
-    missing = [(i * 1_000_000, i * 1_000_000 + 5) for i in range(100)]
-    detail = ack_detail(_job(missing), acked=-1)
-    assert len(detail) <= 512
-    assert "unavailable=0-5,1000000-1000005," in detail and detail.endswith("acked=-1")
+def test_replay_answer_is_never_clipped_but_split():
+    missing = [(i * 10, i * 10 + 5) for i in range(MAX_REPLAY_RANGES + 7)]
+    acks = replay_acks(_job(missing), acked=-1)
+    assert len(acks) == 2
+    assert [r for a in acks for r in a.replay.unavailable] == missing
+    assert all(len(a.model_dump_json()) < MAX_PAYLOAD_BYTES for a in acks)
+
+
+def test_full_replay_is_ok_with_no_ranges():
+    (ack,) = replay_acks(_job([], replayed=11), acked=10)
+    assert ack.ok and ack.replay == ReplayAnswer(replayed=11, acked_seq=10)
 
 
 def test_batch_json_from_stored_bodies_validates_as_an_event_batch():
@@ -49,3 +57,4 @@ def test_batch_json_from_stored_bodies_validates_as_an_event_batch():
     bodies = [e.model_dump_json(by_alias=True, exclude_none=True) for e in evs]
     batch = EventBatch.model_validate_json(batch_json("s1", "a1", bodies, replay=True))
     assert batch.replay and [e.id for e in batch.events] == [e.id for e in evs]
+    assert batch.v == CONTRACT_VERSION

@@ -14,12 +14,12 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from borderwatch.contract.common import ObjectClass
+from borderwatch.contract.common import Ident, ObjectClass
 from borderwatch.edge.config.settings import Settings
 
 Coordinate = Annotated[float, Field(ge=-16384, le=16384)]
 Point = tuple[Coordinate, Coordinate]
-RuleName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+RuleName = Ident
 
 
 def _check_geo(points: list[Point], what: str) -> None:

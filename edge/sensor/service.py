@@ -14,7 +14,6 @@ each section's kind (``edge/sensor/registry.py``) builds its sensors.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections import deque
@@ -27,7 +26,7 @@ import cv2
 import numpy as np
 from pydantic import BaseModel
 
-from borderwatch.contract.common import SensorKind
+from borderwatch.contract.common import SensorKind, is_ident
 from borderwatch.contract.events import EventKind
 from borderwatch.contract.status import ModelInfo, SensorState, SensorStatus, SensorTelemetry
 from borderwatch.edge.config.detector import DetectorConfig
@@ -42,7 +41,6 @@ from borderwatch.edge.sensors.frame import Frame
 from borderwatch.edge.sensors.health import EventWindow
 
 log = logging.getLogger("borderwatch.sensor")
-_IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 __all__ = ["EmitFn", "SensorService"]
 
@@ -91,7 +89,7 @@ class SensorService:
         if unknown:
             raise ValueError(f"no sensor kind registered for sections {unknown}")
         ids = [sid for section in sections.values() for sid in section]
-        bad = [s for s in ids if not _IDENT.match(s)]
+        bad = [s for s in ids if not is_ident(s)]
         if bad:
             raise ValueError(f"sensor ids must be letters, digits, _ . - (max 64): {bad}")
         repeated = sorted({s for s in ids if ids.count(s) > 1})

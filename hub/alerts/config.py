@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from borderwatch.contract import EventKind, ObjectClass, SensorKind, Severity
+from borderwatch.contract.common import Ident
 
 
 class AlertRule(BaseModel):
@@ -14,7 +15,7 @@ class AlertRule(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: Ident
     severity: Severity = Field(default=Severity.WARNING, description="info | warning | critical")
     kinds: list[EventKind] = Field(default_factory=lambda: [EventKind.LINE_CROSSING], min_length=1)
     classes: list[ObjectClass] = Field(default_factory=list, description="object classes; empty = any")

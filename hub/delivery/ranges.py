@@ -94,14 +94,6 @@ def clip(ranges: Ranges, limit: int) -> Ranges:
     return tuple(out)
 
 
-def parse(text: str) -> Ranges:
-    """``"3-7,9-9"`` -> ((3, 7), (9, 9)); the form agents use in replay acknowledgements."""
-    out: list[Range] = []
-    for part in filter(None, text.split(",")):
-        a, _, b = part.partition("-")
-        out.append((int(a), int(b or a)))
-    return union(out)
-
-
 def render(ranges: Iterable[Range]) -> str:
+    """``((3, 7), (9, 9))`` -> ``"3-7,9-9"``, for log lines."""
     return ",".join(f"{a}-{b}" for a, b in ranges)
