@@ -24,6 +24,7 @@ from pathlib import Path
 
 from borderwatch.contract import Event, Telemetry
 from borderwatch.edge.config.link import OutboxConfig
+from borderwatch.runtime.sqlite import connect
 
 log = logging.getLogger("borderwatch.outbox")
 
@@ -73,15 +74,12 @@ class Outbox:
         self._cfg = cfg
         self._clock = clock
         self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={cfg.synchronous.upper()}")
+        self._db = connect(path, synchronous=cfg.synchronous, busy_timeout_s=5.0)
         self._db.executescript(_SCHEMA)
         # Reads (what to publish) go through their own connection: WAL lets them proceed while an
         # append waits for its fsync, and they only ever see committed rows.
         self._rlock = threading.Lock()
-        self._rdb = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._rdb = connect(path, busy_timeout_s=5.0)
         self._reload()
         log.info(
             "outbox open path=%s next_seq=%d acked_seq=%d rows=%d",

@@ -1,8 +1,7 @@
-"""Local flat-earth geometry shared by every simulator and mirrored by the edge's ground projection.
+"""Plane geometry of the simulated world: sides of a line and segment crossings in east/north metres.
 
-Why equirectangular: over a mast's few hundred metres its error is centimetres, and it inverts in
-closed form, so the edge can undo it exactly. The convention (R, axis order, sign of "left") is
-part of the project's contract with the edge and must not drift.
+The east/north frame itself (earth radius, lat/lon conversions) is runtime/geo.py, shared with the
+edge's ground projection. The sign of "left" here is part of the border-crossing convention.
 """
 
 from __future__ import annotations
@@ -10,27 +9,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-EARTH_RADIUS_M = 6_371_008.8
-
 ArrayF = npt.NDArray[np.float64]
-
-
-def to_local(lat: npt.ArrayLike, lon: npt.ArrayLike, lat0: float, lon0: float) -> tuple[ArrayF, ArrayF]:
-    """(lat, lon) degrees -> (east, north) metres around (lat0, lon0)."""
-    lat_a = np.asarray(lat, dtype=np.float64)
-    lon_a = np.asarray(lon, dtype=np.float64)
-    east = EARTH_RADIUS_M * np.cos(np.radians(lat0)) * np.radians(lon_a - lon0)
-    north = EARTH_RADIUS_M * np.radians(lat_a - lat0)
-    return east, north
-
-
-def to_geo(east: npt.ArrayLike, north: npt.ArrayLike, lat0: float, lon0: float) -> tuple[ArrayF, ArrayF]:
-    """(east, north) metres around (lat0, lon0) -> (lat, lon) degrees; exact inverse of to_local."""
-    east_a = np.asarray(east, dtype=np.float64)
-    north_a = np.asarray(north, dtype=np.float64)
-    lat = lat0 + np.degrees(north_a / EARTH_RADIUS_M)
-    lon = lon0 + np.degrees(east_a / (EARTH_RADIUS_M * np.cos(np.radians(lat0))))
-    return lat, lon
 
 
 def side_of_line(p1: ArrayF, p2: ArrayF, points: ArrayF) -> ArrayF:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from borderwatch.simulators.geo import to_geo
+from borderwatch.runtime.geo import to_geo
 from borderwatch.simulators.scenario import (
     ActorSpec,
     BorderSpec,

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-EARTH_RADIUS_M = 6_371_008.8
+from borderwatch.runtime.geo import EARTH_RADIUS_M
+
 GATE = 1e9
 
 

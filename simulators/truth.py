@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from borderwatch.simulators.geo import segment_intersections, to_geo
+from borderwatch.runtime.geo import to_geo
+from borderwatch.simulators.geo import segment_intersections
 from borderwatch.simulators.scenario import CLASSES
 from borderwatch.simulators.world import World
 

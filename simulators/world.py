@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from borderwatch.simulators.geo import to_local
+from borderwatch.runtime.geo import to_local
 from borderwatch.simulators.scenario import CLASSES, ActorSpec, Scenario
 
 # class -> (height, width, length, temp_c, rcs_m2, stride_m): typical adult, car, deer.

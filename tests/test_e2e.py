@@ -24,7 +24,7 @@ from borderwatch.edge.config.agent import AgentConfig
 from borderwatch.hub.app import Hub
 from borderwatch.hub.config import HubConfig
 from borderwatch.runtime.configfile import parse_config
-from borderwatch.simulators.geo import to_geo
+from borderwatch.runtime.geo import to_geo
 from borderwatch.simulators.scenario import ActorSpec, BorderSpec, CameraPose, CameraSpec, GeoPoint, Scenario
 from borderwatch.simulators.site import Site
 from tests.support.broker import Mosquitto

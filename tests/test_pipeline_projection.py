@@ -10,8 +10,9 @@ import pytest
 from borderwatch.edge.sensors.camera.config import CameraConfig, HomographyConfig, PoseConfig
 from borderwatch.edge.sensors.camera.projection import HomographyProjector, LocalFrame, PoseProjector
 from borderwatch.edge.sensors.camera.scene import Scene
+from borderwatch.runtime.geo import EARTH_RADIUS_M
 
-R = 6_371_008.8
+R = EARTH_RADIUS_M
 POSE = PoseConfig(lat=48.2, lon=16.37, height_m=12.0, heading_deg=75.0, tilt_deg=14.0, hfov_deg=62.0)
 W, H = 1280, 720
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from borderwatch.runtime.geo import to_geo
 from borderwatch.simulators.camera.projection import Pinhole
 from borderwatch.simulators.camera.render import CameraRenderer
-from borderwatch.simulators.geo import to_geo
 from borderwatch.simulators.scenario import ActorSpec, CameraPose, CameraSpec, GeoPoint, Scenario, TerrainSpec
 
 ORIGIN = GeoPoint(lat=48.0, lon=16.0)

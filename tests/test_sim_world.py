@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from borderwatch.runtime.configfile import ConfigError
-from borderwatch.simulators.geo import to_geo, to_local
+from borderwatch.runtime.geo import EARTH_RADIUS_M, to_geo, to_local
 from borderwatch.simulators.presets import PRESETS
 from borderwatch.simulators.scenario import ActorSpec, BorderSpec, GeoPoint, Scenario, load_scenario
 from borderwatch.simulators.truth import crossings
@@ -90,7 +90,7 @@ def test_geo_round_trip() -> None:
     e, n = to_local(48.001, 16.002, ORIGIN.lat, ORIGIN.lon)
     lat, lon = to_geo(e, n, ORIGIN.lat, ORIGIN.lon)
     assert (float(lat), float(lon)) == pytest.approx((48.001, 16.002), abs=1e-12)
-    assert float(n) == pytest.approx(6_371_008.8 * np.radians(0.001))
+    assert float(n) == pytest.approx(EARTH_RADIUS_M * np.radians(0.001))
 
 
 def test_scenario_toml_loads_and_rejects_unknown_keys(tmp_path) -> None:

@@ -16,8 +16,7 @@ from datetime import datetime
 
 from borderwatch.contract import Alert, Event, GeoPosition
 from borderwatch.hub.alerts.rules import Match
-
-EARTH_RADIUS_M = 6_371_008.8
+from borderwatch.runtime.geo import EARTH_RADIUS_M
 
 
 def distance_m(a: GeoPosition, b: GeoPosition) -> float:

@@ -7,11 +7,11 @@ later updates of the same alert (which carry ``firing`` in their JSON).
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from pathlib import Path
 
 from borderwatch.contract import Alert, AlertState
+from borderwatch.runtime.sqlite import connect
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -31,10 +31,7 @@ class SqliteAlertStore:
     """Thread-safe: the ingest worker writes while API handlers read."""
 
     def __init__(self, path: Path | str) -> None:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = connect(path, busy_timeout_s=5.0, autocommit=False)
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
 

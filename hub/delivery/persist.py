@@ -9,11 +9,11 @@ worker round for it.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 
 from borderwatch.hub.delivery.ledger import COUNTERS, AgentLedger, merge
+from borderwatch.runtime.sqlite import connect
 
 AgentKey = tuple[str, str]
 """(site, agent)"""
@@ -41,10 +41,7 @@ class LedgerFile:
     durability (see ``DeliveryConfig.ledger_synchronous``: either way nothing is lost)."""
 
     def __init__(self, path: Path, synchronous: str = "full") -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        self._db = connect(path, synchronous=synchronous)
         self._db.executescript(_SCHEMA)
 
     def load(self) -> dict[AgentKey, AgentLedger]:

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from borderwatch.hub.store.points import epoch_us, from_epoch_us
+from borderwatch.runtime.sqlite import connect
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS evidence (
@@ -86,7 +87,6 @@ class EvidenceIndex:
     """Rows of kept and rejected evidence in ``path`` (one writer thread, any number of readers)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = _connect(path)
         self._writer.executescript(_SCHEMA)
         self._reader = _connect(path)
@@ -211,7 +211,4 @@ class EvidenceIndex:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    return conn
+    return connect(path, synchronous="normal")

@@ -26,6 +26,7 @@ from borderwatch.contract.common import utc_now
 from borderwatch.hub.store.base import AlertCount, DeadLetter, SensorCount
 from borderwatch.hub.store.points import epoch_us, from_epoch_us
 from borderwatch.hub.store.retention import PeriodicJob, Retention, cutoffs
+from borderwatch.runtime.sqlite import connect
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -98,10 +99,7 @@ class SqliteStore:
             self._job = PeriodicJob("sqlite-retention", self.retention.check_interval_s, self.enforce_retention).start()
 
     def _connect(self, synchronous: Synchronous) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(f"PRAGMA synchronous={synchronous}")
-        return conn
+        return connect(self.path, synchronous=synchronous)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

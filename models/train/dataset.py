@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from borderwatch.runtime.geo import EARTH_RADIUS_M
 from borderwatch.simulators.camera.render import CameraRenderer, RenderResult
 from borderwatch.simulators.scenario import ActorSpec, CameraPose, CameraSpec, GeoPoint, RoadSpec, Scenario, TerrainSpec
 from borderwatch.simulators.world import World
@@ -77,7 +78,7 @@ def random_scene(rng: np.random.Generator, seed: int, s: GenSettings) -> Scenari
     )
     from borderwatch.simulators.scenario import BorderSpec
 
-    bline = BorderSpec(points=[(float(np.degrees(rng.uniform(10, 80) / 6_371_008.8)), b[1]) for b in border])
+    bline = BorderSpec(points=[(float(np.degrees(rng.uniform(10, 80) / EARTH_RADIUS_M)), b[1]) for b in border])
     return Scenario(
         name="train",
         site="train",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from borderwatch.simulators.geo import to_geo, to_local
+from borderwatch.runtime.geo import to_geo, to_local
 from borderwatch.simulators.scenario import CameraSpec
 
 F64 = npt.NDArray[np.float64]

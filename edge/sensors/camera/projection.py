@@ -1,7 +1,7 @@
 """Ground projection: image pixels -> ground east/north metres -> latitude/longitude.
 
 Convention (shared with the camera simulator, which renders with the forward model): local
-east/north metres around the camera by the equirectangular approximation with R = 6 371 008.8 m;
+east/north metres around the camera by the equirectangular approximation (runtime/geo.py);
 camera at height h above flat ground z = 0; heading = azimuth of the optical axis clockwise from
 north; tilt = depression below horizontal; principal point at the image centre, square pixels,
 no roll, no distortion; focal f = (W / 2) / tan(hfov / 2). A pixel's ray that does not reach the
@@ -17,8 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from borderwatch.edge.sensors.camera.config import HomographyConfig, PoseConfig
+from borderwatch.runtime.geo import to_geo, to_local
 
-EARTH_RADIUS_M = 6_371_008.8
 F64 = npt.NDArray[np.float64]
 
 
@@ -32,16 +32,12 @@ class LocalFrame:
     def to_metres(self, latlon: npt.ArrayLike) -> F64:
         """(N, 2) (lat, lon) degrees -> (N, 2) (east, north) metres."""
         ll = np.asarray(latlon, np.float64).reshape(-1, 2)
-        east = EARTH_RADIUS_M * np.cos(np.radians(self.lat0)) * np.radians(ll[:, 1] - self.lon0)
-        north = EARTH_RADIUS_M * np.radians(ll[:, 0] - self.lat0)
-        return np.stack((east, north), axis=1)
+        return np.stack(to_local(ll[:, 0], ll[:, 1], self.lat0, self.lon0), axis=1)
 
     def to_latlon(self, en: npt.ArrayLike) -> F64:
         """(N, 2) (east, north) metres -> (N, 2) (lat, lon) degrees; NaN stays NaN."""
         en = np.asarray(en, np.float64).reshape(-1, 2)
-        lat = self.lat0 + np.degrees(en[:, 1] / EARTH_RADIUS_M)
-        lon = self.lon0 + np.degrees(en[:, 0] / (EARTH_RADIUS_M * np.cos(np.radians(self.lat0))))
-        return np.stack((lat, lon), axis=1)
+        return np.stack(to_geo(en[:, 0], en[:, 1], self.lat0, self.lon0), axis=1)
 
 
 class GroundProjector(Protocol):
