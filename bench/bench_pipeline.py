@@ -45,8 +45,8 @@ from borderwatch.edge.sensors.camera.capture import ArrayCapture  # noqa: E402
 from borderwatch.edge.sensors.camera.config import CameraConfig  # noqa: E402
 from borderwatch.edge.sensors.camera.kind import CameraKind  # noqa: E402
 from borderwatch.edge.sensors.camera.letterbox import Letterbox  # noqa: E402
-from borderwatch.edge.tools.synthetic_models import yolov8n_like_model  # noqa: E402
-from borderwatch.edge.tools.testpattern import MjpegServer, Mover, background, render  # noqa: E402
+from tests.support.synthetic_models import yolov8n_like_model  # noqa: E402
+from tests.support.testpattern import Mover, background, pattern_camera, render  # noqa: E402
 
 DETECTOR = DetectorConfig()
 LANES, THREADS = DETECTOR.threads()
@@ -281,7 +281,7 @@ def agent_child(model: str, urls: list[str], seconds: float) -> None:
 def bench_memory(model: Path, seconds: float) -> dict:
     bg = background((640, 480), seed=2)
     servers = [
-        MjpegServer(lambda t, k=k: render(t % 8, [Mover((10, 150 + 40 * k), (80, 0), (30, 60))], bg), fps=5).start()
+        pattern_camera(lambda t, k=k: render(t % 8, [Mover((10, 150 + 40 * k), (80, 0), (30, 60))], bg), fps=5)
         for k in range(4)
     ]
     try:
@@ -292,7 +292,7 @@ def bench_memory(model: Path, seconds: float) -> dict:
             str(model),
             "--seconds",
             str(seconds),
-            *[s.url for s in servers],
+            *[s.video_url for s in servers],
         ]
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, cwd=ROOT)
     finally:

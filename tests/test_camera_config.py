@@ -12,9 +12,9 @@ from borderwatch.contract.common import ObjectClass
 from borderwatch.edge.config.detector import COCO_CLASS_MAP, DetectorConfig
 from borderwatch.edge.sensors.camera.config import CameraConfig
 from borderwatch.edge.tools.detect_cli import main as detect_main
-from borderwatch.edge.tools.synthetic_models import bright_object_model
-from borderwatch.edge.tools.testpattern import Mover, background, render, write_video
 from borderwatch.runtime.configfile import ConfigError, load_config
+from tests.support.synthetic_models import bright_object_model
+from tests.support.testpattern import Mover, background, render, write_video
 
 EXAMPLE = """
 [detector]

@@ -14,8 +14,8 @@ from borderwatch.edge.sensors.camera.config import CameraConfig
 from borderwatch.edge.sensors.camera.reader import CameraReader
 from borderwatch.edge.sensors.health import Backoff, LinkFigures, quality_grade
 from borderwatch.edge.sensors.queues import DropOldestQueue
-from borderwatch.edge.tools.testpattern import MjpegServer, background, write_video
 from borderwatch.runtime.redact import redact_with_url
+from tests.support.testpattern import background, pattern_camera, write_video
 from tests.support.waits import wait_until
 
 BG = background((320, 240))
@@ -39,15 +39,15 @@ def _fast_watchdog(url: str, **extra) -> CameraConfig:
 
 
 def test_reader_reconnects_after_the_stream_dies_and_counts_it():
-    server = MjpegServer(lambda t: BG, fps=20).start()
+    server = pattern_camera(lambda t: BG, fps=20)
     port = server.port
-    reader = CameraReader("cam", _fast_watchdog(server.url))
+    reader = CameraReader("cam", _fast_watchdog(server.video_url))
     reader.start()
     try:
         wait_until(lambda: reader.frames.get(0.1) is not None, 5)
         server.stop()
         wait_until(lambda: not reader.online, 6)
-        server = MjpegServer(lambda t: BG, fps=20, port=port).start()
+        server = pattern_camera(lambda t: BG, fps=20, port=port)
         reader.frames.clear()
         wait_until(lambda: reader.online and reader.frames.get(0.1) is not None, 10)
         stats = reader.stats()
@@ -125,8 +125,8 @@ def test_looping_file_keeps_playing_and_time_never_runs_back(tmp_path: Path, rea
 
 
 def test_decimation_to_the_configured_fps():
-    server = MjpegServer(lambda t: BG, fps=25).start()
-    reader = CameraReader("cam", CameraConfig(url=server.url, fps=5))
+    server = pattern_camera(lambda t: BG, fps=25)
+    reader = CameraReader("cam", CameraConfig(url=server.video_url, fps=5))
     reader.start()
     try:
         time.sleep(3.0)

@@ -22,8 +22,8 @@ from borderwatch.edge.sensor.service import SensorService
 from borderwatch.edge.sensors.camera.config import CameraConfig
 from borderwatch.edge.sensors.camera.kind import CameraKind
 from borderwatch.edge.sensors.camera.letterbox import Preprocessor
-from borderwatch.edge.tools.synthetic_models import bright_object_model
-from borderwatch.edge.tools.testpattern import MjpegServer, Mover, background, render, write_video
+from tests.support.synthetic_models import bright_object_model
+from tests.support.testpattern import Mover, background, pattern_camera, render, write_video
 
 BG = background((640, 480), seed=5)
 WALKER = [Mover((40, 220), (160, 0), (30, 60))]  # crosses x=320 at about t=1.6 s
@@ -92,13 +92,13 @@ def _camera(url: str, tmp: Path, model_path: Path | None, **extra) -> CameraConf
 
 
 def test_mjpeg_stream_with_model_gives_tracks_crossings_evidence_and_video_loss(model: Path, tmp_path: Path):
-    server = MjpegServer(lambda t: render(max(0.0, t - START_S), WALKER, BG), fps=10).start()
+    server = pattern_camera(lambda t: render(max(0.0, t - START_S), WALKER, BG), fps=10)
     port = server.port
     sink = Sink()
     svc = SensorService(
         "site-1",
         "mast-7",
-        {"cameras": {"cam-n": _camera(server.url, tmp_path, model)}},
+        {"cameras": {"cam-n": _camera(server.video_url, tmp_path, model)}},
         DetectorConfig(models_dir=tmp_path),
         sink,
     )
@@ -133,7 +133,7 @@ def test_mjpeg_stream_with_model_gives_tracks_crossings_evidence_and_video_loss(
         assert offline and offline[0].attributes["reason"] in ("stall", "open_failed")
         assert sink.kinds(EventKind.TRACK_END)  # tracks end with the video
         assert svc.sensor_status()[0].state is SensorState.OFFLINE
-        server = MjpegServer(lambda t: render(t, WALKER, BG), fps=10, port=port).start()
+        server = pattern_camera(lambda t: render(t, WALKER, BG), fps=10, port=port)
         assert sink.wait(EventKind.SENSOR_ONLINE, 10)
         assert svc.telemetry()[0].reconnects_1h >= 1
     finally:
@@ -163,11 +163,11 @@ def test_video_file_with_motion_blob_fallback(tmp_path: Path):
 
 
 def test_unusable_model_falls_back_to_blobs_and_reports_degraded(tmp_path: Path):
-    server = MjpegServer(lambda t: BG, fps=10).start()
+    server = pattern_camera(lambda t: BG, fps=10)
     svc = SensorService(
         "s",
         "a",
-        {"cameras": {"cam": _camera(server.url, tmp_path, tmp_path / "missing.onnx")}},
+        {"cameras": {"cam": _camera(server.video_url, tmp_path, tmp_path / "missing.onnx")}},
         DetectorConfig(models_dir=tmp_path),
         Sink(),
     )

@@ -8,7 +8,7 @@ import numpy as np
 from borderwatch.edge.sensors.camera.config import TamperConfig
 from borderwatch.edge.sensors.camera.motion import downscale_gray
 from borderwatch.edge.sensors.camera.tamper import TamperDetector
-from borderwatch.edge.tools.testpattern import Mover, background, render
+from tests.support.testpattern import Mover, background, render
 
 BG = background((640, 480), seed=1)
 MOVERS = [Mover((20, 200), (60, 0), (30, 60))]

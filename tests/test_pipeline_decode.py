@@ -15,7 +15,7 @@ from borderwatch.edge.pipeline.detector import OnnxDetector
 from borderwatch.edge.pipeline.modelref import ModelError, file_sha256, parse_names, resolve_model
 from borderwatch.edge.sensors.camera.detect import DirectDetector
 from borderwatch.edge.sensors.camera.letterbox import LetterboxBatcher, plan_letterbox
-from borderwatch.edge.tools.synthetic_models import constant_model
+from tests.support.synthetic_models import constant_model
 
 NAMES = ("person", "car", "dog")
 

@@ -11,7 +11,7 @@ from borderwatch.edge.sensors.camera.motion import MotionDetector, motion_mask_i
 from borderwatch.edge.sensors.camera.pipeline import CameraPipeline
 from borderwatch.edge.sensors.camera.regions import merge_overlapping, plan_regions
 from borderwatch.edge.sensors.frame import Frame
-from borderwatch.edge.tools.testpattern import Mover, background, render, truth
+from tests.support.testpattern import Mover, background, render, truth
 
 BG = background((1280, 720), seed=3)
 WALKER = [Mover((100, 300), (150, 0), (30, 70))]

@@ -16,18 +16,34 @@ import threading
 import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Protocol
 from urllib.parse import parse_qs, urlsplit
 
 import cv2
 import numpy as np
 
 from borderwatch.simulators.camera.faults import Fault, apply_fault
-from borderwatch.simulators.camera.render import CameraRenderer
 from borderwatch.simulators.camera.rtsp import RtspListener
 from borderwatch.simulators.camera.sockets import hard_close
+from borderwatch.simulators.scenario import CameraSpec
 
 log = logging.getLogger("borderwatch.sim.camera")
 BOUNDARY = "bwframe"
+
+
+class _Picture(Protocol):
+    frame: np.ndarray
+
+
+class FrameSource(Protocol):
+    """What a CameraServer serves: a camera spec (id, fps, JPEG quality) and the picture at time t.
+
+    The scenario's CameraRenderer is one; the tests serve synthetic test patterns through another.
+    """
+
+    spec: CameraSpec
+
+    def render(self, t: float) -> _Picture: ...
 
 
 class SimClock:
@@ -69,7 +85,7 @@ class CameraServer:
 
     def __init__(
         self,
-        renderer: CameraRenderer,
+        renderer: FrameSource,
         clock: SimClock,
         host: str = "127.0.0.1",
         port: int = 0,
