@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
@@ -66,3 +67,21 @@ class BrokerConfig(BaseModel):
         if self.reconnect_max_s < self.reconnect_min_s:
             raise ValueError("reconnect_max_s must be >= reconnect_min_s")
         return self
+
+
+class SessionConfig(BaseModel):
+    """The persistent-session settings both links read (agent ``[link]``, hub ``[delivery]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mqtt_version: Literal["3.1.1", "5"] = Field(
+        default="5",
+        description="MQTT protocol: '5' for session expiry, receive maximum and shared subscriptions; "
+        "'3.1.1' for brokers without v5 such as the embedded amqtt",
+    )
+    session_expiry_s: int = Field(
+        default=7 * 86_400,
+        ge=60,
+        le=0xFFFFFFFF,
+        description="MQTT v5: how long the broker keeps our session, and queues for us, while we are away",
+    )

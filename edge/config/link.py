@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from borderwatch.runtime.broker import SessionConfig
+
 DAY_S = 86_400.0
 
 
@@ -66,7 +68,7 @@ class OutboxConfig(BaseModel):
     )
 
 
-class LinkConfig(BaseModel):
+class LinkConfig(SessionConfig):
     """How the agent's MQTT link batches, bounds and re-sends."""
 
     model_config = ConfigDict(extra="forbid")
@@ -76,15 +78,6 @@ class LinkConfig(BaseModel):
         min_length=1,
         max_length=128,
         description="stable MQTT client id; default bw-agent-<site>-<agent>",
-    )
-    mqtt_version: Literal["3.1.1", "5"] = Field(
-        default="5", description="MQTT protocol; '3.1.1' for brokers without v5 such as the embedded amqtt"
-    )
-    session_expiry_s: int = Field(
-        default=7 * 86_400,
-        ge=60,
-        le=0xFFFFFFFF,
-        description="MQTT v5 session expiry: how long the broker keeps our session",
     )
     batch_max_events: int = Field(default=200, ge=1, le=5000, description="events per live EventBatch")
     replay_batch_events: int = Field(default=1000, ge=1, le=5000, description="events per replayed EventBatch")

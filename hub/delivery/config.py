@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
+
+from borderwatch.runtime.broker import SessionConfig
 
 
-class DeliveryConfig(BaseModel):
+class DeliveryConfig(SessionConfig):
     """How the hub consumes events, detects gaps and asks agents to replay them."""
 
     model_config = ConfigDict(extra="forbid")
@@ -18,15 +20,6 @@ class DeliveryConfig(BaseModel):
         min_length=1,
         max_length=128,
         description="stable MQTT client id: the broker keeps our session under it",
-    )
-    mqtt_version: Literal["3.1.1", "5"] = Field(
-        default="5", description="'5' is needed for shared subscriptions and receive-maximum flow control"
-    )
-    session_expiry_s: int = Field(
-        default=7 * 86_400,
-        ge=60,
-        le=0xFFFFFFFF,
-        description="MQTT v5: how long the broker queues for us while the hub is down",
     )
     shared_group: str | None = Field(
         default=None,
