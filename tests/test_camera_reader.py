@@ -15,7 +15,7 @@ from borderwatch.edge.sensors.camera.reader import CameraReader
 from borderwatch.edge.sensors.health import Backoff, LinkFigures, quality_grade
 from borderwatch.edge.sensors.queues import DropOldestQueue
 from borderwatch.runtime.redact import redact_with_url
-from tests.support.testpattern import background, pattern_camera, write_video
+from tests.support.testpattern import FAST_WATCHDOG, background, pattern_camera, write_video
 from tests.support.waits import wait_until
 
 BG = background((320, 240))
@@ -26,13 +26,7 @@ def _fast_watchdog(url: str, **extra) -> CameraConfig:
         {
             "url": url,
             "fps": 10,
-            "watchdog": {
-                "stall_timeout_s": 1.0,
-                "open_timeout_s": 1.0,
-                "backoff_initial_s": 0.2,
-                "backoff_max_s": 0.8,
-                "offline_after_s": 0.5,
-            },
+            "watchdog": FAST_WATCHDOG,
             **extra,
         }
     )

@@ -23,7 +23,7 @@ from borderwatch.edge.sensors.camera.config import CameraConfig
 from borderwatch.edge.sensors.camera.kind import CameraKind
 from borderwatch.edge.sensors.camera.letterbox import Preprocessor
 from tests.support.synthetic_models import bright_object_model
-from tests.support.testpattern import Mover, background, pattern_camera, render, write_video
+from tests.support.testpattern import FAST_WATCHDOG, Mover, background, pattern_camera, render, write_video
 
 BG = background((640, 480), seed=5)
 WALKER = [Mover((40, 220), (160, 0), (30, 60))]  # crosses x=320 at about t=1.6 s
@@ -67,13 +67,7 @@ def _camera(url: str, tmp: Path, model_path: Path | None, **extra) -> CameraConf
         {
             "url": url,
             "fps": 10,
-            "watchdog": {
-                "stall_timeout_s": 1.0,
-                "open_timeout_s": 1.0,
-                "backoff_initial_s": 0.2,
-                "backoff_max_s": 0.5,
-                "offline_after_s": 0.5,
-            },
+            "watchdog": FAST_WATCHDOG,
             "pose": {
                 "lat": 47.0,
                 "lon": 9.0,

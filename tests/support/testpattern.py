@@ -18,6 +18,15 @@ import numpy as np
 from borderwatch.simulators.camera.server import CameraServer, SimClock
 from borderwatch.simulators.scenario import CameraSpec
 
+FAST_WATCHDOG = {
+    "stall_timeout_s": 1.0,
+    "open_timeout_s": 1.0,
+    "backoff_initial_s": 0.2,
+    "backoff_max_s": 0.5,
+    "offline_after_s": 0.5,
+}
+"""A camera's ``watchdog`` settings that notice a dead or stalled stream within a test's patience."""
+
 
 @dataclass(frozen=True, slots=True)
 class Mover:
