@@ -123,7 +123,7 @@ def test_decimation_to_the_configured_fps():
     reader = CameraReader("cam", CameraConfig(url=server.video_url, fps=5))
     reader.start()
     try:
-        time.sleep(3.0)
+        time.sleep(3.0)  # the window the rates are measured over, not a wait for something
         n = 0
         while reader.get(0) is not None:
             n += 1

@@ -6,7 +6,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from borderwatch.hub.store.base import AlertCount, DeadLetter, EventStore
 from borderwatch.hub.store.retention import Retention
 from borderwatch.hub.store.sqlite import SqliteStore
 from tests.support.builders import make_event, make_events, make_telemetry
+from tests.support.waits import wait_until
 
 
 @pytest.fixture
@@ -132,10 +132,7 @@ def test_retention_runs_periodically(tmp_path):
     ret = Retention(events_days=1, check_interval_s=1)
     store = SqliteStore(tmp_path / "p.sqlite", retention=ret)
     store.write_events([make_event(1, ts=datetime.now(UTC) - timedelta(days=3)), make_event(2)])
-    deadline = datetime.now(UTC) + timedelta(seconds=5)
-    while store.count_events() != 1 and datetime.now(UTC) < deadline:
-        time.sleep(0.1)
-    assert store.count_events() == 1
+    wait_until(lambda: store.count_events() == 1, 5, "the periodic retention to delete the old event")
     store.close()
 
 
