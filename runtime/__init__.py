@@ -1,6 +1,8 @@
 """What every borderwatch process needs to run, owned by neither edge nor hub.
 
-Config-file loading and its errors, signal handling, logging with one redaction, and the MQTT
-session settings both links connect with. It imports no sensor, store or rule: edge, hub and
-simulators import it, never the reverse.
+Config-file loading and its errors (configfile), signal handling (signals), logging (logs) with
+one credential redaction (redact), broker and session settings (broker) and the MQTT session both
+links open (mqtt), SQLite connection set-up (sqlite), and the earth radius with the local
+east/north frame (geo). It imports no sensor, store or rule: edge, hub and simulators import it,
+never the reverse.
 """
