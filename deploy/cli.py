@@ -7,6 +7,7 @@ them, so ``--help`` is instant and a hub machine never loads the agent's librari
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from borderwatch.runtime.configfile import ConfigError
 from borderwatch.runtime.logs import setup_logging
+from borderwatch.runtime.redact import redact
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -237,10 +239,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
+        print(redact(str(exc)), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception:  # through the redacting log handler: a library's error may quote a URL with its password
+        logging.getLogger("borderwatch.cli").exception("failed")
+        return 1
 
 
 if __name__ == "__main__":

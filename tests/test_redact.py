@@ -97,3 +97,21 @@ def test_log_lines_and_tracebacks_are_redacted(fmt: str) -> None:
     out = stream.getvalue()
     assert not any(s in out for s in ("pa@ss", "hunter2", "p@ss")), out
     assert "broker:1883" in out and "cam/x" in out
+
+
+def test_an_unhandled_error_reaches_the_terminal_redacted(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    import borderwatch.edge.agent as agent_module
+    from borderwatch.deploy.cli import main
+
+    def crash(config: object) -> int:
+        raise RuntimeError("cannot open rtsp://admin:hunter2@10.0.0.5/stream")
+
+    monkeypatch.setattr(agent_module, "run_agent", crash)
+    root = logging.getLogger("borderwatch")
+    saved = (root.handlers[:], root.level, root.propagate)
+    try:
+        assert main(["edge", "run", "-c", "agent.toml"]) == 1
+    finally:
+        root.handlers[:], root.level, root.propagate = saved
+    err = capsys.readouterr().err
+    assert "hunter2" not in err and "rtsp://***@10.0.0.5/stream" in err
