@@ -32,8 +32,8 @@ from borderwatch.edge.outbox import Outbox
 from borderwatch.hub.delivery.config import DeliveryConfig
 from borderwatch.hub.service import HubService
 from borderwatch.hub.store.sqlite import SqliteStore
-from tests.chaos.synth import make_events
 from tests.support.broker import Mosquitto
+from tests.support.builders import outbox_events
 from tests.support.store import stored_seqs
 
 
@@ -95,7 +95,7 @@ def pipeline_run(
     hub.start()
     hub.wait_connected(10)
     names = [f"{workdir.name}{i}" for i in range(n_agents)]
-    events = {a: make_events("bench", a, 0, per_agent) for a in names}  # built before the clock starts
+    events = {a: outbox_events("bench", a, 0, per_agent) for a in names}  # built before the clock starts
     boxes = {a: Outbox(workdir / f"{a}.sqlite3", OutboxConfig(replay_window_s=0)) for a in names}
     links = {
         a: AgentLink(
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         broker = Mosquitto(work / "broker", persistence=True, max_queued=0, max_inflight=100).start()
         try:
-            sample = make_events("bench", "m0", 0, args.batch)
+            sample = outbox_events("bench", "m0", 0, args.batch)
             sample = [e.model_copy(update={"seq": i}) for i, e in enumerate(sample)]
             payload = (
                 EventBatch(site="bench", agent="m0", sent_at=datetime.now(UTC), events=sample)

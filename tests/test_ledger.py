@@ -15,7 +15,7 @@ from borderwatch.hub.delivery.config import DeliveryConfig
 from borderwatch.hub.delivery.ledger import AgentLedger, admit, cover, merge
 from borderwatch.hub.delivery.persist import LedgerFile
 from borderwatch.hub.delivery.replay import GapWatch, decide, observe
-from tests.chaos.synth import make_events
+from tests.support.builders import outbox_events
 
 
 def _seqs(*values: int) -> np.ndarray:
@@ -162,7 +162,7 @@ class Clock:
 
 
 def _batch(start: int, count: int, replay: bool = False) -> EventBatch:
-    evs = [e.model_copy(update={"seq": start + i}) for i, e in enumerate(make_events("s1", "a1", start, count))]
+    evs = [e.model_copy(update={"seq": start + i}) for i, e in enumerate(outbox_events("s1", "a1", start, count))]
     return EventBatch(site="s1", agent="a1", sent_at=datetime.now(UTC), replay=replay, events=evs)
 
 

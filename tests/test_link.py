@@ -28,8 +28,8 @@ from borderwatch.hub.service import HubService
 from borderwatch.hub.store.sqlite import SqliteStore
 from borderwatch.runtime.broker import BrokerConfig, TlsConfig
 from tests.chaos.agents import SimAgent
-from tests.chaos.synth import make_events
 from tests.support.broker import Mosquitto
+from tests.support.builders import outbox_events
 from tests.support.hub import hub_cfg
 from tests.support.mqtt_peer import Raw
 from tests.support.store import count_rows, stored_seqs
@@ -84,7 +84,7 @@ def test_events_arrive_exactly_once_and_the_outbox_trims(tmp_path, mosquitto, st
 
 def test_birth_is_retained_online_and_a_clean_stop_leaves_offline(tmp_path, mosquitto):
     box = Outbox(tmp_path / "o.sqlite3", OutboxConfig())
-    box.append(make_events("s1", "a1", 0, 3))
+    box.append(outbox_events("s1", "a1", 0, 3))
     link = _link(mosquitto.broker_config(), box)
     link.start()
     wait_until(lambda: link.connected, 10, "connect")
@@ -132,7 +132,7 @@ def test_missing_password_env_is_a_clear_error(tmp_path):
 
 def test_ping_rebirth_and_replay_with_unavailable_range(tmp_path, mosquitto):
     box = Outbox(tmp_path / "o.sqlite3", OutboxConfig(replay_window_s=0))
-    box.append(make_events("s1", "a1", 0, 10))
+    box.append(outbox_events("s1", "a1", 0, 10))
     subs = [topic("s1", "a1", ch) for ch in (Channel.COMMAND_ACK, Channel.EVENTS, Channel.STATUS)]
     raw = Raw(mosquitto.port, subs)
     conf = DeliveryConfirm(site="s1", agent="a1", ts=datetime.now(UTC), acked_seq=4)
@@ -165,7 +165,7 @@ def test_ping_rebirth_and_replay_with_unavailable_range(tmp_path, mosquitto):
 
 def test_hub_asks_for_a_replay_and_the_agent_fills_the_gap(tmp_path, mosquitto, store, hub):
     box = Outbox(tmp_path / "o.sqlite3", OutboxConfig(replay_window_s=3600))
-    box.append(make_events("s1", "a1", 0, 15))
+    box.append(outbox_events("s1", "a1", 0, 15))
     box.confirm(14)  # as if sent before: the link starts after seq 14 and only answers replays
     link = _link(mosquitto.broker_config(), box)
     link.start()
@@ -190,7 +190,7 @@ def test_hub_asks_for_a_replay_and_the_agent_fills_the_gap(tmp_path, mosquitto, 
 
 def test_events_the_agent_dropped_are_counted_lost_not_waited_for(tmp_path, mosquitto, store, hub):
     box = Outbox(tmp_path / "o.sqlite3", OutboxConfig(max_events=100))
-    box.append(make_events("s1", "a1", 0, 115))  # full: the 15 oldest unconfirmed are dropped
+    box.append(outbox_events("s1", "a1", 0, 115))  # full: the 15 oldest unconfirmed are dropped
     assert box.stats().dropped_events == 15
     link = _link(mosquitto.broker_config(), box)
     link.start()
@@ -217,7 +217,7 @@ def test_on_events_sees_each_event_once_even_when_sent_twice(tmp_path, mosquitto
     hub.start()
     assert hub.wait_connected(10)
     box = Outbox(tmp_path / "o.sqlite3", OutboxConfig())
-    box.append(make_events("s1", "a1", 0, 20))
+    box.append(outbox_events("s1", "a1", 0, 20))
     raw = Raw(mosquitto.port)
     try:
         for _ in range(2):
@@ -236,7 +236,7 @@ def test_dead_letters_are_kept_and_ingest_goes_on(tmp_path, mosquitto, store, hu
         wait_until(lambda: len(stored_seqs(store.path, "s1", "a1")) >= 1, 20, "first event")
         raw = Raw(mosquitto.port)
         raw.publish(topic("s1", "a1", Channel.EVENTS), b"\xff not json")
-        evs = [e.model_copy(update={"seq": 0}) for e in make_events("s1", "a1", 0, 1)]
+        evs = [e.model_copy(update={"seq": 0}) for e in outbox_events("s1", "a1", 0, 1)]
         raw.publish(
             topic("s1", "other", Channel.EVENTS),
             EventBatch(site="s1", agent="a1", sent_at=datetime.now(UTC), events=evs).model_dump_json(),

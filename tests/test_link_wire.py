@@ -10,7 +10,7 @@ from borderwatch.contract import CONTRACT_VERSION, Command, CommandAck, CommandK
 from borderwatch.contract.commands import MAX_REPLAY_RANGES
 from borderwatch.contract.common import MAX_PAYLOAD_BYTES
 from borderwatch.edge.link_wire import ReplayJob, batch_json, holes, replay_acks
-from tests.chaos.synth import make_events
+from tests.support.builders import outbox_events
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ def test_full_replay_is_ok_with_no_ranges():
 
 
 def test_batch_json_from_stored_bodies_validates_as_an_event_batch():
-    evs = [e.model_copy(update={"seq": i}) for i, e in enumerate(make_events("s1", "a1", 0, 3))]
+    evs = [e.model_copy(update={"seq": i}) for i, e in enumerate(outbox_events("s1", "a1", 0, 3))]
     bodies = [e.model_dump_json(by_alias=True, exclude_none=True) for e in evs]
     batch = EventBatch.model_validate_json(batch_json("s1", "a1", bodies, replay=True))
     assert batch.replay and [e.id for e in batch.events] == [e.id for e in evs]

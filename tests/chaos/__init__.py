@@ -1,2 +1,2 @@
-"""Chaos-test helpers: a partitionable TCP proxy, simulated agents (also in subprocesses), synthetic
-contract events and the exactly-once verdict. Brokers, stores and waits are in ``tests/support``."""
+"""Chaos-test helpers: a partitionable TCP proxy, simulated agents (also in subprocesses) and the
+exactly-once verdict. Brokers, stores, builders and waits are in ``tests/support``."""

@@ -13,7 +13,7 @@ from borderwatch.edge.config.link import LinkConfig, OutboxConfig
 from borderwatch.edge.link import AgentLink
 from borderwatch.edge.outbox import Outbox
 from borderwatch.runtime.broker import BrokerConfig
-from tests.chaos.synth import make_events
+from tests.support.builders import outbox_events
 from tests.support.waits import wait_until
 
 TICK_S = 0.05
@@ -70,7 +70,7 @@ class SimAgent:
         next_tel = time.monotonic()
         while not self._stop.is_set() and self.produced < self.total:
             n = min(per_tick, self.total - self.produced)
-            self.outbox.append(make_events(self.site, self.agent, self.produced, n))
+            self.outbox.append(outbox_events(self.site, self.agent, self.produced, n))
             self.link.notify()
             if time.monotonic() >= next_tel:
                 next_tel += self.telemetry_every_s

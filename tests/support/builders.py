@@ -1,4 +1,8 @@
-"""Builders of valid contract objects (events, batches, telemetry) for the tests."""
+"""Builders of valid contract objects (events, batches, telemetry) for the tests.
+
+``make_event(s)`` build stored events (seq set, ids from site/agent/seq); ``outbox_event(s)`` build
+what a sensor pipeline hands the agent's outbox (seq 0, ids unique per agent run).
+"""
 
 from __future__ import annotations
 
@@ -82,3 +86,42 @@ def make_telemetry(ts: datetime | None = None, site: str = "s1", agent: str = "a
             SensorTelemetry(id="radar1", kind=SensorKind.RADAR, input_fps=10.0, inference_ms=0.7),
         ],
     )
+
+
+_CAMERA = SensorRef(id="cam1", kind=SensorKind.CAMERA)
+_RADAR = SensorRef(id="radar1", kind=SensorKind.RADAR)
+
+
+def outbox_event(site: str, agent: str, n: int, boot: str = "b0") -> Event:
+    """The ``n``-th event of an agent run as a pipeline hands it to the outbox (``seq`` 0: the outbox
+    numbers it); camera and radar alternate; ``boot`` keeps ids unique across restarts."""
+    ts = datetime.now(UTC)
+    common = {
+        "id": f"{agent}-{boot}-{n:09d}",
+        "seq": 0,
+        "ts": ts,
+        "site": site,
+        "agent": agent,
+        "track_id": n % 1000,
+        "confidence": 0.5 + (n % 50) / 100,
+    }
+    if n % 2:
+        return Event(
+            sensor=_RADAR,
+            kind=EventKind.TRACK_UPDATE,
+            object_class=ObjectClass.VEHICLE,
+            polar=PolarPosition(range_m=100.0 + n % 900, bearing_deg=float(n % 360)),
+            **common,
+        )
+    return Event(
+        sensor=_CAMERA,
+        kind=EventKind.TRACK_UPDATE,
+        object_class=ObjectClass.PERSON,
+        box=ImageBox(x1=10, y1=20, x2=60, y2=140, frame_width=1280, frame_height=720),
+        **common,
+    )
+
+
+def outbox_events(site: str, agent: str, start: int, count: int, boot: str = "b0") -> list[Event]:
+    """Events ``start`` .. ``start + count - 1`` of an agent run (see :func:`outbox_event`)."""
+    return [outbox_event(site, agent, n, boot) for n in range(start, start + count)]
