@@ -11,6 +11,8 @@ from borderwatch.contract.common import CONTRACT_VERSION, Ident, UtcDatetime, Wi
 
 
 class CommandKind(StrEnum):
+    """What the hub may ask an agent to do."""
+
     REPLAY = "replay"  # republish events from_seq..to_seq from the outbox
     PING = "ping"  # answer with an ack; proves the command path
     REBIRTH = "rebirth"  # republish the birth certificate (hub restarted)

@@ -162,6 +162,7 @@ class AgentLink:
         return info.rc == mqtt.MQTT_ERR_SUCCESS
 
     def stats(self) -> dict[str, int | bool]:
+        """Connection, in-flight batches, send cursor and the link's counters, for telemetry and tests."""
         return {
             "connected": self.connected,
             "inflight": len(self._inflight),

@@ -75,6 +75,7 @@ class HubLink:
 
     @property
     def generation(self) -> int:
+        """Number of the current connection; a message's acknowledgement is valid only on its own."""
         return self._generation
 
     def start(self) -> None:
@@ -91,6 +92,7 @@ class HubLink:
         )
 
     def wait_connected(self, timeout: float) -> bool:
+        """Block until the broker accepted us or ``timeout`` passed; True if connected."""
         return self._connected.wait(timeout)
 
     def stop(self) -> None:

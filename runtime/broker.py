@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 
 class TlsConfig(BaseModel):
+    """TLS towards the broker: whom to trust, and our own certificate when the broker wants mutual TLS."""
+
     model_config = ConfigDict(extra="forbid")
 
     ca_file: Path | None = Field(default=None, description="CA bundle; system CAs when unset")

@@ -21,7 +21,7 @@ from borderwatch.hub.api.context import HubContext
 from borderwatch.hub.api.tokens import Role, TokenStore
 from borderwatch.hub.evidence import EvidenceConfig, EvidenceStore
 from borderwatch.hub.store.sqlite import SqliteStore
-from tests.api_helpers import BASE_URL, ISSUED, client_as
+from tests.support.api import BASE_URL, ISSUED, client_as
 
 ALERT_ID = "alert-0001"
 READ_ROUTES = ["/api/v1/alerts", f"/api/v1/alerts/{ALERT_ID}", "/api/v1/agents", "/api/v1/events",

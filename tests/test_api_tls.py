@@ -14,9 +14,9 @@ import httpx
 import pytest
 import tomli_w
 
-from tests.chaos.broker import Mosquitto, free_port
-from tests.chaos.fixtures import wait_until
-from tests.chaos.tls import make_certs
+from tests.support.broker import Mosquitto
+from tests.support.tls import make_certs
+from tests.support.waits import free_port, wait_until
 
 pytestmark = pytest.mark.integration
 CLI = [sys.executable, "-m", "borderwatch.deploy.cli"]

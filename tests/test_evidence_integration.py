@@ -19,7 +19,7 @@ from borderwatch.edge.outbox import Outbox
 from borderwatch.hub.app import Hub
 from borderwatch.hub.config import HubConfig
 from borderwatch.runtime.configfile import parse_config
-from tests.api_helpers import client_as
+from tests.support.api import client_as
 from tests.support.broker import Mosquitto
 from tests.support.waits import wait_until
 

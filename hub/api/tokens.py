@@ -20,6 +20,7 @@ from pathlib import Path
 from pydantic import TypeAdapter
 
 from borderwatch.contract.common import Ident, utc_now
+from borderwatch.runtime.sqlite import connect
 
 TOKEN_PREFIX = "bwt_"
 """Marks a string as a borderwatch API token (secret scanners and log redaction can match it)."""
@@ -85,10 +86,7 @@ class TokenStore:
     """Tokens in one SQLite file; thread-safe (API handlers verify from uvicorn's threads)."""
 
     def __init__(self, path: Path | str) -> None:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = connect(path, autocommit=False)
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
 

@@ -43,7 +43,9 @@ class FrameSource(Protocol):
 
     spec: CameraSpec
 
-    def render(self, t: float) -> _Picture: ...
+    def render(self, t: float) -> _Picture:
+        """The picture (``.frame``, BGR uint8) at scenario time ``t`` seconds."""
+        ...
 
 
 class SimClock:
