@@ -8,7 +8,6 @@ into the real outbox.
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,18 +23,11 @@ from borderwatch.edge.sensor.service import SensorService
 from borderwatch.edge.sensors.camera.kind import check_frame
 from borderwatch.edge.sensors.frame import Frame
 from borderwatch.runtime.configfile import ConfigError, parse_config
-from tests.chaos.broker import free_port
+from tests.support.waits import free_port, wait_until
 from tests.toysensor.config import ToyConfig
 from tests.toysensor.kind import ToyKind
 
 TOYS = with_kind(REGISTRY, "toys", KindEntry(ToyConfig, ToyKind, "toy sensors by sensor id"))
-
-
-def _wait(done, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 class Sink:
@@ -80,7 +72,7 @@ def test_toy_kind_runs_through_the_real_sensor_service():
     svc = SensorService("s", "a", cfg.sensor_sections(), cfg.detector, sink, build_kinds(TOYS))
     svc.start()
     try:
-        _wait(lambda: sink.kinds(EventKind.SENSOR_OFFLINE))
+        wait_until(lambda: sink.kinds(EventKind.SENSOR_OFFLINE), 20, "a sensor_offline event")
         status = svc.sensor_status()
         tele = svc.telemetry()
     finally:
@@ -113,7 +105,11 @@ frames = 60
     runner = threading.Thread(target=agent.run, args=(stop,), daemon=True)
     runner.start()
     try:
-        _wait(lambda: any(e.kind is EventKind.SENSOR_OFFLINE for e in agent.outbox.pending(1000)))
+        wait_until(
+            lambda: any(e.kind is EventKind.SENSOR_OFFLINE for e in agent.outbox.pending(1000)),
+            20,
+            "sensor_offline in the outbox",
+        )
         stored = agent.outbox.pending(1000)
         birth = agent.birth()
     finally:
