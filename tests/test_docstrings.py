@@ -9,8 +9,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 TOPS = ("contract", "runtime", "edge", "hub", "simulators", "models", "deploy")
 FLOOR = 0.80
@@ -34,7 +32,6 @@ def _public_definitions(path: Path) -> list[tuple[str, bool]]:
     return found
 
 
-@pytest.mark.xfail(strict=False, reason="coverage raised folder by folder; issue 11")
 def test_public_definitions_are_documented():
     defs = [d for top in TOPS for path in sorted((ROOT / top).rglob("*.py")) for d in _public_definitions(path)]
     missing = [where for where, documented in defs if not documented]
