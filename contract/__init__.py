@@ -5,7 +5,7 @@ import it without the rest of either side. Its JSON Schema is generated into
 ``docs/contract/`` (``python -m borderwatch.contract.schema``) and a test fails when they drift.
 """
 
-from borderwatch.contract.alerts import Alert, AlertState, Severity
+from borderwatch.contract.alerts import DISTRESS_ATTRIBUTE, Alert, AlertEvidence, AlertState, Severity
 from borderwatch.contract.commands import Command, CommandAck, CommandKind, DeliveryConfirm, ReplayAnswer
 from borderwatch.contract.common import CONTRACT_VERSION, ObjectClass, SensorKind
 from borderwatch.contract.events import (
@@ -31,9 +31,11 @@ from borderwatch.contract.topics import Channel, TopicInfo, parse_topic, topic
 
 __all__ = [
     "CONTRACT_VERSION",
+    "DISTRESS_ATTRIBUTE",
     "AgentState",
     "AgentStatus",
     "Alert",
+    "AlertEvidence",
     "AlertState",
     "Channel",
     "Command",

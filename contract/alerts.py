@@ -12,19 +12,50 @@ from borderwatch.contract.events import GeoPosition
 
 
 class Severity(StrEnum):
+    """``humanitarian`` (a person in distress) ranks above everything else, ``critical`` included."""
+
     INFO = "info"
     WARNING = "warning"
     CRITICAL = "critical"
+    HUMANITARIAN = "humanitarian"
+
+
+SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2, Severity.HUMANITARIAN: 3}
+"""Order for sorting alerts, most urgent last (consumers sort descending)."""
 
 
 class AlertState(StrEnum):
+    """pending (waiting out its for-duration) -> firing -> acknowledged -> resolved."""
+
+    PENDING = "pending"
     FIRING = "firing"
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
 
 
+class AlertEvidence(WireModel):
+    """One event that contributed to an alert, with what an operator wants to see of it."""
+
+    event_id: str = Field(min_length=8, max_length=64)
+    ts: UtcDatetime
+    agent: Ident
+    sensor_id: Ident
+    sensor_kind: SensorKind
+    object_class: ObjectClass = Field(alias="class")
+    confidence: float = Field(ge=0, le=1)
+    track_id: int | None = None
+    position: GeoPosition | None = None
+    snapshot: str | None = Field(default=None, max_length=128, description="API path of its JPEG (404: none sent)")
+    temperature_c: float | None = Field(default=None, ge=-100, le=1000, description="thermal: apparent temperature")
+    speed_mps: float | None = Field(default=None, ge=0, le=200, description="radar: ground speed")
+
+
 class Alert(WireModel):
-    """One alert; ``fingerprint`` groups repeats of the same situation (dedup key)."""
+    """One alert; ``fingerprint`` groups repeats of the same situation (dedup key).
+
+    ``sensors`` lists every contributing ``agent/sensor`` and ``sensor_kinds`` their kinds: an
+    alert confirmed by several independent sensors has a fused ``confidence`` (1 - prod(1 - c_i)
+    over the sensors' best confidences)."""
 
     v: Literal[1] = CONTRACT_VERSION
     id: str = Field(min_length=8, max_length=64)
@@ -35,8 +66,8 @@ class Alert(WireModel):
     state: AlertState = AlertState.FIRING
     site: Ident
     agent: Ident
-    sensor_id: Ident
-    sensor_kind: SensorKind
+    sensor_id: Ident | None = Field(default=None, description="none for an alert about a whole agent")
+    sensor_kind: SensorKind | None = None
     object_class: ObjectClass = Field(alias="class")
     confidence: float = Field(ge=0, le=1)
     track_id: int | None = None
@@ -44,3 +75,19 @@ class Alert(WireModel):
     direction: Literal["inbound", "outbound"] | None = None
     summary: str = Field(max_length=512)
     event_ids: list[str] = Field(default_factory=list, max_length=256)
+    zone: Ident | None = Field(default=None, description="restricted zone (hub config) the alert is about")
+    sensors: list[str] = Field(default_factory=list, max_length=64, description="contributing agent/sensor ids")
+    sensor_kinds: list[SensorKind] = Field(default_factory=list, max_length=3)
+    evidence: list[AlertEvidence] = Field(default_factory=list, max_length=64, description="newest last")
+    updated_at: UtcDatetime | None = Field(default=None, description="last change of any kind (hub clock)")
+    fired_at: UtcDatetime | None = None
+    resolved_at: UtcDatetime | None = None
+    acked_by: str | None = Field(default=None, max_length=64, description="token name that acknowledged")
+    silenced: bool = Field(default=False, description="a silence matched: no notifications are sent")
+
+
+DISTRESS_ATTRIBUTE = "distress"
+"""Event attribute that marks a person in distress: ``"distress": true`` on any event (thermal
+imagers will set it on a motionless or hypothermic person; ``distress_reason`` may say why, e.g.
+``"motionless"``, and ``temperature_c`` carries the apparent temperature). Rules with
+``distress = true`` match only such events and raise ``humanitarian`` alerts."""

@@ -78,7 +78,7 @@ def print_summary(layout: DemoLayout, started: datetime, ended: datetime) -> Non
     )
     for cam, s in _per_camera(truth, crossings).items():  # animals too: a camera reports what it sees
         print(f"  {cam}: line crossings detected {_line(s)}")
-    rule = next(r for r in AlertsConfig().rules if EventKind.LINE_CROSSING in r.kinds)
+    rule = next(r for r in AlertsConfig().rules if EventKind.LINE_CROSSING in r.kinds and not r.distress)
     grouped = situations(alerted, rule.group_radius_m, rule.group_window_s)
     s = score(grouped, _reported([a for a in alerts if a.direction is not None]))
     print(

@@ -4,7 +4,8 @@ Plain helpers live in ``tests/support/`` and are imported from there: ``builders
 batches, telemetry), ``waits`` (``wait_until``, ``free_port``, ``wait_port``), ``broker`` (a real
 Mosquitto), ``victoria`` (a real VictoriaMetrics and a scriptable HTTP proxy), ``mqtt_peer`` (a plain
 paho client), ``store`` (the SQLite store with simulated outages), ``hub`` (quick delivery settings),
-``tls`` (a private CA), ``api`` (an API client holding a token of a role), ``testpattern`` and
+``tls`` (a private CA), ``api`` (an API client holding a token of a role), ``alerts`` (located
+camera/radar/thermal events for the alert tests), ``testpattern`` and
 ``synthetic_models`` (camera test scenes and hand-built ONNX models). Test modules never import
 each other.
 """

@@ -79,7 +79,7 @@ def test_https_api_with_a_cli_token(hub: Hub, tmp_path: Path) -> None:
     assert api.get("/api/v1/alerts").status_code == 401
     bearer = {"Authorization": f"Bearer {token}"}
     assert api.get("/api/v1/alerts", headers=bearer).status_code == 200
-    assert api.post("/api/v1/alerts/any-alert-1/state", headers=bearer, json={"state": "resolved"}).status_code == 403
+    assert api.post("/api/v1/alerts/any-alert-1/resolve", headers=bearer).status_code == 403
     with pytest.raises(httpx.TransportError):  # plaintext is not served on the TLS port
         httpx.get(url.replace("https", "http") + "/health", timeout=5)
 

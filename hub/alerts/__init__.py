@@ -1,2 +1,3 @@
-"""Alerts: rules match events (pure), grouping folds repeats into one alert (pure), the engine
-stores and publishes them (shell)."""
+"""Alerts: rules match events (pure), fusion merges sensors' evidence (pure), the lifecycle
+moves alerts pending -> firing -> acknowledged -> resolved (pure); the engine is the shell that
+stores them (behind the AlertStore protocol) and calls watchers and notifiers on every change."""

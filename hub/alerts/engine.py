@@ -1,64 +1,342 @@
-"""The alert engine: the shell around rules and grouping that stores, publishes and reports."""
+"""The alert engine: the shell around rules, fusion, lifecycle and health that stores and notifies.
+
+Pure parts decide (rules.evaluate, fusion.nearest_open/fuse, lifecycle.advance, health.*); this
+shell holds the open alerts, reads the clock, writes the store (state changes at once, evidence
+that only joins an alert on the next tick) and calls two kinds of hooks on
+every change: ``watchers`` see everything (the live stream), ``notifiers`` only what pages
+someone (fired, re-notified, acknowledged, resolved) and nothing while a silence covers the alert.
+One lock: the ingest worker, the ticker thread and API handlers all come through here.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from borderwatch.contract import Alert, Event
+from borderwatch.contract import AgentState, AgentStatus, Alert, AlertState, Event, EventKind, Telemetry
+from borderwatch.contract.alerts import SEVERITY_RANK
+from borderwatch.contract.common import utc_now
+from borderwatch.hub.alerts import lifecycle as lc
+from borderwatch.hub.alerts.base import AlertStore, AuditEntry
 from borderwatch.hub.alerts.config import AlertsConfig
-from borderwatch.hub.alerts.grouping import AlertGrouper
-from borderwatch.hub.alerts.rules import evaluate
-from borderwatch.hub.alerts.store import SqliteAlertStore
+from borderwatch.hub.alerts.fusion import Situation, absorb, fuse, nearest_open
+from borderwatch.hub.alerts.health import AgentKey, AgentSeen, agent_faults, seen, sensor_faults
+from borderwatch.hub.alerts.health_alerts import HealthFact, health_situation, restore_situation
+from borderwatch.hub.alerts.lifecycle import Life, Reason, Timing
+from borderwatch.hub.alerts.rules import ZoneState, evaluate
+from borderwatch.hub.alerts.silences import Silence, SilenceRequest, silenced
 
 log = logging.getLogger("borderwatch.hub.alerts")
 
-AlertSink = Callable[[Alert, bool], None]
-"""Receives every new or updated alert; the bool says whether it is new."""
+
+@dataclass(frozen=True, slots=True)
+class AlertChange:
+    """One change of one alert, as hooks receive it."""
+
+    alert: Alert
+    previous: AlertState | None
+    reason: Reason
+
+    @property
+    def notify(self) -> bool:
+        """Whether notifiers page on it (watchers see every change)."""
+        return self.reason in lc.NOTIFY and not self.alert.silenced
+
+
+Hook = Callable[[AlertChange], None]
+
+
+@dataclass(slots=True)
+class _Tracked:
+    sit: Situation
+    life: Life
+    timing: Timing
+    min_count: int = 1
+    resolve_on: frozenset[EventKind] = frozenset()
+    health: str | None = None  # fingerprint of a health fact
+    silenced: bool = False
+    dirty: bool = False  # evidence joined since the store last saw it
+
+    def ready(self) -> bool:
+        """The rule's conditions beyond evidence hold (a group of N has N tracks)."""
+        return self.min_count <= 1 or self.sit.group_size() >= self.min_count
 
 
 class AlertEngine:
-    """Feeds accepted events through rules and grouping; called from the ingest worker."""
+    """Feeds events, statuses and telemetry through the pure core; ``tick`` drives time."""
 
-    def __init__(self, cfg: AlertsConfig, store: SqliteAlertStore, sinks: Sequence[AlertSink] = ()) -> None:
+    def __init__(self, cfg: AlertsConfig, store: AlertStore, notifiers: Sequence[Hook] = (),
+                 watchers: Sequence[Hook] = (), clock: Callable[[], datetime] = utc_now,
+                 new_id: Callable[[], str] = lambda: uuid.uuid4().hex) -> None:  # fmt: skip
         self._cfg = cfg
         self._store = store
-        self._sinks = list(sinks)
-        self._grouper = AlertGrouper()
-        self._lock = threading.Lock()
-        self.raised = 0
+        self._notifiers, self._watchers = list(notifiers), list(watchers)
+        self._clock, self._new_id = clock, new_id
+        self._lock = threading.RLock()
+        self._open: dict[str, _Tracked] = {}
+        self._zones = ZoneState.empty()
+        self._agents: dict[AgentKey, AgentSeen] = {}
+        self._sensor_faults: dict[AgentKey, dict[str, str]] = {}
+        self._silences: list[Silence] = store.silences(now=clock())
+        self.counts: Counter[str] = Counter()
+        self._restore()
 
-    def add_sink(self, sink: AlertSink) -> None:
-        self._sinks.append(sink)
+    @property
+    def raised(self) -> int:
+        """Alerts that fired since start."""
+        return self.counts[Reason.FIRED.value]
 
-    def handle(self, events: Sequence[Event]) -> list[Alert]:
-        """Returns the alerts that are new in this call (updates are stored and published too)."""
-        fresh: list[Alert] = []
+    @property
+    def config(self) -> AlertsConfig:
+        """The alert settings in force (changed by :meth:`reload`)."""
+        return self._cfg
+
+    def add_notifier(self, hook: Hook) -> None:
+        """Page through ``hook`` on fired/upgraded/renotify/ack/resolve changes of unsilenced alerts."""
+        self._notifiers.append(hook)
+
+    def add_watcher(self, hook: Hook) -> None:
+        """Tell ``hook`` every change (the live stream)."""
+        self._watchers.append(hook)
+
+    # -- input -------------------------------------------------------------------------------
+    def handle(self, events: Sequence[Event], now: datetime | None = None) -> list[Alert]:
+        """Accepted events in; returns the alerts that fired in this call."""
+        now = now or self._clock()
+        t = now.timestamp()
         with self._lock:
-            for m in evaluate(self._cfg.rules, sorted(events, key=lambda e: e.ts)):
-                alert, is_new = self._grouper.fold(m)
-                self._store.upsert(alert)
-                if is_new:
-                    self.raised += 1
-                    fresh.append(alert)
-                    log.warning(
-                        "alert rule=%s severity=%s site=%s sensor=%s/%s class=%s direction=%s id=%s",
-                        alert.rule,
-                        alert.severity.value,
-                        alert.site,
-                        alert.agent,
-                        alert.sensor_id,
-                        alert.object_class.value,
-                        alert.direction or "-",
-                        alert.id,
-                    )
-                self._emit(alert, is_new)
-        return fresh
+            for ev in events:
+                self._agents[(ev.site, ev.agent)] = seen(self._agents.get((ev.site, ev.agent)), t)
+            c = self._cfg
+            matches, self._zones = evaluate(c.rules, events, c.zones, self._zones, c.lifecycle.hysteresis_m)
+            changes: dict[str, tuple[_Tracked, AlertState | None, Reason]] = {}
+            self._resolve_on(events, t, changes)
+            opens = [x for x in self._open.values() if x.health is None]
+            rest = []
+            for m, i in zip(matches, nearest_open([x.sit for x in opens], matches), strict=True):
+                if i < 0:
+                    rest.append(m)
+                    continue
+                x = opens[i]
+                changes.setdefault(x.sit.alert.id, (x, x.life.state, Reason.EVIDENCE))
+                before = SEVERITY_RANK[x.sit.alert.severity]
+                x.sit, x.life = absorb(x.sit, m), lc.on_evidence(x.life, t)
+                if SEVERITY_RANK[x.sit.alert.severity] > before and x.life.fired_at is not None:
+                    changes[x.sit.alert.id] = (x, x.life.state, Reason.UPGRADED)
+            for sit in fuse(rest, [self._new_id() for _ in rest]):
+                rule = next(r for r in c.rules if r.name == sit.rule_name)
+                timing = Timing(rule.for_s, c.lifecycle.resolve_after_s, c.lifecycle.renotify_s, rule.auto_resolve)
+                x = _Tracked(sit, lc.open_life(t), timing, rule.min_count, frozenset(rule.resolve_on))
+                self._open[sit.alert.id] = x
+                changes[sit.alert.id] = (x, None, Reason.OPENED)
+            for aid, (x, prev, _) in list(changes.items()):
+                life, due = lc.advance(x.life, t, x.timing, x.ready())
+                if due is not None:
+                    x.life, changes[aid] = life, (x, prev, due)
+            done = self._commit(list(changes.values()), now)
+        return [ch.alert for ch in done if ch.reason is Reason.FIRED]
 
-    def _emit(self, alert: Alert, is_new: bool) -> None:
-        for sink in self._sinks:
+    def on_status(self, status: AgentStatus, now: datetime | None = None) -> None:
+        """Birth and last will: an offline status starts the agent-offline debounce."""
+        t = (now or self._clock()).timestamp()
+        offline = status.state is AgentState.OFFLINE
+        with self._lock:
+            key = (status.site, status.agent)
+            self._agents[key] = seen(self._agents.get(key), t, offline=offline)
+
+    def on_telemetry(self, telemetry: Telemetry, now: datetime | None = None) -> None:
+        """Telemetry proves the agent alive and says which of its sensors are degraded."""
+        t = (now or self._clock()).timestamp()
+        with self._lock:
+            key = (telemetry.site, telemetry.agent)
+            self._agents[key] = seen(self._agents.get(key), t)
+            self._sensor_faults[key] = sensor_faults(telemetry)
+
+    def flush(self, now: datetime | None = None) -> None:
+        """Write alerts whose only change was more evidence (state changes are written at once)."""
+        now = now or self._clock()
+        with self._lock:
+            dirty = [x for x in self._open.values() if x.dirty]
+            if dirty:
+                self._store.upsert_many([self._render(x, now) for x in dirty])
+            for x in dirty:
+                x.dirty = False
+
+    def tick(self, now: datetime | None = None) -> list[AlertChange]:
+        """Time-driven transitions: health faults, pending -> firing, auto-resolve, re-notify;
+        then the written-behind evidence."""
+        now = now or self._clock()
+        t = now.timestamp()
+        self.flush(now)
+        with self._lock:
+            changes: dict[str, tuple[_Tracked, AlertState | None, Reason]] = {}
+            self._health(t, now, changes)
+            for aid, x in self._open.items():
+                life, due = lc.advance(x.life, t, x.timing, x.ready())
+                if due is not None:
+                    changes[aid] = (x, changes.get(aid, (x, x.life.state))[1], due)
+                    x.life = life
+                elif (x.silenced != self._is_silenced(x, now)) and aid not in changes:
+                    changes[aid] = (x, x.life.state, Reason.SILENCED)
+            return self._commit(list(changes.values()), now)
+
+    # -- health ------------------------------------------------------------------------------
+    def _health(self, t: float, now: datetime, changes: dict) -> None:
+        h = self._cfg.health
+        facts: dict[str, HealthFact] = {}
+        if h.agent_offline:
+            for (site, agent), why in agent_faults(self._agents, t, h.silence_s).items():
+                facts[f"agent-offline:{site}:{agent}"] = HealthFact("agent-offline", site, agent, None, why)
+        if h.sensor_degraded:
+            for (site, agent), sensors in self._sensor_faults.items():
+                for sensor, why in sensors.items():
+                    facts[f"sensor-degraded:{site}:{agent}/{sensor}"] = HealthFact("sensor-degraded", site, agent,
+                                                                                    sensor, why)  # fmt: skip
+        by_fp = {x.health: x for x in self._open.values() if x.health}
+        for fp, x in by_fp.items():
+            if fp not in facts:
+                life, due = lc.clear(x.life, t)
+                if due is not None:
+                    changes[x.sit.alert.id] = (x, x.life.state, due)
+                    x.life = life
+        for fp, fact in facts.items():
+            x = by_fp.get(fp)
+            if x is not None:
+                x.life = lc.on_evidence(x.life, t)
+                continue
+            sit = health_situation(fact, fp, self._new_id(), now, h.severity)
+            timing = Timing(h.debounce_s, self._cfg.lifecycle.resolve_after_s, self._cfg.lifecycle.renotify_s, False)
+            x = _Tracked(sit, lc.open_life(t), timing, health=fp)
+            self._open[sit.alert.id] = x
+            changes[sit.alert.id] = (x, None, Reason.OPENED)
+
+    def _resolve_on(self, events: Sequence[Event], t: float, changes: dict) -> None:
+        for ev in events:
+            sensor = f"{ev.agent}/{ev.sensor.id}"
+            for x in self._open.values():
+                if ev.kind in x.resolve_on and sensor in x.sit.best and ev.site == x.sit.alert.site:
+                    life, due = lc.clear(x.life, t)
+                    if due is not None:
+                        changes[x.sit.alert.id] = (x, x.life.state, due)
+                        x.life = life
+
+    # -- operators -------------------------------------------------------------------------
+    def act(self, alert_id: str, action: str, who: str, comment: str | None = None) -> Alert:
+        """``ack``, ``resolve`` or ``comment`` by token ``who``; KeyError: no such alert,
+        lifecycle.TransitionError: the state does not allow it. Every action is audited."""
+        now = self._clock()
+        with self._lock:
+            x = self._open.get(alert_id)
+            stored = self._store.get(alert_id) if x is None else None
+            if x is None and stored is None:
+                raise KeyError(alert_id)
+            if action != "comment":
+                if x is None:
+                    raise lc.TransitionError("the alert is resolved already")
+                prev = x.life.state
+                x.life = lc.acknowledge(x.life, who) if action == "ack" else lc.resolve(x.life, now.timestamp())
+                reason = Reason.ACKNOWLEDGED if action == "ack" else Reason.RESOLVED
+                self._commit([(x, prev, reason)], now)
+            self._store.audit(AuditEntry(now, who, action, alert_id=alert_id, comment=comment))
+            alert = self._render(x, now) if x is not None else stored
+            assert alert is not None
+            if action == "comment":
+                self._emit(AlertChange(alert, alert.state, Reason.COMMENT))
+            log.info("alert %s id=%s by=%s", action, alert_id, who)
+            return alert
+
+    def add_silence(self, req: SilenceRequest, who: str) -> Silence:
+        """Store and audit a silence by token ``who``; matching alerts stop paging at once."""
+        now = self._clock()
+        s = Silence.of(req, self._new_id(), who, now)
+        with self._lock:
+            self._store.add_silence(s)
+            self._store.audit(AuditEntry(now, who, "silence", silence_id=s.id, comment=req.comment))
+            self._silences = self._store.silences(now=now)
+        self.tick(now)
+        return s
+
+    def expire_silence(self, silence_id: str, who: str, comment: str | None = None) -> Silence | None:
+        """End a silence now (audited); None when there is no such silence."""
+        now = self._clock()
+        with self._lock:
+            s = self._store.expire_silence(silence_id, now)
+            if s is not None:
+                self._store.audit(AuditEntry(now, who, "unsilence", silence_id=silence_id, comment=comment))
+                self._silences = self._store.silences(now=now)
+        self.tick(now)
+        return s
+
+    def reload(self, cfg: AlertsConfig, who: str) -> None:
+        """New rules, zones and timings for what comes next; open alerts keep their own timing."""
+        with self._lock:
+            self._cfg = cfg
+            self._store.audit(AuditEntry(self._clock(), who, "rules_reload", comment=f"{len(cfg.rules)} rules"))
+        log.warning("alert rules reloaded rules=%d zones=%d by=%s", len(cfg.rules), len(cfg.zones), who)
+
+    # -- shell -------------------------------------------------------------------------------
+    def _is_silenced(self, x: _Tracked, now: datetime) -> bool:
+        return silenced(x.sit.alert, self._silences, now)
+
+    def _render(self, x: _Tracked, now: datetime) -> Alert:
+        def when(v: float | None) -> datetime | None:
+            return datetime.fromtimestamp(v, UTC) if v is not None else None
+
+        return x.sit.alert.model_copy(update={
+            "state": x.life.state, "fired_at": when(x.life.fired_at), "resolved_at": when(x.life.resolved_at),
+            "acked_by": x.life.acked_by, "updated_at": now, "silenced": x.silenced})  # fmt: skip
+
+    def _commit(self, changes: list[tuple[_Tracked, AlertState | None, Reason]], now: datetime) -> list[AlertChange]:
+        out: list[AlertChange] = []
+        keep: list[Alert] = []
+        for x, prev, reason in changes:
+            x.silenced = self._is_silenced(x, now)
+            alert = self._render(x, now)
+            out.append(AlertChange(alert, prev, reason))
+            self.counts[reason.value] += 1
+            if reason is Reason.EXPIRED:  # pending that never fired: paged nobody, kept nowhere
+                self._store.delete(alert.id)
+            elif reason is Reason.EVIDENCE:  # written behind, on the next tick: keeps decisions fast
+                x.dirty = True
+            else:
+                keep.append(alert)
+                x.dirty = False
+            if not x.life.is_open:
+                self._open.pop(alert.id, None)
+        if keep:
+            self._store.upsert_many(keep)
+        for ch in out:
+            if ch.reason in (Reason.FIRED, Reason.AUTO_RESOLVED, Reason.EXPIRED):
+                a = ch.alert
+                log.warning("alert %s rule=%s severity=%s site=%s sensors=%s id=%s", ch.reason.value, a.rule,
+                            a.severity.value, a.site, ",".join(a.sensors) or a.agent, a.id)  # fmt: skip
+            self._emit(ch)
+        return out
+
+    def _emit(self, ch: AlertChange) -> None:
+        for hook in [*self._watchers, *(self._notifiers if ch.notify else ())]:
             try:
-                sink(alert, is_new)
-            except Exception:  # a broken sink must not stop alerting
-                log.exception("alert sink failed alert=%s", alert.id)
+                hook(ch)
+            except Exception:  # a broken hook must not stop alerting
+                log.exception("alert hook failed alert=%s", ch.alert.id)
+
+    def _restore(self) -> None:
+        """Open alerts of a previous run carry on (their evidence clock restarts now)."""
+        t = self._clock().timestamp()
+        c = self._cfg
+        for a in self._store.open_alerts():
+            sit, health = restore_situation(a)
+            rule = next((r for r in c.rules if r.name == a.rule), None)
+            timing = Timing(rule.for_s if rule else 0.0, c.lifecycle.resolve_after_s, c.lifecycle.renotify_s,
+                            rule.auto_resolve if rule else health is None)  # fmt: skip
+            fired = a.fired_at.timestamp() if a.fired_at else None
+            life = Life(a.state, t, t, fired, fired, None, a.acked_by)
+            self._open[a.id] = _Tracked(sit, life, timing, rule.min_count if rule else 1,
+                                        frozenset(rule.resolve_on) if rule else frozenset(), health)  # fmt: skip
+            if health and health.startswith("agent-offline:"):  # stays offline until it speaks
+                self._agents[(a.site, a.agent)] = AgentSeen(t, t)

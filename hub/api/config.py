@@ -30,6 +30,9 @@ class ApiConfig(BaseModel):
         "empty = no cross-origin calls at all",
     )
     docs: bool = Field(default=True, description="serve the interactive API docs at /docs (assets served locally)")
+    metrics_token_file: Path | None = Field(
+        default=None, description="file holding a token a Prometheus scraper sends for /metrics (besides viewer tokens)"
+    )
     ssl_certfile: Path | None = Field(default=None, description="PEM certificate (chain): serve HTTPS, not HTTP")
     ssl_keyfile: Path | None = Field(default=None, description="PEM private key of ssl_certfile")
 

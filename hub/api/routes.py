@@ -1,4 +1,4 @@
-"""Routers: health, alerts, agents, events, stats (evidence and tokens have their own modules).
+"""Routers: health, agents, events, stats (alerts, evidence, tokens, stream, metrics have their own).
 
 Reading needs a viewer token (added per router in create_app); a route that changes something
 names its role in its signature.
@@ -11,20 +11,21 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
 
-from borderwatch.contract import AgentStatus, Alert, AlertState, Event, EventKind, Telemetry
-from borderwatch.hub.api.auth import Operator
+from borderwatch.contract import AgentStatus, Event, EventKind, Telemetry
+from borderwatch.hub.api.alert_routes import alerts, audit, rules, silences
 from borderwatch.hub.api.context import HubContext, get_context
 from borderwatch.hub.api.evidence import evidence
+from borderwatch.hub.api.metrics import metrics
+from borderwatch.hub.api.stream import stream
 from borderwatch.hub.api.token_routes import tokens
 
 Ctx = Annotated[HubContext, Depends(get_context)]
 log = logging.getLogger("borderwatch.hub.api")
 
 health = APIRouter(tags=["health"])
-alerts = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 agents = APIRouter(prefix="/api/v1/agents", tags=["agents"])
 events = APIRouter(prefix="/api/v1/events", tags=["events"])
 stats = APIRouter(prefix="/api/v1/stats", tags=["stats"])
@@ -46,39 +47,6 @@ class AgentOut(BaseModel):
 @health.get("/health")
 def get_health(ctx: Ctx) -> Health:
     return Health(status="ok", hub_id=ctx.hub_id)
-
-
-@alerts.get("")
-def list_alerts(
-    ctx: Ctx, limit: Annotated[int, Query(ge=1, le=1000)] = 100, state: AlertState | None = None
-) -> list[Alert]:
-    return ctx.alerts.list(limit=limit, state=state)
-
-
-@alerts.get("/{alert_id}")
-def get_alert(ctx: Ctx, alert_id: str) -> Alert:
-    alert = ctx.alerts.get(alert_id)
-    if alert is None:
-        raise HTTPException(404, f"no alert {alert_id}")
-    return alert
-
-
-class AlertStateChange(BaseModel):
-    """An operator's decision on an alert (firing is the engine's to set)."""
-
-    state: AlertState = Field(description="acknowledged | resolved")
-
-
-@alerts.post("/{alert_id}/state")
-def set_alert_state(ctx: Ctx, who: Operator, alert_id: str, change: AlertStateChange) -> Alert:
-    """Operators acknowledge or resolve; the new state survives later updates of the alert."""
-    if change.state is AlertState.FIRING:
-        raise HTTPException(422, "an alert is set firing by the alert engine only")
-    alert = ctx.alerts.set_state(alert_id, change.state)
-    if alert is None:
-        raise HTTPException(404, f"no alert {alert_id}")
-    log.info("alert state changed id=%s state=%s by=%s", alert_id, change.state.value, who.name)
-    return alert
 
 
 @agents.get("")
@@ -109,6 +77,7 @@ def get_stats(ctx: Ctx) -> dict[str, Any]:
     }
 
 
-ROUTERS = (health, alerts, agents, events, stats, evidence, tokens)
-OPEN_ROUTERS = (health,)
-"""Answered without a token: load balancers and monitoring probe /health."""
+ROUTERS = (health, alerts, silences, rules, audit, agents, events, stats, evidence, tokens, stream, metrics)
+OPEN_ROUTERS = (health, metrics)
+"""Answered without a viewer check on the router: load balancers probe /health; /metrics checks
+its own token (a viewer token or the configured metrics token)."""

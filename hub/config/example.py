@@ -25,7 +25,15 @@ mqtt_version = "5"                      # "3.1.1" with the embedded `borderwatch
 [alerts]
 db_path = "var/hub/alerts.sqlite3"
 
-# Rules replace the defaults when given; people crossing the border line first.
+# Rules replace the defaults when given; the first match wins: a person in distress first.
+[[alerts.rules]]
+name = "person-in-distress"
+severity = "humanitarian"               # above critical
+kinds = ["track_new", "track_update", "track_end", "zone_entry", "loitering", "line_crossing"]
+distress = true                         # events with attributes.distress = true
+group_radius_m = 60
+group_window_s = 300
+
 [[alerts.rules]]
 name = "border-crossing-person"
 severity = "critical"
@@ -52,6 +60,22 @@ name = "sensor-offline"
 severity = "warning"
 kinds = ["sensor_offline"]
 group_radius_m = 0
+group_window_s = 3600
+auto_resolve = false                    # stays until the sensor is back
+resolve_on = ["sensor_online"]
+
+# [[alerts.zones]]                      # restricted zones rules name with zone = "..."
+# name = "quarry"
+# polygon = [[47.951, 22.850], [47.953, 22.850], [47.953, 22.854], [47.951, 22.854]]  # [lat, lon]
+
+[alerts.lifecycle]
+resolve_after_s = 120                   # no evidence this long: resolved
+renotify_s = 900                        # firing and unacknowledged: notify again
+hysteresis_m = 5                        # zone edge: enter 5 m in, leave 5 m out
+
+[alerts.health]
+debounce_s = 60                         # agent offline / sensor degraded this long before it pages
+silence_s = 180                         # no message from an agent this long = offline
 
 [evidence]                              # agents' JPEG snapshots (best effort, not in the ledger)
 dir = "var/hub/evidence"                # <dir>/<site>/<agent>/<date>/<event_id>.jpg + index.sqlite3
@@ -65,6 +89,7 @@ port = 8080
 trusted_hosts = []                      # Host headers answered; empty = localhost, 127.0.0.1, ::1 and host
 cors_origins = []                       # browser origins allowed to call the API; empty = none
 docs = true                             # /docs, served from the hub itself (no CDN)
+# metrics_token_file = "/etc/borderwatch/metrics.token"  # a Prometheus scraper's token for /metrics
 # ssl_certfile = "/etc/borderwatch/tls/hub.crt"   # HTTPS (both or neither), or a reverse proxy:
 # ssl_keyfile = "/etc/borderwatch/tls/hub.key"    # see docs/operator-guide.md, API access
 """

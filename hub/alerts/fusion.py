@@ -1,0 +1,220 @@
+"""Multi-sensor fusion: matches close in space and time become one situation (one alert).
+
+Pure: ids and times come in as arguments. Distances are one numpy broadcast (every new match
+against every open alert, every new match against each other); clusters are connected
+components of the gate graph, so the result does not depend on the order events arrive in.
+
+Confidence: each contributing sensor (``agent/sensor``) counts once with its best confidence
+``c_i``; sensors are taken as independent, so the fused confidence is ``1 - prod(1 - c_i)``: two
+sensors at 0.6 give 0.84, a third at 0.5 gives 0.92. A radar-only situation is a cue, capped at
+``warning``; once a camera or thermal imager joins it takes its rule's severity and the imager's
+object class.
+"""
+
+from __future__ import annotations
+
+from bisect import insort
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import numpy as np
+
+from borderwatch.contract import Alert, AlertEvidence, Event, SensorKind, Severity
+from borderwatch.contract.alerts import SEVERITY_RANK
+from borderwatch.hub.alerts.geo import pairwise_m
+from borderwatch.hub.alerts.rules import Match, TrackKey, track_key
+
+MAX_EVIDENCE = 64
+MAX_EVENT_IDS = 256
+CUE_SEVERITY = Severity.WARNING
+
+FusionKey = tuple[str, str, str, str]
+"""(rule, site, direction, zone): only matches of one key fuse."""
+
+
+def fusion_key(m: Match) -> FusionKey:
+    """The key matches must share to fuse: same rule, site, direction and zone."""
+    hit = m.event.rule
+    return (m.rule.name, m.event.site, (hit.direction if hit else None) or "-", m.zone or "-")
+
+
+def fused_confidence(best: dict[str, float]) -> float:
+    """1 - prod(1 - c_i) over the sensors' best confidences (0 for no sensor)."""
+    return float(1.0 - np.prod([1.0 - c for c in best.values()])) if best else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    """What the hub knows of one alert's evidence; the lifecycle state lives beside it."""
+
+    rule_name: str
+    key: FusionKey
+    alert: Alert
+    best: dict[str, float]  # agent/sensor -> best confidence
+    tracks: frozenset[TrackKey]
+    last: tuple[float, str]  # (epoch, event id) of the newest evidence
+
+    def group_size(self) -> int:
+        """Distinct tracks of the sensor that sees the most: one person seen by two sensors is one."""
+        per: dict[tuple[str, str], int] = {}
+        for site_agent_sensor in self.tracks:
+            if site_agent_sensor[3] is not None:
+                per[site_agent_sensor[1:3]] = per.get(site_agent_sensor[1:3], 0) + 1
+        return max(per.values(), default=1)
+
+
+def evidence_of(ev: Event) -> AlertEvidence:
+    """The parts of an event an operator looks at: snapshot, temperature, radar speed."""
+    temp = ev.attributes.get("temperature_c")
+    imaged = ev.sensor.kind is not SensorKind.RADAR
+    return AlertEvidence(
+        event_id=ev.id,
+        ts=ev.ts,
+        agent=ev.agent,
+        sensor_id=ev.sensor.id,
+        sensor_kind=ev.sensor.kind,
+        object_class=ev.object_class,
+        confidence=ev.confidence,
+        track_id=ev.track_id,
+        position=ev.position,
+        snapshot=f"/api/v1/evidence/{ev.id}" if imaged else None,
+        temperature_c=float(temp) if isinstance(temp, int | float) and not isinstance(temp, bool) else None,
+        speed_mps=ev.polar.speed_mps if ev.polar is not None else None,
+    )
+
+
+def _summary(a: Alert) -> str:
+    what = a.object_class.value
+    how = f" {a.direction}" if a.direction else ""
+    where = f" at {a.position.lat:.5f},{a.position.lon:.5f}" if a.position else ""
+    zone = f" in zone {a.zone}" if a.zone else ""
+    return f"{a.rule}: {what}{how}{zone} seen by {', '.join(a.sensors)}{where}"[:512]
+
+
+def _order(e: AlertEvidence) -> tuple[datetime, str]:
+    return (e.ts, e.event_id)
+
+
+def new_situation(m: Match, alert_id: str) -> Situation:
+    """A situation holding one match; ``alert_id`` from the caller (the core draws no randomness)."""
+    ev = m.event
+    key = fusion_key(m)
+    alert = Alert(id=alert_id, fingerprint=":".join(key)[:128], ts=ev.ts, rule=m.rule.name, severity=m.rule.severity,
+                  site=ev.site, agent=ev.agent, sensor_id=ev.sensor.id, sensor_kind=ev.sensor.kind,
+                  object_class=ev.object_class, confidence=0.0, summary="-", zone=m.zone,
+                  direction=ev.rule.direction if ev.rule else None)  # fmt: skip
+    empty = Situation(m.rule.name, key, alert, {}, frozenset(), (float("-inf"), ""))
+    return absorb(empty, m)
+
+
+def absorb(s: Situation, m: Match) -> Situation:
+    """The situation with one more match (order of absorbing does not change the outcome)."""
+    ev = m.event
+    sensor = f"{ev.agent}/{ev.sensor.id}"
+    best = {**s.best, sensor: max(s.best.get(sensor, 0.0), ev.confidence)}
+    evidence = list(s.alert.evidence)
+    insort(evidence, evidence_of(ev), key=_order)  # kept sorted: arrival order does not matter
+    evidence = evidence[-MAX_EVIDENCE:]
+    stamp = (ev.ts.timestamp(), ev.id)
+    newest = stamp >= s.last
+    kinds = sorted({*s.alert.sensor_kinds, ev.sensor.kind})
+    imaged = [e for e in evidence if e.sensor_kind is not SensorKind.RADAR]
+    update: dict[str, object] = {
+        "ts": min(s.alert.ts, ev.ts) if s.alert.evidence else ev.ts,
+        "confidence": round(fused_confidence(best), 6),
+        "sensors": sorted(best)[:64],
+        "sensor_kinds": kinds,
+        "evidence": evidence,
+        "event_ids": [*s.alert.event_ids, ev.id][-MAX_EVENT_IDS:],
+        "severity": _severity(m.rule.severity, kinds),
+    }
+    if newest:
+        update.update(agent=ev.agent, sensor_id=ev.sensor.id, sensor_kind=ev.sensor.kind, track_id=ev.track_id)
+        if ev.position is not None:
+            update["position"] = ev.position
+    top = max(imaged or evidence, key=lambda e: (e.confidence, e.event_id))
+    update["object_class"] = top.object_class
+    alert = s.alert.model_copy(update={k: v for k, v in update.items() if v is not None})
+    alert = alert.model_copy(update={"summary": _summary(alert)})
+    return replace(s, alert=alert, best=best, tracks=s.tracks | {track_key(ev)}, last=max(s.last, stamp))
+
+
+def _severity(rule_severity: Severity, kinds: list[SensorKind]) -> Severity:
+    if kinds == [SensorKind.RADAR] and SEVERITY_RANK[rule_severity] > SEVERITY_RANK[CUE_SEVERITY]:
+        return CUE_SEVERITY
+    return rule_severity
+
+
+def _columns(ms: list[Match]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    lat = np.array([m.event.position.lat if m.event.position else np.nan for m in ms], dtype=float)
+    lon = np.array([m.event.position.lon if m.event.position else np.nan for m in ms], dtype=float)
+    ts = np.array([m.event.ts.timestamp() for m in ms], dtype=float)
+    return lat, lon, ts
+
+
+def nearest_open(open_: list[Situation], ms: list[Match]) -> np.ndarray:
+    """For each match, the index of the nearest open situation it joins (-1: none): same fusion
+    key and either the same track or within the rule's gate (metres) and window (seconds)."""
+    if not open_ or not ms:
+        return np.full(len(ms), -1)
+    lat, lon, ts = _columns(ms)
+    olat = np.array([s.alert.position.lat if s.alert.position else np.nan for s in open_])
+    olon = np.array([s.alert.position.lon if s.alert.position else np.nan for s in open_])
+    ots = np.array([s.last[0] for s in open_])
+    dist = pairwise_m(lat, lon, olat, olon)  # (N, M); NaN where either side has no position
+    gate = np.array([m.rule.group_radius_m for m in ms])[:, None]
+    window = np.array([m.rule.group_window_s for m in ms])[:, None]
+    same_key = np.array([[fusion_key(m) == s.key for s in open_] for m in ms])
+    same_track = np.array([[track_key(m.event) in s.tracks and m.event.track_id is not None for s in open_]
+                           for m in ms])  # fmt: skip
+    same_sensor = np.array([[_same_sensor_unplaced(m, s) for s in open_] for m in ms])
+    close = np.nan_to_num(dist, nan=np.inf) <= gate
+    ok = same_key & (np.abs(ts[:, None] - ots[None, :]) <= window) & (close | same_track | same_sensor)
+    score = np.where(ok, np.nan_to_num(dist, nan=0.0), np.inf)
+    return np.where(ok.any(axis=1), score.argmin(axis=1), -1)
+
+
+def _same_sensor_unplaced(m: Match, s: Situation) -> bool:
+    """Without positions (tamper, sensor offline) a match joins by its own sensor, radius 0 rules only."""
+    return (
+        m.event.position is None and m.rule.group_radius_m == 0 and (f"{m.event.agent}/{m.event.sensor.id}" in s.best)
+    )
+
+
+def clusters(ms: list[Match]) -> list[list[int]]:
+    """Connected components of the gate graph among ``ms`` (indices), in order of first member."""
+    n = len(ms)
+    if n == 0:
+        return []
+    lat, lon, ts = _columns(ms)
+    dist = np.nan_to_num(pairwise_m(lat, lon, lat, lon), nan=np.inf)
+    gate = np.minimum.outer(*(np.array([m.rule.group_radius_m for m in ms]),) * 2)
+    window = np.minimum.outer(*(np.array([m.rule.group_window_s for m in ms]),) * 2)
+    keys = [fusion_key(m) for m in ms]
+    tracks = [track_key(m.event) if m.event.track_id is not None else None for m in ms]
+    same = np.array([[keys[i] == keys[j] for j in range(n)] for i in range(n)])
+    track = np.array([[tracks[i] is not None and tracks[i] == tracks[j] for j in range(n)] for i in range(n)])
+    unplaced = np.isnan(lat)
+    sensor = np.array([[ms[i].event.sensor.id == ms[j].event.sensor.id and ms[i].event.agent == ms[j].event.agent
+                        for j in range(n)] for i in range(n)])  # fmt: skip
+    quiet = unplaced[:, None] & unplaced[None, :] & sensor & (gate == 0)
+    adj = same & (np.abs(ts[:, None] - ts[None, :]) <= window) & ((dist <= gate) | track | quiet)
+    label = np.arange(n)
+    while True:  # min-label propagation: converges in at most n rounds, usually 2-3
+        nxt = np.where(adj, label[None, :], n).min(axis=1)
+        nxt = np.minimum(nxt, label)
+        if np.array_equal(nxt, label):
+            break
+        label = nxt
+    return [list(np.flatnonzero(label == lab)) for lab in dict.fromkeys(label.tolist())]
+
+
+def fuse(ms: list[Match], ids: list[str]) -> list[Situation]:
+    """Batch fusion of matches into situations (one per cluster, ``ids`` consumed in order)."""
+    out: list[Situation] = []
+    for members, alert_id in zip(clusters(ms), ids, strict=False):
+        s = new_situation(ms[members[0]], alert_id)
+        for i in members[1:]:
+            s = absorb(s, ms[i])
+        out.append(s)
+    return out
