@@ -25,6 +25,7 @@ log = logging.getLogger("borderwatch.edge.agent")
 
 
 def software_version() -> str:
+    """The installed package version for the birth certificate; "0+unknown" when run from an uninstalled tree."""
     try:
         return version("borderwatch")
     except PackageNotFoundError:
@@ -50,6 +51,9 @@ class Agent:
             self.link.publish_evidence(item.event_id, item.jpeg)
 
     def birth(self) -> AgentStatus:
+        """The status the link publishes (retained) on every connect and leaves as its last will; ``last_seq`` tells the
+        hub how far the outbox has numbered.
+        """
         return AgentStatus(
             site=self.cfg.site,
             agent=self.cfg.agent,
@@ -62,6 +66,7 @@ class Agent:
         )
 
     def telemetry(self) -> Telemetry:
+        """A snapshot of outbox, link and per-sensor counters, published every ``telemetry_interval_s``."""
         stats = self.outbox.stats()
         return Telemetry(
             site=self.cfg.site,
@@ -75,6 +80,7 @@ class Agent:
         )
 
     def run(self, stop: threading.Event) -> None:
+        """Start sensors, then the link; publish telemetry until ``stop`` is set; shut down in order, on error too."""
         self.sensors.start()  # first: the birth certificate names the loaded models and sensors
         self.link.start()
         log.info(
@@ -95,6 +101,7 @@ class Agent:
 
 
 def run_agent(config_path: Path) -> int:
+    """The ``borderwatch edge run`` entry point: runs until SIGTERM or SIGINT; a bad config raises ConfigError first."""
     cfg = load_agent_config(config_path)
     stop = stop_on_signals()
     Agent(cfg).run(stop)

@@ -1,7 +1,8 @@
 """`borderwatch edge doctor`: what a technician runs on the mast before leaving it.
 
 Each check says PASS, WARN or FAIL with the figure that decided it, in the order a technician
-fixes things (config, disk, broker, cameras, models, clock). Nothing here changes state.
+fixes things (config, disk, broker, cameras, models, clock). Nothing here changes state, except that
+the disk check creates a missing state dir (and removes the probe file it writes).
 """
 
 from __future__ import annotations
@@ -23,12 +24,15 @@ MIN_FREE_BYTES = 1 << 30
 
 @dataclass(frozen=True)
 class Check:
+    """One printed line of the report; ``status`` is PASS, WARN or FAIL and only FAIL sets the exit code."""
+
     status: str  # PASS | WARN | FAIL
     name: str
     detail: str
 
 
 def check_disk(cfg: AgentConfig) -> Check:
+    """The outbox lives in ``state_dir``: FAIL if it cannot be written, WARN under 1 GiB free."""
     path = cfg.state_dir
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -43,6 +47,10 @@ def check_disk(cfg: AgentConfig) -> Check:
 
 
 def check_broker(cfg: AgentConfig, timeout_s: float = 5.0) -> Check:
+    """TCP reach first, then a real MQTT session with the agent's credentials and TLS, so a bad password or
+    certificate shows here rather than as a silent reconnect loop; the client id differs from the agent's
+    so a running agent is not kicked off the broker.
+    """
     import paho.mqtt.client as mqtt
 
     from borderwatch.edge.link import link_session
@@ -83,6 +91,7 @@ def check_broker(cfg: AgentConfig, timeout_s: float = 5.0) -> Check:
 
 
 def check_camera(cam_id: str, cam: CameraConfig, seconds: float = 2.0) -> Check:
+    """Reads frames for ``seconds``: FAIL if none arrive, WARN below 80 % of the configured fps; URL shown redacted."""
     from borderwatch.edge.sensors.camera.capture import classify, open_capture
 
     shown = classify(cam.url).redacted
@@ -107,6 +116,7 @@ def check_camera(cam_id: str, cam: CameraConfig, seconds: float = 2.0) -> Check:
 
 
 def check_model(name: str, cfg: AgentConfig) -> Check:
+    """Loads the model as the agent would (hash checked) and times one warm-up inference at the configured lanes."""
     from borderwatch.edge.pipeline.detector import OnnxDetector
     from borderwatch.edge.pipeline.modelref import ModelError, resolve_model
 
@@ -122,12 +132,14 @@ def check_model(name: str, cfg: AgentConfig) -> Check:
 
 
 def check_clock() -> Check:
+    """Events carry the mast's clock; a year before 2025 means it never synchronised (no RTC battery, no NTP)."""
     now = datetime.now(UTC)
     status = "PASS" if now.year >= 2025 else "FAIL"
     return Check(status, "clock", f"UTC {now:%Y-%m-%d %H:%M:%S} (events carry this time: keep NTP on)")
 
 
 def checks(cfg: AgentConfig) -> Iterator[Callable[[], Check]]:
+    """The checks in the order a technician fixes things, lazily, so each prints before the next (slow) one runs."""
     yield lambda: check_disk(cfg)
     yield lambda: check_broker(cfg)
     for cam_id, cam in cfg.cameras.items():
@@ -138,6 +150,7 @@ def checks(cfg: AgentConfig) -> Iterator[Callable[[], Check]]:
 
 
 def run_doctor(config_path: Path) -> int:
+    """Print every check and return the exit code (1 if any failed); a bad config raises ConfigError first."""
     cfg = load_agent_config(config_path)
     print(f"PASS config     {config_path}: site {cfg.site}, agent {cfg.agent}, {len(cfg.cameras)} camera(s)")
     failed = 0

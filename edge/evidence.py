@@ -1,8 +1,8 @@
 """Evidence: JPEG snapshots with boxes drawn, size-capped, kept on the agent for a set time.
 
 The snapshot is rendered once per frame and shared by every event of that frame that wants one.
-The size cap is met by lowering JPEG quality, then scale, so a snapshot never exceeds what the
-link and the outbox budget for it.
+The size cap is met by lowering JPEG quality, then scale, so a snapshot never exceeds the configured
+``max_bytes``. Evidence never enters the outbox: it is best effort, the events carry the facts.
 """
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ class Snapshot:
             raise ValueError(f"Snapshot.frame: expected HxWx3 uint8 BGR, got {f.dtype} {f.shape}")
 
     def render(self) -> list[Evidence]:
+        """One JPEG for the frame, one Evidence per event sharing it; empty ``jpeg`` if not even a tiny copy fits."""
         jpeg = render_snapshot(self.frame, self.boxes, self.labels, self.highlight, self.max_bytes, self.max_width)
         return [Evidence(event_id, self.sensor_id, jpeg) for event_id in self.event_ids]
 
@@ -124,7 +125,7 @@ class EvidenceStore:
         return path
 
     def prune(self, now: float | None = None, force: bool = False) -> int:
-        """Delete expired snapshots (at most once a minute unless forced); returns how many."""
+        """Delete expired snapshots, at most once per ``prune_every_s`` unless forced; returns how many."""
         now = time.time() if now is None else now
         if not force and now - self._last_prune < self.prune_every_s:
             return 0

@@ -87,12 +87,14 @@ def _describe(err: dict[str, Any], data: Any, model: type[BaseModel]) -> str:
 
 
 def format_validation_error(source: str, exc: ValidationError, data: Any, model: type[BaseModel]) -> str:
+    """One paragraph an operator can act on: each error with its key path, the value given and a "did you mean"."""
     lines = [_describe(e, data, model) for e in exc.errors(include_url=False)]
     noun = "error" if len(lines) == 1 else "errors"
     return f"config {source}: {len(lines)} {noun}, nothing was started:\n" + "\n".join(lines)
 
 
 def parse_config(data: dict[str, Any], model: type[M], source: str = "<memory>") -> M:
+    """Validate already-parsed ``data`` (tests, merged dicts); raises ConfigError, never pydantic's ValidationError."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -58,6 +58,7 @@ class AgentSettings(BaseModel):
 
     @property
     def outbox_path(self) -> Path:
+        """Fixed under ``state_dir`` so the outbox survives restarts and the doctor's disk check covers it."""
         return self.state_dir / "outbox.sqlite3"
 
 

@@ -39,7 +39,7 @@ _ACTIVE_S = 1.0
 
 @dataclass(slots=True)
 class Request:
-    """One frame's letterboxed crops for the model, and where the raw output goes."""
+    """One frame's model input (crops as the sensor kind prepared them), and where the raw output goes."""
 
     sensor_id: str
     tensor: np.ndarray
@@ -79,13 +79,18 @@ class InferenceBatcher:
         ]
 
     def register(self, sensor_id: str) -> None:
+        """Count ``sensor_id`` among those a batch may wait for (only while it sent a request in the last second)."""
         self.sensors.add(sensor_id)
 
     def start(self) -> None:
+        """Start the lane threads; call once, after every sensor using the model has registered."""
         for thread in self._threads:
             thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Stop the lanes (joining each for up to ``timeout`` s) and answer every queued request ``None``, so no
+        sensor worker waits on a future that will never be set.
+        """
         self._stop.set()
         for thread in self._threads:
             if thread.is_alive():
@@ -93,7 +98,8 @@ class InferenceBatcher:
         self._fail_pending()
 
     def submit(self, sensor_id: str, tensor: np.ndarray, ts: float, live: bool = True) -> Future:
-        """Queue (K, 3, H, W) crops; the future gets the raw (K, 4+C, N) output, or None if skipped.
+        """Queue (K, 3, H, W) crops; the future gets the raw output ((K, 4+C, N), or (K, C) for a classifier),
+        or None if skipped.
 
         ``live`` False (lossless file replay) never goes stale.
         """

@@ -120,10 +120,12 @@ class Detections:
 
     @property
     def area(self) -> FloatArray:
+        """(N,) box areas in square pixels; inverted boxes count as 0 rather than negative."""
         wh = np.clip(self.xyxy[:, 2:] - self.xyxy[:, :2], 0, None)
         return wh[:, 0] * wh[:, 1]
 
     def with_tracker_ids(self, ids: np.ndarray) -> Detections:
+        """The same rows with the tracker's ids; only that column is checked, the others are known to be valid."""
         return Detections.unchecked(
             self.xyxy, self.confidence, self.class_id, _column("tracker_id", ids, len(self), np.int64), self.extra
         )

@@ -33,7 +33,8 @@ class DetectorBackend(Protocol):
         """(B, C_in, H, W) float32 -> (B, 4+C, N) detections or (B, C) class scores (``decode.output_layout``)."""
         ...
 
-    def info(self) -> ModelInfo: ...
+    def info(self) -> ModelInfo:
+        """Name and SHA-256 the agent's status lists, so the hub knows which model produced its events."""
 
 
 def _dim(value: object, fallback: int) -> int:
@@ -111,10 +112,12 @@ class OnnxDetector:
         return ms
 
     def infer(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """One call with a dynamic batch axis, else image by image; safe from several lanes at once (the session is)."""
         if self.dynamic_batch or len(batch) == 1:
             return self.session.run(None, {self.input_name: batch})[0]
         outs = [self.session.run(None, {self.input_name: batch[i : i + 1]})[0] for i in range(len(batch))]
         return np.concatenate(outs)
 
     def info(self) -> ModelInfo:
+        """The name is clipped to the contract's 128 characters; the hash is the one checked at load."""
         return ModelInfo(name=self.name[:128], sha256=self.ref.sha256)

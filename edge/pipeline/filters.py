@@ -29,6 +29,7 @@ class ClassFilterTable:
 
     @classmethod
     def from_config(cls, filters: Mapping[ObjectClass, ClassFilter]) -> ClassFilterTable:
+        """One row per contract class; a class without a filter passes everything (a new class drops no boxes)."""
         rows = [filters.get(c, _PASS_ALL) for c in CONTRACT_CLASSES]
         table = [[f.min_score, f.min_area, f.max_area, f.min_ratio, f.max_ratio] for f in rows]
         return cls(np.asarray(table, np.float64))

@@ -64,6 +64,7 @@ class Segments:
 
     @classmethod
     def of(cls, polyline: F) -> Segments:
+        """The V-1 segments of ``polyline`` (V, 2); a zero-length one gets a tiny length so nothing divides by 0."""
         line = np.asarray(polyline, np.float64).reshape(-1, 2)
         vector = line[1:] - line[:-1]
         return cls(line[:-1], vector, np.maximum((vector * vector).sum(axis=1), 1e-12))

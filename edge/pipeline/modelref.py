@@ -40,6 +40,7 @@ class ModelRef:
 
 
 def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file read in 1 MiB chunks, so a large model is never held in memory twice."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):

@@ -70,6 +70,7 @@ class LineCrossingRule:
         return Crossings(rows[crossed], side[crossed] == self.inbound_sign)
 
     def forget(self, ids: I64) -> None:
+        """Drop ended tracks' sides, so the state stays as small as the live tracks and a reused id starts undecided."""
         self.state.forget(ids)
 
 
@@ -121,6 +122,7 @@ class ZoneRule:
         return ZoneHits(rows[entered], rows[exited], rows[loiter], dwell[loiter])
 
     def forget(self, ids: I64) -> None:
+        """Drop ended tracks' zone state, so it stays as small as the live tracks and a reused id starts outside."""
         self.state.forget(ids)
 
 

@@ -1,8 +1,8 @@
 """Small health instruments shared by sensor readers: rates, hourly counters, back-off, grades, and
 the state changes and link figures a reader reports.
 
-All are thread-safe enough for one writer and readers of snapshots (they only append/pop under
-a lock), and all are bounded: windows prune themselves so a 24/7 reader never grows.
+Event windows are thread-safe (they only append/pop under a lock); a Backoff belongs to the one
+reader thread that waits on it. All are bounded: windows prune themselves so a 24/7 reader never grows.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ class EventWindow:
         self.created = clock()
 
     def add(self, n: int = 1) -> None:
+        """Record ``n`` events now; ``total`` keeps the lifetime count the window forgets."""
         now = self.clock()
         with self._lock:
             self._times.extend([now] * n)
@@ -41,6 +42,7 @@ class EventWindow:
             self._times.popleft()
 
     def count(self) -> int:
+        """Events within the last ``window_s``, pruning older ones first."""
         with self._lock:
             self._prune(self.clock())
             return len(self._times)
@@ -60,12 +62,14 @@ class Backoff:
         self.attempts = 0
 
     def next(self) -> float:
+        """The wait before this attempt (``initial_s``, then doubling up to ``max_s``); counts the attempt."""
         wait = self.current
         self.current = min(self.current * 2, self.max_s)
         self.attempts += 1
         return wait
 
     def reset(self) -> None:
+        """Back to ``initial_s`` once a connection delivered, so the next outage starts with a short wait."""
         self.current, self.attempts = self.initial_s, 0
 
 

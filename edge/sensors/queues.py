@@ -64,6 +64,7 @@ class DropOldestQueue(Generic[T]):
             return len(self._items)
 
     def clear(self) -> None:
+        """Discard everything queued (not counted as dropped) and wake a producer waiting for space."""
         with self._lock:
             self._items.clear()
             self._drained.notify_all()

@@ -29,6 +29,7 @@ _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 
 def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    """The command's options; fills ``p`` when given, so a wrapping command line can host them."""
     p = p or argparse.ArgumentParser(prog="borderwatch detect", description=__doc__.splitlines()[0])
     p.add_argument("source", type=Path, help="an image or a video file")
     p.add_argument("--model", required=True, help="path to an .onnx file or a name in the models manifest")
@@ -111,6 +112,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit 0, or 2 (message on stderr) for an unusable model or source; detections on stdout, the count on stderr."""
     args = parser().parse_args(argv)
     try:
         n = run(args, sys.stdout)

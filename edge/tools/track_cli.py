@@ -21,6 +21,7 @@ from borderwatch.edge.tracking import box_tracker
 
 
 def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    """The command's options; fills ``p`` when given, so a wrapping command line can host them."""
     p = p or argparse.ArgumentParser(prog="borderwatch track", description=__doc__.splitlines()[0])
     p.add_argument("detections", type=Path, help="MOTChallenge det.txt")
     p.add_argument("-o", "--output", type=Path, help="write tracks here (default: stdout)")
@@ -59,6 +60,9 @@ def frames_of(rows: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
 
 
 def run(rows: np.ndarray, args: argparse.Namespace, out: TextIO) -> int:
+    """Track ``rows`` frame by frame (time = frame / fps) and write the MOTChallenge rows; returns how many.
+    The tracker settings are the agent's defaults except those the options set.
+    """
     cfg = TrackerConfig(
         association=args.association,
         max_cost=args.max_cost,
@@ -81,6 +85,7 @@ def run(rows: np.ndarray, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit 0, or 2 (message on stderr) for an unreadable detection file; the summary goes to stderr, not the output."""
     args = parser().parse_args(argv)
     try:
         rows = read_mot(args.detections, args.min_score)

@@ -80,6 +80,7 @@ class IoUAssociator:
     class_aware: bool = True
 
     def associate(self, tracks: Tracks, dets: Detections) -> Assignment:
+        """Pairs with IoU of at least ``1 - max_cost`` (and, if class-aware, of one class); the rest unmatched."""
         if len(tracks) == 0 or len(dets) == 0:
             return solve(np.zeros((len(tracks), len(dets))), self.max_cost)
         cost = 1.0 - iou_matrix(self.model.boxes(tracks.mean), dets.xyxy)
@@ -95,6 +96,9 @@ class DistanceAssociator:
     class_aware: bool = True
 
     def associate(self, tracks: Tracks, dets: Detections) -> Assignment:
+        """Pairs closer than ``max_cost`` track scales (box heights, or the point model's length) and, if
+        class-aware, of the same class; the rest unmatched.
+        """
         if len(tracks) == 0 or len(dets) == 0:
             return solve(np.zeros((len(tracks), len(dets))), self.max_cost)
         predicted = self.model.positions(tracks.mean)

@@ -20,6 +20,9 @@ class KalmanPredictor:
     model: MotionModel
 
     def predict(self, tracks: Tracks, ts: float) -> Tracks:
+        """Each track advanced by its own elapsed time and its covariance grown by the process noise; never backwards
+        (a frame older than a track's state leaves it where it is).
+        """
         if len(tracks) == 0:
             return tracks
         dt = np.maximum(ts - tracks.state_ts, 0.0)

@@ -95,15 +95,20 @@ class ConstantVelocityBox:
 
     @property
     def H(self) -> F64:  # noqa: N802 - the textbook name
+        """Read-only (4, 8): the box part of the state is what is measured. Shared between calls: never write to it."""
         return _constant(4, 8)
 
     def measure(self, dets: Detections) -> F64:
+        """(N, 4) centre x, centre y, width, height of the detections' boxes, in pixels."""
         return xyxy_to_cxcywh(dets.xyxy)
 
     def _height(self, hvec: F64) -> F64:
         return np.maximum(np.asarray(hvec, np.float64), 1.0)
 
     def initial(self, z: F64) -> tuple[F64, F64]:
+        """At rest, with a velocity uncertainty of ``initial_velocity_std`` box heights per second: the first match may
+        come from any direction.
+        """
         n = len(z)
         mean = np.concatenate((z, np.zeros((n, 4))), axis=1)
         h = self._height(z[:, 3])[:, None]
@@ -114,25 +119,33 @@ class ConstantVelocityBox:
         return mean, _diag(std**2)
 
     def transition(self, dt: F64) -> F64:
+        """Constant velocity on all four box terms: size changes linearly too, as an object approaches."""
         return _cv_transition(dt, 4)
 
     def process_noise(self, mean: F64, dt: F64) -> F64:
+        """Grows with ``dt`` and with box height squared, so a near and a far person get the same relative slack;
+        a negative ``dt`` counts as 0.
+        """
         h = self._height(mean[:, 3])
         dt = np.maximum(np.asarray(dt, np.float64), 0.0)
         return (h * h * dt)[:, None, None] * _variances(self.position_std, self.velocity_std)
 
     def measurement_noise(self, z: F64) -> F64:
+        """``measurement_std`` box heights on each of the four terms."""
         sd = self.measurement_std * self._height(z[:, 3])
         return (sd * sd)[:, None, None] * _constant(4, 4)
 
     def boxes(self, mean: F64) -> F64:
+        """Width and height floored at 1 px, so a shrinking prediction still has an area to overlap."""
         centre, half = mean[:, :2], np.maximum(mean[:, 2:4], 1.0) * 0.5
         return np.concatenate((centre - half, centre + half), axis=1)
 
     def positions(self, mean: F64) -> F64:
+        """Box centres in pixels."""
         return mean[:, :2]
 
     def scale(self, mean: F64) -> F64:
+        """Box height in pixels, at least 1 (noise is scaled and distances are divided by it)."""
         return self._height(mean[:, 3])
 
 
@@ -154,21 +167,30 @@ class ConstantVelocityPoint:
 
     @property
     def H(self) -> F64:  # noqa: N802
+        """Read-only (2, 4): only the position is measured. Shared between calls; never write into it."""
         return _constant(2, 4)
 
     def measure(self, dets: Detections) -> F64:
+        """(N, 2) from the ``x_key``/``y_key`` extra columns; KeyError for detections without them (polar ones not
+        converted by ``polar.with_metric``).
+        """
         return np.stack((dets.extra[self.x_key], dets.extra[self.y_key]), axis=1).astype(np.float64)
 
     def initial(self, z: F64) -> tuple[F64, F64]:
+        """At rest, position within ``measurement_std`` and velocity within ``initial_velocity_std``."""
         n = len(z)
         mean = np.concatenate((z, np.zeros((n, 2))), axis=1)
         std = np.array([self.measurement_std] * 2 + [self.initial_velocity_std] * 2)
         return mean, _diag(np.tile(std**2, (n, 1)))
 
     def transition(self, dt: F64) -> F64:
+        """Constant velocity in x and y."""
         return _cv_transition(dt, 2)
 
     def process_noise(self, mean: F64, dt: F64) -> F64:
+        """White acceleration of ``acceleration_std`` per axis (position variance grows with dt cubed); a negative
+        ``dt`` counts as 0.
+        """
         dt = np.maximum(np.asarray(dt, np.float64), 0.0)
         q = self.acceleration_std**2
         block = np.stack([np.stack([dt**3 / 3, dt**2 / 2], -1), np.stack([dt**2 / 2, dt], -1)], -2) * q
@@ -179,15 +201,19 @@ class ConstantVelocityPoint:
         return out
 
     def measurement_noise(self, z: F64) -> F64:
+        """``measurement_std`` on each axis for every plot: range-dependent error is not modelled."""
         return _diag(np.full((len(z), 2), self.measurement_std**2))
 
     def boxes(self, mean: F64) -> F64:
+        """Zero-size boxes at the position: a plot has no extent, so IoU association does not apply."""
         return np.concatenate((mean[:, :2], mean[:, :2]), axis=1)
 
     def positions(self, mean: F64) -> F64:
+        """The metric position (x, y)."""
         return mean[:, :2]
 
     def scale(self, mean: F64) -> F64:
+        """The constant ``length_scale``: a plot has no size to measure distances against."""
         return np.full(len(mean), self.length_scale)
 
 

@@ -83,10 +83,12 @@ class Tracks:
 
     @property
     def lost(self) -> B:
+        """Confirmed tracks missed at their latest look(s): coasting on the prediction until the deleter ends them."""
         return self.confirmed & (self.misses > 0)
 
     @staticmethod
     def concatenate(parts: list[Tracks]) -> Tracks:
+        """Rows of ``parts`` in order, one state size throughout: how the tracker appends newborn tracks."""
         return Tracks(*(np.concatenate([getattr(p, name) for p in parts]) for name in _FIELDS))
 
 

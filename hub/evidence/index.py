@@ -54,6 +54,7 @@ class EvidenceRow:
 
     @classmethod
     def from_db(cls, r: Sequence[object]) -> EvidenceRow:
+        """A row as selected by ``_COLUMNS``, in that order (``received_us`` back to an aware datetime)."""
         return cls(r[0], r[1], r[2], r[3], r[4], from_epoch_us(r[5]), r[6], r[7])  # type: ignore[arg-type]
 
 
@@ -94,12 +95,14 @@ class EvidenceIndex:
         self._rlock = threading.Lock()
 
     def close(self) -> None:
+        """Close both connections, waiting for a write or read in progress; the index is unusable afterwards."""
         with self._wlock, self._rlock:
             self._writer.close()
             self._reader.close()
 
     # -- writer side ---------------------------------------------------------------------------
     def insert(self, row: EvidenceRow) -> None:
+        """Index a JPEG already on disk; sqlite3.IntegrityError if its event id is indexed already."""
         with self._wlock:
             self._writer.execute(
                 f"INSERT INTO evidence ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -108,6 +111,7 @@ class EvidenceIndex:
             )  # fmt: skip
 
     def reject(self, row: RejectedRow) -> None:
+        """Record a dead letter; ``delete_rejected_before`` keeps their number bounded."""
         with self._wlock:
             self._writer.execute(
                 "INSERT INTO rejected (received_us, topic, reason, detail, bytes, head) VALUES (?, ?, ?, ?, ?, ?)",
@@ -141,6 +145,7 @@ class EvidenceIndex:
         return Owner(r[0], r[1], r[2], bool(r[3])) if r else None
 
     def delete(self, event_ids: Sequence[str]) -> None:
+        """Drop the rows of pruned JPEGs, in one transaction (unknown ids are ignored)."""
         with self._wlock:
             self._many("DELETE FROM evidence WHERE event_id = ?", [(e,) for e in event_ids])
 
@@ -176,11 +181,13 @@ class EvidenceIndex:
         return [EvidenceRow.from_db(r) for r in rows]
 
     def total_bytes(self) -> int:
+        """Sum of kept JPEG sizes, read through the writer connection so it includes the writer's latest rows."""
         with self._wlock:
             return int(self._writer.execute("SELECT COALESCE(SUM(bytes), 0) FROM evidence").fetchone()[0])
 
     # -- reader side (API threads) ---------------------------------------------------------------
     def get(self, event_id: str) -> EvidenceRow | None:
+        """The row of one event's JPEG, or None; from the reader connection, so it never waits for a write."""
         with self._rlock:
             r = self._reader.execute(f"SELECT {_COLUMNS} FROM evidence WHERE event_id = ?", (event_id,)).fetchone()
         return EvidenceRow.from_db(r) if r else None
@@ -198,6 +205,7 @@ class EvidenceIndex:
         return [EvidenceRow.from_db(r) for r in rows]
 
     def rejected(self, limit: int) -> list[RejectedRow]:
+        """The newest ``limit`` dead letters, newest first (the API's dead-letter view)."""
         with self._rlock:
             rows = self._reader.execute(
                 "SELECT received_us, topic, reason, detail, bytes, head FROM rejected ORDER BY id DESC LIMIT ?",
@@ -206,6 +214,7 @@ class EvidenceIndex:
         return [RejectedRow(from_epoch_us(r[0]), r[1], r[2], r[3], r[4], bytes(r[5])) for r in rows]
 
     def count(self) -> int:
+        """Number of kept JPEGs, from the reader connection."""
         with self._rlock:
             return int(self._reader.execute("SELECT COUNT(*) FROM evidence").fetchone()[0])
 

@@ -65,6 +65,7 @@ class EvidenceIngest:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> EvidenceIngest:
+        """Start the writer thread (once); returns self so it can be built and started in one expression."""
         self._thread = threading.Thread(target=self._run, name="hub-evidence", daemon=True)
         self._thread.start()
         log.info("evidence store dir=%s max_total_bytes=%d keep_days=%g", self.store.root,
@@ -78,6 +79,7 @@ class EvidenceIngest:
             self._thread.join(timeout)
 
     def stats(self) -> dict[str, Any]:
+        """Queue counters, the queue depth and the store's counters, flat, for the hub's metrics."""
         return {**self.counts, "queue_depth": self._queue.qsize(), **self.store.stats()}
 
     # -- worker ----------------------------------------------------------------------------------

@@ -5,8 +5,9 @@ both without growing or vacuuming a database, and a technician can look at them 
 image viewer. The index (event id, site, agent, sensor, size, time, SHA-256) answers the API.
 
 Every message ends in exactly one of: stored, duplicate (the first copy is kept), or a
-rejection (counted, logged, a dead-letter row with the reason and the first bytes). Nothing
-here raises for bad input or a failing disk: evidence is best effort, the events carry the facts.
+rejection (counted, logged, a dead-letter row with the reason and the first bytes). Bad input
+or a failing disk never raises out of storing a message (evidence is best effort, the events carry
+the facts); an index error while pruning does, and the evidence writer counts and logs it.
 
 A snapshot is accepted only from the agent that owns its event id: the site/agent that sent the
 event, or, when the snapshot comes first, the first one to send a snapshot for that id. Another
@@ -57,6 +58,7 @@ class EvidenceStore:
         self._total = self.index.total_bytes()
 
     def close(self) -> None:
+        """Close the index; call after the writer thread has stopped (the files need no closing)."""
         self.index.close()
 
     def arrival(self, topic: str, payload: bytes, received_at: datetime | None = None) -> Arrival:
@@ -196,7 +198,9 @@ class EvidenceStore:
             return None
 
     def latest(self, limit: int = 100, agent: str | None = None, site: str | None = None) -> list[EvidenceRow]:
+        """Rows only, newest first (the JPEGs are fetched one by one with ``get``); safe from any thread."""
         return self.index.latest(limit, agent=agent, site=site)
 
     def stats(self) -> dict[str, int]:
+        """Bytes kept and the outcome counters (stored, duplicates, rejected by reason, pruned, errors)."""
         return {"total_bytes": self._total, **self.counts}

@@ -55,6 +55,7 @@ class Arrival:
 
     @classmethod
     def of(cls, topic: str, payload: bytes, received_at: datetime, max_bytes: int) -> Arrival:
+        """Cut a payload over ``max_bytes`` to its head before it waits in the queue; ``size`` keeps the true length."""
         size = len(payload)
         return cls(topic, payload if size <= max_bytes else payload[:HEAD_BYTES], size, received_at)
 

@@ -26,11 +26,20 @@ SourceKind = Literal["rtsp", "http", "file", "device"]
 class Capture(Protocol):
     """The part of ``cv2.VideoCapture`` the reader uses (tests and benchmarks can stand in)."""
 
-    def grab(self) -> bool: ...
-    def retrieve(self) -> tuple[bool, np.ndarray | None]: ...
-    def release(self) -> None: ...
-    def get(self, prop_id: int) -> float: ...
-    def set(self, prop_id: int, value: float) -> bool: ...
+    def grab(self) -> bool:
+        """Advance one frame without decoding it; False at end of file or when the read timeout expires (a stall)."""
+
+    def retrieve(self) -> tuple[bool, np.ndarray | None]:
+        """Decode the grabbed frame (HxWx3 uint8 BGR); ``(False, None)`` when it cannot be decoded."""
+
+    def release(self) -> None:
+        """Close the source; the reader never uses the capture again and opens a new one to reconnect."""
+
+    def get(self, prop_id: int) -> float:
+        """A property such as ``cv2.CAP_PROP_FPS``; 0 when the source does not know it."""
+
+    def set(self, prop_id: int, value: float) -> bool:
+        """Set a property, False if refused; nothing in this repository calls it (the reader only reads)."""
 
 
 CaptureFactory = Callable[[CameraConfig], Capture | None]
@@ -45,6 +54,7 @@ class Source:
 
     @property
     def redacted(self) -> str:
+        """The target without credentials: the only form of a source that may reach a log, status or report."""
         return redact_url(self.target)
 
 
@@ -96,6 +106,7 @@ class ArrayCapture:
         self.index = -1
 
     def grab(self) -> bool:
+        """Next frame; wraps around when looping, else False after the last one, as a file's end does."""
         self.index += 1
         if self.index >= len(self.frames):
             if not self.loop:
@@ -104,15 +115,19 @@ class ArrayCapture:
         return True
 
     def retrieve(self) -> tuple[bool, np.ndarray | None]:
+        """The grabbed frame itself, not a copy: callers must not write into it."""
         return True, self.frames[self.index]
 
     def release(self) -> None:
+        """Move past the last frame: a non-looping capture then ends, a looping one starts over at the next grab."""
         self.index = len(self.frames)
 
     def get(self, prop_id: int) -> float:
+        """The given fps for ``CAP_PROP_FPS`` (the reader paces files by it), 0 for any other property."""
         return float(self.fps) if prop_id == cv2.CAP_PROP_FPS else 0.0
 
     def set(self, prop_id: int, value: float) -> bool:
+        """Only ``CAP_PROP_POS_FRAMES`` (seek to a frame index) is supported; anything else returns False."""
         if prop_id == cv2.CAP_PROP_POS_FRAMES:
             self.index = int(value) - 1
             return True

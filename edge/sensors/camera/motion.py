@@ -36,6 +36,7 @@ class MotionResult:
 
     @property
     def any(self) -> bool:
+        """Anything moved: a blob, or a change over the whole image (light, a knock) that blobs cannot place."""
         return len(self.boxes) > 0 or self.global_change
 
 

@@ -63,6 +63,9 @@ class OutputBuilder:
         model: MotionModel,
         n_dets: int,
     ) -> Output:
+        """Events of one tracker step (lifecycle, rule hits of confirmed tracks a detection updated, tamper changes)
+        and at most one snapshot; forgets the rule state of tracks that ended. ``n_dets`` passes on to telemetry.
+        """
         ts = frame.ts
         view, anchors = _view(out.tracks, stationary, scene, model)
         if len(out.ended):
@@ -137,4 +140,5 @@ class OutputBuilder:
         return self.factory.heartbeat_due(ts)
 
     def health(self, kind: EventKind, ts: float, attributes: dict[str, str | float | int | bool]) -> Event:
+        """A tamper, sensor_offline or sensor_online event of this camera (not throttled: there are few)."""
         return self.factory.health(kind, ts, attributes)

@@ -76,6 +76,7 @@ class CameraPipeline:
 
     @property
     def uses_model(self) -> bool:
+        """False for a camera run on motion alone (no model labels given): blobs are then the detections."""
         return self.lookup is not None
 
     def _scene_for(self, frame: Frame) -> Scene:
@@ -86,6 +87,9 @@ class CameraPipeline:
         return self.scene
 
     def plan(self, frame: Frame) -> Plan:
+        """Decide what the model must see of ``frame`` (see the module docstring); runs tamper checks on the way.
+        Rebuilds the scene and motion background when the frame size changes.
+        """
         scene = self._scene_for(frame)
         assert self.motion is not None
         if self.uses_model and not self.cfg.motion.enabled:

@@ -45,7 +45,8 @@ class GroundProjector(Protocol):
 
     frame: LocalFrame
 
-    def to_ground(self, uv: npt.ArrayLike, width: int, height: int) -> F64: ...
+    def to_ground(self, uv: npt.ArrayLike, width: int, height: int) -> F64:
+        """(N, 2) east/north metres of pixels ``uv`` in a ``width`` x ``height`` frame; NaN where no ground is hit."""
 
 
 def camera_axes(heading_deg: float, tilt_deg: float) -> tuple[F64, F64, F64]:
@@ -65,6 +66,7 @@ class PoseProjector:
 
     @property
     def frame(self) -> LocalFrame:
+        """The metres' origin is the camera itself."""
         return LocalFrame(self.pose.lat, self.pose.lon)
 
     def rays(self, uv: npt.ArrayLike, width: int, height: int) -> F64:
@@ -77,6 +79,7 @@ class PoseProjector:
         return forward[None] + x * right[None] + y * down[None]
 
     def to_ground(self, uv: npt.ArrayLike, width: int, height: int) -> F64:
+        """Rays meeting the ground at the mast's height below the camera; NaN at or above the horizon."""
         d = self.rays(uv, width, height)
         down = d[:, 2] < -1e-9
         t = np.where(down, self.pose.height_m / np.where(down, -d[:, 2], 1.0), np.nan)
@@ -91,9 +94,13 @@ class HomographyProjector:
 
     @property
     def frame(self) -> LocalFrame:
+        """The metres' origin is the one the calibration was measured from, not the camera."""
         return LocalFrame(self.config.origin_lat, self.config.origin_lon)
 
     def to_ground(self, uv: npt.ArrayLike, width: int, height: int) -> F64:
+        """Apply the matrix; ``width``/``height`` are ignored: the matrix is tied to the calibrated resolution, so a
+        camera streaming another resolution needs a new calibration. NaN where the point maps to infinity.
+        """
         pts = np.asarray(uv, np.float64).reshape(-1, 2)
         h = np.asarray(self.config.matrix, np.float64)
         p = np.concatenate((pts, np.ones((len(pts), 1))), axis=1) @ h.T

@@ -56,6 +56,7 @@ class CameraReader:
         self._thread = threading.Thread(target=self._run, name=f"cam-reader-{camera_id}", daemon=True)
 
     def start(self) -> None:
+        """Start the capture thread; frames then arrive through ``get`` and state changes through ``pop_changes``."""
         self._thread.start()
 
     @property
@@ -68,21 +69,26 @@ class CameraReader:
         self._stop.set()
 
     def stop(self, timeout: float | None = None) -> None:
+        """Stop and join; the default wait outlasts a stall timeout, so a ``grab`` blocked on a dead source returns."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout if timeout is not None else self.cfg.watchdog.stall_timeout_s + 2)
 
     def get(self, timeout: float) -> Frame | None:
+        """The oldest frame still queued (older ones were dropped under load), or None after ``timeout`` seconds."""
         return self.frames.get(timeout)
 
     def pop_changes(self) -> list[StateChange]:
+        """Video lost/back changes since the last call, oldest first (only the last 64 are kept if nobody asks)."""
         return drain(self.changes)
 
     @property
     def online(self) -> bool:
+        """True only once frames flow; False both before the first frame and after a loss."""
         return self.state is True
 
     def stats(self) -> ReaderStats:
+        """Rates over the last few seconds, stalls and reconnects over the last hour, and the grade they earn."""
         fig = LinkFigures(self.online, self.taken.rate(), self.cfg.fps, self.reconnects.count(), self.stalls.count())
         return ReaderStats(
             self.online,

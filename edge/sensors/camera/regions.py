@@ -146,9 +146,11 @@ class Tiling:
 
     @property
     def overview(self) -> int:
+        """Model-input index of the letterboxed whole frame: the one after the last tile."""
         return len(self.tiles)
 
     def keep(self, xyxy: npt.ArrayLike, image: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        """(N,) True for boxes that may go on to NMS; ``image`` (N,) is each box's model-input index (see the class)."""
         b = np.asarray(xyxy, np.float64).reshape(-1, 4)
         image = np.asarray(image, np.int64)
         keep = np.ones(len(b), bool)

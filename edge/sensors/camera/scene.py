@@ -84,4 +84,5 @@ class Scene:
         return Anchors(flip_y(bottom), ground, self.projector.frame.to_latlon(ground), unc)
 
     def rule_points(self, anchors: Anchors, coords: str) -> F64:
+        """The anchors in the plane the rule was drawn in: image (y up) or ground metres (NaN without a projection)."""
         return anchors.image if coords == "image" else anchors.ground
