@@ -116,7 +116,7 @@ def check_camera(cam_id: str, cam: CameraConfig, seconds: float = 2.0) -> Check:
 
 
 def check_model(name: str, cfg: AgentConfig) -> Check:
-    """Loads the model as the agent would (hash checked) and times one warm-up inference at the configured lanes."""
+    """Loads the model as the agent would (hash checked) and times one warm-up inference with one lane's threads."""
     from borderwatch.edge.pipeline.detector import OnnxDetector
     from borderwatch.edge.pipeline.modelref import ModelError, resolve_model
 

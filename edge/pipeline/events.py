@@ -89,8 +89,8 @@ class EventFactory:
         self.throttle = TrackState({"last": -1e18, "cx": 0.0, "cy": 0.0, "cls": -1, "still": False})
 
     def make(self, kind: EventKind, ts: float, **fields: Any) -> Event:
-        """An event with a fresh id (the hub's duplicate key) and ``seq`` 0: the outbox numbers it when it is appended.
-        ``ts`` is epoch seconds.
+        """An event with a fresh id (the hub stores events by id, so a redelivered one is not doubled) and ``seq``
+        0: the outbox numbers it when it is appended. ``ts`` is epoch seconds.
         """
         return Event(
             id=uuid.uuid4().hex,

@@ -205,7 +205,7 @@ class EvidenceIndex:
         return [EvidenceRow.from_db(r) for r in rows]
 
     def rejected(self, limit: int) -> list[RejectedRow]:
-        """The newest ``limit`` dead letters, newest first (the API's dead-letter view)."""
+        """The newest ``limit`` dead letters, newest first, for looking into refusals (no API route serves them yet)."""
         with self._rlock:
             rows = self._reader.execute(
                 "SELECT received_us, topic, reason, detail, bytes, head FROM rejected ORDER BY id DESC LIMIT ?",

@@ -79,7 +79,7 @@ class EvidenceIngest:
             self._thread.join(timeout)
 
     def stats(self) -> dict[str, Any]:
-        """Queue counters, the queue depth and the store's counters, flat, for the hub's metrics."""
+        """Queue counters, the queue depth and the store's counters in one flat dict, for the hub's stats."""
         return {**self.counts, "queue_depth": self._queue.qsize(), **self.store.stats()}
 
     # -- worker ----------------------------------------------------------------------------------

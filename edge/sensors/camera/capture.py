@@ -30,13 +30,13 @@ class Capture(Protocol):
         """Advance one frame without decoding it; False at end of file or when the read timeout expires (a stall)."""
 
     def retrieve(self) -> tuple[bool, np.ndarray | None]:
-        """Decode the grabbed frame (HxWx3 uint8 BGR); ``(False, None)`` when it cannot be decoded."""
+        """Decode the grabbed frame: HxWx3 uint8 BGR (HxW from monochrome devices); ``(False, None)`` on failure."""
 
     def release(self) -> None:
         """Close the source; the reader never uses the capture again and opens a new one to reconnect."""
 
     def get(self, prop_id: int) -> float:
-        """A property such as ``cv2.CAP_PROP_FPS``; 0 when the source does not know it."""
+        """A property such as ``cv2.CAP_PROP_FPS``; 0 when unknown (the reader then assumes the configured fps)."""
 
     def set(self, prop_id: int, value: float) -> bool:
         """Set a property, False if refused; nothing in this repository calls it (the reader only reads)."""
@@ -123,7 +123,7 @@ class ArrayCapture:
         self.index = len(self.frames)
 
     def get(self, prop_id: int) -> float:
-        """The given fps for ``CAP_PROP_FPS`` (the reader paces files by it), 0 for any other property."""
+        """The given fps for ``CAP_PROP_FPS`` (the reader paces and time-stamps file frames by it), else 0."""
         return float(self.fps) if prop_id == cv2.CAP_PROP_FPS else 0.0
 
     def set(self, prop_id: int, value: float) -> bool:
