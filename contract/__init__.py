@@ -9,6 +9,7 @@ from borderwatch.contract.alerts import DISTRESS_ATTRIBUTE, Alert, AlertEvidence
 from borderwatch.contract.commands import Command, CommandAck, CommandKind, DeliveryConfirm, ReplayAnswer
 from borderwatch.contract.common import CONTRACT_VERSION, ObjectClass, SensorKind
 from borderwatch.contract.events import (
+    Distress,
     Event,
     EventBatch,
     EventKind,
@@ -17,6 +18,7 @@ from borderwatch.contract.events import (
     PolarPosition,
     RuleHit,
     SensorRef,
+    ThermalReading,
 )
 from borderwatch.contract.status import (
     AgentState,
@@ -42,6 +44,7 @@ __all__ = [
     "CommandAck",
     "CommandKind",
     "DeliveryConfirm",
+    "Distress",
     "Event",
     "EventBatch",
     "EventKind",
@@ -59,6 +62,7 @@ __all__ = [
     "SensorTelemetry",
     "Severity",
     "Telemetry",
+    "ThermalReading",
     "TopicInfo",
     "parse_topic",
     "topic",

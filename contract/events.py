@@ -89,6 +89,21 @@ class RuleHit(WireModel):
     dwell_s: float | None = Field(default=None, ge=0)
 
 
+class ThermalReading(WireModel):
+    """Radiometric temperatures of a thermal imager's hot spot, degrees Celsius (finite, bounded)."""
+
+    max_c: float = Field(ge=-100, le=2000, allow_inf_nan=False, description="hottest pixel of the object")
+    mean_c: float = Field(ge=-100, le=2000, allow_inf_nan=False, description="mean over the object's pixels")
+
+
+class Distress(WireModel):
+    """A person who may need rescue (immobile too long, or in water): the hub alerts on it first."""
+
+    body_temp_c: float = Field(ge=-50, le=100, allow_inf_nan=False, description="hottest body pixel")
+    immobile_s: float = Field(ge=0, le=604_800, allow_inf_nan=False, description="how long without moving")
+    in_water: bool = Field(default=False, description="inside a configured water or river zone")
+
+
 AttributeValue = str | float | int | bool
 
 _RADAR = SensorKind.RADAR
@@ -113,6 +128,8 @@ class Event(WireModel):
     position: GeoPosition | None = None
     rule: RuleHit | None = None
     stationary: bool = False
+    temperature: ThermalReading | None = None
+    distress: Distress | None = None
     attributes: dict[Annotated[str, Field(max_length=64)], AttributeValue] = Field(default_factory=dict, max_length=32)
 
     @model_validator(mode="after")
