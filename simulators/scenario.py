@@ -57,6 +57,21 @@ class CameraSpec(_Model):
     jpeg_quality: int = Field(default=80, ge=10, le=100, description="MJPEG quality")
 
 
+class ThermalSpec(_Model):
+    """One simulated thermal imager (served as the Y16 network stream, docs/thermal-stream.md)."""
+
+    id: str = Field(default="th-1", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    pose: CameraPose = Field(default_factory=CameraPose, description="position and orientation")
+    width: int = Field(default=320, ge=32, le=1024, description="160, 320 or 640 for Lepton/Boson-like cores")
+    height: int = Field(default=256, ge=24, le=1024, description="120, 256 or 512")
+    fps: float = Field(default=9.0, gt=0.0, le=60.0, description="frames per second served")
+    format: Literal["raw", "tlinear_0.01", "tlinear_0.1"] = Field(default="tlinear_0.01", description="Y16 format")
+    noise_k: float = Field(default=0.05, ge=0.0, le=5.0, description="temporal noise, kelvin (NETD-like)")
+    fixed_pattern_k: float = Field(default=0.15, ge=0.0, le=5.0, description="fixed-pattern noise, kelvin")
+    ffc_every_s: float = Field(default=60.0, ge=0.0, le=3600.0, description="flat-field freeze period; 0 = never")
+    ffc_frames: int = Field(default=3, ge=0, le=100, description="frames repeated during a flat-field freeze")
+
+
 class BorderSpec(_Model):
     """The border line; inbound_side is the protected territory seen walking from point 0 to point 1."""
 
@@ -125,12 +140,14 @@ class Scenario(_Model):
     lighting: Literal["day", "night"] = Field(default="day", description="day colour or night IR grey")
     border: BorderSpec = Field(default_factory=BorderSpec)
     cameras: list[CameraSpec] = Field(default_factory=list, max_length=32)
+    thermals: list[ThermalSpec] = Field(default_factory=list, max_length=32, description="thermal imagers")
     actors: list[ActorSpec] = Field(default_factory=list, max_length=500)
     terrain: TerrainSpec = Field(default_factory=TerrainSpec)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Scenario:
-        for what, ids in (("cameras", [c.id for c in self.cameras]), ("actors", [a.id for a in self.actors])):
+        sensors = [c.id for c in self.cameras] + [t.id for t in self.thermals]
+        for what, ids in (("sensors", sensors), ("actors", [a.id for a in self.actors])):
             dup = sorted({i for i in ids if ids.count(i) > 1})
             if dup:
                 raise ValueError(f"{what}: duplicate id(s) {', '.join(dup)}")
