@@ -113,10 +113,10 @@ def _layout(workdir: Path | None) -> DemoLayout:
 
 
 def _camera_base_port() -> int:
-    """A free port whose successor is free too (one per simulated camera)."""
+    """A free port whose two successors are free too (one per simulated camera, then the thermal imager)."""
     for _ in range(50):
         p = free_port()
-        if p < 65000 and wait_port("127.0.0.1", p + 1, 0.01) is False:
+        if p < 65000 and not any(wait_port("127.0.0.1", p + k, 0.01) for k in (1, 2)):
             return p
     return 18601
 

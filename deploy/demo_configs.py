@@ -8,7 +8,7 @@ from typing import Any
 
 import tomli_w
 
-from borderwatch.simulators.scenario import Scenario
+from borderwatch.simulators.scenario import CameraPose, Scenario
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 
@@ -43,14 +43,19 @@ class DemoLayout:
         return self.run_dir / "hub" / "alerts.sqlite3"
 
 
-def shipped_camera_model() -> str | None:
-    """Name of the first camera model in the manifest, or None (motion-blob fallback)."""
+def shipped_model(kind: str) -> str | None:
+    """Name of the first model of sensor ``kind`` in the manifest, or None (model-free fallback)."""
     try:
         from borderwatch.models.registry import load_manifest
 
-        return next((m.name for m in load_manifest() if m.kind == "camera"), None)
+        return next((m.name for m in load_manifest() if m.kind == kind), None)
     except (OSError, ValueError):
         return None
+
+
+def shipped_camera_model() -> str | None:
+    """Name of the first camera model in the manifest, or None (motion-blob fallback)."""
+    return shipped_model("camera")
 
 
 def hub_config(layout: DemoLayout) -> dict[str, Any]:
@@ -68,18 +73,10 @@ def hub_config(layout: DemoLayout) -> dict[str, Any]:
 
 def _camera(scn: Scenario, index: int, layout: DemoLayout, model: str | None) -> dict[str, Any]:
     spec = scn.cameras[index]
-    p = spec.pose
     return {
         "url": f"http://127.0.0.1:{layout.camera_base_port + index}/video",
         "fps": min(spec.fps, 5.0),
-        "pose": {
-            "lat": p.lat,
-            "lon": p.lon,
-            "height_m": p.height_m,
-            "heading_deg": p.heading_deg % 360,
-            "tilt_deg": p.tilt_deg,
-            "hfov_deg": p.hfov_deg,
-        },
+        "pose": _pose(spec.pose),
         "detection": {"model": model} if model else {},
         "lines": [
             {
@@ -93,8 +90,35 @@ def _camera(scn: Scenario, index: int, layout: DemoLayout, model: str | None) ->
     }
 
 
+def _pose(p: CameraPose) -> dict[str, float]:
+    return {
+        "lat": p.lat,
+        "lon": p.lon,
+        "height_m": p.height_m,
+        "heading_deg": p.heading_deg % 360,
+        "tilt_deg": p.tilt_deg,
+        "hfov_deg": p.hfov_deg,
+    }
+
+
+def _thermal(scn: Scenario, index: int, layout: DemoLayout, model: str | None) -> dict[str, Any]:
+    """Imager k listens after the cameras (``simulators/site.py``); its border line is the cameras'."""
+    spec = scn.thermals[index]
+    port = layout.camera_base_port + len(scn.cameras) + index
+    camera_like = _camera(scn, 0, layout, None) if scn.cameras else {}
+    return {
+        "url": f"tcp://127.0.0.1:{port}",
+        "fps": min(spec.fps, 9.0),
+        "pose": _pose(spec.pose),
+        **({"model": model} if model else {}),
+        "lines": camera_like.get("lines", []),
+        "evidence": {"dir": str(layout.run_dir / "agent" / "evidence")},
+    }
+
+
 def agent_config(scn: Scenario, layout: DemoLayout) -> dict[str, Any]:
     model = shipped_camera_model()
+    thermals = {t.id: _thermal(scn, i, layout, shipped_model("thermal")) for i, t in enumerate(scn.thermals)}
     return {
         "site": scn.site,
         "agent": layout.agent,
@@ -104,6 +128,7 @@ def agent_config(scn: Scenario, layout: DemoLayout) -> dict[str, Any]:
         "link": {"mqtt_version": "3.1.1"},
         "detector": {"models_dir": str(MODELS_DIR)},
         "cameras": {c.id: _camera(scn, i, layout, model) for i, c in enumerate(scn.cameras)},
+        **({"thermals": thermals} if thermals else {}),
     }
 
 

@@ -2,6 +2,7 @@
 
 sim scenarios                                   list the presets
 sim camera  --scenario S --camera cam-1 --port 8601
+sim thermal --scenario S --thermal th-1 --port 8701
 sim site    --scenario S --base-port 8601 --truth truth.jsonl [--seconds N]
 sim render  --scenario S --camera cam-1 --frames 20 --out DIR
 """
@@ -41,7 +42,12 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--camera", default=None, help="camera id (default: the first)")
     _serve_args(p, "--port", 8601)
     p.set_defaults(func=cmd_camera)
-    p = sub.add_parser("site", help="serve every camera of a scenario; print URLs; write ground truth")
+    p = sub.add_parser("thermal", help="serve one thermal imager of a scenario as the Y16 TCP stream")
+    _scenario_arg(p)
+    p.add_argument("--thermal", default=None, help="imager id (default: the first)")
+    _serve_args(p, "--port", 8701)
+    p.set_defaults(func=cmd_thermal)
+    p = sub.add_parser("site", help="serve every camera and thermal imager of a scenario; print URLs; write truth")
     _scenario_arg(p)
     _serve_args(p, "--base-port", 8601)
     p.add_argument("--truth", type=Path, default=None, help="write crossings ground truth here (JSON lines)")
@@ -88,11 +94,14 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_site(args: argparse.Namespace, cameras: list[str] | None, base_port: int) -> int:
+def _run_site(
+    args: argparse.Namespace, cameras: list[str] | None, base_port: int, thermals: list[str] | None = None
+) -> int:
     from borderwatch.simulators.site import Site
 
-    site = Site(_load(args.scenario), args.host, base_port, args.loop, args.speed, args.rtsp_port).start(cameras)
-    for cam, url in [*site.urls().items(), *site.rtsp_urls().items()]:
+    site = Site(_load(args.scenario), args.host, base_port, args.loop, args.speed, args.rtsp_port)
+    site.start(cameras, thermals)
+    for cam, url in [*site.urls().items(), *site.rtsp_urls().items(), *site.thermal_urls().items()]:
         print(f"{cam} {url}", flush=True)
     if getattr(args, "truth", None):
         n = site.write_truth(args.truth)
@@ -117,6 +126,18 @@ def cmd_camera(args: argparse.Namespace) -> int:
     cam = args.camera or scn.cameras[0].id
     scn.camera(cam)
     return _run_site(args, [cam], args.port)
+
+
+def cmd_thermal(args: argparse.Namespace) -> int:
+    """Serve one thermal imager (default: the scenario's first) until --seconds or Ctrl-C."""
+    scn = _load(args.scenario)
+    if not scn.thermals:
+        raise KeyError(f"scenario {scn.name!r} has no thermal imagers")
+    imager = args.thermal or scn.thermals[0].id
+    if imager not in {t.id for t in scn.thermals}:
+        raise KeyError(f"no thermal imager {imager!r} in scenario {scn.name!r}: {[t.id for t in scn.thermals]}")
+    index = [t.id for t in scn.thermals].index(imager)  # the site puts imager k after the cameras
+    return _run_site(args, [], args.port - len(scn.cameras) - index if args.port else 0, [imager])
 
 
 def cmd_site(args: argparse.Namespace) -> int:

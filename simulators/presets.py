@@ -19,6 +19,7 @@ from borderwatch.simulators.scenario import (
     RoadSpec,
     Scenario,
     TerrainSpec,
+    ThermalSpec,
 )
 
 ORIGIN = GeoPoint(lat=47.95, lon=22.85)
@@ -34,6 +35,13 @@ def _camera(cam_id: str, east: float, heading: float) -> CameraSpec:
     lat, lon = _geo(east, 0.0)
     pose = CameraPose(lat=lat, lon=lon, height_m=8.0, heading_deg=heading, tilt_deg=10.0, hfov_deg=50.0)
     return CameraSpec(id=cam_id, pose=pose, width=960, height=540, fps=10.0)
+
+
+def _thermal(thermal_id: str, east: float, heading: float) -> ThermalSpec:
+    """A 320x256 imager on the cameras' mast, between their two fields of view."""
+    lat, lon = _geo(east, 0.0)
+    pose = CameraPose(lat=lat, lon=lon, height_m=8.0, heading_deg=heading, tilt_deg=10.0, hfov_deg=50.0)
+    return ThermalSpec(id=thermal_id, pose=pose, width=320, height=256, fps=9.0)
 
 
 def _person(aid: str, path: list[tuple[float, float]], speed: float, start: float, count: int = 1) -> ActorSpec:
@@ -59,7 +67,7 @@ def _actors() -> list[ActorSpec]:
 
 
 def border_crossing(lighting: str = "day") -> Scenario:
-    """The demo: site west-1, two cameras, ~2.5 minutes of crossings."""
+    """The demo: site west-1, two cameras and a thermal imager, ~2.5 minutes of crossings."""
     name = "border-crossing" if lighting == "day" else "border-crossing-night"
     return Scenario(
         name=name,
@@ -70,6 +78,7 @@ def border_crossing(lighting: str = "day") -> Scenario:
         lighting=lighting,
         border=BorderSpec(points=[_geo(-300.0, BORDER_NORTH_M), _geo(300.0, BORDER_NORTH_M)], inbound_side="right"),
         cameras=[_camera("cam-1", -10.0, 340.0), _camera("cam-2", 10.0, 20.0)],
+        thermals=[_thermal("th-1", 0.0, 0.0)],
         actors=_actors(),
         terrain=TerrainSpec(
             style="grass",

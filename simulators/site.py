@@ -17,6 +17,8 @@ from borderwatch.simulators.camera.projection import Pinhole
 from borderwatch.simulators.camera.render import CameraRenderer
 from borderwatch.simulators.camera.server import CameraServer, SimClock
 from borderwatch.simulators.scenario import Scenario
+from borderwatch.simulators.thermal.render import ThermalRenderer
+from borderwatch.simulators.thermal.server import ThermalServer
 from borderwatch.simulators.truth import Crossing, crossing_record, crossings, write_jsonl
 from borderwatch.simulators.world import World
 
@@ -52,16 +54,18 @@ class Site:
     speed: float = 1.0
     rtsp_base_port: int | None = None  # None: MJPEG only; 0: RTSP too, on any free ports
     servers: list[CameraServer] = field(default_factory=list)
+    thermal_servers: list[ThermalServer] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.world = World(self.scenario)
         self.clock = SimClock(self.speed, self.scenario.duration_s if self.loop else None)
 
-    def start(self, cameras: list[str] | None = None) -> Site:
-        """Serve the named cameras (None: all), then start the clock, so t = 0 finds every port listening.
+    def start(self, cameras: list[str] | None = None, thermals: list[str] | None = None) -> Site:
+        """Serve the named cameras (None: all) and thermal imagers (None: all when cameras is None too), then
+        start the clock, so t = 0 finds every port listening.
 
-        Camera k gets base_port + k (base_port 0: any free ports). A busy port raises OSError and leaves the
-        servers started before it running: call stop().
+        Camera k gets base_port + k, then imager k base_port + (number of cameras) + k (base_port 0: any free
+        ports). A busy port raises OSError and leaves the servers started before it running: call stop().
         """
         specs = [c for c in self.scenario.cameras if cameras is None or c.id in cameras]
         for k, spec in enumerate(specs):
@@ -69,12 +73,23 @@ class Site:
             rtsp = None if self.rtsp_base_port is None else (self.rtsp_base_port + k if self.rtsp_base_port else 0)
             r = CameraRenderer(self.scenario, spec, self.world)
             self.servers.append(CameraServer(r, self.clock, self.host, port, rtsp).start())
+        wanted = (lambda t: cameras is None) if thermals is None else (lambda t: t in thermals)
+        first = self.base_port + len(self.scenario.cameras) if self.base_port else 0
+        for k, spec in enumerate(self.scenario.thermals):
+            if wanted(spec.id):
+                renderer = ThermalRenderer(self.scenario, spec, self.world)
+                port = first + k if first else 0
+                self.thermal_servers.append(ThermalServer(renderer, self.clock, self.host, port).start())
         self.clock.start()
         return self
 
     def urls(self) -> dict[str, str]:
         """Camera id -> MJPEG URL (/video), the address an agent's camera config takes."""
         return {s.camera_id: s.video_url for s in self.servers}
+
+    def thermal_urls(self) -> dict[str, str]:
+        """Thermal imager id -> tcp:// URL of its Y16 stream, the address an agent's ``[thermals.<id>]`` takes."""
+        return {s.thermal_id: s.url for s in self.thermal_servers}
 
     def rtsp_urls(self) -> dict[str, str]:
         """Camera id -> RTSP URL; empty when the site serves MJPEG only (rtsp_base_port None)."""
@@ -90,3 +105,5 @@ class Site:
         """Stop every camera server: ports and client connections close (the clock holds no thread)."""
         for s in self.servers:
             s.stop()
+        for t in self.thermal_servers:
+            t.stop()
