@@ -37,7 +37,7 @@ class ModelEntry(BaseModel):
         max_length=3,
         description="C, H, W of one input image",
     )
-    layout: Literal["yolov8"] = Field(default="yolov8", description="output layout the decoder expects")
+    layout: Literal["yolov8", "classifier"] = Field(default="yolov8", description="output layout the decoder expects")
     classes: list[str] = Field(default_factory=list, max_length=1000, description="class names by index")
 
     def path(self, root: Path = MODELS_DIR) -> Path:

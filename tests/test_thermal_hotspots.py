@@ -1,0 +1,136 @@
+"""Thermal hot path: hot spots at range from the simulator, range gates, chips, and the distress flag."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from borderwatch.contract.events import Distress, EventKind, ThermalReading
+from borderwatch.edge.config.rules import ZoneConfig
+from borderwatch.edge.sensor.kind import BuildContext
+from borderwatch.edge.sensors.camera.config import PoseConfig
+from borderwatch.edge.sensors.camera.projection import PoseProjector
+from borderwatch.edge.sensors.frame import Frame
+from borderwatch.edge.sensors.thermal import hotspots as hs
+from borderwatch.edge.sensors.thermal.config import DistressConfig, ThermalConfig
+from borderwatch.edge.sensors.thermal.unit import ThermalUnit
+from borderwatch.simulators.scenario import ActorSpec, CameraPose, Scenario, ThermalSpec
+from borderwatch.simulators.thermal.render import ThermalRenderer
+
+POSE = {"height_m": 8.0, "tilt_deg": 8.0, "hfov_deg": 40.0}
+DELTA, LO, HI = 300.0, (20 + 273.15) * 100, (150 + 273.15) * 100
+
+
+def _scene(w: int, h: int, actors: list[ActorSpec], lighting: str = "night") -> tuple[ThermalRenderer, ThermalRenderer]:
+    spec = ThermalSpec(id="th", pose=CameraPose(**POSE), width=w, height=h, ffc_every_s=0)
+    scn = Scenario(seed=5, lighting=lighting, thermals=[spec], actors=actors, duration_s=60)
+    return ThermalRenderer(scn, spec), ThermalRenderer(scn.model_copy(update={"actors": []}), spec)
+
+
+def _person(north: float) -> ActorSpec:
+    return ActorSpec(id=f"p{north:g}", cls="person", waypoints=[(0.0, north), (3.0, north)], speed_mps=1.0, start_s=0)
+
+
+@pytest.mark.parametrize(("w", "h"), [(160, 120), (320, 256), (640, 512)])
+@pytest.mark.parametrize("north", [25.0, 120.0])
+def test_a_person_is_one_hot_spot_at_range_and_passes_the_gate(w: int, h: int, north: float) -> None:
+    scene, empty = _scene(w, h, [_person(north)])
+    frame = scene.render(1.0)
+    temp, bg = frame.ck.astype(np.float32), empty.render(0.0).ck.astype(np.float32)
+    spots = hs.blobs(temp, hs.hot_mask(temp, bg, DELTA, LO, HI), 2)
+    assert len(spots) == 1
+    truth = frame.xyxy[0]
+    assert abs((spots.xyxy[0, 0] + spots.xyxy[0, 2]) / 2 - (truth[0] + truth[2]) / 2) <= 2
+    assert 29.0 <= spots.max_ck[0] / 100 - 273.15 <= 38.0
+    projector = PoseProjector(PoseConfig(**POSE))
+    assert hs.range_gate(spots.xyxy, (w, h), projector, 0.3, 8.0).all()
+
+
+def test_range_gate_refuses_a_speck_close_by_and_a_wall_far_away() -> None:
+    projector = PoseProjector(PoseConfig(**POSE))
+    w, h = 320, 256
+    near_speck = [150.0, 250.0, 151.0, 251.0]  # bottom rows: ~30 m away, 1 px is a few cm
+    wall = [0.0, 130.0, 320.0, 140.0]  # 320 px wide near the horizon: hundreds of metres
+    sky = [100.0, 5.0, 104.0, 15.0]  # above the horizon: not on the ground
+    keep = hs.range_gate(np.array([near_speck, wall, sky]), (w, h), projector, 0.3, 8.0)
+    assert keep.tolist() == [False, False, False]
+
+
+def test_chips_are_one_batch_for_all_blobs() -> None:
+    scene, empty = _scene(320, 256, [_person(30.0), _person(60.0)])
+    temp, bg = scene.render(1.0).ck.astype(np.float32), empty.render(0.0).ck.astype(np.float32)
+    spots = hs.blobs(temp, hs.hot_mask(temp, bg, DELTA, LO, HI), 2)
+    chips = hs.chips(temp, bg, hs.chip_boxes(spots.xyxy), DELTA)
+    assert chips.shape == (len(spots), 3, hs.CHIP, hs.CHIP) and chips.dtype == np.float32
+    assert (chips[:, 2].reshape(len(spots), -1).max(axis=1) == 1).all()  # every chip holds its hot spot
+
+
+def test_blob_temperatures_match_a_per_pixel_reference() -> None:
+    rng = np.random.default_rng(3)
+    temp = rng.normal(29000, 30, (64, 80)).astype(np.float32)
+    temp[10:20, 10:14] += 600
+    temp[40:45, 50:70] += 900
+    bg = np.full_like(temp, 29000)
+    spots = hs.blobs(temp, hs.hot_mask(temp, bg, DELTA, LO, HI), 3)
+    assert len(spots) == 2
+    for k in range(2):
+        x1, y1, x2, y2 = spots.xyxy[k].astype(int)
+        region = temp[y1:y2, x1:x2]
+        hot = region[(region - 29000) > DELTA]
+        assert spots.max_ck[k] == pytest.approx(float(hot.max()))
+        assert spots.mean_ck[k] == pytest.approx(float(hot.mean()), rel=1e-6)
+
+
+def _frames(n: int, people: list[tuple[int, int]], ts0: float = 1_790_000_000.0) -> list[Frame]:
+    """Synthetic 160x120 frames with still people (5x12 px at 34 C) at pixel positions."""
+    out = []
+    for k in range(n):
+        data = np.full((120, 160), 28500, np.uint16)
+        for x, y in people if k >= 3 else []:
+            data[y : y + 12, x : x + 5] = 30715
+        out.append(Frame("th-1", ts0 + k * 0.5, k, data))
+    return out
+
+
+def _unit(**distress: object) -> ThermalUnit:
+    cfg = ThermalConfig(blob_class="person", distress=DistressConfig(**distress), evidence={"enabled": False})
+    return ThermalUnit("th-1", cfg, BuildContext("west-1", "mast-01", 1))
+
+
+def test_a_still_person_gets_rescue_priority_once_immobile_long_enough() -> None:
+    unit = _unit(immobile_s=4.0)
+    events = []
+    for frame in _frames(30, [(40, 60)]):
+        events += unit.finish(unit.plan(frame), None).events
+    tracked = [e for e in events if e.track_id is not None]
+    assert tracked and all(isinstance(e.temperature, ThermalReading) for e in tracked)
+    assert 33.5 <= tracked[0].temperature.max_c <= 34.5
+    flagged = [e for e in tracked if e.distress is not None]
+    assert flagged, [e.kind for e in tracked]
+    first = flagged[0]
+    assert first.kind is EventKind.TRACK_UPDATE and first.distress.immobile_s >= 4.0
+    assert not first.distress.in_water and 33.5 <= first.distress.body_temp_c <= 34.5
+    assert all(e.distress is None for e in tracked if e.ts < first.ts)
+
+
+def test_a_person_in_a_water_zone_is_flagged_at_once() -> None:
+    water = ZoneConfig(name="river", points=[(0, 0), (80, 0), (80, 119), (0, 119)])
+    unit = _unit(immobile_s=600.0, water_zones=[water])
+    events = []
+    for frame in _frames(10, [(40, 60), (120, 60)]):
+        events += unit.finish(unit.plan(frame), None).events
+    flagged = {e.track_id for e in events if e.distress is not None}
+    assert len(flagged) == 1
+    ev = next(e for e in events if e.distress is not None)
+    assert ev.distress.in_water and ev.box is not None and ev.box.x2 <= 80
+
+
+def test_distress_field_is_bounded_and_finite() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        Distress(body_temp_c=float("nan"), immobile_s=1.0)
+    with pytest.raises(ValidationError):
+        Distress(body_temp_c=36.0, immobile_s=-1.0)
+    with pytest.raises(ValidationError):
+        ThermalReading(max_c=float("inf"), mean_c=30.0)
