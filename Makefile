@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 DEMO_SECONDS ?= 180
 PYTEST_ARGS ?=
 
-.PHONY: help venv demo test test-fast bench lint format schema services model clean
+.PHONY: help venv demo test test-fast bench lint format schema services model model-thermal clean
 
 help:
 	@echo "make demo        run broker, hub, simulated site and its agent; stream alerts (DEMO_SECONDS=$(DEMO_SECONDS))"
@@ -19,6 +19,7 @@ help:
 	@echo "make lint        ruff"
 	@echo "make schema      regenerate docs/contract/ from the wire contract"
 	@echo "make model       regenerate training data, train, export and evaluate the camera model"
+	@echo "make model-thermal  render thermal chips, train, export and evaluate the thermal classifier (minutes)"
 
 venv: $(STAMP)
 
@@ -65,6 +66,10 @@ schema: $(STAMP)
 model: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[train]'
 	$(BIN)/python -m borderwatch.models.train.pipeline
+
+model-thermal: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[train]'
+	$(BIN)/python -m borderwatch.models.train.thermal
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache var .demo

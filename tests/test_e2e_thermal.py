@@ -1,0 +1,100 @@
+"""End to end at night: thermal simulator (Y16 over TCP) -> agent -> real Mosquitto -> hub -> store -> alert.
+
+One mast carries a camera and a thermal imager, configured exactly as `borderwatch demo` configures
+them (``deploy/demo_configs.py``). A person crosses the border at night where only the imager looks:
+the camera's events hold no crossing, the imager's crossing reaches the hub with its temperature and
+position and raises the person-crossing alert. (The camera simulator renders no darkness its IR
+picture cannot see through, so the camera misses this crossing by where it looks, not by the dark.)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from borderwatch.contract import EventKind, SensorKind
+from borderwatch.deploy.demo_configs import DemoLayout, agent_config, hub_config, shipped_model
+from borderwatch.deploy.procs import free_port
+from borderwatch.edge.agent import Agent
+from borderwatch.edge.config.agent import AgentConfig
+from borderwatch.hub.app import Hub
+from borderwatch.hub.config import HubConfig
+from borderwatch.runtime.configfile import parse_config
+from borderwatch.simulators.geo import to_geo
+from borderwatch.simulators.scenario import (
+    ActorSpec,
+    BorderSpec,
+    CameraPose,
+    CameraSpec,
+    GeoPoint,
+    Scenario,
+    ThermalSpec,
+)
+from borderwatch.simulators.site import Site
+from tests.chaos.broker import Mosquitto
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+ORIGIN = GeoPoint(lat=47.95, lon=22.85)
+
+
+def _geo(east: float, north: float) -> tuple[float, float]:
+    lat, lon = to_geo(east, north, ORIGIN.lat, ORIGIN.lon)
+    return float(lat), float(lon)
+
+
+def night_scenario() -> Scenario:
+    """Camera looking north-west, imager north-east; a person walks south across the border in the imager's view."""
+    lat, lon = _geo(0.0, 0.0)
+    cam = CameraPose(lat=lat, lon=lon, height_m=8.0, heading_deg=300.0, tilt_deg=9.0, hfov_deg=40.0)
+    imager = CameraPose(lat=lat, lon=lon, height_m=8.0, heading_deg=30.0, tilt_deg=9.0, hfov_deg=40.0)
+    return Scenario(
+        name="e2e-thermal",
+        site="west-1",
+        origin=ORIGIN,
+        seed=4,
+        duration_s=60.0,
+        lighting="night",
+        border=BorderSpec(points=[_geo(-300, 30), _geo(300, 30)], inbound_side="right"),
+        cameras=[CameraSpec(id="cam-1", pose=cam, width=960, height=540, fps=10.0)],
+        thermals=[ThermalSpec(id="th-1", pose=imager, width=320, height=256, fps=9.0)],
+        actors=[ActorSpec(id="p1", cls="person", waypoints=[(28.0, 60.0), (18.0, 16.0)], speed_mps=1.4, start_s=3.0)],
+    )
+
+
+@pytest.mark.skipif(shipped_model("thermal") is None, reason="no thermal model in models/manifest.json")
+def test_night_crossing_seen_only_by_the_imager_reaches_the_hub_as_an_alert(tmp_path: Path) -> None:
+    broker = Mosquitto(tmp_path / "broker").start()
+    scn = night_scenario()
+    layout = DemoLayout(tmp_path, broker.port, api_port=free_port(), camera_base_port=free_port())
+    hub = Hub(parse_config(hub_config(layout) | {"api": {"enabled": False}}, HubConfig))
+    hub.start()
+    site = Site(scn, base_port=layout.camera_base_port).start()
+    agent = Agent(parse_config(agent_config(scn, layout), AgentConfig))
+    stop = threading.Event()
+    runner = threading.Thread(target=agent.run, args=(stop,), daemon=True)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not hub.alert_store.count():
+            time.sleep(0.5)
+        stored = hub.store.events(limit=2000)
+        alerts = hub.alert_store.list()
+    finally:
+        stop.set()
+        runner.join(20)
+        site.stop()
+        hub.stop()
+        broker.stop()
+    crossings = [e for e in stored if e.kind is EventKind.LINE_CROSSING]
+    assert not [e for e in crossings if e.sensor.id == "cam-1"], "the camera was not supposed to see this crossing"
+    thermal = [e for e in crossings if e.sensor.kind is SensorKind.THERMAL]
+    assert thermal, f"no thermal crossing stored; kinds seen {sorted({e.kind.value for e in stored})}"
+    first = thermal[0]
+    assert first.rule is not None and first.rule.direction == "inbound"
+    assert first.object_class.value == "person" and first.position is not None
+    assert first.temperature is not None and 29.0 <= first.temperature.max_c <= 38.0
+    assert alerts and alerts[0].rule == "border-crossing-person"
+    assert abs(alerts[0].position.lat - _geo(0.0, 30.0)[0]) * 111_000 < 10.0
