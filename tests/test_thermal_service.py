@@ -123,3 +123,12 @@ def test_thermal_kind_runs_through_the_real_sensor_service(tmp_path) -> None:
     assert new.temperature is not None and 29.0 <= new.temperature.max_c <= 38.0
     assert new.position is not None and new.box is not None
     assert [m.name for m in svc.models()] == ([model] if model else [])
+
+
+def test_sim_thermal_refuses_unknown_imagers_with_exit_2(tmp_path) -> None:
+    from borderwatch.simulators.cli import main
+
+    assert main(["sim", "thermal", "--thermal", "nope", "--seconds", "0.1", "--port", "0"]) == 2
+    bare = tmp_path / "bare.toml"
+    bare.write_text('name = "bare"\n', encoding="utf-8")
+    assert main(["sim", "thermal", "--scenario", str(bare), "--seconds", "0.1", "--port", "0"]) == 2

@@ -213,9 +213,10 @@ class ThermalUnit:
             self._now_distressed = {}
             return []
         xyxy = self.tracker.model.boxes(tracks.mean)
-        anchors = self.scene.anchors(xyxy)
+        anchors = self.scene.anchors(xyxy) if self.cfg.distress.water_zones else None
         in_water = np.zeros(len(tracks), bool)
         for zone in self.cfg.distress.water_zones:
+            assert anchors is not None
             points = flip_y(zone.points) if zone.coords == "image" else self._metres(zone.points)
             in_water |= in_zones(self.scene.rule_points(anchors, zone.coords), [points])
         immobile = np.maximum(ts - tracks.still_since, 0.0)
@@ -226,6 +227,8 @@ class ThermalUnit:
         self.distressed = set(self._now_distressed)
         if not new:
             return []
+        if anchors is None:  # only when someone has just come into distress
+            anchors = self.scene.anchors(xyxy)
         view = TrackView(
             tracks.ids,
             xyxy,
