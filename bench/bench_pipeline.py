@@ -74,10 +74,10 @@ class Rate:
     cpu_ms: float
 
 
-def raw_fps(detector: OnnxDetector, seconds: float, lanes: int = 1) -> Rate:
-    """``session.run`` at batch 1 in a loop, on ``lanes`` threads at once (one session)."""
+def raw_fps(detector: OnnxDetector, seconds: float, lanes: int = 1, x: np.ndarray | None = None) -> Rate:
+    """``session.run`` of ``x`` (default: one random image, batch 1) in a loop, on ``lanes`` threads at once."""
     w, h = detector.input_wh
-    x = np.random.default_rng(0).random((1, 3, h, w), dtype=np.float32)
+    x = np.random.default_rng(0).random((1, 3, h, w), dtype=np.float32) if x is None else x
     counts = [0] * lanes
     t0, c0 = time.perf_counter(), time.process_time()
 

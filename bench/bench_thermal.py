@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import threading
 import time
 from collections import deque
 from pathlib import Path
@@ -27,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_pipeline import LANES, THREADS, machine  # noqa: E402
+from bench.bench_pipeline import LANES, THREADS, machine, raw_fps  # noqa: E402
 from borderwatch.edge.config.detector import DetectorConfig  # noqa: E402
 from borderwatch.edge.pipeline.detector import OnnxDetector  # noqa: E402
 from borderwatch.edge.pipeline.modelref import resolve_model  # noqa: E402
@@ -169,25 +168,6 @@ def pipeline_fps(frames: list[np.ndarray], feed_fps: float, seconds: float) -> t
     return n / (t1 - t0), (c1 - c0) * 1000 / n, (i1 - i0) / n
 
 
-def raw_fps(detector: OnnxDetector, chips: np.ndarray, seconds: float) -> tuple[float, float]:
-    """(frames per second, CPU ms per frame) of ``session.run`` on one frame's chips, ``LANES`` calls at once."""
-    counts = [0] * LANES
-    t0, c0 = time.perf_counter(), time.process_time()
-
-    def loop(k: int) -> None:
-        while time.perf_counter() - t0 < seconds:
-            detector.session.run(None, {detector.input_name: chips})
-            counts[k] += 1
-
-    threads = [threading.Thread(target=loop, args=(k,)) for k in range(LANES)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    n = max(sum(counts), 1)
-    return n / (time.perf_counter() - t0), (time.process_time() - c0) * 1000 / n
-
-
 def report_throughput(window: float, rounds: int) -> None:
     renderer, bg = scene(320, 256, 8)
     frames = [renderer.render(2.0 + k / 9).ck for k in range(40)]
@@ -197,7 +177,8 @@ def report_throughput(window: float, rounds: int) -> None:
     detector = OnnxDetector(resolve_model(MODEL, ROOT / "models"), THREADS)
     raw, pipe, per = [], [], []
     for _ in range(rounds):  # interleaved so machine load hits both alike
-        raw.append(raw_fps(detector, chips, window))
+        rate = raw_fps(detector, window, LANES, chips)
+        raw.append((rate.fps, rate.cpu_ms))
         fps, cpu, chips_per_frame = pipeline_fps(frames, 1000.0, window)
         pipe.append((fps, cpu))
         per.append(chips_per_frame)
