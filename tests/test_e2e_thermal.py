@@ -9,8 +9,8 @@ picture cannot see through, so the camera misses this crossing by where it looks
 
 from __future__ import annotations
 
+import contextlib
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ from borderwatch.edge.config.agent import AgentConfig
 from borderwatch.hub.app import Hub
 from borderwatch.hub.config import HubConfig
 from borderwatch.runtime.configfile import parse_config
-from borderwatch.simulators.geo import to_geo
+from borderwatch.runtime.geo import to_geo
 from borderwatch.simulators.scenario import (
     ActorSpec,
     BorderSpec,
@@ -34,7 +34,8 @@ from borderwatch.simulators.scenario import (
     ThermalSpec,
 )
 from borderwatch.simulators.site import Site
-from tests.chaos.broker import Mosquitto
+from tests.support.broker import Mosquitto
+from tests.support.waits import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ORIGIN = GeoPoint(lat=47.95, lon=22.85)
@@ -78,9 +79,8 @@ def test_night_crossing_seen_only_by_the_imager_reaches_the_hub_as_an_alert(tmp_
     runner = threading.Thread(target=agent.run, args=(stop,), daemon=True)
     runner.start()
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and not [a for a in hub.alert_store.list() if a.rule == PERSON_RULE]:
-            time.sleep(0.5)
+        with contextlib.suppress(AssertionError):  # the checks below say what was missing
+            wait_until(lambda: [a for a in hub.alert_store.list() if a.rule == PERSON_RULE], 90, "the person alert")
         stored = hub.store.events(limit=2000)
         alerts = hub.alert_store.list()
     finally:

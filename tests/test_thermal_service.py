@@ -5,7 +5,6 @@ freezes, a dead stream and its return), the config section, and the kind through
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -20,16 +19,10 @@ from borderwatch.simulators.camera.server import SimClock
 from borderwatch.simulators.scenario import ActorSpec, CameraPose, Scenario, ThermalSpec
 from borderwatch.simulators.thermal.render import ThermalRenderer
 from borderwatch.simulators.thermal.server import ThermalServer
+from tests.support.waits import wait_until
 
 POSE = CameraPose(height_m=8.0, tilt_deg=8.0, hfov_deg=40.0)
 WATCHDOG = {"stall_timeout_s": 1.0, "offline_after_s": 0.5, "backoff_initial_s": 0.1, "backoff_max_s": 0.4}
-
-
-def _wait(done, timeout: float = 20.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def _server(ffc_every_s: float = 0.0, actors: list[ActorSpec] | None = None) -> ThermalServer:
@@ -43,16 +36,16 @@ def test_reader_skips_bad_frames_and_comes_back_after_the_stream_dies() -> None:
     reader = ThermalReader("th-1", ThermalConfig(url=server.url, fps=20.0, watchdog=WATCHDOG))
     reader.start()
     try:
-        _wait(lambda: reader.online and reader.bad["frozen"] >= 2, what="frames and a flat-field freeze")
+        wait_until(lambda: reader.online and reader.bad["frozen"] >= 2, 20, "frames and a flat-field freeze")
         server.set_fault("garbage")
-        _wait(lambda: reader.bad["magic"] >= 3, what="garbage counted")
+        wait_until(lambda: reader.bad["magic"] >= 3, 20, "garbage counted")
         assert reader.online
         server.set_fault("zeros")
-        _wait(lambda: reader.bad["all_zero"] >= 3, what="zero frames counted")
+        wait_until(lambda: reader.bad["all_zero"] >= 3, 20, "zero frames counted")
         server.set_fault("kill")
-        _wait(lambda: not reader.online, what="offline")
+        wait_until(lambda: not reader.online, 20, "offline")
         server.set_fault("none")
-        _wait(lambda: reader.online, what="back online")
+        wait_until(lambda: reader.online, 20, "back online")
         assert reader.get(2.0) is not None
         changes = [(c.online, c.reason) for c in reader.pop_changes()]
         assert (False, "stall") in changes or (False, "bad_frames") in changes
@@ -112,9 +105,9 @@ def test_thermal_kind_runs_through_the_real_sensor_service(tmp_path) -> None:
     svc = SensorService("s", "a", cfg.sensor_sections(), cfg.detector, sink)
     svc.start()
     try:
-        _wait(lambda: sink.of(EventKind.TRACK_NEW), 30, "a track")
+        wait_until(lambda: sink.of(EventKind.TRACK_NEW), 30, "a track")
         server.set_fault("kill")
-        _wait(lambda: sink.of(EventKind.SENSOR_OFFLINE), 15, "sensor_offline")
+        wait_until(lambda: sink.of(EventKind.SENSOR_OFFLINE), 15, "sensor_offline")
     finally:
         svc.stop()
         server.stop()
