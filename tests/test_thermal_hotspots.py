@@ -134,3 +134,15 @@ def test_distress_field_is_bounded_and_finite() -> None:
         Distress(body_temp_c=36.0, immobile_s=-1.0)
     with pytest.raises(ValidationError):
         ThermalReading(max_c=float("inf"), mean_c=30.0)
+
+
+def test_evidence_is_a_false_colour_picture_of_the_thermal_frame(tmp_path) -> None:
+    cfg = ThermalConfig(blob_class="person", evidence={"dir": str(tmp_path)})
+    unit = ThermalUnit("th-1", cfg, BuildContext("west-1", "mast-01", 1))
+    snapshots = []
+    for frame in _frames(8, [(40, 60)]):
+        snapshots += unit.finish(unit.plan(frame), None).snapshots
+    assert snapshots, "a new track wants evidence"
+    assert snapshots[0].frame.shape == (120, 160, 3) and snapshots[0].frame.dtype == np.uint8
+    x1, y1, x2, y2 = snapshots[0].boxes[0]
+    assert 38 <= x1 <= 42 and 58 <= y1 <= 62 and x2 <= 47 and y2 <= 74

@@ -11,7 +11,7 @@ people in distress, the rescue-priority field.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -41,6 +41,7 @@ from borderwatch.edge.tracking.tracks import TrackerOutput
 
 F64 = npt.NDArray[np.float64]
 _DILATE = np.ones((3, 3), np.uint8)
+_STAND_IN = np.zeros((1, 1, 3), np.uint8)
 
 
 def check_frame(frame: Frame) -> None:
@@ -155,18 +156,22 @@ class ThermalUnit:
         out = self.tracker.step(dets, ts)
         self._remember_temps(out, dets)
         stationary = self.tracker.stationary(out.tracks, ts)
-        frame = planned.frame
-        if self.cfg.evidence.enabled and (len(out.tracks) or len(out.ended)):
-            lo, hi = np.percentile(st.temp[::4, ::4], (1, 99.9))
-            frame = Frame(frame.sensor_id, ts, frame.index, hs.false_colour(st.temp, float(lo), float(hi) + 200.0))
+        f = planned.frame
         assert self.scene is not None
-        result = self.output.build(frame, self.scene, out, stationary, [], self.tracker.model, len(dets))
+        # the shared stages get a stand-in picture; the false-colour one is rendered only for a snapshot
+        stand_in = Frame(f.sensor_id, ts, f.index, _STAND_IN)
+        result = self.output.build(stand_in, self.scene, out, stationary, [], self.tracker.model, len(dets))
         events = result.events + self._distress_updates(out, stationary, ts)
         events = self._enrich(events, out)
         if len(out.ended):
             self.temps.forget(out.ended.ids)
             self.distressed -= {int(i) for i in out.ended.ids}
-        return Output(events, result.snapshots, len(dets))
+        snapshots = result.snapshots
+        if snapshots:
+            lo, hi = np.percentile(st.temp[::4, ::4], (1, 99.9))
+            picture = hs.false_colour(st.temp, float(lo), float(hi) + 200.0)
+            snapshots = [replace(s, frame=picture) for s in snapshots]
+        return Output(events, snapshots, len(dets))
 
     def _detections(self, st: _State, answer: np.ndarray | None) -> Detections:
         spots = st.spots
