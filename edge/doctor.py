@@ -1,8 +1,8 @@
 """`borderwatch edge doctor`: what a technician runs on the mast before leaving it.
 
 Each check says PASS, WARN or FAIL with the figure that decided it, in the order a technician
-fixes things (config, disk, broker, cameras, models, clock). Nothing here changes state, except that
-the disk check creates a missing state dir (and removes the probe file it writes).
+fixes things (config, disk, broker, cameras, thermal imagers, models, clock). Nothing here changes
+state, except that the disk check creates a missing state dir (and removes the probe file it writes).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 
 from borderwatch.edge.config.agent import AgentConfig, load_agent_config
 from borderwatch.edge.sensors.camera.config import CameraConfig
+from borderwatch.edge.sensors.thermal.config import ThermalConfig
 
 MIN_FREE_BYTES = 1 << 30
 
@@ -115,6 +116,46 @@ def check_camera(cam_id: str, cam: CameraConfig, seconds: float = 2.0) -> Check:
     return Check(status, f"camera {cam_id}", f"{shown}: {shape[1]}x{shape[0]}, {fps:.1f} fps (want {cam.fps:g})")
 
 
+def check_thermal(sensor_id: str, cfg: ThermalConfig, seconds: float = 2.0) -> Check:
+    """Open the imager, read for ``seconds``: good frames per second and refused frames by reason."""
+    from collections import Counter
+
+    from borderwatch.edge.sensors.thermal.checks import bad_frame_reason
+    from borderwatch.edge.sensors.thermal.sources import open_source
+    from borderwatch.edge.sensors.thermal.stream import StreamError
+
+    name, shown = f"thermal {sensor_id}", cfg.url if isinstance(cfg.url, str) else f"UVC device {cfg.url}"
+    try:
+        source = open_source(cfg)
+    except OSError as exc:
+        return Check("FAIL", name, f"{shown}: cannot open ({exc})")
+    good, bad, shape, t0 = 0, Counter[str](), None, time.monotonic()
+    previous, counter = None, None
+    try:
+        while time.monotonic() - t0 < seconds:
+            try:
+                header, counts = source.read()
+            except StreamError as exc:
+                bad[exc.reason] += 1
+                continue
+            reason = bad_frame_reason(counts, header.counter, previous, counter, cfg.bad_frames)
+            previous, counter = counts, header.counter
+            if reason is not None:
+                bad[reason] += 1
+            else:
+                good, shape = good + 1, (header.width, header.height, header.format)
+    except (OSError, EOFError) as exc:
+        return Check("FAIL", name, f"{shown}: stream stopped after {good} frames ({exc})")
+    finally:
+        source.close()
+    if not good:
+        return Check("FAIL", name, f"{shown}: no valid frame (refused: {dict(bad)})")
+    fps = good / (time.monotonic() - t0)
+    status = "PASS" if fps >= cfg.fps * 0.8 and not bad else "WARN"
+    w, h, fmt = shape
+    return Check(status, name, f"{shown}: {w}x{h} {fmt}, {fps:.1f} fps (want {cfg.fps:g}), refused {dict(bad)}")
+
+
 def check_model(name: str, cfg: AgentConfig) -> Check:
     """Loads the model as the agent would (hash checked) and times one warm-up inference with one lane's threads."""
     from borderwatch.edge.pipeline.detector import OnnxDetector
@@ -144,7 +185,10 @@ def checks(cfg: AgentConfig) -> Iterator[Callable[[], Check]]:
     yield lambda: check_broker(cfg)
     for cam_id, cam in cfg.cameras.items():
         yield lambda cam_id=cam_id, cam=cam: check_camera(cam_id, cam)
-    for model in sorted({c.detection.model for c in cfg.cameras.values() if c.detection.model}):
+    for sensor_id, imager in cfg.thermals.items():
+        yield lambda sensor_id=sensor_id, imager=imager: check_thermal(sensor_id, imager)
+    models = {c.detection.model for c in cfg.cameras.values()} | {t.model for t in cfg.thermals.values()}
+    for model in sorted(m for m in models if m):
         yield lambda model=model: check_model(model, cfg)
     yield check_clock
 
@@ -152,7 +196,8 @@ def checks(cfg: AgentConfig) -> Iterator[Callable[[], Check]]:
 def run_doctor(config_path: Path) -> int:
     """Print every check and return the exit code (1 if any failed); a bad config raises ConfigError first."""
     cfg = load_agent_config(config_path)
-    print(f"PASS config     {config_path}: site {cfg.site}, agent {cfg.agent}, {len(cfg.cameras)} camera(s)")
+    sensors = f"{len(cfg.cameras)} camera(s), {len(cfg.thermals)} thermal imager(s)"
+    print(f"PASS config     {config_path}: site {cfg.site}, agent {cfg.agent}, {sensors}")
     failed = 0
     for check in checks(cfg):
         c = check()

@@ -125,3 +125,19 @@ def test_sim_thermal_refuses_unknown_imagers_with_exit_2(tmp_path) -> None:
     bare = tmp_path / "bare.toml"
     bare.write_text('name = "bare"\n', encoding="utf-8")
     assert main(["sim", "thermal", "--scenario", str(bare), "--seconds", "0.1", "--port", "0"]) == 2
+
+
+def test_doctor_reads_the_imager_and_names_refused_frames() -> None:
+    from borderwatch.edge.doctor import check_thermal
+
+    server = _server()
+    try:
+        ok = check_thermal("th-1", ThermalConfig(url=server.url, fps=10.0), seconds=1.0)
+        server.set_fault("zeros")
+        zeros = check_thermal("th-1", ThermalConfig(url=server.url, fps=10.0), seconds=0.5)
+    finally:
+        server.stop()
+    assert ok.status == "PASS" and "160x120 tlinear_0.01" in ok.detail
+    assert zeros.status == "FAIL" and "all_zero" in zeros.detail
+    dead = check_thermal("th-1", ThermalConfig(url="tcp://127.0.0.1:9", watchdog={"open_timeout_s": 0.5}))
+    assert dead.status == "FAIL" and "cannot open" in dead.detail
