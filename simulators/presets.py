@@ -38,9 +38,9 @@ def _camera(cam_id: str, east: float, heading: float) -> CameraSpec:
 
 
 def _thermal(thermal_id: str, east: float, heading: float) -> ThermalSpec:
-    """A 320x256 imager on the cameras' mast, between their two fields of view."""
+    """A wide-angle 320x256 imager on the cameras' mast, covering both their fields of view at the border."""
     lat, lon = _geo(east, 0.0)
-    pose = CameraPose(lat=lat, lon=lon, height_m=8.0, heading_deg=heading, tilt_deg=10.0, hfov_deg=50.0)
+    pose = CameraPose(lat=lat, lon=lon, height_m=8.0, heading_deg=heading, tilt_deg=10.0, hfov_deg=95.0)
     return ThermalSpec(id=thermal_id, pose=pose, width=320, height=256, fps=9.0)
 
 

@@ -17,7 +17,7 @@ from borderwatch.simulators.camera.projection import Pinhole
 from borderwatch.simulators.camera.render import CameraRenderer
 from borderwatch.simulators.camera.server import CameraServer, SimClock
 from borderwatch.simulators.scenario import Scenario
-from borderwatch.simulators.thermal.render import ThermalRenderer
+from borderwatch.simulators.thermal.render import ThermalRenderer, pinhole
 from borderwatch.simulators.thermal.server import ThermalServer
 from borderwatch.simulators.truth import Crossing, crossing_record, crossings, write_jsonl
 from borderwatch.simulators.world import World
@@ -26,14 +26,14 @@ log = logging.getLogger("borderwatch.sim.site")
 
 
 def seen_by(scenario: Scenario, c: Crossing) -> list[str]:
-    """Cameras whose image contains the crossing point (feet and head of a 1.7 m person)."""
+    """Cameras and thermal imagers whose image contains the crossing point (feet and head of a 1.7 m person)."""
     out = []
-    for spec in scenario.cameras:
-        cam = Pinhole.from_spec(spec)
+    sensors = [(s.id, Pinhole.from_spec(s)) for s in scenario.cameras] + [(t.id, pinhole(t)) for t in scenario.thermals]
+    for sensor_id, cam in sensors:
         e, n = cam.from_site(np.array([c.east_m]), np.array([c.north_m]), (scenario.origin.lat, scenario.origin.lon))
         u, v, d = cam.project(np.repeat(e, 2), np.repeat(n, 2), np.array([0.0, 1.7]))
         if d[0] > 1 and np.all((u >= 0) & (u < cam.width) & (v >= 0) & (v < cam.height)):
-            out.append(spec.id)
+            out.append(sensor_id)
     return out
 
 

@@ -47,7 +47,7 @@ class ThermalRenderer:
         self.spec = spec if isinstance(spec, ThermalSpec) else _find(scenario, spec)
         self.world = world or World(scenario)
         s = self.spec
-        self.cam = Pinhole.from_spec(CameraSpec(id=s.id, pose=s.pose, width=s.width, height=s.height, fps=s.fps))
+        self.cam = pinhole(s)
         rng = np.random.default_rng([scenario.seed, 9173, s.width])
         h, w = s.height, s.width
         column = rng.normal(0, 1, (1, w)).astype(np.float32)
@@ -101,6 +101,11 @@ class ThermalRenderer:
             classes.append(int(st.class_id[i]))
             names.append(str(st.ids[i]))
         return np.array(boxes, np.float64).reshape(-1, 4), np.array(classes, np.int64), names
+
+
+def pinhole(spec: ThermalSpec) -> Pinhole:
+    """The imager's projection: the camera's pinhole model with the imager's pose and resolution."""
+    return Pinhole.from_spec(CameraSpec(id=spec.id, pose=spec.pose, width=spec.width, height=spec.height, fps=spec.fps))
 
 
 def _find(scenario: Scenario, thermal_id: str) -> ThermalSpec:
