@@ -157,3 +157,39 @@ def test_tcp_source_resynchronises_after_garbage() -> None:
     assert [h.counter for h, _ in got] == [1, 2, 3]
     assert all(np.array_equal(c, f) for (_, c), f in zip(got, frames, strict=True))
     assert errors and set(errors) <= {"magic", "version"}
+
+
+class _Chunks:
+    """A socket stand-in handing out fixed chunks (recv sizes vary as on a real link)."""
+
+    def __init__(self, data: bytes, sizes: list[int]) -> None:
+        self.data, self.sizes, self.at = data, sizes or [4096], 0
+
+    def recv(self, n: int) -> bytes:
+        size = min(n, self.sizes[self.at % len(self.sizes)])
+        chunk, self.data = self.data[:size], self.data[size:]
+        self.at += 1
+        return chunk
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.binary(max_size=300).filter(lambda b: b"BW" not in b), min_size=1, max_size=6),
+    st.lists(st.integers(1, 5000), max_size=8),
+)
+def test_tcp_source_recovers_every_frame_between_any_garbage(garbage: list[bytes], sizes: list[int]) -> None:
+    frames = [np.full((12, 16), 29000 + k, np.uint16) for k in range(len(garbage))]
+    data = b"".join(
+        g + pack_frame(f, "tlinear_0.01", 1.0 + k, k + 1) for k, (g, f) in enumerate(zip(garbage, frames, strict=True))
+    )
+    source = TcpSource.__new__(TcpSource)
+    source.sock, source.buf = _Chunks(data, sizes), bytearray()  # type: ignore[assignment]
+    got = []
+    for _ in range(10_000):  # every read makes progress: garbage is dropped, frames are returned
+        try:
+            got.append(source.read()[0].counter)
+        except StreamError:
+            continue
+        except EOFError:
+            break
+    assert got == list(range(1, len(frames) + 1))
