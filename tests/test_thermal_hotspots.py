@@ -111,6 +111,13 @@ def test_a_still_person_gets_rescue_priority_once_immobile_long_enough() -> None
     assert first.kind is EventKind.TRACK_UPDATE and first.distress.immobile_s >= 4.0
     assert not first.distress.in_water and 33.5 <= first.distress.body_temp_c <= 34.5
     assert all(e.distress is None for e in tracked if e.ts < first.ts)
+    assert first.attributes["distress"] is True and first.attributes["distress_reason"] == "immobile"
+    # the hub's default rules put it first: a humanitarian alert ahead of ordinary crossings
+    from borderwatch.hub.alerts.config import default_rules
+    from borderwatch.hub.alerts.rules import matches
+
+    rule = next(r for r in default_rules() if matches(r, first))
+    assert rule.name == "person-in-distress" and rule.severity.value == "humanitarian"
 
 
 def test_a_person_in_a_water_zone_is_flagged_at_once() -> None:

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from borderwatch.contract.alerts import DISTRESS_ATTRIBUTE
 from borderwatch.contract.common import ObjectClass
 from borderwatch.contract.events import Distress
 from borderwatch.edge.pipeline.classes import CLASS_INDEX
@@ -46,3 +47,11 @@ def distress_field(body_temp_c: float, immobile_s: float, in_water: bool) -> Dis
         immobile_s=min(max(still, 0.0), MAX_IMMOBILE_S),
         in_water=bool(in_water),
     )
+
+
+def distress_attributes(field: Distress) -> dict[str, str | float | bool]:
+    """The event attributes the hub's distress rules key on (``contract.alerts.DISTRESS_ATTRIBUTE``),
+    beside the typed ``Event.distress`` field: why, and the body temperature.
+    """
+    reason = "in_water" if field.in_water else "immobile"
+    return {DISTRESS_ATTRIBUTE: True, "distress_reason": reason, "temperature_c": round(field.body_temp_c, 2)}

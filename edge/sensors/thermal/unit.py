@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from borderwatch.contract.common import SensorKind
-from borderwatch.contract.events import Event, EventKind, ThermalReading
+from borderwatch.contract.events import Distress, Event, EventKind, ThermalReading
 from borderwatch.edge.pipeline.classes import CLASS_INDEX, label_lookup
 from borderwatch.edge.pipeline.detections import Detections
 from borderwatch.edge.pipeline.events import EventFactory, TrackView
@@ -34,7 +34,7 @@ from borderwatch.edge.sensors.camera.scene import Scene
 from borderwatch.edge.sensors.frame import Frame
 from borderwatch.edge.sensors.thermal import hotspots as hs
 from borderwatch.edge.sensors.thermal.config import ThermalConfig
-from borderwatch.edge.sensors.thermal.distress import distress_field, in_distress, in_zones
+from borderwatch.edge.sensors.thermal.distress import distress_attributes, distress_field, in_distress, in_zones
 from borderwatch.edge.sensors.thermal.stream import celsius
 from borderwatch.edge.tracking import box_tracker
 from borderwatch.edge.tracking.tracks import TrackerOutput
@@ -77,6 +77,14 @@ class _State:
 def _geometry(cfg: ThermalConfig) -> CameraConfig:
     """The settings the shared scene/output stages read, taken from the imager's own (pose, rules, events)."""
     return CameraConfig(pose=cfg.pose, lines=cfg.lines, zones=cfg.zones, events=cfg.events, evidence=cfg.evidence)
+
+
+def _with(event: Event, update: dict[str, object]) -> Event:
+    """The event with temperature (and distress: the field, and the attributes the hub's rules read)."""
+    field = update.get("distress")
+    if isinstance(field, Distress):
+        update = {**update, "attributes": {**event.attributes, **distress_attributes(field)}}
+    return event.model_copy(update=update)
 
 
 class ThermalUnit:
@@ -268,7 +276,7 @@ class ThermalUnit:
                 immobile, water = self._now_distressed[tid]
                 update["distress"] = distress_field(mx, immobile, water)
             by_id[tid] = update
-        return [e.model_copy(update=by_id[e.track_id]) if e.track_id in by_id else e for e in events]
+        return [_with(e, by_id[e.track_id]) if e.track_id in by_id else e for e in events]
 
     # --- loss and health ------------------------------------------------------------------------
     def lost(self, ts: float) -> Output:
