@@ -87,7 +87,9 @@ class Alert(WireModel):
 
 
 DISTRESS_ATTRIBUTE = "distress"
-"""Event attribute that marks a person in distress: ``"distress": true`` on any event (thermal
-imagers will set it on a motionless or hypothermic person; ``distress_reason`` may say why, e.g.
-``"motionless"``, and ``temperature_c`` carries the apparent temperature). Rules with
-``distress = true`` match only such events and raise ``humanitarian`` alerts."""
+"""Event attribute that marks a person in distress for producers without the typed field.
+
+The typed ``Event.distress`` (body temperature, immobile time, in water: set by thermal imagers) is
+the primary marker; ``"distress": true`` in the attributes is accepted too, so a sensor kind that
+cannot measure those values can still ask for rescue priority. Rules with ``distress = true`` match
+either and raise ``humanitarian`` alerts."""

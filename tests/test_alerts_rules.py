@@ -90,6 +90,12 @@ def test_person_in_distress_outranks_a_border_crossing() -> None:
     assert plain.rule.name == "border-crossing-person"  # only a boolean true marks distress
 
 
+def test_typed_distress_field_alone_raises_a_humanitarian_alert() -> None:
+    ev = event(0, "thermal", "th1", distress={"body_temp_c": 33.5, "immobile_s": 240.0, "in_water": True})
+    (m,), _ = evaluate(AlertsConfig().rules, [ev])
+    assert m.rule.name == "person-in-distress" and m.rule.severity is Severity.HUMANITARIAN
+
+
 @pytest.mark.parametrize(
     ("alerts", "message"),
     [

@@ -78,7 +78,7 @@ def matches(rule: AlertRule, ev: Event, inside: frozenset[str] = frozenset()) ->
         and (rule.zone is None or rule.zone in inside)
         and (rule.hours is None or in_hours(ev.ts, rule.hours))
         and (rule.min_dwell_s is None or (hit is not None and (hit.dwell_s or 0.0) >= rule.min_dwell_s))
-        and (not rule.distress or ev.attributes.get(DISTRESS_ATTRIBUTE) is True)
+        and (not rule.distress or ev.distress is not None or ev.attributes.get(DISTRESS_ATTRIBUTE) is True)
     )
 
 
