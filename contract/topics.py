@@ -31,7 +31,7 @@ class Channel(StrEnum):
     COMMAND = "cmd"  # hub -> agent: Command
     COMMAND_ACK = "cmdack"  # agent -> hub: CommandAck
     DELIVERY = "delivery"  # hub -> agent, retained: DeliveryConfirm
-    ALERTS = "alerts"  # hub -> anyone: Alert (site/agent levels name the hub)
+    ALERTS = "alerts"  # hub -> anyone, retained per alert: Alert (agent level names the hub; suffix the alert id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +62,7 @@ def topic(site: str, agent: str, channel: Channel, suffix: str | None = None) ->
 def subscription(channel: Channel, site: str = "+", agent: str = "+", share: str | None = None) -> str:
     """Wildcard subscription for one channel; ``share`` makes it an MQTT v5 shared subscription."""
     filt = f"{ROOT}/{site}/{agent}/{channel.value}"
-    if channel in (Channel.EVIDENCE,):
+    if channel in (Channel.EVIDENCE, Channel.ALERTS):
         filt += "/+"
     return f"$share/{share}/{filt}" if share else filt
 

@@ -49,6 +49,8 @@ class AlertPrinter:
         self._client.loop_start()
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        if not msg.payload:  # an alert resolved: its retained message cleared
+            return
         try:
             alert = Alert.model_validate_json(msg.payload)
         except ValueError:

@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from borderwatch.contract import AgentStatus, Channel, Event, EventKind, Telemetry, topic
+from borderwatch.contract import AgentStatus, Event, EventKind, Telemetry
 from borderwatch.hub.agents import AgentRegistry
 from borderwatch.hub.alerts.config import AlertsConfig
 from borderwatch.hub.alerts.engine import AlertChange, AlertEngine
@@ -27,6 +27,8 @@ from borderwatch.hub.api.tokens import TokenStore
 from borderwatch.hub.config import HubConfig, load_hub_config
 from borderwatch.hub.evidence import EvidenceIngest, EvidenceStore
 from borderwatch.hub.ingest.gc_tuning import tune_gc
+from borderwatch.hub.notify.mqtt import RetainedAlerts
+from borderwatch.hub.notify.webhook import Webhook
 from borderwatch.hub.service import HubService
 from borderwatch.hub.store import open_store
 from borderwatch.runtime.configfile import ConfigError
@@ -59,7 +61,7 @@ class Hub:
         self.tokens = TokenStore(cfg.alerts.db_path)  # `borderwatch hub token` writes the same table
         self.registry = AgentRegistry()
         self.live = Broadcaster()
-        self.engine = AlertEngine(cfg.alerts, self.alert_store, [self._publish_alert], [self._stream_alert])
+        self.engine = AlertEngine(cfg.alerts, self.alert_store, watchers=[self._stream_alert])
         self._ticking = threading.Event()
         self._ticker: threading.Thread | None = None
         self.evidence = EvidenceIngest(EvidenceStore(cfg.evidence)) if cfg.evidence.enabled else None
@@ -72,6 +74,12 @@ class Hub:
             on_telemetry=self._on_telemetry,
             on_evidence=self.evidence.offer if self.evidence else None,
         )
+        self.retained = RetainedAlerts(self.service.publish, cfg.hub_id) if cfg.notify.mqtt_retained else None
+        if self.retained is not None:
+            self.engine.add_watcher(self.retained)
+        self.webhooks = [Webhook(w, cfg.hub_id, cfg.notify.cap_sender) for w in cfg.notify.webhooks]
+        for hook in self.webhooks:
+            self.engine.add_notifier(hook)
 
     def _on_events(self, events: list[Event]) -> None:
         self.engine.handle(events)
@@ -90,10 +98,6 @@ class Hub:
         self.registry.on_telemetry(telemetry)
         self.engine.on_telemetry(telemetry)
         self.live.publish("agent", telemetry.model_dump_json(exclude_none=True))
-
-    def _publish_alert(self, change: AlertChange) -> None:
-        payload = change.alert.model_dump_json(by_alias=True, exclude_none=True)
-        self.service.publish(topic(change.alert.site, self.cfg.hub_id, Channel.ALERTS), payload, qos=1)
 
     def _stream_alert(self, change: AlertChange) -> None:
         body = change.alert.model_dump_json(by_alias=True, exclude_none=True)
@@ -117,7 +121,8 @@ class Hub:
         scrape = self.cfg.api.metrics_token_file
         digest = hashlib.sha256(scrape.read_text().strip().encode()).hexdigest() if scrape else None
         return HubContext(self.cfg.hub_id, self.alert_store, query, self.registry, self.stats, evidence, self.tokens,  # type: ignore[arg-type]
-                          self.engine, self.live, self.reload_rules, self.metrics, digest)  # fmt: skip
+                          self.engine, self.live, self.reload_rules, self.metrics, digest,
+                          self.cfg.notify.cap_sender)  # fmt: skip
 
     def metrics(self) -> str:
         """The Prometheus text of this hub (ingest, delivery per agent, alerts, stream)."""
@@ -129,12 +134,18 @@ class Hub:
         out = {**self.service.stats(), "alerts_raised": self.engine.raised}
         if self.evidence is not None:
             out["evidence"] = self.evidence.stats()
+        if self.retained is not None:
+            out["alerts_mqtt"] = dict(self.retained.counts)
+        if self.webhooks:
+            out["webhooks"] = {str(w.where): {**w.counts, "pending": w.pending()} for w in self.webhooks}
         return out
 
     def start(self) -> None:
         """Start evidence intake, ingest and the alert ticker."""
         if self.evidence is not None:
             self.evidence.start()
+        for hook in self.webhooks:
+            hook.start()
         self.service.start()
         self._ticker = threading.Thread(target=self._tick, name="hub-alert-ticker", daemon=True)
         self._ticker.start()
@@ -153,6 +164,8 @@ class Hub:
             self._ticker.join(5)
         self.service.stop()
         self.engine.flush()
+        for hook in self.webhooks:
+            hook.stop()
         if self.evidence is not None:
             self.evidence.stop()
             self.evidence.store.close()
@@ -171,7 +184,7 @@ def _serve_api(hub: Hub, stop: threading.Event) -> None:
     tls = {"ssl_certfile": str(api.ssl_certfile), "ssl_keyfile": str(api.ssl_keyfile)} if api.tls else {}
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(hub.context(), api),
+            create_app(hub.context(), api, hub.cfg.console),
             host=api.host,
             port=api.port,
             log_level="warning",

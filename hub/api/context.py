@@ -54,6 +54,7 @@ class HubContext:
     reload_rules: Callable[[str], AlertsConfig] | None = None  # who -> rules in force (ConfigError: refused)
     metrics: Callable[[], str] | None = None  # Prometheus text of the running hub
     metrics_token_sha256: str | None = None  # the scrape token's hash (api.metrics_token_file)
+    cap_sender: str = "borderwatch@hub"  # CAP <sender> of exported alerts (notify.cap_sender)
 
 
 def get_context() -> HubContext:

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from borderwatch.contract import AgentStatus, Event, EventKind, Telemetry
 from borderwatch.hub.api.alert_routes import alerts, audit, rules, silences
+from borderwatch.hub.api.cap_routes import cap
 from borderwatch.hub.api.context import HubContext, get_context
 from borderwatch.hub.api.evidence import evidence
 from borderwatch.hub.api.metrics import metrics
@@ -77,7 +78,7 @@ def get_stats(ctx: Ctx) -> dict[str, Any]:
     }
 
 
-ROUTERS = (health, alerts, silences, rules, audit, agents, events, stats, evidence, tokens, stream, metrics)
+ROUTERS = (health, alerts, cap, silences, rules, audit, agents, events, stats, evidence, tokens, stream, metrics)
 OPEN_ROUTERS = (health, metrics)
 """Answered without a viewer check on the router: load balancers probe /health; /metrics checks
 its own token (a viewer token or the configured metrics token)."""

@@ -9,8 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from borderwatch.contract.common import Ident
 from borderwatch.hub.alerts.config import AlertsConfig
 from borderwatch.hub.api.config import ApiConfig
+from borderwatch.hub.console.config import ConsoleConfig
 from borderwatch.hub.delivery.config import DeliveryConfig
 from borderwatch.hub.evidence.config import EvidenceConfig
+from borderwatch.hub.notify.config import NotifyConfig
 from borderwatch.hub.store.config import SqliteStoreConfig, StoreConfig
 from borderwatch.runtime.broker import BrokerConfig
 from borderwatch.runtime.configfile import load_config
@@ -26,6 +28,8 @@ class HubConfig(BaseModel):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig, description="alert rules and store")
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, description="agents' JPEG snapshots")
     api: ApiConfig = Field(default_factory=ApiConfig, description="HTTP API")
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig, description="web console and its site plan")
+    notify: NotifyConfig = Field(default_factory=NotifyConfig, description="retained MQTT alerts, webhooks, CAP")
 
 
 def load_hub_config(path: str | Path) -> HubConfig:
