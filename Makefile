@@ -42,7 +42,11 @@ services:
 	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q victoria-metrics >/dev/null || \
 	    { apt-get update -q >/dev/null && apt-get install -y -q victoria-metrics >/dev/null; }; \
 	  else echo "victoria-metrics missing: sudo apt-get install victoria-metrics"; exit 1; fi; }
-	@echo "services: mosquitto $$(command -v mosquitto), victoria-metrics $$(command -v victoria-metrics)"
+	@{ test -x /usr/bin/chromium && test -x /usr/bin/chromedriver; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium chromium-driver >/dev/null || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null; }; \
+	  else echo "chromium missing (console browser test): sudo apt-get install chromium chromium-driver"; exit 1; fi; }
+	@echo "services: mosquitto $$(command -v mosquitto), victoria-metrics $$(command -v victoria-metrics), chromium /usr/bin/chromium"
 
 test: $(STAMP) services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -28,6 +28,8 @@ CONSOLE_CSP = (
 )
 """Code and style from this hub only, never inline; images also from blob: (snapshots fetched with the token)."""
 
+Ctx = Annotated[HubContext, Depends(get_context)]
+
 
 class Me(BaseModel):
     """Who the token belongs to: the console hides what the role may not do."""
@@ -40,15 +42,14 @@ class Me(BaseModel):
 def add_console(app: FastAPI, cfg: ConsoleConfig) -> None:
     """``/console/`` (page, script, style) and ``/api/v1/console/{me,plan}`` (viewer token)."""
     api = APIRouter(prefix="/api/v1/console", tags=["console"])
-    ctx_dep = Annotated[HubContext, Depends(get_context)]
 
     @api.get("/me")
-    def me(ctx: ctx_dep, who: Viewer) -> Me:
+    def me(ctx: Ctx, who: Viewer) -> Me:
         """The calling token's name and role."""
         return Me(name=who.name, role=who.role.value, hub_id=ctx.hub_id)
 
     @api.get("/plan")
-    def plan(ctx: ctx_dep, _: Viewer) -> dict[str, Any]:
+    def plan(ctx: Ctx, _: Viewer) -> dict[str, Any]:
         """Sites (masts, sensor coverage, border) from ``[console]``, restricted zones from ``[alerts]``."""
         zones = ctx.engine.config.zones if ctx.engine is not None else []
         return {

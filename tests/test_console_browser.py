@@ -1,0 +1,121 @@
+"""The console in a real headless chromium against a real hub (SQLite, Mosquitto, uvicorn).
+
+An operator logs in with a token, a crossing published over MQTT arrives in the page live (SSE
+read with fetch streaming), the operator acknowledges it in the page and sees the audit entry in
+the alert's history; the admin's audit API shows the same entry. The page runs under the
+console's strict CSP: the browser log must hold no CSP violation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from borderwatch.contract import Channel, EventBatch, topic
+from borderwatch.hub.api.app import create_app
+from borderwatch.hub.api.tokens import Role
+from borderwatch.hub.app import Hub
+from borderwatch.hub.config import HubConfig
+from borderwatch.runtime.configfile import parse_config
+from tests.support import browser
+from tests.support.alerts import event
+from tests.support.broker import Mosquitto
+from tests.support.mqtt_peer import Raw
+from tests.support.server import serving
+
+pytestmark = [pytest.mark.integration, pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))]
+SITE, AGENT = "west-1", "mast-01"
+PLAN = {"sites": [{"name": SITE, "border": [[52.0005, 13.998], [52.0005, 14.002]],
+                   "masts": [{"agent": AGENT, "lat": 51.999, "lon": 14.0, "sensors": [
+                       {"id": "cam1", "kind": "camera", "heading_deg": 0, "fov_deg": 60, "range_m": 250},
+                       {"id": "rad1", "kind": "radar", "heading_deg": 0, "fov_deg": 120, "range_m": 400}]}]}]}  # fmt: skip
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[tuple[Hub, Mosquitto, str]]:
+    broker = Mosquitto(tmp_path / "broker").start()
+    state = tmp_path / "hub"
+    cfg = parse_config({
+        "broker": {"port": broker.port},
+        "store": {"type": "sqlite", "path": str(state / "events.sqlite3")},
+        "delivery": {"ledger_path": str(state / "ledger.sqlite3"), "confirm_interval_s": 0.2},
+        "alerts": {"db_path": str(state / "alerts.sqlite3"), "lifecycle": {"tick_s": 0.2}},
+        "evidence": {"dir": str(state / "evidence")},
+        "console": PLAN,
+    }, HubConfig)  # fmt: skip
+    hub = Hub(cfg)
+    hub.start()
+    assert hub.service.wait_connected(10)
+    try:
+        with serving(create_app(hub.context(), cfg.api, cfg.console)) as url:
+            yield hub, broker, url
+    finally:
+        hub.stop()
+        broker.kill()
+
+
+def test_operator_sees_a_live_alert_acknowledges_it_and_sees_the_audit(running, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    hub, broker, url = running
+    _, op_token = hub.tokens.create("duty-officer", Role.OPERATOR)
+    _, admin_token = hub.tokens.create("auditor", Role.ADMIN)
+    with browser.chromium(tmp_path / "profile") as driver:
+        wait = WebDriverWait(driver, 20, poll_frequency=0.1)
+        driver.get(f"{url}/console/")
+        driver.find_element(By.ID, "token").send_keys(op_token)
+        driver.find_element(By.ID, "login-button").click()
+        wait.until(ec.text_to_be_present_in_element((By.ID, "stream-state"), "live"))
+        assert "duty-officer (operator)" in driver.find_element(By.ID, "who").text
+        assert driver.find_elements(By.CSS_SELECTOR, "#plan [data-mast='mast-01']"), "the site plan draws the mast"
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#plan path.fov")) == 2
+
+        crossing = event(0, "camera", "cam1", ts=datetime.now(UTC), lat=52.0006, agent=AGENT, site=SITE, track=7)
+        mqtt = Raw(broker.port)
+        batch = EventBatch(site=SITE, agent=AGENT, sent_at=datetime.now(UTC), events=[crossing])
+        mqtt.publish(topic(SITE, AGENT, Channel.EVENTS), batch.model_dump_json(by_alias=True, exclude_none=True))
+        item = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#alert-list li[data-state='firing']")))
+        assert item.get_attribute("data-severity") == "critical"
+        alert_id = item.get_attribute("data-id")
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, f"#plan [data-alert='{alert_id}']")))
+
+        item.click()
+        wait.until(ec.element_to_be_clickable((By.ID, "act-ack")))
+        driver.find_element(By.ID, "act-comment-text").send_keys("patrol 3 sent")
+        driver.find_element(By.ID, "act-ack").click()
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#alert-list li[data-state='acknowledged']")))
+        entry = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#d-history li[data-action='ack']")))
+        assert "duty-officer" in entry.text and "patrol 3 sent" in entry.text
+        logs = [e["message"] for e in driver.get_log("browser")]
+        mqtt.close()
+
+    audit = httpx.get(f"{url}/api/v1/audit", params={"alert_id": alert_id},
+                      headers={"Authorization": f"Bearer {admin_token}"}, timeout=5).json()  # fmt: skip
+    assert [(e["action"], e["who"], e["comment"]) for e in audit] == [("ack", "duty-officer", "patrol 3 sent")]
+    assert not [m for m in logs if "Content Security Policy" in m], logs
+
+
+def test_a_viewer_gets_no_operator_buttons(running, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    hub, _, url = running
+    _, token = hub.tokens.create("watcher", Role.VIEWER)
+    with browser.chromium(tmp_path / "profile") as driver:
+        wait = WebDriverWait(driver, 20, poll_frequency=0.1)
+        driver.get(f"{url}/console/")
+        driver.find_element(By.ID, "token").send_keys("not-a-token")
+        driver.find_element(By.ID, "login-button").click()
+        wait.until(ec.text_to_be_present_in_element((By.ID, "login-error"), "unknown or revoked"))
+        driver.find_element(By.ID, "token").clear()
+        driver.find_element(By.ID, "token").send_keys(token)
+        driver.find_element(By.ID, "login-button").click()
+        wait.until(ec.text_to_be_present_in_element((By.ID, "who"), "watcher (viewer)"))
+        assert "hidden" in (driver.find_element(By.ID, "actions").get_attribute("class") or "")
