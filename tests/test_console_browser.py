@@ -29,10 +29,10 @@ from tests.support.server import serving
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))]
 SITE, AGENT = "west-1", "mast-01"
-PLAN = {"sites": [{"name": SITE, "border": [[52.0005, 13.998], [52.0005, 14.002]],
-                   "masts": [{"agent": AGENT, "lat": 51.999, "lon": 14.0, "sensors": [
-                       {"id": "cam1", "kind": "camera", "heading_deg": 0, "fov_deg": 60, "range_m": 250},
-                       {"id": "rad1", "kind": "radar", "heading_deg": 0, "fov_deg": 120, "range_m": 400}]}]}]}  # fmt: skip
+SENSORS = [{"id": "cam1", "kind": "camera", "heading_deg": 0, "fov_deg": 60, "range_m": 250},
+           {"id": "rad1", "kind": "radar", "heading_deg": 0, "fov_deg": 120, "range_m": 400}]  # fmt: skip
+MAST = {"agent": AGENT, "lat": 51.999, "lon": 14.0, "sensors": SENSORS}
+PLAN = {"sites": [{"name": SITE, "border": [[52.0005, 13.998], [52.0005, 14.002]], "masts": [MAST]}]}
 
 
 @pytest.fixture

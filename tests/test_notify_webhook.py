@@ -1,0 +1,113 @@
+"""Webhooks against a real local HTTP server that fails on purpose: retries with back-off, give-up,
+no retry on a refusal, a full queue drops (counted) instead of blocking the engine."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from borderwatch.hub.alerts.engine import AlertChange
+from borderwatch.hub.alerts.lifecycle import Reason
+from borderwatch.hub.notify.config import WebhookConfig
+from borderwatch.hub.notify.webhook import Webhook, backoff
+from tests.support.alerts import made_alert
+from tests.support.waits import wait_until
+
+
+class Receiver(ThreadingHTTPServer):
+    """Answers ``codes`` in turn (then 200), keeping each request's time, content type and body."""
+
+    def __init__(self, codes: list[int]) -> None:
+        self.codes = list(codes)
+        self.got: list[tuple[float, str, bytes]] = []
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/hook?key=secret"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Receiver
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.got.append((time.monotonic(), self.headers.get("Content-Type", ""), body))
+        code = self.server.codes.pop(0) if self.server.codes else 200
+        self.send_response(code)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver(request) -> Iterator[Receiver]:
+    srv = Receiver(request.param)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+def change(state: str = "firing", reason: Reason = Reason.FIRED) -> AlertChange:
+    return AlertChange(made_alert(state=state), None, reason)
+
+
+def hook(url: str, **kw) -> Webhook:
+    cfg = WebhookConfig.model_validate({"url": url, "backoff_s": 0.05, "backoff_max_s": 0.2, "timeout_s": 2, **kw})
+    return Webhook(cfg, "hub-1").start()
+
+
+def test_backoff_doubles_and_caps() -> None:
+    assert [backoff(n, 0.5, 3.0) for n in (1, 2, 3, 4, 5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+@pytest.mark.parametrize("receiver", [[503, 500, 429]], indirect=True)
+def test_retries_until_delivered(receiver: Receiver) -> None:
+    w = hook(receiver.url, max_retries=5)
+    w(change())
+    wait_until(lambda: w.counts["sent"] == 1, 10, "delivery after three failures")
+    w.stop()
+    assert len(receiver.got) == 4 and dict(w.counts) == {"sent": 1, "retries": 3}
+    gaps = [b[0] - a[0] for a, b in zip(receiver.got, receiver.got[1:], strict=False)]
+    assert gaps[0] >= 0.05 and gaps[1] >= 0.1 and gaps[2] >= 0.2  # 0.05, 0.1, then capped at 0.2
+    assert receiver.got[0][1] == "application/json" and b'"reason": "fired"' in receiver.got[0][2]
+
+
+@pytest.mark.parametrize("receiver", [[500] * 10], indirect=True)
+def test_gives_up_after_max_retries(receiver: Receiver) -> None:
+    w = hook(receiver.url, max_retries=2)
+    w(change())
+    wait_until(lambda: w.counts["failed"] == 1, 10, "give-up")
+    w.stop()
+    assert len(receiver.got) == 3 and w.counts["sent"] == 0
+
+
+@pytest.mark.parametrize("receiver", [[400, 200]], indirect=True)
+def test_a_refusal_is_not_retried_and_cap_is_sent_as_xml(receiver: Receiver) -> None:
+    w = hook(receiver.url, max_retries=5, format="cap")
+    w(change())
+    w(change("resolved", Reason.RESOLVED))
+    wait_until(lambda: w.counts["failed"] + w.counts["sent"] == 2, 10, "both handled")
+    w.stop()
+    assert (w.counts["failed"], w.counts["sent"], len(receiver.got)) == (1, 1, 2)
+    assert receiver.got[1][1] == "application/cap+xml" and b"<msgType>Cancel</msgType>" in receiver.got[1][2]
+
+
+def test_a_full_queue_drops_without_blocking() -> None:
+    cfg = WebhookConfig.model_validate({"url": "http://127.0.0.1:9/", "queue_max": 2})
+    w = Webhook(cfg, "hub-1")  # not started: nothing drains the queue
+    t0 = time.monotonic()
+    for _ in range(5):
+        w(change())
+    assert time.monotonic() - t0 < 0.5
+    assert (w.pending(), w.counts["dropped"]) == (2, 3)
+    assert "secret" not in str(
+        Webhook(WebhookConfig.model_validate({"url": "http://u:secret@h/x?key=secret"}), "h").where
+    )
