@@ -92,4 +92,29 @@ docs = true                             # /docs, served from the hub itself (no 
 # metrics_token_file = "/etc/borderwatch/metrics.token"  # a Prometheus scraper's token for /metrics
 # ssl_certfile = "/etc/borderwatch/tls/hub.crt"   # HTTPS (both or neither), or a reverse proxy:
 # ssl_keyfile = "/etc/borderwatch/tls/hub.key"    # see docs/operator-guide.md, API access
+
+[console]                               # the web console at /console/ (log in with a token)
+title = "borderwatch console"
+target_ttl_s = 30                       # a live target fades from the plan after this silence
+# [[console.sites]]                     # the site plan: coordinates only, drawn as vector graphics
+# name = "west-1"
+# border = [[47.9540, 22.8480], [47.9540, 22.8560]]          # the border line, [lat, lon] points
+# [[console.sites.masts]]
+# agent = "mast-01"
+# lat = 47.9520
+# lon = 22.8520
+# sensors = [{ id = "cam1", kind = "camera", heading_deg = 0, fov_deg = 60, range_m = 300 },
+#            { id = "rad1", kind = "radar", heading_deg = 0, fov_deg = 120, range_m = 800 }]
+
+[notify]
+mqtt_retained = true                    # active alerts retained at bw/v1/<site>/<hub_id>/alerts/<alert_id>
+cap_sender = "borderwatch@hub"          # CAP <sender> of exported alerts (GET /api/v1/alerts/{id}/cap)
+# [[notify.webhooks]]                   # paging changes POSTed, retried with exponential back-off
+# url = "https://neighbour.example/cap-inbox"
+# format = "cap"                        # or "json": {reason, previous, hub_id, alert}
+# timeout_s = 5
+# max_retries = 5
+# backoff_s = 1                         # 1, 2, 4, 8 ... s between attempts, at most backoff_max_s
+# backoff_max_s = 60
+# queue_max = 1000                      # changes waiting; beyond, new ones are dropped (counted)
 """
