@@ -14,6 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
 
 from borderwatch.contract import Channel, EventBatch, topic
 from borderwatch.hub.api.app import create_app
@@ -33,6 +37,12 @@ SENSORS = [{"id": "cam1", "kind": "camera", "heading_deg": 0, "fov_deg": 60, "ra
            {"id": "rad1", "kind": "radar", "heading_deg": 0, "fov_deg": 120, "range_m": 400}]  # fmt: skip
 MAST = {"agent": AGENT, "lat": 51.999, "lon": 14.0, "sensors": SENSORS}
 PLAN = {"sites": [{"name": SITE, "border": [[52.0005, 13.998], [52.0005, 14.002]], "masts": [MAST]}]}
+
+
+FIRST_ALERT = """const li = document.querySelector(`#alert-list li[data-state='${arguments[0]}']`);
+return li && {id: li.dataset.id, severity: li.dataset.severity};"""
+HISTORY = """const li = document.querySelector(`#d-history li[data-action='${arguments[0]}']`);
+return li && li.textContent;"""
 
 
 @pytest.fixture
@@ -59,15 +69,11 @@ def running(tmp_path: Path) -> Iterator[tuple[Hub, Mosquitto, str]]:
 
 
 def test_operator_sees_a_live_alert_acknowledges_it_and_sees_the_audit(running, tmp_path: Path) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
     hub, broker, url = running
     _, op_token = hub.tokens.create("duty-officer", Role.OPERATOR)
     _, admin_token = hub.tokens.create("auditor", Role.ADMIN)
     with browser.chromium(tmp_path / "profile") as driver:
-        wait = WebDriverWait(driver, 20, poll_frequency=0.1)
+        wait = WebDriverWait(driver, 20, poll_frequency=0.1, ignored_exceptions=[StaleElementReferenceException])
         driver.get(f"{url}/console/")
         driver.find_element(By.ID, "token").send_keys(op_token)
         driver.find_element(By.ID, "login-button").click()
@@ -80,18 +86,19 @@ def test_operator_sees_a_live_alert_acknowledges_it_and_sees_the_audit(running, 
         mqtt = Raw(broker.port)
         batch = EventBatch(site=SITE, agent=AGENT, sent_at=datetime.now(UTC), events=[crossing])
         mqtt.publish(topic(SITE, AGENT, Channel.EVENTS), batch.model_dump_json(by_alias=True, exclude_none=True))
-        item = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#alert-list li[data-state='firing']")))
-        assert item.get_attribute("data-severity") == "critical"
-        alert_id = item.get_attribute("data-id")
+        # the page re-renders on every stream message: read and click through fresh lookups
+        first = wait.until(lambda d: d.execute_script(FIRST_ALERT, "firing"))
+        assert first["severity"] == "critical"
+        alert_id = first["id"]
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, f"#plan [data-alert='{alert_id}']")))
 
-        item.click()
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f"#alert-list li[data-id='{alert_id}']").click() or True)
         wait.until(ec.element_to_be_clickable((By.ID, "act-ack")))
         driver.find_element(By.ID, "act-comment-text").send_keys("patrol 3 sent")
         driver.find_element(By.ID, "act-ack").click()
-        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#alert-list li[data-state='acknowledged']")))
-        entry = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#d-history li[data-action='ack']")))
-        assert "duty-officer" in entry.text and "patrol 3 sent" in entry.text
+        wait.until(lambda d: d.execute_script(FIRST_ALERT, "acknowledged"))
+        entry = wait.until(lambda d: d.execute_script(HISTORY, "ack"))
+        assert "duty-officer" in entry and "patrol 3 sent" in entry
         logs = [e["message"] for e in driver.get_log("browser")]
         mqtt.close()
 
@@ -102,10 +109,6 @@ def test_operator_sees_a_live_alert_acknowledges_it_and_sees_the_audit(running, 
 
 
 def test_a_viewer_gets_no_operator_buttons(running, tmp_path: Path) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
     hub, _, url = running
     _, token = hub.tokens.create("watcher", Role.VIEWER)
     with browser.chromium(tmp_path / "profile") as driver:

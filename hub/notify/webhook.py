@@ -62,6 +62,7 @@ class Webhook:
             log.warning("webhook queue full, change dropped url=%s alert=%s", self.where, change.alert.id)
 
     def start(self) -> Webhook:
+        """Start the sender thread (the hub does it at start-up, before ingest)."""
         self._thread = threading.Thread(target=self._run, name=f"hub-webhook-{self.where.host}", daemon=True)
         self._thread.start()
         return self
@@ -104,7 +105,8 @@ class Webhook:
                 return
             if why.startswith("refused"):
                 break
-            self.counts["retries"] += attempt < self.cfg.max_retries
+            if attempt < self.cfg.max_retries:
+                self.counts["retries"] += 1
             log.info("webhook attempt failed url=%s alert=%s attempt=%d why=%s", self.where, change.alert.id,
                      attempt + 1, why)  # fmt: skip
         self.counts["failed"] += 1
