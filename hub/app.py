@@ -19,17 +19,19 @@ from borderwatch.contract import AgentStatus, Event, EventKind, Telemetry
 from borderwatch.hub.agents import AgentRegistry
 from borderwatch.hub.alerts.config import AlertsConfig
 from borderwatch.hub.alerts.engine import AlertChange, AlertEngine
-from borderwatch.hub.alerts.store import SqliteAlertStore
+from borderwatch.hub.alerts.store import PostgresAlertStore, SqlAlertStore, SqliteAlertStore
 from borderwatch.hub.api.broadcast import Broadcaster
 from borderwatch.hub.api.context import HubContext
 from borderwatch.hub.api.metrics import collect, render
 from borderwatch.hub.api.tokens import TokenStore
 from borderwatch.hub.config import HubConfig, load_hub_config
+from borderwatch.hub.delivery.persist import LedgerFile
 from borderwatch.hub.evidence import EvidenceIngest, EvidenceStore
 from borderwatch.hub.ingest.gc_tuning import tune_gc
 from borderwatch.hub.notify.mqtt import RetainedAlerts
 from borderwatch.hub.notify.webhook import Webhook
 from borderwatch.hub.service import HubService
+from borderwatch.hub.sqldb import open_postgres
 from borderwatch.hub.store import open_store
 from borderwatch.runtime.configfile import ConfigError
 from borderwatch.runtime.signals import stop_on_signals
@@ -57,7 +59,7 @@ class Hub:
         self.cfg = cfg
         self.config_path = config_path
         self.store = open_store(cfg.store)
-        self.alert_store = SqliteAlertStore(cfg.alerts.db_path)
+        self.alert_store, ledger = _open_state(cfg)
         self.tokens = TokenStore(cfg.alerts.db_path)  # `borderwatch hub token` writes the same table
         self.registry = AgentRegistry()
         self.live = Broadcaster()
@@ -73,6 +75,7 @@ class Hub:
             on_status=self._on_status,
             on_telemetry=self._on_telemetry,
             on_evidence=self.evidence.offer if self.evidence else None,
+            ledger=ledger,
         )
         self.retained = RetainedAlerts(self.service.publish, cfg.hub_id) if cfg.notify.mqtt_retained else None
         if self.retained is not None:
@@ -173,6 +176,15 @@ class Hub:
         self.alert_store.close()
         self.tokens.close()
         log.info("hub stopped stats=%s", self.stats())
+
+
+def _open_state(cfg: HubConfig) -> tuple[SqlAlertStore, LedgerFile | None]:
+    """The alert store and, on PostgreSQL, the shared ledger (None: the service opens its SQLite file)."""
+    st = cfg.state
+    if st.type == "postgres":
+        log.info("shared state on postgres schema=%s", st.schema_name)
+        return PostgresAlertStore(st.dsn, st.schema_name), LedgerFile.on(open_postgres(st.dsn, st.schema_name))
+    return SqliteAlertStore(cfg.alerts.db_path), None
 
 
 def _serve_api(hub: Hub, stop: threading.Event) -> None:

@@ -67,6 +67,7 @@ class HubService:
         on_status: Callable[[AgentStatus], None] | None = None,
         on_telemetry: Callable[[Telemetry], None] | None = None,
         on_evidence: Callable[[str, bytes], object] | None = None,
+        ledger: LedgerFile | None = None,
     ) -> None:
         self._cfg = cfg
         self._store = store
@@ -79,11 +80,13 @@ class HubService:
         self._stopping = threading.Event()
         self._worker: threading.Thread | None = None
         self._book: LedgerBook | None = None
+        self._ledger = ledger  # a shared (PostgreSQL) ledger; None = the SQLite file of cfg.ledger_path
         self._counts: Counter[str] = Counter()
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
-        self._book = LedgerBook(LedgerFile(self._cfg.ledger_path, self._cfg.ledger_synchronous), self._cfg)
+        file = self._ledger or LedgerFile(self._cfg.ledger_path, self._cfg.ledger_synchronous)
+        self._book = LedgerBook(file, self._cfg)
         self._link.start()
         self._worker = threading.Thread(target=self._run, name="hub-ingest", daemon=True)
         self._worker.start()

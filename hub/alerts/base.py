@@ -7,7 +7,8 @@ alert state) implements the same methods and the engine and API do not change.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -91,11 +92,20 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
 class AlertStore(Protocol):
     """Alerts, silences and the audit log of one hub (or of several sharing one database)."""
 
+    shared: bool
+    """Other hub instances write the same alerts: the engine decides under :meth:`locked`."""
+
+    def locked(self, sites: Sequence[str]) -> AbstractContextManager[None]:
+        """One transaction holding each site's alert lock across instances until the block ends."""
+
+    def open_lives(self, sites: Sequence[str] | None = None) -> list[tuple[Alert, str | None]]:
+        """Open alerts (of ``sites``, all when None) with their stored lifecycle clock (JSON)."""
+
     def upsert(self, alert: Alert) -> None:
         """Insert or replace one alert (the engine's rendering is the truth)."""
 
-    def upsert_many(self, alerts: Sequence[Alert]) -> None:
-        """Insert or replace several alerts in one transaction."""
+    def upsert_many(self, alerts: Sequence[Alert], lives: Mapping[str, str] | None = None) -> None:
+        """Insert or replace several alerts in one transaction, with their lifecycle clocks."""
 
     def delete(self, alert_id: str) -> None:
         """Forget an alert (a pending alert that expired without paging anyone)."""

@@ -14,7 +14,8 @@ import logging
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -29,6 +30,7 @@ from borderwatch.hub.alerts.health import AgentKey, AgentSeen, agent_faults, see
 from borderwatch.hub.alerts.health_alerts import HealthFact, health_situation, restore_situation
 from borderwatch.hub.alerts.lifecycle import Life, Reason, Timing
 from borderwatch.hub.alerts.rules import ZoneState, evaluate
+from borderwatch.hub.alerts.shared import life_json, life_of
 from borderwatch.hub.alerts.silences import Silence, SilenceRequest, silenced
 
 log = logging.getLogger("borderwatch.hub.alerts")
@@ -109,7 +111,7 @@ class AlertEngine:
         """Accepted events in; returns the alerts that fired in this call."""
         now = now or self._clock()
         t = now.timestamp()
-        with self._lock:
+        with self._lock, self._shared({ev.site for ev in events}, now):
             for ev in events:
                 self._agents[(ev.site, ev.agent)] = seen(self._agents.get((ev.site, ev.agent)), t)
             c = self._cfg
@@ -163,7 +165,7 @@ class AlertEngine:
         with self._lock:
             dirty = [x for x in self._open.values() if x.dirty]
             if dirty:
-                self._store.upsert_many([self._render(x, now) for x in dirty])
+                self._store.upsert_many([self._render(x, now) for x in dirty], self._lives(dirty))
             for x in dirty:
                 x.dirty = False
 
@@ -173,7 +175,7 @@ class AlertEngine:
         now = now or self._clock()
         t = now.timestamp()
         self.flush(now)
-        with self._lock:
+        with self._lock, self._shared(None, now):
             changes: dict[str, tuple[_Tracked, AlertState | None, Reason]] = {}
             self._health(t, now, changes)
             for aid, x in self._open.items():
@@ -230,7 +232,8 @@ class AlertEngine:
         """``ack``, ``resolve`` or ``comment`` by token ``who``; KeyError: no such alert,
         lifecycle.TransitionError: the state does not allow it. Every action is audited."""
         now = self._clock()
-        with self._lock:
+        known = self._store.get(alert_id) if self._store.shared else None
+        with self._lock, self._shared([known.site] if known else [], now):
             x = self._open.get(alert_id)
             stored = self._store.get(alert_id) if x is None else None
             if x is None and stored is None:
@@ -309,7 +312,7 @@ class AlertEngine:
             if not x.life.is_open:
                 self._open.pop(alert.id, None)
         if keep:
-            self._store.upsert_many(keep)
+            self._store.upsert_many(keep, self._lives([x for x, _, _ in changes]))
         for ch in out:
             if ch.reason in (Reason.FIRED, Reason.AUTO_RESOLVED, Reason.EXPIRED):
                 a = ch.alert
@@ -325,18 +328,47 @@ class AlertEngine:
             except Exception:  # a broken hook must not stop alerting
                 log.exception("alert hook failed alert=%s", ch.alert.id)
 
+    @staticmethod
+    def _lives(xs: Sequence[_Tracked]) -> dict[str, str]:
+        return {x.sit.alert.id: life_json(x.life) for x in xs}
+
+    @contextmanager
+    def _shared(self, sites: Collection[str] | None, now: datetime) -> Iterator[None]:
+        """With a shared store, a decision is taken under the sites' cross-instance lock on the
+        store's open alerts (the source of truth), and what it changed is written before the lock
+        is released: two hubs never both open, fire or resolve one alert. Alone: nothing to do."""
+        if not self._store.shared:
+            yield
+            return
+        if sites is None:  # the ticker: every site with an open alert or a known agent
+            sites = {a.site for a, _ in self._store.open_lives()} | {s for s, _ in self._agents}
+        with self._store.locked(sorted(sites)):
+            self._sync(sites, now)
+            yield
+            self.flush(now)
+
+    def _sync(self, sites: Collection[str], now: datetime) -> None:
+        t = now.timestamp()
+        stored = {a.id: (a, life) for a, life in self._store.open_lives(sorted(sites))}
+        for aid in [aid for aid, x in self._open.items() if x.sit.alert.site in sites and aid not in stored]:
+            del self._open[aid]  # resolved (or expired) by another instance
+        for a, life in stored.values():
+            self._adopt(a, life_of(a, life, t))
+
     def _restore(self) -> None:
         """Open alerts of a previous run carry on (their evidence clock restarts now)."""
         t = self._clock().timestamp()
-        c = self._cfg
-        for a in self._store.open_alerts():
-            sit, health = restore_situation(a)
-            rule = next((r for r in c.rules if r.name == a.rule), None)
-            timing = Timing(rule.for_s if rule else 0.0, c.lifecycle.resolve_after_s, c.lifecycle.renotify_s,
-                            rule.auto_resolve if rule else health is None)  # fmt: skip
-            fired = a.fired_at.timestamp() if a.fired_at else None
-            life = Life(a.state, t, t, fired, fired, None, a.acked_by)
-            self._open[a.id] = _Tracked(sit, life, timing, rule.min_count if rule else 1,
-                                        frozenset(rule.resolve_on) if rule else frozenset(), health)  # fmt: skip
-            if health and health.startswith("agent-offline:"):  # stays offline until it speaks
+        for a, _ in self._store.open_lives():
+            self._adopt(a, life_of(a, None, t))
+            if self._open[a.id].health and a.rule == "agent-offline":  # stays offline until it speaks
                 self._agents[(a.site, a.agent)] = AgentSeen(t, t)
+
+    def _adopt(self, a: Alert, life: Life) -> None:
+        c = self._cfg
+        sit, health = restore_situation(a)
+        rule = next((r for r in c.rules if r.name == a.rule), None)
+        timing = Timing(rule.for_s if rule else 0.0, c.lifecycle.resolve_after_s, c.lifecycle.renotify_s,
+                        rule.auto_resolve if rule else health is None)  # fmt: skip
+        self._open[a.id] = _Tracked(sit, life, timing, rule.min_count if rule else 1,
+                                    frozenset(rule.resolve_on) if rule else frozenset(), health,
+                                    bool(a.silenced))  # fmt: skip

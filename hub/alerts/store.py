@@ -1,14 +1,19 @@
-"""SQLite alert store: alerts, silences and the audit log survive a hub restart.
+"""The SQL alert store (SQLite by default, PostgreSQL for several hubs): alerts, silences and the
+audit log survive a hub restart.
 
 One row per alert, the contract JSON in ``body`` beside the columns operators filter on
-(``id, ts, rule, severity, state, site`` as before, plus ``updated_at``). The engine owns every
-state change (operators act through it), so ``state`` and the JSON always agree.
+(``id, ts, rule, severity, state, site`` as before, plus ``updated_at``) and ``life``, the
+lifecycle clock (JSON) the engine needs to carry an alert on in another instance. The engine owns
+every state change (operators act through it), so ``state`` and the JSON always agree.
+
+``shared`` tells the engine that other instances write the same alerts (see
+:meth:`SqlAlertStore.locked` and docs/architecture.md, "Several hubs").
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +30,7 @@ from borderwatch.hub.alerts.base import (
     encode_cursor,
 )
 from borderwatch.hub.alerts.silences import Silence
-from borderwatch.runtime.sqlite import connect
+from borderwatch.hub.sqldb import SqlDb, open_postgres, open_sqlite
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -35,7 +40,9 @@ CREATE TABLE IF NOT EXISTS alerts (
     severity TEXT NOT NULL,
     state TEXT NOT NULL,
     site TEXT NOT NULL,
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    updated_at TEXT,
+    life TEXT
 );
 CREATE INDEX IF NOT EXISTS alerts_ts ON alerts(ts);
 CREATE TABLE IF NOT EXISTS alert_silences (
@@ -43,8 +50,9 @@ CREATE TABLE IF NOT EXISTS alert_silences (
     ends_at TEXT NOT NULL,
     body TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS alerts_open ON alerts(state, site);
 CREATE TABLE IF NOT EXISTS alert_audit (
-    id INTEGER PRIMARY KEY,
+    id {serial},
     ts TEXT NOT NULL,
     who TEXT NOT NULL,
     action TEXT NOT NULL,
@@ -62,42 +70,63 @@ def stamp(ts: datetime) -> str:
     return ts.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-class SqliteAlertStore:
-    """Thread-safe: the ingest worker and the ticker write while API handlers read."""
+class SqlAlertStore:
+    """Thread-safe (the connection's lock): the ingest worker and the ticker write while API handlers read."""
 
-    def __init__(self, path: Path | str) -> None:
-        self._db = connect(path, synchronous="NORMAL", busy_timeout_s=30.0, autocommit=False)
-        self._db.executescript(_SCHEMA)
-        cols = {r[1] for r in self._db.execute("PRAGMA table_info(alerts)")}
-        if "updated_at" not in cols:  # stores written before the lifecycle existed
-            self._db.execute("ALTER TABLE alerts ADD COLUMN updated_at TEXT")
-        self._lock = threading.Lock()
+    def __init__(self, db: SqlDb, shared: bool = False) -> None:
+        self._db = db
+        self.shared = shared
+        db.create(_SCHEMA)
+        cols = db.columns("alerts")
+        for col in ("updated_at", "life"):  # stores written before the lifecycle / several hubs existed
+            if col not in cols:
+                db.execute(f"ALTER TABLE alerts ADD COLUMN {col} TEXT")
+
+    @contextmanager
+    def locked(self, sites: Sequence[str]) -> Iterator[None]:
+        """One transaction holding the alert lock of each site, across instances: what the engine
+        re-reads (:meth:`open_lives`) and writes inside cannot interleave with another hub's."""
+        with self._db.transaction():
+            self._db.lock_keys([f"alerts:{s}" for s in sites])
+            yield
+
+    def open_lives(self, sites: Sequence[str] | None = None) -> list[tuple[Alert, str | None]]:
+        """Open alerts (of ``sites``; all when None) with their lifecycle JSON."""
+        sql = f"SELECT body, life FROM alerts WHERE state IN {_OPEN}"
+        args: list[Any] = []
+        if sites is not None:
+            if not sites:
+                return []
+            sql += f" AND site IN ({','.join('?' * len(sites))})"
+            args = list(sites)
+        return [(Alert.model_validate_json(r[0]), r[1]) for r in self._db.fetchall(sql, args)]
 
     # -- alerts ------------------------------------------------------------------------------
     def upsert(self, alert: Alert) -> None:
         """Insert or replace one alert."""
         self.upsert_many([alert])
 
-    def upsert_many(self, alerts: Sequence[Alert]) -> None:
-        """One transaction for a batch of changes (the engine writes a whole ingest round at once)."""
-        rows = [_row(a) for a in alerts]
-        with self._lock, self._db:
+    def upsert_many(self, alerts: Sequence[Alert], lives: Mapping[str, str] | None = None) -> None:
+        """One transaction for a batch of changes (the engine writes a whole ingest round at once);
+        ``lives`` maps alert ids to their lifecycle JSON (kept as it was when not given)."""
+        rows = [(*_row(a), (lives or {}).get(a.id)) for a in alerts]
+        with self._db.transaction():
             self._db.executemany(
-                "INSERT INTO alerts(id, ts, rule, severity, state, site, body, updated_at) VALUES (?,?,?,?,?,?,?,?) "
+                "INSERT INTO alerts(id, ts, rule, severity, state, site, body, updated_at, life) "
+                "VALUES (?,?,?,?,?,?,?,?,?) "
                 "ON CONFLICT(id) DO UPDATE SET ts=excluded.ts, severity=excluded.severity, state=excluded.state, "
-                "body=excluded.body, updated_at=excluded.updated_at",
+                "body=excluded.body, updated_at=excluded.updated_at, life=COALESCE(excluded.life, alerts.life)",
                 rows,
             )
 
     def delete(self, alert_id: str) -> None:
         """Forget an alert (an expired pending one)."""
-        with self._lock, self._db:
+        with self._db.transaction():
             self._db.execute("DELETE FROM alerts WHERE id = ?", (alert_id,))
 
     def get(self, alert_id: str) -> Alert | None:
         """One alert by id, or None."""
-        with self._lock:
-            row = self._db.execute("SELECT body FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+        row = self._db.fetchone("SELECT body FROM alerts WHERE id = ?", (alert_id,))
         return Alert.model_validate_json(row[0]) if row else None
 
     def query(self, q: AlertQuery) -> Page:
@@ -105,8 +134,7 @@ class SqliteAlertStore:
         where, args = _filters(q)
         limit = max(1, min(q.limit, MAX_PAGE))
         sql = f"SELECT body, ts, id FROM alerts{where} ORDER BY ts DESC, id DESC LIMIT ?"
-        with self._lock:
-            rows = self._db.execute(sql, [*args, limit + 1]).fetchall()
+        rows = self._db.fetchall(sql, [*args, limit + 1])
         items = [Alert.model_validate_json(r[0]) for r in rows[:limit]]
         more = len(rows) > limit
         return Page(items, encode_cursor(rows[limit - 1][1], rows[limit - 1][2]) if more else None)
@@ -117,25 +145,22 @@ class SqliteAlertStore:
 
     def open_alerts(self) -> list[Alert]:
         """Alerts not resolved (for the engine's restart)."""
-        with self._lock:
-            rows = self._db.execute(f"SELECT body FROM alerts WHERE state IN {_OPEN}").fetchall()
-        return [Alert.model_validate_json(r[0]) for r in rows]
+        return [a for a, _ in self.open_lives()]
 
     def count(self) -> int:
         """How many alerts the store holds."""
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0])
+        row = self._db.fetchone("SELECT COUNT(*) FROM alerts")
+        return int(row[0]) if row else 0
 
     def counts(self) -> StateCounts:
         """Alert counts by (state, severity)."""
-        with self._lock:
-            rows = self._db.execute("SELECT state, severity, COUNT(*) FROM alerts GROUP BY state, severity").fetchall()
+        rows = self._db.fetchall("SELECT state, severity, COUNT(*) FROM alerts GROUP BY state, severity")
         return StateCounts({(r[0], r[1]): int(r[2]) for r in rows})
 
     # -- silences ----------------------------------------------------------------------------
     def add_silence(self, s: Silence) -> None:
         """Keep a new silence."""
-        with self._lock, self._db:
+        with self._db.transaction():
             self._db.execute("INSERT INTO alert_silences(id, ends_at, body) VALUES (?,?,?)",
                              (s.id, stamp(s.ends_at), s.model_dump_json()))  # fmt: skip
 
@@ -144,14 +169,12 @@ class SqliteAlertStore:
         sql, args = "SELECT body FROM alert_silences", []
         if not include_expired:
             sql, args = sql + " WHERE ends_at > ?", [stamp(now or datetime.now(UTC))]
-        with self._lock:
-            rows = self._db.execute(sql + " ORDER BY ends_at DESC LIMIT 1000", args).fetchall()
+        rows = self._db.fetchall(sql + " ORDER BY ends_at DESC LIMIT 1000", args)
         return [Silence.model_validate_json(r[0]) for r in rows]
 
     def get_silence(self, silence_id: str) -> Silence | None:
         """One silence by id, or None."""
-        with self._lock:
-            row = self._db.execute("SELECT body FROM alert_silences WHERE id = ?", (silence_id,)).fetchone()
+        row = self._db.fetchone("SELECT body FROM alert_silences WHERE id = ?", (silence_id,))
         return Silence.model_validate_json(row[0]) if row else None
 
     def expire_silence(self, silence_id: str, now: datetime) -> Silence | None:
@@ -160,7 +183,7 @@ class SqliteAlertStore:
         if found is None:
             return None
         ended = found.model_copy(update={"ends_at": min(found.ends_at, now)})
-        with self._lock, self._db:
+        with self._db.transaction():
             self._db.execute("UPDATE alert_silences SET ends_at = ?, body = ? WHERE id = ?",
                              (stamp(ended.ends_at), ended.model_dump_json(), silence_id))  # fmt: skip
         return ended
@@ -168,13 +191,14 @@ class SqliteAlertStore:
     # -- audit -------------------------------------------------------------------------------
     def audit(self, entry: AuditEntry) -> AuditEntry:
         """Append an operator action; returns it with its row id."""
-        with self._lock, self._db:
-            cur = self._db.execute(
-                "INSERT INTO alert_audit(ts, who, action, alert_id, silence_id, comment) VALUES (?,?,?,?,?,?)",
+        with self._db.transaction():
+            rows = self._db.fetchall(
+                "INSERT INTO alert_audit(ts, who, action, alert_id, silence_id, comment) VALUES (?,?,?,?,?,?) "
+                "RETURNING id",
                 (stamp(entry.ts), entry.who, entry.action, entry.alert_id, entry.silence_id, entry.comment),
             )
         return AuditEntry(entry.ts, entry.who, entry.action, entry.alert_id, entry.silence_id, entry.comment,
-                          cur.lastrowid)  # fmt: skip
+                          int(rows[0][0]))  # fmt: skip
 
     def audit_log(self, q: AuditQuery) -> list[AuditEntry]:
         """Newest first; page with ``before_id`` = the last id seen."""
@@ -194,14 +218,22 @@ class SqliteAlertStore:
         where = f" WHERE {' AND '.join(conds)}" if conds else ""
         cols = "ts, who, action, alert_id, silence_id, comment, id"
         sql = f"SELECT {cols} FROM alert_audit{where} ORDER BY id DESC LIMIT ?"
-        with self._lock:
-            rows = self._db.execute(sql, [*args, max(1, min(q.limit, MAX_PAGE))]).fetchall()
+        rows = self._db.fetchall(sql, [*args, max(1, min(q.limit, MAX_PAGE))])
         return [AuditEntry(datetime.fromisoformat(r[0]), *r[1:]) for r in rows]
 
     def close(self) -> None:
         """Close the connection (the hub at stop)."""
-        with self._lock:
-            self._db.close()
+        self._db.close()
+
+
+def SqliteAlertStore(path: Path | str, shared: bool = False) -> SqlAlertStore:  # noqa: N802 (reads as a class)
+    """The default store: one SQLite file (``shared``: several processes on one host use it)."""
+    return SqlAlertStore(open_sqlite(path), shared)
+
+
+def PostgresAlertStore(dsn: str, schema: str = "public") -> SqlAlertStore:  # noqa: N802
+    """Several hub instances sharing one alert state (always ``shared``)."""
+    return SqlAlertStore(open_postgres(dsn, schema), shared=True)
 
 
 def _row(a: Alert) -> tuple[Any, ...]:

@@ -20,7 +20,13 @@ path = "var/hub/events.sqlite3"
 [delivery]
 ledger_path = "var/hub/ledger.sqlite3"  # highest contiguous seq per agent: keep it with the store
 mqtt_version = "5"                      # "3.1.1" with the embedded `borderwatch broker`
-# shared_group = "hubs"                 # several hub instances splitting the load
+# shared_group = "hubs"                 # several hub instances splitting the load ($share/hubs/...)
+
+[state]
+type = "sqlite"                         # alerts in alerts.db_path, ledger in delivery.ledger_path
+# type = "postgres"                     # several hubs: one alert state and one ledger for all
+# dsn = "postgresql://borderwatch@db.example:5432/borderwatch"
+# schema = "borderwatch"
 
 [alerts]
 db_path = "var/hub/alerts.sqlite3"

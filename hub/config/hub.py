@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from borderwatch.contract.common import Ident
 from borderwatch.hub.alerts.config import AlertsConfig
 from borderwatch.hub.api.config import ApiConfig
+from borderwatch.hub.config.state import SqliteStateConfig, StateConfig
 from borderwatch.hub.console.config import ConsoleConfig
 from borderwatch.hub.delivery.config import DeliveryConfig
 from borderwatch.hub.evidence.config import EvidenceConfig
@@ -30,6 +31,14 @@ class HubConfig(BaseModel):
     api: ApiConfig = Field(default_factory=ApiConfig, description="HTTP API")
     console: ConsoleConfig = Field(default_factory=ConsoleConfig, description="web console and its site plan")
     notify: NotifyConfig = Field(default_factory=NotifyConfig, description="retained MQTT alerts, webhooks, CAP")
+    state: StateConfig = Field(default_factory=SqliteStateConfig, description="alert state and ledger (type = ...)")
+
+    @model_validator(mode="after")
+    def _fleet_shares_events(self) -> HubConfig:
+        if self.state.type == "postgres" and self.delivery.shared_group and self.store.type == "sqlite":
+            raise ValueError('several hubs (state.type = "postgres" with delivery.shared_group) need a shared '
+                             'event store: store.type = "influxdb" (InfluxDB or VictoriaMetrics)')  # fmt: skip
+        return self
 
 
 def load_hub_config(path: str | Path) -> HubConfig:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,11 +25,28 @@ from borderwatch.hub.delivery.replay import GapWatch, decide, observe
 log = logging.getLogger("borderwatch.hub.ledger")
 
 
+class _Fresh(dict[AgentKey, AgentLedger]):
+    """A round's base on a shared ledger: each agent's row is read once per round, so events another
+    instance stored (before it died, say) count as duplicates here instead of being stored twice."""
+
+    def __init__(self, saved: Mapping[AgentKey, AgentLedger], file: LedgerFile) -> None:
+        super().__init__()
+        self._saved, self._file = saved, file
+
+    def get(self, key: AgentKey, default: AgentLedger | None = None) -> AgentLedger | None:  # type: ignore[override]
+        if key not in self:
+            stored = self._file.get(key) or self._saved.get(key)
+            if stored is None:
+                return default
+            self[key] = stored
+        return self[key]
+
+
 @dataclass(slots=True)
 class Round:
     """One worker round's staged ledger changes."""
 
-    base: dict[AgentKey, AgentLedger]
+    base: Mapping[AgentKey, AgentLedger]
     states: dict[AgentKey, AgentLedger] = field(default_factory=dict)
     resent: set[AgentKey] = field(default_factory=set)
 
@@ -71,7 +88,7 @@ class LedgerBook:
             self._observe(key, state, now)
 
     def stage(self) -> Round:
-        return Round(dict(self._saved))
+        return Round(_Fresh(self._saved, self._file) if self._file.shared else dict(self._saved))
 
     def commit(self, rnd: Round) -> None:
         """Persist a round (after its events are durably stored) and update watches and confirms."""

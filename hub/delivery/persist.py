@@ -1,72 +1,84 @@
-"""The ledger on disk: one SQLite row per agent, merged on every save.
+"""The ledger on disk: one row per agent, merged on every save (SQLite file or PostgreSQL).
 
 Why merge instead of overwrite: hub instances sharing a subscription (``$share``) each see part
-of every agent's stream; saving the union inside one IMMEDIATE transaction lets them keep one
-ledger file on one host without losing each other's progress. A single hub pays one fsync per
-worker round for it.
+of every agent's stream; saving the union inside one transaction that locks the agents' rows
+(``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE`` on PostgreSQL) lets them keep one
+ledger without losing each other's progress. A single hub pays one fsync per worker round for it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from borderwatch.hub.delivery.ledger import COUNTERS, AgentLedger, merge
-from borderwatch.runtime.sqlite import connect
+from borderwatch.hub.sqldb import SqlDb, open_sqlite
 
 AgentKey = tuple[str, str]
 """(site, agent)"""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS agents (
-    site TEXT NOT NULL, agent TEXT NOT NULL, contiguous INTEGER NOT NULL,
+    site TEXT NOT NULL, agent TEXT NOT NULL, contiguous BIGINT NOT NULL,
     above TEXT NOT NULL, counters TEXT NOT NULL, PRIMARY KEY (site, agent));
 """
-_UPSERT = "INSERT OR REPLACE INTO agents(site, agent, contiguous, above, counters) VALUES (?,?,?,?,?)"
+_UPSERT = (
+    "INSERT INTO agents(site, agent, contiguous, above, counters) VALUES (?,?,?,?,?) ON CONFLICT(site, agent) "
+    "DO UPDATE SET contiguous=excluded.contiguous, above=excluded.above, counters=excluded.counters"
+)
+_SELECT = "SELECT site, agent, contiguous, above, counters FROM agents"
 
 
-def _decode(row: tuple[int, str, str]) -> AgentLedger:
+def _decode(row: Sequence) -> AgentLedger:
     contiguous, above, counters = row
     stored = json.loads(counters)
     return AgentLedger(
-        contiguous,
+        int(contiguous),
         tuple((int(a), int(b)) for a, b in json.loads(above)),
         {k: int(stored.get(k, 0)) for k in COUNTERS},
     )
 
 
 class LedgerFile:
-    """Per-agent ledger rows in WAL mode; ``synchronous`` trades an fsync per save for power-loss
-    durability (see ``DeliveryConfig.ledger_synchronous``: either way nothing is lost)."""
+    """Per-agent ledger rows; on SQLite in WAL mode, where ``synchronous`` trades an fsync per save
+    for power-loss durability (see ``DeliveryConfig.ledger_synchronous``: either way nothing is lost)."""
 
-    def __init__(self, path: Path, synchronous: str = "full") -> None:
-        self._db = connect(path, synchronous=synchronous)
-        self._db.executescript(_SCHEMA)
+    def __init__(self, path: Path, synchronous: str = "full", db: SqlDb | None = None) -> None:
+        self._db = db or open_sqlite(path, synchronous=synchronous)
+        self._db.create(_SCHEMA)
+
+    @classmethod
+    def on(cls, db: SqlDb) -> LedgerFile:
+        """The ledger in an open database (PostgreSQL shared by several hub instances)."""
+        return cls(Path(), db=db)
+
+    @property
+    def shared(self) -> bool:
+        """Other instances write it too: a round reads an agent's row before admitting its events."""
+        return self._db.dialect == "postgres"
 
     def load(self) -> dict[AgentKey, AgentLedger]:
-        rows = self._db.execute("SELECT site, agent, contiguous, above, counters FROM agents").fetchall()
-        return {(r[0], r[1]): _decode(r[2:]) for r in rows}
+        return {(r[0], r[1]): _decode(r[2:]) for r in self._db.fetchall(_SELECT)}
+
+    def get(self, key: AgentKey) -> AgentLedger | None:
+        """One agent's stored state (what other instances have committed)."""
+        row = self._db.fetchone(f"{_SELECT} WHERE site=? AND agent=?", key)
+        return _decode(row[2:]) if row else None
 
     def save(
         self, mine: Mapping[AgentKey, AgentLedger], deltas: Mapping[AgentKey, dict[str, int]]
     ) -> dict[AgentKey, AgentLedger]:
         """Merge our view of the given agents into the file; returns the merged states."""
         out: dict[AgentKey, AgentLedger] = {}
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            for key, state in mine.items():
-                row = self._db.execute(
-                    "SELECT contiguous, above, counters FROM agents WHERE site=? AND agent=?", key
-                ).fetchone()
-                merged = merge(state, _decode(row) if row else AgentLedger(), deltas.get(key, {}))
-                row = (*key, merged.contiguous, json.dumps(merged.above), json.dumps(merged.counters))
-                self._db.execute(_UPSERT, row)
+        with self._db.transaction():
+            self._db.lock_keys([f"ledger:{s}/{a}" for s, a in mine])  # rows not there yet lock too
+            for key in sorted(mine):  # one lock order for every instance: no deadlock
+                row = self._db.fetchone(f"{_SELECT} WHERE site=? AND agent=?{self._db.for_update}", key)
+                merged = merge(mine[key], _decode(row[2:]) if row else AgentLedger(), deltas.get(key, {}))
+                self._db.execute(_UPSERT, (*key, merged.contiguous, json.dumps(merged.above),
+                                           json.dumps(merged.counters)))  # fmt: skip
                 out[key] = merged
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
         return out
 
     def close(self) -> None:
