@@ -12,18 +12,45 @@ each other.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from borderwatch.hub.alerts.store import PostgresAlertStore, SqlAlertStore, SqliteAlertStore
 from borderwatch.hub.service import HubService
 from borderwatch.hub.store.sqlite import SqliteStore
 from tests.support import waits
 from tests.support.broker import Mosquitto
 from tests.support.hub import hub_cfg
+from tests.support.postgres import PG_DSN, pg_schema
 from tests.support.store import FlakyStore
 from tests.support.victoria import VictoriaMetrics, victoria_metrics
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def alert_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], SqlAlertStore]]:
+    """Opens alert stores on one database, SQLite file or PostgreSQL schema (the test runs on both);
+    every store opened is shared (several engines on it decide under its locks) and closed after."""
+    opened: list[SqlAlertStore] = []
+    with contextlib.ExitStack() as stack:
+        if request.param == "postgres":
+            schema = stack.enter_context(pg_schema())
+
+            def open_one() -> SqlAlertStore:
+                opened.append(PostgresAlertStore(PG_DSN, schema))
+                return opened[-1]
+        else:
+
+            def open_one() -> SqlAlertStore:
+                opened.append(SqliteAlertStore(tmp_path / "alerts.sqlite3", shared=True))
+                return opened[-1]
+
+        yield open_one
+        for store in opened:
+            with contextlib.suppress(Exception):
+                store.close()
 
 
 @pytest.fixture

@@ -1,10 +1,11 @@
-"""The alert engine over a real SQLite store, with a hand-driven clock: grouping, groups of N,
-for-durations, agent-offline debounce, silences, re-notification, auto-resolve, restart, reload."""
+"""The alert engine over a real store (SQLite and PostgreSQL, shared mode: every decision under the
+store's locks), with a hand-driven clock: grouping, groups of N, for-durations, agent-offline
+debounce, silences, re-notification, auto-resolve, restart, reload; and two engines on one store."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -14,7 +15,7 @@ from borderwatch.hub.alerts.config import AlertRule, AlertsConfig, Health, Lifec
 from borderwatch.hub.alerts.engine import AlertChange, AlertEngine
 from borderwatch.hub.alerts.lifecycle import Reason
 from borderwatch.hub.alerts.silences import SilenceRequest
-from borderwatch.hub.alerts.store import SqliteAlertStore
+from borderwatch.hub.alerts.store import SqlAlertStore
 from tests.support.alerts import at, event
 
 
@@ -33,9 +34,10 @@ class Clock:
 class Rig:
     """An engine, its store, its clock, and what its hooks saw."""
 
-    def __init__(self, tmp_path: Path, cfg: AlertsConfig | None = None) -> None:
-        self.clock = Clock()
-        self.store = SqliteAlertStore(tmp_path / "alerts.sqlite3")
+    def __init__(self, stores: Callable[[], SqlAlertStore], cfg: AlertsConfig | None = None,
+                 clock: Clock | None = None) -> None:  # fmt: skip
+        self.clock = clock or Clock()
+        self.store = stores()
         self.paged: list[AlertChange] = []
         self.seen: list[AlertChange] = []
         self.cfg = cfg or AlertsConfig()
@@ -52,8 +54,8 @@ class Rig:
 
 
 @pytest.fixture
-def rig(tmp_path: Path) -> Rig:
-    return Rig(tmp_path)
+def rig(alert_stores: Callable[[], SqlAlertStore]) -> Rig:
+    return Rig(alert_stores)
 
 
 def status(state: str, agent: str = "mast-01") -> AgentStatus:
@@ -77,9 +79,9 @@ def test_radar_cue_pages_again_when_a_camera_confirms(rig: Rig) -> None:
                                                                              ("upgraded", "critical")]  # fmt: skip
 
 
-def test_group_of_n_waits_for_the_nth_track(tmp_path: Path) -> None:
+def test_group_of_n_waits_for_the_nth_track(alert_stores: Callable[[], SqlAlertStore]) -> None:
     rule = AlertRule(name="group", kinds=["track_update"], min_count=3, group_radius_m=50)
-    rig = Rig(tmp_path, AlertsConfig(rules=[rule]))
+    rig = Rig(alert_stores, AlertsConfig(rules=[rule]))
     rig.handle(0, event(0, kind="track_update", track=1), event(0, kind="track_update", track=2))
     assert rig.store.list()[0].state is AlertState.PENDING and not rig.paged
     rig.handle(1, event(1, kind="track_update", sensor="cam2", track=1))  # a second sensor, not a third person
@@ -88,9 +90,9 @@ def test_group_of_n_waits_for_the_nth_track(tmp_path: Path) -> None:
     assert rig.pages() == [("group", "fired")]
 
 
-def test_for_duration_needs_evidence_that_lasts(tmp_path: Path) -> None:
+def test_for_duration_needs_evidence_that_lasts(alert_stores: Callable[[], SqlAlertStore]) -> None:
     rule = AlertRule(name="lingering", kinds=["track_update"], for_s=10)
-    rig = Rig(tmp_path, AlertsConfig(rules=[rule]))
+    rig = Rig(alert_stores, AlertsConfig(rules=[rule]))
     rig.handle(0, event(0, kind="track_update"))
     rig.handle(5, event(5, kind="track_update"))
     assert not rig.paged
@@ -118,8 +120,8 @@ def test_an_acknowledged_alert_stays_acknowledged_as_evidence_joins(rig: Rig) ->
     assert len(got.event_ids) == 2
 
 
-def test_renotify_until_acknowledged(tmp_path: Path) -> None:
-    rig = Rig(tmp_path, AlertsConfig(lifecycle=Lifecycle(renotify_s=30, resolve_after_s=600)))
+def test_renotify_until_acknowledged(alert_stores: Callable[[], SqlAlertStore]) -> None:
+    rig = Rig(alert_stores, AlertsConfig(lifecycle=Lifecycle(renotify_s=30, resolve_after_s=600)))
     (alert,) = rig.handle(0, event(0))
     rig.tick(29)
     rig.tick(30)
@@ -147,8 +149,8 @@ def test_agent_offline_after_a_debounce(rig: Rig, back_at: float | None, pages: 
     assert rig.store.count() == (1 if pages else 0)
 
 
-def test_a_silent_agent_pages_after_the_silence_deadline_and_debounce(tmp_path: Path) -> None:
-    rig = Rig(tmp_path, AlertsConfig(health=Health(silence_s=100, debounce_s=30)))
+def test_a_silent_agent_pages_after_the_silence_deadline_and_debounce(alert_stores: Callable[[], SqlAlertStore]) -> None:
+    rig = Rig(alert_stores, AlertsConfig(health=Health(silence_s=100, debounce_s=30)))
     rig.engine.on_telemetry(Telemetry(site="west-1", agent="mast-02", ts=at(0)), rig.clock.to(0))
     rig.tick(99)
     rig.tick(100)  # silent: pending
@@ -186,9 +188,9 @@ def test_silence_mutes_notifiers_not_watchers_and_expires(rig: Rig) -> None:
     assert rig.store.get_silence(s.id) is not None
 
 
-def test_open_alerts_carry_on_after_a_restart(rig: Rig, tmp_path: Path) -> None:
+def test_open_alerts_carry_on_after_a_restart(rig: Rig, alert_stores: Callable[[], SqlAlertStore]) -> None:
     (alert,) = rig.handle(0, event(0))
-    again = Rig(tmp_path)
+    again = Rig(alert_stores)
     again.handle(5, event(5, sensor="cam3", track=8))
     again.engine.flush()
     assert again.store.count() == 1 and len(again.store.get(alert.id).event_ids) == 2  # type: ignore[union-attr]

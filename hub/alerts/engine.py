@@ -201,7 +201,7 @@ class AlertEngine:
                                                                                     sensor, why)  # fmt: skip
         by_fp = {x.health: x for x in self._open.values() if x.health}
         for fp, x in by_fp.items():
-            if fp not in facts:
+            if fp not in facts and self._heard_since(x):
                 life, due = lc.clear(x.life, t)
                 if due is not None:
                     changes[x.sit.alert.id] = (x, x.life.state, due)
@@ -216,6 +216,14 @@ class AlertEngine:
             x = _Tracked(sit, lc.open_life(t), timing, health=fp)
             self._open[sit.alert.id] = x
             changes[sit.alert.id] = (x, None, Reason.OPENED)
+
+    def _heard_since(self, x: _Tracked) -> bool:
+        """A fault clears only on news: with several hubs, one that saw none of the agent's messages
+        since the alert opened (they went to another instance) must not clear what that one raised."""
+        if not self._store.shared:
+            return True
+        a = self._agents.get((x.sit.alert.site, x.sit.alert.agent))
+        return a is not None and a.last_seen > x.life.opened_at
 
     def _resolve_on(self, events: Sequence[Event], t: float, changes: dict) -> None:
         for ev in events:
@@ -367,7 +375,8 @@ class AlertEngine:
         c = self._cfg
         sit, health = restore_situation(a)
         rule = next((r for r in c.rules if r.name == a.rule), None)
-        timing = Timing(rule.for_s if rule else 0.0, c.lifecycle.resolve_after_s, c.lifecycle.renotify_s,
+        for_s = rule.for_s if rule else (c.health.debounce_s if health else 0.0)
+        timing = Timing(for_s, c.lifecycle.resolve_after_s, c.lifecycle.renotify_s,
                         rule.auto_resolve if rule else health is None)  # fmt: skip
         self._open[a.id] = _Tracked(sit, life, timing, rule.min_count if rule else 1,
                                     frozenset(rule.resolve_on) if rule else frozenset(), health,
