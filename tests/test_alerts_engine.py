@@ -4,8 +4,8 @@ debounce, silences, re-notification, auto-resolve, restart, reload; and two engi
 
 from __future__ import annotations
 
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 
 import pytest
 
@@ -17,6 +17,8 @@ from borderwatch.hub.alerts.lifecycle import Reason
 from borderwatch.hub.alerts.silences import SilenceRequest
 from borderwatch.hub.alerts.store import SqlAlertStore
 from tests.support.alerts import at, event
+
+Stores = Callable[[], SqlAlertStore]
 
 
 class Clock:
@@ -34,7 +36,7 @@ class Clock:
 class Rig:
     """An engine, its store, its clock, and what its hooks saw."""
 
-    def __init__(self, stores: Callable[[], SqlAlertStore], cfg: AlertsConfig | None = None,
+    def __init__(self, stores: Stores, cfg: AlertsConfig | None = None,
                  clock: Clock | None = None) -> None:  # fmt: skip
         self.clock = clock or Clock()
         self.store = stores()
@@ -54,7 +56,7 @@ class Rig:
 
 
 @pytest.fixture
-def rig(alert_stores: Callable[[], SqlAlertStore]) -> Rig:
+def rig(alert_stores: Stores) -> Rig:
     return Rig(alert_stores)
 
 
@@ -79,7 +81,7 @@ def test_radar_cue_pages_again_when_a_camera_confirms(rig: Rig) -> None:
                                                                              ("upgraded", "critical")]  # fmt: skip
 
 
-def test_group_of_n_waits_for_the_nth_track(alert_stores: Callable[[], SqlAlertStore]) -> None:
+def test_group_of_n_waits_for_the_nth_track(alert_stores: Stores) -> None:
     rule = AlertRule(name="group", kinds=["track_update"], min_count=3, group_radius_m=50)
     rig = Rig(alert_stores, AlertsConfig(rules=[rule]))
     rig.handle(0, event(0, kind="track_update", track=1), event(0, kind="track_update", track=2))
@@ -90,7 +92,7 @@ def test_group_of_n_waits_for_the_nth_track(alert_stores: Callable[[], SqlAlertS
     assert rig.pages() == [("group", "fired")]
 
 
-def test_for_duration_needs_evidence_that_lasts(alert_stores: Callable[[], SqlAlertStore]) -> None:
+def test_for_duration_needs_evidence_that_lasts(alert_stores: Stores) -> None:
     rule = AlertRule(name="lingering", kinds=["track_update"], for_s=10)
     rig = Rig(alert_stores, AlertsConfig(rules=[rule]))
     rig.handle(0, event(0, kind="track_update"))
@@ -120,7 +122,7 @@ def test_an_acknowledged_alert_stays_acknowledged_as_evidence_joins(rig: Rig) ->
     assert len(got.event_ids) == 2
 
 
-def test_renotify_until_acknowledged(alert_stores: Callable[[], SqlAlertStore]) -> None:
+def test_renotify_until_acknowledged(alert_stores: Stores) -> None:
     rig = Rig(alert_stores, AlertsConfig(lifecycle=Lifecycle(renotify_s=30, resolve_after_s=600)))
     (alert,) = rig.handle(0, event(0))
     rig.tick(29)
@@ -149,7 +151,7 @@ def test_agent_offline_after_a_debounce(rig: Rig, back_at: float | None, pages: 
     assert rig.store.count() == (1 if pages else 0)
 
 
-def test_a_silent_agent_pages_after_the_silence_deadline_and_debounce(alert_stores: Callable[[], SqlAlertStore]) -> None:
+def test_a_silent_agent_pages_after_the_silence_deadline_and_debounce(alert_stores: Stores) -> None:
     rig = Rig(alert_stores, AlertsConfig(health=Health(silence_s=100, debounce_s=30)))
     rig.engine.on_telemetry(Telemetry(site="west-1", agent="mast-02", ts=at(0)), rig.clock.to(0))
     rig.tick(99)
@@ -188,7 +190,7 @@ def test_silence_mutes_notifiers_not_watchers_and_expires(rig: Rig) -> None:
     assert rig.store.get_silence(s.id) is not None
 
 
-def test_open_alerts_carry_on_after_a_restart(rig: Rig, alert_stores: Callable[[], SqlAlertStore]) -> None:
+def test_open_alerts_carry_on_after_a_restart(rig: Rig, alert_stores: Stores) -> None:
     (alert,) = rig.handle(0, event(0))
     again = Rig(alert_stores)
     again.handle(5, event(5, sensor="cam3", track=8))
