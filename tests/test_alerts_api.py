@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -17,7 +17,7 @@ import uvicorn
 from borderwatch.hub.agents import AgentRegistry
 from borderwatch.hub.alerts.config import AlertRule, AlertsConfig
 from borderwatch.hub.alerts.engine import AlertEngine
-from borderwatch.hub.alerts.store import SqliteAlertStore
+from borderwatch.hub.alerts.store import SqlAlertStore
 from borderwatch.hub.api.app import create_app
 from borderwatch.hub.api.broadcast import Broadcaster
 from borderwatch.hub.api.context import HubContext
@@ -33,8 +33,8 @@ SCRAPE = "scrape-token-0123456789abcdef"
 
 
 @pytest.fixture
-def ctx(tmp_path: Path) -> Iterator[HubContext]:
-    alerts = SqliteAlertStore(tmp_path / "alerts.sqlite3")
+def ctx(tmp_path: Path, alert_stores: Callable[[], SqlAlertStore]) -> Iterator[HubContext]:
+    alerts = alert_stores()  # SQLite and PostgreSQL
     tokens = TokenStore(tmp_path / "alerts.sqlite3")
     events = SqliteStore(tmp_path / "events.sqlite3", run_retention=False)
     live = Broadcaster()
@@ -53,7 +53,7 @@ def ctx(tmp_path: Path) -> Iterator[HubContext]:
 
     yield HubContext("hub", alerts, events, AgentRegistry(), dict, None, tokens, engine, live, reload, metrics,
                      token_hash(SCRAPE))  # fmt: skip
-    for closable in (alerts, tokens, events):
+    for closable in (tokens, events):
         closable.close()
 
 

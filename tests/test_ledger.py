@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +17,9 @@ from borderwatch.hub.delivery.config import DeliveryConfig
 from borderwatch.hub.delivery.ledger import AgentLedger, admit, cover, merge
 from borderwatch.hub.delivery.persist import LedgerFile
 from borderwatch.hub.delivery.replay import GapWatch, decide, observe
+from borderwatch.hub.sqldb import open_postgres
 from tests.support.builders import outbox_events
+from tests.support.postgres import PG_DSN, pg_schema
 
 
 def _seqs(*values: int) -> np.ndarray:
@@ -201,9 +205,22 @@ def test_book_asks_for_replay_then_confirms_when_filled(tmp_path: Path):
     assert (snap["replayed"], snap["duplicates"], snap["replay_requests"], snap["missing"]) == (3, 2, 1, 0)
 
 
-def test_two_books_on_one_file_merge_their_views(tmp_path: Path):
-    a = LedgerBook(LedgerFile(tmp_path / "l.sqlite3"), _cfg())
-    b = LedgerBook(LedgerFile(tmp_path / "l.sqlite3"), _cfg())
+@pytest.fixture(params=["sqlite", "postgres"])
+def ledgers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], LedgerFile]]:
+    """Opens ledgers on one database: an SQLite file or a PostgreSQL schema (shared by hubs)."""
+    if request.param == "sqlite":
+        yield lambda: LedgerFile(tmp_path / "l.sqlite3")
+        return
+    with pg_schema() as schema:
+        opened: list[LedgerFile] = []
+        yield lambda: opened.append(LedgerFile.on(open_postgres(PG_DSN, schema))) or opened[-1]
+        for f in opened:
+            f.close()
+
+
+def test_two_books_on_one_file_merge_their_views(ledgers: Callable[[], LedgerFile]):
+    a = LedgerBook(ledgers(), _cfg())
+    b = LedgerBook(ledgers(), _cfg())
     ra, rb = a.stage(), b.stage()
     ra.admit(_batch(0, 3))
     rb.admit(_batch(3, 3))
@@ -211,6 +228,44 @@ def test_two_books_on_one_file_merge_their_views(tmp_path: Path):
     a.commit(ra)
     snap = a.snapshot()["s1/a1"]
     assert (snap["contiguous"], snap["received"]) == (5, 6)
+
+
+def test_a_shared_ledger_drops_what_another_instance_stored(ledgers: Callable[[], LedgerFile]):
+    """Hub a stored 0-9 and died before acking; the broker hands them to hub b: none is stored twice."""
+    a = LedgerBook(ledgers(), _cfg())
+    b = LedgerBook(ledgers(), _cfg())
+    rb = b.stage()  # b knew nothing of the agent until now
+    ra = a.stage()
+    ra.admit(_batch(0, 10))
+    a.commit(ra)
+    rb = b.stage()
+    fresh = rb.admit(_batch(5, 10, replay=False))
+    b.commit(rb)
+    shared = ledgers().get(("s1", "a1"))
+    if ledgers().shared:  # PostgreSQL: b reads the agent's row in its round
+        assert [e.seq for e in fresh] == list(range(10, 15))
+        assert shared is not None and (shared.contiguous, shared.counters["received"]) == (14, 15)
+    else:  # one SQLite file per hub in practice: b only learns at commit (the merge)
+        assert shared is not None and shared.contiguous == 14
+
+
+def test_concurrent_saves_of_a_new_agent_lose_nothing(ledgers: Callable[[], LedgerFile]):
+    books = [LedgerBook(ledgers(), _cfg()) for _ in range(4)]
+
+    def run(i: int) -> None:
+        for k in range(10):
+            rnd = books[i].stage()
+            rnd.admit(_batch(i * 100 + k * 10, 10))
+            books[i].commit(rnd)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    final = ledgers().get(("s1", "a1"))
+    assert final is not None and final.counters["received"] == 400
+    assert final.contiguous == 399 and final.above == ()
 
 
 def test_splitting_a_known_hole_is_not_a_new_gap_but_a_hole_found_by_a_replay_is():

@@ -25,8 +25,9 @@ from borderwatch.hub.delivery.replay import GapWatch, decide, observe
 log = logging.getLogger("borderwatch.hub.ledger")
 
 
-class _Fresh(dict[AgentKey, AgentLedger]):
-    """A round's base on a shared ledger: each agent's row is read once per round, so events another
+class _Fresh(dict[AgentKey, AgentLedger | None]):
+    """A round's base on a shared ledger: each agent's row is read once per round (and kept for the
+    round, so the commit's counter delta is against what was admitted on), so events another
     instance stored (before it died, say) count as duplicates here instead of being stored twice."""
 
     def __init__(self, saved: Mapping[AgentKey, AgentLedger], file: LedgerFile) -> None:
@@ -35,11 +36,8 @@ class _Fresh(dict[AgentKey, AgentLedger]):
 
     def get(self, key: AgentKey, default: AgentLedger | None = None) -> AgentLedger | None:  # type: ignore[override]
         if key not in self:
-            stored = self._file.get(key) or self._saved.get(key)
-            if stored is None:
-                return default
-            self[key] = stored
-        return self[key]
+            self[key] = self._file.get(key) or self._saved.get(key)
+        return self[key] or default
 
 
 @dataclass(slots=True)
