@@ -1,4 +1,4 @@
-"""The hub's ingest loop: consume -> decode -> ledger -> store -> ack -> confirm -> on_events.
+"""The hub's ingest loop: consume -> decode -> ledger -> store -> on_events -> commit -> ack -> confirm.
 
 One worker thread owns every step after paho's network thread handed a message over, so the
 ledger needs no locks and the order of one agent's messages is kept. A round drains up to
@@ -186,15 +186,17 @@ class HubService:
             self._apply(msg, rnd, pending)
         if not self._write(pending):
             return  # stopping while the store refused: nothing acked, the broker redelivers
-        self._book.commit(rnd)
-        skipped = sum(not self._link.ack(m) for m in msgs)
-        self._counts.update(messages=len(msgs), ack_skipped=skipped)
-        self._publish_confirms()
+        # alerts before the ledger commit: a hub killed in between gets the events again (from the
+        # broker, or on another instance), so a stored event never misses the alert engine
         if pending.events and self._on_events is not None:
             try:
                 self._on_events(pending.events)
             except Exception:
                 log.exception("on_events callback failed events=%d", len(pending.events))
+        self._book.commit(rnd)
+        skipped = sum(not self._link.ack(m) for m in msgs)
+        self._counts.update(messages=len(msgs), ack_skipped=skipped)
+        self._publish_confirms()
 
     def _apply(self, msg: Inbound, rnd: Round, pending: _Pending) -> None:
         if not msg.payload:
