@@ -15,7 +15,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -111,11 +111,14 @@ class AlertEngine:
         """Accepted events in; returns the alerts that fired in this call."""
         now = now or self._clock()
         t = now.timestamp()
-        with self._lock, self._shared({ev.site for ev in events}, now):
+        with self._lock, ExitStack() as shared:
             for ev in events:
                 self._agents[(ev.site, ev.agent)] = seen(self._agents.get((ev.site, ev.agent)), t)
             c = self._cfg
             matches, self._zones = evaluate(c.rules, events, c.zones, self._zones, c.lifecycle.hysteresis_m)
+            if not matches and not any(ev.kind in r.resolve_on for r in c.rules for ev in events):
+                return []  # nothing for any alert: no cross-instance lock taken
+            shared.enter_context(self._shared({ev.site for ev in events}, now))
             changes: dict[str, tuple[_Tracked, AlertState | None, Reason]] = {}
             self._resolve_on(events, t, changes)
             opens = [x for x in self._open.values() if x.health is None]
