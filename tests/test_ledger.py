@@ -249,6 +249,18 @@ def test_a_shared_ledger_drops_what_another_instance_stored(ledgers: Callable[[]
         assert shared is not None and shared.contiguous == 14
 
 
+def test_one_replay_admitted_by_two_instances_counts_once(ledgers: Callable[[], LedgerFile]):
+    a = LedgerBook(ledgers(), _cfg())
+    b = LedgerBook(ledgers(), _cfg())
+    ra, rb = a.stage(), b.stage()
+    assert len(ra.admit(_batch(0, 10, replay=True))) == len(rb.admit(_batch(0, 10, replay=True))) == 10
+    a.commit(ra)
+    b.commit(rb)  # both admitted before either committed: the merge finds b's ten were duplicates
+    final = ledgers().get(("s1", "a1"))
+    assert final is not None
+    assert (final.counters["received"], final.counters["replayed"], final.counters["duplicates"]) == (10, 10, 10)
+
+
 def test_concurrent_saves_of_a_new_agent_lose_nothing(ledgers: Callable[[], LedgerFile]):
     books = [LedgerBook(ledgers(), _cfg()) for _ in range(4)]
 

@@ -89,11 +89,26 @@ def cover(state: AgentLedger, gone: rg.Ranges, confirmed_upto: int) -> AgentLedg
     return AgentLedger(contiguous, above, counters)
 
 
+def _held(contiguous: int, above: rg.Ranges) -> int:
+    return contiguous + 1 + rg.size(above)
+
+
 def merge(mine: AgentLedger, theirs: AgentLedger, delta: dict[str, int]) -> AgentLedger:
-    """Union of two views of one agent (shared ledger file); counters = theirs + our unsaved delta."""
+    """Union of two views of one agent (shared ledger); counters = theirs + our unsaved delta.
+
+    Events another instance committed meanwhile (both were sent one replay) are not counted as
+    received twice: what the union gained over ``theirs`` bounds our new events, the rest of our
+    ``received`` (and ``replayed``) were duplicates."""
     top = max(mine.contiguous, theirs.contiguous)
     contiguous, above = rg.advance(top, rg.union(mine.above, theirs.above))
-    return AgentLedger(contiguous, above, _bump(theirs.counters, **delta))
+    d = dict(delta)
+    gained = _held(contiguous, above) - _held(theirs.contiguous, theirs.above)
+    extra = min(d.get("received", 0), d.get("received", 0) + d.get("lost", 0) + d.get("recovered", 0) - gained)
+    if extra > 0:
+        d["received"] -= extra
+        d["replayed"] = max(0, d.get("replayed", 0) - extra)
+        d["duplicates"] = d.get("duplicates", 0) + extra
+    return AgentLedger(contiguous, above, _bump(theirs.counters, **d))
 
 
 def delta(after: AgentLedger, before: AgentLedger) -> dict[str, int]:
