@@ -95,10 +95,10 @@ class SqlDb:
 
         PostgreSQL: transaction-level advisory locks, taken in sorted order so two instances
         never deadlock. SQLite: the IMMEDIATE transaction already holds the whole file."""
-        if self.dialect != "postgres":
+        if self.dialect != "postgres" or not keys:
             return
-        for key in sorted(set(keys)):
-            self.execute("SELECT pg_advisory_xact_lock(?)", (advisory_key(key),))
+        ids = sorted({advisory_key(k) for k in keys})
+        self.execute("SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest(?::bigint[]) AS k ORDER BY 1) AS s", (ids,))
 
     def create(self, script: str) -> None:
         """Run ``CREATE ... IF NOT EXISTS`` statements (``;``-separated, ``{serial}`` = an

@@ -71,14 +71,18 @@ class LedgerFile:
     ) -> dict[AgentKey, AgentLedger]:
         """Merge our view of the given agents into the file; returns the merged states."""
         out: dict[AgentKey, AgentLedger] = {}
+        if not mine:
+            return out
+        keys = sorted(mine)  # one lock order for every instance: no deadlock
+        where = " OR ".join(["(site=? AND agent=?)"] * len(keys))
         with self._db.transaction():
-            self._db.lock_keys([f"ledger:{s}/{a}" for s, a in mine])  # rows not there yet lock too
-            for key in sorted(mine):  # one lock order for every instance: no deadlock
-                row = self._db.fetchone(f"{_SELECT} WHERE site=? AND agent=?{self._db.for_update}", key)
-                merged = merge(mine[key], _decode(row[2:]) if row else AgentLedger(), deltas.get(key, {}))
-                self._db.execute(_UPSERT, (*key, merged.contiguous, json.dumps(merged.above),
-                                           json.dumps(merged.counters)))  # fmt: skip
-                out[key] = merged
+            self._db.lock_keys([f"ledger:{s}/{a}" for s, a in keys])  # rows not there yet lock too
+            rows = self._db.fetchall(f"{_SELECT} WHERE {where}{self._db.for_update}", [v for k in keys for v in k])
+            stored = {(r[0], r[1]): _decode(r[2:]) for r in rows}
+            for key in keys:
+                out[key] = merge(mine[key], stored.get(key) or AgentLedger(), deltas.get(key, {}))
+            self._db.executemany(_UPSERT, [(*k, m.contiguous, json.dumps(m.above), json.dumps(m.counters))
+                                           for k, m in out.items()])  # fmt: skip
         return out
 
     def close(self) -> None:
