@@ -102,3 +102,14 @@ def test_concurrent_ingest_on_two_hubs_opens_each_crossing_once(alert_stores: St
     assert len(alerts) == crossings
     assert all(len(x.sensors) == 2 for x in alerts)
     assert f.pages().count("fired") == crossings
+
+
+def test_an_alert_resolved_on_one_hub_stays_quiet_on_the_other(alert_stores: Stores) -> None:
+    f = Fleet(alert_stores, AlertsConfig(lifecycle=Lifecycle(renotify_s=30, resolve_after_s=600)))
+    a, b = f.hubs
+    fired = a.handle([event(0)], f.to(0))
+    b.tick(f.to(1))  # hub b carries the alert too (it saw none of its events)
+    a.act(fired[0].id, "resolve", "op1")
+    for t in range(2, 100, 5):
+        b.tick(f.to(t))
+    assert f.pages() == ["fired", "resolved"]  # no re-notification of a resolved alert from hub b

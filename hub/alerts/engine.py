@@ -351,8 +351,9 @@ class AlertEngine:
         if not self._store.shared:
             yield
             return
-        if sites is None:  # the ticker: every site with an open alert or a known agent
+        if sites is None:  # the ticker: every site with an open alert (here or stored) or a known agent
             sites = {a.site for a, _ in self._store.open_lives()} | {s for s, _ in self._agents}
+            sites |= {x.sit.alert.site for x in self._open.values()}
         with self._store.locked(sorted(sites)):
             self._sync(sites, now)
             yield
