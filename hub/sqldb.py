@@ -17,7 +17,7 @@ import re
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,11 +30,19 @@ _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 class SqlDb:
     """A connection with ``?`` placeholders on both databases and nestable transactions."""
 
-    def __init__(self, conn: Any, dialect: Dialect) -> None:
+    def __init__(self, conn: Any, dialect: Dialect, reopen: Callable[[], Any] | None = None) -> None:
         self._conn = conn
         self.dialect: Dialect = dialect
+        self._reopen = reopen
         self._lock = threading.RLock()
         self._depth = 0
+
+    def _live(self) -> Any:
+        """The connection; a PostgreSQL connection broken by a server restart is replaced outside a
+        transaction (the statement that found it broken failed; its caller retries)."""
+        if self._reopen is not None and self._depth == 0 and getattr(self._conn, "broken", False):
+            self._conn = self._reopen()
+        return self._conn
 
     @property
     def for_update(self) -> str:
@@ -47,13 +55,13 @@ class SqlDb:
     def execute(self, sql: str, args: Sequence[Any] = ()) -> Any:
         """Run one statement (its own transaction unless inside :meth:`transaction`); the cursor."""
         with self._lock:
-            return self._conn.execute(self._sql(sql), args)
+            return self._live().execute(self._sql(sql), args)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run one statement for each of ``rows``."""
         with self._lock:
             if self.dialect == "postgres":
-                with self._conn.cursor() as cur:
+                with self._live().cursor() as cur:
                     cur.executemany(self._sql(sql), rows)
             else:
                 self._conn.executemany(sql, rows)
@@ -61,12 +69,12 @@ class SqlDb:
     def fetchall(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """All rows of a query."""
         with self._lock:
-            return list(self._conn.execute(self._sql(sql), args).fetchall())
+            return list(self._live().execute(self._sql(sql), args).fetchall())
 
     def fetchone(self, sql: str, args: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         """The first row of a query, or None."""
         with self._lock:
-            return self._conn.execute(self._sql(sql), args).fetchone()
+            return self._live().execute(self._sql(sql), args).fetchone()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -79,13 +87,14 @@ class SqlDb:
                 finally:
                     self._depth -= 1
                 return
-            self._conn.execute("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
+            self._live().execute("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
             self._depth = 1
             try:
                 yield
             except BaseException:
                 self._depth = 0
-                self._conn.execute("ROLLBACK")
+                if not getattr(self._conn, "broken", False):
+                    self._conn.execute("ROLLBACK")
                 raise
             self._depth = 0
             self._conn.execute("COMMIT")
@@ -142,9 +151,13 @@ def open_postgres(dsn: str, schema: str = "public") -> SqlDb:
 
     if not _SCHEMA_NAME.match(schema):
         raise ValueError(f"schema {schema!r} is not a plain lower-case SQL name")
-    conn = psycopg.connect(dsn, autocommit=True)
-    with conn.transaction():  # two instances starting together must not race on the catalogue
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key("borderwatch-ddl"),))
-        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    conn.execute(f"SET search_path TO {schema}")
-    return SqlDb(conn, "postgres")
+
+    def connect() -> Any:
+        conn = psycopg.connect(dsn, autocommit=True)
+        with conn.transaction():  # two instances starting together must not race on the catalogue
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key("borderwatch-ddl"),))
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        conn.execute(f"SET search_path TO {schema}")
+        return conn
+
+    return SqlDb(connect(), "postgres", connect)

@@ -286,3 +286,23 @@ def test_splitting_a_known_hole_is_not_a_new_gap_but_a_hole_found_by_a_replay_is
     assert (state.counters["gaps_detected"], state.holes) == (1, ((1, 4), (6, 9)))
     state, _ = admit(state, _seqs(20), replay=True)
     assert state.counters["gaps_detected"] == 2
+
+
+def test_a_postgres_ledger_reconnects_after_its_connection_was_killed():
+    psycopg = pytest.importorskip("psycopg")
+    with pg_schema() as schema:
+        file = LedgerFile.on(open_postgres(PG_DSN, schema))
+        book = LedgerBook(file, _cfg())
+        rnd = book.stage()
+        rnd.admit(_batch(0, 3))
+        book.commit(rnd)
+        pid = file._db.fetchone("SELECT pg_backend_pid()")[0]  # type: ignore[index]
+        with psycopg.connect(PG_DSN, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(psycopg.OperationalError):  # the round that finds it broken fails (and is retried)
+            book.stage().admit(_batch(3, 3))
+        rnd = book.stage()
+        rnd.admit(_batch(3, 3))
+        book.commit(rnd)
+        assert book.snapshot()["s1/a1"]["contiguous"] == 5
+        file.close()
