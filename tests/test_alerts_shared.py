@@ -12,6 +12,7 @@ from datetime import datetime
 from borderwatch.contract import AlertState
 from borderwatch.hub.alerts.config import AlertsConfig, Lifecycle
 from borderwatch.hub.alerts.engine import AlertChange, AlertEngine
+from borderwatch.hub.alerts.silences import SilenceRequest
 from borderwatch.hub.alerts.store import SqlAlertStore
 from tests.support.alerts import at, event
 
@@ -113,3 +114,12 @@ def test_an_alert_resolved_on_one_hub_stays_quiet_on_the_other(alert_stores: Sto
     for t in range(2, 100, 5):
         b.tick(f.to(t))
     assert f.pages() == ["fired", "resolved"]  # no re-notification of a resolved alert from hub b
+
+
+def test_a_silence_set_on_one_hub_mutes_the_other(alert_stores: Stores) -> None:
+    f = Fleet(alert_stores)
+    a, b = f.hubs
+    a.add_silence(SilenceRequest(site="west-1", duration_s=3600, comment="exercise"), "op1")
+    b.handle([event(0)], f.to(0))
+    assert f.pages() == []  # fired on hub b, silenced by hub a's operator: nobody paged
+    assert [x.silenced for x in f.store.list()] == [True]

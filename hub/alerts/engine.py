@@ -361,6 +361,7 @@ class AlertEngine:
 
     def _sync(self, sites: Collection[str], now: datetime) -> None:
         t = now.timestamp()
+        self._silences = self._store.silences(now=now)  # another hub's operators may have added one
         stored = {a.id: (a, life) for a, life in self._store.open_lives(sorted(sites))}
         for aid in [aid for aid, x in self._open.items() if x.sit.alert.site in sites and aid not in stored]:
             del self._open[aid]  # resolved (or expired) by another instance

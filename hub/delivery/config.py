@@ -27,7 +27,7 @@ class DeliveryConfig(SessionConfig):
         max_length=64,
         pattern=r"^[A-Za-z0-9_-]+$",
         description="subscribe through $share/<group>/... so several hub instances split the load "
-        "(they must then share one ledger_path on one host)",
+        '(they must then share one ledger: one ledger_path on one host, or [state] type = "postgres")',
     )
     site: str = Field(default="+", min_length=1, max_length=64, description="site filter; '+' = all sites")
     receive_maximum: int = Field(
