@@ -9,12 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from borderwatch.contract import EventBatch
 from borderwatch.hub.delivery import ranges as rg
 from borderwatch.hub.delivery.book import LedgerBook
 from borderwatch.hub.delivery.config import DeliveryConfig
-from borderwatch.hub.delivery.ledger import AgentLedger, admit, cover, merge
+from borderwatch.hub.delivery.ledger import AgentLedger, admit, cover, delta, merge
 from borderwatch.hub.delivery.persist import LedgerFile
 from borderwatch.hub.delivery.replay import GapWatch, decide, observe
 from borderwatch.hub.sqldb import open_postgres
@@ -306,3 +308,22 @@ def test_a_postgres_ledger_reconnects_after_its_connection_was_killed():
         book.commit(rnd)
         assert book.snapshot()["s1/a1"]["contiguous"] == 5
         file.close()
+
+
+@given(st.sets(st.integers(0, 200), max_size=60), st.sets(st.integers(0, 200), max_size=60), st.booleans())
+def test_two_instances_merged_count_each_seq_once(seen_a: set[int], seen_b: set[int], a_first: bool):
+    """Whatever two instances admitted from one base, after both merges each distinct seq is received
+    once and every other admission is a duplicate; the union of what they hold is kept."""
+    views = []
+    for seen in (seen_a, seen_b):
+        state, _ = admit(AgentLedger(), np.array(sorted(seen), dtype=np.int64), replay=False)
+        views.append(state)
+    order = views if a_first else views[::-1]
+    stored = AgentLedger()
+    for v in order:
+        stored = merge(v, stored, delta(v, AgentLedger()))
+    union = seen_a | seen_b
+    assert stored.counters["received"] == len(union)
+    assert stored.counters["received"] + stored.counters["duplicates"] == len(seen_a) + len(seen_b)
+    held = set(range(stored.contiguous + 1)) | {s for a, b in stored.above for s in range(a, b + 1)}
+    assert held == union
