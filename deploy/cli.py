@@ -116,6 +116,12 @@ def _detect(args: argparse.Namespace) -> int:
     return main(args.rest)
 
 
+def _radar(args: argparse.Namespace) -> int:
+    from borderwatch.edge.tools.radar_cli import main
+
+    return main(args.rest)
+
+
 def _add_config(p: argparse.ArgumentParser, default: str) -> None:
     p.add_argument("-c", "--config", type=Path, default=Path(default), help=f"TOML config (default {default})")
 
@@ -194,6 +200,11 @@ def _tool_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("detect", help="run a model on an image or video, print JSON lines", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=_detect)
+    p = sub.add_parser(
+        "radar", help="radar tools: borderwatch radar decode --format nmea|ti|asterix FILE", add_help=False
+    )
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_radar)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -231,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _quiet_native_logs()
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if getattr(args, "rest", None) is not None:  # track / detect parse their own arguments
+    if getattr(args, "rest", None) is not None:  # track / detect / radar parse their own arguments
         args.rest = extra + args.rest
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")

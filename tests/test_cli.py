@@ -27,6 +27,7 @@ HELP_PATHS = [
     ["sim"],
     ["track"],
     ["detect"],
+    ["radar"],
     ["sim", "site"],
 ]
 
