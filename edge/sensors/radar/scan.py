@@ -1,0 +1,86 @@
+"""What one radar frame carries (``Frame.data`` of the radar kind): the plots to track, the tracks
+the radar made itself, the range-Doppler heat map when sent, and own position/heading when sent.
+
+Columns, not records: the unit works on whole arrays per frame (no loop per point). Missing values
+are NaN. Bearings are as the radar sent them; ``bearing_true`` says per row whether from north
+(ASTERIX, NMEA ``T``) or from the boresight/bow (TI, NMEA ``R``): the unit turns them into the
+sensor's metric frame once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from borderwatch.edge.sensors.radar.records import RadarRecord
+from borderwatch.edge.sensors.radar.ti import TiFrame
+
+F64 = npt.NDArray[np.float64]
+PLOT_COLUMNS = ("range_m", "bearing_deg", "doppler_mps", "snr_db")
+TRACK_COLUMNS = ("track_id", "range_m", "bearing_deg", "speed_mps", "course_deg", "lat", "lon")
+
+
+def _column(records: Sequence[RadarRecord], name: str) -> F64:
+    values = [getattr(r, name) for r in records]
+    return np.array([np.nan if v is None else float(v) for v in values], np.float64)
+
+
+@dataclass(frozen=True, slots=True)
+class RadarScan:
+    """One frame's worth of radar data (columns of equal length per table)."""
+
+    plots: dict[str, F64] = field(default_factory=lambda: {k: np.zeros(0) for k in PLOT_COLUMNS})
+    plots_true: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
+    tracks: dict[str, F64] = field(default_factory=lambda: {k: np.zeros(0) for k in TRACK_COLUMNS})
+    tracks_true: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
+    track_status: tuple[str, ...] = ()
+    heatmap: npt.NDArray[np.uint16] | None = None
+    own_latlon: tuple[float, float] | None = None
+    own_heading_deg: float | None = None
+
+    @property
+    def n_plots(self) -> int:
+        return len(self.plots_true)
+
+    @property
+    def n_tracks(self) -> int:
+        return len(self.tracks_true)
+
+
+def scan_of_records(records: Iterable[RadarRecord]) -> RadarScan:
+    """Plots and tracks of parsed records (NMEA, ASTERIX); own-data records set the own fields.
+
+    Tracks without range/bearing (a TLL alone) keep NaN there and their lat/lon.
+    """
+    rows = list(records)
+    plots = [r for r in rows if r.kind == "plot" and r.range_m is not None and r.bearing_deg is not None]
+    tracks = [r for r in rows if r.kind == "track" and r.track_id is not None]
+    own = [r for r in rows if r.kind == "own"]
+    latlon = next(((r.lat, r.lon) for r in reversed(own) if r.lat is not None and r.lon is not None), None)
+    heading = next((r.heading_deg for r in reversed(own) if r.heading_deg is not None), None)
+    return RadarScan(
+        plots={k: _column(plots, k) for k in PLOT_COLUMNS},
+        plots_true=np.array([bool(r.bearing_true) for r in plots], bool),
+        tracks={k: _column(tracks, k) for k in TRACK_COLUMNS},
+        tracks_true=np.array([r.bearing_true is not False for r in tracks], bool),
+        track_status=tuple(r.status or "" for r in tracks),
+        own_latlon=latlon,  # type: ignore[arg-type]
+        own_heading_deg=heading,
+    )
+
+
+def scan_of_ti(frame: TiFrame) -> RadarScan:
+    """Plots of a TI frame, vectorised: range and bearing (from the boresight) from x/y/z."""
+    p = frame.points.astype(np.float64)
+    n = len(p)
+    snr = np.full(n, np.nan) if frame.snr_db is None else frame.snr_db.astype(np.float64)
+    plots = {
+        "range_m": np.sqrt((p[:, :3] ** 2).sum(axis=1)),
+        "bearing_deg": np.mod(np.degrees(np.arctan2(p[:, 0], p[:, 1])), 360.0),
+        "doppler_mps": p[:, 3].copy(),
+        "snr_db": snr,
+    }
+    return RadarScan(plots=plots, plots_true=np.zeros(n, bool), heatmap=frame.heatmap)
