@@ -38,7 +38,7 @@ class TrackView:
     latlon: F64  # (T, 2), NaN where the pose gives no position
     uncertainty_m: F64
     frame_wh: tuple[int, int]
-    polar: F64 | None = None  # (T, 2) range_m, bearing_deg from north: radar-like sensors, instead of a box
+    polar: F64 | None = None  # (T, 2|4) range_m, bearing_deg from north[, speed_mps, course_deg]: radar-like sensors
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -74,8 +74,13 @@ def _position(latlon: F64, unc: float) -> GeoPosition | None:
     )
 
 
-def _polar(range_bearing: F64) -> PolarPosition:
-    return PolarPosition(range_m=float(range_bearing[0]), bearing_deg=float(range_bearing[1]) % 360.0)
+def _polar(row: F64) -> PolarPosition:
+    """Range and bearing, plus ground speed and course when the view has them (columns 3-4; NaN or a
+    speed outside the contract's bounds = unknown, left out rather than clipped)."""
+    extra: dict[str, float] = {}
+    if len(row) >= 4 and 0.0 <= row[2] <= 200.0 and math.isfinite(row[3]):
+        extra = {"speed_mps": float(row[2]), "course_deg": float(row[3]) % 360.0}
+    return PolarPosition(range_m=float(row[0]), bearing_deg=float(row[1]) % 360.0, **extra)
 
 
 class EventFactory:

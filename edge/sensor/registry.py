@@ -17,6 +17,8 @@ from pydantic import BaseModel
 from borderwatch.edge.sensor.kind import Kind
 from borderwatch.edge.sensors.camera.config import CameraConfig
 from borderwatch.edge.sensors.camera.kind import CameraKind
+from borderwatch.edge.sensors.radar.config import RadarConfig
+from borderwatch.edge.sensors.radar.kind import RadarKind
 from borderwatch.edge.sensors.thermal.config import ThermalConfig
 from borderwatch.edge.sensors.thermal.kind import ThermalKind
 
@@ -36,6 +38,7 @@ REGISTRY: Registry = MappingProxyType(
     {
         "cameras": KindEntry(CameraConfig, CameraKind, "cameras by sensor id"),
         "thermals": KindEntry(ThermalConfig, ThermalKind, "thermal imagers by sensor id"),
+        "radars": KindEntry(RadarConfig, RadarKind, "radars by sensor id"),
     }
 )
 
