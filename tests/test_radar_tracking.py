@@ -52,9 +52,11 @@ def test_m_of_n_confirms_and_drops() -> None:
         tracker2.step(_dets(np.array([[0.0, 50.0]]) if hit else np.zeros((0, 2))), float(k))
         if k == 3:
             assert len(tracker2.tracks) == 0
-    for k in range(5, 10):  # the confirmed track coasts 3 s, then ends
-        out = tracker.step(_dets(np.zeros((0, 2))), float(k))
-    assert (len(tracker.tracks) == 0 and len(out.ended) == 0) or len(tracker.tracks) == 0
+    ended = []
+    for k in range(5, 10):  # the confirmed track coasts 3 s (last hit at t = 4), then ends
+        ended += tracker.step(_dets(np.zeros((0, 2))), float(k)).ended.ids.tolist()
+        assert len(tracker.tracks) == (1 if k <= 7 else 0)
+    assert len(ended) == 1
 
 
 def test_cluster_groups_close_plots() -> None:

@@ -45,7 +45,7 @@ class Sink:
 
 
 def test_the_shipped_registry_is_not_changed_by_a_test_kind():
-    assert set(REGISTRY) == {"cameras", "thermals"} and set(TOYS) == {"cameras", "thermals", "toys"}
+    assert "toys" not in REGISTRY and set(TOYS) == {*REGISTRY, "toys"}
     with pytest.raises(ValueError, match="already registered"):
         with_kind(TOYS, "toys", TOYS["toys"])
 
@@ -53,14 +53,13 @@ def test_the_shipped_registry_is_not_changed_by_a_test_kind():
 def test_toy_section_validates_through_the_registry_with_paths_named():
     model = agent_config_model(TOYS)
     cfg = parse_config({"site": "s", "agent": "a", "toys": {"t1": {"targets": 2}}}, model)
-    assert cfg.sensor_sections() == {"cameras": {}, "thermals": {}, "toys": {"t1": ToyConfig(targets=2)}}
+    assert cfg.sensor_sections() == {**dict.fromkeys(REGISTRY, {}), "toys": {"t1": ToyConfig(targets=2)}}
     with pytest.raises(ConfigError, match=r"toys\.t1\.tragets = 2: unknown key"):
         parse_config({"site": "s", "agent": "a", "toys": {"t1": {"tragets": 2}}}, model)
     with pytest.raises(ConfigError, match=r"toys\.t1\.tracker\.max_cost"):
         parse_config({"site": "s", "agent": "a", "toys": {"t1": {"tracker": {"max_cost": -1}}}}, model)
     with pytest.raises(
-        ConfigError,
-        match=r"no sensors configured: add at least one \[cameras.<id>\] or \[thermals.<id>\] or \[toys.<id>\]",
+        ConfigError, match=r"no sensors configured: add at least one \[cameras.<id>\].* or \[toys.<id>\]"
     ):
         parse_config({"site": "s", "agent": "a"}, model)
     with pytest.raises(ConfigError, match="toys: unknown key"):  # the shipped agent knows no toys
