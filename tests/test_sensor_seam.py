@@ -53,7 +53,7 @@ def test_the_shipped_registry_is_not_changed_by_a_test_kind():
 def test_toy_section_validates_through_the_registry_with_paths_named():
     model = agent_config_model(TOYS)
     cfg = parse_config({"site": "s", "agent": "a", "toys": {"t1": {"targets": 2}}}, model)
-    assert cfg.sensor_sections() == {**dict.fromkeys(REGISTRY, {}), "toys": {"t1": ToyConfig(targets=2)}}
+    assert cfg.sensor_sections() == {**{key: {} for key in REGISTRY}, "toys": {"t1": ToyConfig(targets=2)}}
     with pytest.raises(ConfigError, match=r"toys\.t1\.tragets = 2: unknown key"):
         parse_config({"site": "s", "agent": "a", "toys": {"t1": {"tragets": 2}}}, model)
     with pytest.raises(ConfigError, match=r"toys\.t1\.tracker\.max_cost"):
