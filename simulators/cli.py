@@ -5,6 +5,7 @@ sim camera  --scenario S --camera cam-1 --port 8601
 sim thermal --scenario S --thermal th-1 --port 8701
 sim site    --scenario S --base-port 8601 --truth truth.jsonl [--seconds N]
 sim render  --scenario S --camera cam-1 --frames 20 --out DIR
+sim radar   --scenario S --protocol nmea|ti|asterix [--device PATH | --udp HOST:PORT] [--fault kind@start+dur]
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--every", type=float, default=None, help="seconds between frames (default: 1/fps)")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.set_defaults(func=cmd_render)
+    from borderwatch.simulators.radar.cli import add_parser as add_radar
+
+    add_radar(sub)
     return sim
 
 

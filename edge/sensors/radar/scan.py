@@ -21,6 +21,7 @@ from borderwatch.edge.sensors.radar.ti import TiFrame
 F64 = npt.NDArray[np.float64]
 PLOT_COLUMNS = ("range_m", "bearing_deg", "doppler_mps", "snr_db")
 TRACK_COLUMNS = ("track_id", "range_m", "bearing_deg", "speed_mps", "course_deg", "lat", "lon")
+TRACK_FIELDS = (*TRACK_COLUMNS[1:], "bearing_true", "status", "name", "time_of_day_s")
 
 
 def _column(records: Sequence[RadarRecord], name: str) -> F64:
@@ -57,7 +58,7 @@ def scan_of_records(records: Iterable[RadarRecord]) -> RadarScan:
     """
     rows = list(records)
     plots = [r for r in rows if r.kind == "plot" and r.range_m is not None and r.bearing_deg is not None]
-    tracks = [r for r in rows if r.kind == "track" and r.track_id is not None]
+    tracks = _merged([r for r in rows if r.kind == "track" and r.track_id is not None])
     own = [r for r in rows if r.kind == "own"]
     latlon = next(((r.lat, r.lon) for r in reversed(own) if r.lat is not None and r.lon is not None), None)
     heading = next((r.heading_deg for r in reversed(own) if r.heading_deg is not None), None)
@@ -70,6 +71,20 @@ def scan_of_records(records: Iterable[RadarRecord]) -> RadarScan:
         own_latlon=latlon,  # type: ignore[arg-type]
         own_heading_deg=heading,
     )
+
+
+def _merged(tracks: list[RadarRecord]) -> list[RadarRecord]:
+    """One record per track number: an NMEA radar reports a target in a TTM (polar) and a TLL
+    (lat/lon); the later report's fields win where it has them."""
+    by_id: dict[int, RadarRecord] = {}
+    for r in tracks:
+        old = by_id.get(int(r.track_id or 0))
+        if old is None:
+            by_id[int(r.track_id or 0)] = r
+            continue
+        fill = {k: getattr(old, k) for k in TRACK_FIELDS if getattr(r, k) is None and getattr(old, k) is not None}
+        by_id[int(r.track_id or 0)] = r.with_(**fill) if fill else r
+    return list(by_id.values())
 
 
 def scan_of_ti(frame: TiFrame) -> RadarScan:

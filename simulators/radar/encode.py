@@ -1,0 +1,68 @@
+"""A scan's plots/tracks as protocol bytes: NMEA TTM+TLL per tracked actor, a TI frame of points
+(x, y, z, Doppler, side info), an ASTERIX CAT-048 block of plots (several records per block).
+
+The simulator marks what it makes: ASTERIX I048/020 SIM set, NMEA target names ``SIM<n>``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from borderwatch.edge.sensors.radar import asterix, nmea, ti
+from borderwatch.edge.sensors.radar.records import KNOT_MPS, NM_M
+from borderwatch.simulators.geo import to_geo
+from borderwatch.simulators.radar.render import Plots, RadarSpec, Truth
+
+
+def _hhmmss(t: float) -> str:
+    t = t % 86400.0
+    h, m = int(t // 3600), int(t % 3600 // 60)
+    return f"{h:02d}{m:02d}{t % 60:05.2f}"
+
+
+def _ddmm(value: float, degree_digits: int, hemis: str) -> tuple[str, str]:
+    hemi = hemis[0] if value >= 0 else hemis[1]
+    value = abs(value)
+    deg = int(value)
+    return f"{deg:0{degree_digits}d}{(value - deg) * 60:05.2f}", hemi
+
+
+def encode_nmea(truth: Truth, numbers: list[int], spec: RadarSpec, origin: tuple[float, float], tod: float) -> bytes:
+    """TTM (relative bearing, NM and knots) and TLL per tracked actor; ``numbers`` are the target numbers."""
+    out = []
+    hhmmss = _hhmmss(tod)
+    for k, num in enumerate(numbers):
+        rng_nm = truth.range_m[k] / NM_M
+        brg = truth.bearing_deg[k] % 360.0
+        course = (truth.course_deg[k] - spec.heading_deg) % 360.0
+        kn = truth.speed_mps[k] / KNOT_MPS
+        out.append(
+            nmea.sentence(
+                f"RATTM,{num:02d},{rng_nm:.3f},{brg:.1f},R,{kn:.1f},{course:.1f},R,,,N,SIM{num},T,,{hhmmss},A"
+            )
+        )
+        b = np.radians(truth.bearing_deg[k] + spec.heading_deg)
+        east = spec.east_m + truth.range_m[k] * np.sin(b)
+        north = spec.north_m + truth.range_m[k] * np.cos(b)
+        lat, lon = to_geo(east, north, *origin)
+        la, ns = _ddmm(float(lat), 2, "NS")
+        lo, ew = _ddmm(float(lon), 3, "EW")
+        out.append(nmea.sentence(f"RATLL,{num:02d},{la},{ns},{lo},{ew},SIM{num},{hhmmss},T,"))
+    return b"".join(out)
+
+
+def encode_ti(plots: Plots, frame_number: int) -> bytes:
+    """One TI frame of the plots (metres in the sensor frame, z = 0)."""
+    b = np.radians(plots.bearing_deg)
+    pts = np.stack((plots.range_m * np.sin(b), plots.range_m * np.cos(b), np.zeros(len(plots)), plots.doppler_mps), 1)
+    return ti.encode_frame(frame_number, pts, snr_db=plots.snr_db, noise_db=np.full(len(plots), 10.0))
+
+
+def encode_asterix(plots: Plots, spec: RadarSpec, tod: float, sac: int = 7, sic: int = 1) -> bytes:
+    """One CAT-048 block: a PSR plot record per plot (true bearing, simulated flag set)."""
+    reports = [
+        asterix.Cat048(sac=sac, sic=sic, time_of_day_s=tod, typ=1, sim=True, range_m=float(r),
+                       bearing_deg=float((brg + spec.heading_deg) % 360.0))
+        for r, brg in zip(plots.range_m, plots.bearing_deg, strict=True)
+    ]  # fmt: skip
+    return asterix.encode_block(reports) if reports else b""
