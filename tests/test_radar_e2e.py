@@ -39,7 +39,8 @@ def _geo(east: float, north: float) -> tuple[float, float]:
 
 
 def far_crossing() -> Scenario:
-    """A person crossing the border 400 m north of the mast (far beyond a camera) and a vehicle."""
+    """A person crossing the border 400 m north of the mast (far beyond a camera) and a vehicle on a
+    road 250 m out, parallel to it."""
     return Scenario(
         name="radar-e2e", site="west-1", origin=ORIGIN, seed=5, duration_s=60.0,
         border=BorderSpec(points=[_geo(-1000, 400), _geo(1000, 400)], inbound_side="right"),
@@ -60,18 +61,26 @@ def test_three_radar_protocols_reach_the_hub_as_tracks(tmp_path: Path) -> None:
     udp_port = free_port()
     spec = RadarSpec(0.0, 0.0, 0.0, fov_deg=120.0, max_range_m=1000.0, clutter_per_scan=0.5)
     sims = [
-        RadarSimulator(world, spec, "nmea", PtyLink(tmp_path / "ttyARPA"), (Fault("garbage", 5, 5),), seed=1),
-        RadarSimulator(world, spec, "ti", PtyLink(tmp_path / "ttyTI"), (Fault("bitflip", 8, 4),), seed=2),
-        RadarSimulator(world, spec, "asterix", UdpLink("127.0.0.1", udp_port), (Fault("truncate", 10, 3),), seed=3),
+        RadarSimulator(
+            world, spec, "nmea", PtyLink(tmp_path / "ttyARPA"), (Fault("garbage", 5, 5),), seed=1, speed=2.0
+        ),
+        RadarSimulator(world, spec, "ti", PtyLink(tmp_path / "ttyTI"), (Fault("bitflip", 8, 4),), seed=2, speed=2.0),
+        RadarSimulator(
+            world, spec, "asterix", UdpLink("127.0.0.1", udp_port), (Fault("truncate", 10, 3),), seed=3, speed=2.0
+        ),
     ]
     lat, lon = _geo(0.0, 0.0)
     pose = {"lat": lat, "lon": lon, "heading_deg": 0.0}
+    border = [{"name": "border", "coords": "geo", "points": [_geo(-1000, 400), _geo(1000, 400)],
+               "inbound_side": "right"}]  # fmt: skip
     tracker = {"gate_m": 20.0, "confirm_m": 3, "confirm_n": 5, "max_coast_s": 5.0, "cluster_m": 8.0}
     radars = {
-        "arpa-1": {"protocol": "nmea", "device": str(tmp_path / "ttyARPA"), "baud": 38400, "pose": pose},
-        "fmcw-1": {"protocol": "ti", "device": str(tmp_path / "ttyTI"), "pose": pose, "tracker": tracker},
+        "arpa-1": {"protocol": "nmea", "device": str(tmp_path / "ttyARPA"), "baud": 38400, "pose": pose,
+                   "lines": border},
+        "fmcw-1": {"protocol": "ti", "device": str(tmp_path / "ttyTI"), "pose": pose, "tracker": tracker,
+                   "lines": border},
         "gsr-1": {"protocol": "asterix", "listen_host": "127.0.0.1", "listen_port": udp_port, "pose": pose,
-                  "tracker": tracker},
+                  "tracker": tracker, "lines": border},
     }  # fmt: skip
     cfg = agent_config(scn, layout) | {"radars": radars}
     agent = Agent(parse_config(cfg, AgentConfig))
@@ -86,7 +95,7 @@ def test_three_radar_protocols_reach_the_hub_as_tracks(tmp_path: Path) -> None:
         while time.monotonic() < deadline and len(sensors) < 3:
             time.sleep(0.5)
             stored = hub.store.events(limit=5000)
-            sensors = {e.sensor.id for e in stored if e.kind is EventKind.TRACK_NEW}
+            sensors = {e.sensor.id for e in stored if e.kind is EventKind.LINE_CROSSING}
     finally:
         stop.set()
         runner.join(20)
@@ -94,7 +103,10 @@ def test_three_radar_protocols_reach_the_hub_as_tracks(tmp_path: Path) -> None:
             sim.stop()
         hub.stop()
         broker.stop()
-    assert sensors == {"arpa-1", "fmcw-1", "gsr-1"}, f"tracks only from {sensors}"
+    assert sensors == {"arpa-1", "fmcw-1", "gsr-1"}, f"border crossings only from {sensors}"
+    for e in (e for e in stored if e.kind is EventKind.LINE_CROSSING):  # the person, 400 m out, walking south
+        assert e.rule is not None and e.rule.direction == "inbound" and e.position is not None
+        assert abs(e.position.lat - _geo(40, 400)[0]) * 111_000 < 25 and e.polar is not None
     for e in (e for e in stored if e.kind is EventKind.TRACK_NEW):
         assert e.sensor.kind.value == "radar" and e.polar is not None and e.box is None
         assert 0 < e.polar.range_m <= 1000 and e.position is not None

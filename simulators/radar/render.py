@@ -34,7 +34,7 @@ class RadarSpec:
     bearing_std_deg: float = 0.3
     pd: float = 0.95
     clutter_per_scan: float = 1.0
-    snr_ref_db: float = 30.0
+    snr_ref_db: float = 45.0
     ref_range_m: float = 100.0
 
 

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from borderwatch.edge.config.events import EventsConfig
+from borderwatch.edge.config.rules import LineConfig
 from borderwatch.edge.config.settings import Settings
 
 Protocol = Literal["nmea", "ti", "asterix"]
@@ -91,6 +92,9 @@ class RadarConfig(Settings):
     model: str | None = Field(
         None, max_length=256, description="track classifier (manifest name or .onnx); none = class unknown"
     )
+    lines: list[LineConfig] = Field(
+        default_factory=list, max_length=32, description="geo lines (the border): crossings become events"
+    )
 
     @model_validator(mode="after")
     def _link(self) -> RadarConfig:
@@ -98,6 +102,9 @@ class RadarConfig(Settings):
             raise ValueError(f"a {self.protocol} radar needs a serial device")
         if self.baud is not None and self.baud not in BAUDS:
             raise ValueError(f"baud {self.baud} is not one of {BAUDS}")
+        image = [line.name for line in self.lines if line.coords != "geo"]
+        if image:
+            raise ValueError(f"radar lines must have coords = 'geo' (a radar has no image): {image}")
         return self
 
     @property

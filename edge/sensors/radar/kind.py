@@ -32,6 +32,7 @@ from borderwatch.edge.sensors.radar.geometry import Pose
 from borderwatch.edge.sensors.radar.passthrough import Mapped, TrackNumberMap
 from borderwatch.edge.sensors.radar.plots import Targets, targets_of
 from borderwatch.edge.sensors.radar.reader import RadarReader
+from borderwatch.edge.sensors.radar.rules import RadarLines
 from borderwatch.edge.sensors.radar.scan import RadarScan
 from borderwatch.edge.sensors.radar.tracking import radar_tracker
 from borderwatch.edge.sensors.radar.views import concat, empty_view, polar_view
@@ -75,6 +76,7 @@ class RadarUnit:
         labels = ctx.model.detector.labels if ctx.model is not None else ()
         self.label_class = np.array([LABEL_CLASS.get(x.lower(), UNKNOWN) for x in labels], np.int64)
         self.factory = EventFactory(ctx.site, ctx.agent, sensor_id, cfg.events, SensorKind.RADAR)
+        self.lines = RadarLines(cfg.lines, cfg.pose.lat, cfg.pose.lon)
 
     def _take_ids(self, n: int) -> I64:
         """Agent ids for radar-made tracks, from the tracker's own counter (ids never collide)."""
@@ -160,6 +162,8 @@ class RadarUnit:
         due = np.concatenate((tracks.confirmed[shown], m.confirmed))
         ended = concat(self._own_view(step.out.ended, ts), self._passed_view(m.ended, m.ended_values))
         events = self.factory.lifecycle(view, new_ids, due, ended, ts)
+        events += self.lines.events(self.factory, view, due, ts)
+        self.lines.forget(ended.ids)
         return Output(events, [], len(step.targets.dets))
 
     def _own_view(self, tracks: Tracks, ts: float) -> TrackView:
