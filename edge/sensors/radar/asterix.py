@@ -26,6 +26,7 @@ is counted (``LinkCounters``) and the rest of that block dropped; records decode
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -185,60 +186,100 @@ def _u(raw: bytes, at: int, n: int) -> int:
     return int.from_bytes(raw[at : at + n], "big")
 
 
-def _apply(item: str, raw: bytes, f: dict[str, object]) -> bool:
-    """Put one item's fields in ``f``; False when this decoder does not read the item."""
-    if item == "010":
-        f["sac"], f["sic"] = raw[0], raw[1]
-    elif item == "140":
-        f["time_of_day_s"] = _u(raw, 0, 3) / 128.0
-    elif item == "020":
-        b = raw[0]
-        f.update(typ=b >> 5, sim=bool(b & 0x10), rdp=bool(b & 0x08), spi=bool(b & 0x04), rab=bool(b & 0x02))
-        f["tst"] = len(raw) > 1 and bool(raw[1] & 0x80)
-    elif item == "040":
-        f["range_m"], f["bearing_deg"] = _u(raw, 0, 2) * _RHO_M, _u(raw, 2, 2) * _ANGLE
-    elif item == "070":
-        f["mode3a"] = _u(raw, 0, 2) & 0x0FFF
-    elif item == "161":
-        f["track_number"] = _u(raw, 0, 2) & 0x0FFF
-    elif item == "042":
-        f["x_m"], f["y_m"] = _s16(raw, 0) * _XY_M, _s16(raw, 2) * _XY_M
-    elif item == "200":
-        f["speed_mps"], f["heading_deg"] = _u(raw, 0, 2) * _SPEED_MPS, _u(raw, 2, 2) * _ANGLE
-    elif item == "170":
-        f["tentative"] = bool(raw[0] & 0x80)
-        f["track_ended"] = len(raw) > 1 and bool(raw[1] & 0x80)
-    elif item == "220":
-        f["aircraft_address"] = _u(raw, 0, 3)
-    elif item == "240":
-        bits = _u(raw, 0, 6)
-        f["callsign"] = "".join(_ICAO[(bits >> (42 - 6 * i)) & 0x3F] for i in range(8)).rstrip()
-    else:
-        return False
-    return True
+def _i010(raw: bytes, f: dict[str, object]) -> None:
+    f["sac"], f["sic"] = raw[0], raw[1]
+
+
+def _i140(raw: bytes, f: dict[str, object]) -> None:
+    f["time_of_day_s"] = _u(raw, 0, 3) / 128.0
+
+
+def _i020(raw: bytes, f: dict[str, object]) -> None:
+    b = raw[0]
+    f.update(typ=b >> 5, sim=bool(b & 0x10), rdp=bool(b & 0x08), spi=bool(b & 0x04), rab=bool(b & 0x02))
+    f["tst"] = len(raw) > 1 and bool(raw[1] & 0x80)
+
+
+def _i040(raw: bytes, f: dict[str, object]) -> None:
+    f["range_m"], f["bearing_deg"] = _u(raw, 0, 2) * _RHO_M, _u(raw, 2, 2) * _ANGLE
+
+
+def _i070(raw: bytes, f: dict[str, object]) -> None:
+    f["mode3a"] = _u(raw, 0, 2) & 0x0FFF
+
+
+def _i161(raw: bytes, f: dict[str, object]) -> None:
+    f["track_number"] = _u(raw, 0, 2) & 0x0FFF
+
+
+def _i042(raw: bytes, f: dict[str, object]) -> None:
+    f["x_m"], f["y_m"] = _s16(raw, 0) * _XY_M, _s16(raw, 2) * _XY_M
+
+
+def _i200(raw: bytes, f: dict[str, object]) -> None:
+    f["speed_mps"], f["heading_deg"] = _u(raw, 0, 2) * _SPEED_MPS, _u(raw, 2, 2) * _ANGLE
+
+
+def _i170(raw: bytes, f: dict[str, object]) -> None:
+    f["tentative"] = bool(raw[0] & 0x80)
+    f["track_ended"] = len(raw) > 1 and bool(raw[1] & 0x80)
+
+
+def _i220(raw: bytes, f: dict[str, object]) -> None:
+    f["aircraft_address"] = _u(raw, 0, 3)
+
+
+def _i240(raw: bytes, f: dict[str, object]) -> None:
+    bits = _u(raw, 0, 6)
+    f["callsign"] = "".join(_ICAO[(bits >> (42 - 6 * i)) & 0x3F] for i in range(8)).rstrip()
+
+
+Decoder = Callable[[bytes, dict[str, object]], None]
+_DECODERS: dict[str, Decoder] = {
+    "010": _i010, "140": _i140, "020": _i020, "040": _i040, "070": _i070, "161": _i161,
+    "042": _i042, "200": _i200, "170": _i170, "220": _i220, "240": _i240,
+}  # fmt: skip
+_Layout = tuple[tuple[int, Callable[[bytes, int], int], Decoder | None], ...]
+
+
+@functools.lru_cache(maxsize=256)
+def _layout(fspec: bytes) -> _Layout | None:
+    """The items an FSPEC announces, in order: (FRN, length rule, decoder or None = skip); None when
+    it names an FRN beyond the UAP (the record cannot be delimited). Radars repeat a few FSPECs."""
+    out = []
+    for octet_index, octet in enumerate(fspec):
+        for bit in range(7):
+            if octet & (0x80 >> bit):
+                frn = octet_index * 7 + bit + 1
+                if frn not in _UAP:
+                    return None
+                name, length = _UAP[frn]
+                out.append((frn, length, _DECODERS.get(name)))
+    return tuple(out)
 
 
 def _record(data: bytes, at: int) -> tuple[Cat048, int]:
     """One record starting at ``at``; returns it and where the next one starts."""
     n_fspec = _ext_len(data, at)
-    fspec = _take(data, at, n_fspec)
+    layout = _layout(bytes(data[at : at + n_fspec]))
+    if layout is None:
+        raise _ShortError
     at += n_fspec
     fields: dict[str, object] = {}
     skipped: list[int] = []
-    for octet_index, octet in enumerate(fspec):
-        for bit in range(7):
-            if not octet & (0x80 >> bit):
-                continue
-            frn = octet_index * 7 + bit + 1
-            if frn not in _UAP:
-                raise _ShortError  # an FRN beyond the UAP: the record cannot be delimited
-            name, length = _UAP[frn]
-            n = length(data, at)
-            raw = _take(data, at, n)
-            if not _apply(name, raw, fields):
-                skipped.append(frn)
-            at += n
-    return Cat048(**fields, skipped=tuple(skipped)), at  # type: ignore[arg-type]
+    end = len(data)
+    for frn, length, decoder in layout:
+        n = length(data, at)
+        if at + n > end:
+            raise _ShortError
+        if decoder is None:
+            skipped.append(frn)
+        else:
+            decoder(data[at : at + n], fields)
+        at += n
+    if skipped:
+        fields["skipped"] = tuple(skipped)
+    return Cat048(**fields), at  # type: ignore[arg-type]
 
 
 def decode(datagram: bytes, counters: LinkCounters | None = None) -> tuple[list[Cat048], LinkCounters]:
@@ -254,7 +295,7 @@ def decode(datagram: bytes, counters: LinkCounters | None = None) -> tuple[list[
             return out, c.add(length_errors=1, dropped_bytes=len(datagram) - at)
         block = datagram[at + 3 : at + size]
         if cat == CAT048:
-            pos = 0
+            pos, before = 0, len(out)
             while pos < len(block):
                 try:
                     record, pos = _record(block, pos)
@@ -262,7 +303,7 @@ def decode(datagram: bytes, counters: LinkCounters | None = None) -> tuple[list[
                     c = c.add(malformed=1, dropped_bytes=len(block) - pos)
                     break
                 out.append(record)
-                c = c.add(frames=1)
+            c = c.add(frames=len(out) - before)
         at += size
     return out, c
 

@@ -1,0 +1,130 @@
+"""Radar hot paths: CA-CFAR on a 256 x 128 range-Doppler map (vectorised vs a straightforward Python
+loop) and each parser's throughput against its link's line rate. Prints PASS/BELOW per target.
+
+    .venv/bin/python bench/bench_radar.py [--repeat 200]
+
+Targets (issue 13): CA-CFAR <= 1 ms and >= 50x the loop; each parser >= 10x its line rate. Line
+rates: TI data port 921,600 baud, NMEA high-speed (IEC 61162-2) 38,400 baud, both 8N1 (10 bits a
+byte); ASTERIX 2 Mbit/s (an E1 radar data link; on a LAN the radar's own output is the limit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from borderwatch.edge.sensors.radar import asterix, nmea, ti
+from borderwatch.edge.sensors.radar.cfar import ca_cfar, ca_cfar_loop, os_cfar
+
+GUARD, TRAIN, PFA = (2, 2), (8, 8), 1e-6
+
+
+def _median_s(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS " if ok else "BELOW"
+
+
+def bench_cfar(repeat: int) -> None:
+    rng = np.random.default_rng(0)
+    power = rng.exponential(1.0, (256, 128))
+    power[[40, 120, 200], [10, 64, 100]] += 200.0
+    fast = _median_s(lambda: ca_cfar(power, GUARD, TRAIN, PFA), repeat)
+    t0 = time.perf_counter()
+    slow_mask = ca_cfar_loop(power, GUARD, TRAIN, PFA)
+    slow = time.perf_counter() - t0
+    same = bool(np.array_equal(slow_mask, ca_cfar(power, GUARD, TRAIN, PFA)[0]))
+    os_s = _median_s(lambda: os_cfar(power, GUARD[0], TRAIN[0], PFA), max(repeat // 10, 5))
+    print(f"{_verdict(fast <= 1e-3)} CA-CFAR 256x128 guard {GUARD} train {TRAIN}: {fast * 1e3:.3f} ms (target <= 1 ms)")
+    print(f"{_verdict(slow / fast >= 50)} CA-CFAR vs Python loop ({slow:.2f} s): {slow / fast:,.0f}x "
+          f"(target >= 50x; same detections: {same})")  # fmt: skip
+    print(f"info  OS-CFAR along range, same map: {os_s * 1e3:.2f} ms")
+
+
+def _throughput(name: str, stream: bytes, feed: Callable[[bytes], int], line_bytes_s: float, repeat: int) -> None:
+    chunk = 4096
+    pieces = [stream[i : i + chunk] for i in range(0, len(stream), chunk)]
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        n = sum(feed(p) for p in pieces)
+        best = min(best, time.perf_counter() - t0)
+    rate = len(stream) / best
+    print(f"{_verdict(rate >= 10 * line_bytes_s)} {name}: {rate / 1e6:.2f} MB/s, {n / best:,.0f} records/s = "
+          f"{rate / line_bytes_s:.0f}x line rate {line_bytes_s / 1e3:.1f} kB/s (target >= 10x)")  # fmt: skip
+
+
+def bench_parsers(repeat: int) -> None:
+    rng = np.random.default_rng(1)
+    frames = [
+        ti.encode_frame(i, rng.uniform(-20, 20, (30, 4)), snr_db=rng.uniform(5, 30, 30), noise_db=np.full(30, 10.0))
+        for i in range(400)
+    ]
+    state = [ti.TiState()]
+
+    def feed_ti(data: bytes) -> int:
+        state[0], out = ti.feed(state[0], data)
+        return sum(len(f.points) for f in out)
+
+    _throughput("TI UART TLV (30 points + side info a frame)", b"".join(frames), feed_ti, 921_600 / 10, repeat)
+    sentences = b"".join(
+        nmea.sentence(f"RATTM,{i % 99 + 1:02d},{rng.uniform(0.1, 5):.3f},{rng.uniform(0, 360):.1f},T,"
+                      f"{rng.uniform(0, 20):.1f},{rng.uniform(0, 360):.1f},T,,,N,TGT,T,,123519.00,A")
+        + nmea.sentence(f"RATLL,{i % 99 + 1:02d},4917.24,N,12309.57,W,TGT,123519.00,T,")
+        for i in range(5000)
+    )  # fmt: skip
+    nstate = [nmea.NmeaState()]
+
+    def feed_nmea(data: bytes) -> int:
+        nstate[0], out = nmea.feed(nstate[0], data)
+        return len(out)
+
+    _throughput("NMEA TTM+TLL", sentences, feed_nmea, 38_400 / 10, repeat)
+    reports = [
+        asterix.Cat048(sac=7, sic=1, time_of_day_s=100.0, typ=1, sim=True, range_m=float(r), bearing_deg=float(b),
+                       track_number=i % 4000, speed_mps=5.0, heading_deg=90.0, tentative=False)
+        for i, (r, b) in enumerate(zip(rng.uniform(10, 50_000, 4000), rng.uniform(0, 360, 4000), strict=True))
+    ]  # fmt: skip
+    blocks = [asterix.encode_block(reports[i : i + 40]) for i in range(0, len(reports), 40)]
+
+    t_best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        n = sum(len(asterix.decode(b)[0]) for b in blocks)
+        t_best = min(t_best, time.perf_counter() - t0)
+    size = sum(map(len, blocks))
+    line = 2_000_000 / 8
+    print(f"{_verdict(size / t_best >= 10 * line)} ASTERIX CAT-048 (40 track reports a datagram): "
+          f"{size / t_best / 1e6:.2f} MB/s, {n / t_best:,.0f} records/s = {size / t_best / line:.0f}x line rate "
+          f"{line / 1e3:.0f} kB/s (target >= 10x)")  # fmt: skip
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=200)
+    args = ap.parse_args()
+    print(f"machine: {platform.machine()} {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+          f"numpy {np.__version__}")  # fmt: skip
+    bench_cfar(args.repeat)
+    bench_parsers(max(args.repeat // 40, 3))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
