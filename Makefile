@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 DEMO_SECONDS ?= 180
 PYTEST_ARGS ?=
 
-.PHONY: help venv demo test test-fast bench lint format schema services model model-thermal clean
+.PHONY: help venv demo test test-fast bench lint format schema services model model-thermal model-radar clean
 
 help:
 	@echo "make demo        run broker, hub, simulated site and its agent; stream alerts (DEMO_SECONDS=$(DEMO_SECONDS))"
@@ -20,6 +20,7 @@ help:
 	@echo "make schema      regenerate docs/contract/ from the wire contract"
 	@echo "make model       regenerate training data, train, export and evaluate the camera model"
 	@echo "make model-thermal  render thermal chips, train, export and evaluate the thermal classifier (minutes)"
+	@echo "make model-radar train, export and evaluate the radar track classifier (about a minute)"
 
 venv: $(STAMP)
 
@@ -74,6 +75,10 @@ model: $(STAMP)
 model-thermal: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[train]'
 	$(BIN)/python -m borderwatch.models.train.thermal
+
+model-radar: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[train]'
+	$(BIN)/python -m borderwatch.models.train.radar
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache var .demo

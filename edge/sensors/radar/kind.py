@@ -20,14 +20,14 @@ import numpy.typing as npt
 from borderwatch.contract.common import ObjectClass, SensorKind
 from borderwatch.contract.events import Event, EventKind
 from borderwatch.edge.pipeline.classes import CLASS_INDEX
-from borderwatch.edge.pipeline.detections import DOPPLER_MPS, SNR_DB
+from borderwatch.edge.pipeline.detections import DOPPLER_MPS, RANGE_M, SNR_DB
 from borderwatch.edge.pipeline.events import EventFactory, TrackView
 from borderwatch.edge.pipeline.trackstate import TrackState
 from borderwatch.edge.sensor.kind import Attributes, BuildContext, Built, Output, Planned
 from borderwatch.edge.sensors.camera.projection import LocalFrame
 from borderwatch.edge.sensors.frame import Frame
 from borderwatch.edge.sensors.radar.config import RadarConfig
-from borderwatch.edge.sensors.radar.features import FeatureTable, as_model_input
+from borderwatch.edge.sensors.radar.features import FeatureTable, as_model_input, signal_db
 from borderwatch.edge.sensors.radar.geometry import Pose
 from borderwatch.edge.sensors.radar.passthrough import Mapped, TrackNumberMap
 from borderwatch.edge.sensors.radar.plots import Targets, targets_of
@@ -71,7 +71,7 @@ class RadarUnit:
         self.tracker, self.initiator = radar_tracker(cfg.tracker, ctx.first_track_id)
         self.numbers = TrackNumberMap(self._take_ids, cfg.tracker.max_coast_s, PASSED)
         self.features = FeatureTable()
-        self.classes = TrackState({"cls": UNKNOWN, "conf": 0.5})
+        self.classes = TrackState({"cls": UNKNOWN, "conf": 0.5, "announced": False})
         self.model = ctx.model
         labels = ctx.model.detector.labels if ctx.model is not None else ()
         self.label_class = np.array([LABEL_CLASS.get(x.lower(), UNKNOWN) for x in labels], np.int64)
@@ -115,14 +115,13 @@ class RadarUnit:
 
         speed, course = self.pose.course(tracks.mean[:, 2], tracks.mean[:, 3])
         observed = {
-            "snr_db": seen(targets.dets.extra[SNR_DB]),
+            "signal_db": seen(signal_db(targets.dets.extra[SNR_DB], targets.dets.extra[RANGE_M])),
             "doppler_spread_mps": seen(targets.doppler_spread),
             "plots": seen(targets.plots),
             "radial_mps": np.abs(seen(targets.dets.extra[DOPPLER_MPS])),
         }
         feats = self.features.update(tracks.ids, ts, speed, course, observed)
         self.features.state.retain(tracks.ids)
-        self.classes.retain(tracks.ids)
         return feats
 
     def _passed(self, scan: RadarScan) -> dict[str, F64]:
@@ -154,17 +153,23 @@ class RadarUnit:
             self.classes.set(tracks.ids[rows], {"cls": self.label_class[best], "conf": scores.max(axis=1)})
         own = self._own_view(tracks, ts)
         shown = own.class_id != CLUTTER
+        fresh = shown & tracks.confirmed & ~self.classes.get(tracks.ids)["announced"]  # clutter until now, too
+        self.classes.set(tracks.ids[fresh], {"announced": np.ones(int(fresh.sum()), bool)})
         m = step.mapped
         passed = self._passed_view(m.ids, {k: v[m.rows] for k, v in step.passed.items()})
         view = concat(own[shown], passed)
-        new_ids = np.concatenate((np.asarray(step.out.new_ids, np.int64), m.ids[m.new]))
-        new_ids = new_ids[np.isin(new_ids, view.ids)]
+        new_ids = np.concatenate((tracks.ids[fresh], m.ids[m.new]))
         due = np.concatenate((tracks.confirmed[shown], m.confirmed))
-        ended = concat(self._own_view(step.out.ended, ts), self._passed_view(m.ended, m.ended_values))
+        ended = concat(self._ended_view(step.out.ended, ts), self._passed_view(m.ended, m.ended_values))
         events = self.factory.lifecycle(view, new_ids, due, ended, ts)
         events += self.lines.events(self.factory, view, due, ts)
         self.lines.forget(ended.ids)
+        self.classes.retain(tracks.ids)
         return Output(events, [], len(step.targets.dets))
+
+    def _ended_view(self, tracks: Tracks, ts: float) -> TrackView:
+        """Ended tracks that were announced (a track only ever called clutter ends unseen)."""
+        return self._own_view(tracks, ts)[self.classes.get(tracks.ids)["announced"]]
 
     def _own_view(self, tracks: Tracks, ts: float) -> TrackView:
         xy = tracks.mean[:, :2]
@@ -192,7 +197,8 @@ class RadarUnit:
         return view[ok]
 
     def lost(self, ts: float) -> Output:
-        own = self._own_view(self.tracker.end_all(), ts)
+        own = self._ended_view(self.tracker.end_all(), ts)
+        self.classes.retain(np.zeros(0, np.int64))
         ids, values = self.numbers.end_all()
         ended = concat(own, self._passed_view(ids, values))
         return Output(self.factory.lifecycle(empty_view(), [], np.zeros(0, bool), ended, ts))
