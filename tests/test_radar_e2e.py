@@ -9,8 +9,8 @@ injected link faults; the agent opens the pty device paths like real ttys and a 
 
 from __future__ import annotations
 
+import contextlib
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -23,13 +23,14 @@ from borderwatch.edge.config.agent import AgentConfig
 from borderwatch.hub.app import Hub
 from borderwatch.hub.config import HubConfig
 from borderwatch.runtime.configfile import parse_config
-from borderwatch.simulators.geo import to_geo
+from borderwatch.runtime.geo import to_geo
 from borderwatch.simulators.radar.faults import Fault
 from borderwatch.simulators.radar.render import RadarSpec
 from borderwatch.simulators.radar.server import PtyLink, RadarSimulator, UdpLink
 from borderwatch.simulators.scenario import ActorSpec, BorderSpec, GeoPoint, Scenario
 from borderwatch.simulators.world import World
-from tests.chaos.broker import Mosquitto
+from tests.support.broker import Mosquitto
+from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.integration
 ORIGIN = GeoPoint(lat=47.95, lon=22.85)
@@ -87,13 +88,16 @@ def test_three_radar_protocols_reach_the_hub_and_raise_a_far_crossing_alert(tmp_
     runner.start()
     for sim in sims:
         sim.start()
+
+    def crossed_everywhere() -> bool:
+        crossing = [e for e in hub.store.events(limit=5000) if e.kind is EventKind.LINE_CROSSING]
+        return len({e.sensor.id for e in crossing}) == 3 and hub.alert_store.count() > 0
+
     try:
-        deadline = time.monotonic() + 60
-        sensors: set[str] = set()
-        while time.monotonic() < deadline and (len(sensors) < 3 or not hub.alert_store.count()):
-            time.sleep(0.5)
-            stored = hub.store.events(limit=5000)
-            sensors = {e.sensor.id for e in stored if e.kind is EventKind.LINE_CROSSING}
+        with contextlib.suppress(AssertionError):  # the checks below say what was missing
+            wait_until(crossed_everywhere, 60, "crossings from all three radars and the alert")
+        stored = hub.store.events(limit=5000)
+        sensors = {e.sensor.id for e in stored if e.kind is EventKind.LINE_CROSSING}
         alerts = hub.alert_store.list()
     finally:
         stop.set()

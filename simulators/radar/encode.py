@@ -10,7 +10,7 @@ import numpy as np
 
 from borderwatch.edge.sensors.radar import asterix, nmea, ti
 from borderwatch.edge.sensors.radar.records import KNOT_MPS, NM_M
-from borderwatch.simulators.geo import to_geo
+from borderwatch.runtime.geo import to_geo
 from borderwatch.simulators.radar.render import Plots, RadarSpec, Truth
 
 
