@@ -29,6 +29,7 @@ HELP_PATHS = [
     ["detect"],
     ["radar"],
     ["sim", "site"],
+    ["sim", "radar"],
 ]
 
 
