@@ -111,14 +111,20 @@ def _run_site(
         n = site.write_truth(args.truth)
         print(f"ground truth: {n} crossings -> {args.truth}", flush=True)
     try:
-        deadline = time.monotonic() + args.seconds if args.seconds else None
+        serve_for(args.seconds)
+    finally:
+        site.stop()
+    return 0
+
+
+def serve_for(seconds: float | None) -> None:
+    """Block for ``seconds`` (None: until Ctrl-C), while device servers run on their own threads."""
+    try:
+        deadline = time.monotonic() + seconds if seconds else None
         while deadline is None or time.monotonic() < deadline:
             time.sleep(0.2)
     except KeyboardInterrupt:
         pass
-    finally:
-        site.stop()
-    return 0
 
 
 def cmd_camera(args: argparse.Namespace) -> int:

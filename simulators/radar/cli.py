@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from pathlib import Path
 
 from borderwatch.simulators.radar.faults import KINDS, Fault
@@ -37,6 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_radar(args: argparse.Namespace) -> int:
     """Serve until --seconds or Ctrl-C; prints the device path or UDP target first."""
+    from borderwatch.simulators.cli import serve_for
     from borderwatch.simulators.radar.render import RadarSpec
     from borderwatch.simulators.radar.server import PtyLink, RadarSimulator, UdpLink
     from borderwatch.simulators.scenario import load_scenario
@@ -57,11 +57,7 @@ def cmd_radar(args: argparse.Namespace) -> int:
     sim = RadarSimulator(world, spec, args.protocol, link, tuple(args.fault), args.speed, args.loop, args.seed)
     sim.start()
     try:
-        deadline = time.monotonic() + args.seconds if args.seconds else None
-        while deadline is None or time.monotonic() < deadline:
-            time.sleep(0.2)
-    except KeyboardInterrupt:
-        pass
+        serve_for(args.seconds)
     finally:
         sim.stop()
     return 0
