@@ -38,7 +38,8 @@ def _edge_check(args: argparse.Namespace) -> int:
     from borderwatch.edge.config.agent import load_agent_config
 
     cfg = load_agent_config(args.config)
-    print(f"config {args.config}: ok (site {cfg.site}, agent {cfg.agent}, {len(cfg.cameras)} camera(s))")
+    sensors = ", ".join(f"{len(v)} {k}" for k, v in cfg.sensor_sections().items() if v)
+    print(f"config {args.config}: ok (site {cfg.site}, agent {cfg.agent}, sensors: {sensors})")
     return 0
 
 
