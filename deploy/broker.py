@@ -2,45 +2,112 @@
 
 Production runs Mosquitto (deploy/mosquitto/) or a clustered broker: amqtt is a pure-Python
 broker in the hub's process, enough for one site, not sized for a fleet.
+
+Why credentials by default: an anonymous publisher on the broker can raise a critical alert
+with one fake crossing. The broker reads the same ``$7$`` password file as Mosquitto
+(``borderwatch broker credentials user``); anonymous access needs ``--allow-anonymous`` and is
+refused unless the broker listens on loopback only (lab use).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from amqtt.plugins.base import BaseAuthPlugin
+from amqtt.session import Session
+
+from borderwatch.deploy.credentials import read_password_file, verify_password
 
 log = logging.getLogger("borderwatch.broker")
 
 
-def broker_config(host: str, port: int) -> dict[str, object]:
-    """amqtt config: one TCP listener, anonymous access (bind to loopback unless told otherwise)."""
+class PasswordFileAuth(BaseAuthPlugin):
+    """amqtt auth plugin: users and ``$7$`` hashes from a Mosquitto password file; no anonymous."""
+
+    @dataclass
+    class Config:
+        password_file: str = ""
+
+    def __init__(self, context: object) -> None:
+        super().__init__(context)  # type: ignore[arg-type]
+        self._users = read_password_file(Path(self.config.password_file))
+        log.info("broker users loaded n=%d file=%s", len(self._users), self.config.password_file)
+
+    async def authenticate(self, *, session: Session) -> bool:
+        stored = self._users.get(session.username or "")
+        ok = stored is not None and verify_password(session.password or "", stored)
+        if not ok:
+            log.warning("broker refused connection client_id=%s user=%s", session.client_id, session.username or "-")
+        return ok
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` binds loopback only (``localhost`` or a 127/8 or ::1 address)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_access(host: str, password_file: Path | None, allow_anonymous: bool) -> str | None:
+    """Why this combination must not start, or None when it may."""
+    if allow_anonymous and password_file is not None:
+        return "give either --password-file or --allow-anonymous, not both"
+    if allow_anonymous and not is_loopback(host):
+        return f"--allow-anonymous is refused on {host}: anonymous access is for loopback (127.0.0.1) only"
+    if not allow_anonymous and password_file is None:
+        return "the broker needs --password-file (from `borderwatch broker credentials user`) or --allow-anonymous"
+    if password_file is not None and not password_file.is_file():
+        return f"password file {password_file} does not exist"
+    return None
+
+
+def broker_config(host: str, port: int, password_file: Path | None) -> dict[str, object]:
+    """amqtt config: one TCP listener; password-file authentication unless ``password_file`` is None."""
+    auth: dict[str, object]
+    if password_file is None:
+        auth = {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}}
+    else:
+        auth = {f"{__name__}.PasswordFileAuth": {"password_file": str(password_file)}}
     return {
         "listeners": {"default": {"type": "tcp", "bind": f"{host}:{port}", "max_connections": 256}},
-        "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+        "plugins": auth,
     }
 
 
-async def _serve(host: str, port: int, stop: asyncio.Event) -> None:
+async def _serve(host: str, port: int, password_file: Path | None, stop: asyncio.Event) -> None:
     from amqtt.broker import Broker
 
-    broker = Broker(broker_config(host, port))
+    broker = Broker(broker_config(host, port, password_file))
     await broker.start()
-    log.info("broker listening host=%s port=%d", host, port)
+    log.info("broker listening host=%s port=%d auth=%s", host, port, "password" if password_file else "anonymous")
     await stop.wait()
     await broker.shutdown()
     log.info("broker stopped")
 
 
-def run_broker(host: str = "127.0.0.1", port: int = 1883) -> int:
-    """Run until SIGINT/SIGTERM; returns the process exit code."""
+def run_broker(
+    host: str = "127.0.0.1", port: int = 1883, password_file: Path | None = None, allow_anonymous: bool = False
+) -> int:
+    """Run until SIGINT/SIGTERM; returns the process exit code (2: refused configuration)."""
+    refused = check_access(host, password_file, allow_anonymous)
+    if refused is not None:
+        log.error("broker not started: %s", refused)
+        return 2
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await _serve(host, port, stop)
+        await _serve(host, port, password_file, stop)
 
     try:
         asyncio.run(main())

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from borderwatch.deploy import credentials
 from borderwatch.runtime.configfile import ConfigError
 from borderwatch.runtime.logs import setup_logging
 from borderwatch.runtime.redact import redact
@@ -86,9 +87,13 @@ def _write_example(path: Path, text: str, force: bool) -> int:
 
 
 def _broker(args: argparse.Namespace) -> int:
+    if getattr(args, "broker_command", None) == "credentials":
+        from borderwatch.deploy.credentials import run_credentials
+
+        return run_credentials(args)
     from borderwatch.deploy.broker import run_broker
 
-    return run_broker(args.host, args.port)
+    return run_broker(args.host, args.port, args.password_file, args.allow_anonymous)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -184,7 +189,10 @@ def _tool_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("broker", help="run the embedded MQTT broker (single machine, demo)")
     p.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=1883, help="listen port (default 1883)")
+    p.add_argument("--password-file", type=Path, default=None, help="users and $7$ hashes (Mosquitto format)")
+    p.add_argument("--allow-anonymous", action="store_true", help="no credentials; refused unless on loopback")
     p.set_defaults(func=_broker)
+    credentials.register(p)
     p = sub.add_parser("demo", help="run broker, hub, a simulated site and its agent; stream alerts")
     p.add_argument("--seconds", type=float, default=180.0, help="stop after this long (default 180)")
     p.add_argument("--scenario", default="border-crossing", help="scenario preset or TOML file")

@@ -67,7 +67,7 @@ class AlertPrinter:
 
 def _start(layout: DemoLayout, scenario: str, logs: Path) -> list[Child]:
     """Broker, hub, simulated site, agent, each waited for before the next one starts."""
-    children = [Child("broker", ["broker", "--port", str(layout.broker_port)], logs)]
+    children = [Child("broker", ["broker", "--allow-anonymous", "--port", str(layout.broker_port)], logs)]
     if not wait_port("127.0.0.1", layout.broker_port, 20, children[-1]):
         raise RuntimeError("the broker did not start")
     children.append(Child("hub", ["hub", "run", "-c", str(layout.hub_config)], logs))

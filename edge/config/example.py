@@ -12,7 +12,7 @@ telemetry_interval_s = 15
 [broker]
 host = "127.0.0.1"
 port = 1883
-# username = "mast-01"
+# username = "west-1/mast-01"   # SITE/AGENT: the broker ACL pins both
 # Never write the password here: name an environment variable or a file (mode 0600).
 # password_env = "BW_MQTT_PASSWORD"
 # password_file = "/etc/borderwatch/mqtt.secret"

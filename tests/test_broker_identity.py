@@ -1,0 +1,242 @@
+"""Broker identity: the shipped Mosquitto config and ACL, run for real, pin every agent to its own
+site/agent topics; anonymous and plaintext clients are refused; credentials come from
+deploy/credentials.py. The shipped files are adapted only in ports and paths."""
+
+from __future__ import annotations
+
+import getpass
+import queue
+import re
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from pydantic import SecretStr
+
+from borderwatch.contract import Channel, topic
+from borderwatch.deploy.credentials import agent_identity, make_ca, make_cert, set_password
+from borderwatch.runtime.broker import BrokerConfig, TlsConfig
+from tests.chaos.broker import free_port, wait_port
+
+pytestmark = pytest.mark.integration
+
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "mosquitto"
+USERS = {"hub": "hub-secret", "north/mast-01": "a-secret", "north/mast-02": "b-secret", "south/mast-01": "c-secret"}
+DEADLINE_S = 10.0
+
+
+class ShippedMosquitto:
+    """deploy/mosquitto/mosquitto.conf with its port, file paths and run-as user replaced."""
+
+    def __init__(self, workdir: Path, creds: Path, mutual_tls: bool = False) -> None:
+        self.port = free_port()
+        conf = (DEPLOY / "mosquitto.conf").read_text()
+        subs = {
+            r"^listener 8883$": f"listener {self.port} 127.0.0.1",
+            r"^persistence_location .*$": f"persistence_location {workdir}/",
+            r"^log_dest stderr$": f"log_dest file {workdir / 'mosquitto.log'}",
+            r"^cafile .*$": f"cafile {creds / 'ca.crt'}",
+            r"^certfile .*$": f"certfile {creds / '127.0.0.1.crt'}",
+            r"^keyfile .*$": f"keyfile {creds / '127.0.0.1.key'}",
+            r"^password_file .*$": f"password_file {creds / 'passwd'}",
+            r"^acl_file .*$": f"acl_file {DEPLOY / 'borderwatch.acl'}",
+        }
+        if mutual_tls:
+            subs |= {r"^# require_certificate true$": "require_certificate true"}
+            subs |= {r"^# use_identity_as_username true$": "use_identity_as_username true"}
+        for pattern, repl in subs.items():
+            conf, n = re.subn(pattern, repl, conf, flags=re.MULTILINE)
+            assert n == 1, f"shipped mosquitto.conf no longer has {pattern}"
+        workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / "mosquitto.conf").write_text(conf + f"user {getpass.getuser()}\n")
+        self.proc = subprocess.Popen(["mosquitto", "-c", str(workdir / "mosquitto.conf")])
+        wait_port(self.port)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def creds(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("creds")
+    make_ca(d, days=2)
+    make_cert(d, "127.0.0.1", d, server=True, days=2)
+    for name in ("north/mast-01", "hub"):
+        make_cert(d, name, d, days=2)
+    for user, password in USERS.items():
+        set_password(d / "passwd", user, password)
+    return d
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory, creds: Path) -> Iterator[ShippedMosquitto]:
+    b = ShippedMosquitto(tmp_path_factory.mktemp("mosq"), creds)
+    yield b
+    b.stop()
+
+
+class Client:
+    """A paho client configured through BrokerConfig (as agent and hub are); records what happens."""
+
+    def __init__(self, port: int, creds: Path, user: str | None, password: str | None = None, cert: bool = False):
+        stem = (user or "").replace("/", "_")
+        tls = TlsConfig(
+            ca_file=creds / "ca.crt",
+            cert_file=creds / f"{stem}.crt" if cert else None,
+            key_file=creds / f"{stem}.key" if cert else None,
+        )
+        cfg = BrokerConfig(
+            port=port, username=None if cert else user, password=SecretStr(password) if password else None, tls=tls
+        )
+        self.connack: queue.Queue[int] = queue.Queue()
+        self.subacks: queue.Queue[list[int]] = queue.Queue()
+        self.messages: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"t-{stem or 'anon'}-{time.monotonic_ns()}")
+        cfg.configure(self.c)
+        self.c.on_connect = lambda c, u, f, rc, p: self.connack.put(rc.value)
+        self.c.on_subscribe = lambda c, u, mid, rcs, p: self.subacks.put([r.value for r in rcs])
+        self.c.on_message = lambda c, u, m: self.messages.put(m)
+        self.c.connect_async("127.0.0.1", port)
+        self.c.loop_start()
+
+    def connected(self) -> bool:
+        try:
+            return self.connack.get(timeout=DEADLINE_S) == 0
+        except queue.Empty:
+            return False
+
+    def subscribe(self, *filters: str) -> list[int]:
+        self.c.subscribe([(f, 1) for f in filters])
+        return self.subacks.get(timeout=DEADLINE_S)
+
+    def publish(self, name: str, payload: bytes) -> None:
+        self.c.publish(name, payload, qos=1).wait_for_publish(DEADLINE_S)
+
+    def close(self) -> None:
+        self.c.disconnect()
+        self.c.loop_stop()
+
+
+def _received_until(client: Client, sentinel: str) -> list[str]:
+    """Topics received up to and including ``sentinel`` (ordered delivery on one connection)."""
+    seen: list[str] = []
+    deadline = time.monotonic() + DEADLINE_S
+    while time.monotonic() < deadline:
+        try:
+            m = client.messages.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        seen.append(m.topic)
+        if m.topic == sentinel:
+            return seen
+    raise AssertionError(f"sentinel {sentinel} never arrived; got {seen}")
+
+
+def test_identity_names_site_and_agent():
+    assert agent_identity("north", "mast-01") == "north/mast-01"
+    with pytest.raises(ValueError):
+        agent_identity("north", "+")
+
+
+def test_agent_publishes_only_under_its_own_site_and_agent(broker, creds):
+    hub = Client(broker.port, creds, "hub", USERS["hub"])
+    agent = Client(broker.port, creds, "north/mast-01", USERS["north/mast-01"])
+    try:
+        assert hub.connected() and agent.connected()
+        assert hub.subscribe("bw/v1/#", "$share/hubs/bw/v1/+/+/events") == [1, 1]
+        forged = [
+            topic("north", "mast-02", Channel.EVENTS),  # another agent of its own site
+            topic("south", "mast-01", Channel.EVENTS),  # its own agent id at another site
+            topic("south", "mast-01", Channel.TELEMETRY),
+            topic("north", "mast-02", Channel.STATUS),
+            topic("north", "mast-01", Channel.COMMAND),  # commands come from the hub only
+            topic("north", "hub", Channel.ALERTS),  # so do alerts
+        ]
+        for name in forged:
+            # Mosquitto 2.0.11 with max_queued_messages 0 answers a denied QoS 1 publish with a
+            # PUBACK and then drops the connection: one connection per forgery.
+            forger = Client(broker.port, creds, "north/mast-01", USERS["north/mast-01"])
+            assert forger.connected()
+            forger.publish(name, b"{}")
+            forger.close()
+        own = topic("north", "mast-01", Channel.EVENTS)
+        agent.publish(own, b"{}")
+        assert set(_received_until(hub, own)) == {own}
+    finally:
+        hub.close()
+        agent.close()
+
+
+def test_agent_reads_only_its_own_commands_and_delivery(broker, creds):
+    """Mosquitto 2 grants any subscription and checks read access per message: a subscription to
+    another agent's commands (or to everything) delivers nothing that is not the agent's own."""
+    hub = Client(broker.port, creds, "hub", USERS["hub"])
+    agent = Client(broker.port, creds, "north/mast-01", USERS["north/mast-01"])
+    other = Client(broker.port, creds, "north/mast-02", USERS["north/mast-02"])
+    try:
+        assert hub.connected() and agent.connected() and other.connected()
+        theirs = [
+            topic("north", "mast-02", Channel.COMMAND),
+            topic("south", "mast-01", Channel.COMMAND),
+            topic("north", "mast-02", Channel.DELIVERY),
+        ]
+        own = topic("north", "mast-01", Channel.COMMAND)
+        agent.subscribe(*theirs, topic("north", "mast-02", Channel.EVENTS), "bw/v1/#", own)
+        for name in theirs:
+            hub.publish(name, b"{}")
+        other.publish(topic("north", "mast-02", Channel.EVENTS), b"{}")
+        hub.publish(own, b"{}")
+        assert set(_received_until(agent, own)) == {own}
+    finally:
+        for c in (hub, agent, other):
+            c.close()
+
+
+@pytest.mark.parametrize(("user", "password"), [(None, None), ("north/mast-01", "wrong"), ("nobody", "x")])
+def test_anonymous_and_wrong_password_refused(broker, creds, user, password):
+    c = Client(broker.port, creds, user, password)
+    try:
+        assert not c.connected()
+    finally:
+        c.close()
+
+
+def test_plaintext_refused_by_the_tls_only_listener(broker):
+    """An MQTT CONNECT in the clear gets no CONNACK (0x20): the listener speaks TLS only."""
+    assert "listener 1883" not in (DEPLOY / "mosquitto.conf").read_text()
+    connect = bytes.fromhex("101000044d5154540402003c0004") + b"anon"
+    with socket.create_connection(("127.0.0.1", broker.port), timeout=DEADLINE_S) as s:
+        s.sendall(connect)
+        try:
+            reply = s.recv(4)
+        except ConnectionResetError:
+            reply = b""
+    assert not reply.startswith(b"\x20")
+
+
+def test_mutual_tls_certificate_is_the_identity(tmp_path, creds):
+    """With the optional mutual-TLS lines on, the certificate CN is the user the ACL pins."""
+    b = ShippedMosquitto(tmp_path / "mtls", creds, mutual_tls=True)
+    hub = Client(b.port, creds, "hub", cert=True)
+    agent = Client(b.port, creds, "north/mast-01", cert=True)
+    no_cert = Client(b.port, creds, "north/mast-02", USERS["north/mast-02"])
+    try:
+        assert hub.connected() and agent.connected()
+        assert not no_cert.connected()
+        assert hub.subscribe("bw/v1/#") == [1]
+        agent.publish(topic("south", "mast-01", Channel.EVENTS), b"{}")
+        agent.close()
+        agent = Client(b.port, creds, "north/mast-01", cert=True)
+        assert agent.connected()
+        own = topic("north", "mast-01", Channel.EVENTS)
+        agent.publish(own, b"{}")
+        assert _received_until(hub, own) == [own]
+    finally:
+        for c in (hub, agent, no_cert):
+            c.close()
+        b.stop()
