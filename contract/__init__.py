@@ -23,6 +23,7 @@ from borderwatch.contract.events import (
 from borderwatch.contract.status import (
     AgentState,
     AgentStatus,
+    Degraded,
     ModelInfo,
     SensorState,
     SensorStatus,
@@ -43,6 +44,7 @@ __all__ = [
     "Command",
     "CommandAck",
     "CommandKind",
+    "Degraded",
     "DeliveryConfirm",
     "Distress",
     "Event",

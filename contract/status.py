@@ -22,6 +22,12 @@ class SensorState(StrEnum):
     DEGRADED = "degraded"
 
 
+class Degraded(StrEnum):
+    """Why an agent that is running does not work as it should (telemetry ``degraded``)."""
+
+    DISK_FULL = "disk_full"  # the outbox cannot write: new events are lost (events_lost_disk_full)
+
+
 class ModelInfo(WireModel):
     """A loaded model, identified by the SHA-256 checked against the manifest at load."""
 
@@ -76,6 +82,10 @@ class Telemetry(WireModel):
     ts: UtcDatetime
     outbox_depth: int = Field(default=0, ge=0)
     outbox_dropped: int = Field(default=0, ge=0)
+    events_lost_disk_full: int = Field(
+        default=0, ge=0, description="events never stored because the disk was full (also in outbox_dropped)"
+    )
+    degraded: list[Degraded] = Field(default_factory=list, max_length=8, description="empty = healthy")
     link_up: bool = True
     last_seq: int | None = Field(default=None, ge=0)
     sensors: list[SensorTelemetry] = Field(default_factory=list, max_length=64)

@@ -32,7 +32,7 @@ def _alert_line(a: Alert) -> str:
     when = a.ts.astimezone(UTC).strftime("%H:%M:%S")
     what = f"{a.object_class.value} {a.direction or ''}".strip()
     return (
-        f"[{when}] ALERT {a.severity.value.upper():8} {a.site} {a.agent}/{a.sensor_id:6} {what:16} "
+        f"[{when}] ALERT {a.severity.value.upper():8} {a.site} {a.agent}/{a.sensor_id or '-':6} {what:16} "
         f"at {where}  conf {a.confidence:.2f}  ({a.rule})"
     )
 

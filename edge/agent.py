@@ -88,7 +88,10 @@ class Agent:
         )
         try:
             while not stop.wait(self.cfg.telemetry_interval_s):
-                self.link.publish_telemetry(self.telemetry())
+                try:
+                    self.link.publish_telemetry(self.telemetry())
+                except Exception:  # health reporting must never stop the agent
+                    log.exception("telemetry failed site=%s agent=%s", self.cfg.site, self.cfg.agent)
         finally:
             self.shutdown()
 

@@ -35,6 +35,7 @@ from borderwatch.contract import (
     Command,
     CommandAck,
     CommandKind,
+    Degraded,
     DeliveryConfirm,
     Telemetry,
     topic,
@@ -144,11 +145,16 @@ class AgentLink:
             update={
                 "outbox_depth": st.depth,
                 "outbox_dropped": st.dropped,
+                "events_lost_disk_full": st.lost_disk_full,
+                "degraded": [Degraded.DISK_FULL] if st.disk_full else [],
                 "link_up": self.connected,
                 "last_seq": self._outbox.last_seq,
             }
         )
-        self._outbox.append_telemetry(t)
+        if self._outbox.append_telemetry(t) is None and self._client is not None and self.connected:
+            # disk full: send it unstored, so the hub learns what is being lost
+            body = t.model_dump_json(by_alias=True, exclude_none=True)
+            self._client.publish(topic(self._site, self._agent, Channel.TELEMETRY), body, qos=self._cfg.telemetry_qos)
         self._wake.set()
 
     def publish_evidence(self, event_id: str, jpeg: bytes) -> bool:

@@ -9,6 +9,10 @@ Lifecycle of an event row: appended (seq assigned) -> published by the link (may
 -> confirmed by the hub's DeliveryConfirm (``seq <= acked_seq``) -> kept for the replay window
 -> trimmed. Bounds (``OutboxConfig``) drop, in order: confirmed events, oldest telemetry, oldest
 unconfirmed events; only the last two are losses, and both are counted.
+
+A full disk (SQLite's SQLITE_FULL, the OS's ENOSPC) is named as such, never raised to the caller:
+events that could not be written are counted (``lost_disk_full``, reported in telemetry), the
+outbox reports itself degraded, and the next write that fits clears it: no restart needed.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from borderwatch.contract import Event, Telemetry
 from borderwatch.edge.config.link import OutboxConfig
+from borderwatch.edge.sqlite_tx import Transaction, is_disk_full
 from borderwatch.runtime.sqlite import connect
 
 log = logging.getLogger("borderwatch.outbox")
@@ -36,8 +42,10 @@ CREATE TABLE IF NOT EXISTS confirms (seq INTEGER PRIMARY KEY, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS telemetry (
     id INTEGER PRIMARY KEY AUTOINCREMENT, created REAL NOT NULL, size INTEGER NOT NULL, body TEXT NOT NULL);
 """
-_META_DEFAULTS = {"next_seq": 0, "acked_seq": -1, "dropped_events": 0, "dropped_telemetry": 0}
+_META_DEFAULTS = {"next_seq": 0, "acked_seq": -1, "dropped_events": 0, "dropped_telemetry": 0, "lost_disk_full": 0}
 _DROP_CHUNK = 512
+_DISK_FULL_LOG_EVERY_S = 60.0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +60,13 @@ class OutboxStats:
     telemetry_depth: int
     dropped_events: int
     dropped_telemetry: int
+    lost_disk_full: int = 0
+    disk_full: bool = False
 
     @property
     def dropped(self) -> int:
         """What ``Telemetry.outbox_dropped`` reports: every loss, events and telemetry."""
-        return self.dropped_events + self.dropped_telemetry
+        return self.dropped_events + self.dropped_telemetry + self.lost_disk_full
 
 
 def _event_body(event: Event) -> str:
@@ -80,6 +90,11 @@ class Outbox:
         # append waits for its fsync, and they only ever see committed rows.
         self._rlock = threading.Lock()
         self._rdb = connect(path, busy_timeout_s=5.0)
+        self._path = path
+        self._lost_unsaved = 0  # events lost to a full disk, not yet counted in meta (no room)
+        self._disk_full = False
+        self._disk_full_logged = 0.0
+        self._db.executemany("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", _META_DEFAULTS.items())
         self._reload()
         log.info(
             "outbox open path=%s next_seq=%d acked_seq=%d rows=%d",
@@ -92,7 +107,6 @@ class Outbox:
     # -- meta ------------------------------------------------------------------------------
     def _reload(self) -> None:
         """Read the counters kept in memory from disk (at open, and after a rolled-back write)."""
-        self._db.executemany("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", _META_DEFAULTS.items())
         self._meta: dict[str, int] = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
         self._rows, self._ev_bytes = self._db.execute("SELECT COUNT(*), COALESCE(SUM(size),0) FROM events").fetchone()
         self._tel_rows, self._tel_bytes = self._db.execute(
@@ -103,16 +117,59 @@ class Outbox:
         self._db.executemany("UPDATE meta SET value=? WHERE key=?", [(v, k) for k, v in values.items()])
         self._meta.update(values)
 
-    def _tx(self) -> _Transaction:
-        return _Transaction(self._db, self._reload)
+    def _tx(self) -> Transaction:
+        return Transaction(self._db, self._reload)
+
+    def _write(self, what: str, events: int, body: Callable[[], T], grows: bool = False) -> T | None:
+        """Run ``body`` in one transaction under the lock; None when the disk is full.
+
+        Losses are counted in memory while nothing fits and folded into ``meta`` by the first
+        write that succeeds again, so a count survives a restart once there is room for it.
+        Only a write that adds rows (``grows``) ends a disk-full episode: deletes and
+        confirmations may still succeed on a full disk.
+        """
+        with self._lock:
+            try:
+                with self._tx():
+                    out = body()
+                    if self._lost_unsaved:
+                        self._set_meta(lost_disk_full=self._meta["lost_disk_full"] + self._lost_unsaved)
+            except (sqlite3.Error, OSError) as exc:
+                if not is_disk_full(exc):
+                    raise
+                self._on_disk_full(what, events, exc)
+                return None
+            self._lost_unsaved = 0
+            if self._disk_full and grows:
+                self._disk_full = False
+                log.warning("outbox writing again after disk full lost_events=%d", self._meta["lost_disk_full"])
+            return out
+
+    def _on_disk_full(self, what: str, events: int, exc: BaseException) -> None:
+        self._lost_unsaved += events
+        now = time.monotonic()
+        if not self._disk_full or now - self._disk_full_logged >= _DISK_FULL_LOG_EVERY_S:
+            log.error(
+                "outbox disk full: %s not written lost_events=%d path=%s error=%s",
+                what,
+                self._meta["lost_disk_full"] + self._lost_unsaved,
+                self._path,
+                exc,
+            )
+            self._disk_full_logged = now
+        self._disk_full = True
 
     # -- events ----------------------------------------------------------------------------
     def append(self, events: Sequence[Event]) -> list[Event]:
-        """Assign the next sequence numbers and persist; returns the events as stored (with seq)."""
+        """Assign the next sequence numbers and persist; returns the events as stored (with seq).
+
+        On a full disk nothing is stored, the events are counted as lost and ``[]`` comes back.
+        """
         if not events:
             return []
         now = self._clock()
-        with self._lock, self._tx():
+
+        def insert() -> list[Event]:
             first = self._meta["next_seq"]
             out = [ev.model_copy(update={"seq": first + i}) for i, ev in enumerate(events)]
             bodies = [_event_body(ev) for ev in out]
@@ -122,7 +179,9 @@ class Outbox:
             self._ev_bytes += sum(r[2] for r in rows)
             self._set_meta(next_seq=first + len(out))
             self._enforce_size()
-        return out
+            return out
+
+        return self._write("events", len(events), insert, grows=True) or []
 
     def pending_raw(self, limit: int, after: int | None = None) -> list[tuple[int, str]]:
         """Unconfirmed events after ``after`` (default: after the hub's confirmation) as (seq, JSON)."""
@@ -150,16 +209,20 @@ class Outbox:
 
     def confirm(self, acked_seq: int) -> bool:
         """The hub holds everything up to ``acked_seq``; returns whether that moved the confirmation."""
-        with self._lock:
+
+        def record() -> bool:
             if acked_seq <= self._meta["acked_seq"]:
                 return False
-            with self._tx():
-                if acked_seq >= self._meta["next_seq"]:
-                    self._renumber_above(acked_seq)
-                self._db.execute("INSERT OR REPLACE INTO confirms(seq, at) VALUES (?, ?)", (acked_seq, self._clock()))
-                self._set_meta(acked_seq=acked_seq)
-                self._trim_confirmed()
+            if acked_seq >= self._meta["next_seq"]:
+                self._renumber_above(acked_seq)
+            self._db.execute("INSERT OR REPLACE INTO confirms(seq, at) VALUES (?, ?)", (acked_seq, self._clock()))
+            self._set_meta(acked_seq=acked_seq)
+            self._trim_confirmed()
             return True
+
+        if acked_seq <= self._meta["acked_seq"]:  # the common repeat: no transaction at all
+            return False
+        return bool(self._write("confirmation", 0, record))
 
     def _renumber_above(self, acked_seq: int) -> None:
         """The hub confirmed seqs we never assigned: this outbox was replaced (new disk, wiped).
@@ -257,29 +320,31 @@ class Outbox:
     def maintain(self) -> None:
         """Enforce age bounds and the replay window; the link calls this every few seconds."""
         now = self._clock()
-        with self._lock, self._tx():
-            self._trim_confirmed()
-            acked = self._meta["acked_seq"]
-            oldest = self._db.execute(
-                "SELECT created FROM events WHERE seq > ? ORDER BY seq LIMIT 1", (acked,)
-            ).fetchone()
-            if oldest and oldest[0] < now - self._cfg.max_event_age_s:
-                upto = self._db.execute(
-                    "SELECT MAX(seq) FROM events WHERE seq > ? AND created < ?",
-                    (acked, now - self._cfg.max_event_age_s),
-                ).fetchone()[0]
-                self._count_event_drops(self._delete_events_upto(upto, acked), "too old")
-            old = self._db.execute(
-                "SELECT COUNT(*) FROM telemetry WHERE created < ?", (now - self._cfg.telemetry_max_age_s,)
+        self._write("maintenance", 0, lambda: self._maintain(now))
+
+    def _maintain(self, now: float) -> None:
+        self._trim_confirmed()
+        acked = self._meta["acked_seq"]
+        oldest = self._db.execute("SELECT created FROM events WHERE seq > ? ORDER BY seq LIMIT 1", (acked,)).fetchone()
+        if oldest and oldest[0] < now - self._cfg.max_event_age_s:
+            upto = self._db.execute(
+                "SELECT MAX(seq) FROM events WHERE seq > ? AND created < ?",
+                (acked, now - self._cfg.max_event_age_s),
             ).fetchone()[0]
-            if old:
-                self._drop_telemetry(old)
+            self._count_event_drops(self._delete_events_upto(upto, acked), "too old")
+        old = self._db.execute(
+            "SELECT COUNT(*) FROM telemetry WHERE created < ?", (now - self._cfg.telemetry_max_age_s,)
+        ).fetchone()[0]
+        if old:
+            self._drop_telemetry(old)
 
     # -- telemetry -------------------------------------------------------------------------
-    def append_telemetry(self, telemetry: Telemetry) -> int:
-        """Keep a telemetry snapshot until the link delivers it; returns its row id."""
+    def append_telemetry(self, telemetry: Telemetry) -> int | None:
+        """Keep a telemetry snapshot until the link delivers it; returns its row id, or None when
+        the disk is full (the caller may still send it unstored)."""
         body = telemetry.model_dump_json(by_alias=True, exclude_none=True)
-        with self._lock, self._tx():
+
+        def insert() -> int:
             if self._tel_rows >= self._cfg.max_telemetry:
                 self._drop_telemetry(self._tel_rows - self._cfg.max_telemetry + 1)
             cur = self._db.execute(
@@ -290,20 +355,25 @@ class Outbox:
             self._enforce_size()
             return int(cur.lastrowid or 0)
 
+        return self._write("telemetry", 0, insert, grows=True)
+
     def telemetry_raw(self, limit: int) -> list[tuple[int, str]]:
         """Undelivered telemetry, oldest first, as (row id, JSON)."""
         with self._rlock:
             return self._rdb.execute("SELECT id, body FROM telemetry ORDER BY id LIMIT ?", (limit,)).fetchall()
 
     def remove_telemetry(self, ids: Sequence[int]) -> None:
-        """Forget telemetry the broker acknowledged."""
-        with self._lock, self._tx():
+        """Forget telemetry the broker acknowledged (on a full disk it is simply sent again later)."""
+
+        def delete() -> None:
             for i in ids:
                 row = self._db.execute("SELECT size FROM telemetry WHERE id=?", (i,)).fetchone()
                 if row:
                     self._db.execute("DELETE FROM telemetry WHERE id=?", (i,))
                     self._tel_rows -= 1
                     self._tel_bytes -= row[0]
+
+        self._write("telemetry removal", 0, delete)
 
     # -- introspection ---------------------------------------------------------------------
     @property
@@ -337,6 +407,8 @@ class Outbox:
                 self._tel_rows,
                 m["dropped_events"],
                 m["dropped_telemetry"],
+                m["lost_disk_full"] + self._lost_unsaved,
+                self._disk_full,
             )
 
     def close(self) -> None:
@@ -360,21 +432,3 @@ def _reseq(body: str, seq: int) -> tuple[int, str]:
     data["seq"] = seq
     out = json.dumps(data, separators=(",", ":"))
     return len(out), out
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on error (autocommit connection)."""
-
-    def __init__(self, db: sqlite3.Connection, on_rollback: Callable[[], None]) -> None:
-        self._db = db
-        self._on_rollback = on_rollback
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self._db.execute("COMMIT")
-            return
-        self._db.execute("ROLLBACK")
-        self._on_rollback()

@@ -137,6 +137,9 @@ class Health(BaseModel):
                              "long counts as offline (without a last will)")  # fmt: skip
     sensor_degraded: bool = Field(default=True, description="telemetry says degraded/offline or quality D")
     severity: Severity = Field(default=Severity.WARNING)
+    events_lost: bool = Field(default=True, description="an agent's disk is full and events are lost: "
+                              "no debounce, every loss counts")  # fmt: skip
+    events_lost_severity: Severity = Field(default=Severity.CRITICAL, description="lost events are gone for good")
 
 
 class AlertsConfig(BaseModel):

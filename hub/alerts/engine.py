@@ -26,7 +26,7 @@ from borderwatch.hub.alerts import lifecycle as lc
 from borderwatch.hub.alerts.base import AlertStore, AuditEntry
 from borderwatch.hub.alerts.config import AlertsConfig
 from borderwatch.hub.alerts.fusion import Situation, absorb, fuse, nearest_open
-from borderwatch.hub.alerts.health import AgentKey, AgentSeen, agent_faults, seen, sensor_faults
+from borderwatch.hub.alerts.health import AgentKey, AgentSeen, agent_faults, loss_fault, seen, sensor_faults
 from borderwatch.hub.alerts.health_alerts import HealthFact, health_situation, restore_situation
 from borderwatch.hub.alerts.lifecycle import Life, Reason, Timing
 from borderwatch.hub.alerts.rules import ZoneState, evaluate
@@ -84,6 +84,8 @@ class AlertEngine:
         self._zones = ZoneState.empty()
         self._agents: dict[AgentKey, AgentSeen] = {}
         self._sensor_faults: dict[AgentKey, dict[str, str]] = {}
+        self._loss_faults: dict[AgentKey, str] = {}
+        self._lost: dict[AgentKey, int] = {}  # last events_lost_disk_full heard per agent
         self._silences: list[Silence] = store.silences(now=clock())
         self.counts: Counter[str] = Counter()
         self._restore()
@@ -161,6 +163,12 @@ class AlertEngine:
             key = (telemetry.site, telemetry.agent)
             self._agents[key] = seen(self._agents.get(key), t)
             self._sensor_faults[key] = sensor_faults(telemetry)
+            fault = loss_fault(telemetry, self._lost.get(key, 0))
+            self._lost[key] = telemetry.events_lost_disk_full
+            if fault is None:
+                self._loss_faults.pop(key, None)
+            else:
+                self._loss_faults[key] = fault
 
     def flush(self, now: datetime | None = None) -> None:
         """Write alerts whose only change was more evidence (state changes are written at once)."""
@@ -202,6 +210,9 @@ class AlertEngine:
                 for sensor, why in sensors.items():
                     facts[f"sensor-degraded:{site}:{agent}/{sensor}"] = HealthFact("sensor-degraded", site, agent,
                                                                                     sensor, why)  # fmt: skip
+        if h.events_lost:
+            for (site, agent), why in self._loss_faults.items():
+                facts[f"events-lost:{site}:{agent}"] = HealthFact("events-lost", site, agent, None, why)
         by_fp = {x.health: x for x in self._open.values() if x.health}
         for fp, x in by_fp.items():
             if fp not in facts and self._heard_since(x):
@@ -214,8 +225,10 @@ class AlertEngine:
             if x is not None:
                 x.life = lc.on_evidence(x.life, t)
                 continue
-            sit = health_situation(fact, fp, self._new_id(), now, h.severity)
-            timing = Timing(h.debounce_s, self._cfg.lifecycle.resolve_after_s, self._cfg.lifecycle.renotify_s, False)
+            lost = fact.rule == "events-lost"  # lost events are gone: no debounce, a critical page
+            sit = health_situation(fact, fp, self._new_id(), now, h.events_lost_severity if lost else h.severity)
+            debounce = 0.0 if lost else h.debounce_s
+            timing = Timing(debounce, self._cfg.lifecycle.resolve_after_s, self._cfg.lifecycle.renotify_s, False)
             x = _Tracked(sit, lc.open_life(t), timing, health=fp)
             self._open[sit.alert.id] = x
             changes[sit.alert.id] = (x, None, Reason.OPENED)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from borderwatch.contract import SensorState, Telemetry
+from borderwatch.contract import Degraded, SensorState, Telemetry
 
 AgentKey = tuple[str, str]
 
@@ -41,6 +41,14 @@ def agent_faults(agents: Mapping[AgentKey, AgentSeen], now: float, silence_s: fl
         elif now - a.last_seen >= silence_s:
             out[key] = "silent"
     return out
+
+
+def loss_fault(t: Telemetry, lost_before: int) -> str | None:
+    """Whether an agent is losing events: ``disk_full`` while its telemetry says so, ``events_lost``
+    when its count grew since ``lost_before`` (a short episode between two reports), else None."""
+    if Degraded.DISK_FULL in t.degraded:
+        return "disk_full"
+    return "events_lost" if t.events_lost_disk_full > lost_before else None
 
 
 def sensor_faults(t: Telemetry) -> dict[str, str]:

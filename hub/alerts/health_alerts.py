@@ -15,14 +15,17 @@ _WHY = {
     "degraded": "it reports degraded",
     "offline": "it reports offline",
     "quality_D": "its link quality is D (unusable)",
+    "disk_full": "its disk is full: events are being lost (telemetry events_lost_disk_full)",
+    "events_lost": "it lost events to a full disk (telemetry events_lost_disk_full grew)",
 }
+HEALTH_RULES = ("agent-offline", "sensor-degraded", "events-lost")
 
 
 @dataclass(frozen=True, slots=True)
 class HealthFact:
     """A fault that holds now: an agent offline (why: last_will/silent) or a sensor degraded."""
 
-    rule: str  # agent-offline | sensor-degraded
+    rule: str  # agent-offline | sensor-degraded | events-lost
     site: str
     agent: str
     sensor: str | None
@@ -43,7 +46,7 @@ def health_situation(f: HealthFact, fingerprint: str, alert_id: str, now: dateti
 def restore_situation(a: Alert) -> tuple[Situation, str | None]:
     """A stored open alert's situation, and its health fingerprint if it is a health alert."""
     parts = a.fingerprint.split(":")
-    health = a.fingerprint if a.rule in ("agent-offline", "sensor-degraded") else None
+    health = a.fingerprint if a.rule in HEALTH_RULES else None
     key: FusionKey = tuple((parts + ["-"] * 4)[:4])  # type: ignore[assignment]
     best: dict[str, float] = {}
     for e in a.evidence:
