@@ -152,6 +152,7 @@ def telemetry_lines(tm: Telemetry, precision: Precision = "ns") -> list[str]:
     head = f"{AGENT},site={tm.site},agent={tm.agent}"
     agent_fields = (
         f"outbox_depth={tm.outbox_depth}i,outbox_dropped={tm.outbox_dropped}i,"
+        f"events_lost_disk_full={tm.events_lost_disk_full}i,degraded={len(tm.degraded)}i,"
         f"link_up={int(tm.link_up)}i,sensors={len(tm.sensors)}i"
     )
     if tm.last_seq is not None:
