@@ -18,9 +18,11 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-from amqtt.plugins.base import BaseAuthPlugin
+from amqtt.contexts import Action
+from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 from amqtt.session import Session
 
+from borderwatch.deploy.acl import allowed, load_acl
 from borderwatch.deploy.credentials import read_password_file, verify_password
 
 log = logging.getLogger("borderwatch.broker")
@@ -43,6 +45,33 @@ class PasswordFileAuth(BaseAuthPlugin):
         ok = stored is not None and verify_password(session.password or "", stored)
         if not ok:
             log.warning("broker refused connection client_id=%s user=%s", session.client_id, session.username or "-")
+        return ok
+
+
+class AclFileTopics(BaseTopicPlugin):
+    """amqtt topic plugin applying a Mosquitto ACL file (deploy/acl.py) with Mosquitto's semantics:
+    any subscription is accepted, every message is checked for write (publish) and read (receive)."""
+
+    @dataclass
+    class Config:
+        acl_file: str = ""
+
+    def __init__(self, context: object) -> None:
+        super().__init__(context)  # type: ignore[arg-type]
+        self._acl = load_acl(Path(self.config.acl_file))
+
+    async def topic_filtering(
+        self, *, session: Session | None = None, topic: str | None = None, action: Action | None = None
+    ) -> bool:
+        if action == Action.SUBSCRIBE:
+            return True
+        if session is None or topic is None:
+            return False
+        access = "write" if action == Action.PUBLISH else "read"
+        ok = allowed(self._acl, session.username, session.client_id, topic, access)
+        if not ok and access == "write":
+            user = session.username or "-"
+            log.warning("broker denied publish client_id=%s user=%s topic=%s", session.client_id, user, topic[:200])
         return ok
 
 
@@ -69,23 +98,37 @@ def check_access(host: str, password_file: Path | None, allow_anonymous: bool) -
     return None
 
 
-def broker_config(host: str, port: int, password_file: Path | None) -> dict[str, object]:
-    """amqtt config: one TCP listener; password-file authentication unless ``password_file`` is None."""
-    auth: dict[str, object]
+def check_acl(acl_file: Path | None) -> str | None:
+    """Why the ACL file cannot be used (unreadable, a line not understood), or None."""
+    if acl_file is None:
+        return None
+    try:
+        load_acl(acl_file)
+    except (OSError, ValueError) as exc:
+        return f"ACL file {acl_file}: {exc}"
+    return None
+
+
+def broker_config(host: str, port: int, password_file: Path | None, acl_file: Path | None = None) -> dict[str, object]:
+    """amqtt config: one TCP listener; password-file authentication unless ``password_file`` is
+    None; the Mosquitto ACL file applied when ``acl_file`` is given."""
+    plugins: dict[str, object]
     if password_file is None:
-        auth = {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}}
+        plugins = {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}}
     else:
-        auth = {f"{__name__}.PasswordFileAuth": {"password_file": str(password_file)}}
+        plugins = {f"{__name__}.PasswordFileAuth": {"password_file": str(password_file)}}
+    if acl_file is not None:
+        plugins[f"{__name__}.AclFileTopics"] = {"acl_file": str(acl_file)}
     return {
         "listeners": {"default": {"type": "tcp", "bind": f"{host}:{port}", "max_connections": 256}},
-        "plugins": auth,
+        "plugins": plugins,
     }
 
 
-async def _serve(host: str, port: int, password_file: Path | None, stop: asyncio.Event) -> None:
+async def _serve(host: str, port: int, password_file: Path | None, acl_file: Path | None, stop: asyncio.Event) -> None:
     from amqtt.broker import Broker
 
-    broker = Broker(broker_config(host, port, password_file))
+    broker = Broker(broker_config(host, port, password_file, acl_file))
     await broker.start()
     log.info("broker listening host=%s port=%d auth=%s", host, port, "password" if password_file else "anonymous")
     await stop.wait()
@@ -94,10 +137,14 @@ async def _serve(host: str, port: int, password_file: Path | None, stop: asyncio
 
 
 def run_broker(
-    host: str = "127.0.0.1", port: int = 1883, password_file: Path | None = None, allow_anonymous: bool = False
+    host: str = "127.0.0.1",
+    port: int = 1883,
+    password_file: Path | None = None,
+    allow_anonymous: bool = False,
+    acl_file: Path | None = None,
 ) -> int:
     """Run until SIGINT/SIGTERM; returns the process exit code (2: refused configuration)."""
-    refused = check_access(host, password_file, allow_anonymous)
+    refused = check_access(host, password_file, allow_anonymous) or check_acl(acl_file)
     if refused is not None:
         log.error("broker not started: %s", refused)
         return 2
@@ -107,7 +154,7 @@ def run_broker(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await _serve(host, port, password_file, stop)
+        await _serve(host, port, password_file, acl_file, stop)
 
     try:
         asyncio.run(main())

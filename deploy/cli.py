@@ -93,7 +93,7 @@ def _broker(args: argparse.Namespace) -> int:
         return run_credentials(args)
     from borderwatch.deploy.broker import run_broker
 
-    return run_broker(args.host, args.port, args.password_file, args.allow_anonymous)
+    return run_broker(args.host, args.port, args.password_file, args.allow_anonymous, args.acl_file)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -191,6 +191,7 @@ def _tool_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=1883, help="listen port (default 1883)")
     p.add_argument("--password-file", type=Path, default=None, help="users and $7$ hashes (Mosquitto format)")
     p.add_argument("--allow-anonymous", action="store_true", help="no credentials; refused unless on loopback")
+    p.add_argument("--acl-file", type=Path, default=None, help="Mosquitto ACL, e.g. deploy/mosquitto/borderwatch.acl")
     p.set_defaults(func=_broker)
     credentials.register(p)
     p = sub.add_parser("demo", help="run broker, hub, a simulated site and its agent; stream alerts")

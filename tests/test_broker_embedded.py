@@ -10,11 +10,16 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
+from borderwatch.contract import Channel, topic
+from borderwatch.deploy.acl import allowed, load_acl, parse_acl, topic_matches
 from borderwatch.deploy.broker import check_access, is_loopback
 from borderwatch.deploy.cli import main
-from borderwatch.deploy.credentials import hash_password, read_password_file, verify_password
+from borderwatch.deploy.credentials import hash_password, read_password_file, set_password, verify_password
 from borderwatch.deploy.procs import Child
 from tests.chaos.broker import free_port, wait_port
+from tests.test_broker_identity import DEPLOY, USERS, Client, received_until
+
+SHIPPED_ACL = DEPLOY / "borderwatch.acl"
 
 
 def test_anonymous_needs_the_flag_and_loopback(tmp_path):
@@ -99,3 +104,67 @@ def test_embedded_broker_requires_a_password(tmp_path):
     finally:
         broker.stop(10)
     assert "right" not in Path(broker.log_path).read_text()
+
+
+def test_topic_filter_matching():
+    assert topic_matches("bw/v1/#", "bw/v1/a/b/events") and topic_matches("bw/v1/#", "bw/v1")
+    assert topic_matches("bw/v1/+/+/cmd", "bw/v1/s/a/cmd") and not topic_matches("bw/v1/+/+/cmd", "bw/v1/s/a/b/cmd")
+    assert not topic_matches("bw/v1/s/a/events", "bw/v1/s/a/events/x")
+
+
+def test_shipped_acl_pins_site_and_agent():
+    """The same decisions the Mosquitto tests observe, made by the embedded broker's reader."""
+    acl = load_acl(SHIPPED_ACL)
+    me = "north/mast-01"
+    assert allowed(acl, me, "c", topic("north", "mast-01", Channel.EVENTS), "write")
+    assert allowed(acl, me, "c", topic("north", "mast-01", Channel.EVIDENCE, "ev-1"), "write")
+    assert allowed(acl, me, "c", topic("north", "mast-01", Channel.COMMAND), "read")
+    for forged in (topic("north", "mast-02", Channel.EVENTS), topic("south", "mast-01", Channel.EVENTS)):
+        assert not allowed(acl, me, "c", forged, "write")
+    assert not allowed(acl, me, "c", topic("north", "mast-01", Channel.COMMAND), "write")
+    assert not allowed(acl, me, "c", topic("north", "mast-02", Channel.COMMAND), "read")
+    assert not allowed(acl, None, "c", topic("north", "mast-01", Channel.EVENTS), "write")
+    assert not allowed(acl, "north/+", "c", topic("north", "mast-01", Channel.EVENTS), "write")
+    assert allowed(acl, "hub", "c", topic("south", "mast-09", Channel.EVENTS), "read")
+    assert allowed(acl, "hub", "c", topic("south", "mast-09", Channel.COMMAND), "write")
+    assert not allowed(acl, "hub", "c", topic("south", "mast-09", Channel.EVENTS), "write")
+
+
+def test_acl_deny_wins_and_bad_lines_are_named():
+    acl = parse_acl("user u\ntopic readwrite a/#\ntopic deny a/secret\npattern read x/%c\n")
+    assert allowed(acl, "u", "c1", "a/b", "write") and not allowed(acl, "u", "c1", "a/secret", "read")
+    assert allowed(acl, "u", "c1", "x/c1", "read") and not allowed(acl, "u", "c1", "x/c2", "read")
+    with pytest.raises(ValueError, match="line 2"):
+        parse_acl("user u\nallow everything\n")
+
+
+@pytest.mark.integration
+def test_embedded_broker_applies_the_shipped_acl(tmp_path):
+    passwd = tmp_path / "passwd"
+    for user, password in USERS.items():
+        set_password(passwd, user, password)
+    port = free_port()
+    args = ["broker", "--port", str(port), "--password-file", str(passwd), "--acl-file", str(SHIPPED_ACL)]
+    broker = Child("broker", args, tmp_path)
+    clients: list[Client] = []
+    try:
+        wait_port(port, timeout=20)
+        hub, agent, other = (Client(port, None, u, USERS[u]) for u in ("hub", "north/mast-01", "north/mast-02"))
+        clients += [hub, agent, other]
+        assert hub.connected() and agent.connected() and other.connected()
+        hub.subscribe("bw/v1/#")
+        own_cmd = topic("north", "mast-01", Channel.COMMAND)
+        agent.subscribe(topic("north", "mast-02", Channel.COMMAND), own_cmd)
+        for forged in (topic("north", "mast-02", Channel.EVENTS), topic("south", "mast-01", Channel.EVENTS)):
+            agent.publish(forged, b"{}")
+        own = topic("north", "mast-01", Channel.EVENTS)
+        agent.publish(own, b"{}")
+        assert set(received_until(hub, own)) == {own}
+        hub.publish(topic("north", "mast-02", Channel.COMMAND), b"{}")
+        hub.publish(own_cmd, b"{}")
+        assert received_until(agent, own_cmd) == [own_cmd]
+    finally:
+        for c in clients:
+            c.close()
+        broker.stop(10)
+    assert "broker denied publish" in Path(broker.log_path).read_text()

@@ -81,15 +81,20 @@ def broker(tmp_path_factory: pytest.TempPathFactory, creds: Path) -> Iterator[Sh
 
 
 class Client:
-    """A paho client configured through BrokerConfig (as agent and hub are); records what happens."""
+    """A paho client configured through BrokerConfig (as agent and hub are); records what happens.
+    ``creds`` None: plain MQTT (the embedded broker), else TLS with the CA (and cert) found there."""
 
-    def __init__(self, port: int, creds: Path, user: str | None, password: str | None = None, cert: bool = False):
+    def __init__(
+        self, port: int, creds: Path | None, user: str | None, password: str | None = None, cert: bool = False
+    ) -> None:
         stem = (user or "").replace("/", "_")
-        tls = TlsConfig(
-            ca_file=creds / "ca.crt",
-            cert_file=creds / f"{stem}.crt" if cert else None,
-            key_file=creds / f"{stem}.key" if cert else None,
-        )
+        tls = None
+        if creds is not None:
+            tls = TlsConfig(
+                ca_file=creds / "ca.crt",
+                cert_file=creds / f"{stem}.crt" if cert else None,
+                key_file=creds / f"{stem}.key" if cert else None,
+            )
         cfg = BrokerConfig(
             port=port, username=None if cert else user, password=SecretStr(password) if password else None, tls=tls
         )
@@ -122,7 +127,7 @@ class Client:
         self.c.loop_stop()
 
 
-def _received_until(client: Client, sentinel: str) -> list[str]:
+def received_until(client: Client, sentinel: str) -> list[str]:
     """Topics received up to and including ``sentinel`` (ordered delivery on one connection)."""
     seen: list[str] = []
     deadline = time.monotonic() + DEADLINE_S
@@ -166,7 +171,7 @@ def test_agent_publishes_only_under_its_own_site_and_agent(broker, creds):
             forger.close()
         own = topic("north", "mast-01", Channel.EVENTS)
         agent.publish(own, b"{}")
-        assert set(_received_until(hub, own)) == {own}
+        assert set(received_until(hub, own)) == {own}
     finally:
         hub.close()
         agent.close()
@@ -191,7 +196,7 @@ def test_agent_reads_only_its_own_commands_and_delivery(broker, creds):
             hub.publish(name, b"{}")
         other.publish(topic("north", "mast-02", Channel.EVENTS), b"{}")
         hub.publish(own, b"{}")
-        assert set(_received_until(agent, own)) == {own}
+        assert set(received_until(agent, own)) == {own}
     finally:
         for c in (hub, agent, other):
             c.close()
@@ -235,7 +240,7 @@ def test_mutual_tls_certificate_is_the_identity(tmp_path, creds):
         assert agent.connected()
         own = topic("north", "mast-01", Channel.EVENTS)
         agent.publish(own, b"{}")
-        assert _received_until(hub, own) == [own]
+        assert received_until(hub, own) == [own]
     finally:
         for c in (hub, agent, no_cert):
             c.close()
