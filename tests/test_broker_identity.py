@@ -104,6 +104,8 @@ class Client:
         self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"t-{stem or 'anon'}-{time.monotonic_ns()}")
         cfg.configure(self.c)
         self.c.on_connect = lambda c, u, f, rc, p: self.connack.put(rc.value)
+        self.c.on_connect_fail = lambda c, u: self.connack.put(-1)  # e.g. the TLS handshake failed
+        self.c.on_disconnect = lambda c, u, f, rc, p: self.connack.put(-2)  # after a CONNACK: not read
         self.c.on_subscribe = lambda c, u, mid, rcs, p: self.subacks.put([r.value for r in rcs])
         self.c.on_message = lambda c, u, m: self.messages.put(m)
         self.c.connect_async("127.0.0.1", port)
