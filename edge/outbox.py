@@ -12,7 +12,8 @@ unconfirmed events; only the last two are losses, and both are counted.
 
 A full disk (SQLite's SQLITE_FULL, the OS's ENOSPC) is named as such, never raised to the caller:
 events that could not be written are counted (``lost_disk_full``, reported in telemetry), the
-outbox reports itself degraded, and the next write that fits clears it: no restart needed.
+outbox reports itself degraded, and the next event or telemetry row that fits ends that: no
+restart needed.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ class OutboxStats:
 
     @property
     def dropped(self) -> int:
-        """What ``Telemetry.outbox_dropped`` reports: every loss, events and telemetry."""
+        """What ``Telemetry.outbox_dropped`` reports: every loss, dropped events and telemetry and
+        events a full disk kept out."""
         return self.dropped_events + self.dropped_telemetry + self.lost_disk_full
 
 
