@@ -17,6 +17,8 @@ _ACCESS = {"read": {"read"}, "write": {"write"}, "readwrite": {"read", "write"},
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """One ``topic``/``pattern`` line: the access it grants (empty: deny) on a topic filter."""
+
     access: frozenset[str]  # empty = deny
     topic: str
 
@@ -57,6 +59,7 @@ def parse_acl(text: str) -> Acl:
 
 
 def load_acl(path: Path) -> Acl:
+    """Read and parse an ACL file (OSError or ValueError naming the line)."""
     return parse_acl(path.read_text(encoding="utf-8"))
 
 

@@ -33,6 +33,8 @@ class PasswordFileAuth(BaseAuthPlugin):
 
     @dataclass
     class Config:
+        """``password_file``: Mosquitto-format ``user:$7$...`` lines."""
+
         password_file: str = ""
 
     def __init__(self, context: object) -> None:
@@ -41,6 +43,7 @@ class PasswordFileAuth(BaseAuthPlugin):
         log.info("broker users loaded n=%d file=%s", len(self._users), self.config.password_file)
 
     async def authenticate(self, *, session: Session) -> bool:
+        """Known user and matching password, or refused (and logged without the password)."""
         stored = self._users.get(session.username or "")
         ok = stored is not None and verify_password(session.password or "", stored)
         if not ok:
@@ -54,6 +57,8 @@ class AclFileTopics(BaseTopicPlugin):
 
     @dataclass
     class Config:
+        """``acl_file``: a Mosquitto ACL file, e.g. deploy/mosquitto/borderwatch.acl."""
+
         acl_file: str = ""
 
     def __init__(self, context: object) -> None:
@@ -63,6 +68,7 @@ class AclFileTopics(BaseTopicPlugin):
     async def topic_filtering(
         self, *, session: Session | None = None, topic: str | None = None, action: Action | None = None
     ) -> bool:
+        """Subscriptions pass (as in Mosquitto 2); publish needs write, delivery needs read."""
         if action == Action.SUBSCRIBE:
             return True
         if session is None or topic is None:
