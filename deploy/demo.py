@@ -19,7 +19,7 @@ import paho.mqtt.client as mqtt
 
 from borderwatch.contract import Alert, Channel
 from borderwatch.contract.topics import subscription
-from borderwatch.deploy.demo_configs import DemoLayout, write_configs
+from borderwatch.deploy.demo_configs import DEMO_ACL, HUB_USER, DemoLayout, write_configs
 from borderwatch.deploy.demo_summary import print_summary
 from borderwatch.deploy.procs import Child, free_port, wait_port
 
@@ -40,9 +40,10 @@ def _alert_line(a: Alert) -> str:
 class AlertPrinter:
     """Subscribes to every hub's alert topic and prints each alert once, as it fires."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, user: str, secret: Path) -> None:
         self.seen: set[str] = set()
         self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bw-demo-{port}")
+        self._client.username_pw_set(user, secret.read_text(encoding="utf-8").strip())
         self._client.on_connect = lambda c, *_: c.subscribe(subscription(Channel.ALERTS), qos=1)
         self._client.on_message = self._on_message
         self._client.connect_async("127.0.0.1", port)
@@ -67,7 +68,10 @@ class AlertPrinter:
 
 def _start(layout: DemoLayout, scenario: str, logs: Path) -> list[Child]:
     """Broker, hub, simulated site, agent, each waited for before the next one starts."""
-    children = [Child("broker", ["broker", "--allow-anonymous", "--port", str(layout.broker_port)], logs)]
+    args = ["broker", "--port", str(layout.broker_port), "--password-file", str(layout.passwd)]
+    if DEMO_ACL.is_file():
+        args += ["--acl-file", str(DEMO_ACL)]
+    children = [Child("broker", args, logs)]
     if not wait_port("127.0.0.1", layout.broker_port, 20, children[-1]):
         raise RuntimeError("the broker did not start")
     children.append(Child("hub", ["hub", "run", "-c", str(layout.hub_config)], logs))
@@ -147,7 +151,7 @@ def run_demo(seconds: float, scenario: str = "border-crossing", workdir: Path | 
     started = datetime.now(UTC)
     try:
         children = _start(layout, scenario, layout.run_dir / "logs")
-        printer = AlertPrinter(layout.broker_port)
+        printer = AlertPrinter(layout.broker_port, HUB_USER, layout.secret(HUB_USER))
         print(_api_help(layout), flush=True)
         _watch(children, stop, length)
     except RuntimeError as exc:

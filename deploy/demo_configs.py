@@ -8,9 +8,13 @@ from typing import Any
 
 import tomli_w
 
+from borderwatch.deploy.credentials import agent_identity, resolve_secret, set_password
 from borderwatch.simulators.scenario import CameraPose, Scenario
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+DEMO_ACL = Path(__file__).resolve().parent / "mosquitto" / "borderwatch.acl"
+"""The shipped ACL: the demo's broker pins its agent as production does (absent from a wheel)."""
+HUB_USER = "hub"
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,22 @@ class DemoLayout:
     def alerts_db(self) -> Path:
         return self.run_dir / "hub" / "alerts.sqlite3"
 
+    @property
+    def passwd(self) -> Path:
+        """The broker's password file (``$7$`` hashes of the demo's generated secrets)."""
+        return self.run_dir / "broker" / "passwd"
+
+    def secret(self, identity: str) -> Path:
+        """Where the generated secret of one broker identity is kept (0600)."""
+        return self.run_dir / "secrets" / f"{identity.replace('/', '_')}.secret"
+
+
+def write_credentials(scn: Scenario, layout: DemoLayout) -> None:
+    """A generated password for the hub and for the agent (``SITE/AGENT``), as in the field."""
+    for identity in (HUB_USER, agent_identity(scn.site, layout.agent)):
+        secret, _ = resolve_secret(None, None, layout.secret(identity))
+        set_password(layout.passwd, identity, secret)
+
 
 def shipped_model(kind: str) -> str | None:
     """Name of the first model of sensor ``kind`` in the manifest, or None (model-free fallback)."""
@@ -62,7 +82,7 @@ def hub_config(layout: DemoLayout) -> dict[str, Any]:
     hub_dir = layout.run_dir / "hub"
     return {
         "hub_id": layout.hub_id,
-        "broker": {"host": "127.0.0.1", "port": layout.broker_port},
+        "broker": _broker(layout, HUB_USER),
         "store": {"type": "sqlite", "path": str(layout.events_db)},
         "delivery": {"ledger_path": str(hub_dir / "ledger.sqlite3"), "mqtt_version": "3.1.1"},
         "alerts": {"db_path": str(layout.alerts_db)},
@@ -124,7 +144,7 @@ def agent_config(scn: Scenario, layout: DemoLayout) -> dict[str, Any]:
         "agent": layout.agent,
         "state_dir": str(layout.run_dir / "agent"),
         "telemetry_interval_s": 5.0,
-        "broker": {"host": "127.0.0.1", "port": layout.broker_port},
+        "broker": _broker(layout, agent_identity(scn.site, layout.agent)),
         "link": {"mqtt_version": "3.1.1"},
         "detector": {"models_dir": str(MODELS_DIR)},
         "cameras": {c.id: _camera(scn, i, layout, model) for i, c in enumerate(scn.cameras)},
@@ -132,7 +152,18 @@ def agent_config(scn: Scenario, layout: DemoLayout) -> dict[str, Any]:
     }
 
 
+def _broker(layout: DemoLayout, identity: str) -> dict[str, Any]:
+    return {
+        "host": "127.0.0.1",
+        "port": layout.broker_port,
+        "username": identity,
+        "password_file": str(layout.secret(identity)),
+    }
+
+
 def write_configs(scn: Scenario, layout: DemoLayout) -> None:
+    """Credentials and both configs (the broker's password file, secrets, hub.toml, agent.toml)."""
     layout.run_dir.mkdir(parents=True, exist_ok=True)
+    write_credentials(scn, layout)
     layout.hub_config.write_text(tomli_w.dumps(hub_config(layout)), encoding="utf-8")
     layout.agent_config.write_text(tomli_w.dumps(agent_config(scn, layout)), encoding="utf-8")

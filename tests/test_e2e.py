@@ -17,7 +17,13 @@ from pathlib import Path
 import pytest
 
 from borderwatch.contract import EventKind
-from borderwatch.deploy.demo_configs import DemoLayout, agent_config, hub_config, shipped_camera_model
+from borderwatch.deploy.demo_configs import (
+    DemoLayout,
+    agent_config,
+    hub_config,
+    shipped_camera_model,
+    write_credentials,
+)
 from borderwatch.deploy.procs import free_port
 from borderwatch.edge.agent import Agent
 from borderwatch.edge.config.agent import AgentConfig
@@ -59,6 +65,7 @@ def test_person_crossing_reaches_the_hub_as_an_alert(tmp_path: Path) -> None:
     broker = Mosquitto(tmp_path / "broker").start()
     scn = crossing_scenario()
     layout = DemoLayout(tmp_path, broker.port, api_port=free_port(), camera_base_port=free_port())
+    write_credentials(scn, layout)  # the demo's configs name their password files
     hub_cfg = parse_config(hub_config(layout) | {"api": {"enabled": False}}, HubConfig)
     hub = Hub(hub_cfg)
     hub.start()
