@@ -65,15 +65,20 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(got, want)
 
 
-def read_password_file(path: Path) -> dict[str, str]:
-    """``user:hash`` lines (comments and blank lines skipped), as Mosquitto reads them."""
+def parse_password_lines(text: str) -> dict[str, str]:
+    """``user:hash`` lines (comments, blank and colon-less lines skipped), as Mosquitto reads them."""
     users: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith("#") and ":" in line:
             user, _, stored = line.partition(":")
             users[user] = stored
     return users
+
+
+def read_password_file(path: Path) -> dict[str, str]:
+    """The users and hashes of a password file."""
+    return parse_password_lines(path.read_text(encoding="utf-8"))
 
 
 def set_password(passwd: Path, user: str, password: str) -> None:
