@@ -5,7 +5,9 @@ batches, telemetry), ``waits`` (``wait_until``, ``free_port``, ``wait_port``), `
 Mosquitto), ``victoria`` (a real VictoriaMetrics and a scriptable HTTP proxy), ``mqtt_peer`` (a plain
 paho client), ``store`` (the SQLite store with simulated outages), ``hub`` (quick delivery settings),
 ``tls`` (a private CA), ``api`` (an API client holding a token of a role), ``alerts`` (located
-camera/radar/thermal events for the alert tests), ``testpattern`` and
+camera/radar/thermal events for the alert tests), ``identity`` (the shipped Mosquitto config and
+ACL run for real, a client per broker identity), ``outbox_full`` (a full disk for the outbox
+through SQLite's page limit), ``testpattern`` and
 ``synthetic_models`` (camera test scenes and hand-built ONNX models). Test modules never import
 each other.
 """

@@ -16,8 +16,8 @@ from borderwatch.deploy.broker import check_access, is_loopback
 from borderwatch.deploy.cli import main
 from borderwatch.deploy.credentials import hash_password, read_password_file, set_password, verify_password
 from borderwatch.deploy.procs import Child
-from tests.chaos.broker import free_port, wait_port
-from tests.test_broker_identity import DEPLOY, USERS, Client, received_until
+from tests.support.identity import DEPLOY, USERS, Client, received_until
+from tests.support.waits import free_port, wait_port
 
 SHIPPED_ACL = DEPLOY / "borderwatch.acl"
 

@@ -15,15 +15,14 @@ from borderwatch.edge.link import AgentLink
 from borderwatch.edge.outbox import Outbox
 from borderwatch.hub.app import Hub
 from borderwatch.hub.config import HubConfig
-from tests.chaos import fixtures
 from tests.chaos.checks import wait_all_stored
-from tests.chaos.fixtures import hub_cfg, wait_until
-from tests.chaos.synth import make_events
-from tests.test_outbox_disk_full import BATCH, append_until_full, fill_page_limit, free_page_limit
+from tests.support.builders import outbox_events
+from tests.support.hub import hub_cfg
+from tests.support.outbox_full import BATCH, append_until_full, fill_page_limit, free_page_limit
+from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.integration
 
-mosquitto = fixtures.mosquitto
 SITE, AGENT = "s1", "a1"
 
 
@@ -53,7 +52,7 @@ def test_disk_full_is_reported_alerted_and_recovered(tmp_path: Path, mosquitto) 
     link = AgentLink(SITE, AGENT, mosquitto.broker_config(), outbox, _birth, LinkConfig(maintain_interval_s=1.0))
     link.start()
     try:
-        outbox.append(make_events(SITE, AGENT, 0, BATCH))
+        outbox.append(outbox_events(SITE, AGENT, 0, BATCH))
         link.notify()
         wait_all_stored(tmp_path / "events.sqlite3", SITE, {AGENT: BATCH}, timeout=30)
 
@@ -84,7 +83,7 @@ def test_disk_full_is_reported_alerted_and_recovered(tmp_path: Path, mosquitto) 
         assert "disk is full" in alert.summary
 
         free_page_limit(outbox)  # space returns: no restart, no operator action on the agent
-        outbox.append(make_events(SITE, AGENT, next_seq, BATCH))
+        outbox.append(outbox_events(SITE, AGENT, next_seq, BATCH))
         link.notify()
         wait_all_stored(tmp_path / "events.sqlite3", SITE, {AGENT: next_seq + BATCH}, timeout=30)
         _report(link)

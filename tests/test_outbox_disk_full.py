@@ -18,31 +18,12 @@ from borderwatch.contract import Telemetry
 from borderwatch.edge.config.link import OutboxConfig
 from borderwatch.edge.outbox import Outbox
 from borderwatch.edge.sqlite_tx import is_disk_full
-from tests.chaos.synth import make_events
-
-BATCH = 50
+from tests.support.builders import outbox_events
+from tests.support.outbox_full import BATCH, append_until_full, fill_page_limit, free_page_limit
 
 
 def _tel() -> Telemetry:
     return Telemetry(site="s1", agent="a1", ts=datetime.now(UTC))
-
-
-def fill_page_limit(box: Outbox) -> None:
-    """No page beyond those the file has now (SQLite's ``max_page_count`` cannot go lower)."""
-    box._db.execute("PRAGMA max_page_count = 1")  # clamps to the current page count
-
-
-def free_page_limit(box: Outbox) -> None:
-    box._db.execute("PRAGMA max_page_count = 1073741823")
-
-
-def append_until_full(box: Outbox, first_seq: int, limit: int = 200) -> int:
-    """Append batches until one is refused; returns the seq the next stored event will get."""
-    for i in range(limit):
-        stored = box.append(make_events("s1", "a1", first_seq + i * BATCH, BATCH))
-        if not stored:
-            return first_seq + i * BATCH
-    raise AssertionError("the disk never filled")
 
 
 def test_is_disk_full_names_sqlite_full_and_enospc():
@@ -62,7 +43,7 @@ def test_is_disk_full_names_sqlite_full_and_enospc():
 def test_page_limit_counted_reported_and_recovered(tmp_path, caplog):
     caplog.set_level(logging.INFO, "borderwatch.outbox")
     box = Outbox(tmp_path / "outbox.sqlite3", OutboxConfig())
-    box.append(make_events("s1", "a1", 0, BATCH))
+    box.append(outbox_events("s1", "a1", 0, BATCH))
     fill_page_limit(box)
     # small telemetry rows still fit into the last page for a while; then nothing does
     assert any(box.append_telemetry(_tel()) is None for _ in range(1000)), "refused, not raised"
@@ -70,7 +51,7 @@ def test_page_limit_counted_reported_and_recovered(tmp_path, caplog):
     lost = BATCH  # the batch append_until_full saw refused
     errors_before = len([r for r in caplog.records if r.levelno >= logging.ERROR])
     for i in range(3):
-        assert box.append(make_events("s1", "a1", 10_000 + i * BATCH, BATCH)) == []
+        assert box.append(outbox_events("s1", "a1", 10_000 + i * BATCH, BATCH)) == []
         lost += BATCH
     st = box.stats()
     assert st.disk_full and st.lost_disk_full == lost and st.dropped >= lost
@@ -82,7 +63,7 @@ def test_page_limit_counted_reported_and_recovered(tmp_path, caplog):
     assert not any("cannot rollback" in r.getMessage() for r in caplog.records)
 
     free_page_limit(box)
-    stored = box.append(make_events("s1", "a1", 0, 3))
+    stored = box.append(outbox_events("s1", "a1", 0, 3))
     assert [e.seq for e in stored] == [next_seq, next_seq + 1, next_seq + 2], "lost events took no seqs"
     st = box.stats()
     assert not st.disk_full and st.lost_disk_full == lost
@@ -111,7 +92,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 def test_full_filesystem_counted_and_recovered(small_disk, caplog):
     caplog.set_level(logging.INFO, "borderwatch.outbox")
     box = Outbox(small_disk / "outbox.sqlite3", OutboxConfig())
-    box.append(make_events("s1", "a1", 0, BATCH))
+    box.append(outbox_events("s1", "a1", 0, BATCH))
     ballast = small_disk / "ballast"
     with ballast.open("wb") as f:  # take every free block
         try:
@@ -127,7 +108,7 @@ def test_full_filesystem_counted_and_recovered(small_disk, caplog):
     assert any("disk full" in r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
 
     ballast.unlink()
-    stored = box.append(make_events("s1", "a1", 0, 2))
+    stored = box.append(outbox_events("s1", "a1", 0, 2))
     assert [e.seq for e in stored] == [next_seq, next_seq + 1]
     assert not box.stats().disk_full
     box.close()
