@@ -72,6 +72,13 @@ def test_a_loss_between_two_reports_still_pages(tmp_path: Path) -> None:
     assert "grew" in run.paged[0].alert.summary
 
 
+def test_old_losses_do_not_page_a_restarted_hub(tmp_path: Path) -> None:
+    run = Run(tmp_path)
+    run.report(0, 50, False)  # the first report this hub hears: its count is the baseline
+    run.report(15, 50, False)
+    assert run.pages() == []
+
+
 def test_events_lost_can_be_turned_off(tmp_path: Path) -> None:
     run = Run(tmp_path, AlertsConfig(health=Health(events_lost=False)))
     run.report(0, 50, True)

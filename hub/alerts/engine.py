@@ -163,7 +163,8 @@ class AlertEngine:
             key = (telemetry.site, telemetry.agent)
             self._agents[key] = seen(self._agents.get(key), t)
             self._sensor_faults[key] = sensor_faults(telemetry)
-            fault = loss_fault(telemetry, self._lost.get(key, 0))
+            # first report since this hub started: its count is the baseline (a restart re-pages nothing)
+            fault = loss_fault(telemetry, self._lost.get(key, telemetry.events_lost_disk_full))
             self._lost[key] = telemetry.events_lost_disk_full
             if fault is None:
                 self._loss_faults.pop(key, None)
