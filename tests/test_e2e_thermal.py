@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from borderwatch.contract import EventKind, SensorKind
-from borderwatch.deploy.demo_configs import DemoLayout, agent_config, hub_config, shipped_model
+from borderwatch.deploy.demo_configs import DemoLayout, agent_config, hub_config, shipped_model, write_credentials
 from borderwatch.deploy.procs import free_port
 from borderwatch.edge.agent import Agent
 from borderwatch.edge.config.agent import AgentConfig
@@ -71,6 +71,7 @@ def test_night_crossing_seen_only_by_the_imager_reaches_the_hub_as_an_alert(tmp_
     broker = Mosquitto(tmp_path / "broker").start()
     scn = night_scenario()
     layout = DemoLayout(tmp_path, broker.port, api_port=free_port(), camera_base_port=free_port())
+    write_credentials(scn, layout)  # the demo's configs name their password files
     hub = Hub(parse_config(hub_config(layout) | {"api": {"enabled": False}}, HubConfig))
     hub.start()
     site = Site(scn, base_port=layout.camera_base_port).start()
