@@ -9,6 +9,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from borderwatch.contract.common import ObjectClass
+from borderwatch.edge.config.agent import load_agent_config
 from borderwatch.edge.config.detector import COCO_CLASS_MAP, DetectorConfig
 from borderwatch.edge.sensors.camera.config import CameraConfig
 from borderwatch.edge.tools.detect_cli import main as detect_main
@@ -166,3 +167,15 @@ def test_detect_cli_prints_json_lines_for_images_and_videos(tmp_path: Path, caps
     assert [r["frame"] for r in rows] == [0, 2, 4]
     assert rows[2]["box"][0] == pytest.approx(140, abs=2)
     assert detect_main(["--model", str(tmp_path / "none.onnx"), str(video)]) == 2
+
+
+@pytest.mark.parametrize(("username", "ok"), [(None, True), ("west-1/mast-01", True), ("mast-01", False)])
+def test_broker_username_must_be_the_site_and_agent(tmp_path: Path, username: str | None, ok: bool):
+    path = tmp_path / "agent.toml"
+    broker = f'[broker]\nusername = "{username}"\n' if username else ""
+    path.write_text(f'site = "west-1"\nagent = "mast-01"\n{broker}[cameras.c]\nurl = "x.mp4"\n')
+    if ok:
+        load_agent_config(path)
+        return
+    with pytest.raises(ConfigError, match=r"broker.username = 'mast-01': must be 'west-1/mast-01'"):
+        load_agent_config(path)

@@ -48,6 +48,18 @@ class AgentSettings(BaseModel):
             raise ValueError(f"no sensors configured: add at least one {sections} section")
         return self
 
+    @model_validator(mode="after")
+    def _broker_identity_names_this_mast(self) -> AgentSettings:
+        # The shipped Mosquitto ACL pins both topic levels to the user name (`SITE/AGENT`); any other
+        # name would connect and then have every publish silently denied.
+        expected = f"{self.site}/{self.agent}"
+        if self.broker.username is not None and self.broker.username != expected:
+            raise ValueError(
+                f"broker.username = {self.broker.username!r}: must be {expected!r} (site/agent), the identity "
+                "the broker's ACL lets publish under this mast's topics"
+            )
+        return self
+
     def sensor_sections(self) -> dict[str, dict[str, BaseModel]]:
         """The sensors by section and id (``{"cameras": {"cam-1": CameraConfig}}``)."""
         return {name: dict(getattr(self, name)) for name in self.registry}
