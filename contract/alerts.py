@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from borderwatch.contract.common import CONTRACT_VERSION, Ident, ObjectClass, SensorKind, UtcDatetime, WireModel
+from borderwatch.contract.common import CONTRACT_VERSION, Count, Ident, ObjectClass, SensorKind, UtcDatetime, WireModel
 from borderwatch.contract.events import GeoPosition
 
 
@@ -70,7 +70,7 @@ class Alert(WireModel):
     sensor_kind: SensorKind | None = None
     object_class: ObjectClass = Field(alias="class")
     confidence: float = Field(ge=0, le=1)
-    track_id: int | None = None
+    track_id: Count | None = None
     position: GeoPosition | None = None
     direction: Literal["inbound", "outbound"] | None = None
     summary: str = Field(max_length=512)

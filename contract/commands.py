@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from borderwatch.contract.common import CONTRACT_VERSION, Ident, UtcDatetime, WireModel
+from borderwatch.contract.common import CONTRACT_VERSION, MAX_COUNT, Ident, UtcDatetime, WireModel
 
 
 class CommandKind(StrEnum):
@@ -25,8 +25,8 @@ class Command(WireModel):
     id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     ts: UtcDatetime
     kind: CommandKind
-    from_seq: int | None = Field(default=None, ge=0)
-    to_seq: int | None = Field(default=None, ge=0)
+    from_seq: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    to_seq: int | None = Field(default=None, ge=0, le=MAX_COUNT)
 
     @model_validator(mode="after")
     def _replay_range(self) -> Command:
@@ -94,4 +94,4 @@ class DeliveryConfirm(WireModel):
     site: Ident
     agent: Ident
     ts: UtcDatetime
-    acked_seq: int = Field(ge=-1, description="highest contiguous stored sequence number; -1 = none")
+    acked_seq: int = Field(ge=-1, le=MAX_COUNT, description="highest contiguous stored sequence number; -1 = none")

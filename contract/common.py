@@ -19,6 +19,22 @@ IDENT_MAX_LEN = 64
 IDENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 """Letters, digits, ``_ . -``; not starting with punctuation (no ``..``, no hidden files, no options)."""
 
+MAX_COUNT = 2**53 - 1
+"""Ceiling of every integer on the wire (seqs, track ids, counters). Every store and stage holds
+int64 (SQLite INTEGER, InfluxDB integer fields, numpy int64 in the ledger); 2^53 - 1 also stays
+exact in a JavaScript client of the API and leaves the ledger room for ``seq + 1``."""
+
+TS_MIN = datetime(2000, 1, 1, tzinfo=UTC)
+TS_MAX = datetime(2100, 1, 1, tzinfo=UTC)
+"""Window of every timestamp on the wire: inside InfluxDB's int64-nanosecond range (1677-2262)
+and every store's index. How far from the hub's own clock an event may be is hub config."""
+
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+"""A non-negative integer that fits every store."""
+
+Seq = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+"""A per-agent sequence number (the outbox assigns them from 0)."""
+
 Ident = Annotated[
     str,
     StringConstraints(min_length=1, max_length=IDENT_MAX_LEN, pattern=IDENT_PATTERN),
@@ -39,11 +55,11 @@ def _require_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
+UtcDatetime = Annotated[datetime, Field(ge=TS_MIN, lt=TS_MAX), AfterValidator(_require_utc)]
 """Naive timestamps are refused: a mast's local clock zone must never leak onto the wire.
 Normalised to UTC on validation; for messages whose timestamps get rendered as text."""
 
-AwareTimestamp = AwareDatetime
+AwareTimestamp = Annotated[AwareDatetime, Field(ge=TS_MIN, lt=TS_MAX)]
 """Event timestamps: naive ones are refused as with :data:`UtcDatetime`, but checked natively by
 pydantic-core and kept in the offset they were sent with (a Python validator per event cost
 about 10 % of ingest). Any offset names one instant; consumers use instants (epoch arithmetic,
@@ -56,9 +72,11 @@ def utc_now() -> datetime:
 
 
 class WireModel(BaseModel):
-    """Base of every payload: unknown fields are refused so that typos never pass silently."""
+    """Base of every payload: unknown fields are refused so that typos never pass silently, and
+    NaN or infinite numbers (``NaN``, ``Infinity``, ``1e999``) are refused: no store, sort or
+    JSON encoder downstream handles them."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class SensorKind(StrEnum):

@@ -10,13 +10,15 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, model_validator
 from pydantic_core import PydanticCustomError
 
 from borderwatch.contract.common import (
     CONTRACT_VERSION,
+    MAX_COUNT,
     AwareTimestamp,
     Confidence,
+    Count,
     Ident,
     ObjectClass,
     SensorKind,
@@ -24,6 +26,8 @@ from borderwatch.contract.common import (
 )
 
 MAX_EVENTS_PER_BATCH = 5000
+MAX_PIXELS = 1_000_000.0
+"""Box coordinates stay within a generous multiple of the largest frame (16384 px)."""
 
 
 class EventKind(StrEnum):
@@ -54,10 +58,10 @@ class ImageBox(WireModel):
     # Corner order (x1 <= x2, y1 <= y2) is checked by Event, the only model that carries a box:
     # one Python validator per event instead of two keeps ingest cheap.
 
-    x1: float = Field(ge=0)
-    y1: float = Field(ge=0)
-    x2: float = Field(ge=0)
-    y2: float = Field(ge=0)
+    x1: float = Field(ge=0, le=MAX_PIXELS)
+    y1: float = Field(ge=0, le=MAX_PIXELS)
+    x2: float = Field(ge=0, le=MAX_PIXELS)
+    y2: float = Field(ge=0, le=MAX_PIXELS)
     frame_width: int = Field(gt=0, le=16384)
     frame_height: int = Field(gt=0, le=16384)
 
@@ -86,7 +90,7 @@ class RuleHit(WireModel):
 
     rule: Ident
     direction: Literal["inbound", "outbound"] | None = None
-    dwell_s: float | None = Field(default=None, ge=0)
+    dwell_s: float | None = Field(default=None, ge=0, le=10 * 365 * 86_400)
 
 
 class ThermalReading(WireModel):
@@ -104,7 +108,11 @@ class Distress(WireModel):
     in_water: bool = Field(default=False, description="inside a configured water or river zone")
 
 
-AttributeValue = str | float | int | bool
+AttributeValue = (
+    Annotated[str, Field(max_length=256)] | StrictBool | Annotated[int, Field(ge=-MAX_COUNT, le=MAX_COUNT)] | float
+)
+"""Free-form attribute values: flat scalars only (no nesting), short strings, integers every store
+holds and finite floats (the model config refuses NaN and infinities)."""
 
 _RADAR = SensorKind.RADAR
 _LINE_CROSSING = EventKind.LINE_CROSSING
@@ -114,7 +122,7 @@ class Event(WireModel):
     """One event. ``id`` is globally unique; ``seq`` grows per agent and survives restarts."""
 
     id: Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-    seq: int = Field(ge=0, description="per-agent sequence number, assigned by the agent's outbox")
+    seq: int = Field(ge=0, le=MAX_COUNT, description="per-agent sequence number, assigned by the agent's outbox")
     ts: AwareTimestamp
     site: Ident
     agent: Ident
@@ -122,7 +130,7 @@ class Event(WireModel):
     kind: EventKind
     object_class: ObjectClass = Field(default=ObjectClass.UNKNOWN, alias="class")
     confidence: Confidence = 0.0
-    track_id: int | None = Field(default=None, ge=0)
+    track_id: Count | None = None
     box: ImageBox | None = None
     polar: PolarPosition | None = None
     position: GeoPosition | None = None

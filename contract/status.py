@@ -7,7 +7,11 @@ from typing import Literal
 
 from pydantic import Field
 
-from borderwatch.contract.common import CONTRACT_VERSION, Ident, SensorKind, UtcDatetime, WireModel
+from borderwatch.contract.common import CONTRACT_VERSION, MAX_COUNT, Count, Ident, SensorKind, UtcDatetime, WireModel
+
+MAX_RATE = 1_000_000.0
+"""Ceiling of rates (per second) and durations (ms) in telemetry: far above any real sensor."""
+MAX_CLOCK_OFFSET_S = 10 * 365 * 86_400.0
 
 
 class AgentState(StrEnum):
@@ -53,7 +57,9 @@ class AgentStatus(WireModel):
     software_version: str | None = Field(default=None, max_length=64)
     models: list[ModelInfo] = Field(default_factory=list, max_length=16)
     sensors: list[SensorStatus] = Field(default_factory=list, max_length=64)
-    last_seq: int | None = Field(default=None, ge=0, description="highest sequence number assigned so far")
+    last_seq: int | None = Field(
+        default=None, ge=0, le=MAX_COUNT, description="highest sequence number assigned so far"
+    )
 
 
 class SensorTelemetry(WireModel):
@@ -62,14 +68,14 @@ class SensorTelemetry(WireModel):
     id: Ident
     kind: SensorKind
     state: SensorState = SensorState.ONLINE
-    input_fps: float = Field(default=0.0, ge=0, description="camera_fps / frame or scan rate")
-    process_fps: float = Field(default=0.0, ge=0)
-    skipped_fps: float = Field(default=0.0, ge=0)
-    detection_fps: float = Field(default=0.0, ge=0)
-    inference_ms: float = Field(default=0.0, ge=0)
-    dropped_frames: int = Field(default=0, ge=0)
-    reconnects_1h: int = Field(default=0, ge=0)
-    stalls_1h: int = Field(default=0, ge=0)
+    input_fps: float = Field(default=0.0, ge=0, le=MAX_RATE, description="camera_fps / frame or scan rate")
+    process_fps: float = Field(default=0.0, ge=0, le=MAX_RATE)
+    skipped_fps: float = Field(default=0.0, ge=0, le=MAX_RATE)
+    detection_fps: float = Field(default=0.0, ge=0, le=MAX_RATE)
+    inference_ms: float = Field(default=0.0, ge=0, le=MAX_RATE)
+    dropped_frames: Count = 0
+    reconnects_1h: Count = 0
+    stalls_1h: Count = 0
     quality: Literal["A", "B", "C", "D"] = "A"
 
 
@@ -80,12 +86,21 @@ class Telemetry(WireModel):
     site: Ident
     agent: Ident
     ts: UtcDatetime
-    outbox_depth: int = Field(default=0, ge=0)
-    outbox_dropped: int = Field(default=0, ge=0)
+    outbox_depth: Count = 0
+    outbox_dropped: Count = 0
     events_lost_disk_full: int = Field(
-        default=0, ge=0, description="events never stored because the disk was full (also in outbox_dropped)"
+        default=0,
+        ge=0,
+        le=MAX_COUNT,
+        description="events never stored because the disk was full (also in outbox_dropped)",
     )
     degraded: list[Degraded] = Field(default_factory=list, max_length=8, description="empty = healthy")
     link_up: bool = True
-    last_seq: int | None = Field(default=None, ge=0)
+    last_seq: Count | None = None
+    clock_offset_s: float | None = Field(
+        default=None,
+        ge=-MAX_CLOCK_OFFSET_S,
+        le=MAX_CLOCK_OFFSET_S,
+        description="hub clock minus agent clock, from the last live delivery confirmation (None: none yet)",
+    )
     sensors: list[SensorTelemetry] = Field(default_factory=list, max_length=64)

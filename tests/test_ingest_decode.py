@@ -26,6 +26,21 @@ def _event_field(field: str, value: object) -> bytes:
     return json.dumps(doc).encode()
 
 
+def _raw_event_field(field: str, raw: str) -> bytes:
+    """Set a field to raw JSON text that json.dumps would not write (NaN, Infinity)."""
+    doc = json.loads(_batch_json())
+    doc["events"][1][field] = "@RAW@"
+    return json.dumps(doc).replace('"@RAW@"', raw).encode()
+
+
+def _raw_box(raw_x2: str) -> bytes:
+    doc = json.loads(_batch_json())
+    doc["events"][1]["box"] = {"x1": 1, "y1": 1, "x2": "@RAW@", "y2": 5, "frame_width": 640, "frame_height": 480}
+    doc["events"][1]["sensor"]["kind"] = "camera"
+    doc["events"][1].pop("polar", None)
+    return json.dumps(doc).replace('"@RAW@"', raw_x2).encode()
+
+
 def _foreign_event() -> bytes:
     doc = json.loads(_batch_json())
     doc["events"][2]["agent"] = "a2"
@@ -44,7 +59,27 @@ REJECTIONS = [
     ("json array", EV_TOPIC, b"[1, 2]", Reason.SCHEMA, "(top level)"),
     ("missing field", EV_TOPIC, _batch_json(sent_at=None), Reason.SCHEMA, "sent_at"),
     ("unknown field", EV_TOPIC, _batch_json(colour="red"), Reason.SCHEMA, "colour"),
-    ("bad confidence", EV_TOPIC, _event_field("confidence", 1.5), Reason.SCHEMA, "events[1].confidence"),
+    ("bad confidence", EV_TOPIC, _event_field("confidence", 1.5), Reason.OUT_OF_RANGE, "events[1].confidence"),
+    ("seq past int64", EV_TOPIC, _event_field("seq", 2**63), Reason.OUT_OF_RANGE, "events[1].seq"),
+    ("seq past 2^53", EV_TOPIC, _event_field("seq", 2**53), Reason.OUT_OF_RANGE, "events[1].seq"),
+    ("huge track id", EV_TOPIC, _event_field("track_id", 10**30), Reason.OUT_OF_RANGE, "events[1].track_id"),
+    ("year 2262+", EV_TOPIC, _event_field("ts", "2300-01-01T00:00:00Z"), Reason.OUT_OF_RANGE, "events[1].ts"),
+    ("year 1600", EV_TOPIC, _event_field("ts", "1600-01-01T00:00:00Z"), Reason.OUT_OF_RANGE, "events[1].ts"),
+    ("NaN confidence", EV_TOPIC, _raw_event_field("confidence", "NaN"), Reason.NOT_FINITE, "confidence"),
+    ("infinite box", EV_TOPIC, _raw_box("Infinity"), Reason.NOT_FINITE, "box.x2"),
+    ("1e999 box", EV_TOPIC, _raw_box("1e999"), Reason.NOT_FINITE, "box.x2"),
+    ("huge box", EV_TOPIC, _raw_box("1e300"), Reason.OUT_OF_RANGE, "box.x2"),
+    ("nested attribute", EV_TOPIC, _event_field("attributes", {"k": {"a": 1}}), Reason.SCHEMA, "attributes.k"),
+    ("long attribute", EV_TOPIC, _event_field("attributes", {"k": "x" * 300}), Reason.SCHEMA, "attributes.k"),
+    ("infinite attribute", EV_TOPIC, _raw_event_field("attributes", '{"k": -Infinity}'), Reason.SCHEMA, "k"),
+    ("huge attribute", EV_TOPIC, _raw_event_field("attributes", '{"k": 1' + "0" * 400 + "}"), Reason.SCHEMA, "k"),
+    (
+        "many attributes",
+        EV_TOPIC,
+        _event_field("attributes", {f"k{i}": i for i in range(33)}),
+        Reason.OUT_OF_RANGE,
+        "attr",
+    ),
     ("naive ts", EV_TOPIC, _event_field("ts", "2026-01-01T00:00:00"), Reason.SCHEMA, "events[1].ts"),
     ("no events", EV_TOPIC, _batch_json(events=[]), Reason.SCHEMA, "events"),
     ("outside tree", "other/v1/s1/a1/events", _batch_json(), Reason.TOPIC, "not under"),

@@ -41,8 +41,16 @@ class Reason(StrEnum):
     NOT_JSON = "not_json"
     UNKNOWN_VERSION = "unknown_version"
     SCHEMA = "schema"
+    NOT_FINITE = "not_finite"
+    OUT_OF_RANGE = "out_of_range"
     TOPIC = "topic"
     SENDER_MISMATCH = "sender_mismatch"
+    # decided after decode, by the ingest loop (hub/ingest/screen.py and the store)
+    UNKNOWN_AGENT = "unknown_agent"
+    CLOCK_AHEAD = "clock_ahead"
+    TOO_OLD = "too_old"
+    ID_TAKEN = "id_taken"
+    STORE_REFUSED = "store_refused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,9 +155,10 @@ def _explain(exc: ValidationError, payload: bytes) -> Rejected:
     mismatch = next((e for e in errors if _is_sender_mismatch(e)), None)
     if mismatch is not None:
         return Rejected(Reason.SENDER_MISMATCH, _clip(mismatch["msg"]))
+    reason = _bounds_reason(errors)
     shown = "; ".join(f"{_loc(e['loc'])}: {e['msg']}" for e in errors[:_MAX_ERRORS_SHOWN])
     more = f" (+{len(errors) - _MAX_ERRORS_SHOWN} more)" if len(errors) > _MAX_ERRORS_SHOWN else ""
-    return Rejected(Reason.SCHEMA, _clip(shown + more))
+    return Rejected(reason, _clip(shown + more))
 
 
 def _not_json(msg: str, payload: bytes) -> Rejected:
@@ -158,6 +167,21 @@ def _not_json(msg: str, payload: bytes) -> Rejected:
     except UnicodeDecodeError as exc:
         return Rejected(Reason.NOT_UTF8, f"invalid UTF-8 at byte {exc.start}")
     return Rejected(Reason.NOT_JSON, _clip(msg))
+
+
+_NOT_FINITE = frozenset({"finite_number"})
+_OUT_OF_RANGE = frozenset(
+    {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "too_long", "string_too_long"}
+)
+
+
+def _bounds_reason(errors: list[Any]) -> Reason:
+    """``not_finite`` / ``out_of_range`` when every error is of that kind (a value past what the
+    stores hold); any other mix stays ``schema``."""
+    types = {e["type"] for e in errors}
+    if types <= _NOT_FINITE | _OUT_OF_RANGE:
+        return Reason.NOT_FINITE if types & _NOT_FINITE else Reason.OUT_OF_RANGE
+    return Reason.SCHEMA
 
 
 def _is_sender_mismatch(err: Any) -> bool:
