@@ -24,10 +24,12 @@ MAX_COUNT = 2**53 - 1
 int64 (SQLite INTEGER, InfluxDB integer fields, numpy int64 in the ledger); 2^53 - 1 also stays
 exact in a JavaScript client of the API and leaves the ledger room for ``seq + 1``."""
 
-TS_MIN = datetime(2000, 1, 1, tzinfo=UTC)
+TS_MIN = datetime(1970, 1, 1, tzinfo=UTC)
 TS_MAX = datetime(2100, 1, 1, tzinfo=UTC)
-"""Window of every timestamp on the wire: inside InfluxDB's int64-nanosecond range (1677-2262)
-and every store's index. How far from the hub's own clock an event may be is hub config."""
+"""Window of every timestamp on the wire: inside InfluxDB's int64-nanosecond range (1677-2262),
+never before the epoch (a mast whose clock was never set still sends 1970, which the hub then
+refuses as too old rather than the agent failing to build the event). How far from the hub's own
+clock an event may be is hub config (``[ingest]``)."""
 
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 """A non-negative integer that fits every store."""

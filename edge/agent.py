@@ -77,6 +77,7 @@ class Agent:
             link_up=self.link.connected,
             last_seq=self.outbox.last_seq,
             sensors=self.sensors.telemetry(),
+            clock_offset_s=self.link.clock_offset_s,
         )
 
     def run(self, stop: threading.Event) -> None:

@@ -98,6 +98,8 @@ class AgentLink:
         self.counts: Counter[str] = Counter()
         self._refusal_delay = 0.0
         self._hold_until = 0.0
+        self.clock_offset_s: float | None = None
+        """Hub clock minus ours, from the last live (not retained) delivery confirmation."""
 
     # -- public ----------------------------------------------------------------------------
     @property
@@ -203,7 +205,10 @@ class AgentLink:
     def _on_message(self, msg: mqtt.MQTTMessage) -> None:
         try:
             if msg.topic.endswith("/" + Channel.DELIVERY.value):
-                self._inbox.append(DeliveryConfirm.model_validate_json(msg.payload))
+                conf = DeliveryConfirm.model_validate_json(msg.payload)
+                if not msg.retain:  # a retained confirmation may be hours old
+                    self.clock_offset_s = round((conf.ts - utc_now()).total_seconds(), 3)
+                self._inbox.append(conf)
             else:
                 self._inbox.append(Command.model_validate_json(msg.payload))
         except ValidationError as exc:

@@ -27,12 +27,13 @@ from borderwatch.hub.api.tokens import TokenStore
 from borderwatch.hub.config import HubConfig, load_hub_config
 from borderwatch.hub.delivery.persist import LedgerFile
 from borderwatch.hub.evidence import EvidenceIngest, EvidenceStore
+from borderwatch.hub.ingest.config import IngestConfig
 from borderwatch.hub.ingest.gc_tuning import tune_gc
 from borderwatch.hub.notify.mqtt import RetainedAlerts
 from borderwatch.hub.notify.webhook import Webhook
 from borderwatch.hub.service import HubService
 from borderwatch.hub.sqldb import open_postgres
-from borderwatch.hub.store import open_store
+from borderwatch.hub.store import SqliteStoreConfig, open_store
 from borderwatch.runtime.configfile import ConfigError
 from borderwatch.runtime.signals import stop_on_signals
 
@@ -76,6 +77,7 @@ class Hub:
             on_telemetry=self._on_telemetry,
             on_evidence=self.evidence.offer if self.evidence else None,
             ledger=ledger,
+            ingest=effective_ingest(cfg),
         )
         self.retained = RetainedAlerts(self.service.publish, cfg.hub_id) if cfg.notify.mqtt_retained else None
         if self.retained is not None:
@@ -185,6 +187,15 @@ def _open_state(cfg: HubConfig) -> tuple[SqlAlertStore, LedgerFile | None]:
         log.info("shared state on postgres schema=%s", st.schema_name)
         return PostgresAlertStore(st.dsn, st.schema_name), LedgerFile.on(open_postgres(st.dsn, st.schema_name))
     return SqliteAlertStore(cfg.alerts.db_path), None
+
+
+def effective_ingest(cfg: HubConfig) -> IngestConfig:
+    """The ingest settings with the event age capped by the SQLite store's own events retention:
+    an event the store would delete at once is refused instead (too_old)."""
+    days = cfg.store.retention.events_days if isinstance(cfg.store, SqliteStoreConfig) else 0.0
+    if 0 < days < cfg.ingest.max_event_age_days:
+        return cfg.ingest.model_copy(update={"max_event_age_days": days})
+    return cfg.ingest
 
 
 def _serve_api(hub: Hub, stop: threading.Event) -> None:

@@ -4,8 +4,12 @@ One worker thread owns every step after paho's network thread handed a message o
 ledger needs no locks and the order of one agent's messages is kept. A round drains up to
 ``drain_max_messages`` messages and makes one durable store write for all of them; only then
 are the ledger committed, the messages acknowledged to the broker and the agents' outboxes
-allowed to trim (DeliveryConfirm). If the store refuses, the round is retried with back-off;
-nothing is acknowledged meanwhile, so a crash at any point loses nothing.
+allowed to trim (DeliveryConfirm). If the store is down, the round is retried with back-off;
+nothing is acknowledged meanwhile, so a crash at any point loses nothing. If the store refuses
+part of the round (hub/ingest/isolate.py), the refused messages are found by bisection,
+dead-lettered with the store's reason and acknowledged with the rest: one poison message never
+holds up its round, other agents or a restart. Unknown agents and events outside the time window
+are dead-lettered before the ledger (hub/ingest/screen.py).
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import queue
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from borderwatch.contract import (
@@ -36,7 +41,11 @@ from borderwatch.hub.delivery import ranges as rg
 from borderwatch.hub.delivery.book import LedgerBook, Round
 from borderwatch.hub.delivery.config import DeliveryConfig
 from borderwatch.hub.delivery.persist import AgentKey, LedgerFile
-from borderwatch.hub.ingest.decode import Accepted, decode
+from borderwatch.hub.ingest.config import IngestConfig
+from borderwatch.hub.ingest.decode import Accepted, Reason, decode
+from borderwatch.hub.ingest.health import IngestHealth
+from borderwatch.hub.ingest.isolate import verdict, write_isolating
+from borderwatch.hub.ingest.screen import AgentGate, TimeWindow
 from borderwatch.hub.link import HubLink, Inbound
 from borderwatch.hub.store.base import DeadLetter, EventStore
 from borderwatch.runtime.broker import BrokerConfig
@@ -68,8 +77,14 @@ class HubService:
         on_telemetry: Callable[[Telemetry], None] | None = None,
         on_evidence: Callable[[str, bytes], object] | None = None,
         ledger: LedgerFile | None = None,
+        ingest: IngestConfig | None = None,
     ) -> None:
         self._cfg = cfg
+        self._ingest = ingest = ingest or IngestConfig()
+        self._window = TimeWindow(timedelta(seconds=ingest.max_clock_skew_s), timedelta(days=ingest.max_event_age_days))
+        self._gate: AgentGate | None = None
+        self._health = IngestHealth(ingest.degraded_lag_s, ingest.degraded_hold_s)
+        self._reasons: Counter[str] = Counter()
         self._store = store
         self._on_events = on_events
         self._on_status = on_status
@@ -87,6 +102,7 @@ class HubService:
     def start(self) -> None:
         file = self._ledger or LedgerFile(self._cfg.ledger_path, self._cfg.ledger_synchronous)
         self._book = LedgerBook(file, self._cfg)
+        self._gate = AgentGate(self._ingest.allowed(), self._ingest.max_auto_agents, self._book.agents())
         self._link.start()
         self._worker = threading.Thread(target=self._run, name="hub-ingest", daemon=True)
         self._worker.start()
@@ -116,12 +132,15 @@ class HubService:
             "agents": agents,
             "connected": self._link.connected,
             "queue_depth": self._queue.qsize(),
+            "health": self.health(),
+            "dead_letter_reasons": dict(self._reasons),
             **{
                 k: self._counts[k]
                 for k in (
                     "messages",
                     "dead_letters",
                     "store_errors",
+                    "store_refused",
                     "ack_skipped",
                     "qos0_dropped",
                     "replay_commands",
@@ -129,6 +148,10 @@ class HubService:
                 )
             },
         }
+
+    def health(self) -> dict[str, Any]:
+        """``{"status": "ok" | "degraded", "reasons": [...]}`` for ``/health``."""
+        return self._health.report(self._queue.qsize())
 
     # -- hand-over from paho's network thread ----------------------------------------------
     def _enqueue(self, msg: Inbound) -> None:
@@ -180,12 +203,18 @@ class HubService:
 
     def _round(self, msgs: list[Inbound]) -> None:
         assert self._book is not None
+        self._health.round_started()
         rnd = self._book.stage()
         pending = _Pending()
         for msg in msgs:
-            self._apply(msg, rnd, pending)
+            try:
+                self._apply(msg, rnd, pending)
+            except Exception as exc:  # a message the hub cannot handle must not fail its round
+                log.exception("message handling failed topic=%s", msg.topic)
+                self._dead(pending, msg.topic, Reason.INTERNAL, repr(exc), msg.payload)
         if not self._write(pending):
-            return  # stopping while the store refused: nothing acked, the broker redelivers
+            return  # stopping while the store was down: nothing acked, the broker redelivers
+        self._health.round_ended()
         # alerts before the ledger commit: a hub killed in between gets the events again (from the
         # broker, or on another instance), so a stored event never misses the alert engine
         if pending.events and self._on_events is not None:
@@ -203,15 +232,22 @@ class HubService:
             return  # a cleared retained message
         decoded = decode(msg.topic, msg.payload)
         if not isinstance(decoded, Accepted):
-            self._counts["dead_letters"] += 1
-            log.warning("dead letter topic=%s reason=%s detail=%s", msg.topic, decoded.reason, decoded.detail)
-            # the reason code only: backends use it as a bounded tag; the detail is in the log
-            pending.letters.append(DeadLetter(utc_now(), msg.topic, str(decoded.reason), msg.payload))
+            self._dead(pending, msg.topic, decoded.reason, decoded.detail, msg.payload)
             return
         m = decoded.message
         key = (decoded.topic.site, decoded.topic.agent)
+        assert self._gate is not None
+        if not self._gate.admit(key):
+            detail = f"{key[0]}/{key[1]} is not in ingest.allow_agents (or past ingest.max_auto_agents)"
+            self._dead(pending, msg.topic, Reason.UNKNOWN_AGENT, detail, msg.payload)
+            return
         if isinstance(m, EventBatch):
-            pending.events.extend(rnd.admit(m))
+            good, bad = self._window.split(rnd.admit(m), utc_now())
+            pending.events.extend(good)
+            for reason in dict.fromkeys(r for _, r in bad):
+                refused = [ev for ev, r in bad if r is reason]
+                detail = f"{len(refused)} event(s), first {refused[0].id} ts={refused[0].ts.isoformat()}"
+                self._dead(pending, msg.topic, reason, detail, msg.payload)
         elif isinstance(m, Telemetry):
             pending.telemetry.append(m)
             if self._on_telemetry is not None:
@@ -237,24 +273,67 @@ class HubService:
         if not ack.ok:
             log.warning("command failed site=%s agent=%s id=%s detail=%s", *key, ack.command_id, ack.detail)
 
+    def _dead(self, pending: _Pending, topic_name: str, reason: str, detail: str, payload: bytes) -> None:
+        """Count, log and keep (the first KiB of) one refused message; it is acknowledged with its round."""
+        self._counts["dead_letters"] += 1
+        self._reasons[str(reason)] += 1
+        log.warning("dead letter topic=%s reason=%s detail=%s", topic_name, reason, detail)
+        letter = DeadLetter(utc_now(), topic_name, str(reason), payload, detail=detail[:512])
+        pending.letters.append(letter.clipped(self._ingest.dead_letter_keep_bytes))
+
     def _write(self, pending: _Pending) -> bool:
-        """Make the round durable; retries with back-off until it works or the service stops."""
+        """Make the round durable; retries with back-off while the store is down, until the service
+        stops. What the store refuses is taken out of the round and dead-lettered."""
         delay = 0.05
         while True:
             try:
-                if pending.events:
-                    self._store.write_events(pending.events)
-                for t in pending.telemetry:
-                    self._store.write_telemetry(t)
-                for letter in pending.letters:
-                    self._store.write_dead_letter(letter)
+                self._write_once(pending)
+                self._health.store_ok()
                 return True
             except Exception as exc:
                 self._counts["store_errors"] += 1
-                log.warning("store write failed error=%s retry_in_s=%.2f", exc, delay)
+                self._health.store_down(f"{type(exc).__name__}: {exc}"[:200])
+                log.warning("store write failed (store down) error=%r retry_in_s=%.2f", exc, delay)
                 if self._stopping.wait(delay):
                     return False
                 delay = min(delay * 2, self._cfg.store_retry_max_s)
+
+    def _write_once(self, pending: _Pending) -> None:
+        tries = self._ingest.refused_tries
+        refused = write_isolating(self._store.write_events, pending.events, tries)
+        if refused:
+            drop = {id(ev) for ev, _ in refused}
+            pending.events = [ev for ev in pending.events if id(ev) not in drop]
+            for ev, (reason, detail) in refused:
+                body = ev.model_dump_json(by_alias=True).encode()
+                self._refused(
+                    pending, topic(ev.site, ev.agent, Channel.EVENTS), reason, f"event {ev.id}: {detail}", body
+                )
+        refused_tm = write_isolating(self._write_telemetry, pending.telemetry, tries)
+        if refused_tm:
+            pending.telemetry = [t for t in pending.telemetry if all(t is not r for r, _ in refused_tm)]
+            for tm, (reason, detail) in refused_tm:
+                self._refused(
+                    pending, topic(tm.site, tm.agent, Channel.TELEMETRY), reason, detail, tm.model_dump_json().encode()
+                )
+        for letter in pending.letters:
+            try:
+                self._store.write_dead_letter(letter)
+            except Exception as exc:
+                if verdict(exc) == "down":
+                    raise
+                self._counts["dead_letters_unwritable"] += 1
+                log.error("dead letter refused by the store topic=%s error=%r", letter.topic, exc)
+        pending.letters = []
+
+    def _write_telemetry(self, items: Sequence[Telemetry]) -> None:
+        for t in items:
+            self._store.write_telemetry(t)
+
+    def _refused(self, pending: _Pending, topic_name: str, reason: str, detail: str, payload: bytes) -> None:
+        self._counts["store_refused"] += 1
+        self._health.refused(1, reason)
+        self._dead(pending, topic_name, reason, detail, payload)
 
     # -- confirmations and replay requests -------------------------------------------------
     def _housekeeping(self) -> None:

@@ -64,7 +64,7 @@ REJECTIONS = [
     ("seq past 2^53", EV_TOPIC, _event_field("seq", 2**53), Reason.OUT_OF_RANGE, "events[1].seq"),
     ("huge track id", EV_TOPIC, _event_field("track_id", 10**30), Reason.OUT_OF_RANGE, "events[1].track_id"),
     ("year 2262+", EV_TOPIC, _event_field("ts", "2300-01-01T00:00:00Z"), Reason.OUT_OF_RANGE, "events[1].ts"),
-    ("year 1600", EV_TOPIC, _event_field("ts", "1600-01-01T00:00:00Z"), Reason.OUT_OF_RANGE, "events[1].ts"),
+    ("year 1969", EV_TOPIC, _event_field("ts", "1969-12-31T23:59:59Z"), Reason.OUT_OF_RANGE, "events[1].ts"),
     ("NaN confidence", EV_TOPIC, _raw_event_field("confidence", "NaN"), Reason.NOT_FINITE, "confidence"),
     ("infinite box", EV_TOPIC, _raw_box("Infinity"), Reason.NOT_FINITE, "box.x2"),
     ("1e999 box", EV_TOPIC, _raw_box("1e999"), Reason.NOT_FINITE, "box.x2"),

@@ -33,8 +33,11 @@ stats = APIRouter(prefix="/api/v1/stats", tags=["stats"])
 
 
 class Health(BaseModel):
+    """``ok``, or ``degraded`` with the reasons (store down or refusing messages, ingest lagging)."""
+
     status: str
     hub_id: str
+    reasons: list[str] = []
 
 
 class AgentOut(BaseModel):
@@ -47,7 +50,8 @@ class AgentOut(BaseModel):
 
 @health.get("/health")
 def get_health(ctx: Ctx) -> Health:
-    return Health(status="ok", hub_id=ctx.hub_id)
+    health = ctx.stats().get("health") or {"status": "ok", "reasons": []}
+    return Health(status=health["status"], hub_id=ctx.hub_id, reasons=health["reasons"])
 
 
 @agents.get("")

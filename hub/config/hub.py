@@ -13,6 +13,7 @@ from borderwatch.hub.config.state import SqliteStateConfig, StateConfig
 from borderwatch.hub.console.config import ConsoleConfig
 from borderwatch.hub.delivery.config import DeliveryConfig
 from borderwatch.hub.evidence.config import EvidenceConfig
+from borderwatch.hub.ingest.config import IngestConfig
 from borderwatch.hub.notify.config import NotifyConfig
 from borderwatch.hub.store.config import SqliteStoreConfig, StoreConfig
 from borderwatch.runtime.broker import BrokerConfig
@@ -26,6 +27,7 @@ class HubConfig(BaseModel):
     broker: BrokerConfig = Field(default_factory=BrokerConfig, description="MQTT broker the agents publish to")
     store: StoreConfig = Field(default_factory=SqliteStoreConfig, description="time-series store (type = ...)")
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig, description="consumer, ledger, replay")
+    ingest: IngestConfig = Field(default_factory=IngestConfig, description="admitted agents, clock skew, poison")
     alerts: AlertsConfig = Field(default_factory=AlertsConfig, description="alert rules and store")
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig, description="agents' JPEG snapshots")
     api: ApiConfig = Field(default_factory=ApiConfig, description="HTTP API")

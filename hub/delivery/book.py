@@ -85,6 +85,11 @@ class LedgerBook:
         for key, state in self._saved.items():
             self._observe(key, state, now)
 
+    def agents(self) -> list[AgentKey]:
+        """Every agent the ledger holds (the fleet as known before this start)."""
+        with self._lock:
+            return list(self._saved)
+
     def stage(self) -> Round:
         return Round(_Fresh(self._saved, self._file) if self._file.shared else dict(self._saved))
 

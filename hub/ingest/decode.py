@@ -51,6 +51,7 @@ class Reason(StrEnum):
     TOO_OLD = "too_old"
     ID_TAKEN = "id_taken"
     STORE_REFUSED = "store_refused"
+    INTERNAL = "internal_error"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,9 @@ returns, so every backend must make the same promise: durable on return, idempot
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -45,14 +46,43 @@ class StoreOverflowError(StoreError):
     """The bounded write buffer stayed full for longer than allowed; counted, nothing acknowledged."""
 
 
+class StoreRefusedError(Exception):
+    """The store refuses this content for good (not an outage): retrying cannot help, so the ingest
+    loop isolates the refused events and dead-letters them instead of holding up everyone else.
+    ``reason`` is a dead-letter reason code (``id_taken``, ``store_refused``), ``detail`` for a human."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+DEAD_LETTER_KEEP_BYTES = 4096
+"""How much of a refused payload is kept: enough to see what it was, not what a stranger may send."""
+
+
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
-    """A message the hub refused, kept with the reason and the raw bytes for later inspection."""
+    """A message the hub refused, kept with the reason and (the start of) the raw bytes.
+
+    ``size`` and ``sha256`` describe the whole payload as received; ``payload`` keeps only its
+    first bytes once :meth:`clipped` (every store clips before writing). ``size == -1`` means
+    ``payload`` is still whole."""
 
     received_at: datetime
     topic: str
     reason: str
     payload: bytes
+    size: int = -1
+    sha256: str = ""
+    detail: str = ""
+
+    def clipped(self, keep: int = DEAD_LETTER_KEEP_BYTES) -> DeadLetter:
+        """The letter with its payload cut to ``keep`` bytes, its size and hash noted (idempotent)."""
+        if self.size >= 0:
+            return self
+        whole = bytes(self.payload)
+        return replace(self, payload=whole[:keep], size=len(whole), sha256=hashlib.sha256(whole).hexdigest())
 
 
 class EventStore(Protocol):

@@ -3,7 +3,8 @@
 influxdb-client does the HTTP (synchronous write API, gzip); :mod:`hub.store.writer` owns
 buffering, batching, retries and the "written before acknowledged" promise. Refused messages
 are kept with their raw bytes in a local SQLite file (a time-series database is no place
-for raw payloads) and counted as ``dead_letters`` points for dashboards.
+for raw payloads) and counted as ``dead_letters`` points for dashboards. Which site/agent owns
+an event id is kept in the hub's own index (:mod:`hub.store.owners`), next to the dead letters.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import gzip
 from collections.abc import Sequence
 from concurrent.futures import Future
 from datetime import UTC, datetime
+from pathlib import Path
 
 from influxdb_client import InfluxDBClient, WritePrecision
 from influxdb_client.client.write_api import SYNCHRONOUS
@@ -20,7 +22,9 @@ from borderwatch.contract import Event, Telemetry
 from borderwatch.contract.topics import parse_topic
 from borderwatch.hub.store.base import AlertCount, DeadLetter, StoreError
 from borderwatch.hub.store.config import InfluxStoreConfig, resolve_token
+from borderwatch.hub.store.owners import OwnerIndex
 from borderwatch.hub.store.points import alert_count_lines, dead_letter_line, event_lines, telemetry_lines
+from borderwatch.hub.store.retention import PeriodicJob, cutoffs
 from borderwatch.hub.store.sqlite import SqliteStore
 from borderwatch.hub.store.writer import BatchWriter, WriterSettings, WriterStats
 
@@ -61,7 +65,16 @@ class InfluxStore:
         self._write_api = self._client.write_api(write_options=SYNCHRONOUS)
         self._precision = _PRECISION[cfg.precision]
         self._letters = SqliteStore(cfg.dead_letter_path, retention=cfg.dead_letter_retention)
+        self._owners = OwnerIndex(owners_path(cfg))
+        self._owners_job = PeriodicJob(
+            "influx-owner-retention", cfg.dead_letter_retention.check_interval_s, self._forget_old_owners
+        ).start()
         self._writer = BatchWriter(self._post, writer_settings(cfg), self._dead_point)
+
+    def _forget_old_owners(self) -> None:
+        cutoff = cutoffs(self.cfg.dead_letter_retention, datetime.now(UTC)).get("events")
+        if cutoff is not None:
+            self._owners.forget_before(cutoff)
 
     def _post(self, bucket: str, lines: list[str]) -> None:
         body = "\n".join(lines).encode()
@@ -70,13 +83,18 @@ class InfluxStore:
         self._write_api.write(bucket=bucket, org=self.cfg.org, record=body, write_precision=self._precision)
 
     def _dead_point(self, bucket: str, line: str, status: int) -> None:
-        letter = DeadLetter(datetime.now(UTC), f"influxdb/{bucket}", f"influx_http_{status}", line.encode())
+        detail = f"the server refused this point with HTTP {status}"
+        letter = DeadLetter(
+            datetime.now(UTC), f"influxdb/{bucket}", f"influx_http_{status}", line.encode(), detail=detail
+        )
         self._letters.write_dead_letter(letter)
 
     # -- asynchronous side (the ingest loop pipelines and acks from the future) ----------------
 
     def submit_events(self, events: Sequence[Event]) -> Future[int]:
-        """Queue a batch; the future resolves (in submission order) once every point is written."""
+        """Queue a batch; the future resolves (in submission order) once every point is written.
+        Raises StoreRefusedError (nothing queued) when an event id belongs to another sender."""
+        self._owners.claim(events)
         return self._writer.submit(
             self.cfg.buckets.events, event_lines(events, self.cfg.precision, self.cfg.box_fields)
         )
@@ -110,9 +128,11 @@ class InfluxStore:
         self._writer.offer(self.cfg.buckets.dead_letters, [line])
 
     def close(self) -> None:
+        self._owners_job.stop()
         self._writer.close()
         self._client.close()
         self._letters.close()
+        self._owners.close()
 
     # -- introspection --------------------------------------------------------------------------
 
@@ -122,6 +142,11 @@ class InfluxStore:
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         return self._letters.dead_letters(limit)
+
+
+def owners_path(cfg: InfluxStoreConfig) -> Path:
+    """The event-owner index lives next to the dead-letter file (``<name>.owners.sqlite``)."""
+    return cfg.dead_letter_path.with_name(cfg.dead_letter_path.stem + ".owners.sqlite")
 
 
 def _wait(future: Future[int], budget_s: float) -> int:

@@ -157,6 +157,8 @@ def telemetry_lines(tm: Telemetry, precision: Precision = "ns") -> list[str]:
     )
     if tm.last_seq is not None:
         agent_fields += f",last_seq={tm.last_seq}i"
+    if tm.clock_offset_s is not None:
+        agent_fields += f",clock_offset_s={tm.clock_offset_s}"
     lines = [f"{head} {agent_fields} {t}"]
     for s in tm.sensors:
         lines.append(

@@ -6,7 +6,8 @@ the hub acknowledged them upstream, which would break the at-least-once chain; F
 one fsync per batch (amortised over up to 5,000 events). ``NORMAL`` stays selectable for
 disposable demo files.
 
-Idempotence: events are keyed by their globally unique id; a replay overwrites the row.
+Idempotence: events are keyed by their globally unique id; a replay overwrites the row, but only
+a replay by the same site/agent: another sender reusing an id is refused (``id_taken``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any, Literal
 
 from borderwatch.contract import Event, Telemetry
 from borderwatch.contract.common import utc_now
-from borderwatch.hub.store.base import AlertCount, DeadLetter, SensorCount
+from borderwatch.hub.store.base import AlertCount, DeadLetter, SensorCount, StoreRefusedError
 from borderwatch.hub.store.points import epoch_us, from_epoch_us
 from borderwatch.hub.store.retention import PeriodicJob, Retention, cutoffs
 from borderwatch.runtime.sqlite import connect
@@ -44,7 +45,7 @@ CREATE TABLE IF NOT EXISTS telemetry (
 CREATE INDEX IF NOT EXISTS telemetry_ts ON telemetry (ts_us);
 CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY, received_us INTEGER NOT NULL, topic TEXT NOT NULL,
-    reason TEXT NOT NULL, payload BLOB NOT NULL
+    reason TEXT NOT NULL, payload BLOB NOT NULL, size INTEGER, sha256 TEXT, detail TEXT
 );
 CREATE INDEX IF NOT EXISTS dead_letters_ts ON dead_letters (received_us);
 CREATE TABLE IF NOT EXISTS alerts (
@@ -57,10 +58,15 @@ _UPSERT_EVENT = """
 INSERT INTO events (id, seq, ts_us, site, agent, sensor, sensor_kind, kind, class, confidence, track_id, body)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
-    seq=excluded.seq, ts_us=excluded.ts_us, site=excluded.site, agent=excluded.agent,
+    seq=excluded.seq, ts_us=excluded.ts_us,
     sensor=excluded.sensor, sensor_kind=excluded.sensor_kind, kind=excluded.kind, class=excluded.class,
     confidence=excluded.confidence, track_id=excluded.track_id, body=excluded.body
+WHERE events.site = excluded.site AND events.agent = excluded.agent
 """
+# The WHERE keeps an event id with the site/agent that first stored it: another sender's row
+# changes nothing, which write_events sees in the row count and refuses (id_taken).
+
+_LETTER_COLUMNS = {"size": "INTEGER", "sha256": "TEXT", "detail": "TEXT"}
 
 _TIME_COLUMN = {"events": "ts_us", "telemetry": "ts_us", "dead_letters": "received_us", "alerts": "ts_us"}
 _FILTER_COLUMNS = ("site", "agent", "sensor", "sensor_kind", "kind", "class", "track_id")
@@ -93,6 +99,7 @@ class SqliteStore:
         self._rlock = threading.Lock()
         self._writer = self._connect(synchronous)
         self._writer.executescript(_SCHEMA)
+        _add_missing_columns(self._writer, "dead_letters", _LETTER_COLUMNS)
         self._reader = self._connect(synchronous)
         self._job: PeriodicJob | None = None
         if run_retention:
@@ -122,7 +129,9 @@ class SqliteStore:
         rows = [_event_row(ev) for ev in events]
         with self._transaction() as db:
             known = _count_known(db, ids)
-            db.executemany(_UPSERT_EVENT, rows)
+            changed = db.executemany(_UPSERT_EVENT, rows).rowcount
+            if changed != len(rows):
+                raise StoreRefusedError("id_taken", f"{len(rows) - changed} event id(s) belong to another site/agent")
         return len(ids) - known
 
     def submit_events(self, events: Sequence[Event]) -> Future[int]:
@@ -141,9 +150,14 @@ class SqliteStore:
             db.execute("INSERT OR REPLACE INTO telemetry VALUES (?, ?, ?, ?)", row)
 
     def write_dead_letter(self, letter: DeadLetter) -> None:
-        row = (epoch_us(letter.received_at), letter.topic, letter.reason, bytes(letter.payload))
+        kept = letter.clipped()
+        row = (epoch_us(kept.received_at), kept.topic, kept.reason, kept.payload, kept.size, kept.sha256, kept.detail)
         with self._transaction() as db:
-            db.execute("INSERT INTO dead_letters (received_us, topic, reason, payload) VALUES (?,?,?,?)", row)
+            db.execute(
+                "INSERT INTO dead_letters (received_us, topic, reason, payload, size, sha256, detail) "
+                "VALUES (?,?,?,?,?,?,?)",
+                row,
+            )
 
     def write_alert_counts(self, counts: Sequence[AlertCount]) -> None:
         rows = [(epoch_us(c.ts), c.site, c.rule, c.severity, c.count) for c in counts]
@@ -192,11 +206,13 @@ class SqliteStore:
         return [Event.model_validate_json(r[0]) for r in rows]
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
-        """Newest first, with the raw bytes as received."""
+        """Newest first, with the first bytes as received and the whole payload's size and hash."""
         rows = self._query(
-            "SELECT received_us, topic, reason, payload FROM dead_letters ORDER BY id DESC LIMIT ?", [limit]
+            "SELECT received_us, topic, reason, payload, coalesce(size, -1), coalesce(sha256, ''), "
+            "coalesce(detail, '') FROM dead_letters ORDER BY id DESC LIMIT ?",
+            [limit],
         )
-        return [DeadLetter(from_epoch_us(r[0]), r[1], r[2], bytes(r[3])) for r in rows]
+        return [DeadLetter(from_epoch_us(r[0]), r[1], r[2], bytes(r[3]), r[4], r[5], r[6]) for r in rows]
 
     def counts_by_sensor(self) -> list[SensorCount]:
         rows = self._query(
@@ -216,6 +232,14 @@ class SqliteStore:
         where, params = _where(None, None, {"agent": agent})
         rows = self._query(f"SELECT body FROM telemetry{where} ORDER BY ts_us DESC LIMIT ?", [*params, limit])
         return [Telemetry.model_validate_json(r[0]) for r in rows]
+
+
+def _add_missing_columns(db: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:
+    """Files made before a column existed get it added (SQLite has no ADD COLUMN IF NOT EXISTS)."""
+    have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+    for name, sql_type in columns.items():
+        if name not in have:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}")
 
 
 def _count_known(db: sqlite3.Connection, ids: list[str]) -> int:

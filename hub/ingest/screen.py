@@ -1,0 +1,65 @@
+"""What the hub accepts after decode: from whom (agent gate) and from when (time window). Pure.
+
+Why after decode: both need state the contract cannot know (the fleet, the hub's clock). Decisions:
+- an agent outside the allow-list (or past the cap of learned agents) is dead-lettered as
+  ``unknown_agent`` and never reaches the ledger, the registry or a replay request;
+- an event stamped more than ``max_clock_skew_s`` ahead of the hub's clock is dead-lettered as
+  ``clock_ahead``, one older than ``max_event_age`` as ``too_old``. Rejected, not flagged: a
+  flagged event would still sort first in listings, hold alert groups open and escape retention.
+  The event's seq still counts as received, so the agent is not asked to replay it for ever.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from borderwatch.contract import Event
+from borderwatch.hub.ingest.decode import Reason
+
+AgentKey = tuple[str, str]
+
+
+class AgentGate:
+    """Admits the allow-listed agents, or (without a list) learns agents up to a cap."""
+
+    def __init__(self, allowed: frozenset[AgentKey] | None, cap: int, known: Iterable[AgentKey] = ()) -> None:
+        self._allowed = allowed
+        self._cap = cap
+        self._known: set[AgentKey] = set() if allowed is not None else set(known)
+
+    def admit(self, key: AgentKey) -> bool:
+        """True when the hub tracks ``key``; learns it while under the cap."""
+        if self._allowed is not None:
+            return key in self._allowed
+        if key in self._known:
+            return True
+        if len(self._known) >= self._cap:
+            return False
+        self._known.add(key)
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """Event timestamps the hub accepts: from ``now - max_age`` to ``now + skew``."""
+
+    skew: timedelta
+    max_age: timedelta
+
+    def split(self, events: Sequence[Event], now: datetime) -> tuple[list[Event], list[tuple[Event, Reason]]]:
+        """(events inside the window, refused events with their reason); order kept."""
+        latest, earliest = now + self.skew, now - self.max_age
+        if all(earliest <= ev.ts <= latest for ev in events):
+            return list(events), []
+        good: list[Event] = []
+        bad: list[tuple[Event, Reason]] = []
+        for ev in events:
+            if ev.ts > latest:
+                bad.append((ev, Reason.CLOCK_AHEAD))
+            elif ev.ts < earliest:
+                bad.append((ev, Reason.TOO_OLD))
+            else:
+                good.append(ev)
+        return good, bad

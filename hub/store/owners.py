@@ -1,0 +1,70 @@
+"""The hub's own index of who first stored each event id, for stores that cannot check it.
+
+Why: a time-series server (InfluxDB, VictoriaMetrics) overwrites a point with the same series and
+timestamp and knows nothing about event ids, so "an event id belongs to the site/agent that first
+stored it" is kept here, in a small local SQLite file next to the dead letters. The SQLite store
+checks the same rule in its own events table (hub/store/sqlite.py).
+
+Durability: ``synchronous=NORMAL`` (no fsync per claim). After a power cut the index may miss the
+last claims; the worst case is that a stranger could then reuse one of those ids once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from borderwatch.contract import Event
+from borderwatch.hub.store.base import StoreRefusedError
+from borderwatch.hub.store.points import epoch_us
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS event_owners (
+    id TEXT PRIMARY KEY, site TEXT NOT NULL, agent TEXT NOT NULL, ts_us INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS event_owners_ts ON event_owners (ts_us);
+"""
+_CLAIM = """
+INSERT INTO event_owners (id, site, agent, ts_us) VALUES (?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET ts_us = excluded.ts_us
+WHERE event_owners.site = excluded.site AND event_owners.agent = excluded.agent
+"""
+
+
+class OwnerIndex:
+    """``claim`` records the owners of a batch's ids, or refuses the whole batch (``id_taken``)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def claim(self, events: Sequence[Event]) -> None:
+        """Own every id of ``events`` for its sender; StoreRefusedError (nothing recorded) when an
+        id already belongs to another site/agent, so the caller can isolate the offending events."""
+        rows = [(ev.id, ev.site, ev.agent, epoch_us(ev.ts)) for ev in events]
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                changed = self._db.executemany(_CLAIM, rows).rowcount
+                if changed != len(rows):
+                    raise StoreRefusedError("id_taken", f"{len(rows) - changed} event id(s) belong to another sender")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def forget_before(self, cutoff: datetime) -> int:
+        """Drop claims of events older than the events' retention; returns how many."""
+        with self._lock:
+            return self._db.execute("DELETE FROM event_owners WHERE ts_us < ?", (epoch_us(cutoff),)).rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
