@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from borderwatch.contract import Event
-from borderwatch.hub.store.base import StoreRefusedError
+from borderwatch.hub.store.base import StoreError, StoreRefusedError
 from borderwatch.hub.store.points import epoch_us
 
 _SCHEMA = """
@@ -44,12 +44,15 @@ class OwnerIndex:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._closed = False
 
     def claim(self, events: Sequence[Event]) -> None:
         """Own every id of ``events`` for its sender; StoreRefusedError (nothing recorded) when an
         id already belongs to another site/agent, so the caller can isolate the offending events."""
         rows = [(ev.id, ev.site, ev.agent, epoch_us(ev.ts)) for ev in events]
         with self._lock:
+            if self._closed:
+                raise StoreError("store is closed")
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 changed = self._db.executemany(_CLAIM, rows).rowcount
@@ -63,8 +66,11 @@ class OwnerIndex:
     def forget_before(self, cutoff: datetime) -> int:
         """Drop claims of events older than the events' retention; returns how many."""
         with self._lock:
+            if self._closed:
+                return 0
             return self._db.execute("DELETE FROM event_owners WHERE ts_us < ?", (epoch_us(cutoff),)).rowcount
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._db.close()
