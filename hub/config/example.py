@@ -28,6 +28,12 @@ type = "sqlite"                         # alerts in alerts.db_path, ledger in de
 # dsn = "postgresql://borderwatch@db.example:5432/borderwatch"
 # schema = "borderwatch"
 
+[ingest]                                # the hub's trust boundary (docs/operator-guide.md, dead letters)
+# allow_agents = ["west-1/mast-01"]     # agents the hub tracks; without a list it learns up to max_auto_agents
+max_auto_agents = 1000
+max_clock_skew_s = 300                  # events stamped further ahead are refused (clock_ahead)
+max_event_age_days = 90                 # older events are refused (too_old)
+
 [alerts]
 db_path = "var/hub/alerts.sqlite3"
 
