@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -65,6 +66,7 @@ class HubLink:
             manual_ack=True,
         )
         self._connected = threading.Event()
+        self._subscribed = threading.Event()
         self._generation = 0
         self._client: mqtt.Client | None = None
 
@@ -92,8 +94,10 @@ class HubLink:
         )
 
     def wait_connected(self, timeout: float) -> bool:
-        """Block until the broker accepted us or ``timeout`` passed; True if connected."""
-        return self._connected.wait(timeout)
+        """Block until the broker accepted us and acknowledged our subscriptions (ready to receive:
+        a message published before that would not reach a fresh session), or ``timeout`` passed."""
+        deadline = time.monotonic() + timeout
+        return self._connected.wait(timeout) and self._subscribed.wait(max(0.0, deadline - time.monotonic()))
 
     def stop(self) -> None:
         """Disconnect cleanly; the session (and anything unacknowledged) stays with the broker."""
@@ -126,9 +130,14 @@ class HubLink:
         # QoS 1 granted = the agent's own choice is kept (evidence_qos 0 stays 0, 1 stays 1)
         subs = [(subscription(ch, site=self._cfg.site, share=share), 1) for ch in channels]
         subs.append((subscription(Channel.STATUS, site=self._cfg.site), 1))
+        self._subscribed.clear()
+        client.on_subscribe = self._on_subscribe
         client.subscribe(subs)
         self._connected.set()
         log.info("hub link connected session_present=%s generation=%d", session_present, self._generation)
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, reasons: object, props: object) -> None:
+        self._subscribed.set()
 
     def _on_disconnect(self, reason: mqtt.ReasonCode) -> None:
         self._connected.clear()

@@ -147,3 +147,17 @@ def test_events_from_a_clock_far_ahead_or_behind_are_dead_lettered(broker, publi
     assert stored_seqs(store.path, "s1", "a1") == [6, 7, 8]
     service.stop()
     store.close()
+
+
+def test_an_agent_learns_its_clock_offset_from_live_confirmations(broker, tmp_path):
+    from tests.chaos.agents import SimAgent
+
+    store = SqliteStore(tmp_path / "store.sqlite3", run_retention=False)
+    service = _service(broker, tmp_path, store)
+    agent = SimAgent("s1", "a1", broker.broker_config(), tmp_path, total=50, rate=200).start()
+    assert agent.link.clock_offset_s is None
+    wait_until(lambda: agent.link.clock_offset_s is not None, 20, "a live delivery confirmation")
+    assert abs(agent.link.clock_offset_s) < 5  # same machine: only the delivery latency
+    agent.stop()
+    service.stop()
+    store.close()
