@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from borderwatch.hub.store import open_store
-from borderwatch.hub.store.base import DeadLetter, StoreError, StoreOverflowError
+from borderwatch.hub.store.base import DeadLetter, StoreError, StoreOverflowError, StoreRefusedError
 from borderwatch.hub.store.config import InfluxStoreConfig
 from borderwatch.hub.store.influx import InfluxStore
 from tests.support.builders import make_batch, make_events, make_telemetry
@@ -229,3 +229,21 @@ def test_large_batch_from_one_message(vm, tmp_path, site):
     store.close()
     vm.settle()
     assert vm.samples(f'events_count{{site="{site}"}}') == 5000
+
+
+def test_an_event_id_stays_with_its_first_sender(vm, tmp_path, site):
+    store = _store(vm.url, tmp_path)
+    mine = make_events(5, site=site, agent="a1")
+    store.write_events(mine)
+    store.write_events(mine)  # the owner's replay is fine
+    thief = [mine[2].model_copy(update={"agent": "a2", "track_id": 999})]
+    with pytest.raises(StoreRefusedError, match="id_taken"):
+        store.write_events(thief)
+    store.close()
+    again = _store(vm.url, tmp_path)  # the hub's index is on disk: a restart does not forget owners
+    with pytest.raises(StoreRefusedError, match="id_taken"):
+        again.write_events(thief)
+    again.close()
+    vm.settle()
+    assert vm.samples(f'events_count{{site="{site}",agent="a2"}}') == 0
+    assert vm.samples(f'events_count{{site="{site}",agent="a1"}}') == 5
