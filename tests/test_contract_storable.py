@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,12 +23,13 @@ from borderwatch.contract.common import MAX_COUNT
 from borderwatch.contract.events import MAX_PIXELS
 from borderwatch.hub.agents import AgentRegistry
 from borderwatch.hub.alerts.store import SqliteAlertStore
-from borderwatch.hub.api.app import create_app
 from borderwatch.hub.api.context import HubContext
+from borderwatch.hub.api.tokens import Role, TokenStore
 from borderwatch.hub.ingest.decode import Accepted, decode
 from borderwatch.hub.store.config import InfluxStoreConfig
 from borderwatch.hub.store.influx import InfluxStore
 from borderwatch.hub.store.sqlite import SqliteStore
+from tests.api_helpers import client_as
 from tests.test_influx_servers import victoria_metrics
 
 IDENT = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", fullmatch=True)
@@ -106,8 +106,9 @@ def _accepted(topic_name: str, payload: bytes) -> EventBatch | None:
 
 def test_accepted_events_are_stored_in_sqlite_and_listed_by_the_api(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "s.sqlite3", run_retention=False)
-    ctx = HubContext("hub", SqliteAlertStore(tmp_path / "a.sqlite3"), store, AgentRegistry(), dict)
-    api = TestClient(create_app(ctx))
+    tokens = TokenStore(tmp_path / "tokens.sqlite3")
+    ctx = HubContext("hub", SqliteAlertStore(tmp_path / "a.sqlite3"), store, AgentRegistry(), dict, tokens=tokens)
+    api = client_as(ctx, Role.VIEWER)
     accepted = []
 
     @settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])

@@ -20,6 +20,7 @@ from borderwatch.hub.api.context import HubContext
 from borderwatch.hub.ingest.config import IngestConfig
 from borderwatch.hub.service import HubService
 from borderwatch.hub.store.sqlite import SqliteStore
+from tests.api_helpers import BASE_URL
 from tests.chaos.broker import Mosquitto
 from tests.chaos.fixtures import hub_cfg, wait_until
 from tests.chaos.store import FlakyStore, stored_seqs
@@ -71,7 +72,7 @@ def _service(broker: Mosquitto, tmp_path: Path, store: object, **ingest: object)
 
 def _health(service: HubService, tmp_path: Path) -> dict:
     ctx = HubContext("hub", SqliteAlertStore(tmp_path / "alerts.sqlite3"), None, AgentRegistry(), service.stats)  # type: ignore[arg-type]
-    return TestClient(create_app(ctx)).get("/health").json()
+    return TestClient(create_app(ctx), base_url=BASE_URL).get("/health").json()
 
 
 def test_a_refused_event_is_dead_lettered_and_never_blocks(broker, publisher, tmp_path):
