@@ -30,10 +30,12 @@ class IngestHealth:
         self._idle_since = clock()
 
     def store_down(self, error: str) -> None:
+        """A round failed because the store is unreachable or broken; kept until :meth:`store_ok`."""
         with self._lock:
             self._down = error
 
     def store_ok(self) -> None:
+        """A round was written: the store is back."""
         with self._lock:
             self._down = None
 
@@ -44,10 +46,12 @@ class IngestHealth:
             self._refused_n += n
 
     def round_started(self) -> None:
+        """The worker took messages off the queue; lag counts from here until :meth:`round_ended`."""
         with self._lock:
             self._busy_since = self._clock()
 
     def round_ended(self) -> None:
+        """The round is durable and acknowledged."""
         with self._lock:
             self._busy_since = None
             self._idle_since = self._clock()

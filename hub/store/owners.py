@@ -71,6 +71,7 @@ class OwnerIndex:
             return self._db.execute("DELETE FROM event_owners WHERE ts_us < ?", (epoch_us(cutoff),)).rowcount
 
     def close(self) -> None:
+        """Release the file; later claims raise StoreError (the store is closed)."""
         with self._lock:
             self._closed = True
             self._db.close()
