@@ -117,3 +117,9 @@ def test_fusion_does_not_depend_on_arrival_order(seed: int, rnd) -> None:
     ms_b = list(ms_a)
     rnd.shuffle(ms_b)
     assert _outcome(fuse(ms_a, ids(len(ms_a)))) == _outcome(fuse(ms_b, ids(len(ms_b))))
+
+
+def test_a_situation_stamped_ahead_does_not_swallow_real_matches() -> None:
+    # 200 s ahead is inside the hub's default clock-skew limit (300 s), so such an event reaches fusion
+    ahead = fuse(matched(event(200, track=5)), ids(1))
+    assert nearest_open(ahead, matched(event(0, track=6))).tolist() == [-1]

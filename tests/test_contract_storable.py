@@ -29,8 +29,8 @@ from borderwatch.hub.ingest.decode import Accepted, decode
 from borderwatch.hub.store.config import InfluxStoreConfig
 from borderwatch.hub.store.influx import InfluxStore
 from borderwatch.hub.store.sqlite import SqliteStore
-from tests.api_helpers import client_as
-from tests.test_influx_servers import victoria_metrics
+from tests.support.api import client_as
+from tests.support.victoria import victoria_metrics
 
 IDENT = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", fullmatch=True)
 _ZONES = st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))])

@@ -20,11 +20,12 @@ from borderwatch.hub.api.context import HubContext
 from borderwatch.hub.ingest.config import IngestConfig
 from borderwatch.hub.service import HubService
 from borderwatch.hub.store.sqlite import SqliteStore
-from tests.api_helpers import BASE_URL
-from tests.chaos.broker import Mosquitto
-from tests.chaos.fixtures import hub_cfg, wait_until
-from tests.chaos.store import FlakyStore, stored_seqs
-from tests.test_store_fixtures import make_batch, make_events
+from tests.support.api import BASE_URL
+from tests.support.broker import Mosquitto
+from tests.support.builders import make_batch, make_events
+from tests.support.hub import hub_cfg
+from tests.support.store import FlakyStore, stored_seqs
+from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.integration
 

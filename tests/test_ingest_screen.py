@@ -17,7 +17,7 @@ from borderwatch.hub.ingest.screen import AgentGate, TimeWindow
 from borderwatch.hub.store.base import DeadLetter, StoreError, StoreRefusedError
 from borderwatch.hub.store.owners import OwnerIndex
 from borderwatch.hub.store.sqlite import SqliteStore
-from tests.test_store_fixtures import make_event, make_events
+from tests.support.builders import make_event, make_events
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -149,7 +149,7 @@ def _pad(nonce: str) -> bytes:
 
 
 class GoodAgent:
-    """Streams batches with contiguous seqs at QoS 1; every 5th event is a person crossing the line."""
+    """Streams batches with contiguous seqs at QoS 1; every 20th event is a person crossing the line."""
 
     def __init__(self, agent: str, port: int, batch: int = 20, period_s: float = 0.05) -> None:
         self.agent, self.batch, self.period_s = agent, batch, period_s
@@ -168,7 +168,7 @@ class GoodAgent:
         docs = []
         for i in range(n):
             seq = self.next_seq + i
-            crossing = seq % 5 == 0
+            crossing = seq % 20 == 0
             doc = event_doc(self.agent, seq, base + timedelta(microseconds=i), crossing=crossing)
             if crossing:
                 self.crossings.append(doc["id"])
