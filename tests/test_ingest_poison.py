@@ -85,6 +85,7 @@ def test_a_refused_event_is_dead_lettered_and_never_blocks(broker, publisher, tm
     wait_until(lambda: len(stored_seqs(store.path, "s1", "a1")) == 19, 20, "a1 stored around its poison event")
     wait_until(lambda: len(stored_seqs(store.path, "s1", "a2")) == 10, 20, "a2 stored")
     assert stored_seqs(store.path, "s1", "a1") == [s for s in range(20) if s != 4]
+    wait_until(lambda: store.dead_letters(), 20, "the poison dead-lettered")  # written after the events
     [letter] = store.dead_letters()
     assert (letter.reason, letter.topic) == ("store_refused", "bw/v1/s1/a1/events")
     assert "poison row" in letter.detail and "s1-a1-0000000004" in letter.detail
