@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from borderwatch.contract import EventKind
-from borderwatch.deploy.demo_configs import DemoLayout, agent_config, hub_config
+from borderwatch.deploy.demo_configs import DemoLayout, agent_config, hub_config, write_credentials
 from borderwatch.deploy.procs import free_port
 from borderwatch.edge.agent import Agent
 from borderwatch.edge.config.agent import AgentConfig
@@ -59,6 +59,7 @@ def test_three_radar_protocols_reach_the_hub_and_raise_a_far_crossing_alert(tmp_
     scn = far_crossing()
     world = World(scn)
     layout = DemoLayout(tmp_path, broker.port, api_port=free_port(), camera_base_port=free_port())
+    write_credentials(scn, layout)  # the demo's configs name their password files
     hub = Hub(parse_config(hub_config(layout) | {"api": {"enabled": False}}, HubConfig))
     hub.start()
     udp_port = free_port()
