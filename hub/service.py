@@ -34,6 +34,7 @@ from borderwatch.contract import (
     Event,
     EventBatch,
     Telemetry,
+    parse_topic,
     topic,
 )
 from borderwatch.contract.common import utc_now
@@ -143,6 +144,7 @@ class HubService:
                     "store_refused",
                     "ack_skipped",
                     "qos0_dropped",
+                    "evidence_unknown_agent",
                     "replay_commands",
                     "confirms",
                 )
@@ -169,8 +171,18 @@ class HubService:
             self._counts["qos0_dropped"] += 1
 
     def _evidence(self, msg: Inbound) -> None:
-        """Evidence bypasses the ledger: straight to its own (non-blocking) sink."""
+        """Evidence bypasses the ledger: straight to its own (non-blocking) sink, but only from an
+        agent the hub tracks (allow-listed or learned from its events); a stranger's snapshot is
+        counted and dropped here, before it costs a queue slot, a decode or a file."""
         assert self._on_evidence is not None
+        try:
+            info = parse_topic(msg.topic)
+        except ValueError:
+            info = None  # the evidence sink refuses and counts malformed topics itself
+        if info is not None and self._gate is not None and not self._gate.knows((info.site, info.agent)):
+            self._counts["evidence_unknown_agent"] += 1
+            log.debug("evidence refused reason=unknown_agent topic=%s bytes=%d", msg.topic, len(msg.payload))
+            return
         try:
             self._on_evidence(msg.topic, msg.payload)
         except Exception:

@@ -11,7 +11,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from borderwatch.contract import AgentState, AgentStatus, Event, EventKind, ImageBox, SensorKind, SensorRef
+from borderwatch.contract import (
+    AgentState,
+    AgentStatus,
+    Event,
+    EventBatch,
+    EventKind,
+    ImageBox,
+    SensorKind,
+    SensorRef,
+)
 from borderwatch.edge.config.link import LinkConfig, OutboxConfig
 from borderwatch.edge.evidence import render_snapshot
 from borderwatch.edge.link import AgentLink
@@ -165,6 +174,7 @@ def test_snapshot_from_another_agent_reusing_an_event_id_is_refused(rig_factory)
     rig.send("owned-event-01", "cam-1", mine)
     store = rig.hub.evidence.store
     wait_until(lambda: store.get("owned-event-01") is not None, 20, "the owner's snapshot stored")
+    _make_known(rig, "mast-02")  # a tracked agent of the site, not a stranger (see the next test)
     intruder = f"bw/v1/{SITE}/mast-02/evidence/owned-event-01"
     publish.single(intruder, snapshot(2), qos=1, hostname="127.0.0.1", port=rig.broker.port)
     wait_until(lambda: store.stats().get("rejected_not_owner") == 1, 10, "the intruder's snapshot refused")
@@ -176,3 +186,27 @@ def test_snapshot_from_another_agent_reusing_an_event_id_is_refused(rig_factory)
     [dead] = store.index.rejected(10)
     assert (dead.topic, dead.reason) == (intruder, "not_owner")
     assert rig.api.get("/api/v1/stats").json()["ingest"]["evidence"]["rejected_not_owner"] == 1
+
+
+def _make_known(rig: Rig, agent: str) -> None:
+    """The hub learns an agent from its first accepted events (no allow-list in this rig)."""
+    import paho.mqtt.publish as publish
+
+    own = event(f"{agent}-event-01", "cam-9").model_copy(update={"agent": agent, "seq": 1})
+    batch = EventBatch(site=SITE, agent=agent, sent_at=datetime.now(UTC), events=[own]).model_dump_json(by_alias=True)
+    publish.single(f"bw/v1/{SITE}/{agent}/events", batch, qos=1, hostname="127.0.0.1", port=rig.broker.port)
+    known = f"{SITE}/{agent}"
+    wait_until(lambda: known in rig.hub.service.stats()["agents"], 10, f"{known} known to the hub")
+
+
+def test_snapshot_from_an_agent_the_hub_does_not_track_is_dropped_at_the_door(rig_factory) -> None:
+    """A stranger (never sent an accepted event, not allow-listed) gets no queue slot, decode or file."""
+    import paho.mqtt.publish as publish
+
+    rig = rig_factory()
+    stranger = f"bw/v1/{SITE}/mast-77/evidence/stranger-event-01"
+    publish.single(stranger, snapshot(3), qos=1, hostname="127.0.0.1", port=rig.broker.port)
+    wait_until(lambda: rig.hub.service.stats()["evidence_unknown_agent"] == 1, 10, "the stranger's snapshot counted")
+    store = rig.hub.evidence.store
+    assert store.get("stranger-event-01") is None
+    assert store.stats().get("stored", 0) == 0

@@ -162,3 +162,11 @@ def test_health_reports_each_reason_and_recovers():
     health.round_ended()
     now[0] = 80.0
     assert health.report(0)["status"] == "ok"
+
+
+def test_knows_never_learns_and_follows_the_allow_list() -> None:
+    learning = AgentGate(None, cap=2)
+    assert not learning.knows(("s", "a"))  # a side channel (evidence) cannot introduce an agent
+    assert learning.admit(("s", "a")) and learning.knows(("s", "a"))
+    listed = AgentGate(frozenset({("s", "b")}), cap=2)
+    assert listed.knows(("s", "b")) and not listed.knows(("s", "a"))

@@ -29,6 +29,14 @@ class AgentGate:
         self._cap = cap
         self._known: set[AgentKey] = set() if allowed is not None else set(known)
 
+    def knows(self, key: AgentKey) -> bool:
+        """True when ``key`` is allow-listed or already learned; never learns. For side channels
+        (evidence) that must not let a stranger in through the back door, and may be called from
+        another thread than ``admit``'s."""
+        if self._allowed is not None:
+            return key in self._allowed
+        return key in self._known
+
     def admit(self, key: AgentKey) -> bool:
         """True when the hub tracks ``key``; learns it while under the cap."""
         if self._allowed is not None:
