@@ -17,6 +17,10 @@ from borderwatch.contract.common import Ident
 
 ActorClass = Literal["person", "vehicle", "animal"]
 CLASSES: tuple[str, ...] = ("person", "vehicle", "animal")
+# Faults the simulated camera applies to itself (faults.py) and those the eval runner does to processes.
+CameraFaultKind = Literal["kill", "black", "uniform", "blur", "freeze", "shift"]
+ProcessFaultKind = Literal["broker_restart", "agent_kill", "hub_down"]
+CAMERA_FAULTS: frozenset[str] = frozenset(CameraFaultKind.__args__)  # type: ignore[attr-defined]
 
 
 class _Model(BaseModel):
@@ -129,6 +133,44 @@ class TerrainSpec(_Model):
     extent_m: float = Field(default=400.0, ge=50.0, le=5000.0, description="half-size of the textured ground")
 
 
+class SensorSpec(_Model):
+    """A thermal imager or radar on the site: ground truth only until their simulators exist.
+
+    Why already here: scenarios written for them (a person in distress by a river at night, a crossing
+    beyond camera range) carry their truth now, so the eval table lists them as not yet scoreable
+    instead of forgetting them. Coverage is a sector: within range_m and fov_deg around heading_deg.
+    """
+
+    id: str = Field(default="thermal-1", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    kind: Literal["thermal", "radar"] = Field(default="thermal")
+    lat: float = Field(default=0.0, ge=-89.0, le=89.0)
+    lon: float = Field(default=0.0, ge=-180.0, le=180.0)
+    heading_deg: float = Field(default=0.0, ge=-360.0, le=360.0, description="sector centre, cw from north")
+    fov_deg: float = Field(default=90.0, gt=0.0, le=360.0, description="sector width")
+    range_m: float = Field(default=1000.0, gt=0.0, le=50_000.0, description="detection range")
+
+
+class FaultSpec(_Model):
+    """A fault injected at scenario time at_s for duration_s.
+
+    Camera faults (target = camera id) are played by the simulated site; process faults (broker_restart,
+    agent_kill, hub_down; target unused) by the eval runner. Only kill and the frame faults are expected to
+    raise an alert (sensor-offline, camera-tamper); the scorer counts any other tamper or offline alert false.
+    """
+
+    at_s: float = Field(ge=0.0, le=86_400.0)
+    kind: CameraFaultKind | ProcessFaultKind
+    target: str = Field(default="", max_length=64, description="camera id (camera faults)")
+    duration_s: float = Field(default=10.0, gt=0.0, le=86_400.0)
+
+
+class EvalSpec(_Model):
+    """How `make eval` plays the scenario."""
+
+    speed: float = Field(default=1.0, ge=0.25, le=4.0, description="scenario seconds per wall second")
+    ci: bool = Field(default=False, description="part of the short set CI runs")
+
+
 class Scenario(_Model):
     """A whole simulated site: everything the world, the renderers and the ground truth need."""
 
@@ -143,14 +185,23 @@ class Scenario(_Model):
     thermals: list[ThermalSpec] = Field(default_factory=list, max_length=32, description="thermal imagers")
     actors: list[ActorSpec] = Field(default_factory=list, max_length=500)
     terrain: TerrainSpec = Field(default_factory=TerrainSpec)
+    weather: Literal["clear", "fog", "rain"] = Field(default="clear", description="camera image weather")
+    visibility_m: float = Field(default=120.0, gt=5.0, le=10_000.0, description="fog: contrast halves at ~0.2x")
+    sensors: list[SensorSpec] = Field(default_factory=list, max_length=32, description="thermal/radar (truth)")
+    faults: list[FaultSpec] = Field(default_factory=list, max_length=100)
+    eval: EvalSpec = Field(default_factory=EvalSpec)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Scenario:
-        sensors = [c.id for c in self.cameras] + [t.id for t in self.thermals]
+        sensors = [c.id for c in self.cameras] + [t.id for t in self.thermals] + [s.id for s in self.sensors]
         for what, ids in (("sensors", sensors), ("actors", [a.id for a in self.actors])):
             dup = sorted({i for i in ids if ids.count(i) > 1})
             if dup:
                 raise ValueError(f"{what}: duplicate id(s) {', '.join(dup)}")
+        cams = {c.id for c in self.cameras}
+        for f in self.faults:
+            if f.kind in CAMERA_FAULTS and f.target not in cams:
+                raise ValueError(f"fault {f.kind} at {f.at_s:g} s: target {f.target!r} is not a camera of the scenario")
         return self
 
     def camera(self, camera_id: str) -> CameraSpec:

@@ -8,39 +8,56 @@ can give each crossing an absolute UTC time the demo compares hub alerts against
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from borderwatch.simulators.camera.projection import Pinhole
 from borderwatch.simulators.camera.render import CameraRenderer
 from borderwatch.simulators.camera.server import CameraServer, SimClock
-from borderwatch.simulators.scenario import Scenario
-from borderwatch.simulators.thermal.render import ThermalRenderer, pinhole
+from borderwatch.simulators.coverage import coverage
+from borderwatch.simulators.scenario import CAMERA_FAULTS, FaultSpec, Scenario
+from borderwatch.simulators.thermal.render import ThermalRenderer
 from borderwatch.simulators.thermal.server import ThermalServer
-from borderwatch.simulators.truth import Crossing, crossing_record, crossings, write_jsonl
+from borderwatch.simulators.truth import (
+    Crossing,
+    crossing_record,
+    crossings,
+    fault_records,
+    groups,
+    position_records,
+    run_record,
+    write_jsonl,
+)
 from borderwatch.simulators.world import World
 
 log = logging.getLogger("borderwatch.sim.site")
 
 
 def seen_by(scenario: Scenario, c: Crossing) -> list[str]:
-    """Cameras and thermal imagers whose image contains the crossing point (feet and head of a 1.7 m person)."""
-    out = []
-    sensors = [(s.id, Pinhole.from_spec(s)) for s in scenario.cameras] + [(t.id, pinhole(t)) for t in scenario.thermals]
-    for sensor_id, cam in sensors:
-        e, n = cam.from_site(np.array([c.east_m]), np.array([c.north_m]), (scenario.origin.lat, scenario.origin.lon))
-        u, v, d = cam.project(np.repeat(e, 2), np.repeat(n, 2), np.array([0.0, 1.7]))
-        if d[0] > 1 and np.all((u >= 0) & (u < cam.width) & (v >= 0) & (v < cam.height)):
-            out.append(sensor_id)
-    return out
+    """Sensors covering the crossing point (cameras and thermal imagers: feet and head of a 1.7 m person in
+    the image)."""
+    return [s for s, m in coverage(scenario, [c.east_m], [c.north_m]).items() if m[0]]
 
 
 def truth_records(scenario: Scenario, world: World, clock: SimClock | None = None) -> list[dict]:
     """Ground-truth crossings as JSON-ready dicts (with absolute `ts` once the clock has started)."""
     start, speed = (clock.started_at, clock.speed) if clock else (None, 1.0)
-    return [crossing_record(c, scenario.site, start, seen_by(scenario, c), speed) for c in crossings(world)]
+    member_group = groups(scenario)
+    return [
+        crossing_record(c, scenario.site, start, seen_by(scenario, c), speed, member_group.get(c.actor))
+        for c in crossings(world)
+    ]
+
+
+def full_truth(scenario: Scenario, world: World, clock: SimClock) -> list[dict]:
+    """Everything the scorer needs: the run, the crossings, sampled positions and the injected faults."""
+    start, speed = clock.started_at, clock.speed
+    return [
+        run_record(scenario, start, speed),
+        *truth_records(scenario, world, clock),
+        *position_records(world, start, speed),
+        *fault_records(scenario, start, speed),
+    ]
 
 
 @dataclass
@@ -59,6 +76,7 @@ class Site:
     def __post_init__(self) -> None:
         self.world = World(self.scenario)
         self.clock = SimClock(self.speed, self.scenario.duration_s if self.loop else None)
+        self._stopped = threading.Event()
 
     def start(self, cameras: list[str] | None = None, thermals: list[str] | None = None) -> Site:
         """Serve the named cameras (None: all) and thermal imagers (None: all when cameras is None too), then
@@ -81,7 +99,24 @@ class Site:
                 port = first + k if first else 0
                 self.thermal_servers.append(ThermalServer(renderer, self.clock, self.host, port).start())
         self.clock.start()
+        faults = [f for f in self.scenario.faults if f.kind in CAMERA_FAULTS]
+        if faults:
+            threading.Thread(target=self._play_faults, args=(faults,), name="sim-faults", daemon=True).start()
         return self
+
+    def _play_faults(self, faults: list[FaultSpec]) -> None:
+        """Apply each camera fault when scenario time reaches it (durations are scenario seconds)."""
+        by_id = {s.camera_id: s for s in self.servers}
+        for f in sorted(faults, key=lambda f: f.at_s):
+            while not self._stopped.is_set() and self.clock.now() < f.at_s:
+                self._stopped.wait(min(0.1, max(0.0, (f.at_s - self.clock.now()) / self.speed)))
+            server = by_id.get(f.target)
+            if self._stopped.is_set() or server is None:
+                continue
+            if f.kind == "kill":
+                server.kill(f.duration_s / self.speed)
+            else:
+                server.set_fault(f.kind, f.duration_s / self.speed)
 
     def urls(self) -> dict[str, str]:
         """Camera id -> MJPEG URL (/video), the address an agent's camera config takes."""
@@ -96,13 +131,16 @@ class Site:
         return {s.camera_id: s.rtsp_url for s in self.servers if s.rtsp_url}
 
     def write_truth(self, path: str | Path) -> int:
-        """Write the crossings as JSON lines; returns how many. After start(), each carries its UTC ``ts``."""
-        n = write_jsonl(path, truth_records(self.scenario, self.world, self.clock))
-        log.info("ground truth written path=%s crossings=%d", path, n)
+        """Write the ground truth as JSON lines; returns how many crossings. After start(), records carry UTC ``ts``."""
+        records = full_truth(self.scenario, self.world, self.clock)
+        write_jsonl(path, records)
+        n = sum(r["kind"] == "crossing" for r in records)
+        log.info("ground truth written path=%s crossings=%d records=%d", path, n, len(records))
         return n
 
     def stop(self) -> None:
-        """Stop every camera server: ports and client connections close (the clock holds no thread)."""
+        """Stop every camera server: ports and client connections close; faults not yet played are dropped."""
+        self._stopped.set()
         for s in self.servers:
             s.stop()
         for t in self.thermal_servers:

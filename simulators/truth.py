@@ -15,9 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from borderwatch.runtime.geo import to_geo
+from borderwatch.simulators.coverage import coverage, sensor_kinds
 from borderwatch.simulators.geo import segment_intersections
-from borderwatch.simulators.scenario import CLASSES
+from borderwatch.simulators.scenario import CLASSES, Scenario
 from borderwatch.simulators.world import World
+
+POSITION_STEP_S = 1.0  # sampled actor positions: what track quality (MOTA, IDF1) is scored on
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,18 +74,70 @@ def crossings(world: World) -> list[Crossing]:
     return sorted(out, key=lambda c: c.t_s)
 
 
-def crossing_record(c: Crossing, site: str, start: datetime | None, seen_by: list[str], speed: float = 1.0) -> dict:
+def groups(scenario: Scenario) -> dict[str, str]:
+    """Member id -> the actor (group) id it belongs to: the truth's own unit of one situation."""
+    out = {}
+    for a in scenario.actors:
+        out |= {a.id: a.id} if a.count == 1 else {f"{a.id}-{k}": a.id for k in range(a.count)}
+    return out
+
+
+def _utc(start: datetime | None, t_s: float, speed: float) -> dict:
+    if start is None:
+        return {}
+    return {"ts": (start + timedelta(seconds=t_s / speed)).astimezone(UTC).isoformat().replace("+00:00", "Z")}
+
+
+def run_record(scenario: Scenario, start: datetime | None, speed: float = 1.0) -> dict:
+    """The first line of a truth file: what was played, when it started and which sensors it had."""
+    rec = {"kind": "run", "scenario": scenario.name, "site": scenario.site, "seed": scenario.seed}
+    rec |= {"started": _utc(start, 0.0, speed).get("ts"), "speed": speed, "duration_s": scenario.duration_s}
+    return rec | {"lighting": scenario.lighting, "weather": scenario.weather, "sensors": sensor_kinds(scenario)}
+
+
+def fault_records(scenario: Scenario, start: datetime | None, speed: float = 1.0) -> list[dict]:
+    """Injected faults: the scorer expects a tamper or offline alert only for these."""
+    return [
+        {"kind": "fault", "fault": f.kind, "target": f.target, "t_s": f.at_s}
+        | _utc(start, f.at_s, speed)
+        | {"duration_s": f.duration_s}
+        for f in sorted(scenario.faults, key=lambda f: f.at_s)
+    ]
+
+
+def position_records(world: World, start: datetime | None, speed: float = 1.0) -> list[dict]:
+    """Every visible actor every POSITION_STEP_S with the sensors covering it: the truth tracks are scored on."""
+    scn, member_group = world.scenario, groups(world.scenario)
+    out = []
+    for t in np.arange(0.0, scn.duration_s + 1e-9, POSITION_STEP_S):
+        st = world.state(float(t))
+        idx = np.flatnonzero(st.visible)
+        if not len(idx):
+            continue
+        cov = coverage(scn, st.east_m[idx], st.north_m[idx])
+        lat, lon = to_geo(st.east_m[idx], st.north_m[idx], *world.origin)
+        for j, i in enumerate(idx):
+            aid = str(st.ids[i])
+            rec = {"kind": "position", "t_s": round(float(t), 3)} | _utc(start, float(t), speed)
+            rec |= {"actor": aid, "group": member_group.get(aid, aid), "class": CLASSES[int(st.class_id[i])]}
+            rec |= {"lat": round(float(lat[j]), 7), "lon": round(float(lon[j]), 7)}
+            out.append(rec | {"seen_by": [s for s, m in cov.items() if m[j]]})
+    return out
+
+
+def crossing_record(
+    c: Crossing, site: str, start: datetime | None, seen_by: list[str], speed: float = 1.0, group: str | None = None
+) -> dict:
     """The JSON object written for one crossing: one line of the ground-truth file.
 
     {"kind": "crossing", "site", "t_s" (scenario seconds), "ts" (UTC, once the clock started),
-     "actor", "class", "direction" ("inbound"|"outbound"), "lat", "lon", "east_m", "north_m",
-     "seen_by" (camera ids whose image contains the point)}
+     "actor", "group" (the actor id of the scenario, one situation), "class", "direction" ("inbound"|"outbound"),
+     "lat", "lon", "east_m", "north_m", "seen_by" (ids of the sensors covering the point)}
     """
-    rec: dict = {"kind": "crossing", "site": site, "t_s": round(c.t_s, 3)}
-    if start is not None:
-        rec["ts"] = (start + timedelta(seconds=c.t_s / speed)).astimezone(UTC).isoformat().replace("+00:00", "Z")
+    rec: dict = {"kind": "crossing", "site": site, "t_s": round(c.t_s, 3)} | _utc(start, c.t_s, speed)
     rec |= {
         "actor": c.actor,
+        "group": group or c.actor,
         "class": c.cls,
         "direction": c.direction,
         "lat": round(c.lat, 7),

@@ -16,6 +16,7 @@ import numpy.typing as npt
 from borderwatch.simulators.camera import shapes
 from borderwatch.simulators.camera.projection import Pinhole
 from borderwatch.simulators.camera.scene import HAZE, background, ground_texture
+from borderwatch.simulators.camera.weather import apply_fog, apply_rain, fog_layers
 from borderwatch.simulators.scenario import CameraSpec, Scenario
 from borderwatch.simulators.world import ActorState, World
 
@@ -123,6 +124,8 @@ class CameraRenderer:
         rng = np.random.default_rng([scenario.seed, 404])
         shape = (self.spec.height + 8, self.spec.width + 8, 3)
         self._noise = [rng.normal(0, sigma, shape).astype(np.int16) for _ in range(3)] if sigma > 0 else []
+        self.weather = scenario.weather
+        self._fog = fog_layers(self.cam, scenario.visibility_m) if self.weather == "fog" else None
 
     def render(self, t: float, seed: int | None = None) -> RenderResult:
         """The frame at scenario time t; the noise pattern is drawn from `seed` (default: from t)."""
@@ -136,6 +139,7 @@ class CameraRenderer:
         boxes, areas = self._draw_actors(frame, labels, state, p)
         counts = np.bincount(labels.ravel(), minlength=len(p.index) + 1)[1:]
         vis = (counts / np.maximum(areas, 1)).astype(np.float32)
+        frame = self._weather(frame, seed)
         frame = self._sensor(frame, seed)
         return self._result(frame, boxes, vis, state, p)
 
@@ -174,6 +178,11 @@ class CameraRenderer:
         if 0 <= by < frame.shape[0] and 0 <= cx < frame.shape[1]:
             col = frame[int(by), int(cx)].astype(np.float32) * 0.6
             cv2.ellipse(frame, (int(cx), int(by)), axes, 0, 0, 360, tuple(map(float, col)), -1, cv2.LINE_AA)
+
+    def _weather(self, frame: U8, seed: int) -> U8:
+        if self._fog is not None:
+            return apply_fog(frame, self._fog)
+        return apply_rain(frame, seed) if self.weather == "rain" else frame
 
     def _sensor(self, frame: U8, seed: int) -> U8:
         """Sensor noise (pre-drawn fields at a random offset: cheap) and optional defocus."""
