@@ -102,6 +102,16 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(seconds=args.seconds, scenario=args.scenario, workdir=args.workdir)
 
 
+def _eval(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from borderwatch.deploy.eval_run import library, run_eval
+
+    scenarios = args.scenario or library(ci_only=args.ci)
+    out = args.out or Path(".eval") / datetime.now().strftime("%Y%m%d-%H%M%S")
+    return run_eval(scenarios, out)
+
+
 def _schema(args: argparse.Namespace) -> int:
     from borderwatch.contract.schema import write
 
@@ -199,6 +209,11 @@ def _tool_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scenario", default="border-crossing", help="scenario preset or TOML file")
     p.add_argument("--workdir", type=Path, default=None, help="where configs, stores and logs go")
     p.set_defaults(func=_demo)
+    p = sub.add_parser("eval", help="play the scenario library through the pipeline; score it against the floors")
+    p.add_argument("--scenario", type=Path, action="append", help="a scenario file (repeatable; default: library)")
+    p.add_argument("--ci", action="store_true", help="only the short scenarios marked for CI")
+    p.add_argument("--out", type=Path, default=None, help="results folder (default .eval/<time>)")
+    p.set_defaults(func=_eval)
     p = sub.add_parser("schema", help="write the wire contract's JSON Schema (default docs/contract/)")
     p.add_argument("output", nargs="?", type=Path, default=None)
     p.set_defaults(func=_schema)

@@ -6,6 +6,7 @@ sim thermal --scenario S --thermal th-1 --port 8701
 sim site    --scenario S --base-port 8601 --truth truth.jsonl [--seconds N]
 sim render  --scenario S --camera cam-1 --frames 20 --out DIR
 sim radar   --scenario S --protocol nmea|ti|asterix [--device PATH | --udp HOST:PORT] [--fault kind@start+dur]
+sim score   --truth truth.jsonl --events-db events.sqlite3 --alerts-db alerts.sqlite3
 """
 
 from __future__ import annotations
@@ -62,8 +63,10 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.set_defaults(func=cmd_render)
     from borderwatch.simulators.radar.cli import add_parser as add_radar
+    from borderwatch.simulators.score.cli import add_parser as add_score
 
     add_radar(sub)
+    add_score(sub)
     return sim
 
 

@@ -1,0 +1,184 @@
+"""`borderwatch eval`: play the scenario library through the real pipeline and score every run.
+
+Each scenario runs as the demo does, every part its own process (broker, hub, simulated site, agent),
+at the scenario's eval speed (1 = real time, where alert latency is scored). The process faults a
+scenario asks for (broker restart, agent killed, hub down) are done here, to the processes; camera
+faults the simulated site plays itself. An MQTT subscriber notes when each alert reaches an operator,
+which is what alert latency is measured to. The table goes to OUT/results.md and OUT/results.json.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+
+from borderwatch.contract import Channel
+from borderwatch.contract.topics import subscription
+from borderwatch.deploy.demo_configs import DemoLayout, write_configs
+from borderwatch.deploy.procs import Child, free_port, wait_port
+from borderwatch.simulators.scenario import CAMERA_FAULTS, FaultSpec, Scenario, load_scenario
+from borderwatch.simulators.score.cli import score_files
+from borderwatch.simulators.score.floors import load_floors
+from borderwatch.simulators.score.run import RunScore
+from borderwatch.simulators.score.table import write_table
+from borderwatch.simulators.score.truthfile import parse_ts
+
+log = logging.getLogger("borderwatch.eval")
+LIBRARY = Path(__file__).resolve().parents[1] / "simulators" / "scenarios"
+DRAIN_S = 8.0  # after the scenario ends: let the last events and alerts reach the hub
+
+
+class AlertRecorder:
+    """Notes the arrival time of every alert published on the alert topic (JSON lines: id, received)."""
+
+    def __init__(self, port: int, path: Path) -> None:
+        self._fh = path.open("a", encoding="utf-8")
+        self._lock = threading.Lock()
+        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bw-eval-{port}")
+        self._client.on_connect = lambda c, *_: c.subscribe(subscription(Channel.ALERTS), qos=1)
+        self._client.on_message = self._on_message
+        self._client.connect_async("127.0.0.1", port)
+        self._client.loop_start()
+
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        received = datetime.now(UTC).isoformat()
+        try:
+            alert_id = json.loads(msg.payload)["id"]
+        except (ValueError, KeyError, TypeError):
+            log.warning("unreadable alert topic=%s", msg.topic)
+            return
+        with self._lock:
+            self._fh.write(json.dumps({"id": alert_id, "received": received}) + "\n")
+            self._fh.flush()
+
+    def stop(self) -> None:
+        self._client.loop_stop()
+        self._client.disconnect()
+        with self._lock:
+            self._fh.close()
+
+
+def library(ci_only: bool = False) -> list[Path]:
+    """The scenario files of the library (floors.toml aside), optionally only those marked for CI."""
+    files = sorted(p for p in LIBRARY.glob("*.toml") if p.name not in ("floors.toml", "example.toml"))
+    return [p for p in files if not ci_only or load_scenario(p).eval.ci]
+
+
+class Run:
+    """One scenario played through broker, hub, site and agent processes in its own folder."""
+
+    def __init__(self, path: Path, run_dir: Path) -> None:
+        self.path, self.scn = path, load_scenario(path)
+        broker, api = _distinct_free(2)
+        self.layout = DemoLayout(run_dir.resolve(), broker, api, _consecutive_free(len(self.scn.cameras)))
+        self.logs = self.layout.run_dir / "logs"
+        self.children: dict[str, Child] = {}
+        self.arrivals = self.layout.run_dir / "alerts-received.jsonl"
+
+    def _spawn(self, name: str) -> Child:
+        lay, speed = self.layout, self.scn.eval.speed
+        args = {
+            "broker": ["broker", "--port", str(lay.broker_port)],
+            "hub": ["hub", "run", "-c", str(lay.hub_config)],
+            "sim": ["sim", "site", "--scenario", str(self.path), "--base-port", str(lay.camera_base_port)]
+            + ["--truth", str(lay.truth), "--speed", str(speed)],
+            "agent": ["edge", "run", "-c", str(lay.agent_config)],
+        }[name]
+        self.children[name] = Child(name, args, self.logs)
+        return self.children[name]
+
+    def play(self) -> RunScore:
+        """Start everything, play the faults, stop in order, score."""
+        write_configs(self.scn, self.layout)
+        lay = self.layout
+        waits = {"broker": lay.broker_port, "hub": lay.api_port, "sim": lay.camera_base_port}
+        recorder = None
+        try:
+            for name in ("broker", "hub", "sim"):
+                if not wait_port("127.0.0.1", waits[name], 30, self._spawn(name)):
+                    raise RuntimeError(f"{name} did not start: {self.children[name].tail()}")
+            recorder = AlertRecorder(lay.broker_port, self.arrivals)
+            self._spawn("agent")
+            started = self._started()
+            self._run_faults(started)
+            end = started + (self.scn.duration_s / self.scn.eval.speed) + DRAIN_S
+            while time.time() < end:
+                time.sleep(0.5)
+        finally:
+            if recorder is not None:
+                recorder.stop()
+            self._stop_all()
+        floors = load_floors()
+        return score_files(lay.truth, lay.events_db, lay.alerts_db, self.arrivals, floors)
+
+    def _started(self) -> float:
+        """The site clock's start (epoch seconds), from the truth file's run record."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.layout.truth.exists():
+                first = self.layout.truth.read_text(encoding="utf-8").split("\n", 1)[0]
+                if first:
+                    return parse_ts(json.loads(first)["started"]).timestamp()
+            time.sleep(0.2)
+        raise RuntimeError("the simulated site wrote no ground truth")
+
+    def _run_faults(self, started: float) -> None:
+        for f in sorted((f for f in self.scn.faults if f.kind not in CAMERA_FAULTS), key=lambda f: f.at_s):
+            threading.Thread(target=self._process_fault, args=(f, started), daemon=True).start()
+
+    def _process_fault(self, f: FaultSpec, started: float) -> None:
+        """broker_restart / hub_down: stop it and start it again; agent_kill: SIGKILL, then start again."""
+        speed = self.scn.eval.speed
+        time.sleep(max(0.0, started + f.at_s / speed - time.time()))
+        name = {"broker_restart": "broker", "hub_down": "hub", "agent_kill": "agent"}[f.kind]
+        child = self.children[name]
+        log.warning("fault %s: stopping %s for %.0f s", f.kind, name, f.duration_s)
+        child.stop(0.1 if f.kind == "agent_kill" else 10)
+        time.sleep(f.duration_s / speed)
+        self._spawn(name)
+
+    def _stop_all(self) -> None:
+        """Agent first (its last events still reach the hub), then the site, the hub, the broker."""
+        if "agent" in self.children:
+            self.children["agent"].stop(15)
+            time.sleep(2.0)
+        for name in ("sim", "hub", "broker"):
+            if name in self.children:
+                self.children[name].stop(15)
+
+
+def _distinct_free(n: int) -> list[int]:
+    ports: set[int] = set()
+    while len(ports) < n:
+        ports.add(free_port())
+    return sorted(ports)
+
+
+def _consecutive_free(n: int) -> int:
+    """A free port whose n-1 successors are free too (one per simulated camera)."""
+    for _ in range(50):
+        p = free_port()
+        if p < 65000 and not any(wait_port("127.0.0.1", p + k, 0.01) for k in range(1, max(n, 1))):
+            return p
+    raise RuntimeError("no run of free ports for the cameras")
+
+
+def run_eval(scenarios: list[Path], out: Path) -> int:
+    """Play every scenario, write the table; 0 when every library figure meets its floor, 1 otherwise."""
+    floors = load_floors()
+    runs: list[RunScore] = []
+    for path in scenarios:
+        scn: Scenario = load_scenario(path)
+        wall = scn.duration_s / scn.eval.speed + DRAIN_S
+        print(f"eval: {scn.name} ({scn.duration_s:g} s at speed {scn.eval.speed:g}, ~{wall:.0f} s)", flush=True)
+        runs.append(Run(path, out / scn.name).play())
+    ok = write_table(runs, floors, out)
+    print((out / "results.md").read_text(encoding="utf-8"), flush=True)
+    print(f"eval: table in {out}/results.md and results.json; {'PASS' if ok else 'BELOW the floors'}", flush=True)
+    return 0 if ok else 1

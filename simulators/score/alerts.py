@@ -1,0 +1,74 @@
+"""Alerts against the truth: crossing alerts per situation, tamper and offline alerts per injected fault.
+
+Why all alerts: an operator is disturbed by every one, so the false-alert figure counts crossing alerts
+that match no situation, tamper or offline alerts that match no fault the scenario injected, and alerts
+of any other kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from borderwatch.contract import Alert, EventKind
+from borderwatch.simulators.score.match import Matches, Tolerances, assign, distances_m
+from borderwatch.simulators.score.truthfile import Crossing, Fault
+
+FAULT_ALERT_GRACE_S = 30.0  # a fault alert may come this long after the fault was lifted (watchdogs, backoff)
+
+
+def expected_alert_kind(fault: Fault) -> str | None:
+    """The alert an injected fault should raise: offline for a dead stream, tamper for a spoiled picture."""
+    if fault.kind == "kill":
+        return EventKind.SENSOR_OFFLINE.value
+    if fault.kind in ("black", "uniform", "blur", "freeze", "shift"):
+        return EventKind.TAMPER.value
+    return None  # process faults: the system should ride them out without alerting
+
+
+def match_situations(sits: Sequence[Sequence[Crossing]], alerts: Sequence[Alert], tol: Tolerances) -> Matches:
+    """One crossing alert per situation: class and direction agree, time from the first member's crossing,
+    place the nearest member's crossing point."""
+    if not sits or not alerts:
+        empty = np.zeros((len(sits), len(alerts)))
+        return assign(empty.astype(bool), empty, empty, tol)
+    a_lat = np.array([a.position.lat if a.position else np.nan for a in alerts])
+    a_lon = np.array([a.position.lon if a.position else np.nan for a in alerts])
+    dist = np.stack(
+        [
+            distances_m(np.array([c.lat for c in s]), np.array([c.lon for c in s]), a_lat, a_lon).min(axis=0)
+            for s in sits
+        ]
+    )
+    t_alert = np.array([a.ts.timestamp() for a in alerts])
+    offset = t_alert[None, :] - np.array([s[0].ts.timestamp() for s in sits])[:, None]
+    same = np.array(
+        [[a.object_class.value == s[0].object_class and a.direction == s[0].direction for a in alerts] for s in sits]
+    )
+    return assign(same, offset, dist, tol)
+
+
+def _points(sit: Sequence[Crossing]) -> tuple[np.ndarray, np.ndarray]:
+    return np.array([c.lat for c in sit]), np.array([c.lon for c in sit])
+
+
+def match_faults(faults: Sequence[Fault], alerts: Sequence[Alert], kinds: Sequence[str]) -> set[int]:
+    """Indices of the alerts claimed by an injected fault: its kind, its sensor, during it or shortly after."""
+    claimed: set[int] = set()
+    for f in sorted(faults, key=lambda f: f.ts):
+        want = expected_alert_kind(f)
+        if want is None:
+            continue
+        until: datetime = f.end + timedelta(seconds=FAULT_ALERT_GRACE_S)
+        for i, (a, k) in enumerate(zip(alerts, kinds, strict=True)):
+            if (
+                i not in claimed
+                and k == want
+                and a.sensor_id == f.target
+                and f.ts - timedelta(seconds=1) <= a.ts <= until
+            ):
+                claimed.add(i)
+                break
+    return claimed

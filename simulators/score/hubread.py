@@ -1,0 +1,69 @@
+"""What the hub stored, read straight from its SQLite files (events and alerts) after a run.
+
+Why the files and not the HTTP API: the scorer runs once the hub has stopped, needs every row (not a
+page), and must not depend on API credentials. The tables are the hub's own (hub/store/sqlite.py: events,
+hub/alerts/store.py: alerts); each row carries the contract JSON in ``body``, parsed with the contract.
+Alert arrival times come from the eval runner's alert subscriber (JSON lines of id and received stamp).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from borderwatch.contract import Alert, Event, EventKind
+
+SCORED_KINDS = (
+    EventKind.LINE_CROSSING,
+    EventKind.TRACK_NEW,
+    EventKind.TRACK_UPDATE,
+    EventKind.TRACK_END,
+)
+
+
+@dataclass
+class HubRecords:
+    """The events the scorer reads (crossings, track lifecycle), every alert, and each event id's kind."""
+
+    events: list[Event] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    event_kinds: dict[str, str] = field(default_factory=dict)
+    arrivals: dict[str, datetime] = field(default_factory=dict)
+
+    def alert_kind(self, alert: Alert) -> str:
+        """The event kind behind an alert (line_crossing, tamper, sensor_offline ...); "unknown" if not stored."""
+        for eid in alert.event_ids:
+            if eid in self.event_kinds:
+                return self.event_kinds[eid]
+        return EventKind.LINE_CROSSING.value if alert.direction else "unknown"
+
+
+@contextmanager
+def _db(path: Path) -> Iterator[sqlite3.Connection]:
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        yield db
+
+
+def read_hub(events_db: Path | None, alerts_db: Path | None, arrivals: Path | None = None) -> HubRecords:
+    """Everything the scorer needs from one run; a missing file reads as nothing stored."""
+    out = HubRecords()
+    if events_db is not None and events_db.exists():
+        with _db(events_db) as db:
+            out.event_kinds = dict(db.execute("SELECT id, kind FROM events"))
+            marks = ",".join("?" * len(SCORED_KINDS))
+            kinds = [k.value for k in SCORED_KINDS]
+            rows = db.execute(f"SELECT body FROM events WHERE kind IN ({marks}) ORDER BY ts_us", kinds)
+            out.events = [Event.model_validate_json(r[0]) for r in rows]
+    if alerts_db is not None and alerts_db.exists():
+        with _db(alerts_db) as db:
+            out.alerts = [Alert.model_validate_json(r[0]) for r in db.execute("SELECT body FROM alerts ORDER BY ts")]
+    if arrivals is not None and arrivals.exists():
+        for line in arrivals.read_text(encoding="utf-8").splitlines():
+            rec = json.loads(line)
+            out.arrivals.setdefault(rec["id"], datetime.fromisoformat(rec["received"].replace("Z", "+00:00")))
+    return out

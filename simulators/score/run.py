@@ -1,0 +1,245 @@
+"""Score one run: per-sensor detection, track quality, crossing alerts, fault alerts, errors and latency.
+
+Why these units: a camera is judged on each crossing it had in view (its line_crossing events, animals
+too), operators on alerts per situation. A situation is the truth's own: one scenario actor (a person,
+a vehicle, or a group walking together) crossing in one direction, its members within SITUATION_SPAN_S of
+the first; the hub's grouping settings play no part. Every alert is counted: a crossing alert matching
+no situation, a tamper or offline alert matching no injected fault, and any other alert are false.
+A sensor under an injected fault (and for recovery_s after) is blind: what it missed then is not a miss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from borderwatch.contract import Alert, Event, EventKind
+from borderwatch.simulators.score.alerts import expected_alert_kind, match_faults, match_situations
+from borderwatch.simulators.score.hubread import HubRecords
+from borderwatch.simulators.score.match import Tolerances, assign, distances_m, percentiles, ratio
+from borderwatch.simulators.score.tracks import track_quality
+from borderwatch.simulators.score.truthfile import SCOREABLE_KINDS, Crossing, Truth
+from borderwatch.simulators.truth import POSITION_STEP_S
+
+ALERTED_CLASSES = ("person", "vehicle")
+SITUATION_SPAN_S = 60.0
+BLINDING_PROCESS_FAULTS = ("agent_kill",)  # broker or hub down: the outbox must deliver late, not lose
+
+
+@dataclass(frozen=True)
+class Window:
+    """The scored span: truth before ``start`` (warm-up) can absorb reports but is never a miss."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass
+class Detection:
+    """One sensor's line crossings against the crossings it had in view."""
+
+    sensor: str
+    kind: str
+    status: str  # "scored", or "pending: <kind> not built" (truth kept, nothing scored)
+    expected: int = 0
+    found: int = 0
+    reported: int = 0
+    false: int = 0
+    recall: float | None = None
+    precision: float | None = None
+    mota: float | None = None
+    idf1: float | None = None
+    id_switches: int | None = None
+
+
+@dataclass
+class RunScore:
+    """Everything measured on one run (JSON-ready through asdict)."""
+
+    scenario: str
+    simulated_s: float
+    speed: float
+    tolerances: dict
+    sensors: list[Detection] = field(default_factory=list)
+    situations: int = 0
+    situations_alerted: int = 0
+    situations_pending: int = 0
+    situations_unseen: int = 0
+    crossing_alerts: int = 0
+    crossing_alerts_matched: int = 0
+    crossing_alert_recall: float | None = None
+    crossing_alert_precision: float | None = None
+    fault_alerts_expected: int = 0
+    fault_alerts_matched: int = 0
+    alerts_total: int = 0
+    false_alerts: int = 0
+    false_alerts_per_hour: float | None = None
+    alert_precision: float | None = None
+    localisation_m: list[float] = field(default_factory=list)
+    latency_s: list[float] = field(default_factory=list)
+    latency_source: str = "arrival"
+
+    def summary(self) -> dict:
+        """The headline figures (percentiles rather than the raw error lists)."""
+        d = asdict(self)
+        loc, lat = d.pop("localisation_m"), d.pop("latency_s")
+        d["localisation_p50_m"], d["localisation_p95_m"] = percentiles(loc)
+        d["latency_p50_s"], d["latency_p95_s"] = percentiles(lat)
+        return d
+
+
+def blind(truth: Truth, sensor: str, ts: datetime, recovery_s: float) -> bool:
+    """Was ``sensor`` under an injected fault (or recovering from it) at ``ts``?"""
+    for f in truth.faults:
+        hit = f.target == sensor or (f.kind in BLINDING_PROCESS_FAULTS and truth.sensors.get(sensor) == "camera")
+        if hit and f.ts <= ts <= f.end + timedelta(seconds=recovery_s):
+            return True
+    return False
+
+
+def effective_seen(truth: Truth, c: Crossing, recovery_s: float) -> tuple[str, ...]:
+    """The sensors that covered a crossing and were working then."""
+    return tuple(s for s in c.seen_by if not blind(truth, s, c.ts, recovery_s))
+
+
+def _offsets(report_ts: Sequence[datetime], truth_ts: Sequence[datetime]) -> np.ndarray:
+    r = np.array([t.timestamp() for t in report_ts], np.float64)
+    t = np.array([t.timestamp() for t in truth_ts], np.float64)
+    return r[None, :] - t[:, None]
+
+
+def _pos(items: Sequence[Event] | Sequence[Alert]) -> tuple[np.ndarray, np.ndarray]:
+    lat = np.array([x.position.lat if x.position else np.nan for x in items], np.float64)
+    lon = np.array([x.position.lon if x.position else np.nan for x in items], np.float64)
+    return lat, lon
+
+
+def _direction(x: Event | Alert) -> str | None:
+    return x.direction if isinstance(x, Alert) else (x.rule.direction if x.rule else None)
+
+
+def _same(truth: Sequence[Crossing], reports: Sequence[Event] | Sequence[Alert]) -> np.ndarray:
+    """Class must agree; direction must agree whenever the truth has one (a report without one fails)."""
+    return np.array(
+        [
+            [r.object_class.value == c.object_class and (c.direction is None or _direction(r) == c.direction)
+             for r in reports]
+            for c in truth
+        ],
+        dtype=bool,
+    ).reshape(len(truth), len(reports))  # fmt: skip
+
+
+def detection(
+    truth: Truth, sensor: str, events: Sequence[Event], window: Window, tol: Tolerances, recovery_s: float
+) -> tuple[Detection, list[float]]:
+    """One sensor's line crossings vs the crossings it covered while working; returns the position errors too."""
+    kind = truth.sensors.get(sensor, "camera")
+    if kind not in SCOREABLE_KINDS:
+        n = sum(sensor in c.seen_by and c.ts >= window.start for c in truth.crossings)
+        return Detection(sensor, kind, f"pending: no {kind} simulator yet", expected=n), []
+    seen = [c for c in truth.crossings if sensor in effective_seen(truth, c, recovery_s)]
+    reps = [e for e in events if e.sensor.id == sensor and e.kind == EventKind.LINE_CROSSING]
+    m = assign(_same(seen, reps), _offsets([e.ts for e in reps], [c.ts for c in seen]), _dist(seen, reps), tol)
+    scored = np.array([c.ts >= window.start for c in seen], bool)
+    expected, found = int(scored.sum()), int(scored[m.truth].sum()) if len(m) else 0
+    det = Detection(sensor, kind, "scored", expected, found, len(reps), len(reps) - len(m))
+    det.recall, det.precision = ratio(found, expected), ratio(len(m), len(reps))
+    return det, [float(x) for x in m.error_m if np.isfinite(x)]
+
+
+def _dist(seen: Sequence[Crossing], reps: Sequence[Event] | Sequence[Alert]) -> np.ndarray:
+    r_lat, r_lon = _pos(reps)
+    return distances_m(np.array([c.lat for c in seen]), np.array([c.lon for c in seen]), r_lat, r_lon)
+
+
+def situations(crossings: Sequence[Crossing]) -> list[list[Crossing]]:
+    """The truth's situations: one actor or group crossing one way, members within SITUATION_SPAN_S."""
+    out: list[list[Crossing]] = []
+    open_: dict[tuple[str, str | None], list[Crossing]] = {}
+    for c in sorted(crossings, key=lambda c: c.ts):
+        key = (c.group or c.actor, c.direction)
+        cur = open_.get(key)
+        if cur is not None and (c.ts - cur[0].ts).total_seconds() <= SITUATION_SPAN_S:
+            cur.append(c)
+        else:
+            open_[key] = [c]
+            out.append(open_[key])
+    return out
+
+
+def _window(truth: Truth, warmup_s: float) -> Window:
+    if truth.started is None:
+        raise ValueError("the truth file has no run start: it was not written by a running site")
+    return Window(
+        truth.started + timedelta(seconds=warmup_s / truth.speed),
+        truth.started + timedelta(seconds=truth.duration_s / truth.speed),
+    )
+
+
+def _instants(window: Window, speed: float) -> list[float]:
+    """The truth's 1 s sampling grid (scenario seconds) inside the window, as epoch seconds."""
+    step = POSITION_STEP_S / speed
+    span = (window.end - window.start).total_seconds()
+    return [window.start.timestamp() + k * step for k in range(int(span / step) + 1)]
+
+
+def score_run(truth: Truth, hub: HubRecords, tol: Tolerances, warmup_s: float, recovery_s: float) -> RunScore:
+    """Score one run of one scenario (see the module docstring for the units and rules)."""
+    window = _window(truth, warmup_s)
+    run = RunScore(
+        truth.scenario, truth.duration_s - warmup_s, truth.speed, {"position_m": tol.position_m, "time_s": tol.time_s}
+    )
+    sensors = sorted(set(truth.sensors) | {e.sensor.id for e in hub.events})
+    instants = _instants(window, truth.speed)
+    for sensor in sensors:
+        det, errors = detection(truth, sensor, hub.events, window, tol, recovery_s)
+        run.localisation_m += errors
+        if det.status == "scored":
+            covered = [
+                p for p in truth.positions
+                if sensor in p.seen_by and p.ts >= window.start and not blind(truth, sensor, p.ts, recovery_s)
+            ]  # fmt: skip
+            tq = track_quality(covered, [e for e in hub.events if e.sensor.id == sensor], instants, tol.position_m)
+            det.mota, det.idf1, det.id_switches = tq.mota, tq.idf1, tq.switches
+        run.sensors.append(det)
+    _score_alerts(run, truth, hub, window, tol, recovery_s)
+    return run
+
+
+def _score_alerts(
+    run: RunScore, truth: Truth, hub: HubRecords, window: Window, tol: Tolerances, recovery_s: float
+) -> None:
+    kinds = [hub.alert_kind(a) for a in hub.alerts]
+    crossing_idx = [i for i, k in enumerate(kinds) if k == EventKind.LINE_CROSSING.value]
+    crossing = [hub.alerts[i] for i in crossing_idx]
+    sits = situations([c for c in truth.crossings if c.object_class in ALERTED_CLASSES])
+    seen, pending = [], 0
+    for s in sits:
+        eff = {x for c in s for x in effective_seen(truth, c, recovery_s)}
+        if any(truth.sensors.get(x) in SCOREABLE_KINDS for x in eff):
+            seen.append(s)
+        elif eff:
+            pending += 1
+    m = match_situations(seen, crossing, tol)
+    scored = np.array([s[0].ts >= window.start for s in seen], bool)
+    run.situations = int(scored.sum())
+    run.situations_pending, run.situations_unseen = pending, len(sits) - len(seen) - pending
+    run.crossing_alerts, run.crossing_alerts_matched = len(crossing), len(m)
+    run.situations_alerted = int(scored[m.truth].sum()) if len(m) else 0
+    run.crossing_alert_recall = ratio(run.situations_alerted, run.situations)
+    run.crossing_alert_precision = ratio(len(m), len(crossing))
+    run.latency_source = "arrival" if hub.arrivals else "alert timestamp"
+    for si, ai in zip(m.truth.tolist(), m.report.tolist(), strict=True):
+        a = crossing[ai]
+        run.latency_s.append((hub.arrivals.get(a.id, a.ts) - seen[si][0].ts).total_seconds())
+    faults_claimed = match_faults(truth.faults, hub.alerts, kinds)
+    run.fault_alerts_expected = sum(expected_alert_kind(f) is not None for f in truth.faults)
+    run.fault_alerts_matched = len(faults_claimed)
+    run.alerts_total = len(hub.alerts)
+    run.false_alerts = run.alerts_total - len(m) - len(faults_claimed)
+    run.false_alerts_per_hour = run.false_alerts / (run.simulated_s / 3600.0) if run.simulated_s > 0 else None
+    run.alert_precision = ratio(len(m) + len(faults_claimed), run.alerts_total)

@@ -1,0 +1,104 @@
+"""The eval table: one row per scenario, per-sensor figures, and the library's figures against the floors.
+
+Why pooled counts: a library figure such as crossing-alert recall is alerted situations over situations
+summed over every scenario, so a scenario with one crossing weighs as much as that crossing, not as much as
+a scenario with thirty. Errors and latencies are pooled likewise before their percentiles are taken.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from borderwatch.simulators.score.floors import Floors, verdict
+from borderwatch.simulators.score.match import percentiles, ratio
+from borderwatch.simulators.score.run import RunScore
+
+
+def is_nuisance(run: RunScore) -> bool:
+    """No person or vehicle crossed at all: every alert is false."""
+    return run.situations + run.situations_pending + run.situations_unseen == 0
+
+
+def library_figures(runs: Sequence[RunScore]) -> dict[str, float | None]:
+    """The targets' figures over the library (see the module docstring)."""
+    nuisance = [r for r in runs if is_nuisance(r)]
+    hours = sum(r.simulated_s for r in nuisance) / 3600.0
+    realtime = [x for r in runs if r.speed == 1.0 for x in r.latency_s]
+    return {
+        "crossing_alert_recall": ratio(sum(r.situations_alerted for r in runs), sum(r.situations for r in runs)),
+        "crossing_alert_precision": ratio(
+            sum(r.crossing_alerts_matched for r in runs), sum(r.crossing_alerts for r in runs)
+        ),
+        "nuisance_false_alerts_per_hour": sum(r.false_alerts for r in nuisance) / hours if hours > 0 else None,
+        "localisation_p95_m": percentiles([x for r in runs for x in r.localisation_m])[1],
+        "alert_latency_p95_s": percentiles(realtime)[1],
+    }
+
+
+def checks(figures: dict[str, float | None], targets: dict[str, float]) -> list[tuple[str, float | None, float, str]]:
+    """(metric, measured, target, verdict) for every target that has a figure."""
+    return [(k, figures.get(k), t, verdict(k, figures.get(k), t)) for k, t in targets.items() if k in figures]
+
+
+def _f(x: float | None, fmt: str = "{:.2f}") -> str:
+    return "undefined" if x is None else fmt.format(x)
+
+
+def _status(run: RunScore) -> str:
+    pending = [s for s in run.sensors if s.status != "scored"]
+    if run.situations_pending and not run.situations:
+        kinds = sorted({s.kind for s in pending})
+        return f"not scoreable yet ({', '.join(kinds)} not built): {run.situations_pending} situations kept"
+    return "scored" + (f"; {run.situations_pending} situations pending other sensors" if run.situations_pending else "")
+
+
+def markdown(runs: Sequence[RunScore], floors: Floors, title: str = "borderwatch eval") -> str:
+    """The whole table as markdown."""
+    tol = floors.tolerances
+    lines = [
+        f"# {title}",
+        "",
+        f"Gates: position {tol.position_m:g} m, time {tol.time_s:g} s, class and direction must agree; "
+        f"warm-up {floors.warmup_s:g} s, fault recovery {floors.recovery_s:g} s (simulators/scenarios/floors.toml).",
+        "",
+        "| scenario | speed | status | situations | alerted | alert recall | alert precision | false alerts | "
+        "false/h | fault alerts | loc p50/p95 m | latency p50/p95 s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        d = r.summary()
+        lines.append(
+            f"| {r.scenario} | {r.speed:g} | {_status(r)} | {r.situations} | {r.situations_alerted} | "
+            f"{_f(r.crossing_alert_recall)} | {_f(r.crossing_alert_precision)} | {r.false_alerts}/{r.alerts_total} | "
+            f"{_f(r.false_alerts_per_hour, '{:.1f}')} | {r.fault_alerts_matched}/{r.fault_alerts_expected} | "
+            f"{_f(d['localisation_p50_m'], '{:.1f}')}/{_f(d['localisation_p95_m'], '{:.1f}')} | "
+            f"{_f(d['latency_p50_s'], '{:.1f}')}/{_f(d['latency_p95_s'], '{:.1f}')} ({r.latency_source}) |"
+        )
+    lines += ["", "| scenario | sensor | status | crossings found | recall | precision | MOTA | IDF1 | ID switches |"]
+    lines.append("|---|---|---|---|---|---|---|---|---|")
+    for r in runs:
+        for s in r.sensors:
+            lines.append(
+                f"| {r.scenario} | {s.sensor} ({s.kind}) | {s.status} | {s.found}/{s.expected} ({s.false} false) | "
+                f"{_f(s.recall)} | {_f(s.precision)} | {_f(s.mota)} | {_f(s.idf1)} | "
+                f"{'-' if s.id_switches is None else s.id_switches} |"
+            )
+    lines += ["", "| library figure | measured | target | verdict |", "|---|---|---|---|"]
+    for k, v, t, ok in checks(library_figures(runs), floors.library):
+        lines.append(f"| {k} | {_f(v, '{:.3f}')} | {t:g} | {ok} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_table(runs: Sequence[RunScore], floors: Floors, out_dir: Path, title: str = "borderwatch eval") -> bool:
+    """Write results.md and results.json under out_dir; True when no figure is BELOW its target."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    verdicts = checks(library_figures(runs), floors.library)
+    (out_dir / "results.md").write_text(markdown(runs, floors, title), encoding="utf-8")
+    doc = {
+        "runs": [r.summary() for r in runs],
+        "library": [{"metric": k, "measured": v, "target": t, "verdict": ok} for k, v, t, ok in verdicts],
+    }
+    (out_dir / "results.json").write_text(json.dumps(doc, indent=1, default=str), encoding="utf-8")
+    return all(ok != "BELOW" for *_, ok in verdicts)
