@@ -83,11 +83,11 @@ class Run:
 
     def _spawn(self, name: str) -> Child:
         lay, speed = self.layout, self.scn.eval.speed
+        site = ["--scenario", str(self.path), "--base-port", str(lay.camera_base_port), "--truth", str(lay.truth)]
         args = {
             "broker": ["broker", "--port", str(lay.broker_port)],
             "hub": ["hub", "run", "-c", str(lay.hub_config)],
-            "sim": ["sim", "site", "--scenario", str(self.path), "--base-port", str(lay.camera_base_port)]
-            + ["--truth", str(lay.truth), "--speed", str(speed)],
+            "sim": ["sim", "site", *site, "--speed", str(speed)],
             "agent": ["edge", "run", "-c", str(lay.agent_config)],
         }[name]
         self.children[name] = Child(name, args, self.logs)
