@@ -21,6 +21,7 @@ CLASSES: tuple[str, ...] = ("person", "vehicle", "animal")
 CameraFaultKind = Literal["kill", "black", "uniform", "blur", "freeze", "shift"]
 ProcessFaultKind = Literal["broker_restart", "agent_kill", "hub_down"]
 CAMERA_FAULTS: frozenset[str] = frozenset(CameraFaultKind.__args__)  # type: ignore[attr-defined]
+PROCESS_FAULTS: frozenset[str] = frozenset(ProcessFaultKind.__args__)  # type: ignore[attr-defined]
 
 
 class _Model(BaseModel):

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from borderwatch.contract import Alert, EventKind
+from borderwatch.simulators.scenario import CAMERA_FAULTS
 from borderwatch.simulators.score.match import Matches, Tolerances, assign, distances_m
 from borderwatch.simulators.score.truthfile import Crossing, Fault
 
@@ -23,7 +24,7 @@ def expected_alert_kind(fault: Fault) -> str | None:
     """The alert an injected fault should raise: offline for a dead stream, tamper for a spoiled picture."""
     if fault.kind == "kill":
         return EventKind.SENSOR_OFFLINE.value
-    if fault.kind in ("black", "uniform", "blur", "freeze", "shift"):
+    if fault.kind in CAMERA_FAULTS:
         return EventKind.TAMPER.value
     return None  # process faults: the system should ride them out without alerting
 

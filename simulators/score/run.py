@@ -63,6 +63,7 @@ class RunScore:
     simulated_s: float
     speed: float
     tolerances: dict
+    process_faults: int = 0  # broker, hub or agent taken down: alerts then arrive late by design
     sensors: list[Detection] = field(default_factory=list)
     situations: int = 0
     situations_alerted: int = 0

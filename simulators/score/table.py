@@ -1,5 +1,8 @@
 """The eval table: one row per scenario, per-sensor figures, and the library's figures against the floors.
 
+Alert latency is pooled over the real-time scenarios without process faults (an outage delays alerts by
+design; those runs show their own latency in their row).
+
 Why pooled counts: a library figure such as crossing-alert recall is alerted situations over situations
 summed over every scenario, so a scenario with one crossing weighs as much as that crossing, not as much as
 a scenario with thirty. Errors and latencies are pooled likewise before their percentiles are taken.
@@ -25,7 +28,7 @@ def library_figures(runs: Sequence[RunScore]) -> dict[str, float | None]:
     """The targets' figures over the library (see the module docstring)."""
     nuisance = [r for r in runs if is_nuisance(r)]
     hours = sum(r.simulated_s for r in nuisance) / 3600.0
-    realtime = [x for r in runs if r.speed == 1.0 for x in r.latency_s]
+    realtime = [x for r in runs if r.speed == 1.0 and not r.process_faults for x in r.latency_s]
     return {
         "crossing_alert_recall": ratio(sum(r.situations_alerted for r in runs), sum(r.situations for r in runs)),
         "crossing_alert_precision": ratio(
