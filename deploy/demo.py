@@ -163,8 +163,7 @@ def run_demo(seconds: float, scenario: str = "border-crossing", workdir: Path | 
         if printer is not None:
             printer.stop()
         _stop(children)
-    print_summary(layout, started, datetime.now(UTC))
-    return 0
+    return print_summary(layout, started, datetime.now(UTC))
 
 
 def _api_help(layout: DemoLayout) -> str:

@@ -1,89 +1,86 @@
-"""The demo's closing summary: events per sensor, alerts, and the comparison with ground truth.
+"""The demo's closing summary: events per sensor, alerts, the score against ground truth, and the verdict.
 
-Two levels are scored, because they answer different questions: did each camera see each person,
-vehicle or animal it had in view cross, with the right class and direction (line-crossing events
-vs individual crossings), and did operators get one alert per situation (alerts vs crossings
-grouped the way the hub groups alerts; animals raise none).
+The score is `borderwatch sim score`'s (simulators/score/): each camera on every crossing it had in view
+(class and direction, the deer too), operators on one alert per situation (a group crossing together is
+one), every alert counted. The demo exits non-zero when crossing-alert recall or precision falls below the
+demo floors in simulators/scenarios/floors.toml (the README states them).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from borderwatch.contract import Alert, Event, EventKind
 from borderwatch.deploy.demo_configs import DemoLayout
-from borderwatch.hub.alerts.config import AlertsConfig
-from borderwatch.hub.alerts.store import SqliteAlertStore
 from borderwatch.hub.store.sqlite import SqliteStore
-from borderwatch.simulators.score import Crossing, Reported, Score, read_crossings, score, situations
-
-ALERTED = ("person", "vehicle")
-
-
-def _reported(items: list[Alert] | list[Event]) -> list[Reported]:
-    out = []
-    for x in items:
-        direction = x.direction if isinstance(x, Alert) else (x.rule.direction if x.rule else None)
-        pos = x.position
-        out.append(Reported(x.ts, x.object_class.value, direction, pos.lat if pos else None, pos.lon if pos else None))
-    return out
+from borderwatch.simulators.score.floors import Floors, load_floors
+from borderwatch.simulators.score.hubread import read_hub
+from borderwatch.simulators.score.match import percentiles
+from borderwatch.simulators.score.run import RunScore, score_run
+from borderwatch.simulators.score.table import checks
+from borderwatch.simulators.score.table import fmt as _f
+from borderwatch.simulators.score.truthfile import read_truth
 
 
-def _per_camera(truth: list[Crossing], events: list[Event]) -> dict[str, Score]:
-    cams = sorted({c for t in truth for c in t.seen_by} | {e.sensor.id for e in events})
-    return {
-        cam: score([t for t in truth if cam in t.seen_by], _reported([e for e in events if e.sensor.id == cam]))
-        for cam in cams
-    }
+def _events_per_sensor(layout: DemoLayout) -> str:
+    if not layout.events_db.exists():
+        return "none"
+    store = SqliteStore(layout.events_db)
+    counts = store.counts_by_sensor()
+    store.close()
+    return ", ".join(f"{c.agent}/{c.sensor} ({c.sensor_kind}) {c.events}" for c in counts) or "none"
 
 
-def _line(s: Score) -> str:
-    err = f", position error {s.mean_error_m:.1f} m" if s.mean_error_m is not None else ""
-    delay = f", delay {s.mean_delay_s:.1f} s" if s.mean_delay_s is not None else ""
-    return f"{s.matched}/{s.expected} found, {s.false_reports} false{err}{delay}"
-
-
-def _read_stores(layout: DemoLayout) -> tuple[list, list[Event], list[Alert]]:
-    counts, crossings = [], []
-    if layout.events_db.exists():
-        store = SqliteStore(layout.events_db)
-        counts = store.counts_by_sensor()
-        crossings = store.events(limit=100_000, kind=EventKind.LINE_CROSSING.value)
-        store.close()
-    alerts = SqliteAlertStore(layout.alerts_db).list(limit=10_000) if layout.alerts_db.exists() else []
-    return counts, crossings, alerts
-
-
-def print_summary(layout: DemoLayout, started: datetime, ended: datetime) -> None:
-    print("\n=== summary ===")
-    counts, crossings, alerts = _read_stores(layout)
+def _print_score(run: RunScore, floors: Floors) -> bool:
+    for s in run.sensors:
+        tracks = f", MOTA {_f(s.mota)}, IDF1 {_f(s.idf1)}" if s.status == "scored" else f" ({s.status})"
+        print(
+            f"  {s.sensor}: line crossings {s.found}/{s.expected} found, {s.false} false "
+            f"(recall {_f(s.recall)}, precision {_f(s.precision)}){tracks}"
+        )
     print(
-        "events per sensor: "
-        + (", ".join(f"{c.agent}/{c.sensor} ({c.sensor_kind}) {c.events}" for c in counts) or "none")
+        f"alerts vs ground truth: {run.situations} situations (a group crossing together is one), "
+        f"{run.situations_alerted} alerted, {run.situations - run.situations_alerted} missed, "
+        f"{run.false_alerts} false alerts of {run.alerts_total} "
+        f"(recall {_f(run.crossing_alert_recall)}, precision {_f(run.crossing_alert_precision)})"
     )
+    loc, lat = percentiles(run.localisation_m), percentiles(run.latency_s)
+    print(
+        f"position error p50/p95 {_f(loc[0], '{:.1f}')}/{_f(loc[1], '{:.1f}')} m; "
+        f"crossing -> alert p50/p95 {_f(lat[0], '{:.1f}')}/{_f(lat[1], '{:.1f}')} s ({run.latency_source}); "
+        f"gates {floors.tolerances.position_m:g} m, {floors.tolerances.time_s:g} s"
+    )
+    figures = {
+        "crossing_alert_recall": run.crossing_alert_recall,
+        "crossing_alert_precision": run.crossing_alert_precision,
+    }
+    results = checks(figures, floors.demo)
+    print("demo floors: " + ", ".join(f"{k} {_f(v)} >= {t:g} {ok}" for k, v, t, ok in results))
+    return all(ok != "BELOW" for *_, ok in results)
+
+
+def print_summary(layout: DemoLayout, started: datetime, ended: datetime) -> int:
+    """Print the summary; 0 when the demo floors hold (or nothing could be scored), 1 below them."""
+    print("\n=== summary ===")
+    print(f"events per sensor: {_events_per_sensor(layout)}")
+    hub = read_hub(layout.events_db, layout.alerts_db)
     by_rule: dict[str, int] = {}
-    for a in alerts:
+    for a in hub.alerts:
         by_rule[a.rule] = by_rule.get(a.rule, 0) + 1
     rules = ", ".join(f"{k} {v}" for k, v in sorted(by_rule.items()))
-    print(f"alerts raised: {len(alerts)}" + (f" ({rules})" if rules else ""))
+    print(f"alerts raised: {len(hub.alerts)}" + (f" ({rules})" if rules else ""))
     if not layout.truth.exists():
         print("ground truth: not written (the simulator did not start)")
-        return
-    truth = [c for c in read_crossings(layout.truth) if started <= c.ts <= ended]
-    alerted = [c for c in truth if c.object_class in ALERTED]
+        return 1
+    truth = read_truth(layout.truth)
+    during = [c for c in truth.crossings if started <= c.ts <= ended]
+    people = [c for c in during if c.object_class != "animal"]
     print(
-        f"ground truth: {len(truth)} border crossings during the run, {len(alerted)} by people or vehicles "
-        f"({sum(not c.seen_by for c in alerted)} out of every camera's view), "
-        f"{len(truth) - len(alerted)} by animals (no alert expected)"
+        f"ground truth: {len(during)} border crossings during the run, {len(people)} by people or vehicles "
+        f"({sum(not c.seen_by for c in people)} out of every camera's view), "
+        f"{len(during) - len(people)} by animals (no alert expected)"
     )
-    for cam, s in _per_camera(truth, crossings).items():  # animals too: a camera reports what it sees
-        print(f"  {cam}: line crossings detected {_line(s)}")
-    rule = next(r for r in AlertsConfig().rules if EventKind.LINE_CROSSING in r.kinds and not r.distress)
-    grouped = situations(alerted, rule.group_radius_m, rule.group_window_s)
-    s = score(grouped, _reported([a for a in alerts if a.direction is not None]))
-    print(
-        f"alerts vs ground truth: {len(grouped)} situations (a group crossing together is one), "
-        f"{s.matched} alerted, {s.missed} missed, {s.false_reports} false alerts "
-        f"(recall {s.recall:.0%}, precision {s.precision:.0%})"
-    )
+    floors = load_floors()
+    run = score_run(truth, hub, floors.tolerances, floors.warmup_s, floors.recovery_s, until=ended)
+    ok = _print_score(run, floors)
     print(f"run folder: {layout.run_dir} (configs, logs/, stores, truth.jsonl)")
+    return 0 if ok else 1

@@ -1,44 +1,49 @@
-"""The demo summary scores each camera's line crossings against every crossing it had in view."""
+"""The demo's summary reads the hub's real SQLite stores and the truth file, and fails below the demo floors."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import json
+from datetime import timedelta
 
-from borderwatch.contract import Event, EventKind, GeoPosition, ObjectClass, RuleHit, SensorKind, SensorRef
-from borderwatch.deploy.demo_summary import _per_camera
-from borderwatch.simulators.score import Crossing
-
-T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
-
-
-def _crossing_event(n: int, cls: ObjectClass, dt_s: float, lat: float, lon: float) -> Event:
-    return Event(
-        id=f"event-{n:04d}",
-        seq=0,
-        ts=T0 + timedelta(seconds=dt_s),
-        site="west-1",
-        agent="mast-01",
-        sensor=SensorRef(id="cam-2", kind=SensorKind.CAMERA),
-        kind=EventKind.LINE_CROSSING,
-        object_class=cls,
-        confidence=0.8,
-        track_id=n,
-        rule=RuleHit(rule="border", direction="inbound"),
-        position=GeoPosition(lat=lat, lon=lon),
-    )
+from borderwatch.deploy.demo_configs import DemoLayout
+from borderwatch.deploy.demo_summary import print_summary
+from borderwatch.hub.alerts.store import SqliteAlertStore
+from borderwatch.hub.store.sqlite import SqliteStore
+from tests.scoring import T0, alert, at, event
 
 
-def test_an_animal_crossing_reported_as_animal_is_found_not_false():
-    truth = [
-        Crossing(T0, "person", "inbound", 47.95027, 22.85030, ("cam-2",)),
-        Crossing(T0 + timedelta(seconds=30), "animal", "inbound", 47.95027, 22.85040, ("cam-2",)),
+def _layout(tmp_path, alerts):
+    layout = DemoLayout(tmp_path, 1, 2, 3)
+    lat, lon = at(0.0)
+    records = [
+        {"kind": "run", "scenario": "t", "site": "west-1", "seed": 1, "started": T0.isoformat(), "speed": 1.0}
+        | {"duration_s": 60.0, "sensors": {"cam-1": "camera"}},
+        {"kind": "crossing", "ts": (T0 + timedelta(seconds=30)).isoformat(), "actor": "p1", "group": "p1"}
+        | {"class": "person", "direction": "inbound", "lat": lat, "lon": lon, "seen_by": ["cam-1"]},
     ]
-    events = [
-        _crossing_event(1, ObjectClass.PERSON, 1.5, 47.95028, 22.85031),
-        _crossing_event(2, ObjectClass.ANIMAL, 31.0, 47.95027, 22.85041),
-    ]
-    s = _per_camera(truth, events)["cam-2"]
-    assert (s.expected, s.matched, s.false_reports) == (2, 2, 0)
-    wrong_class = [_crossing_event(3, ObjectClass.PERSON, 31.0, 47.95027, 22.85041)]
-    s = _per_camera(truth[1:], wrong_class)["cam-2"]
-    assert (s.matched, s.missed, s.false_reports) == (0, 1, 1)
+    layout.truth.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    store = SqliteStore(layout.events_db)
+    store.write_events([event(1, 31.0)])
+    store.close()
+    alert_store = SqliteAlertStore(layout.alerts_db)
+    for a in alerts:
+        alert_store.upsert(a)
+    alert_store.close()
+    return layout
+
+
+def test_summary_passes_when_the_crossing_is_alerted(tmp_path, capsys):
+    rc = print_summary(_layout(tmp_path, [alert(1, 31.0)]), T0, T0 + timedelta(seconds=70))
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "cam-1: line crossings 1/1 found, 0 false" in out
+    assert "1 situations (a group crossing together is one), 1 alerted, 0 missed, 0 false alerts of 1" in out
+    assert "crossing_alert_recall 1.00 >= 0.75 PASS" in out
+
+
+def test_summary_fails_below_the_floors_and_says_undefined(tmp_path, capsys):
+    rc = print_summary(_layout(tmp_path, []), T0, T0 + timedelta(seconds=70))
+    out = capsys.readouterr().out
+    assert rc == 1
+    assert "crossing_alert_recall 0.00 >= 0.75 BELOW" in out
+    assert "crossing_alert_precision undefined" in out

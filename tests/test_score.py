@@ -1,50 +1,181 @@
-"""Scoring reports against ground truth: one-to-one, gated by class, direction, time and place."""
+"""The scorer (simulators/score/): hard gates, every alert counted, undefined ratios undefined.
+
+Table-driven: each case is a truth, what the hub stored, and the figures expected of them.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from borderwatch.simulators.score import Crossing, Reported, score
+import pytest
 
-T0 = datetime(2026, 11, 27, 12, tzinfo=UTC)
-
-
-def truth(dt: float, cls: str = "person", direction: str = "inbound", lat: float = 48.0, seen: bool = True):
-    return Crossing(T0 + timedelta(seconds=dt), cls, direction, lat, 22.0, ("cam-1",) if seen else ())
-
-
-def report(dt: float, cls: str = "person", direction: str | None = "inbound", lat: float | None = 48.0):
-    return Reported(T0 + timedelta(seconds=dt), cls, direction, lat, None if lat is None else 22.0)
+from borderwatch.contract import EventKind
+from borderwatch.simulators.score.run import score_run, situations
+from borderwatch.simulators.score.truthfile import Fault
+from tests.scoring import RECOVERY_S, T0, TOL, WARMUP_S, alert, crossing, event, hub, truth
 
 
-def test_two_people_close_together_each_claim_one_report() -> None:
-    s = score([truth(0), truth(2, lat=48.0001)], [report(2.5, lat=48.0001), report(0.5)])
-    assert (s.matched, s.missed, s.false_reports) == (2, 0, 0)
-    assert sorted(s.pairs) == [(0, 1), (1, 0)]
+def run(t, h, until=None):
+    return score_run(t, h, TOL, WARMUP_S, RECOVERY_S, until)
 
 
-def test_wrong_class_direction_time_or_place_do_not_match() -> None:
-    t = [truth(0)]
-    for r in (report(0, cls="animal"), report(0, direction="outbound"), report(60), report(0, lat=48.01)):
-        s = score(t, [r])
-        assert (s.matched, s.missed, s.false_reports) == (0, 1, 1)
+CAMERA_CASES = {
+    # name: (events, (found, expected, false), recall, precision)
+    "exact": ([event(1, 31.5, east=2.0)], (1, 1, 0), 1.0, 1.0),
+    "outside the position gate": ([event(1, 31.0, east=12.0)], (0, 1, 1), 0.0, 0.0),
+    "outside the time gate": ([event(1, 36.0)], (0, 1, 1), 0.0, 0.0),
+    "early beyond the gate": ([event(1, 24.0)], (0, 1, 1), 0.0, 0.0),
+    "wrong direction": ([event(1, 31.0, direction="outbound")], (0, 1, 1), 0.0, 0.0),
+    "wrong class": ([event(1, 31.0, cls="animal")], (0, 1, 1), 0.0, 0.0),
+    "unpositioned, in time": ([event(1, 31.0, east=None)], (1, 1, 0), 1.0, 1.0),
+    "nothing reported": ([], (0, 1, 0), 0.0, None),
+    "twice reported": ([event(1, 31.0), event(2, 31.2)], (1, 1, 1), 1.0, 0.5),
+}
 
 
-def test_unseen_crossings_are_not_misses() -> None:
-    s = score([truth(0, seen=False), truth(30)], [report(31)])
-    assert (s.expected, s.matched, s.unseen, s.missed) == (1, 1, 1, 0)
-    assert s.recall == 1.0 and s.precision == 1.0
-    assert s.mean_error_m is not None and s.mean_error_m < 1.0
+@pytest.mark.parametrize("name", list(CAMERA_CASES))
+def test_camera_line_crossings_against_the_gates(name):
+    events, (found, expected, false), recall, precision = CAMERA_CASES[name]
+    det = run(truth([crossing(30.0)]), hub(events)).sensors[0]
+    assert (det.found, det.expected, det.false) == (found, expected, false)
+    assert det.recall == recall and det.precision == precision
 
 
-def test_nothing_reported() -> None:
-    s = score([truth(0)], [])
-    assert (s.matched, s.missed, s.recall) == (0, 1, 0.0)
+def test_position_error_is_measured_in_metres():
+    r = run(truth([crossing(30.0)]), hub([event(1, 31.0, east=3.0)]))
+    assert r.localisation_m == [pytest.approx(3.0, abs=0.01)]
 
 
-def test_group_walking_over_together_is_one_situation() -> None:
-    from borderwatch.simulators.score import situations
+def test_nothing_to_score_is_undefined_not_perfect():
+    r = run(truth([]), hub())
+    assert r.sensors[0].recall is None and r.sensors[0].precision is None
+    assert r.crossing_alert_recall is None and r.crossing_alert_precision is None
+    assert r.alert_precision is None and r.false_alerts == 0
 
-    group = [truth(0), truth(1, lat=48.00001), truth(2, lat=48.00002)]
-    apart = [truth(100), truth(101, direction="outbound"), truth(102, cls="vehicle")]
-    assert len(situations(group + apart, radius_m=40, window_s=30)) == 4
+
+ALERT_CASES = {
+    # name: (crossings, alerts, faults, (situations, alerted, false alerts), recall, precision of crossing alerts)
+    "one alert per person": ([crossing(30.0)], [alert(1, 31.0)], [], (1, 1, 0), 1.0, 1.0),
+    "alert without direction": ([crossing(30.0)], [alert(1, 31.0, direction=None)], [], (1, 0, 1), 0.0, 0.0),
+    "alert out of place": ([crossing(30.0)], [alert(1, 31.0, east=15.0)], [], (1, 0, 1), 0.0, 0.0),
+    "a group is one situation": (
+        [crossing(30.0, east=e, actor=f"g1-{k}", group="g1") for k, e in enumerate((0.0, 1.3, 2.6))],
+        [alert(1, 31.0, east=2.6)],
+        [],
+        (1, 1, 0),
+        1.0,
+        1.0,
+    ),
+    "a second alert for a group is false": (
+        [crossing(30.0, east=e, actor=f"g1-{k}", group="g1") for k, e in enumerate((0.0, 1.3))],
+        [alert(1, 31.0), alert(2, 31.5, east=1.3)],
+        [],
+        (1, 1, 1),
+        1.0,
+        0.5,
+    ),
+    "animals raise no alert": (
+        [crossing(30.0, cls="animal")],
+        [alert(1, 31.0, cls="animal")],
+        [],
+        (0, 0, 1),
+        None,
+        0.0,
+    ),
+    "tamper alert without a fault is false": (
+        [],
+        [alert(1, 40.0, direction=None, rule="camera-tamper")],
+        [],
+        (0, 0, 1),
+        None,
+        None,
+    ),
+    "tamper alert for a covered lens is expected": (
+        [],
+        [alert(1, 42.0, direction=None, rule="camera-tamper")],
+        [Fault(T0 + timedelta(seconds=40), "black", "cam-1", 15.0)],
+        (0, 0, 0),
+        None,
+        None,
+    ),
+    "offline alert for a covered lens is false": (
+        [],
+        [alert(1, 42.0, direction=None, rule="sensor-offline")],
+        [Fault(T0 + timedelta(seconds=40), "black", "cam-1", 15.0)],
+        (0, 0, 1),
+        None,
+        None,
+    ),
+    "offline alert for a dead stream is expected": (
+        [],
+        [alert(1, 50.0, direction=None, rule="sensor-offline")],
+        [Fault(T0 + timedelta(seconds=40), "kill", "cam-1", 20.0)],
+        (0, 0, 0),
+        None,
+        None,
+    ),
+    "a crossing while the camera is dead is no miss": (
+        [crossing(45.0)],
+        [],
+        [Fault(T0 + timedelta(seconds=40), "kill", "cam-1", 20.0)],
+        (0, 0, 0),
+        None,
+        None,
+    ),
+    "a crossing during warm-up is no miss, its alert no false one": (
+        [crossing(5.0)],
+        [alert(1, 6.0)],
+        [],
+        (0, 0, 0),
+        None,
+        1.0,
+    ),
+}
+KINDS = {"camera-tamper": EventKind.TAMPER.value, "sensor-offline": EventKind.SENSOR_OFFLINE.value}
+
+
+@pytest.mark.parametrize("name", list(ALERT_CASES))
+def test_alerts_per_situation_and_per_fault(name):
+    crossings, alerts, faults, (sits, alerted, false), recall, precision = ALERT_CASES[name]
+    kinds = {eid: KINDS.get(a.rule, EventKind.LINE_CROSSING.value) for a in alerts for eid in a.event_ids}
+    r = run(truth(crossings, faults=faults), hub(alerts=alerts, kinds=kinds))
+    assert (r.situations, r.situations_alerted, r.false_alerts) == (sits, alerted, false)
+    assert r.crossing_alert_recall == recall and r.crossing_alert_precision == precision
+    assert r.alerts_total == len(alerts)
+
+
+def test_false_alerts_per_simulated_hour():
+    t = truth([], duration_s=3600.0 + WARMUP_S)
+    r = run(t, hub(alerts=[alert(1, 100.0, cls="animal"), alert(2, 900.0, cls="animal")]))
+    assert r.false_alerts == 2 and r.false_alerts_per_hour == pytest.approx(2.0)
+
+
+def test_latency_is_taken_to_the_alert_arrival_when_known():
+    h = hub(alerts=[alert(1, 31.0)])
+    assert run(truth([crossing(30.0)]), h).latency_s == [pytest.approx(1.0)]
+    h.arrivals = {"alert-0001": T0 + timedelta(seconds=31.8)}
+    r = run(truth([crossing(30.0)]), h)
+    assert r.latency_s == [pytest.approx(1.8)] and r.latency_source == "arrival"
+
+
+def test_a_crossing_only_a_thermal_imager_covers_is_pending_not_missed():
+    t = truth([crossing(30.0, seen=("thermal-1",))], sensors={"cam-1": "camera", "thermal-1": "thermal"})
+    r = run(t, hub())
+    assert (r.situations, r.situations_pending) == (0, 1)
+    assert {s.sensor: s.status.split(":")[0] for s in r.sensors} == {"cam-1": "scored", "thermal-1": "pending"}
+
+
+def test_a_demo_stopped_early_does_not_count_later_crossings_as_missed():
+    r = run(
+        truth([crossing(30.0), crossing(90.0, east=20.0)]),
+        hub(alerts=[alert(1, 31.0)]),
+        until=T0 + timedelta(seconds=60),
+    )
+    assert (r.situations, r.situations_alerted, r.crossing_alert_recall) == (1, 1, 1.0)
+
+
+def test_situations_follow_the_truths_own_groups():
+    group = [crossing(30.0 + k, east=1.3 * k, actor=f"g1-{k}", group="g1") for k in range(3)]
+    back = [crossing(200.0, direction="outbound", actor="g1-0", group="g1")]
+    other = [crossing(31.0, east=3.0, actor="p2")]  # close in time and place, but another person
+    assert len(situations(group + back + other)) == 3

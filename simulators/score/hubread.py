@@ -33,7 +33,7 @@ class HubRecords:
     events: list[Event] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     event_kinds: dict[str, str] = field(default_factory=dict)
-    arrivals: dict[str, datetime] = field(default_factory=dict)
+    arrivals: dict[str, datetime] | None = None  # None: no subscriber noted arrivals (latency from alert ts)
 
     def alert_kind(self, alert: Alert) -> str:
         """The event kind behind an alert (line_crossing, tamper, sensor_offline ...); "unknown" if not stored."""
@@ -62,8 +62,16 @@ def read_hub(events_db: Path | None, alerts_db: Path | None, arrivals: Path | No
     if alerts_db is not None and alerts_db.exists():
         with _db(alerts_db) as db:
             out.alerts = [Alert.model_validate_json(r[0]) for r in db.execute("SELECT body FROM alerts ORDER BY ts")]
-    if arrivals is not None and arrivals.exists():
-        for line in arrivals.read_text(encoding="utf-8").splitlines():
+    if arrivals is not None:
+        out.arrivals = read_arrivals(arrivals)
+    return out
+
+
+def read_arrivals(path: Path) -> dict[str, datetime]:
+    """Alert id -> first time an operator's subscriber received it (a missing file: none arrived)."""
+    out: dict[str, datetime] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
             rec = json.loads(line)
-            out.arrivals.setdefault(rec["id"], datetime.fromisoformat(rec["received"].replace("Z", "+00:00")))
+            out.setdefault(rec["id"], datetime.fromisoformat(rec["received"].replace("Z", "+00:00")))
     return out

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from borderwatch.contract import Alert, Event, EventKind
+from borderwatch.simulators.scenario import PROCESS_FAULTS
 from borderwatch.simulators.score.alerts import expected_alert_kind, match_faults, match_situations
 from borderwatch.simulators.score.hubread import HubRecords
 from borderwatch.simulators.score.match import Tolerances, assign, distances_m, percentiles, ratio
@@ -35,6 +36,10 @@ class Window:
 
     start: datetime
     end: datetime
+
+    def scores(self, ts: datetime) -> bool:
+        """Is truth at ts scored (a miss when nothing matches it)?"""
+        return self.start <= ts <= self.end
 
 
 @dataclass
@@ -140,12 +145,12 @@ def detection(
     """One sensor's line crossings vs the crossings it covered while working; returns the position errors too."""
     kind = truth.sensors.get(sensor, "camera")
     if kind not in SCOREABLE_KINDS:
-        n = sum(sensor in c.seen_by and c.ts >= window.start for c in truth.crossings)
+        n = sum(sensor in c.seen_by and window.scores(c.ts) for c in truth.crossings)
         return Detection(sensor, kind, f"pending: no {kind} simulator yet", expected=n), []
     seen = [c for c in truth.crossings if sensor in effective_seen(truth, c, recovery_s)]
     reps = [e for e in events if e.sensor.id == sensor and e.kind == EventKind.LINE_CROSSING]
     m = assign(_same(seen, reps), _offsets([e.ts for e in reps], [c.ts for c in seen]), _dist(seen, reps), tol)
-    scored = np.array([c.ts >= window.start for c in seen], bool)
+    scored = np.array([window.scores(c.ts) for c in seen], bool)
     expected, found = int(scored.sum()), int(scored[m.truth].sum()) if len(m) else 0
     det = Detection(sensor, kind, "scored", expected, found, len(reps), len(reps) - len(m))
     det.recall, det.precision = ratio(found, expected), ratio(len(m), len(reps))
@@ -172,13 +177,11 @@ def situations(crossings: Sequence[Crossing]) -> list[list[Crossing]]:
     return out
 
 
-def _window(truth: Truth, warmup_s: float) -> Window:
+def _window(truth: Truth, warmup_s: float, until: datetime | None) -> Window:
     if truth.started is None:
         raise ValueError("the truth file has no run start: it was not written by a running site")
-    return Window(
-        truth.started + timedelta(seconds=warmup_s / truth.speed),
-        truth.started + timedelta(seconds=truth.duration_s / truth.speed),
-    )
+    end = truth.started + timedelta(seconds=truth.duration_s / truth.speed)
+    return Window(truth.started + timedelta(seconds=warmup_s / truth.speed), min(end, until) if until else end)
 
 
 def _instants(window: Window, speed: float) -> list[float]:
@@ -188,12 +191,24 @@ def _instants(window: Window, speed: float) -> list[float]:
     return [window.start.timestamp() + k * step for k in range(int(span / step) + 1)]
 
 
-def score_run(truth: Truth, hub: HubRecords, tol: Tolerances, warmup_s: float, recovery_s: float) -> RunScore:
-    """Score one run of one scenario (see the module docstring for the units and rules)."""
-    window = _window(truth, warmup_s)
-    run = RunScore(
-        truth.scenario, truth.duration_s - warmup_s, truth.speed, {"position_m": tol.position_m, "time_s": tol.time_s}
-    )
+def score_run(
+    truth: Truth,
+    hub: HubRecords,
+    tol: Tolerances,
+    warmup_s: float,
+    recovery_s: float,
+    until: datetime | None = None,
+) -> RunScore:
+    """Score one run of one scenario (see the module docstring for the units and rules).
+
+    ``until`` ends the scored window early (a demo stopped before its scenario ended): truth after it is
+    neither a miss nor scored; every stored alert still counts.
+    """
+    window = _window(truth, warmup_s, until)
+    gates = {"position_m": tol.position_m, "time_s": tol.time_s}
+    simulated = (window.end - window.start).total_seconds() * truth.speed
+    run = RunScore(truth.scenario, simulated, truth.speed, gates)
+    run.process_faults = sum(f.kind in PROCESS_FAULTS for f in truth.faults)
     sensors = sorted(set(truth.sensors) | {e.sensor.id for e in hub.events})
     instants = _instants(window, truth.speed)
     for sensor in sensors:
@@ -202,7 +217,7 @@ def score_run(truth: Truth, hub: HubRecords, tol: Tolerances, warmup_s: float, r
         if det.status == "scored":
             covered = [
                 p for p in truth.positions
-                if sensor in p.seen_by and p.ts >= window.start and not blind(truth, sensor, p.ts, recovery_s)
+                if sensor in p.seen_by and window.scores(p.ts) and not blind(truth, sensor, p.ts, recovery_s)
             ]  # fmt: skip
             tq = track_quality(covered, [e for e in hub.events if e.sensor.id == sensor], instants, tol.position_m)
             det.mota, det.idf1, det.id_switches = tq.mota, tq.idf1, tq.switches
@@ -226,17 +241,18 @@ def _score_alerts(
         elif eff:
             pending += 1
     m = match_situations(seen, crossing, tol)
-    scored = np.array([s[0].ts >= window.start for s in seen], bool)
+    scored = np.array([window.scores(s[0].ts) for s in seen], bool)
     run.situations = int(scored.sum())
     run.situations_pending, run.situations_unseen = pending, len(sits) - len(seen) - pending
     run.crossing_alerts, run.crossing_alerts_matched = len(crossing), len(m)
     run.situations_alerted = int(scored[m.truth].sum()) if len(m) else 0
     run.crossing_alert_recall = ratio(run.situations_alerted, run.situations)
     run.crossing_alert_precision = ratio(len(m), len(crossing))
-    run.latency_source = "arrival" if hub.arrivals else "alert timestamp"
+    arrivals = hub.arrivals if hub.arrivals is not None else {}
+    run.latency_source = "arrival" if hub.arrivals is not None else "alert timestamp"
     for si, ai in zip(m.truth.tolist(), m.report.tolist(), strict=True):
         a = crossing[ai]
-        run.latency_s.append((hub.arrivals.get(a.id, a.ts) - seen[si][0].ts).total_seconds())
+        run.latency_s.append((arrivals.get(a.id, a.ts) - seen[si][0].ts).total_seconds())
     faults_claimed = match_faults(truth.faults, hub.alerts, kinds)
     run.fault_alerts_expected = sum(expected_alert_kind(f) is not None for f in truth.faults)
     run.fault_alerts_matched = len(faults_claimed)

@@ -45,8 +45,9 @@ def checks(figures: dict[str, float | None], targets: dict[str, float]) -> list[
     return [(k, figures.get(k), t, verdict(k, figures.get(k), t)) for k, t in targets.items() if k in figures]
 
 
-def _f(x: float | None, fmt: str = "{:.2f}") -> str:
-    return "undefined" if x is None else fmt.format(x)
+def fmt(x: float | None, spec: str = "{:.2f}") -> str:
+    """A figure for people: "undefined" when there was nothing to divide by."""
+    return "undefined" if x is None else spec.format(x)
 
 
 def _status(run: RunScore) -> str:
@@ -74,10 +75,10 @@ def markdown(runs: Sequence[RunScore], floors: Floors, title: str = "borderwatch
         d = r.summary()
         lines.append(
             f"| {r.scenario} | {r.speed:g} | {_status(r)} | {r.situations} | {r.situations_alerted} | "
-            f"{_f(r.crossing_alert_recall)} | {_f(r.crossing_alert_precision)} | {r.false_alerts}/{r.alerts_total} | "
-            f"{_f(r.false_alerts_per_hour, '{:.1f}')} | {r.fault_alerts_matched}/{r.fault_alerts_expected} | "
-            f"{_f(d['localisation_p50_m'], '{:.1f}')}/{_f(d['localisation_p95_m'], '{:.1f}')} | "
-            f"{_f(d['latency_p50_s'], '{:.1f}')}/{_f(d['latency_p95_s'], '{:.1f}')} ({r.latency_source}) |"
+            f"{fmt(r.crossing_alert_recall)} | {fmt(r.crossing_alert_precision)} | {r.false_alerts}/{r.alerts_total} | "
+            f"{fmt(r.false_alerts_per_hour, '{:.1f}')} | {r.fault_alerts_matched}/{r.fault_alerts_expected} | "
+            f"{fmt(d['localisation_p50_m'], '{:.1f}')}/{fmt(d['localisation_p95_m'], '{:.1f}')} | "
+            f"{fmt(d['latency_p50_s'], '{:.1f}')}/{fmt(d['latency_p95_s'], '{:.1f}')} ({r.latency_source}) |"
         )
     lines += ["", "| scenario | sensor | status | crossings found | recall | precision | MOTA | IDF1 | ID switches |"]
     lines.append("|---|---|---|---|---|---|---|---|---|")
@@ -85,12 +86,12 @@ def markdown(runs: Sequence[RunScore], floors: Floors, title: str = "borderwatch
         for s in r.sensors:
             lines.append(
                 f"| {r.scenario} | {s.sensor} ({s.kind}) | {s.status} | {s.found}/{s.expected} ({s.false} false) | "
-                f"{_f(s.recall)} | {_f(s.precision)} | {_f(s.mota)} | {_f(s.idf1)} | "
+                f"{fmt(s.recall)} | {fmt(s.precision)} | {fmt(s.mota)} | {fmt(s.idf1)} | "
                 f"{'-' if s.id_switches is None else s.id_switches} |"
             )
     lines += ["", "| library figure | measured | target | verdict |", "|---|---|---|---|"]
     for k, v, t, ok in checks(library_figures(runs), floors.library):
-        lines.append(f"| {k} | {_f(v, '{:.3f}')} | {t:g} | {ok} |")
+        lines.append(f"| {k} | {fmt(v, '{:.3f}')} | {t:g} | {ok} |")
     return "\n".join(lines) + "\n"
 
 
