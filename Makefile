@@ -8,11 +8,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_SECONDS ?= 180
 PYTEST_ARGS ?=
+EVAL_ARGS ?=
 
-.PHONY: help venv demo test test-fast bench lint format schema services model model-thermal model-radar clean
+.PHONY: help venv demo eval test test-fast bench lint format schema services model model-thermal model-radar clean
 
 help:
 	@echo "make demo        run broker, hub, simulated site and its agent; stream alerts (DEMO_SECONDS=$(DEMO_SECONDS))"
+	@echo "make eval        play the scenario library through the pipeline; table vs floors in .eval/<time>/"
 	@echo "make test        install what the tests need and run them all"
 	@echo "make test-fast   unit tests only (no chaos or long end-to-end runs)"
 	@echo "make bench       benchmarks: side-by-side ratios (ours vs raw library)"
@@ -49,6 +51,9 @@ services:
 	  else echo "chromium missing (console browser test): sudo apt-get install chromium chromium-driver"; exit 1; fi; }
 	@echo "services: mosquitto $$(command -v mosquitto), victoria-metrics $$(command -v victoria-metrics), chromium /usr/bin/chromium"
 
+eval: $(STAMP)
+	$(BIN)/borderwatch --log-level warning eval $(EVAL_ARGS)
+
 test: $(STAMP) services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -81,4 +86,4 @@ model-radar: $(STAMP)
 	$(BIN)/python -m borderwatch.models.train.radar
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache var .demo
+	rm -rf $(VENV) .pytest_cache .ruff_cache var .demo .eval

@@ -108,8 +108,11 @@ def _eval(args: argparse.Namespace) -> int:
     from borderwatch.deploy.eval_run import library, run_eval
 
     scenarios = args.scenario or library(ci_only=args.ci)
+    if args.rescore and args.out is None:
+        print("--rescore needs --out (the folder of an earlier eval)", file=sys.stderr)
+        return 2
     out = args.out or Path(".eval") / datetime.now().strftime("%Y%m%d-%H%M%S")
-    return run_eval(scenarios, out)
+    return run_eval(scenarios, out, rescore=args.rescore)
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -213,6 +216,7 @@ def _tool_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scenario", type=Path, action="append", help="a scenario file (repeatable; default: library)")
     p.add_argument("--ci", action="store_true", help="only the short scenarios marked for CI")
     p.add_argument("--out", type=Path, default=None, help="results folder (default .eval/<time>)")
+    p.add_argument("--rescore", action="store_true", help="score the runs already in --out again, play nothing")
     p.set_defaults(func=_eval)
     p = sub.add_parser("schema", help="write the wire contract's JSON Schema (default docs/contract/)")
     p.add_argument("output", nargs="?", type=Path, default=None)

@@ -9,8 +9,11 @@ which is what alert latency is measured to. The table goes to OUT/results.md and
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import signal
 import threading
 import time
 from datetime import UTC, datetime
@@ -58,6 +61,7 @@ class AlertRecorder:
             self._fh.flush()
 
     def stop(self) -> None:
+        """Disconnect and close the file (alerts after this are not noted)."""
         self._client.loop_stop()
         self._client.disconnect()
         with self._lock:
@@ -114,8 +118,12 @@ class Run:
             if recorder is not None:
                 recorder.stop()
             self._stop_all()
-        floors = load_floors()
-        return score_files(lay.truth, lay.events_db, lay.alerts_db, self.arrivals, floors)
+        return self.score()
+
+    def score(self) -> RunScore:
+        """Score the run folder (after play(), or again later with new scoring code)."""
+        lay = self.layout
+        return score_files(lay.truth, lay.events_db, lay.alerts_db, self.arrivals, load_floors())
 
     def _started(self) -> float:
         """The site clock's start (epoch seconds), from the truth file's run record."""
@@ -139,7 +147,10 @@ class Run:
         name = {"broker_restart": "broker", "hub_down": "hub", "agent_kill": "agent"}[f.kind]
         child = self.children[name]
         log.warning("fault %s: stopping %s for %.0f s", f.kind, name, f.duration_s)
-        child.stop(0.1 if f.kind == "agent_kill" else 10)
+        if f.kind == "agent_kill":  # no SIGTERM first: the agent gets no chance to flush or say goodbye
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.proc.pid, signal.SIGKILL)
+        child.stop(10)
         time.sleep(f.duration_s / speed)
         self._spawn(name)
 
@@ -169,12 +180,17 @@ def _consecutive_free(n: int) -> int:
     raise RuntimeError("no run of free ports for the cameras")
 
 
-def run_eval(scenarios: list[Path], out: Path) -> int:
-    """Play every scenario, write the table; 0 when every library figure meets its floor, 1 otherwise."""
+def run_eval(scenarios: list[Path], out: Path, rescore: bool = False) -> int:
+    """Play every scenario (or, with rescore, score the run folders already under out), write the table;
+    0 when every library figure meets its floor, 1 otherwise."""
     floors = load_floors()
     runs: list[RunScore] = []
     for path in scenarios:
         scn: Scenario = load_scenario(path)
+        if rescore:
+            if (out / scn.name / "truth.jsonl").exists():
+                runs.append(Run(path, out / scn.name).score())
+            continue
         wall = scn.duration_s / scn.eval.speed + DRAIN_S
         print(f"eval: {scn.name} ({scn.duration_s:g} s at speed {scn.eval.speed:g}, ~{wall:.0f} s)", flush=True)
         runs.append(Run(path, out / scn.name).play())

@@ -87,6 +87,7 @@ class RunScore:
     localisation_m: list[float] = field(default_factory=list)
     latency_s: list[float] = field(default_factory=list)
     latency_source: str = "arrival"
+    alerts_not_received: int = 0  # matched alerts the arrival subscriber never saw (no latency for them)
 
     def summary(self) -> dict:
         """The headline figures (percentiles rather than the raw error lists)."""
@@ -248,11 +249,14 @@ def _score_alerts(
     run.situations_alerted = int(scored[m.truth].sum()) if len(m) else 0
     run.crossing_alert_recall = ratio(run.situations_alerted, run.situations)
     run.crossing_alert_precision = ratio(len(m), len(crossing))
-    arrivals = hub.arrivals if hub.arrivals is not None else {}
     run.latency_source = "arrival" if hub.arrivals is not None else "alert timestamp"
     for si, ai in zip(m.truth.tolist(), m.report.tolist(), strict=True):
         a = crossing[ai]
-        run.latency_s.append((arrivals.get(a.id, a.ts) - seen[si][0].ts).total_seconds())
+        when = a.ts if hub.arrivals is None else hub.arrivals.get(a.id)
+        if when is None:
+            run.alerts_not_received += 1
+        else:
+            run.latency_s.append((when - seen[si][0].ts).total_seconds())
     faults_claimed = match_faults(truth.faults, hub.alerts, kinds)
     run.fault_alerts_expected = sum(expected_alert_kind(f) is not None for f in truth.faults)
     run.fault_alerts_matched = len(faults_claimed)
