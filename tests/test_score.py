@@ -156,6 +156,9 @@ def test_latency_is_taken_to_the_alert_arrival_when_known():
     h.arrivals = {"alert-0001": T0 + timedelta(seconds=31.8)}
     r = run(truth([crossing(30.0)]), h)
     assert r.latency_s == [pytest.approx(1.8)] and r.latency_source == "arrival"
+    h.arrivals = {}  # the subscriber never saw it (e.g. published while the broker restarted)
+    r = run(truth([crossing(30.0)]), h)
+    assert r.latency_s == [] and r.alerts_not_received == 1
 
 
 def test_a_crossing_only_a_thermal_imager_covers_is_pending_not_missed():

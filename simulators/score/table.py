@@ -50,6 +50,11 @@ def fmt(x: float | None, spec: str = "{:.2f}") -> str:
     return "undefined" if x is None else spec.format(x)
 
 
+def _source(run: RunScore) -> str:
+    lost = f"; {run.alerts_not_received} never received" if run.alerts_not_received else ""
+    return run.latency_source + lost
+
+
 def _status(run: RunScore) -> str:
     pending = [s for s in run.sensors if s.status != "scored"]
     if run.situations_pending and not run.situations:
@@ -78,7 +83,7 @@ def markdown(runs: Sequence[RunScore], floors: Floors, title: str = "borderwatch
             f"{fmt(r.crossing_alert_recall)} | {fmt(r.crossing_alert_precision)} | {r.false_alerts}/{r.alerts_total} | "
             f"{fmt(r.false_alerts_per_hour, '{:.1f}')} | {r.fault_alerts_matched}/{r.fault_alerts_expected} | "
             f"{fmt(d['localisation_p50_m'], '{:.1f}')}/{fmt(d['localisation_p95_m'], '{:.1f}')} | "
-            f"{fmt(d['latency_p50_s'], '{:.1f}')}/{fmt(d['latency_p95_s'], '{:.1f}')} ({r.latency_source}) |"
+            f"{fmt(d['latency_p50_s'], '{:.1f}')}/{fmt(d['latency_p95_s'], '{:.1f}')} ({_source(r)}) |"
         )
     lines += ["", "| scenario | sensor | status | crossings found | recall | precision | MOTA | IDF1 | ID switches |"]
     lines.append("|---|---|---|---|---|---|---|---|---|")
