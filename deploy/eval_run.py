@@ -84,6 +84,7 @@ class Run:
         self.logs = self.layout.run_dir / "logs"
         self.children: dict[str, Child] = {}
         self.arrivals = self.layout.run_dir / "alerts-received.jsonl"
+        self._closing = threading.Event()  # set before stopping: a fault in progress starts nothing again
 
     def _spawn(self, name: str) -> Child:
         lay, speed = self.layout, self.scn.eval.speed
@@ -143,7 +144,8 @@ class Run:
     def _process_fault(self, f: FaultSpec, started: float) -> None:
         """broker_restart / hub_down: stop it and start it again; agent_kill: SIGKILL, then start again."""
         speed = self.scn.eval.speed
-        time.sleep(max(0.0, started + f.at_s / speed - time.time()))
+        if self._closing.wait(max(0.0, started + f.at_s / speed - time.time())):
+            return
         name = {"broker_restart": "broker", "hub_down": "hub", "agent_kill": "agent"}[f.kind]
         child = self.children[name]
         log.warning("fault %s: stopping %s for %.0f s", f.kind, name, f.duration_s)
@@ -151,11 +153,12 @@ class Run:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.proc.pid, signal.SIGKILL)
         child.stop(10)
-        time.sleep(f.duration_s / speed)
-        self._spawn(name)
+        if not self._closing.wait(f.duration_s / speed):
+            self._spawn(name)
 
     def _stop_all(self) -> None:
         """Agent first (its last events still reach the hub), then the site, the hub, the broker."""
+        self._closing.set()
         if "agent" in self.children:
             self.children["agent"].stop(15)
             time.sleep(2.0)
