@@ -89,8 +89,9 @@ def markdown(runs: Sequence[RunScore], floors: Floors, title: str = "borderwatch
     lines.append("|---|---|---|---|---|---|---|---|---|")
     for r in runs:
         for s in r.sensors:
+            found = f"{s.found}/{s.expected} ({s.false} false)" if s.status == "scored" else f"{s.expected} in view"
             lines.append(
-                f"| {r.scenario} | {s.sensor} ({s.kind}) | {s.status} | {s.found}/{s.expected} ({s.false} false) | "
+                f"| {r.scenario} | {s.sensor} ({s.kind}) | {s.status} | {found} | "
                 f"{fmt(s.recall)} | {fmt(s.precision)} | {fmt(s.mota)} | {fmt(s.idf1)} | "
                 f"{'-' if s.id_switches is None else s.id_switches} |"
             )
