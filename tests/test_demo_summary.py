@@ -9,7 +9,7 @@ from borderwatch.deploy.demo_configs import DemoLayout
 from borderwatch.deploy.demo_summary import print_summary
 from borderwatch.hub.alerts.store import SqliteAlertStore
 from borderwatch.hub.store.sqlite import SqliteStore
-from tests.scoring import T0, alert, at, event
+from tests.support.scoring import T0, alert, at, event
 
 
 def _layout(tmp_path, alerts):

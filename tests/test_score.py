@@ -12,7 +12,7 @@ import pytest
 from borderwatch.contract import EventKind
 from borderwatch.simulators.score.run import score_run, situations
 from borderwatch.simulators.score.truthfile import Fault
-from tests.scoring import RECOVERY_S, T0, TOL, WARMUP_S, alert, crossing, event, hub, truth
+from tests.support.scoring import RECOVERY_S, T0, TOL, WARMUP_S, alert, crossing, event, hub, truth
 
 
 def run(t, h, until=None):

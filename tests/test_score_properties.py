@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from borderwatch.simulators.score.match import Tolerances
 from borderwatch.simulators.score.run import score_run
 from borderwatch.simulators.score.truthfile import Position
-from tests.scoring import RECOVERY_S, T0, TOL, WARMUP_S, alert, at, crossing, event, hub, truth
+from tests.support.scoring import RECOVERY_S, T0, TOL, WARMUP_S, alert, at, crossing, event, hub, truth
 
 crossings_st = st.lists(
     st.tuples(

@@ -148,7 +148,9 @@ def test_site_serves_all_cameras_and_writes_truth(tmp_path) -> None:
         assert sorted(urls) == ["cam-1", "cam-2"]
         n = site.write_truth(tmp_path / "truth.jsonl")
         rows = [json.loads(x) for x in (tmp_path / "truth.jsonl").read_text().splitlines()]
-        assert n == len(rows) >= 6 and all(r["ts"].endswith("Z") and r["seen_by"] for r in rows)
+        assert rows[0]["kind"] == "run" and rows[0]["started"].endswith("Z")
+        crossing_rows = [r for r in rows if r["kind"] == "crossing"]
+        assert n == len(crossing_rows) >= 6 and all(r["ts"].endswith("Z") and r["seen_by"] for r in crossing_rows)
         cap = cv2.VideoCapture(urls["cam-2"])
         assert cap.read()[1].shape == (540, 960, 3)
         cap.release()

@@ -1,4 +1,4 @@
-"""Builders of ground truth and hub records for the scorer's tests (one place, shared by the test files)."""
+"""Builders of ground truth and hub records for the scorer's tests (test_score*, test_demo_summary)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from borderwatch.contract import (
     SensorRef,
     Severity,
 )
-from borderwatch.simulators.geo import to_geo
+from borderwatch.runtime.geo import to_geo
 from borderwatch.simulators.score.hubread import HubRecords
 from borderwatch.simulators.score.match import Tolerances
 from borderwatch.simulators.score.truthfile import Crossing, Fault, Position, Truth
