@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from borderwatch.contract import EventKind
+from borderwatch.contract import AlertState, EventKind
 from borderwatch.simulators.score.run import score_run, situations
 from borderwatch.simulators.score.truthfile import Fault
 from tests.support.scoring import RECOVERY_S, T0, TOL, WARMUP_S, alert, crossing, event, hub, truth
@@ -132,6 +132,17 @@ ALERT_CASES = {
     ),
 }
 KINDS = {"camera-tamper": EventKind.TAMPER.value, "sensor-offline": EventKind.SENSOR_OFFLINE.value}
+
+
+def test_health_alerts_count_and_pending_ones_do_not():
+    kill = Fault(T0 + timedelta(seconds=40), "kill", "cam-1", 20.0)
+    degraded = alert(1, 45.0, direction=None, rule="sensor-degraded")
+    offline = alert(2, 50.0, direction=None, rule="agent-offline", sensor=None)
+    r = run(truth([], faults=[kill]), hub(alerts=[degraded, offline]))
+    assert (r.fault_alerts_matched, r.false_alerts, r.alerts_total) == (1, 1, 2)
+    waiting = offline.model_copy(update={"state": AlertState.PENDING})
+    r = run(truth([]), hub(alerts=[waiting]))
+    assert (r.false_alerts, r.alerts_total, r.alerts_pending) == (0, 0, 1)
 
 
 @pytest.mark.parametrize("name", list(ALERT_CASES))

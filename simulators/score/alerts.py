@@ -17,16 +17,19 @@ from borderwatch.simulators.scenario import CAMERA_FAULTS
 from borderwatch.simulators.score.match import Matches, Tolerances, assign, distances_m
 from borderwatch.simulators.score.truthfile import Crossing, Fault
 
+SENSOR_DEGRADED = "sensor-degraded"  # the hub's health alert (a rule name, no event behind it)
 FAULT_ALERT_GRACE_S = 30.0  # a fault alert may come this long after the fault was lifted (watchdogs, backoff)
 
 
-def expected_alert_kind(fault: Fault) -> str | None:
-    """The alert an injected fault should raise: offline for a dead stream, tamper for a spoiled picture."""
+def expected_alert_kinds(fault: Fault) -> frozenset[str]:
+    """The alerts an injected fault should raise (one of them, once): offline for a dead stream, tamper for
+    a spoiled picture, or the hub's sensor-degraded health alert for either. Process faults: none, the
+    system should ride them out without paging anyone."""
     if fault.kind == "kill":
-        return EventKind.SENSOR_OFFLINE.value
+        return frozenset({EventKind.SENSOR_OFFLINE.value, SENSOR_DEGRADED})
     if fault.kind in CAMERA_FAULTS:
-        return EventKind.TAMPER.value
-    return None  # process faults: the system should ride them out without alerting
+        return frozenset({EventKind.TAMPER.value, SENSOR_DEGRADED})
+    return frozenset()
 
 
 def match_situations(sits: Sequence[Sequence[Crossing]], alerts: Sequence[Alert], tol: Tolerances) -> Matches:
@@ -59,14 +62,14 @@ def match_faults(faults: Sequence[Fault], alerts: Sequence[Alert], kinds: Sequen
     """Indices of the alerts claimed by an injected fault: its kind, its sensor, during it or shortly after."""
     claimed: set[int] = set()
     for f in sorted(faults, key=lambda f: f.ts):
-        want = expected_alert_kind(f)
-        if want is None:
+        want = expected_alert_kinds(f)
+        if not want:
             continue
         until: datetime = f.end + timedelta(seconds=FAULT_ALERT_GRACE_S)
         for i, (a, k) in enumerate(zip(alerts, kinds, strict=True)):
             if (
                 i not in claimed
-                and k == want
+                and k in want
                 and a.sensor_id == f.target
                 and f.ts - timedelta(seconds=1) <= a.ts <= until
             ):

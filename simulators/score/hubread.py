@@ -18,6 +18,7 @@ from pathlib import Path
 
 from borderwatch.contract import Alert, Event, EventKind
 
+HEALTH_RULES = ("agent-offline", "sensor-degraded")  # hub/alerts/health_alerts.py
 SCORED_KINDS = (
     EventKind.LINE_CROSSING,
     EventKind.TRACK_NEW,
@@ -36,7 +37,10 @@ class HubRecords:
     arrivals: dict[str, datetime] | None = None  # None: no subscriber noted arrivals (latency from alert ts)
 
     def alert_kind(self, alert: Alert) -> str:
-        """The event kind behind an alert (line_crossing, tamper, sensor_offline ...); "unknown" if not stored."""
+        """The event kind behind an alert (line_crossing, tamper, sensor_offline ...), the health rule of a hub
+        health alert (agent-offline, sensor-degraded: no event behind them), else "unknown"."""
+        if alert.rule in HEALTH_RULES:
+            return alert.rule
         for eid in alert.event_ids:
             if eid in self.event_kinds:
                 return self.event_kinds[eid]

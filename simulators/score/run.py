@@ -3,7 +3,8 @@
 Why these units: a camera is judged on each crossing it had in view (its line_crossing events, animals
 too), operators on alerts per situation. A situation is the truth's own: one scenario actor (a person,
 a vehicle, or a group walking together) crossing in one direction, its members within SITUATION_SPAN_S of
-the first; the hub's grouping settings play no part. Every alert is counted: a crossing alert matching
+the first; the hub's grouping settings play no part. Every alert that fired is counted (one still pending,
+waiting out its debounce, paged nobody): a crossing alert matching
 no situation, a tamper or offline alert matching no injected fault, and any other alert are false.
 A sensor under an injected fault (and for recovery_s after) is blind: what it missed then is not a miss.
 """
@@ -16,9 +17,9 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from borderwatch.contract import Alert, Event, EventKind
+from borderwatch.contract import Alert, AlertState, Event, EventKind
 from borderwatch.simulators.scenario import PROCESS_FAULTS
-from borderwatch.simulators.score.alerts import expected_alert_kind, match_faults, match_situations
+from borderwatch.simulators.score.alerts import expected_alert_kinds, match_faults, match_situations
 from borderwatch.simulators.score.hubread import HubRecords
 from borderwatch.simulators.score.match import Tolerances, assign, distances_m, percentiles, ratio
 from borderwatch.simulators.score.tracks import track_quality
@@ -80,7 +81,8 @@ class RunScore:
     crossing_alert_precision: float | None = None
     fault_alerts_expected: int = 0
     fault_alerts_matched: int = 0
-    alerts_total: int = 0
+    alerts_total: int = 0  # alerts that fired (paged an operator)
+    alerts_pending: int = 0  # still pending at the end (a debounce not yet run out): paged nobody, not counted
     false_alerts: int = 0
     false_alerts_per_hour: float | None = None
     alert_precision: float | None = None
@@ -230,9 +232,10 @@ def score_run(
 def _score_alerts(
     run: RunScore, truth: Truth, hub: HubRecords, window: Window, tol: Tolerances, recovery_s: float
 ) -> None:
-    kinds = [hub.alert_kind(a) for a in hub.alerts]
-    crossing_idx = [i for i, k in enumerate(kinds) if k == EventKind.LINE_CROSSING.value]
-    crossing = [hub.alerts[i] for i in crossing_idx]
+    fired = [a for a in hub.alerts if a.state != AlertState.PENDING]  # a pending alert paged nobody yet
+    run.alerts_pending = len(hub.alerts) - len(fired)
+    kinds = [hub.alert_kind(a) for a in fired]
+    crossing = [a for a, k in zip(fired, kinds, strict=True) if k == EventKind.LINE_CROSSING.value]
     sits = situations([c for c in truth.crossings if c.object_class in ALERTED_CLASSES])
     seen, pending = [], 0
     for s in sits:
@@ -257,10 +260,10 @@ def _score_alerts(
             run.alerts_not_received += 1
         else:
             run.latency_s.append((when - seen[si][0].ts).total_seconds())
-    faults_claimed = match_faults(truth.faults, hub.alerts, kinds)
-    run.fault_alerts_expected = sum(expected_alert_kind(f) is not None for f in truth.faults)
+    faults_claimed = match_faults(truth.faults, fired, kinds)
+    run.fault_alerts_expected = sum(bool(expected_alert_kinds(f)) for f in truth.faults)
     run.fault_alerts_matched = len(faults_claimed)
-    run.alerts_total = len(hub.alerts)
+    run.alerts_total = len(fired)
     run.false_alerts = run.alerts_total - len(m) - len(faults_claimed)
     run.false_alerts_per_hour = run.false_alerts / (run.simulated_s / 3600.0) if run.simulated_s > 0 else None
     run.alert_precision = ratio(len(m) + len(faults_claimed), run.alerts_total)

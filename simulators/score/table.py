@@ -50,6 +50,10 @@ def fmt(x: float | None, spec: str = "{:.2f}") -> str:
     return "undefined" if x is None else spec.format(x)
 
 
+def _pending(run: RunScore) -> str:
+    return f" (+{run.alerts_pending} pending)" if run.alerts_pending else ""
+
+
 def _source(run: RunScore) -> str:
     lost = f"; {run.alerts_not_received} never received" if run.alerts_not_received else ""
     return run.latency_source + lost
@@ -80,7 +84,8 @@ def markdown(runs: Sequence[RunScore], floors: Floors, title: str = "borderwatch
         d = r.summary()
         lines.append(
             f"| {r.scenario} | {r.speed:g} | {_status(r)} | {r.situations} | {r.situations_alerted} | "
-            f"{fmt(r.crossing_alert_recall)} | {fmt(r.crossing_alert_precision)} | {r.false_alerts}/{r.alerts_total} | "
+            f"{fmt(r.crossing_alert_recall)} | {fmt(r.crossing_alert_precision)} | "
+            f"{r.false_alerts}/{r.alerts_total}{_pending(r)} | "
             f"{fmt(r.false_alerts_per_hour, '{:.1f}')} | {r.fault_alerts_matched}/{r.fault_alerts_expected} | "
             f"{fmt(d['localisation_p50_m'], '{:.1f}')}/{fmt(d['localisation_p95_m'], '{:.1f}')} | "
             f"{fmt(d['latency_p50_s'], '{:.1f}')}/{fmt(d['latency_p95_s'], '{:.1f}')} ({_source(r)}) |"

@@ -70,7 +70,7 @@ def event(n: int, t: float, east: float | None = 0.0, cls: str = "person", direc
 
 
 def alert(n: int, t: float, east: float | None = 0.0, cls: str = "person", direction: str | None = "inbound",
-          sensor: str = "cam-1", rule: str = "border-crossing-person") -> Alert:  # fmt: skip
+          sensor: str | None = "cam-1", rule: str = "border-crossing-person") -> Alert:  # fmt: skip
     pos = None if east is None else GeoPosition(lat=at(east)[0], lon=at(east)[1])
     return Alert(
         id=f"alert-{n:04d}",
