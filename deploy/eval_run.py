@@ -23,7 +23,7 @@ import paho.mqtt.client as mqtt
 
 from borderwatch.contract import Channel
 from borderwatch.contract.topics import subscription
-from borderwatch.deploy.demo_configs import DemoLayout, write_configs
+from borderwatch.deploy.demo_configs import DEMO_ACL, HUB_USER, DemoLayout, write_configs
 from borderwatch.deploy.procs import Child, free_port, wait_port
 from borderwatch.simulators.scenario import CAMERA_FAULTS, FaultSpec, Scenario, load_scenario
 from borderwatch.simulators.score.cli import score_files
@@ -40,10 +40,11 @@ DRAIN_S = 8.0  # after the scenario ends: let the last events and alerts reach t
 class AlertRecorder:
     """Notes the arrival time of every alert published on the alert topic (JSON lines: id, received)."""
 
-    def __init__(self, port: int, path: Path) -> None:
+    def __init__(self, port: int, path: Path, user: str, secret: Path) -> None:
         self._fh = path.open("a", encoding="utf-8")
         self._lock = threading.Lock()
         self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bw-eval-{port}")
+        self._client.username_pw_set(user, secret.read_text(encoding="utf-8").strip())
         self._client.on_connect = lambda c, *_: c.subscribe(subscription(Channel.ALERTS), qos=1)
         self._client.on_message = self._on_message
         self._client.connect_async("127.0.0.1", port)
@@ -51,6 +52,8 @@ class AlertRecorder:
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         received = datetime.now(UTC).isoformat()
+        if not msg.payload:  # an alert resolved: its retained message cleared
+            return
         try:
             alert_id = json.loads(msg.payload)["id"]
         except (ValueError, KeyError, TypeError):
@@ -90,7 +93,8 @@ class Run:
         lay, speed = self.layout, self.scn.eval.speed
         site = ["--scenario", str(self.path), "--base-port", str(lay.camera_base_port), "--truth", str(lay.truth)]
         args = {
-            "broker": ["broker", "--port", str(lay.broker_port)],
+            "broker": ["broker", "--port", str(lay.broker_port), "--password-file", str(lay.passwd)]
+            + (["--acl-file", str(DEMO_ACL)] if DEMO_ACL.is_file() else []),
             "hub": ["hub", "run", "-c", str(lay.hub_config)],
             "sim": ["sim", "site", *site, "--speed", str(speed)],
             "agent": ["edge", "run", "-c", str(lay.agent_config)],
@@ -108,7 +112,7 @@ class Run:
             for name in ("broker", "hub", "sim"):
                 if not wait_port("127.0.0.1", waits[name], 30, self._spawn(name)):
                     raise RuntimeError(f"{name} did not start: {self.children[name].tail()}")
-            recorder = AlertRecorder(lay.broker_port, self.arrivals)
+            recorder = AlertRecorder(lay.broker_port, self.arrivals, HUB_USER, lay.secret(HUB_USER))
             self._spawn("agent")
             started = self._started()
             self._run_faults(started)
