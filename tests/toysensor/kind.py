@@ -8,9 +8,7 @@ shared ``EventFactory``.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import deque
 from dataclasses import replace
 
 import numpy as np
@@ -23,74 +21,46 @@ from borderwatch.edge.pipeline.detections import X_M, Y_M, Detections
 from borderwatch.edge.pipeline.events import EventFactory, TrackView
 from borderwatch.edge.pipeline.polar import metric_to_polar
 from borderwatch.edge.sensor.kind import Attributes, BuildContext, Built, Output, Planned
+from borderwatch.edge.sensor.reader import SensorReader
 from borderwatch.edge.sensors.frame import Frame
-from borderwatch.edge.sensors.health import ReaderStats, StateChange
-from borderwatch.edge.sensors.queues import DropOldestQueue, drain
+from borderwatch.edge.sensors.health import ReaderStats
 from borderwatch.edge.tracking.tracks import Tracks
 from tests.toysensor.config import ToyConfig
 
 FIELD_WH = (1000, 1000)  # the toy's field in metres (TrackView wants a frame size; radar events carry no box)
 
 
-class ToyReader:
+class ToyReader(SensorReader):
     """Frames of ``targets`` points on straight paths plus one random clutter point each frame."""
 
     def __init__(self, sensor_id: str, cfg: ToyConfig) -> None:
-        self.sensor_id, self.cfg = sensor_id, cfg
+        super().__init__(sensor_id, f"toy-reader-{sensor_id}", 8, changes_kept=16)
+        self.cfg = cfg
         rng = np.random.default_rng(cfg.seed)
         self.start_xy = rng.uniform(100, 900, (cfg.targets, 2))
         self.velocity = rng.uniform(-5, 5, (cfg.targets, 2))
         self.rng = rng
-        self.frames: DropOldestQueue[Frame] = DropOldestQueue(8)
-        self.changes: deque[StateChange] = deque(maxlen=16)
-        self.state = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"toy-reader-{sensor_id}", daemon=True)
 
     @property
     def lossless(self) -> bool:
         return True
 
-    @property
-    def online(self) -> bool:
-        return self.state
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def signal_stop(self) -> None:
-        self._stop.set()
-
-    def stop(self, timeout: float | None = None) -> None:
-        self._stop.set()
-        self._thread.join(timeout if timeout is not None else 5)
-
-    def get(self, timeout: float) -> Frame | None:
-        return self.frames.get(timeout)
-
-    def pop_changes(self) -> list[StateChange]:
-        return drain(self.changes)
-
     def stats(self) -> ReaderStats:
-        return ReaderStats(self.state, self.cfg.fps, self.cfg.fps, 0.0, self.frames.dropped, 0, 0, "A")
+        return ReaderStats(self.online, self.cfg.fps, self.cfg.fps, 0.0, self.frames.dropped, 0, 0, "A")
 
     def _run(self) -> None:
         t0 = time.time()
-        self.state = True
-        self.changes.append(StateChange(True, t0, "frames"))
+        self._set_state(True, t0, "frames")
         for i in range(self.cfg.frames):
             if self._stop.is_set():
                 return
             t = i / self.cfg.fps
             clutter = self.rng.uniform(0, 1000, (1, 2))
             points = np.concatenate((self.start_xy + self.velocity * t, clutter))
-            while not self.frames.wait_for_space(0.2):
-                if self._stop.is_set():
-                    return
-            self.frames.put(Frame(self.sensor_id, t0 + t, i, points))
+            if not self._hand_over(points, t0 + t, wait=True):
+                return
             self._stop.wait(1 / self.cfg.fps)
-        self.state = False
-        self.changes.append(StateChange(False, time.time(), "eof"))
+        self._set_state(False, time.time(), "eof")
 
 
 class ToyUnit:

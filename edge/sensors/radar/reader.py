@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Protocol
 
-from borderwatch.edge.sensors.frame import Frame
-from borderwatch.edge.sensors.health import Backoff, EventWindow, LinkFigures, ReaderStats, StateChange, quality_grade
-from borderwatch.edge.sensors.queues import DropOldestQueue, drain
+from borderwatch.edge.sensor.reader import LinkTiming, SensorReader
+from borderwatch.edge.sensors.health import EventWindow, ReaderStats
 from borderwatch.edge.sensors.radar.config import RadarConfig
 from borderwatch.edge.sensors.radar.decoder import StreamDecoder
 from borderwatch.edge.sensors.radar.records import LinkCounters
@@ -89,62 +87,28 @@ def open_transport(cfg: RadarConfig) -> Transport:
 TransportFactory = Callable[[RadarConfig], Transport]
 
 
-class RadarReader:
+class RadarReader(SensorReader):
     """Owns the read thread of one radar; the radar's worker calls ``get`` and ``pop_changes``."""
 
     def __init__(self, sensor_id: str, cfg: RadarConfig, factory: TransportFactory = open_transport) -> None:
-        self.sensor_id, self.cfg, self.factory = sensor_id, cfg, factory
-        self.frames: DropOldestQueue[Frame] = DropOldestQueue(cfg.queue_size)
-        self.changes: deque[StateChange] = deque(maxlen=64)
-        self.backoff = Backoff(cfg.link.backoff_initial_s, cfg.link.backoff_max_s)
+        link = cfg.link
+        timing = LinkTiming(link.offline_after_s, link.backoff_initial_s, link.backoff_max_s)
+        super().__init__(sensor_id, f"radar-reader-{sensor_id}", cfg.queue_size, timing)
+        self.cfg, self.factory = cfg, factory
         self.received, self.rejected = EventWindow(5.0), EventWindow(5.0)
-        self.reconnects, self.stalls = EventWindow(3600.0), EventWindow(3600.0)
         self.decoder = StreamDecoder(cfg.protocol, cfg.link.batch_s)
-        self.state: bool | None = None
         self.suspect_baud = False
-        self.last_frame = time.time()
         self._garbage_bytes = 0
-        self._lost, self._loss_reason = False, ""
-        self._index = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"radar-reader-{sensor_id}", daemon=True)
-
-    @property
-    def lossless(self) -> bool:
-        return False  # a live link: nothing waits for the worker
-
-    @property
-    def online(self) -> bool:
-        return self.state is True
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def signal_stop(self) -> None:
-        self._stop.set()
-
-    def stop(self, timeout: float | None = None) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout if timeout is not None else 5.0)
-
-    def get(self, timeout: float) -> Frame | None:
-        return self.frames.get(timeout)
-
-    def pop_changes(self) -> list[StateChange]:
-        return drain(self.changes)
 
     def counters(self) -> LinkCounters:
         """What the framer counted since start (bytes, dropped bytes, frames, rejections)."""
         return self.decoder.counters
 
     def stats(self) -> ReaderStats:
+        """A radar has no nominal rate: it is graded on what it delivers, and a suspected wrong baud caps it at C."""
         rate = self.received.rate()
-        fig = LinkFigures(self.online, rate, max(rate, 1e-3), self.reconnects.count(), self.stalls.count())
-        return ReaderStats(
-            self.online, rate, rate, self.rejected.rate(), self.frames.dropped,
-            fig.reconnects_1h, fig.stalls_1h, "C" if self.suspect_baud and self.online else quality_grade(fig),
-        )  # fmt: skip
+        stats = self._link_stats(rate, rate, max(rate, 1e-3), self.rejected.rate())
+        return replace(stats, quality="C") if self.suspect_baud and self.online else stats
 
     # --- the read thread --------------------------------------------------------------------------
     def _run(self) -> None:
@@ -153,8 +117,7 @@ class RadarReader:
                 link = self.factory(self.cfg)
             except (OSError, ValueError) as exc:  # pyserial's SerialException is an OSError
                 log.warning("radar open failed sensor=%s error=%s", self.sensor_id, exc)
-                self._lose("open_failed")
-                self._pause(self.backoff.next())
+                self._retry_later("open_failed", stalled=False)
                 continue
             try:
                 self._pump(link)
@@ -185,8 +148,7 @@ class RadarReader:
             else:
                 self._garbage_bytes += len(data)
             for scan in scans:
-                self.frames.put(Frame(self.sensor_id, now, self._index, scan))  # type: ignore[arg-type]
-                self._index += 1
+                self._hand_over(scan, now)
                 self.received.add()
             self._watch(now)
 
@@ -207,29 +169,16 @@ class RadarReader:
             self._lose("garbage" if self._garbage_bytes >= _GARBAGE_MIN_BYTES else "silent")
 
     def _alive(self, now: float) -> None:
-        self.last_frame = now
         self.suspect_baud = False
-        if self._lost:
-            self.reconnects.add()
-            log.info("radar data back sensor=%s", self.sensor_id)
-            self._lost = False
-        self.backoff.reset()
-        if self.state is not True:
-            self.state = True
-            self.changes.append(StateChange(True, now, "frames"))
+        super()._alive(now)
 
     def _lose(self, reason: str) -> None:
-        if not self._lost or reason == "wrong_baud":
+        if reason == "wrong_baud":  # found out later in an outage, and the more useful reason
             self._loss_reason = reason
-        self._lost = True
-        now = time.time()
-        if self.state is not False and now - self.last_frame >= self.cfg.link.offline_after_s:
-            self.state = False
-            self.changes.append(StateChange(False, now, self._loss_reason))
-            log.warning("radar offline sensor=%s reason=%s", self.sensor_id, self._loss_reason)
+        super()._lose(reason)
 
-    def _pause(self, seconds: float) -> None:
-        end = time.time() + seconds
-        while not self._stop.is_set() and time.time() < end:
-            self._stop.wait(min(0.25, max(0.0, end - time.time())))
-            self._lose(self._loss_reason or "silent")
+    def _log_recovered(self) -> None:
+        log.info("radar data back sensor=%s", self.sensor_id)
+
+    def _log_offline(self, reason: str) -> None:
+        log.warning("radar offline sensor=%s reason=%s", self.sensor_id, reason)
