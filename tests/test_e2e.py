@@ -10,39 +10,21 @@ Mosquitto to the hub, which stores them in SQLite and raises the border-crossing
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from pathlib import Path
 
 import pytest
 
 from borderwatch.contract import EventKind
-from borderwatch.deploy.demo_configs import (
-    DemoLayout,
-    agent_config,
-    hub_config,
-    shipped_camera_model,
-    write_credentials,
-)
-from borderwatch.deploy.procs import free_port
-from borderwatch.edge.agent import Agent
-from borderwatch.edge.config.agent import AgentConfig
-from borderwatch.hub.app import Hub
-from borderwatch.hub.config import HubConfig
-from borderwatch.runtime.configfile import parse_config
-from borderwatch.runtime.geo import to_geo
+from borderwatch.deploy.demo_configs import shipped_camera_model
 from borderwatch.simulators.scenario import ActorSpec, BorderSpec, CameraPose, CameraSpec, GeoPoint, Scenario
-from borderwatch.simulators.site import Site
-from tests.support.broker import Mosquitto
-from tests.support.waits import wait_until
+from tests.support.demo_site import geo, run_demo
 
 pytestmark = pytest.mark.integration
 ORIGIN = GeoPoint(lat=47.95, lon=22.85)
 
 
 def _geo(east: float, north: float) -> tuple[float, float]:
-    lat, lon = to_geo(east, north, ORIGIN.lat, ORIGIN.lon)
-    return float(lat), float(lon)
+    return geo(ORIGIN, east, north)
 
 
 def crossing_scenario() -> Scenario:
@@ -62,29 +44,10 @@ def crossing_scenario() -> Scenario:
 
 
 def test_person_crossing_reaches_the_hub_as_an_alert(tmp_path: Path) -> None:
-    broker = Mosquitto(tmp_path / "broker").start()
-    scn = crossing_scenario()
-    layout = DemoLayout(tmp_path, broker.port, api_port=free_port(), camera_base_port=free_port())
-    write_credentials(scn, layout)  # the demo's configs name their password files
-    hub_cfg = parse_config(hub_config(layout) | {"api": {"enabled": False}}, HubConfig)
-    hub = Hub(hub_cfg)
-    hub.start()
-    site = Site(scn, base_port=layout.camera_base_port).start()
-    agent = Agent(parse_config(agent_config(scn, layout), AgentConfig))
-    stop = threading.Event()
-    runner = threading.Thread(target=agent.run, args=(stop,), daemon=True)
-    runner.start()
-    try:
-        with contextlib.suppress(AssertionError):  # the checks below say what was missing
-            wait_until(lambda: hub.alert_store.count(), 60, "the border-crossing alert")
-        stored = hub.store.events(limit=1000)
-        alerts = hub.alert_store.list()
-    finally:
-        stop.set()
-        runner.join(20)
-        site.stop()
-        hub.stop()
-        broker.stop()
+    run = run_demo(
+        tmp_path, crossing_scenario(), lambda hub: hub.alert_store.count(), 60, "the border-crossing alert", 1000
+    )
+    stored, alerts = run.stored, run.alerts
     kinds = {e.kind for e in stored}
     assert EventKind.TRACK_NEW in kinds, f"no track reached the hub: {kinds}"
     crossings = sorted((e for e in stored if e.kind is EventKind.LINE_CROSSING), key=lambda e: e.ts)

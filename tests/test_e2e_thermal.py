@@ -9,21 +9,13 @@ picture cannot see through, so the camera misses this crossing by where it looks
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from pathlib import Path
 
 import pytest
 
-from borderwatch.contract import EventKind, SensorKind
-from borderwatch.deploy.demo_configs import DemoLayout, agent_config, hub_config, shipped_model, write_credentials
-from borderwatch.deploy.procs import free_port
-from borderwatch.edge.agent import Agent
-from borderwatch.edge.config.agent import AgentConfig
+from borderwatch.contract import Alert, EventKind, SensorKind
+from borderwatch.deploy.demo_configs import shipped_model
 from borderwatch.hub.app import Hub
-from borderwatch.hub.config import HubConfig
-from borderwatch.runtime.configfile import parse_config
-from borderwatch.runtime.geo import to_geo
 from borderwatch.simulators.scenario import (
     ActorSpec,
     BorderSpec,
@@ -33,9 +25,7 @@ from borderwatch.simulators.scenario import (
     Scenario,
     ThermalSpec,
 )
-from borderwatch.simulators.site import Site
-from tests.support.broker import Mosquitto
-from tests.support.waits import wait_until
+from tests.support.demo_site import geo, run_demo
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ORIGIN = GeoPoint(lat=47.95, lon=22.85)
@@ -43,8 +33,11 @@ PERSON_RULE = "border-crossing-person"
 
 
 def _geo(east: float, north: float) -> tuple[float, float]:
-    lat, lon = to_geo(east, north, ORIGIN.lat, ORIGIN.lon)
-    return float(lat), float(lon)
+    return geo(ORIGIN, east, north)
+
+
+def _person_alerts(hub: Hub) -> list[Alert]:
+    return [a for a in hub.alert_store.list() if a.rule == PERSON_RULE]
 
 
 def night_scenario() -> Scenario:
@@ -68,28 +61,8 @@ def night_scenario() -> Scenario:
 
 @pytest.mark.skipif(shipped_model("thermal") is None, reason="no thermal model in models/manifest.json")
 def test_night_crossing_seen_only_by_the_imager_reaches_the_hub_as_an_alert(tmp_path: Path) -> None:
-    broker = Mosquitto(tmp_path / "broker").start()
-    scn = night_scenario()
-    layout = DemoLayout(tmp_path, broker.port, api_port=free_port(), camera_base_port=free_port())
-    write_credentials(scn, layout)  # the demo's configs name their password files
-    hub = Hub(parse_config(hub_config(layout) | {"api": {"enabled": False}}, HubConfig))
-    hub.start()
-    site = Site(scn, base_port=layout.camera_base_port).start()
-    agent = Agent(parse_config(agent_config(scn, layout), AgentConfig))
-    stop = threading.Event()
-    runner = threading.Thread(target=agent.run, args=(stop,), daemon=True)
-    runner.start()
-    try:
-        with contextlib.suppress(AssertionError):  # the checks below say what was missing
-            wait_until(lambda: [a for a in hub.alert_store.list() if a.rule == PERSON_RULE], 90, "the person alert")
-        stored = hub.store.events(limit=2000)
-        alerts = hub.alert_store.list()
-    finally:
-        stop.set()
-        runner.join(20)
-        site.stop()
-        hub.stop()
-        broker.stop()
+    run = run_demo(tmp_path, night_scenario(), _person_alerts, 90, "the person alert", 2000)
+    stored, alerts = run.stored, run.alerts
     crossings = [e for e in stored if e.kind is EventKind.LINE_CROSSING]
     assert not [e for e in crossings if e.sensor.id == "cam-1"], "the camera was not supposed to see this crossing"
     thermal = [e for e in crossings if e.sensor.kind is SensorKind.THERMAL]
