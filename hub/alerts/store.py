@@ -204,14 +204,7 @@ class SqlAlertStore:
         """Newest first; page with ``before_id`` = the last id seen."""
         conds: list[str] = []
         args: list[Any] = []
-        for col, val in (("who", q.who), ("action", q.action), ("alert_id", q.alert_id)):
-            if val is not None:
-                conds.append(f"{col} = ?")
-                args.append(val)
-        for op, val in ((">=", q.since), ("<", q.until)):
-            if val is not None:
-                conds.append(f"ts {op} ?")
-                args.append(stamp(val))
+        _match(conds, args, (("who", q.who), ("action", q.action), ("alert_id", q.alert_id)), q.since, q.until)
         if q.before_id is not None:
             conds.append("id < ?")
             args.append(q.before_id)
@@ -251,16 +244,23 @@ def _filters(q: AlertQuery) -> tuple[str, list[Any]]:
     if q.severities:
         conds.append(f"severity IN ({','.join('?' * len(q.severities))})")
         args += [s.value for s in q.severities]
-    for col, val in (("site", q.site), ("rule", q.rule)):
-        if val is not None:
-            conds.append(f"{col} = ?")
-            args.append(val)
-    for op, val in ((">=", q.since), ("<", q.until)):
-        if val is not None:
-            conds.append(f"ts {op} ?")
-            args.append(stamp(val))
+    _match(conds, args, (("site", q.site), ("rule", q.rule)), q.since, q.until)
     if q.cursor is not None:
         ts, alert_id = decode_cursor(q.cursor)
         conds.append("(ts < ? OR (ts = ? AND id < ?))")
         args += [ts, ts, alert_id]
     return (f" WHERE {' AND '.join(conds)}" if conds else ""), args
+
+
+def _match(
+    conds: list[str], args: list[Any], equal: Sequence[tuple[str, Any]], since: datetime | None, until: datetime | None
+) -> None:
+    """Add ``col = ?`` for each value given and the [since, until) window on ``ts``; None filters nothing."""
+    for col, val in equal:
+        if val is not None:
+            conds.append(f"{col} = ?")
+            args.append(val)
+    for op, bound in ((">=", since), ("<", until)):
+        if bound is not None:
+            conds.append(f"ts {op} ?")
+            args.append(stamp(bound))
