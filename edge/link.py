@@ -343,16 +343,15 @@ class AgentLink:
             rows = self._outbox.pending_raw(self._cfg.batch_max_events, after=self._cursor)
             if not rows:
                 return
-            self._publish(
-                Channel.EVENTS,
-                batch_json(self._site, self._agent, [b for _, b in rows], False),
-                "ev",
-                rows[0][0],
-                rows[-1][0],
-            )
+            self._publish_events(rows, replay=False)
             self._cursor = rows[-1][0]
             self._last_progress = max(self._last_progress, time.monotonic())
             self.counts.update(batches=1, events=len(rows))
+
+    def _publish_events(self, rows: list[tuple[int, str]], replay: bool) -> None:
+        """One event batch of outbox rows (seq, body), tracked in flight by its first and last seq."""
+        body = batch_json(self._site, self._agent, [b for _, b in rows], replay)
+        self._publish(Channel.EVENTS, body, "ev", rows[0][0], rows[-1][0])
 
     def _send_replays(self) -> None:
         while self._replays and self._room():
@@ -363,13 +362,7 @@ class AgentLink:
             last = self._outbox.last_seq
             job.missing = (job.missing or []) + holes(rows, job.next_from, min(hi, -1 if last is None else last))
             if rows:
-                self._publish(
-                    Channel.EVENTS,
-                    batch_json(self._site, self._agent, [b for _, b in rows], True),
-                    "ev",
-                    rows[0][0],
-                    rows[-1][0],
-                )
+                self._publish_events(rows, replay=True)
                 job.replayed += len(rows)
                 self.counts["replayed"] += len(rows)
             job.next_from = hi + 1
@@ -398,12 +391,6 @@ class AgentLink:
             return
         rows = self._outbox.replay_raw(self._cursor, self._cursor)
         if rows:
-            self._publish(
-                Channel.EVENTS,
-                batch_json(self._site, self._agent, [rows[0][1]], True),
-                "ev",
-                self._cursor,
-                self._cursor,
-            )
+            self._publish_events(rows[:1], replay=True)
             self.counts["probes"] += 1
         self._last_progress = now

@@ -26,6 +26,7 @@ from borderwatch.runtime.configfile import parse_config
 from tests.support.alerts import event
 from tests.support.api import client_as
 from tests.support.broker import Mosquitto
+from tests.support.hub import local_hub_sections
 from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.integration
@@ -65,16 +66,9 @@ class Mast:
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[tuple[Hub, Mosquitto, list[AlertChange]]]:
     broker = Mosquitto(tmp_path / "broker").start()
-    state = tmp_path / "hub"
-    cfg = parse_config({
-        "broker": {"port": broker.port},
-        "store": {"type": "sqlite", "path": str(state / "events.sqlite3")},
-        "delivery": {"ledger_path": str(state / "ledger.sqlite3"), "confirm_interval_s": 0.2},
-        "alerts": {"db_path": str(state / "alerts.sqlite3"), "lifecycle": {"tick_s": 0.2},
-                   "health": {"debounce_s": DEBOUNCE_S, "silence_s": 600}},
-        "evidence": {"dir": str(state / "evidence")},
-        "api": {"enabled": False},
-    }, HubConfig)  # fmt: skip
+    sections = local_hub_sections(tmp_path / "hub", broker.port)
+    sections["alerts"]["health"] = {"debounce_s": DEBOUNCE_S, "silence_s": 600}
+    cfg = parse_config(sections | {"api": {"enabled": False}}, HubConfig)
     h = Hub(cfg)
     paged: list[AlertChange] = []
     h.engine.add_notifier(paged.append)

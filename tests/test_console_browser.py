@@ -28,6 +28,7 @@ from borderwatch.runtime.configfile import parse_config
 from tests.support import browser
 from tests.support.alerts import event
 from tests.support.broker import Mosquitto
+from tests.support.hub import local_hub_sections
 from tests.support.mqtt_peer import Raw
 from tests.support.server import serving
 
@@ -48,15 +49,7 @@ return li && li.textContent;"""
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[tuple[Hub, Mosquitto, str]]:
     broker = Mosquitto(tmp_path / "broker").start()
-    state = tmp_path / "hub"
-    cfg = parse_config({
-        "broker": {"port": broker.port},
-        "store": {"type": "sqlite", "path": str(state / "events.sqlite3")},
-        "delivery": {"ledger_path": str(state / "ledger.sqlite3"), "confirm_interval_s": 0.2},
-        "alerts": {"db_path": str(state / "alerts.sqlite3"), "lifecycle": {"tick_s": 0.2}},
-        "evidence": {"dir": str(state / "evidence")},
-        "console": PLAN,
-    }, HubConfig)  # fmt: skip
+    cfg = parse_config(local_hub_sections(tmp_path / "hub", broker.port) | {"console": PLAN}, HubConfig)
     hub = Hub(cfg)
     hub.start()
     assert hub.service.wait_connected(10)

@@ -1,8 +1,9 @@
-"""Hub delivery settings for tests: short waits so replay and confirmation happen within a test's deadline."""
+"""Hub settings for tests: short waits so replay, confirmation and alert ticks happen within a test's deadline."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from borderwatch.hub.delivery.config import DeliveryConfig
 
@@ -17,3 +18,17 @@ def hub_cfg(workdir: Path, **kw) -> DeliveryConfig:
         "confirm_interval_s": 0.2,
     }
     return DeliveryConfig(**{**base, **kw})
+
+
+def local_hub_sections(state: Path, broker_port: int) -> dict[str, Any]:
+    """A whole hub on one machine, as config sections: SQLite files and evidence under ``state``, quick ticks.
+
+    Tests add or override sections (``| {...}``) before ``parse_config``.
+    """
+    return {
+        "broker": {"port": broker_port},
+        "store": {"type": "sqlite", "path": str(state / "events.sqlite3")},
+        "delivery": {"ledger_path": str(state / "ledger.sqlite3"), "confirm_interval_s": 0.2},
+        "alerts": {"db_path": str(state / "alerts.sqlite3"), "lifecycle": {"tick_s": 0.2}},
+        "evidence": {"dir": str(state / "evidence")},
+    }
