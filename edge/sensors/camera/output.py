@@ -33,17 +33,7 @@ def _view(
         view = TrackView(tracks.ids, xyxy, tracks.class_id, tracks.confidence, stationary, nan, nan[:, 0], (1, 1))
         return view, None
     a = scene.anchors(xyxy)
-    view = TrackView(
-        tracks.ids,
-        xyxy,
-        tracks.class_id,
-        tracks.confidence,
-        stationary,
-        a.latlon,
-        a.uncertainty_m,
-        scene.frame_wh,
-    )
-    return view, a
+    return scene.track_view(tracks, xyxy, stationary, a), a
 
 
 class OutputBuilder:

@@ -13,11 +13,13 @@ import numpy as np
 import numpy.typing as npt
 
 from borderwatch.edge.config.rules import LineConfig, ZoneConfig
+from borderwatch.edge.pipeline.events import TrackView
 from borderwatch.edge.pipeline.filters import class_ids
 from borderwatch.edge.pipeline.rules import LineCrossingRule, ZoneRule, flip_y
 from borderwatch.edge.sensors.camera.config import CameraConfig
 from borderwatch.edge.sensors.camera.motion import motion_mask_image
 from borderwatch.edge.sensors.camera.projection import GroundProjector, make_projector
+from borderwatch.edge.tracking.tracks import Tracks
 
 F64 = npt.NDArray[np.float64]
 _GEO_MARGIN_M = 2.0
@@ -82,6 +84,12 @@ class Scene:
         spread = np.linalg.norm(self.projector.to_ground(nudged, w, h) - ground, axis=1)
         unc = np.maximum(spread, _MIN_UNCERTAINTY_M)
         return Anchors(flip_y(bottom), ground, self.projector.frame.to_latlon(ground), unc)
+
+    def track_view(self, tracks: Tracks, xyxy: F64, stationary: npt.NDArray[np.bool_], anchors: Anchors) -> TrackView:
+        """Tracks as events see them, placed on the ground by ``anchors`` (those of ``xyxy``) in this frame."""
+        a = anchors
+        return TrackView(tracks.ids, xyxy, tracks.class_id, tracks.confidence, stationary, a.latlon, a.uncertainty_m,
+                         self.frame_wh)  # fmt: skip
 
     def rule_points(self, anchors: Anchors, coords: str) -> F64:
         """The anchors in the plane the rule was drawn in: image (y up) or ground metres (NaN without a projection)."""

@@ -21,7 +21,7 @@ from borderwatch.contract.common import SensorKind
 from borderwatch.contract.events import Distress, Event, EventKind, ThermalReading
 from borderwatch.edge.pipeline.classes import CLASS_INDEX, label_lookup
 from borderwatch.edge.pipeline.detections import Detections
-from borderwatch.edge.pipeline.events import EventFactory, TrackView
+from borderwatch.edge.pipeline.events import EventFactory
 from borderwatch.edge.pipeline.filters import valid_class_ids
 from borderwatch.edge.pipeline.geometry import iou_matrix
 from borderwatch.edge.pipeline.rules import flip_y
@@ -242,16 +242,7 @@ class ThermalUnit:
             return []
         if anchors is None:  # only when someone has just come into distress
             anchors = self.scene.anchors(xyxy)
-        view = TrackView(
-            tracks.ids,
-            xyxy,
-            tracks.class_id,
-            tracks.confidence,
-            stationary,
-            anchors.latlon,
-            anchors.uncertainty_m,
-            self.scene.frame_wh,
-        )
+        view = self.scene.track_view(tracks, xyxy, stationary, anchors)
         factory = self.output.factory
         return [factory.make(EventKind.TRACK_UPDATE, ts, **factory.track_fields(view, int(i))) for i in new]
 
