@@ -15,10 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-import paho.mqtt.client as mqtt
-
-from borderwatch.contract import Alert, Channel
-from borderwatch.contract.topics import subscription
+from borderwatch.contract import Alert
+from borderwatch.deploy.alert_feed import AlertFeed
 from borderwatch.deploy.demo_configs import DEMO_ACL, HUB_USER, DemoLayout, write_configs
 from borderwatch.deploy.demo_summary import print_summary
 from borderwatch.deploy.procs import Child, free_port, wait_port
@@ -37,33 +35,23 @@ def _alert_line(a: Alert) -> str:
     )
 
 
-class AlertPrinter:
-    """Subscribes to every hub's alert topic and prints each alert once, as it fires."""
+class AlertPrinter(AlertFeed):
+    """Prints each alert once, as it fires."""
 
     def __init__(self, port: int, user: str, secret: Path) -> None:
         self.seen: set[str] = set()
-        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bw-demo-{port}")
-        self._client.username_pw_set(user, secret.read_text(encoding="utf-8").strip())
-        self._client.on_connect = lambda c, *_: c.subscribe(subscription(Channel.ALERTS), qos=1)
-        self._client.on_message = self._on_message
-        self._client.connect_async("127.0.0.1", port)
-        self._client.loop_start()
+        super().__init__(port, user, secret, f"bw-demo-{port}")
 
-    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-        if not msg.payload:  # an alert resolved: its retained message cleared
-            return
+    def on_alert(self, topic: str, payload: bytes) -> None:
+        """Print an alert the first time its id is seen (later changes of it stay quiet)."""
         try:
-            alert = Alert.model_validate_json(msg.payload)
+            alert = Alert.model_validate_json(payload)
         except ValueError:
-            log.warning("unreadable alert topic=%s", msg.topic)
+            log.warning("unreadable alert topic=%s", topic)
             return
         if alert.id not in self.seen:
             self.seen.add(alert.id)
             print(_alert_line(alert), flush=True)
-
-    def stop(self) -> None:
-        self._client.loop_stop()
-        self._client.disconnect()
 
 
 def _start(layout: DemoLayout, scenario: str, logs: Path) -> list[Child]:

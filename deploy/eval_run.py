@@ -19,10 +19,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
-
-from borderwatch.contract import Channel
-from borderwatch.contract.topics import subscription
+from borderwatch.deploy.alert_feed import AlertFeed
 from borderwatch.deploy.demo_configs import DEMO_ACL, HUB_USER, DemoLayout, write_configs
 from borderwatch.deploy.procs import Child, free_port, wait_port
 from borderwatch.simulators.scenario import CAMERA_FAULTS, FaultSpec, Scenario, load_scenario
@@ -37,27 +34,21 @@ LIBRARY = Path(__file__).resolve().parents[1] / "simulators" / "scenarios"
 DRAIN_S = 8.0  # after the scenario ends: let the last events and alerts reach the hub
 
 
-class AlertRecorder:
+class AlertRecorder(AlertFeed):
     """Notes the arrival time of every alert published on the alert topic (JSON lines: id, received)."""
 
     def __init__(self, port: int, path: Path, user: str, secret: Path) -> None:
         self._fh = path.open("a", encoding="utf-8")
         self._lock = threading.Lock()
-        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bw-eval-{port}")
-        self._client.username_pw_set(user, secret.read_text(encoding="utf-8").strip())
-        self._client.on_connect = lambda c, *_: c.subscribe(subscription(Channel.ALERTS), qos=1)
-        self._client.on_message = self._on_message
-        self._client.connect_async("127.0.0.1", port)
-        self._client.loop_start()
+        super().__init__(port, user, secret, f"bw-eval-{port}")
 
-    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+    def on_alert(self, topic: str, payload: bytes) -> None:
+        """Append the alert's id and the time it arrived here (latency is scored from it)."""
         received = datetime.now(UTC).isoformat()
-        if not msg.payload:  # an alert resolved: its retained message cleared
-            return
         try:
-            alert_id = json.loads(msg.payload)["id"]
+            alert_id = json.loads(payload)["id"]
         except (ValueError, KeyError, TypeError):
-            log.warning("unreadable alert topic=%s", msg.topic)
+            log.warning("unreadable alert topic=%s", topic)
             return
         with self._lock:
             self._fh.write(json.dumps({"id": alert_id, "received": received}) + "\n")
@@ -65,8 +56,7 @@ class AlertRecorder:
 
     def stop(self) -> None:
         """Disconnect and close the file (alerts after this are not noted)."""
-        self._client.loop_stop()
-        self._client.disconnect()
+        super().stop()
         with self._lock:
             self._fh.close()
 

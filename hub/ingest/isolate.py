@@ -57,22 +57,26 @@ def write_isolating(
     """
     if not items:
         return []
+    refusal = _attempt(write, items)
+    if refusal is None:
+        return []
+    if len(items) > 1:
+        mid = len(items) // 2
+        return write_isolating(write, items[:mid], tries) + write_isolating(write, items[mid:], tries)
+    for _ in range(tries - 1):
+        again = _attempt(write, items)
+        if again is None:
+            return []
+        refusal = again
+    return [(items[0], refusal_reason(refusal))]
+
+
+def _attempt(write: Callable[[Sequence[T]], object], items: Sequence[T]) -> Exception | None:
+    """None when written; the store's refusal otherwise. Re-raises when the store is down."""
     try:
         write(items)
-        return []
     except Exception as exc:
         if verdict(exc) == "down":
             raise
-        if len(items) > 1:
-            mid = len(items) // 2
-            return write_isolating(write, items[:mid], tries) + write_isolating(write, items[mid:], tries)
-        last = exc
-    for _ in range(tries - 1):
-        try:
-            write(items)
-            return []
-        except Exception as exc:
-            if verdict(exc) == "down":
-                raise
-            last = exc
-    return [(items[0], refusal_reason(last))]
+        return exc
+    return None
