@@ -123,6 +123,8 @@ class Lifecycle(BaseModel):
     hysteresis_m: float = Field(default=5.0, ge=0, le=500, description="a track leaves a zone only this far out "
                                 "and enters only this far in: a target on the edge does not flap")  # fmt: skip
     tick_s: float = Field(default=1.0, gt=0, le=60, description="how often time-driven transitions are checked")
+    max_open_per_agent: int = Field(default=200, ge=1, le=100_000, description="open alerts one agent may hold; "
+                                    "further new matches of it are dropped, counted and logged (a flood)")  # fmt: skip
 
 
 class Health(BaseModel):

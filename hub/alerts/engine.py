@@ -25,11 +25,12 @@ from borderwatch.contract.common import utc_now
 from borderwatch.hub.alerts import lifecycle as lc
 from borderwatch.hub.alerts.base import AlertStore, AuditEntry
 from borderwatch.hub.alerts.config import AlertsConfig
+from borderwatch.hub.alerts.flood import within_cap
 from borderwatch.hub.alerts.fusion import Situation, absorb, fuse, nearest_open
 from borderwatch.hub.alerts.health import AgentKey, AgentSeen, agent_faults, loss_fault, seen, sensor_faults
 from borderwatch.hub.alerts.health_alerts import HealthFact, health_situation, restore_situation
 from borderwatch.hub.alerts.lifecycle import Life, Reason, Timing
-from borderwatch.hub.alerts.rules import ZoneState, evaluate
+from borderwatch.hub.alerts.rules import Match, ZoneState, evaluate
 from borderwatch.hub.alerts.shared import life_json, life_of
 from borderwatch.hub.alerts.silences import Silence, SilenceRequest, silenced
 
@@ -86,6 +87,7 @@ class AlertEngine:
         self._sensor_faults: dict[AgentKey, dict[str, str]] = {}
         self._loss_faults: dict[AgentKey, str] = {}
         self._lost: dict[AgentKey, int] = {}  # last events_lost_disk_full heard per agent
+        self._flooding: set[AgentKey] = set()  # agents whose new matches are being dropped (logged once)
         self._silences: list[Silence] = store.silences(now=clock())
         self.counts: Counter[str] = Counter()
         self._restore()
@@ -135,6 +137,7 @@ class AlertEngine:
                 x.sit, x.life = absorb(x.sit, m), lc.on_evidence(x.life, t)
                 if SEVERITY_RANK[x.sit.alert.severity] > before and x.life.fired_at is not None:
                     changes[x.sit.alert.id] = (x, x.life.state, Reason.UPGRADED)
+            rest = self._cap(rest)
             for sit in fuse(rest, [self._new_id() for _ in rest]):
                 rule = next(r for r in c.rules if r.name == sit.rule_name)
                 timing = Timing(rule.for_s, c.lifecycle.resolve_after_s, c.lifecycle.renotify_s, rule.auto_resolve)
@@ -198,6 +201,21 @@ class AlertEngine:
                 elif (x.silenced != self._is_silenced(x, now)) and aid not in changes:
                     changes[aid] = (x, x.life.state, Reason.SILENCED)
             return self._commit(list(changes.values()), now)
+
+    def _cap(self, ms: list[Match]) -> list[Match]:
+        """New alerts only for agents under ``max_open_per_agent``; the rest counted and logged
+        once per flood (issue 10: one agent must not make every decision slower)."""
+        if not ms:
+            return ms
+        held = Counter((x.sit.alert.site, x.sit.alert.agent) for x in self._open.values() if x.health is None)
+        kept, dropped = within_cap(ms, held, self._cfg.lifecycle.max_open_per_agent)
+        self.counts["flood_dropped"] += len(dropped)
+        for site, agent in {(m.event.site, m.event.agent) for m in dropped} - self._flooding:
+            log.warning("alert flood site=%s agent=%s: %d alerts open, new matches dropped (flood_dropped)",
+                        site, agent, held[(site, agent)])  # fmt: skip
+        self._flooding = {k for k in self._flooding | {(m.event.site, m.event.agent) for m in dropped}
+                          if held[k] >= self._cfg.lifecycle.max_open_per_agent}  # fmt: skip
+        return kept
 
     # -- health ------------------------------------------------------------------------------
     def _health(self, t: float, now: datetime, changes: dict) -> None:
