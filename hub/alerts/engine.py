@@ -211,8 +211,8 @@ class AlertEngine:
         kept, dropped = within_cap(ms, held, self._cfg.lifecycle.max_open_per_agent)
         self.counts["flood_dropped"] += len(dropped)
         for site, agent in {(m.event.site, m.event.agent) for m in dropped} - self._flooding:
-            log.warning("alert flood site=%s agent=%s: %d alerts open, new matches dropped (flood_dropped)",
-                        site, agent, held[(site, agent)])  # fmt: skip
+            log.warning("alert flood site=%s agent=%s: at its cap of %d open alerts, new matches dropped "
+                        "(flood_dropped)", site, agent, self._cfg.lifecycle.max_open_per_agent)  # fmt: skip
         self._flooding = {k for k in self._flooding | {(m.event.site, m.event.agent) for m in dropped}
                           if held[k] >= self._cfg.lifecycle.max_open_per_agent}  # fmt: skip
         return kept
