@@ -162,9 +162,8 @@ def nearest_open(open_: list[Situation], ms: list[Match]) -> np.ndarray:
     if not open_ or not ms:
         return np.full(len(ms), -1)
     lat, lon, ts = _columns(ms)
-    codes: dict[FusionKey, int] = {}
-    okey = np.array([codes.setdefault(s.key, len(codes)) for s in open_])
-    mkey = np.array([codes.get(fusion_key(m), -1) for m in ms])
+    codes = _codes([s.key for s in open_] + [fusion_key(m) for m in ms])
+    okey, mkey = codes[: len(open_)], codes[len(open_) :]
     olat = np.array([s.alert.position.lat if s.alert.position else np.nan for s in open_])
     olon = np.array([s.alert.position.lon if s.alert.position else np.nan for s in open_])
     ots = np.array([s.last[0] for s in open_])
@@ -199,13 +198,13 @@ def clusters(ms: list[Match]) -> list[list[int]]:
     dist = np.nan_to_num(pairwise_m(lat, lon, lat, lon), nan=np.inf)
     gate = np.minimum.outer(*(np.array([m.rule.group_radius_m for m in ms]),) * 2)
     window = np.minimum.outer(*(np.array([m.rule.group_window_s for m in ms]),) * 2)
-    keys = [fusion_key(m) for m in ms]
-    tracks = [track_key(m.event) if m.event.track_id is not None else None for m in ms]
-    same = np.array([[keys[i] == keys[j] for j in range(n)] for i in range(n)])
-    track = np.array([[tracks[i] is not None and tracks[i] == tracks[j] for j in range(n)] for i in range(n)])
+    key = _codes([fusion_key(m) for m in ms])  # equal values, equal codes: pairs compare as ints
+    tk = _codes([track_key(m.event) if m.event.track_id is not None else None for m in ms])
+    sensor_of = _codes([(m.event.agent, m.event.sensor.id) for m in ms])
+    same = key[:, None] == key[None, :]
+    track = (tk[:, None] == tk[None, :]) & (tk >= 0)[:, None]
     unplaced = np.isnan(lat)
-    sensor = np.array([[ms[i].event.sensor.id == ms[j].event.sensor.id and ms[i].event.agent == ms[j].event.agent
-                        for j in range(n)] for i in range(n)])  # fmt: skip
+    sensor = sensor_of[:, None] == sensor_of[None, :]
     quiet = unplaced[:, None] & unplaced[None, :] & sensor & (gate == 0)
     adj = same & (np.abs(ts[:, None] - ts[None, :]) <= window) & ((dist <= gate) | track | quiet)
     label = np.arange(n)
@@ -216,6 +215,12 @@ def clusters(ms: list[Match]) -> list[list[int]]:
             break
         label = nxt
     return [list(np.flatnonzero(label == lab)) for lab in dict.fromkeys(label.tolist())]
+
+
+def _codes(values: list) -> np.ndarray:
+    """One int per distinct value, in order of first sight; None is -1."""
+    seen: dict[object, int] = {}
+    return np.array([-1 if v is None else seen.setdefault(v, len(seen)) for v in values], dtype=np.int64)
 
 
 def fuse(ms: list[Match], ids: list[str]) -> list[Situation]:
