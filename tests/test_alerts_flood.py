@@ -59,10 +59,13 @@ def test_flooding_agent_evidence_still_joins_its_open_alerts(alert_stores: Store
     assert rig.engine.counts["flood_dropped"] == 2
 
 
-def test_agent_raises_again_once_its_alerts_resolve(alert_stores: Stores) -> None:
+def test_agent_raises_again_once_its_alerts_resolve(alert_stores: Stores, caplog: pytest.LogCaptureFixture) -> None:
     rig = Rig(alert_stores, AlertsConfig(lifecycle=Lifecycle(max_open_per_agent=2)))
-    rig.handle(0, *[far(n) for n in range(4)])
-    assert open_of(rig, "mast-66") == 2
+    with caplog.at_level(logging.WARNING, logger="borderwatch.hub.alerts"):
+        rig.handle(0, *[far(n) for n in range(4)])
+        rig.handle(1, far(5))  # the same flood: logged once
+    assert open_of(rig, "mast-66") == 2 and rig.engine.counts["flood_dropped"] == 3
+    assert sum("alert flood" in r.getMessage() for r in caplog.records) == 1
     rig.tick(200)  # past resolve_after_s without evidence: auto-resolved
     assert open_of(rig, "mast-66") == 0
     assert len(rig.handle(201, far(9))) == 1

@@ -213,6 +213,7 @@ class AlertEngine:
         for site, agent in {(m.event.site, m.event.agent) for m in dropped} - self._flooding:
             log.warning("alert flood site=%s agent=%s: at its cap of %d open alerts, new matches dropped "
                         "(flood_dropped)", site, agent, self._cfg.lifecycle.max_open_per_agent)  # fmt: skip
+        held += Counter((m.event.site, m.event.agent) for m in kept)  # a flood ends once the agent is under
         self._flooding = {k for k in self._flooding | {(m.event.site, m.event.agent) for m in dropped}
                           if held[k] >= self._cfg.lifecycle.max_open_per_agent}  # fmt: skip
         return kept
