@@ -12,6 +12,7 @@ restarts (what it had not acknowledged is redelivered and must not wedge it).
 from __future__ import annotations
 
 import itertools
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,8 +39,8 @@ from tests.support.waits import wait_until
 pytestmark = pytest.mark.integration
 
 GOOD = ("good1", "good2")
-EXAMPLES = 40
-RESTART_EVERY = 5
+EXAMPLES = 12
+RESTART_EVERY = 4
 
 
 class Env:
@@ -205,9 +206,10 @@ def _fuzz(env: Env, examples: int) -> None:
 
 
 def test_hostile_batches_never_cost_good_agents_anything(env: Env) -> None:
-    _fuzz(env, EXAMPLES)  # about 2,500 hostile messages, 8 hub restarts, ~20 s
+    _fuzz(env, EXAMPLES)  # 360-1,200 hostile messages, 3 hub restarts
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("BW_LONG_FUZZ"), reason="long fuzz (minutes): BW_LONG_FUZZ=1 runs it")
 def test_hostile_batches_long_run(env: Env) -> None:
     _fuzz(env, 10 * EXAMPLES)
