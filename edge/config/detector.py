@@ -40,7 +40,11 @@ COCO_CLASS_MAP: dict[str, ObjectClass] = {
 class DetectorConfig(Settings):
     """Agent-wide inference settings shared by all sensors (one session per model)."""
 
-    models_dir: Path = Field(Path("models"), description="folder holding manifest.json and model files")
+    models_dir: Path | None = Field(
+        None,
+        description="folder of operator-supplied models (its own manifest.json); shipped models (bw-cam-s, ...) are "
+        "always found in the installed package",
+    )
     verify_sha256: bool = Field(True, description="refuse a manifest model whose SHA-256 differs")
     lanes: int = Field(
         0,

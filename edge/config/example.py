@@ -28,7 +28,9 @@ max_bytes = 536870912    # 512 MiB
 replay_window_s = 3600   # confirmed events kept this long for replays
 
 [detector]
-models_dir = "models"    # holds manifest.json; every model's SHA-256 is checked at load
+# Shipped models (bw-cam-s, bw-thermal-s, bw-radar-cls) are found in the installed package.
+# Your own models go in a folder with its own manifest.json; every model's SHA-256 is checked at load.
+# models_dir = "/etc/borderwatch/models"
 lanes = 0                # model calls at once; 0 = auto (2 on a 2+ core mast)
 intra_op_threads = 0     # onnxruntime threads per call; 0 = auto (cores / lanes)
 max_batch = 8            # crops/frames of all cameras batched into one model call
@@ -46,7 +48,8 @@ tilt_deg = 9.0           # below the horizon
 hfov_deg = 55.0
 
 [cameras.cam-1.detection]
-# model = "bw-cam-det"   # name in models/manifest.json, or a path to any YOLOv8/YOLO11 ONNX export
+model = "bw-cam-s"       # the shipped camera model (see `borderwatch edge doctor` for its limits), a name in
+                         # <models_dir>/manifest.json, or a path to any YOLOv8/YOLO11 ONNX export.
 # Without a model the agent falls back to motion blobs (class "unknown").
 
 # The border line in geographic coordinates (lat, lon); the protected land is on inbound_side

@@ -1,8 +1,11 @@
-"""Resolve a camera's ``detection.model`` to a file, its labels, and a verified SHA-256.
+"""Resolve a sensor's ``model`` setting to a file, its labels, and a verified SHA-256.
 
-A name is looked up in ``<models_dir>/manifest.json`` ({"models": [{"name", "file", "sha256",
-"kind", "input", "layout", "classes"}]}); its hash is checked before the file is used, so a
-corrupted or swapped model never runs silently. A path is used as given (its hash is still
+A name is looked up in the operator's ``<models_dir>/manifest.json`` when one is configured, then in
+the manifest of the models shipped inside the installed package ({"models": [{"name", "file",
+"sha256", "kind", "input", "layout", "classes"}]}). The shipped folder is found from the package,
+never from the working directory, so an agent installed from the wheel runs ``bw-cam-s`` wherever
+it is started. Its hash is checked before the file is used, so a corrupted or swapped model never
+runs silently. A path is used as given (its hash is still
 computed and reported in the agent's status). Labels come from the manifest, else from the
 ONNX metadata ``names`` (Ultralytics), else from a sidecar ``<model>.names.json``.
 
@@ -95,22 +98,53 @@ def _from_entry(entry: dict[str, Any], models_dir: Path, verify: bool) -> ModelR
     return ModelRef(str(entry["name"]), path, actual, labels, input_hw, str(entry.get("layout", "yolov8")))
 
 
-def resolve_model(ref: str, models_dir: Path, verify: bool = True) -> ModelRef:
-    """A manifest name, or a path (absolute, relative to the working directory or to ``models_dir``)."""
-    entries = load_manifest(models_dir)
-    by_name = {str(e.get("name")): e for e in entries}
-    if ref in by_name:
-        return _from_entry(by_name[ref], models_dir, verify)
-    candidates = [Path(ref), Path(models_dir) / ref]
+def shipped_models_dir() -> Path | None:
+    """The installed package's models folder (shipped ONNX files and their manifest), None without the package."""
+    registry = _registry()
+    return Path(registry.MODELS_DIR) if registry is not None else None
+
+
+def model_dirs(models_dir: Path | None = None) -> list[Path]:
+    """Folders searched for a model, in order: the operator's ``models_dir`` (if set), then the shipped models.
+
+    The operator's folder comes first so that a model an operator names deliberately wins over a
+    shipped one of the same name.
+    """
+    dirs = [Path(models_dir)] if models_dir is not None else []
+    shipped = shipped_models_dir()
+    if shipped is not None and not any(d.resolve() == shipped.resolve() for d in dirs):
+        dirs.append(shipped)
+    return dirs
+
+
+def resolve_model(ref: str, models_dir: Path | None = None, verify: bool = True) -> ModelRef:
+    """A manifest name (operator's folder, then shipped), or a path: absolute, relative to the working directory,
+    or relative to one of those folders. A path listed in a manifest is hash-checked like the name.
+    """
+    dirs = model_dirs(models_dir)
+    manifests = [(d, load_manifest(d)) for d in dirs]
+    for folder, entries in manifests:
+        for entry in entries:
+            if str(entry.get("name")) == ref:
+                return _from_entry(entry, folder, verify)
+    candidates = [Path(ref), *(d / ref for d in dirs)]
     path = next((p for p in candidates if p.is_file()), None)
     if path is None:
-        known = ", ".join(sorted(by_name)) or "none"
-        raise ModelError(f"model {ref!r}: not in {Path(models_dir) / 'manifest.json'} (known: {known}) nor a file")
-    for entry in entries:
-        listed = Path(models_dir) / str(entry.get("file", ""))
-        if listed.is_file() and listed.resolve() == path.resolve():
-            return _from_entry(entry, models_dir, verify)
+        known = ", ".join(sorted({str(e.get("name")) for _, entries in manifests for e in entries})) or "none"
+        where = " or ".join(str(d / "manifest.json") for d in dirs) or "any manifest"
+        raise ModelError(f"model {ref!r}: not in {where} (known: {known}) nor a file")
+    for folder, entries in manifests:
+        for entry in entries:
+            listed = folder / str(entry.get("file", ""))
+            if listed.is_file() and listed.resolve() == path.resolve():
+                return _from_entry(entry, folder, verify)
     return ModelRef(path.stem, path, file_sha256(path))
+
+
+def model_card(ref: ModelRef) -> Path | None:
+    """The model card (``<model>.md`` beside the file) if there is one: shipped models have theirs."""
+    card = ref.path.with_suffix(".md")
+    return card if card.is_file() else None
 
 
 def parse_names(text: str) -> tuple[str, ...]:

@@ -33,7 +33,12 @@ def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     p = p or argparse.ArgumentParser(prog="borderwatch detect", description=__doc__.splitlines()[0])
     p.add_argument("source", type=Path, help="an image or a video file")
     p.add_argument("--model", required=True, help="path to an .onnx file or a name in the models manifest")
-    p.add_argument("--models-dir", type=Path, default=Path("models"), help="folder with manifest.json")
+    p.add_argument(
+        "--models-dir",
+        type=Path,
+        default=None,
+        help="folder of your own models with its manifest.json (shipped models are always found)",
+    )
     p.add_argument("--score", type=float, default=0.25, help="minimum score (default 0.25)")
     p.add_argument("--iou", type=float, default=0.45, help="NMS IoU threshold (default 0.45)")
     p.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads")
