@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from borderwatch.contract.status import ModelInfo
 from borderwatch.edge.pipeline.decode import Layout, class_count, output_layout
-from borderwatch.edge.pipeline.modelref import ModelError, ModelRef, parse_names, sidecar_names
+from borderwatch.edge.pipeline.modelref import ModelError, ModelRef, parse_imgsz, parse_names, sidecar_names
 
 log = logging.getLogger("borderwatch.sensor.detector")
 
@@ -64,12 +64,26 @@ class OnnxDetector:
         self.input_name = inp.name
         if len(inp.shape) != 4:
             raise ModelError(f"model {ref.name!r}: expected a (B, 3, H, W) input, got {inp.shape}")
-        fallback = ref.input_hw or (default_size, default_size)
+        fallback, source = self._declared_size(default_size)
         self.input_wh = (_dim(inp.shape[3], fallback[1]), _dim(inp.shape[2], fallback[0]))
+        if not (isinstance(inp.shape[2], int) and isinstance(inp.shape[3], int)):
+            log.info("model=%s has dynamic input axes: runs at %dx%d (%s)", ref.name, *self.input_wh, source)
         self.dynamic_batch = not isinstance(inp.shape[0], int)
         self.labels = self._labels()
         self.layout: Layout = "yolo"
         self.warm_up()
+
+    def _declared_size(self, default_size: int) -> tuple[tuple[int, int], str]:
+        """(height, width) for dynamic input axes, and where it came from: the manifest, else the size the model
+        was exported at (Ultralytics writes ``imgsz``; running it at another size shifts its boxes and scores),
+        else ``default_size``.
+        """
+        if self.ref.input_hw:
+            return self.ref.input_hw, "manifest input"
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if "imgsz" in meta:
+            return parse_imgsz(meta["imgsz"]), f"its imgsz metadata {meta['imgsz']}"
+        return (default_size, default_size), "no imgsz metadata: detector.input_size"
 
     def _labels(self) -> tuple[str, ...]:
         if self.ref.labels:

@@ -163,6 +163,20 @@ def parse_names(text: str) -> tuple[str, ...]:
     raise ModelError(f"class names metadata has an unexpected type: {type(value).__name__}")
 
 
+def parse_imgsz(text: str) -> tuple[int, int]:
+    """(height, width) from Ultralytics' ``imgsz`` metadata: "[320, 320]", "[384, 640]" or a single "640"."""
+    try:
+        value = ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError):
+        raise ModelError(f"imgsz metadata is not a size: {text[:80]!r}") from None
+    if isinstance(value, int):
+        value = [value, value]
+    ok = isinstance(value, list | tuple) and len(value) == 2 and all(isinstance(v, int) and v > 0 for v in value)
+    if not ok:
+        raise ModelError(f"imgsz metadata is not one or two positive integers: {text[:80]!r}")
+    return int(value[0]), int(value[1])
+
+
 def sidecar_names(model_path: Path) -> tuple[str, ...]:
     """Labels from ``<model>.names.json`` next to the model (empty when absent)."""
     side = model_path.with_suffix(".names.json")
