@@ -30,6 +30,7 @@ class Check:
     status: str  # PASS | WARN | FAIL
     name: str
     detail: str
+    notes: tuple[str, ...] = ()  # further lines printed indented under the result
 
 
 def check_disk(cfg: AgentConfig) -> Check:
@@ -156,20 +157,47 @@ def check_thermal(sensor_id: str, cfg: ThermalConfig, seconds: float = 2.0) -> C
     return Check(status, name, f"{shown}: {w}x{h} {fmt}, {fps:.1f} fps (want {cfg.fps:g}), refused {dict(bad)}")
 
 
-def check_model(name: str, cfg: AgentConfig) -> Check:
-    """Loads the model as the agent would (hash checked) and times one warm-up inference with one lane's threads."""
+YOLO_DROP_IN = (
+    "own detector: a standard YOLOv8/YOLO11 ONNX export runs as is (`yolo export model=yolov8n.pt format=onnx "
+    "imgsz=320 dynamic=True`): copy it to the mast, list it in <models_dir>/manifest.json (or give its path) as "
+    "cameras.<id>.detection.model; when to: technician guide, 'Detection model'"
+)
+
+
+def check_model(name: str, cfg: AgentConfig, users: tuple[str, ...] = ()) -> Check:
+    """Loads the model as the agent would (hash checked), times one warm-up inference with one lane's threads, and
+    lists the sensors running it, its card's limits and, for a detector, how to drop in a standard YOLO export.
+    """
     from borderwatch.edge.pipeline.detector import OnnxDetector
+    from borderwatch.edge.pipeline.modelcard import card_limits, model_card
     from borderwatch.edge.pipeline.modelref import ModelError, resolve_model
 
+    runs_on = f"runs on {', '.join(users)}" if users else "used by no sensor"
     try:
         ref = resolve_model(name, cfg.detector.models_dir)
         lanes, threads = cfg.detector.threads()
         det = OnnxDetector(ref, threads, cfg.detector.input_size)
         ms = det.warm_up()
     except ModelError as exc:
-        return Check("FAIL", f"model {name}", str(exc))
-    detail = f"hash verified, {len(det.labels)} classes, {ms:.1f} ms per frame ({lanes} lanes x {threads} threads)"
-    return Check("PASS", f"model {name}", detail)
+        return Check("FAIL", f"model {name}", f"{exc} ({runs_on})")
+    w, h = det.input_wh
+    detail = (
+        f"{runs_on}; hash verified, {len(det.labels)} classes, input {w}x{h}, {ms:.1f} ms per frame "
+        f"({lanes} lanes x {threads} threads)"
+    )
+    card = model_card(ref)
+    notes = [f"file {ref.path}", f"card {card}" if card else "card none beside the file: limits unknown"]
+    notes += [f"limit {line}" for line in (card_limits(card) if card else [])]
+    if det.layout == "yolo":
+        notes.append(YOLO_DROP_IN)
+    return Check("PASS", f"model {name}", detail, tuple(notes))
+
+
+def check_no_model(cam_id: str) -> Check:
+    """A camera without a detector only reports motion blobs of class unknown: no person or vehicle alerts."""
+    return Check(
+        "WARN", f"camera {cam_id}", 'no detection.model: motion blobs only (class unknown); set model = "bw-cam-s"'
+    )
 
 
 def check_clock() -> Check:
@@ -177,6 +205,20 @@ def check_clock() -> Check:
     now = datetime.now(UTC)
     status = "PASS" if now.year >= 2025 else "FAIL"
     return Check(status, "clock", f"UTC {now:%Y-%m-%d %H:%M:%S} (events carry this time: keep NTP on)")
+
+
+def model_users(cfg: AgentConfig) -> dict[str, list[str]]:
+    """Model reference -> the sensors that run it ("camera cam-1"), asked of each kind as the agent does."""
+    from borderwatch.edge.sensor.registry import build_kinds
+
+    users: dict[str, list[str]] = {}
+    kinds = build_kinds(cfg.registry)
+    for section, sensors in cfg.sensor_sections().items():
+        for sensor_id, sensor in sensors.items():
+            ref = kinds[section].model_ref(sensor)
+            if ref:
+                users.setdefault(ref, []).append(f"{section.removesuffix('s')} {sensor_id}")
+    return users
 
 
 def checks(cfg: AgentConfig) -> Iterator[Callable[[], Check]]:
@@ -187,9 +229,12 @@ def checks(cfg: AgentConfig) -> Iterator[Callable[[], Check]]:
         yield lambda cam_id=cam_id, cam=cam: check_camera(cam_id, cam)
     for sensor_id, imager in cfg.thermals.items():
         yield lambda sensor_id=sensor_id, imager=imager: check_thermal(sensor_id, imager)
-    models = {c.detection.model for c in cfg.cameras.values()} | {t.model for t in cfg.thermals.values()}
-    for model in sorted(m for m in models if m):
-        yield lambda model=model: check_model(model, cfg)
+    for cam_id, cam in cfg.cameras.items():
+        if not cam.detection.model:
+            yield lambda cam_id=cam_id: check_no_model(cam_id)
+    users = model_users(cfg)
+    for model in sorted(users):
+        yield lambda model=model: check_model(model, cfg, tuple(users[model]))
     yield check_clock
 
 
@@ -203,5 +248,7 @@ def run_doctor(config_path: Path) -> int:
         c = check()
         failed += c.status == "FAIL"
         print(f"{c.status} {c.name:<11} {c.detail}", flush=True)
+        for note in c.notes:
+            print(f"     {note}", flush=True)
     print("result: " + ("all checks passed" if not failed else f"{failed} check(s) failed"))
     return 1 if failed else 0

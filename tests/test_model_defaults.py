@@ -11,7 +11,8 @@ import pytest
 
 from borderwatch.deploy.cli import main
 from borderwatch.edge.config.agent import load_agent_config
-from borderwatch.edge.pipeline.modelref import ModelError, file_sha256, model_card, resolve_model
+from borderwatch.edge.pipeline.modelcard import model_card
+from borderwatch.edge.pipeline.modelref import ModelError, file_sha256, resolve_model
 from borderwatch.models.registry import MODELS_DIR, load_manifest
 
 
@@ -49,3 +50,56 @@ def test_unknown_name_lists_both_manifests(tmp_path: Path) -> None:
     msg = str(info.value)
     assert str(tmp_path / "manifest.json") in msg and str(MODELS_DIR / "manifest.json") in msg
     assert "bw-cam-s" in msg
+
+
+def test_doctor_shows_each_cameras_model_its_card_limits_and_the_yolo_drop_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from borderwatch.edge.doctor import check_model, checks, model_users
+    from borderwatch.edge.pipeline.modelcard import card_limits
+
+    toml = f"""site = "s"
+agent = "a"
+state_dir = "{tmp_path / "state"}"
+[cameras.cam-1]
+url = "a.mp4"
+[cameras.cam-1.detection]
+model = "bw-cam-s"
+[cameras.cam-2]
+url = "b.mp4"
+[cameras.cam-2.detection]
+model = "bw-cam-s"
+[cameras.cam-3]
+url = "c.mp4"
+[thermals.th-1]
+url = "tcp://127.0.0.1:9"
+model = "bw-thermal-s"
+"""
+    (tmp_path / "agent.toml").write_text(toml)
+    cfg = load_agent_config(tmp_path / "agent.toml")
+    assert model_users(cfg) == {"bw-cam-s": ["camera cam-1", "camera cam-2"], "bw-thermal-s": ["thermal th-1"]}
+    check = check_model("bw-cam-s", cfg, ("camera cam-1", "camera cam-2"))
+    assert check.status == "PASS" and "runs on camera cam-1, camera cam-2" in check.detail
+    assert "input 320x320" in check.detail
+    card = MODELS_DIR / "camera" / "bw-cam-s.md"
+    limits = card_limits(card)
+    assert limits, "the shipped card states its limits under a Limitations heading"
+    assert f"card {card}" in check.notes and all(f"limit {line}" in check.notes for line in limits)
+    assert any("yolo export" in n and "dynamic=True" in n for n in check.notes)
+    thermal = check_model("bw-thermal-s", cfg, ("thermal th-1",))
+    assert thermal.status == "PASS" and not any("yolo export" in n for n in thermal.notes)
+    names = [c.name for c in (make() for make in list(checks(cfg))[2:]) if "cam-3" in c.name and c.status == "WARN"]
+    assert names == ["camera cam-3"]
+    assert check_model("nope", cfg, ("camera cam-9",)).detail.endswith("(runs on camera cam-9)")
+
+
+def test_card_limits_reads_bullets_under_the_heading(tmp_path: Path) -> None:
+    from borderwatch.edge.pipeline.modelcard import card_limits
+
+    card = tmp_path / "m.md"
+    card.write_text(
+        "# Card\n\n## Limitations\n- First limit. More words.\n  continued line\n- Second\n\n## Next\n- not a limit\n"
+    )
+    assert card_limits(card) == ["First limit.", "Second"]
+    card.write_text("# Card\n\nno limits section\n")
+    assert card_limits(card) == []

@@ -141,12 +141,6 @@ def resolve_model(ref: str, models_dir: Path | None = None, verify: bool = True)
     return ModelRef(path.stem, path, file_sha256(path))
 
 
-def model_card(ref: ModelRef) -> Path | None:
-    """The model card (``<model>.md`` beside the file) if there is one: shipped models have theirs."""
-    card = ref.path.with_suffix(".md")
-    return card if card.is_file() else None
-
-
 def parse_names(text: str) -> tuple[str, ...]:
     """Labels from Ultralytics metadata ("{0: 'person', ...}") or JSON (list or {"0": ...})."""
     try:
