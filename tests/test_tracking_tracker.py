@@ -187,7 +187,8 @@ def test_track_cli_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     for tid in (1, 2):  # each id stays on one side's object: x moves monotonically
         xs = res[res[:, 1] == tid, 2]
         assert np.all(np.diff(xs) > 0) or np.all(np.diff(xs) < 0)
-    assert res.shape[1] == 10 and res[:, 0].min() == 3  # confirmed at the third frame
+    assert res.shape[1] == 10 and res[:, 0].min() == 1  # confirmed at the third frame, its first two written too
+    assert len(res) == 100 and np.all(np.diff(res[:, 0]) >= 0)  # every detection tracked, rows by frame
     bad = tmp_path / "bad.txt"
     bad.write_text("not,a,mot,file\n")
     assert track_main([str(bad)]) == 2
