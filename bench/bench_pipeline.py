@@ -1,13 +1,14 @@
 """Camera pipeline benchmark: every figure beside its reference, measured in the same run.
 
-1. Throughput: the whole camera path (reader hand-over, letterbox, batched ONNX, decode, tracking,
-   rules, events; video decode excluded: frames come from memory) against raw onnxruntime
-   ``session.run`` of the same model and input size at batch 1, in a loop on one thread with all
-   cores as intra-op threads (the usual single-stream figure). Target >= 0.9. Also shown: raw
-   onnxruntime in the pipeline's own thread plan (concurrent batch-1 calls, one per lane), so the
-   share the pipeline's bookkeeping costs is visible on its own.
-2. Motion gating on a mostly quiet scene: processed frames per second against the raw model rate.
-   Target >= 5x.
+1. Throughput (headline): the whole camera path (reader hand-over, letterbox, batched ONNX, decode,
+   tracking, rules, events written into the agent's real SQLite outbox, evidence JPEGs) against raw
+   onnxruntime ``session.run`` of the same model, input size and batch 1 in the pipeline's own thread
+   plan (one loop per inference lane, each with the lane's intra-op threads). Frame decoding on
+   neither side: the pipeline's frames come from memory, raw runs on a ready tensor. Target >= 0.9.
+   Also shown, as a reference without target: raw onnxruntime as one single-stream loop with all
+   cores as intra-op threads.
+2. Motion gating on a mostly quiet scene (events into the outbox too): processed frames per second
+   against the raw model rate in the same thread plan. Target >= 5x.
 3. Decode + NMS of 8,400 YOLO candidates (80 classes): vectorised against a straightforward Python
    loop. Target <= 1 ms.
 4. Resident memory of an agent process serving 4 MJPEG cameras. Target < 400 MB.
@@ -37,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from borderwatch.edge.config.detector import DetectorConfig, usable_cores  # noqa: E402
+from borderwatch.edge.config.link import OutboxConfig  # noqa: E402
+from borderwatch.edge.outbox import Outbox  # noqa: E402
 from borderwatch.edge.pipeline.decode import decode_yolo  # noqa: E402
 from borderwatch.edge.pipeline.detector import OnnxDetector  # noqa: E402
 from borderwatch.edge.pipeline.modelref import load_manifest, resolve_model  # noqa: E402
@@ -53,11 +56,16 @@ LANES, THREADS = DETECTOR.threads()
 CORES = usable_cores()
 
 
+def verdict(ok: bool) -> str:
+    """PASS or BELOW, the word every bench prints against its target."""
+    return "PASS" if ok else "BELOW"
+
+
 def pick_model(tmp: Path) -> tuple[str, Path]:
     """(description, path): the shipped camera model if any, else a YOLOv8n-sized stand-in."""
     for entry in load_manifest(ROOT / "models"):
         if entry.get("kind") == "camera":
-            ref = resolve_model(str(entry["name"]), ROOT / "models")
+            ref = resolve_model(str(entry["name"]))
             return f"shipped model {ref.name}", ref.path
     return "YOLOv8n-sized test model (random weights, 80 classes)", yolov8n_like_model(tmp / "y8n.onnx", 320)
 
@@ -105,6 +113,7 @@ def service_fps(
     else is the camera's default configuration (tamper checks and evidence included).
     """
     with tempfile.TemporaryDirectory() as evidence:
+        outbox = Outbox(Path(evidence) / "outbox.sqlite3", OutboxConfig())
         cfg = CameraConfig.model_validate(
             {
                 "url": "memory",
@@ -122,7 +131,7 @@ def service_fps(
             "agent",
             {"cameras": {"cam": cfg}},
             DetectorConfig(models_dir=model.parent),
-            lambda ev, evi: None,
+            lambda ev, evi: outbox.append(ev) if ev else None,  # as the agent's sink: persisted before sent
             {"cameras": CameraKind(capture_factory=lambda c: ArrayCapture(frames, fps=clip_fps, loop=True))},
         )
         svc.start()
@@ -145,6 +154,7 @@ def service_fps(
             )
         finally:
             svc.stop()
+            outbox.close()
     frames = max(p1 - p0, 1)
     return Rate(frames / (t1 - t0), (c1 - c0) * 1000 / frames), (i1 - i0) / frames
 
@@ -327,60 +337,88 @@ def _rounds(rates: list[Rate]) -> str:
     return "/".join(f"{r.fps:.0f}" for r in rates)
 
 
-def report_throughput(single: OnnxDetector, laned: OnnxDetector, model: Path, window: float, rounds: int) -> None:
+def report_throughput(single: OnnxDetector, laned: OnnxDetector, model: Path, window: float, rounds: int) -> bool:
     busy = scene_frames(60, 60)
     raw, raw_lanes, pipe = [], [], []
     for _ in range(rounds):  # interleaved so machine load hits all alike
-        raw.append(raw_fps(single, window))
         raw_lanes.append(raw_fps(laned, window, LANES))
         pipe.append(service_fps(model, busy, window, motion=False)[0])
-    fps, cpu = _paired(raw, pipe)
-    fps_l, cpu_l = _paired(raw_lanes, pipe)
+        raw.append(raw_fps(single, window))
+    fps, cpu = _paired(raw_lanes, pipe)
+    fps_1, cpu_1 = _paired(raw, pipe)
     r, p = statistics.median(x.fps for x in raw), statistics.median(x.fps for x in pipe)
     rl = statistics.median(x.fps for x in raw_lanes)
+    ok = fps >= 0.9 and cpu >= 0.9  # wall-clock alone swings with other jobs on a shared machine
     print(
-        f"[1] throughput, batch 1, every frame inferred: pipeline {p:.1f} fps vs raw onnxruntime {r:.1f} fps"
-        f" (one call at a time, {CORES} intra-op threads)"
+        f"[1] throughput, batch 1, every frame inferred, events into the outbox: pipeline {p:.1f} fps vs raw "
+        f"onnxruntime {rl:.1f} fps in the same plan ({LANES} concurrent calls x {THREADS} threads; frames from "
+        "memory on both sides, no video decoding)"
     )
-    print(f"    -> ratio {fps:.2f} wall-clock, {cpu:.2f} by CPU per frame (target >= 0.9; paired-round median)")
     print(
-        f"    raw onnxruntime in the pipeline's plan ({LANES} concurrent calls x {THREADS} threads): {rl:.1f} fps"
-        f" -> pipeline/raw {fps_l:.2f} wall-clock, {cpu_l:.2f} by CPU per frame (bookkeeping share)"
+        f"    -> {verdict(ok)} ratio {fps:.2f} wall-clock, {cpu:.2f} by CPU per frame (target >= 0.9 by both; "
+        "paired-round median)"
     )
-    print(f"       rounds fps raw {_rounds(raw)}, raw {LANES} lanes {_rounds(raw_lanes)}, pipeline {_rounds(pipe)}")
+    print(
+        f"    reference, no target: raw as one single-stream loop ({CORES} intra-op threads) {r:.1f} fps -> "
+        f"pipeline/raw {fps_1:.2f} wall-clock, {cpu_1:.2f} by CPU per frame"
+    )
+    print(
+        f"       rounds fps raw {LANES} lanes {_rounds(raw_lanes)}, pipeline {_rounds(pipe)}, raw single {_rounds(raw)}"
+    )
+    cpu_raw = statistics.median(x.cpu_ms for x in raw_lanes)
+    cpu_pipe = statistics.median(x.cpu_ms for x in pipe)
+    print(
+        f"       CPU per frame: raw {cpu_raw:.2f} ms, pipeline {cpu_pipe:.2f} ms (model + "
+        f"{cpu_pipe - cpu_raw:.2f} ms of capture hand-over, letterbox, decode, tracking, rules, events, outbox)"
+    )
+    return ok
 
 
-def report_gating(det: OnnxDetector, model: Path, window: float, rounds: int) -> None:
+def report_gating(laned: OnnxDetector, model: Path, window: float, rounds: int) -> bool:
     quiet = scene_frames(300, 30)  # a 60 s clip at 5 fps: someone walks through for 6 s of it
     raw, gated, share = [], [], []
     for _ in range(rounds):  # interleaved so machine load hits both alike
         rate, used = service_fps(model, quiet, window, motion=True, clip_fps=5.0)
         gated.append(rate)
         share.append(used)
-        raw.append(raw_fps(det, window))  # the model's best single-stream rate
+        raw.append(raw_fps(laned, window, LANES))  # the model's rate in the pipeline's thread plan
     fps, cpu = _paired(raw, gated)
     g, r = statistics.median(x.fps for x in gated), statistics.median(x.fps for x in raw)
-    print(f"[2] motion gating, 5 fps clip quiet 90% of the time: {g:.1f} processed fps vs raw {r:.1f} fps")
-    print(f"    -> {fps:.1f}x wall-clock, {cpu:.1f}x by CPU per frame (target >= 5x; paired-round median)")
+    ok = fps >= 5.0 and cpu >= 5.0
+    print(
+        f"[2] motion gating, 5 fps clip quiet 90% of the time: {g:.1f} processed fps vs raw {r:.1f} fps "
+        f"({LANES} lanes x {THREADS} threads)"
+    )
+    print(
+        f"    -> {verdict(ok)} {fps:.1f}x wall-clock, {cpu:.1f}x by CPU per frame (target >= 5x by both; "
+        "paired-round median)"
+    )
     print(
         f"       rounds fps raw {_rounds(raw)}, gated {_rounds(gated)}; model ran on "
         f"{statistics.median(share) * 100:.0f}% of the frames"
     )
+    return ok
 
 
-def report_decode(repeats: int) -> None:
+def report_decode(repeats: int) -> bool:
     vec_ms, loop_ms, n_vec, n_loop = bench_decode(repeats)
     print(f"[3] decode + NMS, 8400 candidates x 80 classes: vectorised {vec_ms:.3f} ms, loop {loop_ms:.1f}ms")
-    print(f"    -> {loop_ms / vec_ms:.0f}x faster (target <= 1 ms); boxes kept {n_vec} vs {n_loop}")
+    print(
+        f"    -> {verdict(vec_ms <= 1.0)} {loop_ms / vec_ms:.0f}x faster (target <= 1 ms); "
+        f"boxes kept {n_vec} vs {n_loop}"
+    )
+    return vec_ms <= 1.0
 
 
-def report_memory(model: Path, seconds: float) -> None:
+def report_memory(model: Path, seconds: float) -> bool:
     mem = bench_memory(model, seconds)
     print(
         f"[4] agent serving 4 MJPEG cameras (640x480 @ 5 fps, one shared model): RSS {mem['rss_mb']:.0f} MB, "
         f"peak {mem['hwm_mb']:.0f} MB"
     )
-    print(f"    (target < 400 MB); process fps per camera {mem['process_fps']}")
+    ok = mem["rss_mb"] < 400
+    print(f"    -> {verdict(ok)} (target < 400 MB); process fps per camera {mem['process_fps']}")
+    return ok
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -401,10 +439,13 @@ def main(argv: list[str] | None = None) -> int:
         ref = resolve_model(str(model), model.parent)
         det, laned = OnnxDetector(ref, CORES), OnnxDetector(ref, THREADS)
         print(f"model: {desc}, input {det.input_wh[0]}x{det.input_wh[1]}")
-        report_throughput(det, laned, model, window, 3 if args.quick else 5)
-        report_gating(det, model, window, 3)
-        report_decode(200 if args.quick else 1000)
-        report_memory(model, 6.0 if args.quick else 12.0)
+        results = [
+            report_throughput(det, laned, model, window, 3 if args.quick else 5),
+            report_gating(laned, model, window, 3),
+            report_decode(200 if args.quick else 1000),
+            report_memory(model, 6.0 if args.quick else 12.0),
+        ]
+    print(f"pipeline: {verdict(all(results))} ({sum(results)} of {len(results)} targets met)")
     return 0
 
 

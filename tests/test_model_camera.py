@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -120,3 +121,14 @@ def test_run_time_modules_do_not_import_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_card_latency_is_the_one_metrics_json_records(entry: ModelEntry) -> None:
+    """The card's latency section quotes metrics.json (written by the training pipeline's one evaluation) and no
+    other figure."""
+    metrics = json.loads(entry.path().with_name(f"{NAME}.metrics.json").read_text())
+    card = entry.path().with_suffix(".md").read_text()
+    section = card.split("## Latency", 1)[1].split("\n## ", 1)[0]
+    quoted = {float(x) for x in re.findall(r"(\d+(?:\.\d+)?) ms", section)}
+    recorded = {round(v, 1) for v in metrics["latency"].values()}
+    assert quoted and quoted <= recorded, (quoted, recorded)

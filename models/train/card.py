@@ -73,9 +73,10 @@ matched at IoU >= 0.5 with the right class at score >= {thr} (`models/train/demo
 {latency}
 Measured by `models/train/evaluate.py` right after training, on the shared 2-core machine; `make bench`
 (bench/bench_model.py) measures it again beside the pipeline.
-Seen on the same machine while other jobs loaded both cores (load average ~3.5): 17-22 ms per frame
-with 2 threads but about 8 ms with 1 thread. On a busy mast computer give the session 1 intra-op
-thread; two threads only pay off when a core is free.
+These are the only latency figures of this card, copied from `models/camera/{name}.metrics.json`.
+On a mast whose cores are busy with other work, one intra-op thread per call does better than two
+(the agent's default plan: two lanes of one thread on two cores); `make bench` (bench/bench_model.py)
+measures 1 and 2 threads side by side on the machine it runs on.
 
 ## Limitations
 - Trained only on simulated imagery: flat ground, simple shaded silhouettes, no weather, no
