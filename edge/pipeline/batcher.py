@@ -193,14 +193,9 @@ class InferenceBatcher:
             for req in batch:
                 req.future.set_result(None)
             return
-        if len(batch) == 1:  # the usual case with one busy camera: no slicing bookkeeping
-            batch[0].future.set_result(out)
-            return
-        start = 0
-        for req in batch:  # one slice per request
-            end = start + len(req.tensor)
-            req.future.set_result(out[start:end])
-            start = end
+        bounds = np.cumsum([0] + [len(r.tensor) for r in batch])
+        for req, a, b in zip(batch, bounds[:-1], bounds[1:], strict=True):  # one slice per request
+            req.future.set_result(out[a:b])
 
     def _account(self, images: int, seconds: float) -> None:
         per = seconds * 1000 / max(images, 1)
