@@ -374,6 +374,66 @@ def report_throughput(single: OnnxDetector, laned: OnnxDetector, model: Path, wi
     return ok
 
 
+def stage_breakdown(model: Path, frames: list[np.ndarray], n: int) -> dict[str, float]:
+    """Thread-CPU milliseconds per frame of each step, run one after the other on this thread (no lanes, no
+    queues): where the pipeline's time goes besides the model call.
+    """
+    import cv2
+
+    from borderwatch.edge.pipeline.batcher import InferenceBatcher
+    from borderwatch.edge.sensor.kind import BuildContext
+    from borderwatch.edge.sensors.frame import Frame
+
+    cv2.setNumThreads(1)  # as the sensor service sets it
+    with tempfile.TemporaryDirectory() as tmp:
+        outbox = Outbox(Path(tmp) / "outbox.sqlite3", OutboxConfig())
+        cfg = CameraConfig.model_validate(
+            {
+                "url": "memory",
+                "detection": {"model": str(model)},
+                "motion": {"enabled": False},
+                "lines": [{"name": "border", "points": [[320, 0], [320, 480]]}],
+                "evidence": {"dir": tmp},
+            }
+        )
+        batcher = InferenceBatcher(OnnxDetector(resolve_model(str(model)), THREADS), DetectorConfig())
+        unit = CameraKind().build("cam", cfg, BuildContext("bench", "agent", 1, batcher)).unit
+        spent = dict.fromkeys(
+            ("plan: gate, letterbox", "model call", "decode + NMS", "track, rules, events", "outbox"), 0.0
+        )
+        clock = time.thread_time
+        for i in range(n):  # sequential on purpose: one step at a time
+            t0 = clock()
+            planned = unit.plan(Frame("cam", i / 30.0, i, frames[i % len(frames)]))
+            t1 = clock()
+            answer = batcher.infer(planned.inputs)
+            t2 = clock()
+            state = planned.state
+            cands = batcher.decode(answer, state.letterbox, state.plan.tiling)
+            t3 = clock()
+            out = unit.pipeline.finish(state.plan, cands)
+            t4 = clock()
+            if out.events:
+                outbox.append(out.events)
+            t5 = clock()
+            for key, dt in zip(spent, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
+                spent[key] += dt
+        outbox.close()
+    return {k: v * 1000 / n for k, v in spent.items()}
+
+
+def report_breakdown(model: Path, n: int) -> None:
+    ms = stage_breakdown(model, scene_frames(60, 60), n)
+    model_ms = ms["model call"]
+    extra = sum(ms.values()) - model_ms
+    steps = ", ".join(f"{k} {v:.2f}" for k, v in ms.items() if k != "model call")
+    print(
+        f"    breakdown, thread CPU ms per frame run step by step on one thread ({THREADS} intra-op thread(s)): "
+        f"model {model_ms:.2f}; {steps}; all but the model {extra:.2f} -> at most {model_ms / (model_ms + extra):.2f} "
+        "of the raw rate before any hand-over between threads"
+    )
+
+
 def report_gating(laned: OnnxDetector, model: Path, window: float, rounds: int) -> bool:
     quiet = scene_frames(300, 30)  # a 60 s clip at 5 fps: someone walks through for 6 s of it
     raw, gated, share = [], [], []
@@ -439,8 +499,10 @@ def main(argv: list[str] | None = None) -> int:
         ref = resolve_model(str(model), model.parent)
         det, laned = OnnxDetector(ref, CORES), OnnxDetector(ref, THREADS)
         print(f"model: {desc}, input {det.input_wh[0]}x{det.input_wh[1]}")
+        throughput = report_throughput(det, laned, model, window, 3 if args.quick else 5)
+        report_breakdown(model, 150 if args.quick else 400)
         results = [
-            report_throughput(det, laned, model, window, 3 if args.quick else 5),
+            throughput,
             report_gating(laned, model, window, 3),
             report_decode(200 if args.quick else 1000),
             report_memory(model, 6.0 if args.quick else 12.0),
