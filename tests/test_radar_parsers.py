@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from borderwatch.edge.sensors.radar import asterix, nmea, ti
 from borderwatch.edge.sensors.radar.records import NM_M
+from borderwatch.edge.sensors.radar.scan import scan_of_asterix, scan_of_records
 
 TTM = b"$RATTM,01,1.25,045.0,T,3.5,270.0,T,0.40,5.2,N,TGT01,T,,123519.00,A*4A\r\n"
 TLL = b"$RATLL,01,4917.24,N,12309.57,W,TGT01,123519.00,T,*74\r\n"
@@ -144,7 +145,7 @@ def test_asterix_encoder_round_trip() -> None:
         mode3a=0o1234, aircraft_address=0xABCDEF, callsign="RADAR1",
     )  # fmt: skip
     cut, c = asterix.decode(asterix.encode_block([r, r])[: 3 + len(asterix.encode_record(r))])
-    assert cut == [] and c.length_errors == 1  # the block's LEN promises more than the datagram holds
+    assert len(cut) == 0 and c.length_errors == 1  # the block's LEN promises more than the datagram holds
     (a, b), c = asterix.decode(asterix.encode_block([r, r]))
     assert a == b and c.frames == 2
     assert a.range_m == pytest.approx(4321.0, abs=NM_M / 512) and a.bearing_deg == pytest.approx(123.4, abs=0.003)
@@ -156,7 +157,7 @@ def test_asterix_record_past_its_block_is_counted() -> None:
     rec = asterix.encode_record(asterix.Cat048(sac=1, sic=1, range_m=100.0, bearing_deg=1.0, typ=1))
     block = bytes([48]) + (len(rec) + 3 - 2).to_bytes(2, "big") + rec[:-2]
     records, c = asterix.decode(block)
-    assert records == [] and c.malformed == 1
+    assert len(records) == 0 and c.malformed == 1
 
 
 @settings(max_examples=300, deadline=None)
@@ -189,3 +190,73 @@ def test_asterix_fuzz(data: bytes) -> None:
     assert counters.bytes_in == len(data)
     records, _ = asterix.decode(bytes([48]) + (len(data) + 3).to_bytes(2, "big") + data)
     assert all(isinstance(r, asterix.Cat048) for r in records)
+
+
+def test_asterix_plot_characteristics_and_doppler_from_the_specification() -> None:
+    """I048/130 (PRL, PAM) and I048/120 (CAL) written octet by octet, then a record carrying both."""
+    rec = bytes([0b1001_0011, 0b0000_0001, 0b0000_0100])  # FSPEC: FRN 1, 4, 7 (130), FX; FX; FRN 20 (120)
+    rec += bytes([0x07, 0x01])  # I048/010
+    rec += (512).to_bytes(2, "big") + (8192).to_bytes(2, "big")  # I048/040: 2 NM, 45 deg
+    rec += bytes([0b0001_1000, 16, (-62) & 0xFF])  # I048/130: PRL, PAM; PRL 16 x 360/2^13, PAM -62 dBm
+    rec += bytes([0b1000_0000]) + ((-3) & 0x03FF).to_bytes(2, "big")  # I048/120: CAL -3 m/s, valid
+    block = bytes([48]) + (len(rec) + 3).to_bytes(2, "big") + rec
+    (a,), c = asterix.decode(block)
+    assert c.frames == 1 and c.malformed == 0
+    assert a.range_m == pytest.approx(2 * NM_M) and a.bearing_deg == 45.0
+    assert a.runlength_deg == pytest.approx(16 * 360 / 8192) and a.amplitude_dbm == -62.0
+    assert a.doppler_mps == -3.0 and a.doppler_doubtful is False and a.skipped == ()
+    assert a.record().doppler_mps == -3.0 and a.record().extra["amplitude_dbm"] == -62.0
+    again = asterix.Cat048(sac=7, sic=1, range_m=2 * NM_M, bearing_deg=45.0, runlength_deg=a.runlength_deg,
+                           amplitude_dbm=-62.0, doppler_mps=-3.0)  # fmt: skip
+    assert asterix.encode_record(again) == rec
+
+
+_REPORTS = st.builds(
+    asterix.Cat048,
+    sac=st.integers(0, 255), sic=st.integers(0, 255),
+    time_of_day_s=st.none() | st.floats(0, 86399),
+    typ=st.none() | st.integers(0, 7), sim=st.booleans(), tst=st.booleans(),
+    range_m=st.floats(0, 100_000), bearing_deg=st.floats(0, 359.99),
+    amplitude_dbm=st.none() | st.integers(-128, 127).map(float),
+    runlength_deg=st.none() | st.floats(0, 11),
+    track_number=st.none() | st.integers(0, 4095),
+    speed_mps=st.none() | st.floats(0, 300), heading_deg=st.just(10.0),
+    tentative=st.none() | st.booleans(), track_ended=st.booleans(),
+    doppler_mps=st.none() | st.integers(-512, 511).map(float), doppler_doubtful=st.booleans(),
+    callsign=st.none() | st.sampled_from(["A1", "RADAR9", "BW 7"]),
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_REPORTS, min_size=1, max_size=12), st.integers(1, 4))
+def test_asterix_round_trip_of_mixed_shapes(reports: list[asterix.Cat048], per_block: int) -> None:
+    """Records of many shapes interleaved over several blocks come back in order, each field as sent
+    (to its LSB): the column-wise decoder groups them by shape and puts them back."""
+    data = b"".join(asterix.encode_block(reports[i : i + per_block]) for i in range(0, len(reports), per_block))
+    batch, c = asterix.decode(data)
+    assert len(batch) == len(reports) == c.frames and c.malformed == 0
+    for sent, got in zip(reports, batch, strict=True):
+        assert (got.sac, got.sic, got.track_number, got.callsign) == (sent.sac, sent.sic, sent.track_number,
+                                                                       sent.callsign)  # fmt: skip
+        assert got.range_m == pytest.approx(sent.range_m, abs=NM_M / 512)
+        assert got.amplitude_dbm == sent.amplitude_dbm
+        assert got.doppler_mps == sent.doppler_mps
+        assert got.doppler_doubtful == (sent.doppler_doubtful and sent.doppler_mps is not None)
+        if sent.speed_mps is None:
+            assert got.speed_mps is None
+        else:
+            assert got.speed_mps == pytest.approx(sent.speed_mps, abs=0.06)
+        if sent.typ is not None:
+            assert (got.typ, got.sim, got.tst) == (sent.typ, sent.sim, sent.tst)
+        if sent.tentative is not None:
+            assert (got.tentative, got.track_ended) == (sent.tentative, sent.track_ended)
+        else:
+            assert got.tentative is None
+
+    scan, ref = scan_of_asterix(batch, -100.0), scan_of_records(r.record() for r in batch)
+    assert scan.track_status == ref.track_status and scan.n_plots == ref.n_plots
+    for k, v in ref.tracks.items():
+        np.testing.assert_array_equal(scan.tracks[k], v)
+    np.testing.assert_array_equal(scan.plots["range_m"], ref.plots["range_m"])
+    amplitude = batch.column("amplitude_dbm")[batch.column("track_number") < 0]
+    np.testing.assert_array_equal(scan.plots["snr_db"], amplitude + 100.0)

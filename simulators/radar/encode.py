@@ -1,5 +1,6 @@
 """A scan's plots/tracks as protocol bytes: NMEA TTM+TLL per tracked actor, a TI frame of points
-(x, y, z, Doppler, side info), an ASTERIX CAT-048 block of plots (several records per block).
+(x, y, z, Doppler, side info), an ASTERIX CAT-048 block of plots (several records per block, with
+amplitude and Doppler).
 
 The simulator marks what it makes: ASTERIX I048/020 SIM set, NMEA target names ``SIM<n>``.
 """
@@ -58,11 +59,18 @@ def encode_ti(plots: Plots, frame_number: int) -> bytes:
     return ti.encode_frame(frame_number, pts, snr_db=plots.snr_db, noise_db=np.full(len(plots), 10.0))
 
 
-def encode_asterix(plots: Plots, spec: RadarSpec, tod: float, sac: int = 7, sic: int = 1) -> bytes:
-    """One CAT-048 block: a PSR plot record per plot (true bearing, simulated flag set)."""
+def encode_asterix(
+    plots: Plots, spec: RadarSpec, tod: float, sac: int = 7, sic: int = 1, noise_dbm: float = -100.0
+) -> bytes:
+    """One CAT-048 block: a PSR plot record per plot (true bearing, simulated flag set), with its
+    amplitude (I048/130 PAM = SNR over the receiver's ``noise_dbm`` floor, whole dBm) and radial speed
+    (I048/120 CAL, whole m/s: the protocol's resolution)."""
+    pam = np.clip(np.round(plots.snr_db + noise_dbm), -128, 127)
+    cal = np.clip(np.round(plots.doppler_mps), -512, 511)
     reports = [
         asterix.Cat048(sac=sac, sic=sic, time_of_day_s=tod, typ=1, sim=True, range_m=float(r),
-                       bearing_deg=float((brg + spec.heading_deg) % 360.0))
-        for r, brg in zip(plots.range_m, plots.bearing_deg, strict=True)
+                       bearing_deg=float((brg + spec.heading_deg) % 360.0), amplitude_dbm=float(a),
+                       doppler_mps=float(d))
+        for r, brg, a, d in zip(plots.range_m, plots.bearing_deg, pam, cal, strict=True)
     ]  # fmt: skip
     return asterix.encode_block(reports) if reports else b""

@@ -83,6 +83,9 @@ class RadarConfig(Settings):
     listen_host: str = Field("0.0.0.0", max_length=255, description="asterix: UDP address to listen on")
     listen_port: int = Field(8600, ge=1, le=65535, description="asterix: UDP port to listen on")
     pose: RadarPose = Field(default_factory=RadarPose, description="antenna position and boresight")
+    noise_dbm: float = Field(
+        -100.0, ge=-200, le=0, description="asterix: receiver noise floor; a plot's SNR = I048/130 PAM - this"
+    )
     max_range_m: float = Field(20_000.0, gt=0, le=200_000, description="plots beyond this are dropped")
     queue_size: int = Field(16, ge=1, le=1024, description="frames waiting for the worker (drop-oldest)")
     link: LinkConfig = Field(default_factory=LinkConfig, description="link supervision")

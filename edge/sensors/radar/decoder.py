@@ -11,14 +11,14 @@ from __future__ import annotations
 from borderwatch.edge.sensors.radar import asterix, nmea, ti
 from borderwatch.edge.sensors.radar.config import Protocol
 from borderwatch.edge.sensors.radar.records import LinkCounters, RadarRecord
-from borderwatch.edge.sensors.radar.scan import RadarScan, scan_of_records, scan_of_ti
+from borderwatch.edge.sensors.radar.scan import RadarScan, scan_of_asterix, scan_of_records, scan_of_ti
 
 
 class StreamDecoder:
     """Bytes (or datagrams) in, scans out; ``counters`` says what the framer saw."""
 
-    def __init__(self, protocol: Protocol, batch_s: float = 0.5) -> None:
-        self.protocol, self.batch_s = protocol, float(batch_s)
+    def __init__(self, protocol: Protocol, batch_s: float = 0.5, noise_dbm: float = -100.0) -> None:
+        self.protocol, self.batch_s, self.noise_dbm = protocol, float(batch_s), float(noise_dbm)
         self._nmea = nmea.NmeaState()
         self._ti = ti.TiState()
         self._asterix = LinkCounters()
@@ -38,7 +38,7 @@ class StreamDecoder:
             return [scan_of_ti(f) for f in frames]
         if self.protocol == "asterix":
             reports, self._asterix = asterix.decode(data, self._asterix)
-            return [scan_of_records(r.record() for r in reports)] if reports else []
+            return [scan_of_asterix(reports, self.noise_dbm)] if len(reports) else []
         self._nmea, records = nmea.feed(self._nmea, data)
         if records and not self._pending:
             self._since = now

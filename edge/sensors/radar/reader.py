@@ -96,7 +96,7 @@ class RadarReader(SensorReader):
         super().__init__(sensor_id, f"radar-reader-{sensor_id}", cfg.queue_size, timing)
         self.cfg, self.factory = cfg, factory
         self.received, self.rejected = EventWindow(5.0), EventWindow(5.0)
-        self.decoder = StreamDecoder(cfg.protocol, cfg.link.batch_s)
+        self.decoder = StreamDecoder(cfg.protocol, cfg.link.batch_s, cfg.noise_dbm)
         self.suspect_baud = False
         self._garbage_bytes = 0
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from borderwatch.edge.sensors.radar.asterix import Cat048Batch
 from borderwatch.edge.sensors.radar.records import RadarRecord
 from borderwatch.edge.sensors.radar.ti import TiFrame
 
@@ -85,6 +86,47 @@ def _merged(tracks: list[RadarRecord]) -> list[RadarRecord]:
         fill = {k: getattr(old, k) for k in TRACK_FIELDS if getattr(r, k) is None and getattr(old, k) is not None}
         by_id[int(r.track_id or 0)] = r.with_(**fill) if fill else r
     return list(by_id.values())
+
+
+def scan_of_asterix(batch: Cat048Batch, noise_dbm: float) -> RadarScan:
+    """Plots and tracks of one ASTERIX datagram, straight from the decoder's columns (no object per
+    record). A plot's SNR is its I048/130 amplitude (PAM, dBm) over the radar's configured noise
+    floor ``noise_dbm``; its radial speed is I048/120 CAL unless flagged doubtful. A track number sent
+    twice in one datagram is merged like NMEA's TTM/TLL pairs (later fields win)."""
+    col = batch.column
+    number = col("track_number")
+    rng, brg = col("range_m"), col("bearing_deg")
+    is_track = number >= 0
+    n_tracks = int(is_track.sum())
+    track: slice | npt.NDArray[np.bool_] = slice(None) if n_tracks == batch.n else is_track
+    plot = ~is_track & np.isfinite(rng) & np.isfinite(brg)
+    n_plots = int(plot.sum())
+    plots = {k: np.zeros(0) for k in PLOT_COLUMNS}
+    if n_plots:
+        dop = col("doppler_mps")
+        if "doppler_doubtful" in batch.columns:
+            dop = np.where(batch.columns["doppler_doubtful"], np.nan, dop)
+        plots = {"range_m": rng[plot], "bearing_deg": brg[plot], "doppler_mps": dop[plot],
+                 "snr_db": col("amplitude_dbm")[plot] - noise_dbm}  # fmt: skip
+    numbers = number[track]
+    if n_tracks and len(set(numbers.tolist())) < n_tracks:  # a repeated number: merge record by record
+        merged = scan_of_records(batch[int(i)].record() for i in np.flatnonzero(is_track))
+        tracks, tracks_true, status = merged.tracks, merged.tracks_true, merged.track_status
+    elif n_tracks:
+        nan = np.full(n_tracks, np.nan)
+        tracks = {"track_id": numbers.astype(np.float64), "range_m": rng[track], "bearing_deg": brg[track],
+                  "speed_mps": col("speed_mps")[track], "course_deg": col("heading_deg")[track], "lat": nan,
+                  "lon": nan.copy()}  # fmt: skip
+        tracks_true = np.ones(n_tracks, bool)
+        tentative, ended = col("tentative")[track], col("track_ended")[track]
+        status = tuple(_STATUS[np.where(tentative < 0, 0, np.where(ended, 3, 1 + tentative))].tolist())
+    else:
+        tracks, tracks_true, status = {k: np.zeros(0) for k in TRACK_COLUMNS}, np.zeros(0, bool), ()
+    return RadarScan(plots=plots, plots_true=np.ones(n_plots, bool), tracks=tracks, tracks_true=tracks_true,
+                     track_status=status)  # fmt: skip
+
+
+_STATUS = np.array(["", "confirmed", "tentative", "ended"])
 
 
 def scan_of_ti(frame: TiFrame) -> RadarScan:
