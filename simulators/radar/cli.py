@@ -29,6 +29,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--speed", type=float, default=1.0, help="scenario seconds per wall second")
     p.add_argument("--loop", action="store_true", help="replay the scenario when it ends")
     p.add_argument("--seconds", type=float, default=None, help="stop after this many seconds (default: Ctrl-C)")
+    p.add_argument("--heatmap", action="store_true",
+                   help="ti: send the range-Doppler heat map and azimuth samples instead of detected points "
+                        "(128 range bins of 0.5 m, 16 Doppler bins of 0.5 m/s, 8 virtual antennas)")  # fmt: skip
     p.add_argument("--fault", action="append", default=[], type=Fault.parse,
                    help=f"inject kind@start+duration; kinds: {', '.join(KINDS)} (repeatable)")  # fmt: skip
     p.set_defaults(func=cmd_radar)
@@ -37,6 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def cmd_radar(args: argparse.Namespace) -> int:
     """Serve until --seconds or Ctrl-C; prints the device path or UDP target first."""
     from borderwatch.simulators.cli import serve_for
+    from borderwatch.simulators.radar.heatmap import MapGeometry
     from borderwatch.simulators.radar.render import RadarSpec
     from borderwatch.simulators.radar.server import PtyLink, RadarSimulator, UdpLink
     from borderwatch.simulators.scenario import load_scenario
@@ -54,7 +58,8 @@ def cmd_radar(args: argparse.Namespace) -> int:
         path = args.device or Path(tempfile.mkdtemp(prefix="bw-radar-")) / f"tty{args.protocol.upper()}"
         link = PtyLink(path)
         print(f"radar {args.protocol} device {path}", flush=True)
-    sim = RadarSimulator(world, spec, args.protocol, link, tuple(args.fault), args.speed, args.loop, args.seed)
+    maps = MapGeometry() if args.heatmap else None
+    sim = RadarSimulator(world, spec, args.protocol, link, tuple(args.fault), args.speed, args.loop, args.seed, maps)
     sim.start()
     try:
         serve_for(args.seconds)

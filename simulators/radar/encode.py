@@ -12,6 +12,7 @@ import numpy as np
 from borderwatch.edge.sensors.radar import asterix, nmea, ti
 from borderwatch.edge.sensors.radar.records import KNOT_MPS, NM_M
 from borderwatch.runtime.geo import to_geo
+from borderwatch.simulators.radar.heatmap import MapGeometry, render_maps
 from borderwatch.simulators.radar.render import Plots, RadarSpec, Truth
 
 
@@ -52,8 +53,15 @@ def encode_nmea(truth: Truth, numbers: list[int], spec: RadarSpec, origin: tuple
     return b"".join(out)
 
 
-def encode_ti(plots: Plots, frame_number: int) -> bytes:
-    """One TI frame of the plots (metres in the sensor frame, z = 0)."""
+def encode_ti(
+    plots: Plots, frame_number: int, maps: MapGeometry | None = None, rng: np.random.Generator | None = None
+) -> bytes:
+    """One TI frame of the plots (metres in the sensor frame, z = 0); with ``maps``, the range-Doppler
+    heat map and azimuth samples of the plots instead (no detected-points TLV: the agent must find
+    the targets itself)."""
+    if maps is not None:
+        heat, azimuth = render_maps(plots, maps, rng if rng is not None else np.random.default_rng(frame_number))
+        return ti.encode_frame(frame_number, np.zeros((0, 4)), heatmap=heat, azimuth=azimuth)
     b = np.radians(plots.bearing_deg)
     pts = np.stack((plots.range_m * np.sin(b), plots.range_m * np.cos(b), np.zeros(len(plots)), plots.doppler_mps), 1)
     return ti.encode_frame(frame_number, pts, snr_db=plots.snr_db, noise_db=np.full(len(plots), 10.0))

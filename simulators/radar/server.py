@@ -21,6 +21,7 @@ import numpy as np
 
 from borderwatch.simulators.radar.encode import encode_asterix, encode_nmea, encode_ti
 from borderwatch.simulators.radar.faults import Fault, apply
+from borderwatch.simulators.radar.heatmap import MapGeometry
 from borderwatch.simulators.radar.render import RadarRenderer, RadarSpec
 from borderwatch.simulators.world import World
 
@@ -100,9 +101,10 @@ class RadarSimulator:
         speed: float = 1.0,
         loop: bool = False,
         seed: int = 0,
+        maps: MapGeometry | None = None,
     ) -> None:
         self.world, self.spec, self.protocol, self.link = world, spec, protocol, link
-        self.faults, self.speed, self.loop = faults, float(speed), loop
+        self.faults, self.speed, self.loop, self.maps = faults, float(speed), loop, maps
         self.renderer = RadarRenderer(world, spec, seed)
         self.rng = np.random.default_rng([seed, 1])
         self.scans = 0
@@ -122,7 +124,7 @@ class RadarSimulator:
         """The bytes of the scan at scenario time ``t`` (no faults)."""
         plots, truth = self.renderer.plots(t)
         if self.protocol == "ti":
-            return encode_ti(plots, self.scans)
+            return encode_ti(plots, self.scans, self.maps, self.rng)
         if self.protocol == "asterix":
             return encode_asterix(plots, self.spec, tod)
         numbers = [int(row) % 99 + 1 for row in truth.rows]

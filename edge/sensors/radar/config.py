@@ -39,15 +39,21 @@ class LinkConfig(Settings):
 
 
 class CfarConfig(Settings):
-    """CFAR on the TI range-Doppler heat map (points without a CFAR hit in their range bin are dropped)."""
+    """CFAR on the TI range-Doppler heat map: either checking the board's points (those without a CFAR
+    hit in their range bin are dropped) or making the points from the map alone."""
 
-    enabled: bool = Field(False, description="check the device's points against our own CFAR on the heat map")
+    enabled: bool = Field(False, description="run our own CFAR on the heat map")
+    points: Literal["device", "heatmap"] = Field(
+        "device", description="device: check the board's points; heatmap: the points are the map's CFAR peaks"
+    )
     method: Literal["ca", "os"] = Field("ca", description="cell averaging, or ordered statistic along range")
     pfa: float = Field(1e-4, gt=0, lt=0.5, description="false-alarm probability per cell")
     guard: tuple[int, int] = Field((2, 2), description="guard cells per side (range, Doppler)")
     train: tuple[int, int] = Field((8, 4), description="training cells per side (range, Doppler)")
     doppler_bins: int = Field(16, ge=1, le=1024, description="Doppler bins of the heat map (the device's config)")
     range_bin_m: float = Field(0.1, gt=0, le=1000, description="metres per range bin (the device's config)")
+    doppler_bin_mps: float = Field(0.1, gt=0, le=100, description="m/s per Doppler bin (the device's config)")
+    antennas: int = Field(8, ge=2, le=64, description="virtual azimuth antennas in the azimuth TLV (device config)")
 
     @model_validator(mode="after")
     def _cells(self) -> CfarConfig:

@@ -1,9 +1,11 @@
 """One scan's plots -> target detections in sensor-frame metres, vectorised (no loop per plot).
 
-Steps: drop plots without a finite range/bearing or beyond ``max_range_m``; on a TI heat map with
-CFAR enabled, keep only plots whose range bin (+-1) holds a CFAR peak; convert range/bearing to x/y
-once (``Pose.to_metric``); cluster plots closer than ``cluster_m`` into one target (centroid
-position, mean Doppler, strongest SNR, Doppler spread and plot count for the classifier).
+Steps: with ``cfar.points = "heatmap"``, the plots are the TI heat map's own CFAR peaks
+(``mapdetect.py``); drop plots without a finite range/bearing or beyond ``max_range_m``; on a TI heat
+map with CFAR checking the device's points, keep only plots whose range bin (+-1) holds a CFAR
+peak; convert range/bearing to x/y once (``Pose.to_metric``); cluster plots closer than
+``cluster_m`` into one target (centroid position, mean Doppler, strongest SNR, Doppler spread and
+plot count for the classifier).
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import numpy.typing as npt
 from borderwatch.contract.common import ObjectClass
 from borderwatch.edge.pipeline.classes import CLASS_INDEX
 from borderwatch.edge.pipeline.detections import BEARING_DEG, DOPPLER_MPS, RANGE_M, SNR_DB, X_M, Y_M, Detections
-from borderwatch.edge.sensors.radar.cfar import ca_cfar, group_peaks, os_cfar
 from borderwatch.edge.sensors.radar.config import CfarConfig, RadarConfig
 from borderwatch.edge.sensors.radar.geometry import Pose
+from borderwatch.edge.sensors.radar.mapdetect import cfar_peaks, heatmap_plots, power_map
 from borderwatch.edge.sensors.radar.scan import RadarScan
 from borderwatch.edge.sensors.radar.tracking import centroids, cluster, spread
 
@@ -37,28 +39,29 @@ class Targets:
 
 def cfar_range_bins(heatmap: npt.NDArray[np.uint16], cfg: CfarConfig) -> npt.NDArray[np.bool_] | None:
     """Range bins holding a CFAR peak of the (range x Doppler) heat map; None if its size does not fit."""
-    if len(heatmap) % cfg.doppler_bins:
-        return None
-    power = heatmap.reshape(-1, cfg.doppler_bins).astype(np.float64)
-    if cfg.method == "ca":
-        hits = ca_cfar(power, cfg.guard, cfg.train, cfg.pfa)[0]
-    else:
-        hits = os_cfar(power, cfg.guard[0], cfg.train[0], cfg.pfa)[0]
-    return group_peaks(power, hits).any(axis=1)
+    power = power_map(heatmap, cfg)
+    return None if power is None else cfar_peaks(power, cfg).any(axis=1)
 
 
 def targets_of(scan: RadarScan, pose: Pose, cfg: RadarConfig) -> Targets:
-    p = scan.plots
+    """The scan's plots (or, with ``cfar.points = "heatmap"``, the heat map's CFAR peaks) as clustered
+    targets in sensor-frame metres."""
+    p, bearing_true = scan.plots, scan.plots_true
+    if cfg.cfar.enabled and cfg.cfar.points == "heatmap" and scan.heatmap is not None:
+        found = heatmap_plots(scan.heatmap, scan.azimuth, cfg.cfar)
+        if found is not None:
+            p, bearing_true = found, np.zeros(len(found["range_m"]), bool)
+            scan = RadarScan(plots=p, plots_true=bearing_true)
     keep = np.isfinite(p["range_m"]) & np.isfinite(p["bearing_deg"]) & (p["range_m"] <= cfg.max_range_m)
     keep &= p["range_m"] >= 0
-    if cfg.cfar.enabled and scan.heatmap is not None and keep.any():
+    if cfg.cfar.enabled and cfg.cfar.points == "device" and scan.heatmap is not None and keep.any():
         bins = cfar_range_bins(scan.heatmap, cfg.cfar)
         if bins is not None:
             idx = np.clip(np.rint(p["range_m"] / cfg.cfar.range_bin_m).astype(np.int64), 0, len(bins) - 1)
             near = bins | np.roll(bins, 1) | np.roll(bins, -1)
             keep &= near[idx]
     rng, brg = p["range_m"][keep], p["bearing_deg"][keep]
-    x, y = pose.to_metric(rng, brg, scan.plots_true[keep])
+    x, y = pose.to_metric(rng, brg, bearing_true[keep])
     doppler = np.nan_to_num(p["doppler_mps"][keep])
     snr = p["snr_db"][keep]
     labels, count = cluster(np.stack((x, y), axis=1), cfg.tracker.cluster_m)

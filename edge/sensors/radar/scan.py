@@ -1,5 +1,6 @@
 """What one radar frame carries (``Frame.data`` of the radar kind): the plots to track, the tracks
-the radar made itself, the range-Doppler heat map when sent, and own position/heading when sent.
+the radar made itself, the range-Doppler heat map and azimuth antenna samples when sent, and own
+position/heading when sent.
 
 Columns, not records: the unit works on whole arrays per frame (no loop per point). Missing values
 are NaN. Bearings are as the radar sent them; ``bearing_true`` says per row whether from north
@@ -40,6 +41,7 @@ class RadarScan:
     tracks_true: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
     track_status: tuple[str, ...] = ()
     heatmap: npt.NDArray[np.uint16] | None = None
+    azimuth: npt.NDArray[np.complex64] | None = None
     own_latlon: tuple[float, float] | None = None
     own_heading_deg: float | None = None
 
@@ -140,4 +142,4 @@ def scan_of_ti(frame: TiFrame) -> RadarScan:
         "doppler_mps": p[:, 3].copy(),
         "snr_db": snr,
     }
-    return RadarScan(plots=plots, plots_true=np.zeros(n, bool), heatmap=frame.heatmap)
+    return RadarScan(plots=plots, plots_true=np.zeros(n, bool), heatmap=frame.heatmap, azimuth=frame.azimuth)

@@ -8,7 +8,8 @@ Layout (all little-endian):
   numDetectedObj, numTLVs, subFrameNumber;
 * per TLV: uint32 type, uint32 length (payload bytes only), payload. Types used here:
   1 detected points (float32 x, y, z metres, velocity m/s: 16 bytes a point), 2 range profile
-  (uint16 per range bin), 5 range-Doppler heat map (uint16, range x Doppler), 7 side info per point
+  (uint16 per range bin), 4 azimuth heat map (per range bin, per virtual antenna, int16 imaginary
+  then int16 real), 5 range-Doppler heat map (uint16, range x Doppler), 7 side info per point
   (int16 snr, int16 noise, in 0.1 dB). Other types are skipped by their length.
 
 Framing: resynchronise on the magic word (bytes before it are dropped and counted); lengths are
@@ -33,7 +34,7 @@ TLV_HEADER = struct.Struct("<II")
 MAX_PACKET = 1 << 18  # 256 KiB: a 256 x 256 uint16 heat map plus points fits with room
 MAX_TLVS = 32
 PAD = 32
-TLV_POINTS, TLV_RANGE_PROFILE, TLV_HEATMAP, TLV_SIDE_INFO = 1, 2, 5, 7
+TLV_POINTS, TLV_RANGE_PROFILE, TLV_AZIMUTH, TLV_HEATMAP, TLV_SIDE_INFO = 1, 2, 4, 5, 7
 PLATFORM_IWR6843 = 0xA6843
 SDK_VERSION = 0x03050004
 
@@ -41,7 +42,8 @@ SDK_VERSION = 0x03050004
 @dataclass(frozen=True, slots=True)
 class TiFrame:
     """One decoded frame: points (N x 4 float32: x, y, z, velocity), their SNR and noise in dB (or
-    None without side info), the range profile and the flat range-Doppler heat map (None when not sent).
+    None without side info), the range profile, the flat range-Doppler heat map and the flat azimuth
+    antenna samples (range bin major; None when not sent).
     """
 
     frame_number: int
@@ -53,6 +55,7 @@ class TiFrame:
     noise_db: npt.NDArray[np.float32] | None = None
     range_profile: npt.NDArray[np.uint16] | None = None
     heatmap: npt.NDArray[np.uint16] | None = None
+    azimuth: npt.NDArray[np.complex64] | None = None
 
     def records(self) -> list[RadarRecord]:
         """One plot record per point (range and bearing from the boresight, computed from x/y)."""
@@ -155,7 +158,14 @@ def _frame(parts: dict[int, bytes], number: int, platform: int, version: int, su
     heat = _u16(parts.get(TLV_HEATMAP))
     if (TLV_RANGE_PROFILE in parts and profile is None) or (TLV_HEATMAP in parts and heat is None):
         return None
-    return TiFrame(number, platform, version, sub, points, snr, noise, profile, heat)
+    azimuth = None
+    if TLV_AZIMUTH in parts:
+        raw = parts[TLV_AZIMUTH]
+        if len(raw) % 4:
+            return None
+        pairs = np.frombuffer(raw, "<i2").reshape(-1, 2).astype(np.float32)
+        azimuth = (pairs[:, 1] + 1j * pairs[:, 0]).astype(np.complex64)
+    return TiFrame(number, platform, version, sub, points, snr, noise, profile, heat, azimuth)
 
 
 def _u16(raw: bytes | None) -> npt.NDArray[np.uint16] | None:
@@ -171,6 +181,7 @@ def encode_frame(
     noise_db: npt.ArrayLike | None = None,
     range_profile: npt.ArrayLike | None = None,
     heatmap: npt.ArrayLike | None = None,
+    azimuth: npt.ArrayLike | None = None,
     platform: int = PLATFORM_IWR6843,
     version: int = SDK_VERSION,
     cpu_cycles: int = 0,
@@ -187,6 +198,10 @@ def encode_frame(
         tlvs.append((TLV_RANGE_PROFILE, np.asarray(range_profile, "<u2").tobytes()))
     if heatmap is not None:
         tlvs.append((TLV_HEATMAP, np.asarray(heatmap, "<u2").tobytes()))
+    if azimuth is not None:
+        z = np.asarray(azimuth, np.complex128).ravel()
+        pairs = np.stack((np.round(z.imag), np.round(z.real)), axis=1).clip(-32768, 32767).astype("<i2")
+        tlvs.append((TLV_AZIMUTH, pairs.tobytes()))
     body = b"".join(TLV_HEADER.pack(kind, len(payload)) + payload for kind, payload in tlvs)
     total = -(-(HEADER.size + len(body)) // PAD) * PAD
     header = HEADER.pack(MAGIC, version, total, platform, frame_number, cpu_cycles, len(pts), len(tlvs), 0)
