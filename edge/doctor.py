@@ -1,7 +1,7 @@
 """`borderwatch edge doctor`: what a technician runs on the mast before leaving it.
 
 Each check says PASS, WARN or FAIL with the figure that decided it, in the order a technician
-fixes things (config, disk, broker, cameras, thermal imagers, models, clock). Nothing here changes
+fixes things (config, disk, broker, cameras, thermal imagers, radars, models, clock). Nothing here changes
 state, except that the disk check creates a missing state dir (and removes the probe file it writes).
 """
 
@@ -18,6 +18,7 @@ from pathlib import Path
 
 from borderwatch.edge.config.agent import AgentConfig, load_agent_config
 from borderwatch.edge.sensors.camera.config import CameraConfig
+from borderwatch.edge.sensors.radar.config import RadarConfig
 from borderwatch.edge.sensors.thermal.config import ThermalConfig
 
 MIN_FREE_BYTES = 1 << 30
@@ -157,6 +158,54 @@ def check_thermal(sensor_id: str, cfg: ThermalConfig, seconds: float = 2.0) -> C
     return Check(status, name, f"{shown}: {w}x{h} {fmt}, {fps:.1f} fps (want {cfg.fps:g}), refused {dict(bad)}")
 
 
+def check_radar(sensor_id: str, cfg: RadarConfig, seconds: float = 3.0) -> Check:
+    """Open the radar's link as the agent would (the serial port at its configured baud, or the UDP
+    port) and decode what arrives for ``seconds``: FAIL when it cannot open, nothing arrives, or only
+    garbage arrives (the usual sign of a wrong baud rate); WARN when frames come with rejections.
+    Run it with the agent stopped: the agent holds the serial port, and a UDP datagram goes to one
+    listener only."""
+    from borderwatch.edge.sensors.radar.decoder import StreamDecoder
+    from borderwatch.edge.sensors.radar.reader import open_transport
+
+    name = f"radar {sensor_id}"
+    if cfg.protocol == "asterix":
+        shown = f"asterix udp {cfg.listen_host}:{cfg.listen_port}"
+    else:
+        shown = f"{cfg.protocol} {cfg.device} at {cfg.serial_baud} baud"
+    try:
+        link = open_transport(cfg)
+    except (OSError, ValueError) as exc:  # pyserial's SerialException is an OSError
+        hint = " (is the agent running? stop it first)" if "in use" in str(exc).lower() else ""
+        return Check("FAIL", name, f"{shown}: cannot open ({exc}){hint}")
+    decoder = StreamDecoder(cfg.protocol, cfg.link.batch_s, cfg.noise_dbm)
+    plots = tracks = scans = 0
+    t0 = time.monotonic()
+    try:
+        while time.monotonic() - t0 < seconds:
+            data = link.read()
+            now = time.time()
+            for scan in decoder.feed(data, now) if data else decoder.flush(now):
+                scans, plots, tracks = scans + 1, plots + scan.n_plots, tracks + scan.n_tracks
+        for scan in decoder.flush(time.time(), force=True):
+            scans, plots, tracks = scans + 1, plots + scan.n_plots, tracks + scan.n_tracks
+    except OSError as exc:
+        return Check("FAIL", name, f"{shown}: link lost while reading ({exc})")
+    finally:
+        link.close()
+    c = decoder.counters
+    rejected = c.checksum_failures + c.length_errors + c.malformed
+    if c.bytes_in == 0:
+        what = "no datagram" if cfg.protocol == "asterix" else "no byte"
+        return Check("FAIL", name, f"{shown}: {what} in {seconds:g} s (radar off, not sending, or sending elsewhere)")
+    if c.frames == 0:
+        return Check("FAIL", name, f"{shown}: {c.bytes_in} bytes but no valid frame, dropped {c.dropped_bytes}, "
+                                   f"rejected {rejected}: garbage (check the baud rate and the port)")  # fmt: skip
+    detail = (f"{shown}: {c.frames / seconds:.1f} frames/s, {scans} scans ({plots} plots, {tracks} tracks), "
+              f"rejected {rejected} (checksum {c.checksum_failures}, length {c.length_errors}, malformed "
+              f"{c.malformed}), dropped {c.dropped_bytes} of {c.bytes_in} bytes")  # fmt: skip
+    return Check("WARN" if rejected else "PASS", name, detail)
+
+
 YOLO_DROP_IN = (
     "own detector: a standard YOLOv8/YOLO11 ONNX export runs as is (`yolo export model=yolov8n.pt format=onnx "
     "imgsz=320 dynamic=True`): copy it to the mast, list it in <models_dir>/manifest.json (or give its path) as "
@@ -229,6 +278,8 @@ def checks(cfg: AgentConfig) -> Iterator[Callable[[], Check]]:
         yield lambda cam_id=cam_id, cam=cam: check_camera(cam_id, cam)
     for sensor_id, imager in cfg.thermals.items():
         yield lambda sensor_id=sensor_id, imager=imager: check_thermal(sensor_id, imager)
+    for sensor_id, radar in cfg.radars.items():
+        yield lambda sensor_id=sensor_id, radar=radar: check_radar(sensor_id, radar)
     for cam_id, cam in cfg.cameras.items():
         if not cam.detection.model:
             yield lambda cam_id=cam_id: check_no_model(cam_id)
@@ -241,7 +292,7 @@ def checks(cfg: AgentConfig) -> Iterator[Callable[[], Check]]:
 def run_doctor(config_path: Path) -> int:
     """Print every check and return the exit code (1 if any failed); a bad config raises ConfigError first."""
     cfg = load_agent_config(config_path)
-    sensors = f"{len(cfg.cameras)} camera(s), {len(cfg.thermals)} thermal imager(s)"
+    sensors = f"{len(cfg.cameras)} camera(s), {len(cfg.thermals)} thermal imager(s), {len(cfg.radars)} radar(s)"
     print(f"PASS config     {config_path}: site {cfg.site}, agent {cfg.agent}, {sensors}")
     failed = 0
     for check in checks(cfg):
