@@ -136,9 +136,28 @@ def _thermal(scn: Scenario, index: int, layout: DemoLayout, model: str | None) -
     }
 
 
+def _radar(scn: Scenario, index: int, layout: DemoLayout, model: str | None) -> dict[str, Any]:
+    """Radar k of ``scn.sensors`` listens for the site's ASTERIX datagrams after the cameras' and
+    imagers' ports (``simulators/site.py``); its border line is the scenario's, in lat/lon."""
+    spec = [s for s in scn.sensors if s.kind == "radar"][index]
+    port = layout.camera_base_port + len(scn.cameras) + len(scn.thermals) + index
+    return {
+        "protocol": "asterix",
+        "listen_host": "127.0.0.1",
+        "listen_port": port,
+        "pose": {"lat": spec.lat, "lon": spec.lon, "heading_deg": spec.heading_deg % 360},
+        "max_range_m": spec.range_m,
+        **({"model": model} if model else {}),
+        "lines": [{"name": "border", "coords": "geo", "points": [list(pt) for pt in scn.border.points],
+                   "inbound_side": scn.border.inbound_side}],
+    }  # fmt: skip
+
+
 def agent_config(scn: Scenario, layout: DemoLayout) -> dict[str, Any]:
     model = shipped_camera_model()
     thermals = {t.id: _thermal(scn, i, layout, shipped_model("thermal")) for i, t in enumerate(scn.thermals)}
+    radar_ids = [s.id for s in scn.sensors if s.kind == "radar"]
+    radars = {rid: _radar(scn, i, layout, shipped_model("radar")) for i, rid in enumerate(radar_ids)}
     return {
         "site": scn.site,
         "agent": layout.agent,
@@ -149,6 +168,7 @@ def agent_config(scn: Scenario, layout: DemoLayout) -> dict[str, Any]:
         "detector": {"models_dir": str(MODELS_DIR)},
         "cameras": {c.id: _camera(scn, i, layout, model) for i, c in enumerate(scn.cameras)},
         **({"thermals": thermals} if thermals else {}),
+        **({"radars": radars} if radars else {}),
     }
 
 

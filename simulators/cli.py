@@ -108,7 +108,8 @@ def _run_site(
 
     site = Site(_load(args.scenario), args.host, base_port, args.loop, args.speed, args.rtsp_port)
     site.start(cameras, thermals)
-    for cam, url in [*site.urls().items(), *site.rtsp_urls().items(), *site.thermal_urls().items()]:
+    urls = [*site.urls().items(), *site.rtsp_urls().items(), *site.thermal_urls().items()]
+    for cam, url in [*urls, *site.radar_targets().items()]:
         print(f"{cam} {url}", flush=True)
     if getattr(args, "truth", None):
         n = site.write_truth(args.truth)

@@ -1,5 +1,5 @@
-"""Run a whole simulated site: every camera of a scenario served on its own port, one shared clock,
-and the ground truth written as JSON lines.
+"""Run a whole simulated site: every camera and thermal imager of a scenario served on its own port,
+every radar sending ASTERIX over UDP, one shared clock, and the ground truth written as JSON lines.
 
 Why one clock: all cameras show the same instant of the same world, and the ground-truth file
 can give each crossing an absolute UTC time the demo compares hub alerts against.
@@ -12,9 +12,12 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from borderwatch.runtime.geo import to_local
 from borderwatch.simulators.camera.render import CameraRenderer
 from borderwatch.simulators.camera.server import CameraServer, SimClock
 from borderwatch.simulators.coverage import coverage
+from borderwatch.simulators.radar.render import RadarSpec
+from borderwatch.simulators.radar.server import RadarSimulator, UdpLink
 from borderwatch.simulators.scenario import CAMERA_FAULTS, FaultSpec, Scenario
 from borderwatch.simulators.thermal.render import ThermalRenderer
 from borderwatch.simulators.thermal.server import ThermalServer
@@ -72,6 +75,7 @@ class Site:
     rtsp_base_port: int | None = None  # None: MJPEG only; 0: RTSP too, on any free ports
     servers: list[CameraServer] = field(default_factory=list)
     thermal_servers: list[ThermalServer] = field(default_factory=list)
+    radars: dict[str, RadarSimulator] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.world = World(self.scenario)
@@ -98,11 +102,29 @@ class Site:
                 renderer = ThermalRenderer(self.scenario, spec, self.world)
                 port = first + k if first else 0
                 self.thermal_servers.append(ThermalServer(renderer, self.clock, self.host, port).start())
+        if cameras is None:
+            self._start_radars()
         self.clock.start()
         faults = [f for f in self.scenario.faults if f.kind in CAMERA_FAULTS]
         if faults:
             threading.Thread(target=self._play_faults, args=(faults,), name="sim-faults", daemon=True).start()
         return self
+
+    def _start_radars(self) -> None:
+        """Every radar of the scenario (``sensors`` of kind radar) sends ASTERIX CAT-048 plots by UDP to
+        port base_port + cameras + thermal imagers + k on ``host`` (where the agent listens), on the
+        site's clock; nothing when base_port is 0 (no agent address to send to)."""
+        if not self.base_port:
+            return
+        first = self.base_port + len(self.scenario.cameras) + len(self.scenario.thermals)
+        origin = (self.scenario.origin.lat, self.scenario.origin.lon)
+        radars = [s for s in self.scenario.sensors if s.kind == "radar"]
+        for k, s in enumerate(radars):
+            east, north = to_local(s.lat, s.lon, *origin)
+            spec = RadarSpec(float(east), float(north), s.heading_deg % 360.0, fov_deg=s.fov_deg, max_range_m=s.range_m)
+            link = UdpLink(self.host, first + k)
+            sim = RadarSimulator(self.world, spec, "asterix", link, seed=self.scenario.seed + k, clock=self.clock.now)
+            self.radars[s.id] = sim.start()
 
     def _play_faults(self, faults: list[FaultSpec]) -> None:
         """Apply each camera fault when scenario time reaches it (durations are scenario seconds)."""
@@ -126,6 +148,14 @@ class Site:
         """Thermal imager id -> tcp:// URL of its Y16 stream, the address an agent's ``[thermals.<id>]`` takes."""
         return {s.thermal_id: s.url for s in self.thermal_servers}
 
+    def radar_targets(self) -> dict[str, str]:
+        """Radar id -> udp://host:port its ASTERIX datagrams go to (the agent's listen address)."""
+        return {
+            rid: f"udp://{r.link.addr[0]}:{r.link.addr[1]}"
+            for rid, r in self.radars.items()
+            if isinstance(r.link, UdpLink)
+        }
+
     def rtsp_urls(self) -> dict[str, str]:
         """Camera id -> RTSP URL; empty when the site serves MJPEG only (rtsp_base_port None)."""
         return {s.camera_id: s.rtsp_url for s in self.servers if s.rtsp_url}
@@ -145,3 +175,5 @@ class Site:
             s.stop()
         for t in self.thermal_servers:
             t.stop()
+        for r in self.radars.values():
+            r.stop()

@@ -260,3 +260,19 @@ def test_asterix_round_trip_of_mixed_shapes(reports: list[asterix.Cat048], per_b
     np.testing.assert_array_equal(scan.plots["range_m"], ref.plots["range_m"])
     amplitude = batch.column("amplitude_dbm")[batch.column("track_number") < 0]
     np.testing.assert_array_equal(scan.plots["snr_db"], amplitude + 100.0)
+
+
+def test_asterix_north_marker_keeps_the_link_alive_with_no_plots() -> None:
+    """A CAT-034 north marker alone is a valid frame (and an empty scan for the tracker to coast on);
+    a CAT-034 block without SAC/SIC and message type is not."""
+    from borderwatch.edge.sensors.radar.decoder import StreamDecoder
+
+    marker = asterix.encode_north_marker(7, 1, 3600.0)
+    assert marker == bytes([34, 0, 10, 0b1110_0000, 7, 1, 1]) + (3600 * 128).to_bytes(3, "big")
+    batch, c = asterix.decode(marker)
+    assert len(batch) == 0 and c.frames == 1 and c.malformed == c.length_errors == 0
+    assert asterix.decode(bytes([34, 0, 4, 0]))[1].frames == 0
+    decoder = StreamDecoder("asterix")
+    (scan,) = decoder.feed(marker, 0.0)
+    assert scan.n_plots == scan.n_tracks == 0
+    assert decoder.feed(bytes([34, 0, 4, 0]), 1.0) == []

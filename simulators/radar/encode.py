@@ -70,7 +70,8 @@ def encode_ti(
 def encode_asterix(
     plots: Plots, spec: RadarSpec, tod: float, sac: int = 7, sic: int = 1, noise_dbm: float = -100.0
 ) -> bytes:
-    """One CAT-048 block: a PSR plot record per plot (true bearing, simulated flag set), with its
+    """A CAT-034 north marker (sent every scan, plots or not), then a CAT-048 block: a PSR plot record
+    per plot (true bearing, simulated flag set), with its
     amplitude (I048/130 PAM = SNR over the receiver's ``noise_dbm`` floor, whole dBm) and radial speed
     (I048/120 CAL, whole m/s: the protocol's resolution)."""
     pam = np.clip(np.round(plots.snr_db + noise_dbm), -128, 127)
@@ -81,4 +82,5 @@ def encode_asterix(
                        doppler_mps=float(d))
         for r, brg, a, d in zip(plots.range_m, plots.bearing_deg, pam, cal, strict=True)
     ]  # fmt: skip
-    return asterix.encode_block(reports) if reports else b""
+    marker = asterix.encode_north_marker(sac, sic, tod)
+    return marker + asterix.encode_block(reports) if reports else marker

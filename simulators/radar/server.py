@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 import tty
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -102,9 +103,11 @@ class RadarSimulator:
         loop: bool = False,
         seed: int = 0,
         maps: MapGeometry | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.world, self.spec, self.protocol, self.link = world, spec, protocol, link
         self.faults, self.speed, self.loop, self.maps = faults, float(speed), loop, maps
+        self.clock = clock  # scenario seconds from a shared clock (a whole site), else our own from start()
         self.renderer = RadarRenderer(world, spec, seed)
         self.rng = np.random.default_rng([seed, 1])
         self.scans = 0
@@ -134,8 +137,8 @@ class RadarSimulator:
         period = SCAN_S[self.protocol]
         t0 = time.time()
         while not self._stop.is_set():
-            t = (time.time() - t0) * self.speed
-            if t > self.world.scenario.duration_s:
+            t = self.clock() if self.clock is not None else (time.time() - t0) * self.speed
+            if t > self.world.scenario.duration_s and self.clock is None:  # a site's radar scans on, empty
                 if not self.loop:
                     return
                 t0 = time.time()

@@ -20,6 +20,7 @@ import numpy as np
 from borderwatch.contract import Alert, AlertState, Event, EventKind
 from borderwatch.simulators.scenario import PROCESS_FAULTS
 from borderwatch.simulators.score.alerts import expected_alert_kinds, match_faults, match_situations
+from borderwatch.simulators.score.gospa import GospaScore, gospa_over_run
 from borderwatch.simulators.score.hubread import HubRecords
 from borderwatch.simulators.score.match import Tolerances, assign, distances_m, percentiles, ratio
 from borderwatch.simulators.score.tracks import track_quality
@@ -59,6 +60,7 @@ class Detection:
     mota: float | None = None
     idf1: float | None = None
     id_switches: int | None = None
+    gospa: GospaScore | None = None  # radars: GOSPA (c = 10 m, p = 2) and its parts, means per instant
 
 
 @dataclass
@@ -222,8 +224,10 @@ def score_run(
                 p for p in truth.positions
                 if sensor in p.seen_by and window.scores(p.ts) and not blind(truth, sensor, p.ts, recovery_s)
             ]  # fmt: skip
-            tq = track_quality(covered, [e for e in hub.events if e.sensor.id == sensor], instants, tol.position_m)
+            own = [e for e in hub.events if e.sensor.id == sensor]
+            tq = track_quality(covered, own, instants, tol.position_m)
             det.mota, det.idf1, det.id_switches = tq.mota, tq.idf1, tq.switches
+            det.gospa = gospa_over_run(covered, own, instants) if det.kind == "radar" else None
         run.sensors.append(det)
     _score_alerts(run, truth, hub, window, tol, recovery_s)
     return run

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from borderwatch.simulators.score.floors import Floors, verdict
+from borderwatch.simulators.score.gospa import gospa_table
 from borderwatch.simulators.score.match import percentiles, ratio
 from borderwatch.simulators.score.run import RunScore
 
@@ -100,6 +101,7 @@ def markdown(runs: Sequence[RunScore], floors: Floors, title: str = "borderwatch
                 f"{fmt(s.recall)} | {fmt(s.precision)} | {fmt(s.mota)} | {fmt(s.idf1)} | "
                 f"{'-' if s.id_switches is None else s.id_switches} |"
             )
+    lines += gospa_table((r.scenario, s.sensor, s.gospa) for r in runs for s in r.sensors)
     lines += ["", "| library figure | measured | target | verdict |", "|---|---|---|---|"]
     for k, v, t, ok in checks(library_figures(runs), floors.library):
         lines.append(f"| {k} | {fmt(v, '{:.3f}')} | {t:g} | {ok} |")

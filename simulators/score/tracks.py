@@ -36,13 +36,16 @@ class TrackScore:
 
 
 @dataclass(frozen=True, slots=True)
-class _Track:
+class TrackPath:
+    """One track's reported positions in time order (epoch seconds, degrees)."""
+
     t: F64
     lat: F64
     lon: F64
 
 
-def _tracks(events: Sequence[Event]) -> dict[tuple[str, int], _Track]:
+def track_paths(events: Sequence[Event]) -> dict[tuple[str, int], TrackPath]:
+    """Each (agent, track id)'s reported positions, from its events that carry one."""
     by_id: dict[tuple[str, int], list[tuple[float, float, float]]] = {}
     for e in events:
         if e.track_id is not None and e.position is not None:
@@ -50,7 +53,7 @@ def _tracks(events: Sequence[Event]) -> dict[tuple[str, int], _Track]:
     out = {}
     for key, rows in by_id.items():
         a = np.array(sorted(rows), np.float64)
-        out[key] = _Track(a[:, 0], a[:, 1], a[:, 2])
+        out[key] = TrackPath(a[:, 0], a[:, 1], a[:, 2])
     return out
 
 
@@ -66,7 +69,7 @@ def track_quality(
 
     if not instants:
         return TrackScore(0, 0, None, None, 0, 0, 0)
-    tracks = _tracks(events)
+    tracks = track_paths(events)
     ref = truth[0] if truth else next((e.position for e in events if e.position), None)
     lat0, lon0 = (ref.lat, ref.lon) if ref else (0.0, 0.0)
     acc = mm.MOTAccumulator(auto_id=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-SCOREABLE_KINDS = frozenset({"camera"})  # sensor kinds with a simulator and an edge pipeline today
+SCOREABLE_KINDS = frozenset({"camera", "radar"})  # sensor kinds with a simulator and an edge pipeline today
 
 
 def parse_ts(text: str) -> datetime:

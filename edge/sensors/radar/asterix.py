@@ -34,6 +34,11 @@ repeats a handful). Then, per shape, the records of the datagram become a (recor
 matrix and each item is decoded for all of them with numpy. ``decode`` returns a ``Cat048Batch`` of
 columns; a ``Cat048`` object is built only when a caller asks for one record.
 
+CAT-034 (monoradar service messages) blocks are not decoded, but one whose first record carries
+I034/010 (SAC/SIC) and I034/000 (message type: north marker, sector crossing, ...) counts as a valid
+frame: a radar sends them every scan, so the link is known to be alive when no target is plotted.
+``encode_north_marker`` writes one (FSPEC, I034/010, I034/000 = 1, I034/030 time of day).
+
 Nothing raises on bad input: a block whose length does not fit, or a record running past its block,
 is counted (``LinkCounters``) and the rest of that block dropped; records decoded before stay good.
 """
@@ -49,6 +54,7 @@ import numpy.typing as npt
 from borderwatch.edge.sensors.radar.records import NM_M, LinkCounters, RadarRecord
 
 CAT048 = 48
+CAT034 = 34
 _ANGLE = 360.0 / 65536.0
 _RUNLENGTH = 360.0 / 8192.0
 _RHO_M = NM_M / 256.0
@@ -497,7 +503,7 @@ def decode(datagram: bytes, counters: LinkCounters | None = None) -> tuple[Cat04
     total = len(data)
     starts: list[int] = []
     shapes: list[_Shape] = []
-    at = malformed = length_errors = dropped = 0
+    at = malformed = length_errors = dropped = service = 0
     while at < total:
         if total - at < 3:
             length_errors, dropped = length_errors + 1, dropped + total - at
@@ -510,9 +516,15 @@ def decode(datagram: bytes, counters: LinkCounters | None = None) -> tuple[Cat04
             stop = _walk(data, at + 3, at + size, starts, shapes)
             if stop < at + size:
                 malformed, dropped = malformed + 1, dropped + at + size - stop
+        elif cat == CAT034 and size >= 7 and data[at + 3] & 0xC0 == 0xC0 and not data[at + 3] & 1:
+            service += 1  # SAC/SIC and message type present (one FSPEC octet): a service message
         at += size
     c = (counters or LinkCounters()).add(
-        bytes_in=total, frames=len(starts), malformed=malformed, length_errors=length_errors, dropped_bytes=dropped
+        bytes_in=total,
+        frames=len(starts) + service,
+        malformed=malformed,
+        length_errors=length_errors,
+        dropped_bytes=dropped,
     )
     if not starts:
         return Cat048Batch(), c
@@ -607,6 +619,12 @@ def encode_record(r: Cat048) -> bytes:
     for i in range(n_octets - 1):
         fspec[i] |= 1
     return bytes(fspec) + b"".join(items[_UAP[frn][0]] for frn in frns)
+
+
+def encode_north_marker(sac: int, sic: int, time_of_day_s: float) -> bytes:
+    """A CAT-034 block with one north-marker message (what a rotating radar sends once a scan)."""
+    body = bytes((0b1110_0000, sac, sic, 1)) + (round(time_of_day_s * 128) % (1 << 24)).to_bytes(3, "big")
+    return bytes((CAT034,)) + (len(body) + 3).to_bytes(2, "big") + body
 
 
 def encode_block(records: list[Cat048]) -> bytes:

@@ -3,7 +3,8 @@ turns decoded output into ``RadarScan`` frames.
 
 NMEA sentences trickle in one by one; those received within ``batch_s`` of the first form one frame
 (an ARPA radar sends its target table as a burst per scan). A TI frame is a frame; an ASTERIX
-datagram is a frame.
+datagram with records or a service message (a north marker) is a frame, an empty one when no target
+was plotted, so the tracker coasts.
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ class StreamDecoder:
             self._ti, frames = ti.feed(self._ti, data)
             return [scan_of_ti(f) for f in frames]
         if self.protocol == "asterix":
+            before = self._asterix.frames
             reports, self._asterix = asterix.decode(data, self._asterix)
-            return [scan_of_asterix(reports, self.noise_dbm)] if len(reports) else []
+            valid = self._asterix.frames > before  # plots/tracks, or a north marker: an (empty) scan
+            return [scan_of_asterix(reports, self.noise_dbm)] if valid else []
         self._nmea, records = nmea.feed(self._nmea, data)
         if records and not self._pending:
             self._since = now
