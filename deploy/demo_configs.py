@@ -147,6 +147,7 @@ def _radar(scn: Scenario, index: int, layout: DemoLayout, model: str | None) -> 
         "listen_port": port,
         "pose": {"lat": spec.lat, "lon": spec.lon, "heading_deg": spec.heading_deg % 360},
         "max_range_m": spec.range_m,
+        "tracker": {"cluster_m": 8.0},  # a vehicle's returns spread over its length: one target, not two
         **({"model": model} if model else {}),
         "lines": [{"name": "border", "coords": "geo", "points": [list(pt) for pt in scn.border.points],
                    "inbound_side": scn.border.inbound_side}],
