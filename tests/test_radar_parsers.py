@@ -276,3 +276,25 @@ def test_asterix_north_marker_keeps_the_link_alive_with_no_plots() -> None:
     (scan,) = decoder.feed(marker, 0.0)
     assert scan.n_plots == scan.n_tracks == 0
     assert decoder.feed(bytes([34, 0, 4, 0]), 1.0) == []
+
+
+def test_asterix_uniform_block_and_an_odd_record_among_them() -> None:
+    """A block of same-shape records is delimited with numpy (values differ, structure does not); one
+    record with an extra I048/020 extension octet or a different I048/130 header sends it back to the
+    record-by-record walk. Both give every record's own values."""
+    base = [asterix.Cat048(sac=1, sic=2, typ=1 + i % 3, range_m=100.0 * (i + 1), bearing_deg=float(i),
+                           amplitude_dbm=float(-90 + i), doppler_mps=float(i - 5), track_number=i,
+                           speed_mps=1.0, heading_deg=0.0, tentative=i % 2 == 0) for i in range(10)]  # fmt: skip
+    odd = [*base[:5], base[5].__class__(**{**_fields(base[5]), "tst": True}), *base[6:]]
+    odd_130 = [*base[:3], base[3].__class__(**{**_fields(base[3]), "runlength_deg": 1.0}), *base[4:]]
+    for reports in (base, odd, odd_130):
+        got = list(asterix.decode(asterix.encode_block(reports))[0])
+        assert [g.track_number for g in got] == list(range(10))
+        assert [g.amplitude_dbm for g in got] == [r.amplitude_dbm for r in reports]
+        assert [g.doppler_mps for g in got] == [r.doppler_mps for r in reports]
+        assert [(g.typ, g.tst, g.tentative) for g in got] == [(r.typ, r.tst, r.tentative) for r in reports]
+        assert [g.runlength_deg is None for g in got] == [r.runlength_deg is None for r in reports]
+
+
+def _fields(r: asterix.Cat048) -> dict[str, object]:
+    return {k: getattr(r, k) for k in r.__slots__}  # type: ignore[attr-defined]

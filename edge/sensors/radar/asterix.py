@@ -250,17 +250,17 @@ def _explicit(data: bytes, at: int) -> tuple[int, object]:
 _Decoder = Callable[[U8M, int, object], dict[str, np.ndarray]]
 
 
-def _u16(m: U8M, o: int) -> I64:
-    return (m[:, o].astype(np.int64) << 8) | m[:, o + 1]
+def _u16(m: U8M, o: int) -> np.ndarray:
+    """Octets o, o+1 of every row as a big-endian uint16 view (no copy: the rows' last axis is contiguous)."""
+    return m[:, o : o + 2].view(">u2")[:, 0]
 
 
-def _s16(m: U8M, o: int) -> I64:
-    v = _u16(m, o)
-    return v - ((v & 0x8000) << 1)
+def _s16(m: U8M, o: int) -> np.ndarray:
+    return m[:, o : o + 2].view(">i2")[:, 0]
 
 
 def _u24(m: U8M, o: int) -> I64:
-    return (m[:, o].astype(np.int64) << 16) | (m[:, o + 1].astype(np.int64) << 8) | m[:, o + 2]
+    return (m[:, o].astype(np.int64) << 16) | _u16(m, o + 1)
 
 
 def _d010(m: U8M, o: int, _sig: object) -> dict[str, np.ndarray]:
@@ -283,7 +283,7 @@ def _d040(m: U8M, o: int, _sig: object) -> dict[str, np.ndarray]:
 
 
 def _d070(m: U8M, o: int, _sig: object) -> dict[str, np.ndarray]:
-    return {"mode3a": _u16(m, o) & 0x0FFF}
+    return {"mode3a": (_u16(m, o) & 0x0FFF).astype(np.int64)}
 
 
 def _d130(m: U8M, o: int, sig: object) -> dict[str, np.ndarray]:
@@ -314,7 +314,7 @@ def _d240(m: U8M, o: int, _sig: object) -> dict[str, np.ndarray]:
 
 
 def _d161(m: U8M, o: int, _sig: object) -> dict[str, np.ndarray]:
-    return {"track_number": _u16(m, o) & 0x0FFF}
+    return {"track_number": (_u16(m, o) & 0x0FFF).astype(np.int64)}
 
 
 def _d042(m: U8M, o: int, _sig: object) -> dict[str, np.ndarray]:
@@ -334,7 +334,7 @@ def _d120(m: U8M, o: int, sig: object) -> dict[str, np.ndarray]:
     head, _rep = sig  # type: ignore[misc]
     if not head[0] & 0x80:
         return {}
-    v = _u16(m, o + len(head))
+    v = _u16(m, o + len(head)).astype(np.int64)
     cal = v & 0x03FF
     return {"doppler_mps": (cal - ((cal & 0x0200) << 1)).astype(np.float64), "doppler_doubtful": (v & 0x8000) != 0}
 
@@ -360,6 +360,7 @@ class _Shape:
     length: int
     items: tuple[tuple[_Decoder, int, object], ...]
     skipped: tuple[int, ...]
+    keys: tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]  # octets (and bits) deciding the length
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,17 +390,36 @@ def _compile_shape(fspec: bytes, frns: tuple[int, ...], parts: tuple[tuple[int, 
         _LAYOUTS.clear()
     variable = iter(parts)
     at, items, skipped = len(fspec), [], []
+    keys = [(i, 0xFF) for i in range(len(fspec))]
     for frn in frns:
         _name, rule, decoder = _UAP[frn]
         n, sig = (rule, None) if isinstance(rule, int) else next(variable)
+        if not isinstance(rule, int):
+            keys += _length_octets(rule, at, n, sig)
         if decoder is None:
             skipped.append(frn)
         else:
             items.append((decoder, at, sig))
         at += n
-    shape = _Shape(at, tuple(items), tuple(skipped))
+    offsets, masks = zip(*keys, strict=True)
+    shape = _Shape(at, tuple(items), tuple(skipped), (np.array(offsets, np.int64), np.array(masks, np.uint8)))
     _SHAPES[key] = shape
     return shape
+
+
+def _length_octets(rule: _Rule, at: int, n: int, sig: object) -> list[tuple[int, int]]:
+    """(offset, bit mask) of the octets of a variable item that decide its length: the FX bits of an
+    extended item, a compound's primary octets (and I048/120's repetition count), a repetitive or
+    explicit item's count octet. Field values that vary from record to record are not among them."""
+    if rule is _ext_rule:
+        return [(at + i, 0x01) for i in range(n)]
+    if rule is _compound_130:
+        return [(at + i, 0xFF) for i in range(len(sig))]  # type: ignore[arg-type]
+    if rule is _compound_120:
+        head, rep = sig  # type: ignore[misc]
+        out = [(at + i, 0xFF) for i in range(len(head))]
+        return out + ([(at + len(head) + (2 if head[0] & 0x80 else 0), 0xFF)] if rep >= 0 else [])
+    return [(at, 0xFF)]
 
 
 def _layout(fspec: bytes) -> _Layout | None:
@@ -426,31 +446,63 @@ def _layout(fspec: bytes) -> _Layout | None:
     return layout
 
 
+def _shape_at(data: bytes, at: int) -> _Shape | None:
+    """The shape of the record starting at ``at`` (None: an FSPEC naming an FRN beyond the UAP);
+    IndexError when the data ends first."""
+    nf = 1
+    while data[at + nf - 1] & 1:
+        nf += 1
+    fspec = data[at : at + nf]
+    layout = _LAYOUTS[fspec] if fspec in _LAYOUTS else _layout(fspec)
+    if layout is None:
+        return None
+    if layout.fixed is not None:
+        return layout.fixed
+    p, parts = at + nf, []
+    for run, rule in layout.segments:
+        p += run
+        part = rule(data, p)
+        parts.append(part)
+        p += part[0]
+    tp = tuple(parts)
+    return _SHAPES.get((fspec, tp)) or _compile_shape(fspec, layout.frns, tp)
+
+
+def _uniform(data: bytes, at: int, end: int) -> _Shape | None:
+    """The common case, checked with numpy instead of walked: the block is whole records of the
+    first record's shape (every record's FSPEC, extension bits and compound headers equal the
+    first's, so each has the same length). None when not (the caller walks the block)."""
+    try:
+        shape = _shape_at(data, at)
+    except IndexError:
+        return None
+    if shape is None or (end - at) % shape.length:
+        return None
+    n = (end - at) // shape.length
+    if n > 1:
+        rows = np.frombuffer(data, np.uint8, n * shape.length, at).reshape(n, shape.length)
+        offsets, masks = shape.keys
+        keys = rows[:, offsets] & masks
+        if not (keys == keys[0]).all():
+            return None
+    return shape
+
+
 def _walk(data: bytes, at: int, end: int, starts: list[int], shapes: list[_Shape]) -> int:
-    """Delimit the records of one block (``data[at:end]``): their starts and shape ids are appended;
+    """Delimit the records of one block (``data[at:end]``): their starts and shapes are appended;
     returns where the walk stopped (``end`` unless a record was malformed or ran past the block)."""
-    layouts = _LAYOUTS
+    shape = _uniform(data, at, end)
+    if shape is not None:
+        n = (end - at) // shape.length
+        starts.extend(range(at, end, shape.length))
+        shapes.extend([shape] * n)
+        return end
     while at < end:
         try:
-            nf = 1
-            while data[at + nf - 1] & 1:
-                nf += 1
-            fspec = data[at : at + nf]
-            layout = layouts[fspec] if fspec in layouts else _layout(fspec)
-            if layout is None:
-                return at
-            shape = layout.fixed
-            if shape is None:
-                p, parts = at + nf, []
-                for run, rule in layout.segments:
-                    p += run
-                    part = rule(data, p)
-                    parts.append(part)
-                    p += part[0]
-                shape = _SHAPES.get((fspec, tp := tuple(parts))) or _compile_shape(fspec, layout.frns, tp)
+            shape = _shape_at(data, at)
         except IndexError:
             return at
-        if at + shape.length > end:
+        if shape is None or at + shape.length > end:
             return at
         starts.append(at)
         shapes.append(shape)
