@@ -352,7 +352,7 @@ _UAP: dict[int, tuple[str, int | _Rule, _Decoder | None]] = {
 _FRN = {name: frn for frn, (name, _, _) in _UAP.items()}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # compared by identity: one object per shape
 class _Shape:
     """Records of one FSPEC and one set of variable-item signatures: their length, and where each
     decoded item sits (offset from the record start)."""
@@ -516,7 +516,7 @@ def _columns(data: bytes, starts: list[int], shapes: list[_Shape]) -> Cat048Batc
     buf = np.frombuffer(data, np.uint8)
     first = shapes[0]
     groups: list[tuple[_Shape, slice | I64]]
-    if all(s is first for s in shapes):
+    if shapes.count(first) == n:  # identity first: C-speed for the usual single shape
         groups, shape_col = [(first, slice(None))], np.zeros(n, np.int64)
     else:
         local: dict[int, int] = {}
