@@ -65,8 +65,14 @@ def scenario(seed: int) -> tuple[Scenario, dict[str, str]]:
     return Scenario(name=f"radar-train-{seed}", seed=seed, duration_s=SCANS + 10.0, actors=actors), labels
 
 
-def track_samples(seed: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-    """(N, F) features and (N,) class indices of the confirmed tracks of one seeded scene."""
+def track_samples(
+    seed: int, resolution: tuple[float, float] | None = None
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    """(N, F) features and (N,) class indices of the confirmed tracks of one seeded scene.
+
+    ``resolution`` (SNR dB, Doppler m/s) rounds every plot's SNR and Doppler to those steps first, as a
+    radar's protocol carries them (``ASTERIX``: I048/130 PAM in whole dBm, I048/120 CAL in whole m/s).
+    """
     scn, labels = scenario(seed)
     world = World(scn)
     renderer = RadarRenderer(world, SPEC, seed)
@@ -78,9 +84,15 @@ def track_samples(seed: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.in
     for k in range(SCANS):
         t = float(k)
         plots, _ = renderer.plots(t)
+        snr, doppler = plots.snr_db, plots.doppler_mps
+        if resolution is not None:
+            snr, doppler = (
+                np.round(snr / resolution[0]) * resolution[0],
+                np.round(doppler / resolution[1]) * resolution[1],
+            )
         scan = RadarScan(
             plots={"range_m": plots.range_m, "bearing_deg": plots.bearing_deg % 360.0,
-                   "doppler_mps": plots.doppler_mps, "snr_db": plots.snr_db},
+                   "doppler_mps": doppler, "snr_db": snr},
             plots_true=np.zeros(len(plots), bool),
         )  # fmt: skip
         planned = unit.plan(Frame("train", 1.7e9 + t, k, scan))  # type: ignore[arg-type]
@@ -107,7 +119,12 @@ def track_samples(seed: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.in
     return np.concatenate(xs).astype(np.float32), np.concatenate(ys).astype(np.int64)
 
 
-def dataset(seeds: range) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-    """All samples of ``seeds``."""
-    parts = [track_samples(s) for s in seeds]
+ASTERIX = (1.0, 1.0)  # PAM whole dBm (so SNR whole dB over a fixed noise floor), CAL whole m/s
+
+
+def dataset(
+    seeds: range, resolution: tuple[float, float] | None = None
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    """All samples of ``seeds`` (SNR and Doppler rounded to ``resolution`` when given)."""
+    parts = [track_samples(s, resolution) for s in seeds]
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
