@@ -135,11 +135,12 @@ class TerrainSpec(_Model):
 
 
 class SensorSpec(_Model):
-    """A thermal imager or radar on the site: ground truth only until their simulators exist.
+    """A sensor given as a coverage sector: a radar (the site serves it as ASTERIX over UDP,
+    ``simulators/site.py``, so it is scored) or a thermal imager kept as ground truth only.
 
-    Why already here: scenarios written for them (a person in distress by a river at night, a crossing
-    beyond camera range) carry their truth now, so the eval table lists them as not yet scoreable
-    instead of forgetting them. Coverage is a sector: within range_m and fov_deg around heading_deg.
+    Why a sector: a scenario written for such a sensor (a person in distress by a river at night, a
+    crossing beyond camera range) carries its truth, and the eval table lists what no simulator serves
+    as not yet scoreable instead of forgetting it. Coverage: within range_m and fov_deg around heading_deg.
     """
 
     id: str = Field(default="thermal-1", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
