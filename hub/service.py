@@ -65,6 +65,16 @@ class _Pending:
         self.letters: list[DeadLetter] = []
 
 
+def _agents_of(msgs: Sequence[Inbound]) -> set[AgentKey]:
+    """The (site, agent) of each event batch in a round (malformed topics are left to decode)."""
+    keys: set[AgentKey] = set()
+    for m in msgs:
+        parts = m.topic.split("/")
+        if len(parts) == 5 and parts[4] == Channel.EVENTS.value:
+            keys.add((parts[2], parts[3]))
+    return keys
+
+
 class HubService:
     """Consumes every agent's events into ``store`` with at-least-once delivery, exactly-once effect."""
 
@@ -217,6 +227,7 @@ class HubService:
         assert self._book is not None
         self._health.round_started()
         rnd = self._book.stage()
+        rnd.prefetch(_agents_of(msgs))
         pending = _Pending()
         for msg in msgs:
             try:

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import tomli_w
 
 from borderwatch.contract import AgentState, AgentStatus
 from borderwatch.edge.config.link import LinkConfig, OutboxConfig
@@ -30,36 +28,26 @@ from borderwatch.hub.sqldb import open_postgres
 from tests.chaos.agents import SimAgent
 from tests.support.alerts import event
 from tests.support.broker import Mosquitto
+from tests.support.fleet import fleet_hub_config, start_hub, stop_hubs
 from tests.support.postgres import PG_DSN, pg_schema
 from tests.support.victoria import VictoriaMetrics, victoria_metrics
 from tests.support.waits import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-CLI = [sys.executable, "-m", "borderwatch.deploy.cli"]
 SITE = "fleet-1"
 AGENTS, EVENTS, RATE = 4, 1200, 80.0  # per agent: 15 s of streaming
 CROSSINGS = 6
 
 
 def _hub_config(tmp: Path, name: str, broker: int, vm: VictoriaMetrics, schema: str) -> Path:
-    state = tmp / name
-    cfg = {
-        "hub_id": "hub",
-        "broker": {"port": broker, "reconnect_min_s": 0.5, "reconnect_max_s": 2.0},
-        "store": {"type": "influxdb", "url": vm.url, "precision": "ms",
-                  "dead_letter_path": str(state / "dead.sqlite3")},
-        "delivery": {"client_id": f"bw-{name}", "shared_group": "hubs", "mqtt_version": "5",
-                     "ledger_path": str(state / "unused-ledger.sqlite3"), "reorder_wait_s": 1.0,
-                     "replay_retry_s": 2.0, "replay_retry_max_s": 4.0, "confirm_interval_s": 0.3},
-        "alerts": {"db_path": str(state / "tokens.sqlite3"), "lifecycle": {"tick_s": 0.2, "resolve_after_s": 600},
+    """The fleet's hub config with quick replays, confirmations and ticks, health rules off."""
+    return fleet_hub_config(tmp, name, broker, vm.url, schema, {
+        "broker": {"reconnect_min_s": 0.5, "reconnect_max_s": 2.0},
+        "delivery": {"reorder_wait_s": 1.0, "replay_retry_s": 2.0, "replay_retry_max_s": 4.0,
+                     "confirm_interval_s": 0.3},
+        "alerts": {"lifecycle": {"tick_s": 0.2, "resolve_after_s": 600},
                    "health": {"agent_offline": False, "sensor_degraded": False}},
-        "evidence": {"enabled": False},
-        "api": {"enabled": False},
-        "state": {"type": "postgres", "dsn": PG_DSN, "schema": schema},
-    }  # fmt: skip
-    path = tmp / f"{name}.toml"
-    path.write_bytes(tomli_w.dumps(cfg).encode())
-    return path
+    })  # fmt: skip
 
 
 class Mast:
@@ -87,22 +75,12 @@ class Mast:
 def fleet(tmp_path: Path) -> Iterator[tuple[Mosquitto, VictoriaMetrics, str, list[subprocess.Popen[bytes]]]]:
     broker = Mosquitto(tmp_path / "broker").start()
     with victoria_metrics(tmp_path / "vm") as vm, pg_schema() as schema:
-        procs = []
-        for name in ("hub-a", "hub-b"):
-            log = (tmp_path / f"{name}.log").open("wb")
-            procs.append(subprocess.Popen([*CLI, "hub", "run", "-c", str(_hub_config(tmp_path, name, broker.port,
-                                           vm, schema))], stdout=log, stderr=subprocess.STDOUT))  # fmt: skip
+        procs = [start_hub(_hub_config(tmp_path, name, broker.port, vm, schema), tmp_path / f"{name}.log")
+                 for name in ("hub-a", "hub-b")]  # fmt: skip
         try:
             yield broker, vm, schema, procs
         finally:
-            for p in procs:
-                if p.poll() is None:
-                    p.send_signal(signal.SIGTERM)
-                    try:
-                        p.wait(timeout=20)
-                    except subprocess.TimeoutExpired:
-                        p.kill()
-                        p.wait()
+            stop_hubs(procs)
             broker.kill()
 
 

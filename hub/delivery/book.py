@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,14 @@ class _Fresh(dict[AgentKey, AgentLedger | None]):
         super().__init__()
         self._saved, self._file = saved, file
 
+    def prefetch(self, keys: Iterable[AgentKey]) -> None:
+        """Read the rows of every agent the round will touch in one query."""
+        todo = [k for k in set(keys) if k not in self]
+        if todo:
+            stored = self._file.get_many(todo)
+            for key in todo:
+                self[key] = stored.get(key) or self._saved.get(key)
+
     def get(self, key: AgentKey, default: AgentLedger | None = None) -> AgentLedger | None:  # type: ignore[override]
         if key not in self:
             self[key] = self._file.get(key) or self._saved.get(key)
@@ -50,6 +58,11 @@ class Round:
 
     def state(self, key: AgentKey) -> AgentLedger:
         return self.states.get(key) or self.base.get(key) or AgentLedger()
+
+    def prefetch(self, keys: Iterable[AgentKey]) -> None:
+        """On a shared ledger, read the given agents' rows now, together (a no-op alone)."""
+        if isinstance(self.base, _Fresh):
+            self.base.prefetch(keys)
 
     def admit(self, batch: EventBatch) -> list[Event]:
         """The batch's events the hub does not hold yet (duplicates dropped and counted)."""
