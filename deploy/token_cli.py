@@ -15,14 +15,16 @@ ROLES = ("viewer", "operator", "admin")
 
 
 def _store(config: Path):  # noqa: ANN202 (the import is deferred: --help stays instant)
-    from borderwatch.hub.api.tokens import TokenStore
+    from borderwatch.hub.api.tokens import open_tokens
     from borderwatch.hub.config import load_hub_config
+    from borderwatch.hub.config.state import SqliteStateConfig
 
-    path = Path(load_hub_config(config).alerts.db_path)
-    if not path.exists():
+    cfg = load_hub_config(config)
+    path = Path(cfg.alerts.db_path)
+    if isinstance(cfg.state, SqliteStateConfig) and not path.exists():
         print(f"note: {path.resolve()} did not exist and is created now; the hub must open the same file "
               "(a relative [alerts] db_path is relative to the working directory)", file=sys.stderr)  # fmt: skip
-    return TokenStore(path)
+    return open_tokens(cfg.state, path)
 
 
 def _create(args: argparse.Namespace) -> int:

@@ -23,7 +23,7 @@ from borderwatch.hub.alerts.store import PostgresAlertStore, SqlAlertStore, Sqli
 from borderwatch.hub.api.broadcast import Broadcaster
 from borderwatch.hub.api.context import HubContext
 from borderwatch.hub.api.metrics import collect, render
-from borderwatch.hub.api.tokens import TokenStore
+from borderwatch.hub.api.tokens import open_tokens
 from borderwatch.hub.config import HubConfig, load_hub_config
 from borderwatch.hub.delivery.persist import LedgerFile
 from borderwatch.hub.evidence import EvidenceIngest, EvidenceStore
@@ -61,7 +61,7 @@ class Hub:
         self.config_path = config_path
         self.store = open_store(cfg.store)
         self.alert_store, ledger = _open_state(cfg)
-        self.tokens = TokenStore(cfg.alerts.db_path)  # `borderwatch hub token` writes the same table
+        self.tokens = open_tokens(cfg.state, cfg.alerts.db_path)  # `borderwatch hub token` writes the same table
         self.registry = AgentRegistry()
         self.live = Broadcaster()
         self.engine = AlertEngine(cfg.alerts, self.alert_store, watchers=[self._stream_alert])
