@@ -132,7 +132,7 @@ class Hub:
     def metrics(self) -> str:
         """The Prometheus text of this hub (ingest, delivery per agent, alerts, stream)."""
         counts = self.alert_store.counts().counts
-        return render(collect(self.service.stats(), counts, dict(self.engine.counts), self.live.clients()))
+        return render(collect(self.stats(), counts, dict(self.engine.counts), self.live.clients()))
 
     def stats(self) -> dict[str, Any]:
         """Ingest counters and alerts raised (for /api/v1/stats and the stop log line)."""
@@ -142,7 +142,8 @@ class Hub:
         if self.retained is not None:
             out["alerts_mqtt"] = dict(self.retained.counts)
         if self.webhooks:
-            out["webhooks"] = {str(w.where): {**w.counts, "pending": w.pending()} for w in self.webhooks}
+            out["webhooks"] = {str(w.where): {**w.counts, "pending": w.pending(), "retrying": int(w.retrying)}
+                               for w in self.webhooks}  # fmt: skip
         return out
 
     def start(self) -> None:

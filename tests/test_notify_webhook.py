@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -15,35 +14,8 @@ from borderwatch.hub.alerts.lifecycle import Reason
 from borderwatch.hub.notify.config import WebhookConfig
 from borderwatch.hub.notify.webhook import Webhook, backoff
 from tests.support.alerts import made_alert
+from tests.support.receiver import Receiver
 from tests.support.waits import wait_until
-
-
-class Receiver(ThreadingHTTPServer):
-    """Answers ``codes`` in turn (then 200), keeping each request's time, content type and body."""
-
-    def __init__(self, codes: list[int]) -> None:
-        self.codes = list(codes)
-        self.got: list[tuple[float, str, bytes]] = []
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hook?key=secret"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: Receiver
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.server.got.append((time.monotonic(), self.headers.get("Content-Type", ""), body))
-        code = self.server.codes.pop(0) if self.server.codes else 200
-        self.send_response(code)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @pytest.fixture

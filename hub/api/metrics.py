@@ -81,7 +81,35 @@ def collect(stats: Mapping[str, Any], alert_counts: Mapping[tuple[str, str], int
                        [({"reason": r}, n) for r, n in sorted(engine_counts.items())]))  # fmt: skip
     fams.append(Family("borderwatch_stream_clients", "gauge", "connected /api/v1/stream clients",
                        [({}, stream_clients)]))  # fmt: skip
-    return fams
+    return fams + notify_families(stats)
+
+
+_WEBHOOK_OUTCOMES = ("sent", "failed", "dropped")
+
+
+def notify_families(stats: Mapping[str, Any]) -> list[Family]:
+    """Webhook deliveries per endpoint (``stats["webhooks"]``: url -> counts) and retained alert
+    state publishes (``stats["alerts_mqtt"]``), so a dead receiver or broker shows before a missed page."""
+    hooks = sorted((stats.get("webhooks") or {}).items())
+    done = Family("borderwatch_webhook_deliveries_total", "counter",
+                  "alert changes per webhook by outcome: sent, failed (retries exhausted or refused), dropped "
+                  "(queue full or hub stopping)")  # fmt: skip
+    retries = Family("borderwatch_webhook_retries_total", "counter", "webhook attempts that failed and were retried")
+    retrying = Family("borderwatch_webhook_retrying", "gauge", "1 while a webhook waits to retry a failed change")
+    pending = Family("borderwatch_webhook_pending", "gauge", "alert changes queued for a webhook")
+    for url, c in hooks:
+        for outcome in _WEBHOOK_OUTCOMES:
+            done.samples.append(({"url": url, "outcome": outcome}, float(c.get(outcome, 0))))
+        retries.samples.append(({"url": url}, float(c.get("retries", 0))))
+        retrying.samples.append(({"url": url}, float(c.get("retrying", 0))))
+        pending.samples.append(({"url": url}, float(c.get("pending", 0))))
+    mqtt = stats.get("alerts_mqtt") or {}
+    published = Family("borderwatch_alert_state_publishes_total", "counter",
+                       "retained alert state messages by outcome: published, failed (broker disconnected)",
+                       [({"outcome": "published"}, float(mqtt.get("published", 0))),
+                        ({"outcome": "failed"}, float(mqtt.get("publish_failed", 0)))])  # fmt: skip
+    out = [done, retries, retrying, pending] if hooks else []
+    return out + ([published] if "alerts_mqtt" in stats else [])
 
 
 @metrics.get("/metrics", response_class=PlainTextResponse)

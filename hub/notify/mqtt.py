@@ -19,7 +19,8 @@ from borderwatch.hub.alerts.lifecycle import Reason
 log = logging.getLogger("borderwatch.hub.notify")
 
 Publish = Callable[..., bool]
-"""``publish(topic, payload, qos=1, retain=True) -> bool`` (False: not connected, not sent)."""
+"""``publish(topic, payload, qos=1, retain=True) -> bool`` (False: the MQTT client refused it; while
+the broker is away the client queues it and sends it on reconnect)."""
 
 _STATE_CHANGES = frozenset({Reason.FIRED, Reason.UPGRADED, Reason.ACKNOWLEDGED, Reason.SILENCED,
                             Reason.RESOLVED, Reason.AUTO_RESOLVED})  # fmt: skip
@@ -51,4 +52,4 @@ class RetainedAlerts:
         ok = self._publish(alert_topic(a.site, self._hub_id, a.id), payload, qos=1, retain=True)
         self.counts["published" if ok else "publish_failed"] += 1
         if not ok:
-            log.warning("alert state not published (broker disconnected) id=%s state=%s", a.id, a.state.value)
+            log.warning("alert state not published (refused by the MQTT client) id=%s state=%s", a.id, a.state.value)

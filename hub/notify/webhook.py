@@ -50,6 +50,7 @@ class Webhook:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.counts: Counter[str] = Counter()
+        self.retrying = False  # a change failed and waits for its next attempt
         self._url = str(cfg.url)
         self.where = httpx.URL(self._url).copy_with(username=None, password=None, query=None)  # never log secrets
 
@@ -94,6 +95,12 @@ class Webhook:
                 self._deliver(client, change)
 
     def _deliver(self, client: httpx.Client, change: AlertChange) -> None:
+        try:
+            self._attempts(client, change)
+        finally:
+            self.retrying = False
+
+    def _attempts(self, client: httpx.Client, change: AlertChange) -> None:
         body, ctype = body_of(change, self.cfg.format, self._sender, self._hub_id)
         for attempt in range(self.cfg.max_retries + 1):
             if attempt and self._stop.wait(backoff(attempt, self.cfg.backoff_s, self.cfg.backoff_max_s)):
@@ -107,6 +114,7 @@ class Webhook:
                 break
             if attempt < self.cfg.max_retries:
                 self.counts["retries"] += 1
+                self.retrying = True
             log.info("webhook attempt failed url=%s alert=%s attempt=%d why=%s", self.where, change.alert.id,
                      attempt + 1, why)  # fmt: skip
         self.counts["failed"] += 1
