@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from borderwatch.contract import Severity
 from borderwatch.hub.alerts.config import AlertsConfig
-from borderwatch.hub.alerts.fusion import fuse, fused_confidence, nearest_open
+from borderwatch.hub.alerts.fusion import fuse, fused_confidence
+from borderwatch.hub.alerts.fusion_index import nearest_open
 from borderwatch.hub.alerts.geo import pairwise_m
 from borderwatch.hub.alerts.rules import Match, evaluate
 from tests.support.alerts import event

@@ -152,43 +152,6 @@ def _columns(ms: list[Match]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return lat, lon, ts
 
 
-def nearest_open(open_: list[Situation], ms: list[Match]) -> np.ndarray:
-    """For each match, the index of the nearest open situation it joins (-1: none): same fusion
-    key and either the same track or within the rule's gate (metres) and window (seconds).
-
-    Every per-pair test is a numpy broadcast over columns built in one pass over ``open_``: a
-    hostile agent holding thousands of alerts open costs each decision O(open) array work, not
-    O(matches x open) Python calls."""
-    if not open_ or not ms:
-        return np.full(len(ms), -1)
-    lat, lon, ts = _columns(ms)
-    codes = _codes([s.key for s in open_] + [fusion_key(m) for m in ms])
-    okey, mkey = codes[: len(open_)], codes[len(open_) :]
-    olat = np.array([s.alert.position.lat if s.alert.position else np.nan for s in open_])
-    olon = np.array([s.alert.position.lon if s.alert.position else np.nan for s in open_])
-    ots = np.array([s.last[0] for s in open_])
-    dist = pairwise_m(lat, lon, olat, olon)  # (N, M); NaN where either side has no position
-    gate = np.array([m.rule.group_radius_m for m in ms])[:, None]
-    window = np.array([m.rule.group_window_s for m in ms])[:, None]
-    same_key = mkey[:, None] == okey[None, :]
-    joins = np.nan_to_num(dist, nan=np.inf) <= gate  # close; the same track or unplaced sensor below
-    tracked = [i for i, m in enumerate(ms) if m.event.track_id is not None]
-    if tracked:
-        by_track: dict[TrackKey, list[int]] = {}
-        for j, s in enumerate(open_):
-            for tk in s.tracks:
-                by_track.setdefault(tk, []).append(j)
-        for i in tracked:
-            joins[i, by_track.get(track_key(ms[i].event), [])] = True
-    for i, m in enumerate(ms):
-        if m.event.position is None and m.rule.group_radius_m == 0:  # tamper, sensor offline: rare
-            sensor = f"{m.event.agent}/{m.event.sensor.id}"  # without a position it joins by its own sensor
-            joins[i] |= np.array([sensor in s.best for s in open_])
-    ok = same_key & (np.abs(ts[:, None] - ots[None, :]) <= window) & joins
-    score = np.where(ok, np.nan_to_num(dist, nan=0.0), np.inf)
-    return np.where(ok.any(axis=1), score.argmin(axis=1), -1)
-
-
 def clusters(ms: list[Match]) -> list[list[int]]:
     """Connected components of the gate graph among ``ms`` (indices), in order of first member."""
     n = len(ms)

@@ -29,6 +29,7 @@ from borderwatch.hub.alerts.base import (
     decode_cursor,
     encode_cursor,
 )
+from borderwatch.hub.alerts.fleet_state import FleetState
 from borderwatch.hub.alerts.silences import Silence
 from borderwatch.hub.sqldb import SqlDb, open_postgres, open_sqlite
 
@@ -77,6 +78,8 @@ class SqlAlertStore:
         self._db = db
         self.shared = shared
         db.create(_SCHEMA)
+        # health and zone membership the instances share (same connection: same transactions)
+        self.fleet = FleetState(db) if shared else None
         cols = db.columns("alerts")
         for col in ("updated_at", "life"):  # stores written before the lifecycle / several hubs existed
             if col not in cols:
