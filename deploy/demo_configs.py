@@ -78,8 +78,9 @@ def shipped_camera_model() -> str | None:
     return shipped_model("camera")
 
 
-def hub_config(layout: DemoLayout) -> dict[str, Any]:
+def hub_config(layout: DemoLayout, scn: Scenario | None = None) -> dict[str, Any]:
     hub_dir = layout.run_dir / "hub"
+    console = {"console": {"sites": [site_plan(scn, layout)]}} if scn is not None else {}
     return {
         "hub_id": layout.hub_id,
         "broker": _broker(layout, HUB_USER),
@@ -88,6 +89,26 @@ def hub_config(layout: DemoLayout) -> dict[str, Any]:
         "alerts": {"db_path": str(layout.alerts_db)},
         "evidence": {"dir": str(hub_dir / "evidence")},
         "api": {"host": "127.0.0.1", "port": layout.api_port},
+        **console,
+    }
+
+
+def site_plan(scn: Scenario, layout: DemoLayout) -> dict[str, Any]:
+    """The console's ``[[console.sites]]`` entry for the simulated site: the demo's one mast where
+    its first camera (or imager) stands, each camera and imager its agent runs with its view, and
+    the border line. A sensor's range is the half-size of the simulated ground: nothing is
+    drawn, so nothing can be seen, beyond it."""
+    reach = scn.terrain.extent_m
+    sensors = [{"id": c.id, "kind": "camera", "heading_deg": c.pose.heading_deg % 360, "fov_deg": c.pose.hfov_deg,
+                "range_m": reach} for c in scn.cameras]  # fmt: skip
+    sensors += [{"id": t.id, "kind": "thermal", "heading_deg": t.pose.heading_deg % 360, "fov_deg": t.pose.hfov_deg,
+                 "range_m": reach} for t in scn.thermals]  # fmt: skip
+    poses = [c.pose for c in scn.cameras] + [t.pose for t in scn.thermals]
+    lat, lon = (poses[0].lat, poses[0].lon) if poses else (scn.origin.lat, scn.origin.lon)
+    return {
+        "name": scn.site,
+        "masts": [{"agent": layout.agent, "lat": lat, "lon": lon, "sensors": sensors}],
+        "border": [list(pt) for pt in scn.border.points],
     }
 
 
@@ -186,5 +207,5 @@ def write_configs(scn: Scenario, layout: DemoLayout) -> None:
     """Credentials and both configs (the broker's password file, secrets, hub.toml, agent.toml)."""
     layout.run_dir.mkdir(parents=True, exist_ok=True)
     write_credentials(scn, layout)
-    layout.hub_config.write_text(tomli_w.dumps(hub_config(layout)), encoding="utf-8")
+    layout.hub_config.write_text(tomli_w.dumps(hub_config(layout, scn)), encoding="utf-8")
     layout.agent_config.write_text(tomli_w.dumps(agent_config(scn, layout)), encoding="utf-8")

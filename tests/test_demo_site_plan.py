@@ -1,0 +1,36 @@
+"""`make demo` gives the console a map: the hub config the demo writes carries a ``[console]`` site
+plan built from the simulated site (the agent's mast, each camera and imager it runs with its view,
+the border line), and the hub accepts it."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from borderwatch.deploy.demo_configs import DemoLayout, write_configs
+from borderwatch.hub.config import load_hub_config
+from borderwatch.simulators.scenario import load_scenario
+
+
+@pytest.mark.parametrize("name", ["border-crossing", "border-crossing-night"])
+def test_the_demo_hub_config_draws_the_simulated_site(tmp_path: Path, name: str) -> None:
+    scn = load_scenario(name)
+    layout = DemoLayout(tmp_path / "run", broker_port=1883, api_port=8080, camera_base_port=9000)
+    write_configs(scn, layout)
+    cfg = load_hub_config(layout.hub_config)
+    (site,) = cfg.console.sites
+    assert site.name == scn.site
+    assert [tuple(p) for p in site.border] == [tuple(p) for p in scn.border.points]
+    (mast,) = site.masts
+    assert mast.agent == layout.agent
+    agent = tomllib.loads(layout.agent_config.read_text(encoding="utf-8"))
+    runs = sorted([*agent.get("cameras", {}), *agent.get("thermals", {})])
+    assert sorted(s.id for s in mast.sensors) == runs and runs  # what the agent runs, nothing else
+    first = (scn.cameras or scn.thermals)[0].pose
+    assert (mast.lat, mast.lon) == (first.lat, first.lon)
+    for s in mast.sensors:
+        pose = next(x.pose for x in [*scn.cameras, *scn.thermals] if x.id == s.id)
+        assert s.fov_deg == pose.hfov_deg and s.heading_deg == pose.heading_deg % 360
+        assert s.range_m == scn.terrain.extent_m
