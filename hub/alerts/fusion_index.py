@@ -49,6 +49,7 @@ class OpenIndex:
         """Add the situation of an alert, or replace the one it had."""
         aid = sit.alert.id
         i = self._row.get(aid)
+        added: frozenset[TrackKey] = sit.tracks
         if i is None:
             i = len(self.ids)
             if i == len(self._lat):
@@ -59,14 +60,17 @@ class OpenIndex:
             self.sits.append(sit)
         else:
             old = self.sits[i]
-            if old.tracks is not sit.tracks:
+            if old.tracks is not sit.tracks:  # absorb only adds tracks; an adopted copy may differ
                 self._untrack(aid, old.tracks - sit.tracks)
+                added = sit.tracks - old.tracks
+            else:
+                added = frozenset()
             self.sits[i] = sit
         pos = sit.alert.position
         self._lat[i], self._lon[i] = (pos.lat, pos.lon) if pos else (np.nan, np.nan)
         self._ts[i] = sit.last[0]
         self._key[i] = self._codes.setdefault(sit.key, len(self._codes))
-        for tk in sit.tracks:
+        for tk in added:
             self._by_track.setdefault(tk, set()).add(aid)
 
     def drop(self, alert_id: str) -> None:
