@@ -228,9 +228,10 @@ def field(args: argparse.Namespace, tmp: Path, port: int, vm: VictoriaMetrics) -
 
 
 def capacity(args: argparse.Namespace, tmp: Path, broker: Mosquitto, vm: VictoriaMetrics, hubs: int, run: str,
-             cpu: float | None) -> float:  # fmt: skip
-    """Events/s that ``hubs`` hub(s) store from a burst published at full speed (same burst, same
-    publisher, same measurement for every arm: from the first event in the shared ledger to the last)."""
+             cpu: float | None) -> tuple[float, float]:  # fmt: skip
+    """(events/s, events per hub CPU-second) that ``hubs`` hub(s) store from a burst published at
+    full speed (same burst, same publisher, same measurement for every arm: from the first event
+    in the shared ledger to the last)."""
     per_batch = round(3 * args.per_sensor_rate * args.period)
     phase = Phase(tmp, broker.port, vm, f"bench_fleet_{run}_{hubs}", hubs, cpu)
     try:
@@ -253,7 +254,7 @@ def capacity(args: argparse.Namespace, tmp: Path, broker: Mosquitto, vm: Victori
         print(f"  {hubs} hub(s): {args.burst - first:,} events in {elapsed:.1f} s = {rate:,.0f} events/s, "
               f"{per_cpu:,.0f} per hub CPU-second (publisher offered {published:,.0f}/s; load average {load})\n"
               f"    CPU in cores: {', '.join(f'{k} {v:.2f}' for k, v in used.items())}{held}")  # fmt: skip
-        return rate
+        return rate, per_cpu
     finally:
         phase.stop()
 
@@ -265,10 +266,11 @@ def regime(args: argparse.Namespace, tmp: Path, broker: Mosquitto, vm: VictoriaM
     ratios = []
     for k in range(args.pairs):  # one then two, side by side, so drift hits both arms alike
         run = f"cap{round(cpu * 100)}r{k}" if cpu else f"free{k}"
-        one = capacity(args, tmp, broker, vm, 1, run, cpu)
-        two = capacity(args, tmp, broker, vm, 2, run, cpu)
+        one, one_cpu = capacity(args, tmp, broker, vm, 1, run, cpu)
+        two, two_cpu = capacity(args, tmp, broker, vm, 2, run, cpu)
         ratios.append(two / one)
-        print(f"  pair {k + 1}: two hubs / one = {two / one:.2f}x")
+        print(f"  pair {k + 1}: two hubs / one = {two / one:.2f}x; events per hub CPU-second two / one = "
+              f"{two_cpu / one_cpu:.2f} (below 1: sharing the state costs a hub CPU per event)")  # fmt: skip
     ratio = statistics.median(ratios)
     print(f"two hubs / one, {name}: median {ratio:.2f}x of {len(ratios)} pairs "
           f"({', '.join(f'{r:.2f}' for r in ratios)}) (target >= 1.8) -> {'PASS' if ratio >= 1.8 else 'BELOW'} "
