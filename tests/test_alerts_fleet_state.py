@@ -10,7 +10,7 @@ from borderwatch.hub.alerts.config import AlertRule, AlertsConfig, Health, Lifec
 from borderwatch.hub.alerts.engine import AlertEngine
 from borderwatch.hub.alerts.fleet_state import AgentHealth
 from tests.support.alerts import at, event
-from tests.test_alerts_shared import Fleet, Stores
+from tests.support.fleet_engines import Fleet, Stores
 
 M_PER_DEG = 111_195.0
 SQUARE = [(52.0, 14.0), (52.0018, 14.0), (52.0018, 14.0029), (52.0, 14.0029)]  # 200 m x 200 m

@@ -6,39 +6,13 @@ ingest on both never opens a crossing twice."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from datetime import datetime
 
 from borderwatch.contract import AlertState
 from borderwatch.hub.alerts.config import AlertsConfig, Lifecycle
-from borderwatch.hub.alerts.engine import AlertChange, AlertEngine
+from borderwatch.hub.alerts.engine import AlertEngine
 from borderwatch.hub.alerts.silences import SilenceRequest
-from borderwatch.hub.alerts.store import SqlAlertStore
 from tests.support.alerts import at, event
-
-Stores = Callable[[], SqlAlertStore]
-
-
-class Fleet:
-    """Two engines (two hubs) on their own connections to one store, sharing a hand-driven clock."""
-
-    def __init__(self, stores: Stores, cfg: AlertsConfig | None = None) -> None:
-        self.now = at(0)
-        self.paged: list[tuple[str, AlertChange]] = []
-        self.store = stores()
-        cfg = cfg or AlertsConfig()
-        self.hubs = [AlertEngine(cfg, stores(), [lambda c, n=n: self.paged.append((n, c))], clock=self.clock)
-                     for n in ("a", "b")]  # fmt: skip
-
-    def clock(self) -> datetime:
-        return self.now
-
-    def to(self, dt: float) -> datetime:
-        self.now = at(dt)
-        return self.now
-
-    def pages(self) -> list[str]:
-        return [c.reason.value for _, c in self.paged]
+from tests.support.fleet_engines import Fleet, Stores
 
 
 def test_a_crossing_split_between_two_hubs_is_one_alert_paged_once(alert_stores: Stores) -> None:
