@@ -95,14 +95,16 @@ def hub_config(layout: DemoLayout, scn: Scenario | None = None) -> dict[str, Any
 
 def site_plan(scn: Scenario, layout: DemoLayout) -> dict[str, Any]:
     """The console's ``[[console.sites]]`` entry for the simulated site: the demo's one mast where
-    its first camera (or imager) stands, each camera and imager its agent runs with its view, and
-    the border line. A sensor's range is the half-size of the simulated ground: nothing is
-    drawn, so nothing can be seen, beyond it."""
+    its first camera (or imager) stands, each camera, imager and radar its agent runs with its view,
+    and the border line. A camera's or imager's range is the half-size of the simulated ground
+    (nothing is drawn, so nothing can be seen, beyond it); a radar's is the scenario's own."""
     reach = scn.terrain.extent_m
     sensors = [{"id": c.id, "kind": "camera", "heading_deg": c.pose.heading_deg % 360, "fov_deg": c.pose.hfov_deg,
                 "range_m": reach} for c in scn.cameras]  # fmt: skip
     sensors += [{"id": t.id, "kind": "thermal", "heading_deg": t.pose.heading_deg % 360, "fov_deg": t.pose.hfov_deg,
                  "range_m": reach} for t in scn.thermals]  # fmt: skip
+    sensors += [{"id": r.id, "kind": "radar", "heading_deg": r.heading_deg % 360, "fov_deg": r.fov_deg,
+                 "range_m": r.range_m} for r in scn.sensors if r.kind == "radar"]  # fmt: skip
     poses = [c.pose for c in scn.cameras] + [t.pose for t in scn.thermals]
     lat, lon = (poses[0].lat, poses[0].lon) if poses else (scn.origin.lat, scn.origin.lon)
     return {
