@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from borderwatch.contract.events import Distress, EventKind, ThermalReading
 from borderwatch.edge.config.rules import ZoneConfig
@@ -36,8 +39,8 @@ def _person(north: float) -> ActorSpec:
 def test_a_person_is_one_hot_spot_at_range_and_passes_the_gate(w: int, h: int, north: float) -> None:
     scene, empty = _scene(w, h, [_person(north)])
     frame = scene.render(1.0)
-    temp, bg = frame.ck.astype(np.float32), empty.render(0.0).ck.astype(np.float32)
-    spots = hs.blobs(temp, hs.hot_mask(temp, bg, DELTA, LO, HI), 2)
+    temp, bg = frame.ck, empty.render(0.0).ck.astype(np.float32)
+    spots = hs.blobs(temp, hs.hot_mask(temp, hs.Thresholds.of(bg, DELTA, LO, HI)), 2)
     assert len(spots) == 1
     truth = frame.xyxy[0]
     assert abs((spots.xyxy[0, 0] + spots.xyxy[0, 2]) / 2 - (truth[0] + truth[2]) / 2) <= 2
@@ -58,8 +61,8 @@ def test_range_gate_refuses_a_speck_close_by_and_a_wall_far_away() -> None:
 
 def test_chips_are_one_batch_for_all_blobs() -> None:
     scene, empty = _scene(320, 256, [_person(30.0), _person(60.0)])
-    temp, bg = scene.render(1.0).ck.astype(np.float32), empty.render(0.0).ck.astype(np.float32)
-    spots = hs.blobs(temp, hs.hot_mask(temp, bg, DELTA, LO, HI), 2)
+    temp, bg = scene.render(1.0).ck, empty.render(0.0).ck.astype(np.float32)
+    spots = hs.blobs(temp, hs.hot_mask(temp, hs.Thresholds.of(bg, DELTA, LO, HI)), 2)
     chips = hs.chips(temp, bg, hs.chip_boxes(spots.xyxy), DELTA)
     assert chips.shape == (len(spots), 3, hs.CHIP, hs.CHIP) and chips.dtype == np.float32
     assert (chips[:, 2].reshape(len(spots), -1).max(axis=1) == 1).all()  # every chip holds its hot spot
@@ -67,16 +70,16 @@ def test_chips_are_one_batch_for_all_blobs() -> None:
 
 def test_blob_temperatures_match_a_per_pixel_reference() -> None:
     rng = np.random.default_rng(3)
-    temp = rng.normal(29000, 30, (64, 80)).astype(np.float32)
+    temp = np.rint(rng.normal(29000, 30, (64, 80))).astype(np.uint16)
     temp[10:20, 10:14] += 600
     temp[40:45, 50:70] += 900
-    bg = np.full_like(temp, 29000)
-    spots = hs.blobs(temp, hs.hot_mask(temp, bg, DELTA, LO, HI), 3)
+    bg = np.full(temp.shape, 29000, np.float32)
+    spots = hs.blobs(temp, hs.hot_mask(temp, hs.Thresholds.of(bg, DELTA, LO, HI)), 3)
     assert len(spots) == 2
     for k in range(2):
         x1, y1, x2, y2 = spots.xyxy[k].astype(int)
         region = temp[y1:y2, x1:x2]
-        hot = region[(region - 29000) > DELTA]
+        hot = region[(region.astype(np.float64) - 29000) > DELTA]
         assert spots.max_ck[k] == pytest.approx(float(hot.max()))
         assert spots.mean_ck[k] == pytest.approx(float(hot.mean()), rel=1e-6)
 
@@ -153,3 +156,33 @@ def test_evidence_is_a_false_colour_picture_of_the_thermal_frame(tmp_path) -> No
     assert snapshots[0].frame.shape == (120, 160, 3) and snapshots[0].frame.dtype == np.uint8
     x1, y1, x2, y2 = snapshots[0].boxes[0]
     assert 38 <= x1 <= 42 and 58 <= y1 <= 62 and x2 <= 47 and y2 <= 74
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    shape=st.tuples(st.integers(1, 40), st.integers(1, 40)),
+    delta=st.integers(1, 800),
+    bounds=st.tuples(st.integers(20000, 31000), st.integers(0, 40000)),
+)
+def test_integer_bounds_and_cropped_labelling_match_the_float_and_full_frame_reference(
+    seed: int, shape: tuple[int, int], delta: int, bounds: tuple[int, int]
+) -> None:
+    """The per-pixel integer bounds give the float test's mask, and labelling only the hot pixels'
+    bounding box gives OpenCV's full-frame components, boxes and areas."""
+    rng = np.random.default_rng(seed)
+    lo, hi = bounds[0], bounds[0] + bounds[1]
+    bg = rng.uniform(25000, 31000, shape).astype(np.float32)
+    frame = np.rint(bg + rng.normal(0, 600, shape)).clip(0, 65535).astype(np.uint16)
+    mask = hs.hot_mask(frame, hs.Thresholds.of(bg, delta, lo, hi))
+    t = frame.astype(np.float64)
+    reference = ((t - bg) > delta) & (t >= lo) & (t <= hi)
+    assert np.array_equal(mask > 0, reference)
+    spots = hs.blobs(frame, mask, 1)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(reference.view(np.uint8), connectivity=8)
+    x, y, w, h, area = (stats[1:, k] for k in range(5))
+    expected = sorted(zip(x.tolist(), y.tolist(), (x + w).tolist(), (y + h).tolist(), area.tolist(), strict=True))
+    got = sorted(
+        (*(int(v) for v in box), int(a)) for box, a in zip(spots.xyxy.tolist(), spots.area.tolist(), strict=True)
+    )
+    assert got == expected and len(spots) == n - 1

@@ -48,7 +48,7 @@ def _scene(rng: np.random.Generator, seed: int) -> tuple[Scenario, ThermalSpec]:
     return Scenario(seed=seed, lighting=lighting, thermals=[spec], actors=actors, duration_s=10), spec
 
 
-def _clutter(ck: npt.NDArray[np.float32], rng: np.random.Generator) -> None:
+def _clutter(ck: npt.NDArray[np.uint16], rng: np.random.Generator) -> None:
     h, w = ck.shape
     for _ in range(int(rng.integers(0, 5))):
         cx, cy = float(rng.uniform(0, w)), float(rng.uniform(h * 0.3, h))
@@ -70,10 +70,10 @@ def scene_chips(seed: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int6
     renderer = ThermalRenderer(scn, spec)
     empty = ThermalRenderer(scn.model_copy(update={"actors": []}), spec)
     frame = renderer.render(1.5)
-    temp = frame.ck.astype(np.float32)
+    temp = frame.ck.copy()  # uint16 centikelvin, as the mast's frames
     _clutter(temp, rng)
     background = empty.render(0.0).ck.astype(np.float32)
-    spots = hs.blobs(temp, hs.hot_mask(temp, background, DELTA_CK, MIN_CK, MAX_CK), 3)
+    spots = hs.blobs(temp, hs.hot_mask(temp, hs.Thresholds.of(background, DELTA_CK, MIN_CK, MAX_CK)), 3)
     if not len(spots):
         return np.zeros((0, 3, hs.CHIP, hs.CHIP), np.float32), np.zeros(0, np.int64)
     projector = PoseProjector(PoseConfig(**spec.pose.model_dump(include={"height_m", "tilt_deg", "hfov_deg"})))

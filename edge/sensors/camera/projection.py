@@ -11,6 +11,7 @@ ground (at or above the horizon) has no position (NaN).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -49,12 +50,19 @@ class GroundProjector(Protocol):
         """(N, 2) east/north metres of pixels ``uv`` in a ``width`` x ``height`` frame; NaN where no ground is hit."""
 
 
+@lru_cache(maxsize=256)
 def camera_axes(heading_deg: float, tilt_deg: float) -> tuple[F64, F64, F64]:
-    """Forward, right and image-down unit vectors in east/north/up coordinates."""
+    """Forward, right and image-down unit vectors in east/north/up coordinates.
+
+    Cached per pose (read-only arrays): every projection of every frame asks for the same few poses,
+    and the cross product cost more than the projection itself.
+    """
     psi, theta = np.radians(heading_deg), np.radians(tilt_deg)
     forward = np.array([np.sin(psi) * np.cos(theta), np.cos(psi) * np.cos(theta), -np.sin(theta)])
     right = np.array([np.cos(psi), -np.sin(psi), 0.0])
     down = np.cross(forward, right)
+    for axis in (forward, right, down):
+        axis.flags.writeable = False
     return forward, right, down
 
 

@@ -52,6 +52,9 @@ class HotspotConfig(Settings):
     min_c: float = Field(20.0, ge=-50, le=1000, description="colder hot spots are ignored")
     max_c: float = Field(150.0, ge=-50, le=2000, description="hotter hot spots are ignored (fires, sun glint)")
     alpha: float = Field(0.02, gt=0, le=1, description="background learning rate per frame (hot spots masked)")
+    background_every: int = Field(
+        4, ge=1, le=100, description="frames between background updates (the rate per frame stays ``alpha``)"
+    )
     warmup_frames: int = Field(3, ge=1, le=1000, description="frames that only learn the background")
     min_pixels: int = Field(3, ge=1, le=100_000, description="smaller blobs are noise at any range")
     min_size_m: float = Field(0.3, gt=0, le=100, description="with a pose: smallest object extent, metres")

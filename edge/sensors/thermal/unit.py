@@ -1,7 +1,8 @@
 """One thermal imager's per-frame steps (the ``SensorUnit``): hot spots, one classifier batch, tracking, events.
 
-``plan``: frame -> float32 centikelvin -> hot spots against the running background -> range gates
--> chips of every blob in one (N, 3, 32, 32) batch for the classifier; frames without hot spots, and
+``plan``: frame (uint16 centikelvin, never copied to float) -> hot spots against the per-pixel
+bounds of the running background (updated every ``background_every`` frames) -> range gates ->
+chips of every blob in one (N, 3, 32, 32) batch for the classifier; frames without hot spots, and
 frames whose hot spots are the last classified ones barely moved (until ``recheck_s``), ask the model
 nothing. ``finish``: classifier scores -> Detections (clutter dropped by the class map) -> the shared
 box tracker -> the camera's scene and output stages (ground projection, zones, lines, lifecycle
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -40,7 +40,6 @@ from borderwatch.edge.tracking import box_tracker
 from borderwatch.edge.tracking.tracks import TrackerOutput
 
 F64 = npt.NDArray[np.float64]
-_DILATE = np.ones((3, 3), np.uint8)
 _STAND_IN = np.zeros((1, 1, 3), np.uint8)
 
 
@@ -68,7 +67,7 @@ class ChipMapping:
 class _State:
     """What ``finish`` needs again: the frame in centikelvin, its hot spots, and how they are classified."""
 
-    temp: npt.NDArray[np.float32]
+    ck: npt.NDArray[np.uint16]
     spots: hs.Hotspots
     chips: F64 | None = None  # sampling boxes when the model was asked
     reuse: bool = False  # the previous classification still holds
@@ -100,7 +99,7 @@ class ThermalUnit:
         self.output.factory = EventFactory(ctx.site, ctx.agent, sensor_id, cfg.events, SensorKind.THERMAL)
         self.projector = PoseProjector(cfg.pose) if cfg.pose is not None else None
         self.scene: Scene | None = None
-        self.background: npt.NDArray[np.float32] | None = None
+        self.background: npt.NDArray[np.float32] | None = None  # running background, float32 centikelvin
         self.seen = 0
         self.last_boxes: F64 = np.zeros((0, 4))
         self.last_classified = -1e18
@@ -109,8 +108,12 @@ class ThermalUnit:
         self.temps = TrackState({"max_c": 0.0, "mean_c": 0.0})
         self.distressed: set[int] = set()
         self._now_distressed: dict[int, tuple[float, bool]] = {}  # track id -> (immobile s, in water)
+        self._mask: npt.NDArray[np.uint8] | None = None
+        self._scratch: npt.NDArray[np.uint8] | None = None
+        self._bounds: hs.Thresholds | None = None
         h = cfg.hotspots
-        self.bounds_ck = ((h.min_c + 273.15) * 100.0, (h.max_c + 273.15) * 100.0)
+        self._limits_ck = (h.delta_k * 100.0, (h.min_c + 273.15) * 100.0, (h.max_c + 273.15) * 100.0)
+        self._alpha = 1.0 - (1.0 - h.alpha) ** h.background_every
 
     @property
     def degraded(self) -> bool:
@@ -121,17 +124,19 @@ class ThermalUnit:
     def plan(self, frame: Frame) -> Planned:
         """Hot spots of the frame and, when they need (re)classifying, their chips in one batch."""
         check_frame(frame)
-        temp = frame.data.astype(np.float32)
-        if self.background is None or self.background.shape != temp.shape:
-            self.background, self.seen = temp.copy(), 0
-            self.scene = Scene(self.geometry, (temp.shape[1], temp.shape[0]))
+        ck = frame.data
+        if self.background is None or self.background.shape != ck.shape:
+            self._reset(ck)
+        assert self.background is not None and self._mask is not None
         self.seen += 1
         h = self.cfg.hotspots
         if self.seen <= h.warmup_frames:  # learn the scene first: a plain running mean
-            hs.learn_background(self.background, temp, np.zeros(temp.shape, bool), 1.0 / self.seen)
-            return Planned(frame, None, _State(temp, hs.Hotspots.empty()))
-        mask = hs.hot_mask(temp, self.background, h.delta_k * 100.0, *self.bounds_ck)
-        spots = self._gated(hs.blobs(temp, mask, h.min_pixels), temp.shape)
+            hs.learn_background(self.background, ck, None, 1.0 / self.seen)
+            self._bounds = hs.Thresholds.of(self.background, *self._limits_ck)
+            return Planned(frame, None, _State(ck, hs.Hotspots.empty()))
+        assert self._bounds is not None
+        mask = hs.hot_mask(ck, self._bounds, self._mask)
+        spots = self._gated(hs.blobs(ck, mask, h.min_pixels), ck.shape)
         inputs, boxes, reuse = None, None, False
         if len(spots) and self.lookup is not None:
             fresh = frame.ts - self.last_classified < h.recheck_s
@@ -139,11 +144,19 @@ class ThermalUnit:
                 reuse = True
             else:
                 boxes = hs.chip_boxes(spots.xyxy)
-                inputs = hs.chips(temp, self.background, boxes, h.delta_k * 100.0)
+                inputs = hs.chips(ck, self.background, boxes, h.delta_k * 100.0)
                 self.last_boxes, self.last_classified = spots.xyxy, frame.ts
-        grown = cv2.dilate(mask.view(np.uint8), _DILATE).view(bool)
-        hs.learn_background(self.background, temp, grown, h.alpha)
-        return Planned(frame, inputs, _State(temp, spots, boxes, reuse))
+        if (self.seen - h.warmup_frames) % h.background_every == 0:
+            # every k-th frame with the rate of k frames: the same time constant at a k-th of the cost
+            hs.learn_background(self.background, ck, mask, self._alpha, self._scratch)
+            self._bounds = hs.Thresholds.of(self.background, *self._limits_ck)
+        return Planned(frame, inputs, _State(ck, spots, boxes, reuse))
+
+    def _reset(self, ck: npt.NDArray[np.uint16]) -> None:
+        """A new (or resized) picture: learn the background afresh, buffers of its size."""
+        self.background, self.seen, self._bounds = ck.astype(np.float32), 0, None
+        self._mask, self._scratch = np.zeros(ck.shape, np.uint8), np.zeros(ck.shape, np.uint8)
+        self.scene = Scene(self.geometry, (ck.shape[1], ck.shape[0]))
 
     def _gated(self, spots: hs.Hotspots, shape: tuple[int, ...]) -> hs.Hotspots:
         h = self.cfg.hotspots
@@ -176,8 +189,8 @@ class ThermalUnit:
             self.distressed -= {int(i) for i in out.ended.ids}
         snapshots = result.snapshots
         if snapshots:
-            lo, hi = np.percentile(st.temp[::4, ::4], (1, 99.9))
-            picture = hs.false_colour(st.temp, float(lo), float(hi) + 200.0)
+            lo, hi = np.percentile(st.ck[::4, ::4], (1, 99.9))
+            picture = hs.false_colour(st.ck, float(lo), float(hi) + 200.0)
             snapshots = [replace(s, frame=picture) for s in snapshots]
         return Output(events, snapshots, len(dets))
 
