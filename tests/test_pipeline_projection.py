@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from borderwatch.edge.sensors.camera.config import CameraConfig, HomographyConfig, PoseConfig
-from borderwatch.edge.sensors.camera.projection import HomographyProjector, LocalFrame, PoseProjector
+from borderwatch.edge.config.pose import HomographyConfig, PoseConfig
+from borderwatch.edge.pipeline.projection import HomographyProjector, LocalFrame, PoseProjector
+from borderwatch.edge.sensors.camera.config import CameraConfig
 from borderwatch.edge.sensors.camera.scene import Scene
 from borderwatch.runtime.geo import EARTH_RADIUS_M
 

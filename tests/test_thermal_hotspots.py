@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from borderwatch.contract.events import Distress, EventKind, ThermalReading
+from borderwatch.edge.config.pose import PoseConfig
 from borderwatch.edge.config.rules import ZoneConfig
+from borderwatch.edge.pipeline.projection import PoseProjector
 from borderwatch.edge.sensor.kind import BuildContext
-from borderwatch.edge.sensors.camera.config import PoseConfig
-from borderwatch.edge.sensors.camera.projection import PoseProjector
 from borderwatch.edge.sensors.frame import Frame
 from borderwatch.edge.sensors.thermal import hotspots as hs
 from borderwatch.edge.sensors.thermal.config import DistressConfig, ThermalConfig

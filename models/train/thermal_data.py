@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from borderwatch.edge.sensors.camera.config import PoseConfig
-from borderwatch.edge.sensors.camera.projection import PoseProjector
+from borderwatch.edge.config.pose import PoseConfig
+from borderwatch.edge.pipeline.projection import PoseProjector
 from borderwatch.edge.sensors.thermal import hotspots as hs
 from borderwatch.simulators.scenario import ActorSpec, CameraPose, Scenario, ThermalSpec
 from borderwatch.simulators.thermal.render import ThermalRenderer

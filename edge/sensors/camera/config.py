@@ -9,7 +9,7 @@ streams are probed when the service starts).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -17,52 +17,11 @@ from borderwatch.contract.common import ObjectClass
 from borderwatch.edge.config.detector import COCO_CLASS_MAP
 from borderwatch.edge.config.events import EventsConfig
 from borderwatch.edge.config.evidence import EvidenceConfig
+from borderwatch.edge.config.pose import HomographyConfig, PoseConfig
 from borderwatch.edge.config.rules import ClassFilter, LineConfig, MaskConfig, ZoneConfig, default_filters
 from borderwatch.edge.config.settings import Settings
 from borderwatch.edge.config.tracker import TrackerConfig
-
-
-class WatchdogConfig(Settings):
-    """When a stream counts as stalled and how reconnects are paced."""
-
-    stall_timeout_s: float = Field(5.0, ge=0.2, le=300, description="no frame for this long = stall, reconnect")
-    open_timeout_s: float = Field(5.0, ge=0.2, le=120, description="give up opening the stream after this")
-    backoff_initial_s: float = Field(0.5, ge=0.05, le=60, description="first wait before a reconnect")
-    backoff_max_s: float = Field(30.0, ge=0.1, le=3600, description="cap of the doubling reconnect wait")
-    offline_after_s: float = Field(3.0, ge=0, le=3600, description="video loss lasting this long raises sensor_offline")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> WatchdogConfig:
-        if self.backoff_max_s < self.backoff_initial_s:
-            raise ValueError("watchdog.backoff_max_s must be >= watchdog.backoff_initial_s")
-        return self
-
-
-class PoseConfig(Settings):
-    """Mounting pose for ground projection (flat ground z=0, no roll, no lens distortion)."""
-
-    lat: float = Field(0.0, ge=-90, le=90, description="camera latitude, WGS-84 degrees")
-    lon: float = Field(0.0, ge=-180, le=180, description="camera longitude, WGS-84 degrees")
-    height_m: float = Field(6.0, gt=0, le=1000, description="lens height above the ground plane")
-    heading_deg: float = Field(0.0, ge=0, lt=360, description="optical axis azimuth, clockwise from north")
-    tilt_deg: float = Field(10.0, gt=0, lt=90, description="depression below horizontal (down positive)")
-    hfov_deg: float = Field(60.0, gt=1, lt=179, description="horizontal field of view")
-
-
-class HomographyConfig(Settings):
-    """A calibrated 3x3 homography from image pixels (u, v, 1) to ground east/north metres.
-
-    Metres are relative to ``origin_lat``/``origin_lon`` (equirectangular, as for the pose).
-    """
-
-    matrix: list[Annotated[list[float], Field(min_length=3, max_length=3)]] = Field(
-        default_factory=lambda: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
-        min_length=3,
-        max_length=3,
-        description="row-major 3x3, image px -> east/north metres",
-    )
-    origin_lat: float = Field(0.0, ge=-90, le=90, description="latitude of the metres' origin")
-    origin_lon: float = Field(0.0, ge=-180, le=180, description="longitude of the metres' origin")
+from borderwatch.edge.config.watchdog import WatchdogConfig
 
 
 class MotionConfig(Settings):

@@ -21,9 +21,10 @@ from borderwatch.edge.pipeline.decode import Candidates, batched_nms
 from borderwatch.edge.pipeline.detections import Detections
 from borderwatch.edge.pipeline.filters import ClassFilterTable, outside_masks, valid_class_ids, valid_classes
 from borderwatch.edge.pipeline.geometry import iou_matrix
+from borderwatch.edge.pipeline.output import OutputBuilder
+from borderwatch.edge.sensor.kind import Output
 from borderwatch.edge.sensors.camera.config import CameraConfig
 from borderwatch.edge.sensors.camera.motion import MotionDetector, MotionResult, downscale_gray
-from borderwatch.edge.sensors.camera.output import Output, OutputBuilder
 from borderwatch.edge.sensors.camera.regions import Tiling, centres_inside, plan_regions, whole_frame_regions
 from borderwatch.edge.sensors.camera.scene import Scene
 from borderwatch.edge.sensors.camera.tamper import TamperChange, TamperDetector
@@ -70,7 +71,7 @@ class CameraPipeline:
         self.filters = ClassFilterTable.from_config(cfg.filters)
         self.tracker = box_tracker(cfg.tracker, first_track_id)
         self.tamper = TamperDetector(cfg.tamper)
-        self.output = OutputBuilder(site, agent, camera_id, cfg)
+        self.output = OutputBuilder(site, agent, camera_id, cfg.events, cfg.evidence)
         self.motion: MotionDetector | None = None
         self.scene: Scene | None = None
 

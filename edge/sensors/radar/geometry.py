@@ -3,7 +3,7 @@
 Sensor frame as in ``edge/pipeline/polar.py``: origin at the antenna, ``y`` along the boresight,
 ``x`` to its right. The boresight's azimuth (``heading_deg``) turns it into east/north; the local
 east/north metres become lat/lon by the same equirectangular frame the camera uses
-(``LocalFrame`` in ``edge/sensors/camera/projection.py``). Own position and heading sent by a
+(``LocalFrame`` in ``edge/pipeline/projection.py``). Own position and heading sent by a
 moving radar (NMEA RMC/HDT) replace the configured ones.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from borderwatch.edge.pipeline.polar import metric_to_polar, polar_to_metric
-from borderwatch.edge.sensors.camera.projection import LocalFrame
+from borderwatch.edge.pipeline.projection import LocalFrame
 
 F64 = npt.NDArray[np.float64]
 

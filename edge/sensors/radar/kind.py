@@ -22,9 +22,9 @@ from borderwatch.contract.events import Event, EventKind
 from borderwatch.edge.pipeline.classes import CLASS_INDEX
 from borderwatch.edge.pipeline.detections import DOPPLER_MPS, RANGE_M, SNR_DB
 from borderwatch.edge.pipeline.events import EventFactory, TrackView
+from borderwatch.edge.pipeline.projection import LocalFrame
 from borderwatch.edge.pipeline.trackstate import TrackState
 from borderwatch.edge.sensor.kind import Attributes, BuildContext, Built, Output, Planned
-from borderwatch.edge.sensors.camera.projection import LocalFrame
 from borderwatch.edge.sensors.frame import Frame
 from borderwatch.edge.sensors.radar.config import RadarConfig
 from borderwatch.edge.sensors.radar.features import FeatureTable, as_model_input, signal_db

@@ -14,8 +14,8 @@ from borderwatch.contract.events import Event, EventKind
 from borderwatch.edge.config.rules import LineConfig
 from borderwatch.edge.pipeline.events import EventFactory, TrackView
 from borderwatch.edge.pipeline.filters import class_ids
+from borderwatch.edge.pipeline.projection import LocalFrame
 from borderwatch.edge.pipeline.rules import LineCrossingRule
-from borderwatch.edge.sensors.camera.projection import LocalFrame
 
 F64 = npt.NDArray[np.float64]
 

@@ -10,6 +10,7 @@ after a jump is skipped once, then counting resumes from it). Size errors are th
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -22,10 +23,12 @@ def bad_frame_reason(
     counts: U16, counter: int, previous: U16 | None, previous_counter: int | None, cfg: BadFrameConfig
 ) -> str | None:
     """Why ``counts`` must be skipped (a short code), or None when it is good."""
-    if not counts.any():
+    lo, hi = (int(v) for v in cv2.minMaxLoc(counts.reshape(counts.shape[0], -1))[:2])  # one pass, no temporaries
+    if hi == 0:
         return "all_zero"
-    extreme = np.count_nonzero((counts == 0) | (counts == 65535))
-    if extreme > cfg.saturated_frac * counts.size:
+    if (lo == 0 or hi == 65535) and np.count_nonzero(
+        (counts == 0) | (counts == 65535)
+    ) > cfg.saturated_frac * counts.size:
         return "saturated"
     if cfg.skip_counter_jumps and previous_counter is not None and counter != (previous_counter + 1) & 0xFFFFFFFF:
         return "counter_jump"

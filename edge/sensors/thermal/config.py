@@ -2,7 +2,7 @@
 
 What is the imager's own: the source (network Y16 stream or a UVC device), its radiometric format,
 bad-frame checks, the hot-spot thresholds and size gates, the classifier, and the people-in-distress
-rule. Shared settings (watchdog pacing and pose from the camera, tracker, events, evidence, zones and
+rule. Shared settings (watchdog pacing, pose, tracker, events, evidence, zones and
 lines) are embedded as fields. Every value is bounded; validation does no I/O.
 """
 
@@ -15,10 +15,11 @@ from pydantic import Field, model_validator
 from borderwatch.contract.common import ObjectClass
 from borderwatch.edge.config.events import EventsConfig
 from borderwatch.edge.config.evidence import EvidenceConfig
+from borderwatch.edge.config.pose import PoseConfig
 from borderwatch.edge.config.rules import LineConfig, ZoneConfig
 from borderwatch.edge.config.settings import Settings
 from borderwatch.edge.config.tracker import TrackerConfig
-from borderwatch.edge.sensors.camera.config import PoseConfig, WatchdogConfig
+from borderwatch.edge.config.watchdog import WatchdogConfig
 
 Format = Literal["raw", "tlinear_0.01", "tlinear_0.1"]
 THERMAL_CLASS_MAP: dict[str, ObjectClass] = {

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from borderwatch.edge.pipeline.geometry import iou_matrix
-from borderwatch.edge.sensors.camera.projection import PoseProjector
+from borderwatch.edge.pipeline.projection import PoseProjector
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]

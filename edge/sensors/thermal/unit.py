@@ -5,8 +5,8 @@ bounds of the running background (updated every ``background_every`` frames) -> 
 chips of every blob in one (N, 3, 32, 32) batch for the classifier; frames without hot spots, and
 frames whose hot spots are the last classified ones barely moved (until ``recheck_s``), ask the model
 nothing. ``finish``: classifier scores -> Detections (clutter dropped by the class map) -> the shared
-box tracker -> the camera's scene and output stages (ground projection, zones, lines, lifecycle
-events; their settings are the imager's) -> events enriched with max/mean temperature and, for
+box tracker -> the shared scene and output stages of ``edge/pipeline/`` (ground projection, zones,
+lines, lifecycle events; their settings are the imager's) -> events enriched with max/mean temperature and, for
 people in distress, the rescue-priority field.
 """
 
@@ -21,16 +21,14 @@ from borderwatch.contract.common import SensorKind
 from borderwatch.contract.events import Distress, Event, EventKind, ThermalReading
 from borderwatch.edge.pipeline.classes import CLASS_INDEX, label_lookup
 from borderwatch.edge.pipeline.detections import Detections
-from borderwatch.edge.pipeline.events import EventFactory
 from borderwatch.edge.pipeline.filters import valid_class_ids
 from borderwatch.edge.pipeline.geometry import iou_matrix
+from borderwatch.edge.pipeline.output import OutputBuilder
+from borderwatch.edge.pipeline.projection import PoseProjector
 from borderwatch.edge.pipeline.rules import flip_y
+from borderwatch.edge.pipeline.scene import RuleScene
 from borderwatch.edge.pipeline.trackstate import TrackState
 from borderwatch.edge.sensor.kind import Attributes, BuildContext, Output, Planned
-from borderwatch.edge.sensors.camera.config import CameraConfig
-from borderwatch.edge.sensors.camera.output import OutputBuilder
-from borderwatch.edge.sensors.camera.projection import PoseProjector
-from borderwatch.edge.sensors.camera.scene import Scene
 from borderwatch.edge.sensors.frame import Frame
 from borderwatch.edge.sensors.thermal import hotspots as hs
 from borderwatch.edge.sensors.thermal.config import ThermalConfig
@@ -73,11 +71,6 @@ class _State:
     reuse: bool = False  # the previous classification still holds
 
 
-def _geometry(cfg: ThermalConfig) -> CameraConfig:
-    """The settings the shared scene/output stages read, taken from the imager's own (pose, rules, events)."""
-    return CameraConfig(pose=cfg.pose, lines=cfg.lines, zones=cfg.zones, events=cfg.events, evidence=cfg.evidence)
-
-
 def _with(event: Event, update: dict[str, object]) -> Event:
     """The event with temperature (and distress: the field, and the attributes the hub's rules read)."""
     field = update.get("distress")
@@ -94,11 +87,9 @@ class ThermalUnit:
         labels = ctx.model.detector.labels if ctx.model else None
         self.lookup = label_lookup(labels, cfg.class_map) if labels is not None else None
         self.tracker = box_tracker(cfg.tracker, ctx.first_track_id)
-        self.geometry = _geometry(cfg)
-        self.output = OutputBuilder(ctx.site, ctx.agent, sensor_id, self.geometry)
-        self.output.factory = EventFactory(ctx.site, ctx.agent, sensor_id, cfg.events, SensorKind.THERMAL)
+        self.output = OutputBuilder(ctx.site, ctx.agent, sensor_id, cfg.events, cfg.evidence, SensorKind.THERMAL)
         self.projector = PoseProjector(cfg.pose) if cfg.pose is not None else None
-        self.scene: Scene | None = None
+        self.scene: RuleScene | None = None
         self.background: npt.NDArray[np.float32] | None = None  # running background, float32 centikelvin
         self.seen = 0
         self.last_boxes: F64 = np.zeros((0, 4))
@@ -156,7 +147,7 @@ class ThermalUnit:
         """A new (or resized) picture: learn the background afresh, buffers of its size."""
         self.background, self.seen, self._bounds = ck.astype(np.float32), 0, None
         self._mask, self._scratch = np.zeros(ck.shape, np.uint8), np.zeros(ck.shape, np.uint8)
-        self.scene = Scene(self.geometry, (ck.shape[1], ck.shape[0]))
+        self.scene = RuleScene(self.projector, self.cfg.lines, self.cfg.zones, (ck.shape[1], ck.shape[0]))
 
     def _gated(self, spots: hs.Hotspots, shape: tuple[int, ...]) -> hs.Hotspots:
         h = self.cfg.hotspots

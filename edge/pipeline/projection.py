@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from borderwatch.edge.sensors.camera.config import HomographyConfig, PoseConfig
+from borderwatch.edge.config.pose import HomographyConfig, PoseConfig
 from borderwatch.runtime.geo import to_geo, to_local
 
 F64 = npt.NDArray[np.float64]

@@ -1,30 +1,51 @@
-"""From a tracker step to contract events and evidence for one camera frame.
+"""From a tracker step to contract events and evidence for one frame of an image sensor (camera, thermal).
 
 Lifecycle events (new / update / end), zone and line rule events on confirmed tracks that a
-detection updated in this frame (a coasting prediction never crosses a border), tamper events,
-and one snapshot per frame shared by every event that wants evidence.
+detection updated in this frame (a coasting prediction never crosses a border), tamper events
+(cameras), and one snapshot per frame shared by every event that wants evidence. Sensor-neutral:
+each kind passes its own events and evidence settings and its contract kind.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 import numpy as np
 
+from borderwatch.contract.common import SensorKind
 from borderwatch.contract.events import Event, EventKind
+from borderwatch.edge.config.events import EventsConfig
+from borderwatch.edge.config.evidence import EvidenceConfig
 from borderwatch.edge.evidence import Snapshot
 from borderwatch.edge.pipeline.classes import class_name
 from borderwatch.edge.pipeline.events import EventFactory, TrackView
+from borderwatch.edge.pipeline.scene import Anchors, RuleScene
 from borderwatch.edge.pipeline.trackstate import member
 from borderwatch.edge.sensor.kind import Output
-from borderwatch.edge.sensors.camera.config import CameraConfig
-from borderwatch.edge.sensors.camera.scene import Anchors, Scene
-from borderwatch.edge.sensors.camera.tamper import TamperChange
 from borderwatch.edge.sensors.frame import Frame
 from borderwatch.edge.tracking.models import MotionModel
 from borderwatch.edge.tracking.tracks import TrackerOutput, Tracks
 
 
+class TamperChange(Protocol):
+    """A tamper condition raised or cleared, with the measures that decided it (``camera/tamper.py``)."""
+
+    @property
+    def kind(self) -> str:
+        """Which condition (blocked, moved, ...)."""
+
+    @property
+    def raised(self) -> bool:
+        """Raised (True) or cleared."""
+
+    @property
+    def measures(self) -> dict[str, float]:
+        """The figures that decided it, copied into the event's attributes."""
+
+
 def _view(
-    tracks: Tracks, stationary: np.ndarray, scene: Scene | None, model: MotionModel
+    tracks: Tracks, stationary: np.ndarray, scene: RuleScene | None, model: MotionModel
 ) -> tuple[TrackView, Anchors | None]:
     xyxy = model.boxes(tracks.mean)
     n = len(tracks)
@@ -37,19 +58,27 @@ def _view(
 
 
 class OutputBuilder:
-    """Per-camera event factory plus the rule bookkeeping that goes with it."""
+    """Per-sensor event factory plus the rule bookkeeping that goes with it."""
 
-    def __init__(self, site: str, agent: str, camera_id: str, cfg: CameraConfig) -> None:
-        self.camera_id, self.cfg = camera_id, cfg
-        self.factory = EventFactory(site, agent, camera_id, cfg.events)
+    def __init__(
+        self,
+        site: str,
+        agent: str,
+        sensor_id: str,
+        events: EventsConfig,
+        evidence: EvidenceConfig,
+        kind: SensorKind = SensorKind.CAMERA,
+    ) -> None:
+        self.sensor_id, self.evidence = sensor_id, evidence
+        self.factory = EventFactory(site, agent, sensor_id, events, kind)
 
     def build(
         self,
         frame: Frame,
-        scene: Scene,
+        scene: RuleScene,
         out: TrackerOutput,
         stationary: np.ndarray,
-        tamper: list[TamperChange],
+        tamper: Sequence[TamperChange],
         model: MotionModel,
         n_dets: int,
     ) -> Output:
@@ -70,7 +99,7 @@ class OutputBuilder:
         events += [self._tamper(t, ts) for t in tamper]
         return Output(events, self._evidence(frame, view, out.tracks.confirmed, events), n_dets)
 
-    def _rules(self, scene: Scene, view: TrackView, anchors: Anchors, active: np.ndarray, ts: float) -> list[Event]:
+    def _rules(self, scene: RuleScene, view: TrackView, anchors: Anchors, active: np.ndarray, ts: float) -> list[Event]:
         """Rule events of the ``active`` rows; hits come back as rows of ``view``."""
         if not scene.lines and not scene.zones:
             return []
@@ -90,7 +119,7 @@ class OutputBuilder:
             events += self.factory.rule(EventKind.LOITERING, view, rows[z.loitering], zone.name, ts, dwell=z.dwell_s)
         return events
 
-    def _forget(self, scene: Scene, ended: np.ndarray, live: np.ndarray) -> None:
+    def _forget(self, scene: RuleScene, ended: np.ndarray, live: np.ndarray) -> None:
         rules = [r for r, _ in scene.lines] + [z for z, _ in scene.zones]
         for rule in rules:
             rule.forget(ended)
@@ -107,7 +136,7 @@ class OutputBuilder:
 
     def _evidence(self, frame: Frame, view: TrackView, confirmed: np.ndarray, events: list[Event]) -> list[Snapshot]:
         """One snapshot of the confirmed tracks, shared by every event that wants evidence."""
-        ev = self.cfg.evidence
+        ev = self.evidence
         wanted = [e for e in events if e.kind.value in ev.on] if ev.enabled else []
         if not wanted:
             return []
@@ -115,9 +144,9 @@ class OutputBuilder:
         subjects = member(view.ids, [e.track_id for e in wanted if e.track_id is not None])
         labels = tuple(f"{class_name(int(c)).value} #{i}" for c, i in zip(view.class_id, view.ids, strict=True))
         ids = tuple(e.id for e in wanted)
-        return [Snapshot(self.camera_id, ids, frame.data, view.xyxy, labels, subjects, ev.max_bytes, ev.max_width)]
+        return [Snapshot(self.sensor_id, ids, frame.data, view.xyxy, labels, subjects, ev.max_bytes, ev.max_width)]
 
-    def ended(self, tracks: Tracks, ts: float, scene: Scene | None, model: MotionModel) -> Output:
+    def ended(self, tracks: Tracks, ts: float, scene: RuleScene | None, model: MotionModel) -> Output:
         """track_end for tracks ended outside a step (video loss)."""
         view, _ = _view(tracks, np.zeros(len(tracks), bool), scene, model)
         events = self.factory.lifecycle(view[np.zeros(len(view), bool)], [], np.zeros(0, bool), view, ts)
@@ -130,5 +159,5 @@ class OutputBuilder:
         return self.factory.heartbeat_due(ts)
 
     def health(self, kind: EventKind, ts: float, attributes: dict[str, str | float | int | bool]) -> Event:
-        """A tamper, sensor_offline or sensor_online event of this camera (not throttled: there are few)."""
+        """A tamper, sensor_offline or sensor_online event of this sensor (not throttled: there are few)."""
         return self.factory.health(kind, ts, attributes)
