@@ -145,16 +145,20 @@ def _pose(p: CameraPose) -> dict[str, float]:
 
 
 def _thermal(scn: Scenario, index: int, layout: DemoLayout, model: str | None) -> dict[str, Any]:
-    """Imager k listens after the cameras (``simulators/site.py``); its border line is the cameras'."""
+    """Imager k listens after the cameras (``simulators/site.py``); its border line is the cameras', and the
+    scenario's rivers and lakes are its water zones (a person inside gets rescue priority).
+    """
     spec = scn.thermals[index]
     port = layout.camera_base_port + len(scn.cameras) + index
     camera_like = _camera(scn, 0, layout, None) if scn.cameras else {}
+    water = [{"name": w.name, "coords": "geo", "points": [list(p) for p in w.points]} for w in scn.water]
     return {
         "url": f"tcp://127.0.0.1:{port}",
         "fps": min(spec.fps, 9.0),
         "pose": _pose(spec.pose),
         **({"model": model} if model else {}),
         "lines": camera_like.get("lines", []),
+        **({"distress": {"water_zones": water}} if water else {}),
         "evidence": {"dir": str(layout.run_dir / "agent" / "evidence")},
     }
 

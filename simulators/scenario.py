@@ -89,6 +89,15 @@ class BorderSpec(_Model):
     inbound_side: Literal["left", "right"] = Field(default="right", description="side of the protected land")
 
 
+class WaterSpec(_Model):
+    """A river or lake, a (lat, lon) polygon: a person inside is in distress (ground truth), and the
+    site's thermal imagers watch it as a water zone (their rescue-priority rule).
+    """
+
+    name: Ident = Field(default="river", description="zone name in the agent's config")
+    points: list[tuple[float, float]] = Field(min_length=3, max_length=500, description="(lat, lon) degrees")
+
+
 class ActorSpec(_Model):
     """Something that moves: a person (or a group of `count` people), a vehicle or an animal."""
 
@@ -190,6 +199,7 @@ class Scenario(_Model):
     weather: Literal["clear", "fog", "rain"] = Field(default="clear", description="camera image weather")
     visibility_m: float = Field(default=120.0, gt=5.0, le=10_000.0, description="fog: contrast halves at ~0.2x")
     sensors: list[SensorSpec] = Field(default_factory=list, max_length=32, description="thermal/radar (truth)")
+    water: list[WaterSpec] = Field(default_factory=list, max_length=32, description="rivers and lakes")
     faults: list[FaultSpec] = Field(default_factory=list, max_length=100)
     eval: EvalSpec = Field(default_factory=EvalSpec)
 

@@ -25,6 +25,7 @@ from borderwatch.simulators.truth import (
     Crossing,
     crossing_record,
     crossings,
+    distress_records,
     fault_records,
     groups,
     position_records,
@@ -53,12 +54,14 @@ def truth_records(scenario: Scenario, world: World, clock: SimClock | None = Non
 
 
 def full_truth(scenario: Scenario, world: World, clock: SimClock) -> list[dict]:
-    """Everything the scorer needs: the run, the crossings, sampled positions and the injected faults."""
+    """Everything the scorer needs: the run, the crossings, sampled positions, people entering water and the
+    injected faults."""
     start, speed = clock.started_at, clock.speed
     return [
         run_record(scenario, start, speed),
         *truth_records(scenario, world, clock),
         *position_records(world, start, speed),
+        *distress_records(world, start, speed),
         *fault_records(scenario, start, speed),
     ]
 

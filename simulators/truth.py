@@ -14,13 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
-from borderwatch.runtime.geo import to_geo
+from borderwatch.edge.pipeline.geometry import points_in_polygon
+from borderwatch.runtime.geo import to_geo, to_local
 from borderwatch.simulators.coverage import coverage, sensor_kinds
 from borderwatch.simulators.geo import segment_intersections
 from borderwatch.simulators.scenario import CLASSES, Scenario
 from borderwatch.simulators.world import World
 
 POSITION_STEP_S = 1.0  # sampled actor positions: what track quality (MOTA, IDF1) is scored on
+DISTRESS_STEP_S = 0.1  # when a person enters water, to a tenth of a second
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,41 @@ def position_records(world: World, start: datetime | None, speed: float = 1.0) -
             rec |= {"actor": aid, "group": member_group.get(aid, aid), "class": CLASSES[int(st.class_id[i])]}
             rec |= {"lat": round(float(lat[j]), 7), "lon": round(float(lon[j]), 7)}
             out.append(rec | {"seen_by": [s for s, m in cov.items() if m[j]]})
+    return out
+
+
+def distress_records(world: World, start: datetime | None, speed: float = 1.0) -> list[dict]:
+    """Every person entering water (a ``water`` polygon of the scenario): a situation for rescue.
+
+    {"kind": "distress", "reason": "water", "t_s", "ts", "actor", "group", "class", "lat", "lon", "seen_by"};
+    one record per entry (time resolution DISTRESS_STEP_S), so a person wading across once is one situation.
+    """
+    scn = world.scenario
+    if not scn.water:
+        return []
+    polygons = [np.stack(to_local(*np.asarray(w.points, np.float64).T, *world.origin), axis=1) for w in scn.water]
+    person, member_group = CLASSES.index("person"), groups(scn)
+    inside_before: set[str] = set()
+    out = []
+    for t in np.arange(0.0, scn.duration_s + 1e-9, DISTRESS_STEP_S):
+        st = world.state(float(t))
+        idx = np.flatnonzero(st.visible & (st.class_id == person))
+        points = np.stack((st.east_m[idx], st.north_m[idx]), axis=1)
+        wet = np.zeros(len(idx), bool)
+        for polygon in polygons:
+            wet |= points_in_polygon(points, polygon)
+        now = {str(st.ids[i]) for i in idx[wet]}
+        for j in np.flatnonzero(wet):
+            aid = str(st.ids[idx[j]])
+            if aid in inside_before:
+                continue
+            lat, lon = to_geo(points[j, 0], points[j, 1], *world.origin)
+            cov = coverage(scn, points[j : j + 1, 0], points[j : j + 1, 1])
+            rec = {"kind": "distress", "reason": "water", "t_s": round(float(t), 3)} | _utc(start, float(t), speed)
+            rec |= {"actor": aid, "group": member_group.get(aid, aid), "class": "person"}
+            rec |= {"lat": round(float(lat), 7), "lon": round(float(lon), 7)}
+            out.append(rec | {"seen_by": [s for s, m in cov.items() if m[0]]})
+        inside_before = now
     return out
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from borderwatch.contract import Channel, topic
+from borderwatch.contract.topics import subscription
 from borderwatch.deploy.credentials import agent_identity, make_ca, make_cert, set_password
 from tests.support.identity import DEADLINE_S, DEPLOY, USERS, Client, ShippedMosquitto, received_until
 
@@ -69,6 +70,22 @@ def test_agent_publishes_only_under_its_own_site_and_agent(broker, creds):
     finally:
         hub.close()
         agent.close()
+
+
+def test_hub_publishes_each_alert_on_its_own_retained_topic(broker, creds):
+    """The hub keeps every active alert retained at bw/v1/<site>/<hub_id>/alerts/<alert_id>: the ACL must let it
+    (a denied publish reached no console, no eval recorder)."""
+    publisher = Client(broker.port, creds, "hub", USERS["hub"])
+    reader = Client(broker.port, creds, "hub", USERS["hub"])
+    try:
+        assert publisher.connected() and reader.connected()
+        reader.subscribe(subscription(Channel.ALERTS))
+        name = topic("north", "hub", Channel.ALERTS, "a1b2c3")
+        publisher.publish(name, b"{}")
+        assert set(received_until(reader, name)) == {name}
+    finally:
+        publisher.close()
+        reader.close()
 
 
 def test_agent_reads_only_its_own_commands_and_delivery(broker, creds):

@@ -40,7 +40,7 @@ def test_a_camera_fault_must_name_a_camera(tmp_path):
         load_scenario(path)
 
 
-def test_truth_file_round_trip_keeps_groups_positions_faults_and_pending_sensors(tmp_path):
+def test_truth_file_round_trip_keeps_groups_positions_faults_and_people_entering_water(tmp_path):
     scn = SCENARIOS["camera-failure"]
     path = tmp_path / "truth.jsonl"
     write_jsonl(path, full_truth(scn, World(scn), SimClock().start()))
@@ -51,8 +51,10 @@ def test_truth_file_round_trip_keeps_groups_positions_faults_and_pending_sensors
     river = SCENARIOS["river-distress"]
     write_jsonl(path, full_truth(river, World(river), SimClock().start()))
     truth = read_truth(path)
-    assert truth.pending_sensors == ["thermal-1"]
+    assert truth.sensors["thermal-1"] == "thermal" and "thermal-1" not in truth.pending_sensors
     assert [c.seen_by for c in truth.crossings] == [("thermal-1",)]
+    # one person wades into the river once: one situation, in view of the thermal imager only
+    assert [(d.actor, d.reason, d.seen_by) for d in truth.distress] == [("p1", "water", ("thermal-1",))]
 
 
 def test_fog_fades_the_far_field_more_than_the_near_one():

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from borderwatch.contract import AlertState, EventKind
+from borderwatch.contract import Alert, AlertState, EventKind, GeoPosition, Severity
 from borderwatch.simulators.score.run import score_run, situations
-from borderwatch.simulators.score.truthfile import Fault
-from tests.support.scoring import RECOVERY_S, T0, TOL, WARMUP_S, alert, crossing, event, hub, truth
+from borderwatch.simulators.score.truthfile import DistressCase, Fault
+from tests.support.scoring import RECOVERY_S, T0, TOL, WARMUP_S, alert, at, crossing, event, hub, truth
 
 
 def run(t, h, until=None):
@@ -172,11 +172,50 @@ def test_latency_is_taken_to_the_alert_arrival_when_known():
     assert r.latency_s == [] and r.alerts_not_received == 1
 
 
-def test_a_crossing_only_a_thermal_imager_covers_is_pending_not_missed():
-    t = truth([crossing(30.0, seen=("thermal-1",))], sensors={"cam-1": "camera", "thermal-1": "thermal"})
+def test_a_crossing_only_a_sensor_of_a_kind_not_built_covers_is_pending_not_missed():
+    t = truth([crossing(30.0, seen=("radar-1",))], sensors={"cam-1": "camera", "radar-1": "radar"})
     r = run(t, hub())
     assert (r.situations, r.situations_pending) == (0, 1)
-    assert {s.sensor: s.status.split(":")[0] for s in r.sensors} == {"cam-1": "scored", "thermal-1": "pending"}
+    assert {s.sensor: s.status.split(":")[0] for s in r.sensors} == {"cam-1": "scored", "radar-1": "pending"}
+
+
+def test_a_crossing_only_a_thermal_imager_covers_is_scored():
+    t = truth([crossing(30.0, seen=("thermal-1",))], sensors={"cam-1": "camera", "thermal-1": "thermal"})
+    r = run(t, hub([event(1, 31.0, sensor="thermal-1")], [alert(1, 31.0, sensor="thermal-1")]))
+    assert (r.situations, r.situations_alerted, r.situations_pending) == (1, 1, 0)
+    assert {s.sensor: (s.status, s.found) for s in r.sensors} == {"cam-1": ("scored", 0), "thermal-1": ("scored", 1)}
+
+
+def _rescue(n: int, t: float, east: float = 250.0, north: float = 32.0) -> Alert:
+    a = alert(n, t, east=None, direction=None, sensor="thermal-1", rule="person-in-distress")
+    lat, lon = at(east, north)
+    return a.model_copy(update={"severity": Severity.HUMANITARIAN, "position": GeoPosition(lat=lat, lon=lon)})
+
+
+DISTRESS_CASES = {
+    # name: (humanitarian alerts, (situations, alerted, false alerts), recall, latencies)
+    "answered in time and place": ([_rescue(1, 61.5)], (1, 1, 0), 1.0, [1.5]),
+    "out of place": ([_rescue(1, 61.5, east=265.0)], (1, 0, 1), 0.0, []),
+    "too late": ([_rescue(1, 66.0)], (1, 0, 1), 0.0, []),
+    "no alert": ([], (1, 0, 0), 0.0, []),
+    "a second alert for the same person is false": ([_rescue(1, 61.0), _rescue(2, 62.0)], (1, 1, 1), 1.0, [1.0]),
+}
+
+
+@pytest.mark.parametrize("name", list(DISTRESS_CASES))
+def test_people_entering_water_are_answered_by_humanitarian_alerts(name):
+    alerts, (sits, alerted, false), recall, latency = DISTRESS_CASES[name]
+    t = truth([], sensors={"cam-1": "camera", "thermal-1": "thermal"})
+    t.distress = [DistressCase(T0 + timedelta(seconds=60.0), "p1", "water", *at(250.0), ("thermal-1",))]
+    r = run(t, hub(alerts=alerts))
+    assert (r.distress_situations, r.distress_alerted, r.false_alerts) == (sits, alerted, false)
+    assert r.distress_alert_recall == recall and r.distress_alerts == len(alerts)
+    assert r.distress_latency_s == [pytest.approx(x) for x in latency]
+
+
+def test_a_humanitarian_alert_with_no_one_in_distress_is_false():
+    r = run(truth([]), hub(alerts=[_rescue(1, 40.0)]))
+    assert (r.distress_situations, r.false_alerts, r.distress_alert_recall) == (0, 1, None)
 
 
 def test_a_demo_stopped_early_does_not_count_later_crossings_as_missed():

@@ -21,6 +21,8 @@ DIRECTION = {
     "nuisance_false_alerts_per_hour": False,
     "localisation_p95_m": False,
     "alert_latency_p95_s": False,
+    "humanitarian_alert_recall": True,
+    "humanitarian_alert_latency_p95_s": False,
 }
 
 

@@ -7,6 +7,8 @@ the first; the hub's grouping settings play no part. Every alert that fired is c
 waiting out its debounce, paged nobody): a crossing alert matching
 no situation, a tamper or offline alert matching no injected fault, and any other alert are false.
 A sensor under an injected fault (and for recovery_s after) is blind: what it missed then is not a miss.
+A person entering water in view of a working sensor is a distress situation: a humanitarian alert
+(``severity = humanitarian``) within the gates answers it; one answering nothing is false.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from borderwatch.contract import Alert, AlertState, Event, EventKind
+from borderwatch.contract.alerts import Severity
 from borderwatch.simulators.scenario import PROCESS_FAULTS
 from borderwatch.simulators.score.alerts import expected_alert_kinds, match_faults, match_situations
 from borderwatch.simulators.score.gospa import GospaScore, gospa_over_run
 from borderwatch.simulators.score.hubread import HubRecords
 from borderwatch.simulators.score.match import Tolerances, assign, distances_m, percentiles, ratio
 from borderwatch.simulators.score.tracks import track_quality
-from borderwatch.simulators.score.truthfile import SCOREABLE_KINDS, Crossing, Truth
+from borderwatch.simulators.score.truthfile import SCOREABLE_KINDS, Crossing, DistressCase, Truth
 from borderwatch.simulators.truth import POSITION_STEP_S
 
 ALERTED_CLASSES = ("person", "vehicle")
@@ -92,6 +95,11 @@ class RunScore:
     latency_s: list[float] = field(default_factory=list)
     latency_source: str = "arrival"
     alerts_not_received: int = 0  # matched alerts the arrival subscriber never saw (no latency for them)
+    distress_situations: int = 0  # people entering water in view of a working, scoreable sensor
+    distress_alerted: int = 0
+    distress_alerts: int = 0  # humanitarian alerts that fired
+    distress_alert_recall: float | None = None
+    distress_latency_s: list[float] = field(default_factory=list)
 
     def summary(self) -> dict:
         """The headline figures (percentiles rather than the raw error lists)."""
@@ -99,6 +107,7 @@ class RunScore:
         loc, lat = d.pop("localisation_m"), d.pop("latency_s")
         d["localisation_p50_m"], d["localisation_p95_m"] = percentiles(loc)
         d["latency_p50_s"], d["latency_p95_s"] = percentiles(lat)
+        d["distress_latency_p50_s"], d["distress_latency_p95_s"] = percentiles(d.pop("distress_latency_s"))
         return d
 
 
@@ -267,7 +276,50 @@ def _score_alerts(
     faults_claimed = match_faults(truth.faults, fired, kinds)
     run.fault_alerts_expected = sum(bool(expected_alert_kinds(f)) for f in truth.faults)
     run.fault_alerts_matched = len(faults_claimed)
+    rescue = _score_distress(run, truth, hub, [a for a in fired if a.severity == Severity.HUMANITARIAN], window, tol,
+                             recovery_s)  # fmt: skip
+    answered = {crossing[i].id for i in m.report.tolist()} | {fired[i].id for i in faults_claimed} | rescue
     run.alerts_total = len(fired)
-    run.false_alerts = run.alerts_total - len(m) - len(faults_claimed)
+    run.false_alerts = run.alerts_total - len(answered)
     run.false_alerts_per_hour = run.false_alerts / (run.simulated_s / 3600.0) if run.simulated_s > 0 else None
     run.alert_precision = ratio(len(m) + len(faults_claimed), run.alerts_total)
+
+
+def _score_distress(
+    run: RunScore,
+    truth: Truth,
+    hub: HubRecords,
+    rescue: Sequence[Alert],
+    window: Window,
+    tol: Tolerances,
+    recovery_s: float,
+) -> set[str]:
+    """Humanitarian alerts against the people entering water in view of a working, scoreable sensor; the ids of
+    the alerts that answered a case.
+    """
+    cases = [
+        d for d in truth.distress
+        if any(truth.sensors.get(s) in SCOREABLE_KINDS and not blind(truth, s, d.ts, recovery_s) for s in d.seen_by)
+    ]  # fmt: skip
+    run.distress_alerts = len(rescue)
+    m = assign(
+        np.tile(np.array([a.object_class.value == "person" for a in rescue], bool), (len(cases), 1)),
+        _offsets([a.ts for a in rescue], [d.ts for d in cases]),
+        _case_dist(cases, rescue),
+        tol,
+    )
+    scored = np.array([window.scores(d.ts) for d in cases], bool)
+    run.distress_situations = int(scored.sum())
+    run.distress_alerted = int(scored[m.truth].sum()) if len(m) else 0
+    run.distress_alert_recall = ratio(run.distress_alerted, run.distress_situations)
+    for ci, ai in zip(m.truth.tolist(), m.report.tolist(), strict=True):
+        a = rescue[ai]
+        when = a.ts if hub.arrivals is None else hub.arrivals.get(a.id)
+        if when is not None:
+            run.distress_latency_s.append((when - cases[ci].ts).total_seconds())
+    return {rescue[i].id for i in m.report.tolist()}
+
+
+def _case_dist(cases: Sequence[DistressCase], reps: Sequence[Alert]) -> np.ndarray:
+    r_lat, r_lon = _pos(reps)
+    return distances_m(np.array([d.lat for d in cases]), np.array([d.lon for d in cases]), r_lat, r_lon)

@@ -38,6 +38,12 @@ def library_figures(runs: Sequence[RunScore]) -> dict[str, float | None]:
         "nuisance_false_alerts_per_hour": sum(r.false_alerts for r in nuisance) / hours if hours > 0 else None,
         "localisation_p95_m": percentiles([x for r in runs for x in r.localisation_m])[1],
         "alert_latency_p95_s": percentiles(realtime)[1],
+        "humanitarian_alert_recall": ratio(
+            sum(r.distress_alerted for r in runs), sum(r.distress_situations for r in runs)
+        ),
+        "humanitarian_alert_latency_p95_s": percentiles(
+            [x for r in runs if r.speed == 1.0 and not r.process_faults for x in r.distress_latency_s]
+        )[1],
     }
 
 
@@ -102,6 +108,20 @@ def markdown(runs: Sequence[RunScore], floors: Floors, title: str = "borderwatch
                 f"{'-' if s.id_switches is None else s.id_switches} |"
             )
     lines += gospa_table((r.scenario, s.sensor, s.gospa) for r in runs for s in r.sensors)
+    rescue = [r for r in runs if r.distress_situations or r.distress_alerts]
+    if rescue:
+        lines += [
+            "",
+            "| scenario | people entering water | humanitarian alerts | answered | recall | latency p50/p95 s |",
+        ]
+        lines.append("|---|---|---|---|---|---|")
+        for r in rescue:
+            d = r.summary()
+            lines.append(
+                f"| {r.scenario} | {r.distress_situations} | {r.distress_alerts} | {r.distress_alerted} | "
+                f"{fmt(r.distress_alert_recall)} | "
+                f"{fmt(d['distress_latency_p50_s'], '{:.1f}')}/{fmt(d['distress_latency_p95_s'], '{:.1f}')} |"
+            )
     lines += ["", "| library figure | measured | target | verdict |", "|---|---|---|---|"]
     for k, v, t, ok in checks(library_figures(runs), floors.library):
         lines.append(f"| {k} | {fmt(v, '{:.3f}')} | {t:g} | {ok} |")

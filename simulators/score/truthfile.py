@@ -1,7 +1,7 @@
 """Reading a ground-truth file (simulators/truth.py writes it) into arrays the scorer works on.
 
 Why its own file: the scorer must not re-run the world to know what happened; the truth file is the
-record of the run (its start, sensors, crossings, sampled positions and injected faults).
+record of the run (its start, sensors, crossings, sampled positions, people entering water, injected faults).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-SCOREABLE_KINDS = frozenset({"camera", "radar"})  # sensor kinds with a simulator and an edge pipeline today
+SCOREABLE_KINDS = frozenset({"camera", "radar", "thermal"})  # sensor kinds with a simulator and an edge pipeline today
 
 
 def parse_ts(text: str) -> datetime:
@@ -46,6 +46,18 @@ class Position:
 
 
 @dataclass(frozen=True, slots=True)
+class DistressCase:
+    """A person coming into distress (entering water): a situation for a humanitarian alert."""
+
+    ts: datetime
+    actor: str
+    reason: str
+    lat: float
+    lon: float
+    seen_by: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Fault:
     """A fault the scenario injected: kill, black, ... (camera) or broker_restart, agent_kill, hub_down."""
 
@@ -72,6 +84,7 @@ class Truth:
     crossings: list[Crossing] = field(default_factory=list)
     positions: list[Position] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    distress: list[DistressCase] = field(default_factory=list)
 
     @property
     def pending_sensors(self) -> list[str]:
@@ -101,6 +114,8 @@ def read_truth(path: Path) -> Truth:
             truth.crossings.append(c)
         elif kind == "position":
             truth.positions.append(Position(ts, rec["actor"], rec["class"], rec["lat"], rec["lon"], seen))
+        elif kind == "distress":
+            truth.distress.append(DistressCase(ts, rec["actor"], rec["reason"], rec["lat"], rec["lon"], seen))
         elif kind == "fault":
             truth.faults.append(Fault(ts, rec["fault"], rec.get("target", ""), float(rec["duration_s"])))
     if not truth.sensors:  # an older file: crossings only, every sensor a camera
