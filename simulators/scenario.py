@@ -60,6 +60,13 @@ class CameraSpec(_Model):
     fps: float = Field(default=10.0, gt=0.0, le=60.0, description="frames per second served")
     noise_sigma: float = Field(default=3.0, ge=0.0, le=50.0, description="sensor noise, grey levels (day)")
     jpeg_quality: int = Field(default=80, ge=10, le=100, description="MJPEG quality")
+    illuminator_m: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=2000.0,
+        description="night: distance at which the IR illuminator's light has halved (inverse square beyond it); "
+        "0 = no illuminator (a visible-light camera sees the dark); unset = the whole scene lit",
+    )
 
 
 class ThermalSpec(_Model):

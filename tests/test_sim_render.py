@@ -94,3 +94,25 @@ def test_night_is_dark_grey_and_world_is_deterministic() -> None:
     assert np.array_equal(night.frame[..., 0], night.frame[..., 1])
     assert np.array_equal(night.frame, night2.frame)
     assert np.allclose(day.xyxy, night.xyxy)
+
+
+def _person_contrast(reach_m: float | None, north: float) -> float:
+    """Mean grey of a person's pixels minus the ground's just beside them, at night."""
+    a = [ActorSpec(id="p", cls="person", waypoints=[(0, north), (0, north + 1)], speed_mps=0.5)]
+    scn = _scene(a, "night")
+    cam = scn.cameras[0].model_copy(update={"illuminator_m": reach_m})
+    r = CameraRenderer(scn.model_copy(update={"cameras": [cam]}), "c1", texture_px=512).render(1.0, seed=1)
+    x1, y1, x2, y2 = (round(float(v)) for v in r.xyxy[0])
+    grey = r.frame[..., 0].astype(np.float64)
+    person = grey[y1:y2, x1 + (x2 - x1) // 3 : x2 - (x2 - x1) // 3].mean()
+    beside = grey[y1:y2, max(0, x1 - (x2 - x1)) : x1].mean()
+    return float(person - beside)
+
+
+def test_night_darkness_follows_the_illuminator() -> None:
+    """Without an illuminator a visible camera sees the dark: a person in view leaves no trace; with one, the
+    light falls with the inverse square beyond its reach; unset, the whole scene stays lit as before."""
+    assert abs(_person_contrast(0.0, 30.0)) < 1.0
+    lit, near, far = _person_contrast(None, 60.0), _person_contrast(40.0, 20.0), _person_contrast(40.0, 60.0)
+    assert lit > 20.0 and near > 20.0
+    assert far < 0.5 * lit

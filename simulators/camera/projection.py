@@ -73,6 +73,14 @@ class Pinhole:
         s = np.where(valid, -self.height_m / np.where(valid, ray[..., 2], -1.0), np.nan)
         return s * ray[..., 0], s * ray[..., 1], valid
 
+    def row_distance(self) -> F64:
+        """(H,) horizontal ground distance seen along each pixel row's centre column (inf above the horizon)."""
+        v = np.arange(self.height, dtype=np.float64) + 0.5
+        ray = self.fwd[None, :] + ((v - self.cy) / self.f)[:, None] * self.down[None, :]
+        down = -ray[:, 2]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(down > 1e-9, self.height_m / down * np.hypot(ray[:, 0], ray[:, 1]), np.inf)
+
     def horizon_v(self) -> float:
         """Image row of the horizon (may lie outside the image)."""
         return float(self.cy + self.f * self.fwd[2] / np.hypot(*self.fwd[:2]))

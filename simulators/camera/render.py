@@ -77,15 +77,32 @@ def place(cam: Pinhole, state: ActorState, origin: tuple[float, float]) -> Place
     return Placed(idx, u[idx], v[idx], ppm[idx], (v[idx] - vt[idx]) / hgt, depth[idx], profile[idx], facing[idx])
 
 
-def part_colors(main: npt.NDArray, kinds: list[int], haze: float, night: bool) -> list[tuple[float, ...]]:
-    """Colour of each part kind, hazed with distance; at night IR grey, brighter than the ground."""
+def part_colors(
+    main: npt.NDArray, kinds: list[int], haze: float, night: bool, light: float = 1.0
+) -> list[tuple[float, ...]]:
+    """Colour of each part kind, hazed with distance; at night IR grey, brighter than the ground, times the
+    share of the illuminator's light reaching it (``light``)."""
     base = np.asarray(main, np.float32)
     table = np.array([base, base[::-1] * 0.55 + 20, SKIN_BGR, DARK_BGR, GLASS_BGR, LIGHT_BGR], np.float32)
     cols = table[kinds] * (1 - haze) + np.asarray(HAZE, np.float32) * haze
     if night:
         lum = cols @ np.array([0.114, 0.587, 0.299], np.float32)
-        cols = np.repeat((70 + 0.55 * lum)[:, None], 3, axis=1)
+        cols = np.repeat((70 + 0.55 * lum)[:, None], 3, axis=1) * light
     return [tuple(map(float, c)) for c in cols]
+
+
+def illumination(distance_m: npt.ArrayLike, reach_m: float | None) -> npt.NDArray[np.float64]:
+    """Share of the light at ``distance_m`` a night camera's illuminator gives: 1 / (1 + (d / reach)^2)
+    (inverse square beyond ``reach_m``, where it has halved); 0 everywhere without one (``reach_m`` 0) and at
+    infinity (the sky); 1 everywhere when the scenario leaves it unset (the whole scene lit).
+    """
+    d = np.asarray(distance_m, np.float64)
+    if reach_m is None:
+        return np.ones_like(d)
+    if reach_m <= 0:
+        return np.zeros_like(d)
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + (d / reach_m) ** 2)
 
 
 def night_frame(img: U8) -> U8:
@@ -120,6 +137,10 @@ class CameraRenderer:
         tex = ground_texture(scenario.terrain, self.world.border_en, scenario.seed, texture_px)
         day_bg = background(scenario, self.cam, tex, self.world.border_en)
         self.background = night_frame(day_bg) if self.night else day_bg
+        self.reach_m = self.spec.illuminator_m if self.night else None
+        if self.reach_m is not None:  # rows fade with their ground distance, the sky is dark
+            rows = illumination(self.cam.row_distance(), self.reach_m)[:, None, None]
+            self.background = np.round(self.background * rows).astype(np.uint8)
         sigma = self.spec.noise_sigma * (3.0 if self.night else 1.0)
         rng = np.random.default_rng([scenario.seed, 404])
         shape = (self.spec.height + 8, self.spec.width + 8, 3)
@@ -167,7 +188,9 @@ class CameraRenderer:
             polys = [np.round(q * 16).astype(np.int32) for q in pts]
             self._shadow(frame, boxes[k])
             haze = float(1 - np.exp(-p.depth[k] / 700.0))
-            shapes.fill_parts(frame, polys, part_colors(state.color_bgr[i], [c for _, c in parts], haze, self.night))
+            light = float(illumination(p.depth[k], self.reach_m))
+            colors = part_colors(state.color_bgr[i], [c for _, c in parts], haze, self.night, light)
+            shapes.fill_parts(frame, polys, colors)
             areas[k] = _area(polys, boxes[k])
             cv2.fillPoly(labels, polys, k + 1, cv2.LINE_8, shift=4)
         return boxes, areas

@@ -21,12 +21,7 @@ FOG_BGR = (205, 205, 200)
 
 def fog_transmission(cam: Pinhole, visibility_m: float) -> npt.NDArray[np.float64]:
     """(H,) fraction of each pixel row's picture that survives the fog (0 above the horizon)."""
-    v = np.arange(cam.height, dtype=np.float64) + 0.5
-    ray = cam.fwd[None, :] + ((v - cam.cy) / cam.f)[:, None] * cam.down[None, :]
-    down = -ray[:, 2]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dist = np.where(down > 1e-9, cam.height_m / down * np.hypot(ray[:, 0], ray[:, 1]), np.inf)
-    return np.exp(-KOSCHMIEDER * dist / visibility_m)
+    return np.exp(-KOSCHMIEDER * cam.row_distance() / visibility_m)
 
 
 def fog_layers(cam: Pinhole, visibility_m: float) -> tuple[npt.NDArray[np.float32], U8]:
