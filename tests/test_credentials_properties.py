@@ -17,12 +17,13 @@ ident = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,15}", fullmatch=True)
 one_line = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Zl", "Zp")), max_size=60)
 AGENT_WRITES = {Channel.STATUS, Channel.EVENTS, Channel.TELEMETRY, Channel.EVIDENCE, Channel.COMMAND_ACK}
 AGENT_READS = {Channel.COMMAND, Channel.DELIVERY}
+SUFFIX = {Channel.EVIDENCE: "ev-1", Channel.ALERTS: "a1b2c3"}  # evidence per event, alerts retained per alert id
 
 
 @given(site=ident, agent=ident, to_site=ident, to_agent=ident, channel=st.sampled_from(list(Channel)))
 def test_an_agent_writes_and_reads_only_its_own_topics(site, agent, to_site, to_agent, channel):
     me = agent_identity(site, agent)
-    name = topic(to_site, to_agent, channel, "ev-1" if channel is Channel.EVIDENCE else None)
+    name = topic(to_site, to_agent, channel, SUFFIX.get(channel))
     mine = (to_site, to_agent) == (site, agent)
     assert allowed(ACL, me, "any-client", name, "write") == (mine and channel in AGENT_WRITES)
     assert allowed(ACL, me, "any-client", name, "read") == (mine and channel in AGENT_READS)
@@ -30,7 +31,7 @@ def test_an_agent_writes_and_reads_only_its_own_topics(site, agent, to_site, to_
 
 @given(site=ident, agent=ident, channel=st.sampled_from(list(Channel)))
 def test_the_hub_reads_everything_and_writes_only_commands_delivery_alerts(site, agent, channel):
-    name = topic(site, agent, channel, "ev-1" if channel is Channel.EVIDENCE else None)
+    name = topic(site, agent, channel, SUFFIX.get(channel))
     assert allowed(ACL, "hub", "hub-client", name, "read")
     hub_writes = {Channel.COMMAND, Channel.DELIVERY, Channel.ALERTS}
     assert allowed(ACL, "hub", "hub-client", name, "write") == (channel in hub_writes)
