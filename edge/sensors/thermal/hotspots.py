@@ -61,9 +61,9 @@ class Thresholds:
 
     A count ``t`` is hot when ``t - background > delta`` and ``min <= t <= max``; for an integer ``t`` that
     is ``t >= floor(background + delta) + 1``, ``t >= ceil(min)`` and ``t <= floor(max)`` (and below the
-    saturation code). The sum is taken in float32 (a fifteenth of the float64 cost): it is exact while
-    background + delta stays below 327.68 K and delta is a whole number of centikelvin; beyond, the bound
-    may be one count (0.01 K) high.
+    saturation code). The sum is taken in float32 (far cheaper than float64 on a whole frame): it is exact when
+    delta is a whole number of centikelvin and background and background + delta lie in 163.84..327.68 K
+    (one float32 exponent: every terrestrial scene); outside, the bound may be one count (0.01 K) off.
     """
 
     lower: U16
