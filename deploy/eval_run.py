@@ -73,9 +73,8 @@ class Run:
     def __init__(self, path: Path, run_dir: Path) -> None:
         self.path, self.scn = path, load_scenario(path)
         broker, api = _distinct_free(2)
-        self.layout = DemoLayout(
-            run_dir.resolve(), broker, api, _consecutive_free(len(self.scn.cameras) + len(self.scn.thermals))
-        )
+        ports = len(self.scn.cameras) + len(self.scn.thermals) + len(self.scn.sensors)  # the site's, in that order
+        self.layout = DemoLayout(run_dir.resolve(), broker, api, _consecutive_free(ports))
         self.logs = self.layout.run_dir / "logs"
         self.children: dict[str, Child] = {}
         self.arrivals = self.layout.run_dir / "alerts-received.jsonl"

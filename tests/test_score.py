@@ -173,10 +173,10 @@ def test_latency_is_taken_to_the_alert_arrival_when_known():
 
 
 def test_a_crossing_only_a_sensor_of_a_kind_not_built_covers_is_pending_not_missed():
-    t = truth([crossing(30.0, seen=("radar-1",))], sensors={"cam-1": "camera", "radar-1": "radar"})
+    t = truth([crossing(30.0, seen=("lidar-1",))], sensors={"cam-1": "camera", "lidar-1": "lidar"})
     r = run(t, hub())
     assert (r.situations, r.situations_pending) == (0, 1)
-    assert {s.sensor: s.status.split(":")[0] for s in r.sensors} == {"cam-1": "scored", "radar-1": "pending"}
+    assert {s.sensor: s.status.split(":")[0] for s in r.sensors} == {"cam-1": "scored", "lidar-1": "pending"}
 
 
 def test_a_crossing_only_a_thermal_imager_covers_is_scored():
