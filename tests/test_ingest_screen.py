@@ -15,7 +15,6 @@ from borderwatch.hub.ingest.health import IngestHealth
 from borderwatch.hub.ingest.isolate import verdict, write_isolating
 from borderwatch.hub.ingest.screen import AgentGate, TimeWindow
 from borderwatch.hub.store.base import DeadLetter, StoreError, StoreRefusedError
-from borderwatch.hub.store.owners import OwnerIndex
 from borderwatch.hub.store.sqlite import SqliteStore
 from tests.support.builders import make_event, make_events
 
@@ -120,20 +119,6 @@ def test_event_id_stays_with_its_first_owner_in_sqlite(tmp_path):
     assert (kept.agent, kept.confidence) == ("a1", 0.5)
     assert store.count_events() == 1  # the whole batch was rolled back; bisection finds the thief
     store.close()
-
-
-def test_owner_index_keeps_ids_with_their_first_sender(tmp_path):
-    index = OwnerIndex(tmp_path / "owners.sqlite")
-    mine = make_events(3, site="s1", agent="a1")
-    index.claim(mine)
-    index.claim(mine)  # a replay by the owner
-    with pytest.raises(StoreRefusedError, match="id_taken"):
-        index.claim([make_event(9, agent="a2"), mine[1].model_copy(update={"agent": "a2"})])
-    index.claim([make_event(9, agent="a2")])  # nothing of the refused batch was recorded
-    assert index.forget_before(datetime.now(UTC) + timedelta(days=1)) == 4
-    index.close()
-    with pytest.raises(StoreError, match="closed"):
-        index.claim(mine)
 
 
 def test_dead_letters_keep_the_first_bytes_size_and_hash(tmp_path):
