@@ -16,6 +16,7 @@ subscriber drives decode and the store directly: the part this benchmark is abou
 
     python bench/bench_ingest.py              # 200,000 detections, publisher at full speed
     python bench/bench_ingest.py --soak       # then 10 min at 10,000/s: hub RSS must stay flat
+    python bench/bench_ingest.py --ids random # event ids that form no runs (one owner row each)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import argparse
 import json
 import os
 import queue
+import random
 import resource
 import subprocess
 import sys
@@ -42,7 +44,7 @@ from tests.support.waits import free_port
 
 TOPIC = "bw/v1/{site}/{agent}/events"
 _EVENT = (
-    '{{"id":"{site}-{agent}-{seq:010d}","seq":{seq},"ts":"{ts}","site":"{site}","agent":"{agent}",'
+    '{{"id":"{eid}","seq":{seq},"ts":"{ts}","site":"{site}","agent":"{agent}",'
     '"sensor":{{"id":"cam{cam}","kind":"camera"}},"kind":"track_update","class":"{cls}",'
     '"confidence":0.{conf:03d},"track_id":{track},"box":{{"x1":{x1},"y1":40.0,"x2":{x2},"y2":180.0,'
     '"frame_width":1280,"frame_height":720}}}}'
@@ -57,11 +59,16 @@ def _iso(ts: datetime) -> str:
     return ts.isoformat().replace("+00:00", "Z")
 
 
-def batch_payload(site: str, agent: str, first_seq: int, n: int, t0: datetime) -> bytes:
+def batch_payload(
+    site: str, agent: str, first_seq: int, n: int, t0: datetime, ids: random.Random | None = None
+) -> bytes:
     """One EventBatch. Event ts = t0 + 2 ms * seq: each agent stays under 100 events per 100 ms,
-    so every detection is its own VictoriaMetrics sample (see hub/store/points.py)."""
+    so every detection is its own VictoriaMetrics sample (see hub/store/points.py). Event ids are
+    numbered per agent, as agents number theirs (edge/pipeline/events.py), or random 32-hex
+    strings (uuid4-like, what agents sent before) when ``ids`` is given."""
     events = ",".join(
         _EVENT.format(
+            eid=f"{ids.getrandbits(128):032x}" if ids else f"{site}-{agent}-{s:010d}",
             site=site, agent=agent, seq=s, ts=_iso(t0 + timedelta(milliseconds=2 * s)), cam=s % 2,
             cls=_CLASSES[s // 2 % 2], conf=s % 1000, track=s % 50, x1=s % 900, x2=s % 900 + 60,
         )
@@ -78,10 +85,10 @@ def publish(port: int, args: argparse.Namespace, rate: float | None) -> float:
     client.connect("127.0.0.1", port)
     client.loop_start()
     t0, seqs, sent, start = datetime.now(UTC), [0] * args.agents, 0, time.monotonic()
-    info = None
+    info, ids = None, random.Random(7) if args.ids == "random" else None
     while sent < args.total:
         a, n = (sent // args.batch) % args.agents, min(args.batch, args.total - sent)
-        payload = batch_payload(args.site, f"a{a}", seqs[a], n, t0)
+        payload = batch_payload(args.site, f"a{a}", seqs[a], n, t0, ids)
         info = client.publish(TOPIC.format(site=args.site, agent=f"a{a}"), payload, qos=1)
         seqs[a], sent = seqs[a] + n, sent + n
         if (sent // args.batch) % 200 == 0:
@@ -351,7 +358,8 @@ def orchestrate(args: argparse.Namespace) -> int:
         try:
             with victoria_metrics(tmp / "vm") as vm:
                 res = run(args, tmp, vm, broker, port, args.rate)
-                label = f"burst: {args.total:,} detections in batches of {args.batch}, hub gc {args.gc}"
+                label = (f"burst: {args.total:,} detections in batches of {args.batch}, {args.ids} ids, "
+                         f"hub gc {args.gc}")  # fmt: skip
                 ok = report(label, res, args.total, paced=args.rate is not None)
                 if args.soak:
                     ok &= soak(args, tmp, vm, broker, port)
@@ -378,6 +386,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--soak", action="store_true", help="then a soak at --soak-rate; hub RSS must stay flat")
     p.add_argument("--soak-seconds", type=float, default=600.0)
     p.add_argument("--soak-rate", type=float, default=10_000.0, help="half the 20,000/s target")
+    p.add_argument(
+        "--ids", choices=("numbered", "random"), default="numbered",
+        help="event ids numbered per agent (as agents send them) or random 32-hex (each costs the hub's "
+        "owner index a row of its own)",
+    )  # fmt: skip
     p.add_argument("--hub-procs", type=int, default=1, help="hub instances; >1 splits by shared subscription")
     p.add_argument("--site", default=f"bench{os.getpid()}")
     p.add_argument(

@@ -57,7 +57,11 @@ def test_updates_are_throttled_with_a_heartbeat_and_state_is_pruned():
 def test_events_carry_box_position_and_contract_fields():
     f = EventFactory("site-1", "mast-2", "cam-3", EventsConfig())
     ev = f.lifecycle(view([5], [630]), [5], np.array([True]), view([], []), 1_700_000_000.0)[0]
-    assert ev.seq == 0 and len(ev.id) == 32 and ev.ts.timestamp() == 1_700_000_000.0
+    assert ev.seq == 0 and ev.ts.timestamp() == 1_700_000_000.0
+    prefix, number = ev.id.rsplit("-", 1)
+    assert len(prefix) == 20 and len(number) == 11  # the agent's random prefix, then a counter
+    again = f.lifecycle(view([6], [630]), [6], np.array([True]), view([], []), 1_700_000_001.0)[0]
+    assert again.id == f"{prefix}-{int(number) + 1:011d}"  # the next id: the hub keeps them as one run
     assert (ev.box.x2, ev.box.frame_width) == (640, 640)  # clipped to the frame
     assert ev.position.lat == 47.0 and ev.position.uncertainty_m == 2.0
     assert ev.object_class.value == "person" and ev.track_id == 5

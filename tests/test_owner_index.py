@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from borderwatch.hub.ingest.config import IngestConfig
 from borderwatch.hub.store import owners
 from borderwatch.hub.store.base import StoreError, StoreRefusedError
 from borderwatch.hub.store.id_runs import MAX_RUN, MAX_WIDTH, id_runs, join_id, split_id
@@ -168,3 +169,8 @@ def test_claims_of_the_first_version_are_kept_on_upgrade(tmp_path):
         idx.claim([make_event(1, agent="a9").model_copy(update={"id": "old-id-0001"})])
     idx.close()
     assert OwnerIndex(path).owner("plainid") == "s2/b"  # migrated once, table gone
+
+
+def test_runs_outlive_the_largest_clock_skew_the_hub_allows():
+    [le] = [m.le for m in IngestConfig.model_fields["max_clock_skew_s"].metadata if hasattr(m, "le")]
+    assert timedelta(seconds=le) + timedelta(hours=1) <= owners.KEEP_AFTER
