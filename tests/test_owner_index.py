@@ -93,6 +93,16 @@ def test_a_batch_from_two_senders_is_claimed_or_refused_as_a_whole(index):
     assert index.owner(make_event(5, agent="a4").id) is None
 
 
+def test_a_round_in_which_a_stranger_copies_a_new_id_is_refused_whole(index):
+    mine = make_events(5, agent="a1")  # ids nobody has claimed yet, interleaved with a2's messages
+    copy = mine[2].model_copy(update={"agent": "a2"})
+    with pytest.raises(StoreRefusedError, match="id_taken"):
+        index.claim([*mine[:3], make_event(7, agent="a2"), copy, *mine[3:]])
+    assert all(index.owner(e.id) is None for e in mine) and index.owner(make_event(7, agent="a2").id) is None
+    index.claim([*mine[:3], make_event(7, agent="a2"), *mine[3:]])  # the bisected round without the copy
+    assert index.owner(mine[4].id) == "s1/a1"
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(

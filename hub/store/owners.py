@@ -30,6 +30,7 @@ import json
 import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from itertools import groupby
 from operator import attrgetter
 from pathlib import Path
 
@@ -118,8 +119,10 @@ class OwnerIndex:
             return
         senders = set(map(_SENDER, events))
         hour = epoch_us(utc_now()) // _HOUR_US
-        if len(senders) > 1:  # not what agents send (a batch comes from one agent), so not fast
-            by_owner = {f"{s}/{a}": [ev.id for ev in events if (ev.site, ev.agent) == (s, a)] for s, a in senders}
+        if len(senders) > 1:  # a round of several agents' messages: each sender's ids, in one pass
+            by_owner: dict[str, list[str]] = {}
+            for (site, agent), same in groupby(events, _SENDER):
+                by_owner.setdefault(f"{site}/{agent}", []).extend(map(_ID, same))
             self._claim_all(by_owner, hour)
             return
         [(site, agent)] = senders
