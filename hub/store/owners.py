@@ -5,8 +5,8 @@ timestamp and knows nothing about event ids, so "an event id belongs to the site
 stored it" is kept here, in a small local SQLite file next to the dead letters. The SQLite store
 checks the same rule in its own events table (hub/store/sqlite.py).
 
-Cost: this runs on the ingest thread for every message, and a SQLite row per event id cost about
-as much as all the rest of ingest. So:
+Cost: this runs on the ingest thread for every message, and a SQLite row per event id made the
+hub's CPU per event half again as large (bench/bench_ingest.py). So:
 - ids are kept as runs of consecutive numbers under one prefix (hub/store/id_runs.py): exact,
   whatever the ids look like, and one row for a message of numbered ids (agents number theirs);
 - one statement per message (its own transaction): it upserts the message's runs, passed as one
