@@ -68,25 +68,37 @@ def _rank_within(groups: npt.NDArray[np.int64], score: npt.NDArray[np.float32]) 
 def select_candidates(
     out: npt.NDArray[np.float32], score_threshold: float, top_k: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-    """(image, anchor, score, class) of candidates above the threshold, at most top_k per image."""
+    """(image, anchor, score, class) of candidates above the threshold, at most top_k per image.
+
+    The best class score is taken image by image: a max over the class axis of one (C, N) image is
+    contiguous work, the same max over a (B, C, N) batch is a strided reduction several times
+    dearer, and a request is usually one image.
+    """
     scores = out[:, 4:, :]
-    best = scores.max(axis=1)
-    flat = (best > score_threshold).ravel().nonzero()[0]  # row-major, as 2-D np.nonzero but far cheaper
-    image, anchor = np.divmod(flat, best.shape[1])
-    score = best.ravel()[flat]
+    if len(scores) == 1:  # one image: no row-major flattening, no division into (image, anchor)
+        best = scores[0].max(axis=0)
+        anchor = (best > score_threshold).nonzero()[0]
+        image = np.zeros(len(anchor), np.int64)
+        score = best[anchor]
+    else:
+        best = np.stack([s.max(axis=0) for s in scores])
+        flat = (best > score_threshold).ravel().nonzero()[0]  # row-major, as 2-D np.nonzero but far cheaper
+        image, anchor = np.divmod(flat, best.shape[1])
+        score = best.ravel()[flat]
     if len(score) == 0:
         empty = np.zeros(0, np.int64)
         return empty, empty, np.zeros(0, np.float32), empty
     if len(score) > top_k:  # only then can some image hold more than top_k
         keep = _rank_within(image, score) < top_k
         image, anchor, score = image[keep], anchor[keep], score[keep]
-    class_id = scores[image, :, anchor].argmax(axis=1).astype(np.int64)
-    return image, anchor, score.astype(np.float32), class_id
+    class_id = scores[0][:, anchor].argmax(axis=0) if len(scores) == 1 else scores[image, :, anchor].argmax(axis=1)
+    return image, anchor, score.astype(np.float32, copy=False), class_id.astype(np.int64, copy=False)
 
 
 def cxcywh_boxes(out: npt.NDArray[np.float32], image: np.ndarray, anchor: np.ndarray) -> npt.NDArray[np.float64]:
     """Model-pixel xyxy of the selected anchors."""
-    cxcywh = out[image, :4, anchor].astype(np.float64)  # (K, 4) in one gather
+    # one image: a plain column gather; several: (K, 4) in one gather
+    cxcywh = out[0][:4, anchor].T.astype(np.float64) if len(out) == 1 else out[image, :4, anchor].astype(np.float64)
     centre, half = cxcywh[:, :2], cxcywh[:, 2:] / 2
     return np.concatenate((centre - half, centre + half), axis=1)
 

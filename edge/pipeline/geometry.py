@@ -6,12 +6,15 @@ edge) and returns early for empty inputs, so rules and the tracker stay cheap at
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 F = npt.NDArray[np.floating]
+# up to this many (point, segment) pairs, plain float arithmetic beats numpy's per-call overhead
+_SCALAR_PAIRS = 8
 
 
 def iou_matrix(a: F, b: F) -> npt.NDArray[np.float64]:
@@ -20,6 +23,10 @@ def iou_matrix(a: F, b: F) -> npt.NDArray[np.float64]:
     b = np.asarray(b, np.float64).reshape(-1, 4)
     if len(a) == 0 or len(b) == 0:
         return np.zeros((len(a), len(b)))
+    if len(a) * len(b) <= _SCALAR_PAIRS:  # the usual frame: a few tracks and detections
+        rows, cols = a.tolist(), b.tolist()
+        if all(math.isfinite(v) for box in rows + cols for v in box):
+            return np.array([[_iou(p, q) for q in cols] for p in rows], np.float64)
     wh = np.maximum(np.minimum(a[:, None, 2:], b[None, :, 2:]) - np.maximum(a[:, None, :2], b[None, :, :2]), 0.0)
     inter = wh[..., 0] * wh[..., 1]
     size_a = np.maximum(a[:, 2:] - a[:, :2], 0.0)
@@ -27,6 +34,19 @@ def iou_matrix(a: F, b: F) -> npt.NDArray[np.float64]:
     union = (size_a[:, 0] * size_a[:, 1])[:, None] + (size_b[:, 0] * size_b[:, 1])[None, :] - inter
     some = union > 0
     return np.where(some, inter / np.where(some, union, 1), 0.0)
+
+
+def _iou(a: list[float], b: list[float]) -> float:
+    """IoU of two finite boxes in plain floats: ``iou_matrix``'s formula operation for operation (IEEE
+    doubles either way, so the same bits), without its numpy calls on 1 x 1 arrays.
+    """
+    iw = max(min(a[2], b[2]) - max(a[0], b[0]), 0.0)
+    ih = max(min(a[3], b[3]) - max(a[1], b[1]), 0.0)
+    inter = iw * ih
+    area_a = max(a[2] - a[0], 0.0) * max(a[3] - a[1], 0.0)
+    area_b = max(b[2] - b[0], 0.0) * max(b[3] - b[1], 0.0)
+    union = area_a + area_b - inter
+    return inter / union if union > 0 else 0.0
 
 
 def points_in_polygon(points: F, polygon: F) -> npt.NDArray[np.bool_]:
@@ -74,6 +94,10 @@ class Segments:
         pts = np.asarray(points, np.float64).reshape(-1, 2)
         if len(pts) == 0:
             return np.zeros(0)
+        if len(pts) * len(self.vector) <= _SCALAR_PAIRS:
+            flat = pts.ravel().tolist()
+            if all(map(math.isfinite, flat)):
+                return np.array([self._scalar(x, y) for x, y in zip(flat[::2], flat[1::2], strict=True)])
         p1, seg = self.start, self.vector
         rel = pts[:, None, :] - p1  # (N, S, 2)
         t = np.minimum(np.maximum((rel * seg).sum(axis=2) / self.length2, 0.0), 1.0)
@@ -84,6 +108,22 @@ class Segments:
             nearest = dist.argmin(axis=1)[:, None]
             dist, cross = np.take_along_axis(dist, nearest, 1), np.take_along_axis(cross, nearest, 1)
         return np.where(cross[:, 0] >= 0, dist[:, 0], -dist[:, 0])
+
+    def _scalar(self, x: float, y: float) -> float:
+        """One finite point, in plain floats: the vectorised formula operation for operation (IEEE doubles
+        either way, so the same bits), without a dozen numpy calls on arrays of one element. Ties between
+        segments go to the first, as ``argmin`` does.
+        """
+        best, best_cross = math.inf, 0.0
+        segments = zip(self.start.tolist(), self.vector.tolist(), self.length2.tolist(), strict=True)
+        for (sx, sy), (vx, vy), l2 in segments:
+            rx, ry = x - sx, y - sy
+            t = min(max((rx * vx + ry * vy) / l2, 0.0), 1.0)
+            ox, oy = x - (sx + t * vx), y - (sy + t * vy)
+            dist = math.sqrt(ox * ox + oy * oy)
+            if dist < best:
+                best, best_cross = dist, vx * ry - vy * rx
+        return best if best_cross >= 0 else -best
 
 
 def paths_cross_polyline(start: F, end: F, polyline: F) -> npt.NDArray[np.bool_]:

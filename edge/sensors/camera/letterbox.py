@@ -1,8 +1,9 @@
 """Letterbox preprocessing of many crops into one model batch, and the inverse box mapping.
 
 Why this shape: the resize is one OpenCV call per crop (it is per image by nature), everything
-else -- BGR->RGB, HWC->CHW, uint8->float [0, 1] -- is whole-plane array work into reused buffers
-(no per-pixel Python); the grey padding is only rewritten when a slot's layout changes.
+else -- BGR->RGB, HWC->CHW, uint8->float [0, 1] -- is whole-plane work into reused buffers (no
+per-pixel Python, no per-frame allocation); the grey padding is only rewritten when a slot's layout
+changes, and a camera's unchanged crop layout is planned once, not every frame.
 Padding is centred with grey 114 as in Ultralytics exports, so standard YOLOv8/YOLO11 models see
 what they were trained on.
 """
@@ -52,15 +53,27 @@ def plan_letterbox(
     return scale, new, pad
 
 
+# uint8 -> float32 [0, 1] as a table: each entry is exactly what ``np.float32(v) * np.float32(1 / 255)``
+# gives, so a table look-up writes the same bits as the multiply while skipping its per-pixel cast
+UNIT_SCALE = np.arange(256, dtype=np.float32) * np.float32(1 / 255)
+UNIT_SCALE.flags.writeable = False
+
+
 def _to_planes(bgr: np.ndarray, out: np.ndarray) -> None:
     """HxWx3 uint8 BGR -> 3xHxW float32 RGB in [0, 1], written into ``out`` (a 3xHxW view).
 
-    Splitting into contiguous planes first is about twice as fast as one strided multiply over a
-    transposed view (the transpose makes every read a cache miss).
+    Splitting into contiguous planes first is about twice as fast as one strided pass over a
+    transposed view (the transpose makes every read a cache miss). A plane goes straight into
+    ``out`` through OpenCV's table look-up when ``out``'s plane is contiguous (the padding is
+    above and below, the usual landscape frame), else through numpy's.
     """
     blue, green, red = cv2.split(bgr)
     for plane, channel in ((red, 0), (green, 1), (blue, 2)):  # three planes, not a pixel loop
-        np.multiply(plane, np.float32(1 / 255), out=out[channel])
+        target = out[channel]
+        if target.flags.c_contiguous:
+            cv2.LUT(plane, UNIT_SCALE, dst=target)
+        else:
+            np.take(UNIT_SCALE, plane, out=target, mode="clip")
 
 
 class LetterboxBatcher:
@@ -74,6 +87,31 @@ class LetterboxBatcher:
         self.input_wh = (int(input_wh[0]), int(input_wh[1]))
         self._tensor = np.zeros((0, 3, self.input_wh[1], self.input_wh[0]), np.float32)
         self._layout: list[tuple[int, int, int, int]] = []
+        self._planned: tuple[bytes, list[tuple[int, int, int, int]], Letterbox] | None = None
+        self._resized: dict[tuple[int, int], np.ndarray] = {}
+
+    def _plan(self, rects: npt.NDArray[np.int64]) -> tuple[list[tuple[int, int, int, int]], Letterbox]:
+        """Per crop (new w, new h, pad x, pad y) and the Letterbox: remembered for the last rects, because a
+        camera's whole-frame or tile layout repeats frame after frame.
+        """
+        key = rects.tobytes()
+        if self._planned is None or self._planned[0] != key:
+            scale, new, pad = plan_letterbox(rects[:, 2:] - rects[:, :2], self.input_wh)
+            layout = [(int(nw), int(nh), int(px), int(py)) for (nw, nh), (px, py) in zip(new, pad, strict=True)]
+            letterbox = Letterbox(scale, pad.astype(np.float64), rects[:, :2].astype(np.float64))
+            for a in (letterbox.scale, letterbox.pad, letterbox.origin):
+                a.flags.writeable = False  # shared by every frame of this layout
+            self._planned = (key, layout, letterbox)
+        return self._planned[1], self._planned[2]
+
+    def _resize(self, crop: np.ndarray, nw: int, nh: int) -> np.ndarray:
+        """``crop`` resized into a reused buffer of its size (no allocation per frame)."""
+        buf = self._resized.get((nw, nh))
+        if buf is None:
+            if len(self._resized) >= 16:  # motion crops vary in size: keep a bounded set
+                self._resized.clear()
+            buf = self._resized[(nw, nh)] = np.empty((nh, nw, 3), np.uint8)
+        return cv2.resize(crop, (nw, nh), dst=buf, interpolation=cv2.INTER_LINEAR)
 
     def _buffer(self, n: int) -> np.ndarray:
         if len(self._tensor) < n:
@@ -88,18 +126,18 @@ class LetterboxBatcher:
         The returned tensor is a view of an internal buffer, valid until the next call.
         """
         rects = np.asarray(rects, np.int64).reshape(-1, 4)
-        scale, new, pad = plan_letterbox(rects[:, 2:] - rects[:, :2], self.input_wh)
+        layout, letterbox = self._plan(rects)
         tensor = self._buffer(len(rects))
-        for i, (frame, r) in enumerate(zip(frames, rects, strict=True)):  # one resize per crop
-            (nw, nh), (px, py) = (int(v) for v in new[i]), (int(v) for v in pad[i])
-            if self._layout[i] != (nw, nh, px, py):
+        for i, (frame, (x1, y1, x2, y2)) in enumerate(zip(frames, rects.tolist(), strict=True)):  # a resize per crop
+            nw, nh, px, py = layout[i]
+            if self._layout[i] != layout[i]:
                 tensor[i].fill(PAD_VALUE / 255)
-                self._layout[i] = (nw, nh, px, py)
-            crop = frame[r[1] : r[3], r[0] : r[2]]
+                self._layout[i] = layout[i]
+            crop = frame[y1:y2, x1:x2]
             if crop.shape[1] != nw or crop.shape[0] != nh:
-                crop = cv2.resize(crop, (nw, nh), interpolation=cv2.INTER_LINEAR)
+                crop = self._resize(crop, nw, nh)
             _to_planes(crop, tensor[i, :, py : py + nh, px : px + nw])
-        return tensor, Letterbox(scale, pad.astype(np.float64), rects[:, :2].astype(np.float64))
+        return tensor, letterbox
 
 
 class Preprocessor:

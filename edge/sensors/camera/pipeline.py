@@ -74,6 +74,7 @@ class CameraPipeline:
         self.output = OutputBuilder(site, agent, camera_id, cfg.events, cfg.evidence)
         self.motion: MotionDetector | None = None
         self.scene: Scene | None = None
+        self._whole_plan: tuple[tuple[int, int], I64, Tiling | None] | None = None
 
     @property
     def uses_model(self) -> bool:
@@ -107,8 +108,13 @@ class CameraPipeline:
         return Plan(frame, rects, None, tamper, motion.any, tiling)
 
     def _whole(self, wh: tuple[int, int]) -> tuple[I64, Tiling | None]:
-        det = self.cfg.detection
-        return whole_frame_regions(wh, self.model_side, det.whole_frame, det.tile_overlap, det.max_tiles)
+        """The whole-frame rects and tiling, planned once per frame size (read-only: every frame shares them)."""
+        if self._whole_plan is None or self._whole_plan[0] != wh:
+            det = self.cfg.detection
+            rects, tiling = whole_frame_regions(wh, self.model_side, det.whole_frame, det.tile_overlap, det.max_tiles)
+            rects.flags.writeable = False
+            self._whole_plan = (wh, rects, tiling)
+        return self._whole_plan[1], self._whole_plan[2]
 
     def _regions(self, motion: MotionResult, ts: float, wh: tuple[int, int]) -> tuple[I64, Tiling | None]:
         if motion.global_change:
@@ -142,7 +148,10 @@ class CameraPipeline:
         elif cands is None or self.lookup is None or len(cands.score) == 0:
             return Detections.empty()
         else:
-            dets = Detections(cands.xyxy, cands.score, self.lookup[cands.class_id])
+            n = len(cands.score)
+            # the decoder's columns already have the Detections dtypes and shapes: no re-validation per frame
+            tracker_id = np.full(n, -1, np.int64)
+            dets = Detections.unchecked(cands.xyxy, cands.score, self.lookup[cands.class_id], tracker_id, {})
             if not self.every_label_kept:
                 dets = dets[valid_classes(dets)]
             if len(dets) > 1:  # a lone box has nothing to merge with
