@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
-from borderwatch.edge.pipeline.decode import batched_nms
+from borderwatch.edge.pipeline.decode import batched_nms, cxcywh_boxes, select_candidates
 from borderwatch.edge.pipeline.detections import Detections
 from borderwatch.edge.pipeline.geometry import Segments, iou_matrix, signed_distance_to_polyline
 from borderwatch.edge.pipeline.trackstate import TrackState, member
+from borderwatch.edge.sensors.camera.letterbox import PAD_VALUE, UNIT_SCALE, LetterboxBatcher
 from borderwatch.edge.tracking import ConstantVelocityBox, KalmanPredictor, KalmanUpdater, Tracks, solve
 from borderwatch.edge.tracking.kalman import _gain
 
@@ -138,3 +140,70 @@ def test_detections_rows_are_selected_without_losing_columns():
         dets[0]  # a scalar would break the column shapes
     with pytest.raises(ValueError):
         dets.with_tracker_ids(np.arange(2))
+
+
+def _boxes(rng: np.random.Generator, n: int, rounded: bool) -> np.ndarray:
+    xy = rng.uniform(0, 100, (n, 2))
+    boxes = np.concatenate((xy, xy + rng.uniform(-5, 40, (n, 2))), axis=1)  # some inverted: zero area
+    return np.round(boxes) if rounded else boxes
+
+
+def test_iou_of_a_few_boxes_in_plain_floats_matches_the_vectorised_formula_bit_for_bit():
+    rng = np.random.default_rng(4)
+    for trial in range(500):
+        a, b = (
+            _boxes(rng, int(rng.integers(1, 4)), trial % 2 == 0),
+            _boxes(rng, int(rng.integers(1, 3)), trial % 3 == 0),
+        )
+        b[0] = a[0] if trial % 5 == 0 else b[0]
+        small = iou_matrix(a, b)  # few pairs: plain floats
+        big = iou_matrix(np.tile(a, (10, 1)), b)[: len(a)]  # many pairs: the vectorised path
+        assert small.dtype == big.dtype and small.shape == big.shape
+        assert np.array_equal(small, big)
+    nan = iou_matrix(np.array([[np.nan, 0, 1, 1]]), np.array([[0.0, 0, 1, 1]]))  # not finite: vectorised path
+    assert nan.shape == (1, 1)
+
+
+def test_line_distance_of_a_few_points_in_plain_floats_matches_the_vectorised_formula_bit_for_bit():
+    rng = np.random.default_rng(5)
+    for trial in range(500):
+        line = rng.uniform(-50, 50, (int(rng.integers(2, 5)), 2))
+        line = np.round(line) if trial % 4 == 0 else line
+        if trial % 7 == 0:
+            line[1] = line[0]  # a zero-length segment
+        pts = rng.uniform(-80, 80, (int(rng.integers(1, 3)), 2))
+        segs = Segments.of(line)
+        small = segs.signed_distance(pts)
+        big = segs.signed_distance(np.tile(pts, (20, 1)))[: len(pts)]
+        assert np.array_equal(small, big)
+        assert np.array_equal(np.signbit(small), np.signbit(big))
+
+
+def test_one_image_decode_matches_the_batched_decode():
+    rng = np.random.default_rng(6)
+    for trial in range(200):
+        classes, anchors = int(rng.integers(1, 5)), int(rng.integers(1, 300))
+        out = rng.random((1, 4 + classes, anchors), dtype=np.float32) * np.float32(300)
+        out[:, 4:] = rng.random((1, classes, anchors), dtype=np.float32) ** 4
+        if trial % 3 == 0:
+            out[:, 4:] = np.round(out[:, 4:], 1)  # ties between classes: the first wins either way
+        top_k = 3 if trial % 2 else 300
+        one = select_candidates(out, 0.25, top_k)
+        quiet = np.concatenate((out, np.zeros_like(out)))  # a second image without candidates: the batched path
+        two = select_candidates(quiet, 0.25, top_k)
+        for x, y in zip(one, two, strict=True):
+            assert x.dtype == y.dtype and np.array_equal(x, y)
+        assert np.array_equal(cxcywh_boxes(out, one[0], one[1]), cxcywh_boxes(quiet, two[0], two[1]))
+
+
+def test_letterbox_table_look_up_writes_the_bits_of_the_multiply():
+    rng = np.random.default_rng(7)
+    assert np.array_equal(UNIT_SCALE, np.arange(256, dtype=np.uint8) * np.float32(1 / 255))
+    for w, h in [(640, 480), (480, 640)]:  # padding above and below (contiguous planes), then left and right
+        frame = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        tensor, _ = LetterboxBatcher((320, 320))([frame], np.array([[0, 0, w, h]]))
+        small = cv2.resize(frame, (w // 2, h // 2), interpolation=cv2.INTER_LINEAR)
+        px, py = (320 - w // 2) // 2, (320 - h // 2) // 2
+        expected = np.full((3, 320, 320), np.float32(PAD_VALUE / 255), np.float32)
+        expected[:, py : py + h // 2, px : px + w // 2] = small[..., ::-1].transpose(2, 0, 1) * np.float32(1 / 255)
+        assert np.array_equal(tensor[0], expected)

@@ -195,6 +195,8 @@ class CameraPipeline:
         """Which tracks the model looked at this frame; None means all of them."""
         if not self.uses_model:
             return None
+        if self._whole_plan is not None and rects is self._whole_plan[1]:
+            return None  # the planned whole-frame pass itself (the frame rect is among its rects)
         frame = np.array([[0, 0, *self.scene.frame_wh]], np.int64) if self.scene else np.zeros((0, 4), np.int64)
         if len(frame) and len(rects) and (rects == frame).all(axis=1).any():
             return None  # a whole-frame pass: every centre is in the frame or outside it
