@@ -80,7 +80,24 @@ class Tracker:
         """One new Tracks: the matched ``rows`` Kalman-corrected by ``dets`` with fresh bookkeeping, a miss
         counted for the ``missed`` rows (looked at, not found), and when each track was last looked at.
         """
-        if len(rows):
+        n = len(tracks)
+        if len(rows) == n and n and (n == 1 or bool((rows[1:] > rows[:-1]).all())):
+            # every track matched, in row order (the usual frame): the new columns are built whole, with
+            # the values the scatter below would write, instead of copying each column to overwrite it
+            mean, cov = self.updater.update(tracks.mean, tracks.cov, self.model.measure(dets))
+            cols = {
+                "mean": mean,
+                "cov": cov,
+                "class_id": dets.class_id.copy(),
+                "confidence": dets.confidence.astype(np.float64),
+                "hits": tracks.hits + 1,
+                "misses": np.zeros(n, np.int64),
+                "last_ts": np.full(n, float(ts)),
+                "still_xy": tracks.still_xy,
+                "still_since": tracks.still_since,
+            }
+            self._stillness(cols, rows, mean, ts)
+        elif len(rows):
             cols = {k: getattr(tracks, k).copy() for k in _UPDATED}
             mean, cov = self.updater.update(tracks.mean[rows], tracks.cov[rows], self.model.measure(dets))
             cols["mean"][rows], cols["cov"][rows] = mean, cov
@@ -96,13 +113,17 @@ class Tracker:
         return tracks.evolve(**cols)
 
     def _stillness(self, cols: dict[str, np.ndarray], rows: np.ndarray, mean: np.ndarray, ts: float) -> None:
-        """Move the stillness anchor of rows that moved more than ``stationary_frac`` x their scale."""
+        """Move the stillness anchor of rows that moved more than ``stationary_frac`` x their scale (into new
+        columns: the old ones may be the previous Tracks' own).
+        """
         pos = self.model.positions(mean)
         step = pos - cols["still_xy"][rows]
         moved = np.sqrt((step * step).sum(axis=1)) > self.stationary_frac * self.model.scale(mean)
         if moved.any():
-            cols["still_xy"][rows[moved]] = pos[moved]
-            cols["still_since"][rows[moved]] = ts
+            still_xy, still_since = cols["still_xy"].copy(), cols["still_since"].copy()
+            still_xy[rows[moved]] = pos[moved]
+            still_since[rows[moved]] = ts
+            cols["still_xy"], cols["still_since"] = still_xy, still_since
 
     def stationary(self, tracks: Tracks, ts: float) -> npt.NDArray[np.bool_]:
         """True for tracks that have not moved beyond their scale for ``stationary_s``."""
