@@ -207,3 +207,31 @@ def test_letterbox_table_look_up_writes_the_bits_of_the_multiply():
         expected = np.full((3, 320, 320), np.float32(PAD_VALUE / 255), np.float32)
         expected[:, py : py + h // 2, px : px + w // 2] = small[..., ::-1].transpose(2, 0, 1) * np.float32(1 / 255)
         assert np.array_equal(tensor[0], expected)
+
+
+def test_tracker_whole_column_update_matches_the_scatter(monkeypatch):
+    """Frames where every track is matched in order build new columns whole; the general scatter gives the same."""
+    from borderwatch.edge.config.tracker import TrackerConfig
+    from borderwatch.edge.tracking import box_tracker
+    from borderwatch.edge.tracking import tracker as tracker_module
+
+    rng = np.random.default_rng(8)
+    frames = []
+    for k in range(40):  # three walkers, one leaving at frame 25, a missed detection now and then
+        boxes = [[10 + 4 * k, 50, 40 + 4 * k, 120], [300 - 3 * k, 80, 330 - 3 * k, 160], [200, 200 + k, 260, 240 + k]]
+        rows = [b for j, b in enumerate(boxes) if not (j == 2 and k > 25) and rng.random() > 0.1]
+        xyxy = np.array(rows, np.float32) + rng.normal(0, 0.5, (len(rows), 4)).astype(np.float32)
+        order = rng.permutation(len(rows))  # detections in any order
+        frames.append(Detections(xyxy[order], np.full(len(rows), 0.8), np.zeros(len(rows), np.int64)))
+
+    def run() -> list[Tracks]:
+        tracker = box_tracker(TrackerConfig())
+        return [tracker.step(dets, k / 5).tracks for k, dets in enumerate(frames)]
+
+    fast = run()
+    monkeypatch.setattr(tracker_module, "_in_order", lambda rows, n: False)
+    general = run()
+    for a, b in zip(fast, general, strict=True):
+        for name in a.__dataclass_fields__:
+            x, y = getattr(a, name), getattr(b, name)
+            assert x.dtype == y.dtype and np.array_equal(x, y), name

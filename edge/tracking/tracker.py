@@ -22,6 +22,13 @@ Visibility = Callable[[Tracks], npt.NDArray[np.bool_]]
 _UPDATED = ("mean", "cov", "class_id", "confidence", "hits", "misses", "last_ts", "still_xy", "still_since")
 
 
+def _in_order(rows: np.ndarray, n: int) -> bool:
+    """True when the distinct row indices ``rows`` (as an assignment gives them) are exactly 0..n-1 in order:
+    selecting them would only copy.
+    """
+    return len(rows) == n and (n <= 1 or bool((rows[1:] > rows[:-1]).all()))
+
+
 def _scatter(n: int, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
     """(n,) int array, -1 except ``values`` at ``rows``."""
     out = np.full(n, -1, np.int64)
@@ -55,7 +62,8 @@ class Tracker:
         rows = looked.nonzero()[0]
         match = self.associator.associate(tracks if len(rows) == len(tracks) else tracks[rows], dets)
         t_rows, d_rows = rows[match.tracks], match.detections
-        tracks = self._update(tracks, t_rows, dets[d_rows], looked, rows[match.unmatched_tracks], ts)
+        matched = dets if _in_order(d_rows, len(dets)) else dets[d_rows]
+        tracks = self._update(tracks, t_rows, matched, looked, rows[match.unmatched_tracks], ts)
         tracks, new_ids = self.initiator.promote(tracks)
         seeds = self.initiator.seeds(dets, match.unmatched_detections)
         detection = np.concatenate((_scatter(len(tracks), t_rows, d_rows), seeds))
@@ -81,7 +89,7 @@ class Tracker:
         counted for the ``missed`` rows (looked at, not found), and when each track was last looked at.
         """
         n = len(tracks)
-        if len(rows) == n and n and (n == 1 or bool((rows[1:] > rows[:-1]).all())):
+        if n and _in_order(rows, n):
             # every track matched, in row order (the usual frame): the new columns are built whole, with
             # the values the scatter below would write, instead of copying each column to overwrite it
             mean, cov = self.updater.update(tracks.mean, tracks.cov, self.model.measure(dets))
