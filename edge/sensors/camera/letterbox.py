@@ -17,6 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 PAD_VALUE = 114
+# reused buffers per resized crop size (w, h): the resized crop and its three uint8 planes
+Scratch = dict[tuple[int, int], tuple[np.ndarray, list[np.ndarray]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +86,15 @@ class LetterboxBatcher:
     frames keep one layout), so a frame costs one resize and one conversion of its own pixels.
     """
 
-    def __init__(self, input_wh: tuple[int, int]) -> None:
+    def __init__(self, input_wh: tuple[int, int], scratch: Scratch | None = None) -> None:
+        """``scratch``: resize buffers to share with other batchers called from the same thread (they only
+        live during a call), so a camera's rotating slots hold one set, not one each.
+        """
         self.input_wh = (int(input_wh[0]), int(input_wh[1]))
         self._tensor = np.zeros((0, 3, self.input_wh[1], self.input_wh[0]), np.float32)
         self._layout: list[tuple[int, int, int, int]] = []
         self._planned: tuple[bytes, list[tuple[int, int, int, int]], Letterbox] | None = None
-        self._scratch: dict[tuple[int, int], tuple[np.ndarray, list[np.ndarray]]] = {}
+        self._scratch: Scratch = {} if scratch is None else scratch
 
     def _plan(self, rects: npt.NDArray[np.int64]) -> tuple[list[tuple[int, int, int, int]], Letterbox]:
         """Per crop (new w, new h, pad x, pad y) and the Letterbox: remembered for the last rects, because a
@@ -149,7 +154,8 @@ class Preprocessor:
     """
 
     def __init__(self, input_wh: tuple[int, int], slots: int = 3) -> None:
-        self._slots = [LetterboxBatcher(input_wh) for _ in range(slots)]
+        scratch: Scratch = {}  # one worker thread calls every slot: one set of resize buffers serves them all
+        self._slots = [LetterboxBatcher(input_wh, scratch) for _ in range(slots)]
         self._next = 0
 
     def __call__(self, frame: np.ndarray, rects: np.ndarray) -> tuple[np.ndarray, Letterbox]:
