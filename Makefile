@@ -10,7 +10,7 @@ DEMO_SECONDS ?= 180
 PYTEST_ARGS ?=
 EVAL_ARGS ?=
 
-.PHONY: help venv demo eval test test-fast bench lint format schema services model model-thermal model-radar clean
+.PHONY: help venv demo eval test test-fast bench lint format schema services photos model model-thermal model-radar clean
 
 help:
 	@echo "make demo        run broker, hub, simulated site and its agent; stream alerts (DEMO_SECONDS=$(DEMO_SECONDS))"
@@ -20,7 +20,7 @@ help:
 	@echo "make bench       benchmarks: side-by-side ratios (ours vs raw library)"
 	@echo "make lint        ruff"
 	@echo "make schema      regenerate docs/contract/ from the wire contract"
-	@echo "make model       regenerate training data, train, export and evaluate the camera model"
+	@echo "make model       render training data on real photographs, fine-tune, export, evaluate the camera model"
 	@echo "make model-thermal  render thermal chips, train, export and evaluate the thermal classifier (minutes)"
 	@echo "make model-radar train, export and evaluate the radar track classifier (about a minute)"
 
@@ -49,7 +49,18 @@ services:
 	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium chromium-driver >/dev/null || \
 	    { apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null; }; \
 	  else echo "chromium missing (console browser test): sudo apt-get install chromium chromium-driver"; exit 1; fi; }
+	@$(MAKE) --no-print-directory photos PHOTO_PACKAGES=opencv-doc
 	@echo "services: mosquitto $$(command -v mosquitto), victoria-metrics $$(command -v victoria-metrics), chromium /usr/bin/chromium"
+
+# Real photographs and clips that Debian packages ship (models/train/photos.py lists each file and its
+# role): opencv-doc's samples (the camera tests' real static clip, tree.avi, and the model's held-out
+# real images) and mate-backgrounds' photographs (training backgrounds).
+PHOTO_PACKAGES ?= opencv-doc mate-backgrounds
+photos:
+	@dpkg -s $(PHOTO_PACKAGES) >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q --no-install-recommends $(PHOTO_PACKAGES) >/dev/null || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $(PHOTO_PACKAGES) >/dev/null; }; \
+	  else echo "photographs missing: sudo apt-get install $(PHOTO_PACKAGES)"; exit 1; fi; }
 
 eval: $(STAMP)
 	$(BIN)/borderwatch --log-level warning eval $(EVAL_ARGS)
@@ -73,7 +84,7 @@ format: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/python -m borderwatch.contract.schema
 
-model: $(STAMP)
+model: $(STAMP) photos
 	$(BIN)/python -m pip install -q -e '.[train]'
 	$(BIN)/python -m borderwatch.models.train.pipeline
 

@@ -1,4 +1,5 @@
-"""Training and held-out images with labels, rendered by the camera simulator.
+"""Training and held-out images with labels, rendered by the camera simulator, on its own ground or on
+real photographs.
 
 Why random scenes rather than the demo scenario: the model must not learn one background.
 Each scene draws a terrain style, a camera pose, lighting, noise and blur; each frame draws new
@@ -6,6 +7,14 @@ actors (people alone and in groups, vehicles, animals) at pixel rows sampled uni
 the horizon, which spreads object sizes evenly. A sample is either the whole frame letterboxed
 to 320x320 (how the agent feeds full frames) or a square crop around actors (how it feeds motion
 regions). Train and held-out sets use disjoint seeds.
+
+Why real photographs too (issue 15): a model that has only seen rendered ground takes real
+texture, windows, signs and stones for objects. With the settings of `TRAIN_SETTINGS`, part of the
+scenes replace the rendered ground with a real photograph (models/train/photos.py, training split
+only, nobody in them), clutter is drawn into the background (models/train/clutter.py), some frames
+carry no actors at all (hard negatives), and every frame may get texture, colour, lighting, blur,
+noise and JPEG randomisation (models/train/domain.py). Those draws come from a second generator,
+so `GenSettings()` (no real photographs) renders exactly the images it rendered before.
 """
 
 from __future__ import annotations
@@ -20,8 +29,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from borderwatch.models.train import clutter, domain, photos
 from borderwatch.runtime.geo import EARTH_RADIUS_M
-from borderwatch.simulators.camera.render import CameraRenderer, RenderResult
+from borderwatch.simulators.camera.render import CameraRenderer, RenderResult, night_frame
 from borderwatch.simulators.scenario import ActorSpec, CameraPose, CameraSpec, GeoPoint, RoadSpec, Scenario, TerrainSpec
 from borderwatch.simulators.world import World
 
@@ -43,6 +53,15 @@ class GenSettings:
     blur_p: float = 0.25
     max_actors: int = 7
     class_p: tuple[float, float, float] = (0.5, 0.22, 0.28)
+    real_bg_p: float = 0.0  # scenes whose ground is a real photograph (training split of photos.py)
+    negative_p: float = 0.0  # frames rendered with no actors at all: hard negatives
+    clutter_p: float = 0.0  # scenes with poles, signs, cones, windows, stones, bags, litter, tripods
+    max_clutter: int = 30
+    domain_p: float = 0.0  # probability of each domain-randomisation step per frame
+
+
+TRAIN_SETTINGS = GenSettings(real_bg_p=0.5, negative_p=0.15, clutter_p=0.8, domain_p=0.45)
+"""The training set's generator: half the scenes on real photographs, clutter, negatives, randomisation."""
 
 
 def random_scene(rng: np.random.Generator, seed: int, s: GenSettings) -> Scenario:
@@ -179,8 +198,15 @@ def clean_labels(boxes: npt.NDArray[np.float32], cls: npt.NDArray[np.int64]) -> 
     return np.column_stack([cls[ok].astype(np.float32), clipped[ok]]).astype(np.float32)
 
 
-def sample(rng: np.random.Generator, res: RenderResult, s: GenSettings) -> tuple[npt.NDArray, npt.NDArray]:
-    """One augmented sample of a rendered frame (occluders, blur, letterbox or crop, flip, drawn from ``rng``).
+def sample(
+    rng: np.random.Generator,
+    res: RenderResult,
+    s: GenSettings,
+    aux: np.random.Generator | None = None,
+    tex: npt.NDArray[np.uint8] | None = None,
+) -> tuple[npt.NDArray, npt.NDArray]:
+    """One augmented sample of a rendered frame (occluders, blur, letterbox or crop, flip, drawn from ``rng``;
+    domain randomisation drawn from ``aux`` with ``tex`` as the texture source, when given).
 
     Returns an RGB (320, 320, 3) image, the channel order the model is fed, and rows (cls, x0, y0, x1, y1).
     """
@@ -188,6 +214,8 @@ def sample(rng: np.random.Generator, res: RenderResult, s: GenSettings) -> tuple
     occlude(frame, res.xyxy, rng, s.occluder_p)
     if rng.random() < s.blur_p:
         frame = cv2.GaussianBlur(frame, (0, 0), float(rng.uniform(0.5, 1.4)))
+    if aux is not None and s.domain_p > 0:
+        frame = domain.randomise(frame, aux, tex, s.domain_p)
     img, boxes = letterbox(frame, res.xyxy) if rng.random() < s.full_frame_p else crop(frame, res.xyxy, rng)
     if rng.random() < 0.5:
         img, boxes = (
@@ -197,18 +225,50 @@ def sample(rng: np.random.Generator, res: RenderResult, s: GenSettings) -> tuple
     return cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_BGR2RGB), clean_labels(boxes, res.class_id)
 
 
+def dress(
+    r: CameraRenderer,
+    aux: np.random.Generator,
+    s: GenSettings,
+    pics: list[photos.Photo],
+) -> npt.NDArray[np.uint8] | None:
+    """Put a real photograph behind the scene and clutter into it, as ``s`` asks (in place on ``r``).
+
+    Returns a photograph cut to the frame size as the texture source of domain.texture, or None
+    without photographs.
+    """
+    w, h = r.spec.width, r.spec.height
+    horizon = int(np.clip(r.cam.horizon_v(), 0, h - 8))
+    if pics and aux.random() < s.real_bg_p:
+        bg = photos.background(aux, w, h, pics)
+        r.background = night_frame(bg) if r.night else bg
+        horizon = 0
+    if s.clutter_p > 0 and aux.random() < s.clutter_p:
+        r.background = r.background.copy()
+        clutter.scatter(r.background, aux, int(aux.integers(1, s.max_clutter + 1)), horizon)
+    return photos.background(aux, w, h, pics) if pics else None
+
+
 def generate(n: int, seed: int, s: GenSettings) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]:
     """n RGB images (n, 320, 320, 3) and labels (M, 6): image index, class, x0, y0, x1, y1."""
     images = np.zeros((n, SIZE, SIZE, 3), np.uint8)
     labels: list[npt.NDArray[np.float32]] = []
+    pics = photos.available("train") if s.real_bg_p > 0 else []
+    if s.real_bg_p > 0 and not pics:
+        raise RuntimeError(f"no training photographs installed; run: {'; '.join(photos.missing())}")
     i, scene = 0, 0
     while i < n:
         rng = np.random.default_rng([seed, scene])
         scn = random_scene(rng, seed * 100_000 + scene, s)
         r = CameraRenderer(scn, "c", texture_px=1024, min_visible=0.35)
+        aux = np.random.default_rng([seed, scene, 7])  # real-photo draws: leave ``rng``'s stream untouched
+        tex = dress(r, aux, s, pics)
         for _ in range(min(s.frames_per_scene, n - i)):
-            world = World(scn.model_copy(update={"actors": random_actors(rng, r, s)}))
-            img, lab = sample(rng, r.render_state(world.state(3.0), int(rng.integers(1 << 30))), s)
+            actors = random_actors(rng, r, s)
+            if s.negative_p > 0 and aux.random() < s.negative_p:
+                actors = []
+            world = World(scn.model_copy(update={"actors": actors}))
+            res = r.render_state(world.state(3.0), int(rng.integers(1 << 30)))
+            img, lab = sample(rng, res, s, aux, tex)
             images[i] = img
             labels.append(np.column_stack([np.full(len(lab), i, np.float32), lab]))
             i += 1
@@ -222,9 +282,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, required=True, help="output .npz")
     ap.add_argument("-n", type=int, default=3000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--real", action="store_true", help="TRAIN_SETTINGS: real photographs, clutter, randomisation")
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
-    images, labels = generate(a.n, a.seed, GenSettings())
+    images, labels = generate(a.n, a.seed, TRAIN_SETTINGS if a.real else GenSettings())
     a.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(a.out, images=images, labels=labels)
     counts = np.bincount(labels[:, 1].astype(int), minlength=3)
