@@ -132,7 +132,11 @@ def load(photo: Photo, max_side: int = 1600) -> npt.NDArray[np.uint8]:
 
 def background(rng: np.random.Generator, w: int, h: int, photos: list[Photo]) -> npt.NDArray[np.uint8]:
     """A ``w`` x ``h`` BGR background cut from a random photograph at a random scale and position."""
-    img = load(photos[int(rng.integers(len(photos)))])
+    return cut(load(photos[int(rng.integers(len(photos)))]), rng, w, h)
+
+
+def cut(img: npt.NDArray[np.uint8], rng: np.random.Generator, w: int, h: int) -> npt.NDArray[np.uint8]:
+    """A ``w`` x ``h`` window of ``img`` zoomed 1-2.5x past covering the frame, at a random place, maybe mirrored."""
     ih, iw = img.shape[:2]
     g = max(w / iw, h / ih) * rng.uniform(1.0, 2.5)
     big = cv2.resize(img, (max(w, round(iw * g)), max(h, round(ih * g))), interpolation=cv2.INTER_LINEAR)

@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     ap = argparse.ArgumentParser(description="regenerate the shipped camera model end to end")
     ap.add_argument("--fresh", action="store_true", help="re-render the data even if present")
-    ap.add_argument("--max-minutes", type=float, default=45.0, help="per training stage")
+    ap.add_argument("--max-minutes", type=float, default=40.0, help="wall-time budget per training stage")
     ap.add_argument("--scratch", action="store_true", help="train the simulation-only stages first")
     ap.add_argument(
         "--base", type=Path, default=MODELS_DIR / "camera" / f"{NAME}.onnx", help="ONNX model to fine-tune from"

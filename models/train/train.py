@@ -1,7 +1,10 @@
 """Train the camera detector on the rendered set (CPU, a few threads) and save a checkpoint.
 
 Why time-boxed: the machine is small and shared; the cosine schedule runs over a fixed number
-of epochs, and --max-minutes stops early (keeping the last checkpoint) if the machine is busy.
+of epochs, or over --max-minutes of wall time if that comes first: progress is the larger of the
+share of steps done and the share of the time budget spent, so a busy machine still ends the
+cycle at a low learning rate instead of being cut off half-way (it then runs fewer steps; the
+log and the pipeline's metrics say how many).
 """
 
 from __future__ import annotations
@@ -53,11 +56,15 @@ def photometric(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return (x * gain + bias).clamp(0, 1)
 
 
-def lr_at(step: int, total: int, base: float, warmup: int = 150) -> float:
-    """Learning rate at ``step``: linear warm-up over ``warmup`` steps, then cosine from ``base`` to 2 % of it."""
+def lr_at(step: int, total: int, base: float, warmup: int = 150, progress: float | None = None) -> float:
+    """Learning rate at ``step``: linear warm-up over ``warmup`` steps, then cosine from ``base`` to 2 % of it.
+
+    ``progress`` (0-1), when given, places the cosine instead of ``step / total`` (the time budget).
+    """
     if step < warmup:
         return base * (step + 1) / warmup
-    return base * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(total - warmup, 1))))
+    frac = (step - warmup) / max(total - warmup, 1) if progress is None else progress
+    return base * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
 
 
 def train(
@@ -83,6 +90,12 @@ def train(
     gen = torch.Generator().manual_seed(seed)
     steps_per_epoch = len(images) // batch
     total, step, t0 = epochs * steps_per_epoch, 0, time.monotonic()
+    budget = max_minutes * 60
+
+    def progress() -> float:
+        done = (step - 150) / max(total - 150, 1) if step >= 150 else 0.0
+        return max(done, (time.monotonic() - t0) / budget)
+
     for epoch in range(epochs):
         model.train()
         perm = torch.randperm(len(images), generator=gen)
@@ -93,7 +106,7 @@ def train(
             m = max(int(val.sum(1).max()), 1)
             loss, parts = detection_loss(*model(x), pts, strides, lab[:, :m], val[:, :m])
             for g in opt.param_groups:
-                g["lr"] = lr_at(step, total, lr)
+                g["lr"] = lr_at(step, total, lr, progress=progress())
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
@@ -103,15 +116,17 @@ def train(
                 el = time.monotonic() - t0
                 print(
                     f"epoch={epoch} step={step}/{total} loss={float(loss):.3f} cls={parts['cls']:.3f} "
-                    f"box={parts['box']:.3f} pos={parts['pos']:.0f} elapsed_s={el:.0f}",
+                    f"box={parts['box']:.3f} pos={parts['pos']:.0f} lr={opt.param_groups[0]['lr']:.2e} "
+                    f"elapsed_s={el:.0f}",
                     flush=True,
                 )
-            if time.monotonic() - t0 > max_minutes * 60:
+            if time.monotonic() - t0 > budget:
                 break
         torch.save(model.state_dict(), out)
-        if time.monotonic() - t0 > max_minutes * 60:
+        if time.monotonic() - t0 > budget:
             print(f"time budget reached at epoch={epoch} step={step}", flush=True)
             break
+    print(f"trained steps={step} of {total} in {(time.monotonic() - t0) / 60:.1f} min", flush=True)
     return out
 
 

@@ -26,10 +26,24 @@ from borderwatch.models.train.net import Detector
 
 
 def folded_convs(model: Path) -> list[tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]]:
-    """(weight, bias) of every Conv node of the ONNX graph, in graph order."""
+    """(weight, bias) of every Conv node of the ONNX graph, in graph order.
+
+    The exporter shares equal tensors (an untrained model's identical biases) through Identity nodes,
+    and may leave constants as Constant nodes; both are followed.
+    """
     g = onnx.load(str(model)).graph
-    inits = {i.name: numpy_helper.to_array(i) for i in g.initializer}
-    return [(inits[n.input[1]], inits[n.input[2]]) for n in g.node if n.op_type == "Conv"]
+    values = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+    for n in g.node:
+        if n.op_type == "Constant":
+            values[n.output[0]] = numpy_helper.to_array(n.attribute[0].t)
+    alias = {n.output[0]: n.input[0] for n in g.node if n.op_type == "Identity"}
+
+    def value(name: str) -> npt.NDArray[np.float32]:
+        while name not in values and name in alias:
+            name = alias[name]
+        return np.array(values[name], np.float32)  # a writable copy
+
+    return [(value(n.input[1]), value(n.input[2])) for n in g.node if n.op_type == "Conv"]
 
 
 def unfold(model: Path, calib: torch.Tensor) -> Detector:
