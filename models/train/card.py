@@ -68,9 +68,10 @@ the horizon, so objects span the sizes a mast camera sees, from ~3 px to most of
 nobody (nor animals). Near-duplicate pairs stay in one split.
 
 ## Held-out simulated images ({heldout_n} images, {heldout_boxes} boxes; threshold {thr})
-The simulation-only held-out set of the earlier model (seed 2, disjoint scenes, no photographs),
-so the figures compare like with like; base = the model this one was fine-tuned from, measured
-in the same run.
+Simulation only, as for the earlier model (seed 2, disjoint scenes, no photographs, no clutter, no
+randomisation; rendered by today's simulator, which differs slightly from the render the earlier card
+was measured on). base = the model this one was fine-tuned from, measured on the same images in
+the same run: the comparison is like with like.
 | class | AP@0.5 | base AP@0.5 | precision @ {thr} | recall @ {thr} | objects | target AP >= 0.8 |
 |---|---|---|---|---|---|---|
 {rows}
