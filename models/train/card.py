@@ -67,6 +67,7 @@ the horizon, so objects span the sizes a mast camera sees, from ~3 px to most of
 "people" above) serves evaluation only; training photographs were checked by eye to hold
 nobody (nor animals). Near-duplicate pairs stay in one split.
 
+{verdict}
 ## Held-out simulated images ({heldout_n} images, {heldout_boxes} boxes; threshold {thr})
 Simulation only, as for the earlier model (seed 2, disjoint scenes, no photographs, no clutter, no
 randomisation; rendered by today's simulator, which differs slightly from the render the earlier card
@@ -165,7 +166,8 @@ def _real(real: dict, base: dict | None) -> str:
         f"| recall of walking people, vtest.avi ({vt['people']} people in {vt['frames']} frames), IoU >= 0.5 | "
         f"**{vt['recall_iou50']:.2f}** | {b(bvt and bvt['recall_iou50'], '.2f')} | (no target) |",
         f"| same, IoU >= 0.3 | {vt['recall_iou30']:.2f} | {b(bvt and bvt['recall_iou30'], '.2f')} | |",
-        f"| person detections per vtest.avi frame (about 4-8 people in view) | {vt['person_detections_per_frame']:.1f} "
+        f"| person detections per vtest.avi frame (motion truth: {vt['people'] / max(vt['frames'], 1):.1f} walking "
+        f"people per frame, more standing) | {vt['person_detections_per_frame']:.1f} "
         f"| {b(bvt and bvt['person_detections_per_frame'], '.1f')} | |",
     ]
     per = ", ".join(f"{k.split('/')[-1]} {v}" for k, v in pf["per_photo"].items())
@@ -195,11 +197,19 @@ def write(entry: ModelEntry, metrics: dict, epochs: int, params: int | None = No
     s = TRAIN_SETTINGS
     base = metrics.get("base")
     tr = metrics.get("training", {})
+    run = tr.get("finetune_run", {})
+    done = (
+        f"{run['steps']} steps of batch {run['batch']} ({run['steps'] * run['batch'] / run['images']:.1f} epochs; "
+        f"the {run['planned_steps']} planned for {epochs} epochs did not fit the time budget, and the cosine "
+        "schedule followed the budget)"
+        if run and run["steps"] < run["planned_steps"]
+        else f"{epochs} epochs"
+    )
     lineage = (
-        f"fine-tuned for {epochs} epochs (one cosine cycle, lr {tr.get('finetune_lr', 0):g}) from the model with "
+        f"fine-tuned for {done}, one cosine cycle at peak lr {tr.get('finetune_lr', 0):g}, from the model with "
         f"sha256 `{base['sha256'][:12]}...` (trained on simulated scenes only, 20 epochs from scratch)"
         if base
-        else f"{epochs} epochs"
+        else done
     )
     path = entry.path()
     names_meta = "{" + ", ".join(f"{i}: {n!r}" for i, n in enumerate(entry.classes)) + "}"
@@ -212,6 +222,7 @@ def write(entry: ModelEntry, metrics: dict, epochs: int, params: int | None = No
         sha256=entry.sha256,
         params=params or _params(),
         lineage=lineage,
+        verdict=_verdict(metrics),
         names_meta=names_meta,
         train_n=tr.get("train_images", 3200),
         real_p=s.real_bg_p,
@@ -247,6 +258,35 @@ def write(entry: ModelEntry, metrics: dict, epochs: int, params: int | None = No
     out = MODELS_DIR / "camera" / f"{entry.name}.md"
     out.write_text(text)
     return out
+
+
+def _verdict(metrics: dict) -> str:
+    """Says plainly which targets the model misses and why it ships anyway (or that it meets them all)."""
+    below = [f"{n} {m['ap50']:.3f}" for n, m in metrics["classes"].items() if m["ap50"] < 0.8]
+    real, base = metrics.get("real"), metrics.get("base")
+    if not below:
+        return "## Targets\nEvery target of issue 15 this card measures is met (tables below).\n"
+    text = (
+        "## Targets, and why this model ships\n"
+        f"**BELOW target** on simulated held-out AP@0.5 (>= 0.8 per class): {', '.join(below)}."
+    )
+    if real and base:
+        pf, bpf = real["people_free"], base["real"]["people_free"]
+        vt, bvt = real["vtest_people"], base["real"]["vtest_people"]
+        text += (
+            f" Against that, on real images nobody trained on, false detections per real frame fell from "
+            f"{bpf['false_per_frame']:.2f} to **{pf['false_per_frame']:.2f}** (target <= 1), and person detections "
+            f"per frame of the real pedestrian clip from {bvt['person_detections_per_frame']:.1f} to "
+            f"{vt['person_detections_per_frame']:.1f}, while recall of its walking people fell from "
+            f"{bvt['recall_iou50']:.2f} to {vt['recall_iou50']:.2f} (IoU >= 0.5). The base model's real-image "
+            f"recall came with {bvt['person_detections_per_frame']:.0f} person detections per frame where motion "
+            f"finds {vt['people'] / max(vt['frames'], 1):.1f} walking people, and false people turn into tracks "
+            "and alerts (the simulation-only model gave person tracks on the real static clip of "
+            "tests/test_camera_real_clip.py; this model gives none), so this model ships, with the shortfall "
+            "stated here. A longer fine-tune (the planned epochs, see training) is the next step to win the "
+            "simulated AP back."
+        )
+    return text + "\n"
 
 
 def _latency(lat: dict[str, float], base: dict[str, float] | None) -> str:

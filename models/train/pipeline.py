@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         "train_images": TRAIN_N,
         "settings": dataset.TRAIN_SETTINGS.__dict__ | {"class_p": list(dataset.TRAIN_SETTINGS.class_p)},
         "finetune_epochs": FINETUNE[0],
+        "finetune_run": json.loads(ckpt.with_suffix(".json").read_text()) if ckpt.with_suffix(".json").exists() else {},
         "finetune_lr": FINETUNE[1],
         "scratch_stages": [list(s) for s in STAGES] if a.scratch else [],
         "minutes": train_minutes,

@@ -10,6 +10,7 @@ log and the pipeline's metrics say how many).
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import math
 import time
@@ -78,7 +79,8 @@ def train(
     seed: int,
     init: Path | None = None,
 ) -> Path:
-    """Train (optionally continuing from `init`, a second cosine cycle) and save the state dict."""
+    """Train (optionally continuing from `init`, a second cosine cycle) and save the state dict, with the
+    steps actually run (the time budget may cut them) in a JSON file beside it."""
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     images, labels, valid = load_set(data)
@@ -126,7 +128,10 @@ def train(
         if time.monotonic() - t0 > budget:
             print(f"time budget reached at epoch={epoch} step={step}", flush=True)
             break
-    print(f"trained steps={step} of {total} in {(time.monotonic() - t0) / 60:.1f} min", flush=True)
+    minutes = (time.monotonic() - t0) / 60
+    print(f"trained steps={step} of {total} in {minutes:.1f} min", flush=True)
+    run = {"steps": step, "planned_steps": total, "batch": batch, "images": len(images), "minutes": round(minutes, 1)}
+    out.with_suffix(".json").write_text(json.dumps(run) + "\n")
     return out
 
 
