@@ -1,10 +1,13 @@
 """CFAR: the false-alarm rate on noise-only maps is close to the configured one, injected targets are
-found, and the vectorised CA-CFAR agrees cell for cell with the straightforward loop."""
+found, the vectorised CA-CFAR agrees cell for cell with the straightforward loop, and OS-CFAR its
+per-cell definition, for any map size, guard/training cells and Pfa (Hypothesis)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from borderwatch.edge.sensors.radar.cfar import ca_cfar, ca_cfar_loop, group_peaks, os_alpha, os_cfar
 
@@ -50,3 +53,62 @@ def test_os_alpha_is_rohlings_solution() -> None:
     assert np.prod((16 - i) / (16 - i + alpha)) == pytest.approx(1e-4, rel=1e-6)
     with pytest.raises(ValueError, match="rank"):
         os_alpha(16, 17, 1e-4)
+
+
+def _os_cfar_loop(x: np.ndarray, guard: int, train: int, pfa: float) -> np.ndarray:
+    """OS-CFAR threshold cell by cell (indices modulo the map's rows): the definition the vectorised
+    version must match exactly (both select a cell, no arithmetic)."""
+    n_train, half = 2 * train, guard + train
+    k = max(1, (3 * n_train) // 4)
+    offsets = [d for d in range(-half, half + 1) if abs(d) > guard]
+    out = np.empty_like(x)
+    for i, j in np.ndindex(*x.shape):
+        out[i, j] = sorted(x[(i + d) % x.shape[0], j] for d in offsets)[k - 1]
+    return os_alpha(n_train, k, pfa) * out
+
+
+_PFA = st.sampled_from([1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.integers(1, 20),
+    cols=st.integers(1, 12),
+    guard=st.tuples(st.integers(0, 3), st.integers(0, 3)),
+    train=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    pfa=_PFA,
+    seed=st.integers(0, 2**32 - 1),
+    integer=st.booleans(),
+)
+def test_ca_cfar_equals_the_loop_for_any_map_and_window(
+    rows: int, cols: int, guard: tuple[int, int], train: tuple[int, int], pfa: float, seed: int, integer: bool
+) -> None:
+    """Windows wider than the map included (the wrap repeats): the detections are the loop's, cell for
+    cell, except where a cell sits within float rounding (1e-9 relative) of its threshold."""
+    rng = np.random.default_rng(seed)
+    x = rng.exponential(5.0, (rows, cols))
+    x = np.floor(x * 100).astype(np.uint16) if integer else x  # the TI heat map arrives as uint16
+    x[rng.integers(rows), rng.integers(cols)] += 1000
+    fast, threshold = ca_cfar(x, guard, train, pfa)
+    slow = ca_cfar_loop(x, guard, train, pfa)
+    clear = np.abs(x - threshold) > 1e-9 * threshold
+    assert np.array_equal(fast[clear], slow[clear])
+    assert clear.mean() > 0.9  # the comparison covers nearly every cell
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.integers(1, 40),
+    cols=st.integers(1, 8),
+    guard=st.integers(0, 4),
+    train=st.integers(1, 8),
+    pfa=_PFA,
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_os_cfar_equals_the_loop_for_any_map_and_window(
+    rows: int, cols: int, guard: int, train: int, pfa: float, seed: int
+) -> None:
+    x = np.random.default_rng(seed).exponential(2.0, (rows, cols))
+    mask, threshold = os_cfar(x, guard, train, pfa)
+    expected = _os_cfar_loop(x, guard, train, pfa)
+    assert np.array_equal(threshold, expected) and np.array_equal(mask, x > expected)

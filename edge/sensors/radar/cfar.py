@@ -5,11 +5,13 @@ integration). Cells wrap around at the map's edges (Doppler is circular; at the 
 window borrows the far end, as OpenRadar's ``mode='wrap'`` does).
 
 * CA-CFAR: the noise estimate is the mean of the training cells of a 2-D window (training
-  rectangle minus the guard rectangle around the cell under test), from one integral image (two
-  cumulative sums), so the cost per cell is constant whatever the window. Threshold factor for
-  ``N`` training cells: ``alpha = N (Pfa^(-1/N) - 1)``.
+  rectangle minus the guard rectangle around the cell under test): OpenCV's un-normalised box
+  filter (running sums, SIMD) over the wrap-padded map, once with the whole window and once with
+  the guard window, in float64, so the cost per cell is constant whatever the window. Threshold
+  factor for ``N`` training cells: ``alpha = N (Pfa^(-1/N) - 1)``, computed once per configuration.
 * OS-CFAR along range: the ``k``-th smallest of the ``2 t`` training cells (``sliding_window_view``
-  + ``np.partition``), ``k = 3/4 of them`` by default; ``alpha`` solves Rohling's
+  + ``np.partition``; ``scipy.ndimage.rank_filter`` and a range-contiguous layout measured no
+  faster), ``k = 3/4 of them`` by default; ``alpha`` solves Rohling's
   ``Pfa = prod_{i=0}^{k-1} (N - i) / (N - i + alpha)`` (bisection, computed once per configuration).
 * Peak grouping: keep only detections that are the maximum of their 3 x 3 neighbourhood.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import functools
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
@@ -28,6 +31,7 @@ F64 = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
 
 
+@functools.cache
 def ca_alpha(n_train: int, pfa: float) -> float:
     """CA-CFAR threshold factor for ``n_train`` training cells and false-alarm rate ``pfa``."""
     return float(n_train * (pfa ** (-1.0 / n_train) - 1.0))
@@ -46,29 +50,27 @@ def os_alpha(n_train: int, k: int, pfa: float) -> float:
     return float(brentq(excess, 1e-9, 1e9))
 
 
-def _box_sums(integral: F64, h: int, w: int, rows: int, cols: int, off_r: int, off_c: int) -> F64:
-    """Sum over every h x w box whose top-left is at (i + off_r, j + off_c), i < rows, j < cols."""
-    a = integral[off_r + h : off_r + h + rows, off_c + w : off_c + w + cols]
-    b = integral[off_r : off_r + rows, off_c + w : off_c + w + cols]
-    c = integral[off_r + h : off_r + h + rows, off_c : off_c + cols]
-    d = integral[off_r : off_r + rows, off_c : off_c + cols]
-    return a - b - c + d
+def _box_sums(padded: F64, half_r: int, half_d: int, pad_r: int, pad_d: int, shape: tuple[int, int]) -> F64:
+    """Sum over the (2 half_r + 1) x (2 half_d + 1) box centred on every cell of the map inside
+    ``padded`` (padded by ``pad_r``/``pad_d``); only the map's cells are filtered."""
+    rows, cols = shape
+    region = padded[pad_r - half_r : pad_r + rows + half_r, pad_d - half_d : pad_d + cols + half_d]
+    sums = cv2.boxFilter(region, -1, (2 * half_d + 1, 2 * half_r + 1), normalize=False,
+                         borderType=cv2.BORDER_CONSTANT | cv2.BORDER_ISOLATED)  # fmt: skip
+    return sums[half_r : half_r + rows, half_d : half_d + cols]
 
 
 def ca_cfar(power: npt.ArrayLike, guard: tuple[int, int], train: tuple[int, int], pfa: float) -> tuple[Mask, F64]:
     """(detections, threshold) of 2-D cell-averaging CFAR on a (range, Doppler) power map."""
-    x = np.asarray(power, np.float64)
+    x = np.ascontiguousarray(power, np.float64)
     (gr, gd), (tr, td) = guard, train
     pr, pd = gr + tr, gd + td
-    padded = np.pad(x, ((pr, pr), (pd, pd)), mode="wrap")
-    integral = np.zeros((padded.shape[0] + 1, padded.shape[1] + 1))
-    np.cumsum(padded, axis=0, out=integral[1:, 1:])
-    np.cumsum(integral[1:, 1:], axis=1, out=integral[1:, 1:])
-    rows, cols = x.shape
-    outer = _box_sums(integral, 2 * pr + 1, 2 * pd + 1, rows, cols, 0, 0)
-    inner = _box_sums(integral, 2 * gr + 1, 2 * gd + 1, rows, cols, tr, td)
+    # copyMakeBorder wraps like np.pad(mode="wrap"), also when a window is wider than the map
+    padded = cv2.copyMakeBorder(x, pr, pr, pd, pd, cv2.BORDER_WRAP)
     n_train = (2 * pr + 1) * (2 * pd + 1) - (2 * gr + 1) * (2 * gd + 1)
-    threshold = ca_alpha(n_train, pfa) * (outer - inner) / n_train
+    threshold = _box_sums(padded, pr, pd, pr, pd, x.shape)
+    threshold -= _box_sums(padded, gr, gd, pr, pd, x.shape)
+    threshold *= ca_alpha(n_train, pfa) / n_train
     return x > threshold, threshold
 
 
