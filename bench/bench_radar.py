@@ -57,8 +57,9 @@ def bench_cfar(repeat: int) -> None:
     power[[40, 120, 200], [10, 64, 100]] += 200.0
     ca_cfar(power, GUARD, TRAIN, PFA)  # warm: the threshold factor is computed once per configuration
     fast, fast_cpu, fast_p90 = _timed(lambda: ca_cfar(power, GUARD, TRAIN, PFA), repeat)
-    slow, slow_cpu, _ = _timed(lambda: ca_cfar_loop(power, GUARD, TRAIN, PFA), 3)
-    same = bool(np.array_equal(ca_cfar_loop(power, GUARD, TRAIN, PFA), ca_cfar(power, GUARD, TRAIN, PFA)[0]))
+    loop_masks: list[np.ndarray] = []
+    slow, slow_cpu, _ = _timed(lambda: loop_masks.append(ca_cfar_loop(power, GUARD, TRAIN, PFA)), 3)
+    same = bool(np.array_equal(loop_masks[-1], ca_cfar(power, GUARD, TRAIN, PFA)[0]))
     os_s, os_cpu, os_p90 = _timed(lambda: os_cfar(power, GUARD[0], TRAIN[0], PFA), max(repeat // 10, 20))
     print(f"{_verdict(fast <= 1e-3)} CA-CFAR 256x128 guard {GUARD} train {TRAIN}: median {fast * 1e3:.3f} ms wall, "
           f"{fast_cpu * 1e3:.3f} ms thread CPU (90th pct wall {fast_p90 * 1e3:.3f} ms; {repeat} calls; "

@@ -4,6 +4,8 @@ per-cell definition, for any map size, guard/training cells and Pfa (Hypothesis)
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -112,3 +114,17 @@ def test_os_cfar_equals_the_loop_for_any_map_and_window(
     mask, threshold = os_cfar(x, guard, train, pfa)
     expected = _os_cfar_loop(x, guard, train, pfa)
     assert np.array_equal(threshold, expected) and np.array_equal(mask, x > expected)
+
+
+def test_ca_cfar_results_survive_later_calls_and_other_threads() -> None:
+    """The padded map and box sums are reused per thread: a result must not change when the same
+    thread or another one runs CFAR again (OpenCV releases the GIL, so threads do overlap)."""
+    rng = np.random.default_rng(11)
+    maps = [rng.exponential(1.0, (256, 128)) for _ in range(6)]
+    expected = [ca_cfar(m, (2, 2), (8, 4), 1e-3)[1].copy() for m in maps]
+    first_mask, first_threshold = ca_cfar(maps[0], (2, 2), (8, 4), 1e-3)
+    kept = first_threshold.copy()
+    with ThreadPoolExecutor(4) as pool:
+        thresholds = list(pool.map(lambda m: ca_cfar(m, (2, 2), (8, 4), 1e-3)[1], maps * 40))
+    assert all(np.array_equal(t, expected[i % len(maps)]) for i, t in enumerate(thresholds))
+    assert np.array_equal(first_threshold, kept) and np.array_equal(first_mask, maps[0] > kept)
