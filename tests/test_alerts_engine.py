@@ -76,7 +76,7 @@ def test_person_crossing_fires_one_critical_alert_and_pages_once(rig: Rig) -> No
 
 def test_radar_cue_pages_again_when_a_camera_confirms(rig: Rig) -> None:
     rig.handle(0, event(0, "radar", "rad1"))
-    rig.handle(1, event(1, "camera", "cam1", lat=52.0001))
+    rig.handle(1, event(1, "camera", "cam1", lat=52.00005))
     assert [(c.reason.value, c.alert.severity.value) for c in rig.paged] == [("fired", "warning"),
                                                                              ("upgraded", "critical")]  # fmt: skip
 
@@ -183,7 +183,7 @@ def test_silence_mutes_notifiers_not_watchers_and_expires(rig: Rig) -> None:
     rig.handle(1, event(1))
     assert not rig.paged and rig.seen[-1].alert.silenced
     rig.tick(61)  # expired: the next change pages again
-    rig.handle(62, event(20, "radar", "rad9", track=4))  # evidence for the same alert, not a page
+    rig.handle(62, event(3, "radar", "rad9", track=4))  # evidence for the same alert, not a page
     rig.engine.act(rig.store.list()[0].id, "resolve", "ops-1", "checked on site")
     assert rig.pages() == [("border-crossing-person", "resolved")]
     assert [e.action for e in rig.store.audit_log(AuditQuery())] == ["resolve", "silence"]

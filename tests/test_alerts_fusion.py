@@ -52,7 +52,7 @@ def test_radar_cue_is_upgraded_when_a_camera_confirms_it() -> None:
     radar = event(0, "radar", "rad1", conf=0.6)
     cue = fuse(matched(radar), ids(1))
     assert len(cue) == 1 and cue[0].alert.severity is Severity.WARNING and cue[0].alert.object_class.value == "unknown"
-    cam = event(2, "camera", "cam1", conf=0.6, lat=52.0001)  # 11 m away, 2 s later
+    cam = event(2, "camera", "cam1", conf=0.6, lat=52.00005)  # 5.6 m away, 2 s later
     (both,) = fuse(matched(radar, cam), ids(1))
     a = both.alert
     assert a.severity is Severity.CRITICAL and a.object_class.value == "person"
@@ -71,9 +71,11 @@ def test_thermal_evidence_keeps_its_temperature() -> None:
 @pytest.mark.parametrize(
     ("second", "expected"),
     [
-        (dict(dt=1, lat=52.0002), 1),  # 22 m: inside the 40 m gate
+        (dict(dt=1, lat=52.00005), 1),  # 5.6 m: inside the crossing rules' 15 m gate
+        (dict(dt=1, lat=52.0002), 2),  # 22 m: another crossing, another alert
         (dict(dt=1, lat=52.002), 2),  # 222 m away
-        (dict(dt=100, lat=52.0), 2),  # long after the 30 s window
+        (dict(dt=8, lat=52.0), 2),  # same place, after the 5 s window: someone else crossing there
+        (dict(dt=100, lat=52.0), 2),  # long after
         (dict(dt=1, direction="outbound"), 2),  # other direction: another situation
         (dict(dt=1, lat=52.002, sensor="cam1", track=1), 1),  # far, but the same track
     ],
@@ -91,9 +93,9 @@ def test_one_sensor_seeing_twice_counts_once() -> None:
 
 def test_new_matches_join_the_nearest_open_situation() -> None:
     open_ = fuse(matched(event(0, lat=52.0), event(0, lat=52.01, track=2)), ids(2))
-    near_second = matched(event(5, sensor="cam9", lat=52.0101, track=3))
+    near_second = matched(event(3, sensor="cam9", lat=52.01005, track=3))
     assert nearest_open(open_, near_second).tolist() == [1]
-    assert nearest_open(open_, matched(event(5, lat=52.05, track=4))).tolist() == [-1]
+    assert nearest_open(open_, matched(event(3, lat=52.05, track=4))).tolist() == [-1]
 
 
 def _scene(seed: int) -> list:

@@ -230,5 +230,15 @@ def test_a_demo_stopped_early_does_not_count_later_crossings_as_missed():
 def test_situations_follow_the_truths_own_groups():
     group = [crossing(30.0 + k, east=1.3 * k, actor=f"g1-{k}", group="g1") for k in range(3)]
     back = [crossing(200.0, direction="outbound", actor="g1-0", group="g1")]
-    other = [crossing(31.0, east=3.0, actor="p2")]  # close in time and place, but another person
-    assert len(situations(group + back + other)) == 3
+    apart = [crossing(40.0, east=3.0, actor="p2"), crossing(31.0, east=20.0, actor="p3")]  # 10 s / 17 m off
+    assert len(situations(group + back + apart, TOL)) == 4
+
+
+def test_people_crossing_within_the_gates_of_each_other_are_one_party():
+    """4 m and 2 s from a group member: one party to any sensor or operator; single linkage along a file."""
+    group = [crossing(30.0 + k, east=1.3 * k, actor=f"g1-{k}", group="g1") for k in range(3)]
+    close = [crossing(34.0, east=6.6, actor="p2")]  # 4 m and 2 s after g1-2
+    file_ = [crossing(37.0, east=10.0, actor="p3")]  # 3.4 m and 3 s after p2: the file goes on
+    vehicle = [crossing(31.0, east=2.0, actor="v1", cls="vehicle")]  # another class: its own situation
+    sits = situations(group + close + file_ + vehicle, TOL)
+    assert sorted(len(s) for s in sits) == [1, 5]

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from borderwatch.simulators.score.match import Tolerances
-from borderwatch.simulators.score.run import score_run
+from borderwatch.simulators.score.run import score_run, situations
 from borderwatch.simulators.score.truthfile import Position
 from tests.support.scoring import RECOVERY_S, T0, TOL, WARMUP_S, alert, at, crossing, event, hub, truth
 
@@ -30,8 +30,11 @@ def _truth_and_reports(spec):
         t += gap + 0.01
         crossings.append(crossing(t, east, cls, direction, actor=f"a{n}"))
         events.append(event(n, t, east, cls, direction, track=n))
-        if cls != "animal":
-            alerts.append(alert(n, t, east, cls, direction))
+    # one alert per party (crossings within the gates of each other are one situation), at its first member
+    for n, party in enumerate(situations([c for c in crossings if c.object_class != "animal"], TOL)):
+        first = party[0]
+        east = next(e for c, e in zip(crossings, (x[1] for x in spec), strict=True) if c == first)
+        alerts.append(alert(n, (first.ts - T0).total_seconds(), east, first.object_class, first.direction))
     return truth(crossings, duration_s=t + 60.0), events, alerts
 
 

@@ -52,14 +52,17 @@ severity = "critical"
 kinds = ["line_crossing"]
 classes = ["person"]
 min_confidence = 0.3
-group_radius_m = 40                     # one person seen by two cameras = one alert
-group_window_s = 30
+group_radius_m = 15                     # one crossing seen by two cameras, or a party crossing together
+group_window_s = 5                      # = one alert; separate crossings stay separate alerts
 
 [[alerts.rules]]
 name = "border-crossing-vehicle"
 severity = "critical"
 kinds = ["line_crossing"]
 classes = ["vehicle", "vessel"]
+min_confidence = 0.3
+group_radius_m = 15
+group_window_s = 5
 
 [[alerts.rules]]
 name = "camera-tamper"

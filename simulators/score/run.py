@@ -3,7 +3,8 @@
 Why these units: a camera is judged on each crossing it had in view (its line_crossing events, animals
 too), operators on alerts per situation. A situation is the truth's own: one scenario actor (a person,
 a vehicle, or a group walking together) crossing in one direction, its members within SITUATION_SPAN_S of
-the first; the hub's grouping settings play no part. Every alert that fired is counted (one still pending,
+each other, joined by whoever crosses within the scoring gates of one of them (a party crossing together);
+the hub's grouping settings play no part. Every alert that fired is counted (one still pending,
 waiting out its debounce, paged nobody): a crossing alert matching
 no situation, a tamper or offline alert matching no injected fault, and any other alert are false.
 A sensor under an injected fault (and for recovery_s after) is blind: what it missed then is not a miss.
@@ -176,19 +177,39 @@ def _dist(seen: Sequence[Crossing], reps: Sequence[Event] | Sequence[Alert]) -> 
     return distances_m(np.array([c.lat for c in seen]), np.array([c.lon for c in seen]), r_lat, r_lon)
 
 
-def situations(crossings: Sequence[Crossing]) -> list[list[Crossing]]:
-    """The truth's situations: one actor or group crossing one way, members within SITUATION_SPAN_S."""
-    out: list[list[Crossing]] = []
-    open_: dict[tuple[str, str | None], list[Crossing]] = {}
-    for c in sorted(crossings, key=lambda c: c.ts):
-        key = (c.group or c.actor, c.direction)
-        cur = open_.get(key)
-        if cur is not None and (c.ts - cur[0].ts).total_seconds() <= SITUATION_SPAN_S:
-            cur.append(c)
-        else:
-            open_[key] = [c]
-            out.append(open_[key])
-    return out
+def situations(crossings: Sequence[Crossing], tol: Tolerances) -> list[list[Crossing]]:
+    """The truth's situations: crossings of one class and direction that are one party crossing.
+
+    Members of one scenario group within SITUATION_SPAN_S belong together, and so do crossings within the
+    scoring gates of each other (tol: position and time), whoever the scenario says walks there: two
+    people crossing 4 m and 2 s apart are one party to every sensor and operator, and one alert at either
+    point is inside the gates of both, so demanding two alerts would make the pairing arbitrary.
+    Single linkage: a file of people each close to the one before is one party."""
+    cs = sorted(crossings, key=lambda c: c.ts)
+    parent = list(range(len(cs)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    if cs:
+        t = np.array([c.ts.timestamp() for c in cs])
+        dist = distances_m(np.array([c.lat for c in cs]), np.array([c.lon for c in cs]),
+                           np.array([c.lat for c in cs]), np.array([c.lon for c in cs]))  # fmt: skip
+        for i, j in zip(*np.nonzero(np.triu(np.ones((len(cs), len(cs)), bool), 1)), strict=True):
+            a, b = cs[i], cs[j]
+            if (a.object_class, a.direction) != (b.object_class, b.direction):
+                continue
+            dt = abs(t[j] - t[i])
+            group = (a.group or a.actor) == (b.group or b.actor) and dt <= SITUATION_SPAN_S
+            if group or (dt <= tol.time_s and dist[i, j] <= tol.position_m):
+                parent[root(j)] = root(i)
+    out: dict[int, list[Crossing]] = {}
+    for i, c in enumerate(cs):
+        out.setdefault(root(i), []).append(c)
+    return sorted(out.values(), key=lambda s: s[0].ts)
 
 
 def _window(truth: Truth, warmup_s: float, until: datetime | None) -> Window:
@@ -249,7 +270,7 @@ def _score_alerts(
     run.alerts_pending = len(hub.alerts) - len(fired)
     kinds = [hub.alert_kind(a) for a in fired]
     crossing = [a for a, k in zip(fired, kinds, strict=True) if k == EventKind.LINE_CROSSING.value]
-    sits = situations([c for c in truth.crossings if c.object_class in ALERTED_CLASSES])
+    sits = situations([c for c in truth.crossings if c.object_class in ALERTED_CLASSES], tol)
     seen, pending = [], 0
     for s in sits:
         eff = {x for c in s for x in effective_seen(truth, c, recovery_s)}
