@@ -25,6 +25,7 @@ class DemoLayout:
     camera_base_port: int
     agent: str = "mast-01"
     hub_id: str = "hub"
+    agent_broker_port: int | None = None  # the agent reaches the broker here (the eval's partition proxy)
 
     @property
     def hub_config(self) -> Path:
@@ -191,7 +192,7 @@ def agent_config(scn: Scenario, layout: DemoLayout) -> dict[str, Any]:
         "agent": layout.agent,
         "state_dir": str(layout.run_dir / "agent"),
         "telemetry_interval_s": 5.0,
-        "broker": _broker(layout, agent_identity(scn.site, layout.agent)),
+        "broker": _broker(layout, agent_identity(scn.site, layout.agent), layout.agent_broker_port),
         "link": {"mqtt_version": "3.1.1"},
         "detector": {"models_dir": str(MODELS_DIR)},
         "cameras": {c.id: _camera(scn, i, layout, model) for i, c in enumerate(scn.cameras)},
@@ -200,10 +201,10 @@ def agent_config(scn: Scenario, layout: DemoLayout) -> dict[str, Any]:
     }
 
 
-def _broker(layout: DemoLayout, identity: str) -> dict[str, Any]:
+def _broker(layout: DemoLayout, identity: str, port: int | None = None) -> dict[str, Any]:
     return {
         "host": "127.0.0.1",
-        "port": layout.broker_port,
+        "port": port or layout.broker_port,
         "username": identity,
         "password_file": str(layout.secret(identity)),
     }

@@ -2,7 +2,8 @@
 
 Each scenario runs as the demo does, every part its own process (broker, hub, simulated site, agent),
 at the scenario's eval speed (1 = real time, where alert latency is scored). The process faults a
-scenario asks for (broker restart, agent killed, hub down) are done here, to the processes; camera
+scenario asks for (broker restart, agent killed, hub down) are done here, to the processes, and so are the
+link faults (a partition between agent and broker, a skewed agent clock: deploy/eval_faults.py); camera
 faults the simulated site plays itself. An MQTT subscriber notes when each alert reaches an operator,
 which is what alert latency is measured to. The table goes to OUT/results.md and OUT/results.json.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from borderwatch.deploy.alert_feed import AlertFeed
 from borderwatch.deploy.demo_configs import DEMO_ACL, HUB_USER, DemoLayout, write_configs
+from borderwatch.deploy.eval_faults import LinkFaults
 from borderwatch.deploy.procs import Child, free_port, wait_port
 from borderwatch.simulators.scenario import CAMERA_FAULTS, FaultSpec, Scenario, load_scenario
 from borderwatch.simulators.score.cli import score_files
@@ -73,8 +75,11 @@ class Run:
     def __init__(self, path: Path, run_dir: Path) -> None:
         self.path, self.scn = path, load_scenario(path)
         broker, api = _distinct_free(2)
+        self.link = LinkFaults(self.scn, broker)
         ports = len(self.scn.cameras) + len(self.scn.thermals) + len(self.scn.sensors)  # the site's, in that order
-        self.layout = DemoLayout(run_dir.resolve(), broker, api, _consecutive_free(ports))
+        self.layout = DemoLayout(
+            run_dir.resolve(), broker, api, _consecutive_free(ports), agent_broker_port=self.link.agent_port
+        )
         self.logs = self.layout.run_dir / "logs"
         self.children: dict[str, Child] = {}
         self.arrivals = self.layout.run_dir / "alerts-received.jsonl"
@@ -90,7 +95,8 @@ class Run:
             "sim": ["sim", "site", *site, "--speed", str(speed)],
             "agent": ["edge", "run", "-c", str(lay.agent_config)],
         }[name]
-        self.children[name] = Child(name, args, self.logs)
+        env = self.link.agent_env() if name == "agent" else None
+        self.children[name] = Child(name, args, self.logs, env)
         return self.children[name]
 
     def play(self) -> RunScore:
@@ -133,13 +139,21 @@ class Run:
         raise RuntimeError("the simulated site wrote no ground truth")
 
     def _run_faults(self, started: float) -> None:
-        for f in sorted((f for f in self.scn.faults if f.kind not in CAMERA_FAULTS), key=lambda f: f.at_s):
+        played = (f for f in self.scn.faults if f.kind not in CAMERA_FAULTS and f.kind != "clock_skew")
+        for f in sorted(played, key=lambda f: f.at_s):  # a clock skew is the agent's from its start
             threading.Thread(target=self._process_fault, args=(f, started), daemon=True).start()
 
     def _process_fault(self, f: FaultSpec, started: float) -> None:
-        """broker_restart / hub_down: stop it and start it again; agent_kill: SIGKILL, then start again."""
+        """broker_restart / hub_down: stop it and start it again; agent_kill: SIGKILL, then start again;
+        partition: the agent's link carries nothing, then heals."""
         speed = self.scn.eval.speed
         if self._closing.wait(max(0.0, started + f.at_s / speed - time.time())):
+            return
+        if f.kind == "partition":
+            log.warning("fault partition: agent link cut for %.0f s", f.duration_s)
+            self.link.begin(f.kind)
+            self._closing.wait(f.duration_s / speed)
+            self.link.end(f.kind)
             return
         name = {"broker_restart": "broker", "hub_down": "hub", "agent_kill": "agent"}[f.kind]
         child = self.children[name]
@@ -157,6 +171,7 @@ class Run:
         if "agent" in self.children:
             self.children["agent"].stop(15)
             time.sleep(2.0)
+        self.link.close()
         for name in ("sim", "hub", "broker"):
             if name in self.children:
                 self.children[name].stop(15)

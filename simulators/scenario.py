@@ -19,7 +19,7 @@ ActorClass = Literal["person", "vehicle", "animal"]
 CLASSES: tuple[str, ...] = ("person", "vehicle", "animal")
 # Faults the simulated camera applies to itself (faults.py) and those the eval runner does to processes.
 CameraFaultKind = Literal["kill", "black", "uniform", "blur", "freeze", "shift"]
-ProcessFaultKind = Literal["broker_restart", "agent_kill", "hub_down"]
+ProcessFaultKind = Literal["broker_restart", "agent_kill", "hub_down", "partition", "clock_skew"]
 CAMERA_FAULTS: frozenset[str] = frozenset(CameraFaultKind.__args__)  # type: ignore[attr-defined]
 PROCESS_FAULTS: frozenset[str] = frozenset(ProcessFaultKind.__args__)  # type: ignore[attr-defined]
 
@@ -172,14 +172,25 @@ class FaultSpec(_Model):
     """A fault injected at scenario time at_s for duration_s.
 
     Camera faults (target = camera id) are played by the simulated site; process faults (broker_restart,
-    agent_kill, hub_down; target unused) by the eval runner. Only kill and the frame faults are expected to
-    raise an alert (sensor-offline, camera-tamper); the scorer counts any other tamper or offline alert false.
+    agent_kill, hub_down; partition: the agent's link to the broker carries nothing; clock_skew: the agent's
+    clock is offset_s off from its start; target unused) by the eval runner. Only kill and the frame faults
+    are expected to raise an alert (sensor-offline, camera-tamper); the scorer counts any other tamper or
+    offline alert false.
     """
 
     at_s: float = Field(ge=0.0, le=86_400.0)
     kind: CameraFaultKind | ProcessFaultKind
     target: str = Field(default="", max_length=64, description="camera id (camera faults)")
     duration_s: float = Field(default=10.0, gt=0.0, le=86_400.0)
+    offset_s: float = Field(default=0.0, ge=-86_400.0, le=86_400.0, description="clock_skew: agent clock - true")
+
+    @model_validator(mode="after")
+    def _offset(self) -> FaultSpec:
+        if (self.kind == "clock_skew") != (self.offset_s != 0.0):
+            raise ValueError("offset_s is set (non-zero) for clock_skew faults and only for them")
+        if self.kind == "clock_skew" and self.at_s != 0.0:
+            raise ValueError("clock_skew is the agent's clock from its start: at_s = 0, duration_s = the run")
+        return self
 
 
 class EvalSpec(_Model):

@@ -103,6 +103,7 @@ def fault_records(scenario: Scenario, start: datetime | None, speed: float = 1.0
         {"kind": "fault", "fault": f.kind, "target": f.target, "t_s": f.at_s}
         | _utc(start, f.at_s, speed)
         | {"duration_s": f.duration_s}
+        | ({"offset_s": f.offset_s} if f.offset_s else {})
         for f in sorted(scenario.faults, key=lambda f: f.at_s)
     ]
 

@@ -22,7 +22,7 @@ SCENARIOS = {p.stem: load_scenario(p) for p in library()}
 def test_the_library_has_every_situation_the_issue_lists():
     assert {
         "quiet-night", "person-day", "group-night", "vehicle-road", "dense", "camera-failure",
-        "process-faults", "fog", "rain", "river-distress", "radar-far",
+        "process-faults", "link-faults", "fog", "rain", "river-distress", "radar-far",
     } <= set(SCENARIOS)  # fmt: skip
     assert len({s.seed for s in SCENARIOS.values()}) == len(SCENARIOS)
     assert len(World(SCENARIOS["dense"]).actors.ids) >= 30
@@ -35,9 +35,27 @@ def test_a_camera_fault_must_name_a_camera(tmp_path):
     with pytest.raises(ValueError, match="not a camera"):
         type(SCENARIOS["person-day"]).model_validate(bad)
     path = tmp_path / "s.toml"
-    path.write_text('name = "x"\n[[faults]]\nat_s = 1\nkind = "partition"\n', encoding="utf-8")
+    path.write_text('name = "x"\n[[faults]]\nat_s = 1\nkind = "teleport"\n', encoding="utf-8")
     with pytest.raises(ConfigError):
         load_scenario(path)
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (dict(at_s=0, kind="clock_skew"), "offset_s"),  # a skew of 0 s is no fault
+        (dict(at_s=5, kind="partition", offset_s=3.0), "offset_s"),  # an offset means nothing to a partition
+        (dict(at_s=5, kind="clock_skew", offset_s=20.0), "from its start"),  # libfaketime cannot step it
+    ],
+)
+def test_a_clock_skew_needs_an_offset_from_the_agents_start(fault, error):
+    with pytest.raises(ValueError, match=error):
+        FaultSpec(**fault)
+
+
+def test_the_library_injects_every_fault_the_issue_lists():
+    kinds = {f.kind for s in SCENARIOS.values() for f in s.faults}
+    assert {"kill", "black", "broker_restart", "agent_kill", "hub_down", "partition", "clock_skew"} <= kinds
 
 
 def test_truth_file_round_trip_keeps_groups_positions_faults_and_people_entering_water(tmp_path):

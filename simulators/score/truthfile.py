@@ -59,12 +59,14 @@ class DistressCase:
 
 @dataclass(frozen=True, slots=True)
 class Fault:
-    """A fault the scenario injected: kill, black, ... (camera) or broker_restart, agent_kill, hub_down."""
+    """A fault the scenario injected: kill, black, ... (camera) or broker_restart, agent_kill, hub_down, partition,
+    clock_skew (process and link faults the eval runner plays)."""
 
     ts: datetime
     kind: str
     target: str
     duration_s: float
+    offset_s: float = 0.0  # clock_skew: the agent's clock minus the true time
 
     @property
     def end(self) -> datetime:
@@ -117,7 +119,11 @@ def read_truth(path: Path) -> Truth:
         elif kind == "distress":
             truth.distress.append(DistressCase(ts, rec["actor"], rec["reason"], rec["lat"], rec["lon"], seen))
         elif kind == "fault":
-            truth.faults.append(Fault(ts, rec["fault"], rec.get("target", ""), float(rec["duration_s"])))
+            truth.faults.append(
+                Fault(
+                    ts, rec["fault"], rec.get("target", ""), float(rec["duration_s"]), float(rec.get("offset_s", 0.0))
+                )
+            )
     if not truth.sensors:  # an older file: crossings only, every sensor a camera
         truth.sensors = {s: "camera" for c in truth.crossings for s in c.seen_by}
     return truth
