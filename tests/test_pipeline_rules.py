@@ -66,6 +66,15 @@ def test_jitter_on_the_line_never_counts():
     assert len(_walk(scene, xs, [300] * len(xs))) == 5  # 290 -> 350 -> 290 ... five flips
 
 
+def test_a_track_first_seen_inside_the_dead_band_counts_when_it_leaves_by_the_other_side():
+    """Out of fog or range 8 px before the line (band 12 px), then well past it: it crossed."""
+    scene = _scene(lines=[{"name": "b", **VERTICAL, "hysteresis": 12}])
+    assert _walk(scene, [312, 316, 330, 360, 420], [300] * 5) == ["inbound"]
+    assert _walk(_scene(lines=[{"name": "b", **VERTICAL, "hysteresis": 12}]), [328, 400], [300] * 2) == []
+    scene = _scene(lines=[{"name": "b", **VERTICAL, "hysteresis": 12}])  # in the band, then back out: nothing
+    assert _walk(scene, [312, 325, 315, 280, 200], [300] * 5) == []
+
+
 def test_going_around_the_end_of_a_polyline_is_no_crossing():
     scene = _scene(lines=[{"name": "fence", "points": [[320, 200], [320, 480]]}])
     assert _walk(scene, [200, 250, 320, 400, 450], [300, 150, 100, 150, 300]) == []

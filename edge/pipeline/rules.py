@@ -60,6 +60,8 @@ class LineCrossingRule:
         dist = self.segments.signed_distance(pts[rows])
         side = np.where(dist > self.margin, 1, np.where(dist < -self.margin, -1, 0))
         decided = side != 0
+        if not decided.all():
+            self._first_sight(np.asarray(ids, np.int64)[rows[~decided]], pts[rows[~decided]], dist[~decided])
         rows, side = rows[decided], side[decided]
         ids, pts = np.asarray(ids, np.int64)[rows], pts[rows]
         prev = self.state.exchange(ids, {"side": side, "ax": pts[:, 0], "ay": pts[:, 1]})
@@ -68,6 +70,17 @@ class LineCrossingRule:
             anchor = np.stack((prev["ax"], prev["ay"]), axis=1)
             crossed &= paths_cross_polyline(anchor, pts, self.polyline)
         return Crossings(rows[crossed], side[crossed] == self.inbound_sign)
+
+    def _first_sight(self, ids: I64, pts: F64, dist: F64) -> None:
+        """A track first seen inside the dead band takes the side it is on as its side so far.
+
+        Why: whoever comes into view (out of fog, out of range, from behind cover) already within ``margin``
+        of the line and then walks off the other side has crossed; without a side before the flip the
+        crossing was never counted. A later frame on the same side simply confirms it."""
+        new = ~self.state.get(ids)["known"] & (dist != 0)
+        if new.any():
+            side = np.where(dist[new] > 0, 1, -1)
+            self.state.set(ids[new], {"side": side, "ax": pts[new, 0], "ay": pts[new, 1]})
 
     def forget(self, ids: I64) -> None:
         """Drop ended tracks' sides, so the state stays as small as the live tracks and a reused id starts undecided."""
