@@ -101,7 +101,7 @@ class LineConfig(Settings):
         0.0,
         ge=0,
         le=1000,
-        description="dead band either side (px for image lines, metres for geo); 0 = auto (2 % / 2 m)",
+        description="dead band either side (px for image lines, metres for geo); 0 = auto (2 % / 1 m)",
     )
     classes: list[ObjectClass] = Field(default_factory=list, description="empty = every class")
 
