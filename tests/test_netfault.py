@@ -1,16 +1,24 @@
-"""The eval's partition proxy: bytes flow, a cut holds them (nothing is closed), healing delivers them, a
-connection made during a cut waits for the heal, and a closed upstream closes the client."""
+"""The eval's link faults: the partition proxy (bytes flow, a cut holds them and closes nothing, healing
+delivers them, a connection made during a cut waits for the heal, a closed upstream closes the client) and
+the agent's skewed clock (libfaketime in the agent's environment only)."""
 
 from __future__ import annotations
 
+import os
 import socket
 import socketserver
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 
+from borderwatch.deploy.eval_faults import LinkFaults
+from borderwatch.deploy.eval_run import LIBRARY
 from borderwatch.deploy.netfault import PartitionProxy
+from borderwatch.simulators.scenario import load_scenario
 from tests.support.waits import wait_until
 
 
@@ -83,3 +91,31 @@ def test_an_upstream_that_is_gone_closes_the_client(echo: socketserver.Threading
             assert c.recv(10) == b""  # closed: the agent sees its broker as down, as without a proxy
     finally:
         p.stop()
+
+
+def test_link_faults_route_the_agent_through_the_proxy_and_skew_only_its_clock() -> None:
+    scn = load_scenario(LIBRARY / "link-faults.toml")
+    link = LinkFaults(scn, broker_port=1)
+    try:
+        assert link.agent_port == link.proxy.port and not link.proxy.partitioned
+        env = link.agent_env()
+        assert env["FAKETIME"] == "+20.000" and env["LD_PRELOAD"].endswith("libfaketime.so.1")
+        link.begin("partition")
+        assert link.proxy.partitioned
+        link.end("partition")
+        assert not link.proxy.partitioned
+    finally:
+        link.close()
+    plain = LinkFaults(load_scenario(LIBRARY / "person-day.toml"), broker_port=1)
+    assert plain.agent_port is None and plain.agent_env() == {}
+
+
+def test_the_skewed_clock_is_the_agents_wall_clock() -> None:
+    env = LinkFaults(load_scenario(LIBRARY / "link-faults.toml"), broker_port=1)
+    try:
+        code = "import time, datetime; time.sleep(0.05); print(time.time())"
+        out = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env.agent_env()},
+                             capture_output=True, text=True, timeout=30, check=True)  # fmt: skip
+        assert 19.0 < float(out.stdout) - time.time() < 21.0  # sleeps still work (monotonic is consistent)
+    finally:
+        env.close()
