@@ -131,10 +131,40 @@ def broker_config(host: str, port: int, password_file: Path | None, acl_file: Pa
     }
 
 
-async def _serve(host: str, port: int, password_file: Path | None, acl_file: Path | None, stop: asyncio.Event) -> None:
+def _broker_class() -> type:
+    """amqtt's Broker, with retained messages sent only where they belong.
+
+    Why: amqtt 0.12 replays, to every client that connects, the retained messages matching *any*
+    client's subscription (the hub's ``bw/v1/#`` included), unchecked against the ACL: each agent
+    that reconnected received every active alert and the other agents' status. Here a retained
+    message goes only to a session subscribed to that filter, and only where the ACL lets it read.
+    """
     from amqtt.broker import Broker
 
-    broker = Broker(broker_config(host, port, password_file, acl_file))
+    class ScopedRetainBroker(Broker):
+        async def _publish_retained_messages_for_subscription(
+            self, subscription: tuple[str, int], session: Session
+        ) -> None:
+            topic_filter, qos = subscription
+            mine = [q for s, q in self._subscriptions.get(topic_filter, []) if s.client_id == session.client_id]
+            handler = self._get_handler(session)
+            if not mine or handler is None:
+                return
+            qos = max(mine) if qos == 0 else qos  # the reconnect path passes 0, not the subscription's QoS
+            tasks = [
+                asyncio.ensure_future(handler.mqtt_publish(r.topic, r.data, min(qos, r.qos or qos), retain=True))
+                for name, r in list(self._retained_messages.items())
+                if self._matches(name, topic_filter)
+                and await self._topic_filtering(session, topic=name, action=Action.RECEIVE)
+            ]
+            if tasks:
+                await asyncio.wait(tasks)
+
+    return ScopedRetainBroker
+
+
+async def _serve(host: str, port: int, password_file: Path | None, acl_file: Path | None, stop: asyncio.Event) -> None:
+    broker = _broker_class()(broker_config(host, port, password_file, acl_file))
     await broker.start()
     log.info("broker listening host=%s port=%d auth=%s", host, port, "password" if password_file else "anonymous")
     await stop.wait()

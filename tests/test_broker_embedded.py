@@ -168,3 +168,34 @@ def test_embedded_broker_applies_the_shipped_acl(tmp_path):
             c.close()
         broker.stop(10)
     assert "broker denied publish" in Path(broker.log_path).read_text()
+
+
+def test_a_connecting_client_gets_only_the_retained_messages_it_subscribed_to_and_may_read(tmp_path):
+    """amqtt replayed every retained message matching anyone's subscription to each new connection."""
+    passwd = tmp_path / "passwd"
+    for user, password in USERS.items():
+        set_password(passwd, user, password)
+    port = free_port()
+    args = ["broker", "--port", str(port), "--password-file", str(passwd), "--acl-file", str(SHIPPED_ACL)]
+    broker = Child("broker", args, tmp_path)
+    clients: list[Client] = []
+    try:
+        wait_port(port, timeout=20)
+        hub = Client(port, None, "hub", USERS["hub"])
+        clients.append(hub)
+        assert hub.connected()
+        hub.subscribe("bw/v1/#")
+        alert = topic("north", "hub", Channel.ALERTS, "a1")
+        hub.c.publish(alert, b"{}", qos=1, retain=True).wait_for_publish(5)
+        assert received_until(hub, alert) == [alert]
+        agent = Client(port, None, "north/mast-01", USERS["north/mast-01"])
+        clients.append(agent)
+        assert agent.connected()
+        own_cmd = topic("north", "mast-01", Channel.COMMAND)
+        agent.subscribe(own_cmd, "bw/v1/north/hub/alerts/+")  # the second is not its to read
+        hub.c.publish(own_cmd, b"{}", qos=1, retain=True).wait_for_publish(5)
+        assert received_until(agent, own_cmd) == [own_cmd]  # nothing before it: no alert leaked
+    finally:
+        for c in clients:
+            c.close()
+        broker.stop(10)
