@@ -68,6 +68,11 @@ class DetectionConfig(Settings):
             "letterboxing would shrink the frame more than 2x"
         ),
     )
+    defog: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="local contrast (CLAHE) on what the model sees: auto = only while the picture is hazy (fog), "
+        "judged by its dark channel every 2 s; motion and tamper checks always see the camera's own picture",
+    )
     tile_overlap: float = Field(0.2, ge=0.05, le=0.5, description="overlap of neighbouring tiles (fraction of a tile)")
     max_tiles: int = Field(8, ge=2, le=32, description="most tiles per frame; larger tiles (scaled down) beyond that")
     blob_class: ObjectClass = Field(ObjectClass.UNKNOWN, description="class given to model-free motion blobs")

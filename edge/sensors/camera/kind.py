@@ -60,8 +60,8 @@ class CameraUnit:
         plan = self.pipeline.plan(frame)
         if not len(plan.rects) or self.batcher is None or self.prep is None:
             return Planned(frame, None, _State(plan))
-        tensor, letterbox = self.prep(frame.data, plan.rects)
-        return Planned(frame, tensor, _State(plan, letterbox))
+        tensor, letterbox = self.prep(plan.frame.data, plan.rects)  # plan.frame: defogged when hazy
+        return Planned(plan.frame, tensor, _State(plan, letterbox))
 
     def finish(self, planned: Planned, answer: np.ndarray | None) -> Output:
         """Decode the model's answer back to frame pixels, then track, apply rules, make events."""

@@ -11,7 +11,7 @@ The camera's ``CameraUnit`` (``kind.py``) owns the instance; nothing here does I
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +24,7 @@ from borderwatch.edge.pipeline.geometry import iou_matrix
 from borderwatch.edge.pipeline.output import OutputBuilder
 from borderwatch.edge.sensor.kind import Output
 from borderwatch.edge.sensors.camera.config import CameraConfig
+from borderwatch.edge.sensors.camera.defog import Defog
 from borderwatch.edge.sensors.camera.motion import MotionDetector, MotionResult, downscale_gray
 from borderwatch.edge.sensors.camera.regions import Tiling, centres_inside, plan_regions, whole_frame_regions
 from borderwatch.edge.sensors.camera.scene import Scene
@@ -75,6 +76,7 @@ class CameraPipeline:
         self.motion: MotionDetector | None = None
         self.scene: Scene | None = None
         self._whole_plan: tuple[tuple[int, int], I64, Tiling | None] | None = None
+        self.defog = Defog(cfg.detection.defog)
 
     @property
     def uses_model(self) -> bool:
@@ -98,14 +100,21 @@ class CameraPipeline:
             rects, tiling = self._whole(scene.frame_wh)
             due = self.tamper.due(frame.ts)
             tamper = self.tamper(downscale_gray(frame.data, self.cfg.motion.width), frame.ts) if due else []
-            return Plan(frame, rects, None, tamper, True, tiling)
+            return Plan(self._for_model(frame, rects), rects, None, tamper, True, tiling)
         motion = self.motion(frame.data)
         tamper = self.tamper(motion.gray, frame.ts)
         if not self.uses_model:
             blobs = self._blobs(motion) if self.motion.warm else Detections.empty()
             return Plan(frame, np.zeros((0, 4), np.int64), blobs, tamper, motion.any)
         rects, tiling = self._regions(motion, frame.ts, scene.frame_wh)
-        return Plan(frame, rects, None, tamper, motion.any, tiling)
+        return Plan(self._for_model(frame, rects), rects, None, tamper, motion.any, tiling)
+
+    def _for_model(self, frame: Frame, rects: I64) -> Frame:
+        """The frame with defog applied when the model will look at it (the evidence picture is this one)."""
+        if not len(rects):
+            return frame
+        data = self.defog(frame.data, frame.ts)
+        return frame if data is frame.data else replace(frame, data=data)
 
     def _whole(self, wh: tuple[int, int]) -> tuple[I64, Tiling | None]:
         """The whole-frame rects and tiling, planned once per frame size (read-only: every frame shares them)."""

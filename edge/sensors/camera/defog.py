@@ -1,0 +1,59 @@
+"""Digital defog: local contrast (CLAHE on luminance) of what the model sees, when the picture is hazy.
+
+Why: fog keeps exp(-3.912 d / V) of a scene's contrast (Koschmieder), so at 150 m visibility a person
+40 m out keeps about a third of it. The shipped detector missed such a person in the fog scenario's
+frame and found it (score 0.54) once the frame had CLAHE. Motion and tamper checks keep the camera's
+own picture: a contrast filter switching on must not look like a tampered lens.
+
+Haze is told by the dark channel (He, Sun and Tang's dark channel prior): in a clear outdoor picture most
+small patches hold a dark pixel in some colour, while fog's airlight lifts them all. The test is the
+10th percentile of the dark channel of a 160x90 thumbnail; on the simulator's frames it was 119 in fog
+(150 m) against 35 (night IR), 62-63 (day) and 74 (rain), so HAZY_DARK_P10 = 100 separates them. It is
+checked every ``check_every_s``; between checks the last answer holds.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+U8 = npt.NDArray[np.uint8]
+HAZY_DARK_P10 = 100.0
+_THUMB = (160, 90)
+_PATCH = np.ones((5, 5), np.uint8)
+
+
+def haze_level(bgr: U8) -> float:
+    """10th percentile (0-255) of the dark channel of a thumbnail: high means airlight everywhere."""
+    small = cv2.resize(bgr, _THUMB, interpolation=cv2.INTER_AREA)
+    dark = cv2.erode(small.min(axis=2), _PATCH)
+    return float(np.percentile(dark, 10))
+
+
+class Defog:
+    """Per-camera defog: ``mode`` auto (only hazy frames), on (every frame) or off."""
+
+    def __init__(self, mode: Literal["auto", "on", "off"] = "auto", check_every_s: float = 2.0) -> None:
+        self.mode = mode
+        self.check_every_s = check_every_s
+        self._clahe = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
+        self._checked = -np.inf
+        self.hazy = mode == "on"
+
+    def __call__(self, bgr: U8, ts: float) -> U8:
+        """The frame the model should see: ``bgr`` itself unless defog applies (never modified in place)."""
+        if self.mode == "auto" and ts - self._checked >= self.check_every_s:
+            self._checked = ts
+            self.hazy = haze_level(bgr) > HAZY_DARK_P10
+        return clahe_luma(bgr, self._clahe) if self.hazy and self.mode != "off" else bgr
+
+
+def clahe_luma(bgr: U8, clahe: cv2.CLAHE) -> U8:
+    """CLAHE on the L of CIE Lab: local contrast back, colours kept. (On YCrCb's Y the same fog frame's
+    person scored 0.30, under the person filter's 0.4; on L it scored 0.54.)"""
+    lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)
+    lab[:, :, 0] = clahe.apply(np.ascontiguousarray(lab[:, :, 0]))
+    return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)

@@ -1,0 +1,56 @@
+"""Digital defog: hazy pictures (the simulator's fog) get local contrast for the model, clear, rain and
+night pictures pass untouched, and the camera pipeline hands the model the defogged frame while its
+motion and tamper checks keep the camera's own."""
+
+from __future__ import annotations
+
+import functools
+
+import cv2
+import numpy as np
+import pytest
+
+from borderwatch.deploy.eval_run import LIBRARY
+from borderwatch.edge.sensors.camera.config import CameraConfig
+from borderwatch.edge.sensors.camera.defog import HAZY_DARK_P10, Defog, haze_level
+from borderwatch.edge.sensors.camera.pipeline import CameraPipeline
+from borderwatch.edge.sensors.frame import Frame
+from borderwatch.simulators.camera.render import CameraRenderer
+from borderwatch.simulators.scenario import load_scenario
+
+
+@functools.cache
+def _frame(scenario: str, t: float = 50.0) -> np.ndarray:
+    scn = load_scenario(LIBRARY / f"{scenario}.toml")
+    return CameraRenderer(scn, scn.cameras[0].id).render(t).frame
+
+
+def _edges(bgr: np.ndarray) -> float:
+    """Local contrast: mean absolute Laplacian of the grey picture."""
+    return float(np.abs(cv2.Laplacian(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), cv2.CV_32F)).mean())
+
+
+@pytest.mark.parametrize(("scenario", "hazy"), [("fog", True), ("person-day", False), ("rain", False),
+                                                ("group-night", False)])  # fmt: skip
+def test_only_fog_reads_as_hazy(scenario: str, hazy: bool) -> None:
+    assert (haze_level(_frame(scenario)) > HAZY_DARK_P10) is hazy
+
+
+def test_defog_restores_contrast_and_leaves_clear_pictures_alone() -> None:
+    fog, day = _frame("fog"), _frame("person-day")
+    d = Defog("auto")
+    out = d(fog, 0.0)
+    assert out is not fog and out.shape == fog.shape and _edges(out) > 1.5 * _edges(fog)
+    assert Defog("auto")(day, 0.0) is day and Defog("off")(fog, 0.0) is fog
+    assert d(day, 1.0) is not day  # the last answer holds until the next check ...
+    assert d(day, 2.5) is day  # ... 2 s later
+
+
+def test_the_model_sees_the_defogged_frame_motion_and_tamper_the_camera_s_own() -> None:
+    cfg = CameraConfig.model_validate({"motion": {"enabled": False}})
+    pipe = CameraPipeline("s", "a", "cam-1", cfg, ("person",))
+    fog = _frame("fog")
+    plan = pipe.plan(Frame("cam-1", 1.0, 0, fog))
+    assert len(plan.rects) and plan.frame.data is not fog and plan.frame.ts == 1.0
+    clear = _frame("person-day")
+    assert pipe.plan(Frame("cam-1", 4.0, 1, clear)).frame.data is clear
