@@ -71,7 +71,7 @@ def test_thermal_evidence_keeps_its_temperature() -> None:
 @pytest.mark.parametrize(
     ("second", "expected"),
     [
-        (dict(dt=1, lat=52.00005), 1),  # 5.6 m: inside the crossing rules' 15 m gate
+        (dict(dt=1, lat=52.00005), 1),  # 5.6 m: inside the crossing rules' 10 m gate
         (dict(dt=1, lat=52.0002), 2),  # 22 m: another crossing, another alert
         (dict(dt=1, lat=52.002), 2),  # 222 m away
         (dict(dt=8, lat=52.0), 2),  # same place, after the 5 s window: someone else crossing there

@@ -89,7 +89,7 @@ def test_fusion_offline_debounce_and_operator_actions(hub, tmp_path: Path) -> No
     now = datetime.now(UTC)
     masts["mast-01"].send(
         event(0, "radar", "rad1", conf=0.6, ts=now, agent="mast-01", track=11),
-        event(0, "camera", "cam1", conf=0.6, ts=now, lat=52.0001, agent="mast-01", track=4),
+        event(0, "camera", "cam1", conf=0.6, ts=now, lat=52.00008, agent="mast-01", track=4),
     )
     wait_until(lambda: any(len(a.sensors) == 2 for a in h.alert_store.list()), 15, "the fused alert")
     (fused,) = [a for a in h.alert_store.list() if a.rule == "border-crossing-person"]

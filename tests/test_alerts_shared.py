@@ -19,9 +19,9 @@ def test_a_crossing_split_between_two_hubs_is_one_alert_paged_once(alert_stores:
     f = Fleet(alert_stores)
     a, b = f.hubs
     a.handle([event(0, "radar", "rad1")], f.to(0))  # a radar cue: fires at warning on hub a
-    b.handle([event(1, "camera", "cam1", lat=52.0001)], f.to(1))  # the camera confirms on hub b
+    b.handle([event(1, "camera", "cam1", lat=52.00008)], f.to(1))  # the camera confirms on hub b
     b.handle([event(2, "thermal", "th1", lat=52.00005)], f.to(2))
-    a.handle([event(3, "camera", "cam1", lat=52.0001)], f.to(3))
+    a.handle([event(3, "camera", "cam1", lat=52.00008)], f.to(3))
     alerts = f.store.list()
     assert len(alerts) == 1 and alerts[0].severity.value == "critical"
     assert len(alerts[0].event_ids) == 4  # every instance's evidence joined the one alert

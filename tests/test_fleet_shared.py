@@ -101,7 +101,7 @@ def test_two_hubs_share_the_load_and_survive_a_sigkill(fleet, tmp_path: Path) ->
         for k in range(CROSSINGS):  # a crossing every 1.5 s, 1.1 km apart; hub a is killed after the 3rd
             lat, now = 52.0 + 0.01 * k, datetime.now(UTC)
             cam.send(event(0, "camera", "cam1", lat=lat, agent="mast-x", site=SITE, track=k, ts=now))
-            radar.send(event(0, "radar", "rad1", lat=lat + 0.0001, agent="mast-y", site=SITE, track=k, ts=now))
+            radar.send(event(0, "radar", "rad1", lat=lat + 0.00008, agent="mast-y", site=SITE, track=k, ts=now))
             if k == 2:
                 wait_until(lambda: all(a.produced >= EVENTS // 3 for a in agents), 60, "a third streamed")
                 hub_a.send_signal(signal.SIGKILL)

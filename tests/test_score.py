@@ -242,3 +242,12 @@ def test_people_crossing_within_the_gates_of_each_other_are_one_party():
     vehicle = [crossing(31.0, east=2.0, actor="v1", cls="vehicle")]  # another class: its own situation
     sits = situations(group + close + file_ + vehicle, TOL)
     assert sorted(len(s) for s in sits) == [1, 5]
+
+
+def test_an_alert_for_the_last_member_of_a_party_matches_the_party():
+    """A group the camera never saw, then a person 4 m and 4 s behind it that it did: one party, alerted."""
+    group = [crossing(30.0 + k, east=1.3 * k, actor=f"g2-{k}", group="g2", seen=()) for k in range(4)]
+    late = crossing(37.0, east=8.0, actor="p8")
+    r = run(truth([*group, late]), hub(alerts=[alert(1, 38.0, east=8.0)]))
+    assert (r.situations, r.situations_alerted, r.false_alerts) == (1, 1, 0)
+    assert r.latency_s == [pytest.approx(1.0)]  # from p8's crossing, the one the alert is for

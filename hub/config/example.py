@@ -52,7 +52,7 @@ severity = "critical"
 kinds = ["line_crossing"]
 classes = ["person"]
 min_confidence = 0.3
-group_radius_m = 15                     # one crossing seen by two cameras, or a party crossing together
+group_radius_m = 10                     # one crossing seen by two cameras, or a party crossing together
 group_window_s = 5                      # = one alert; separate crossings stay separate alerts
 
 [[alerts.rules]]
@@ -61,7 +61,7 @@ severity = "critical"
 kinds = ["line_crossing"]
 classes = ["vehicle", "vessel"]
 min_confidence = 0.3
-group_radius_m = 15
+group_radius_m = 10
 group_window_s = 5
 
 [[alerts.rules]]

@@ -33,21 +33,24 @@ def expected_alert_kinds(fault: Fault) -> frozenset[str]:
 
 
 def match_situations(sits: Sequence[Sequence[Crossing]], alerts: Sequence[Alert], tol: Tolerances) -> Matches:
-    """One crossing alert per situation: class and direction agree, time from the first member's crossing,
-    place the nearest member's crossing point."""
+    """One crossing alert per situation: class and direction agree, and the alert is within the gates of one
+    member's crossing (its time and place). A party's members cross over some seconds and the camera may see
+    only the last of them: the first member's time alone would call that alert late."""
     if not sits or not alerts:
         empty = np.zeros((len(sits), len(alerts)))
         return assign(empty.astype(bool), empty, empty, tol)
     a_lat = np.array([a.position.lat if a.position else np.nan for a in alerts])
     a_lon = np.array([a.position.lon if a.position else np.nan for a in alerts])
-    dist = np.stack(
-        [
-            distances_m(np.array([c.lat for c in s]), np.array([c.lon for c in s]), a_lat, a_lon).min(axis=0)
-            for s in sits
-        ]
-    )
     t_alert = np.array([a.ts.timestamp() for a in alerts])
-    offset = t_alert[None, :] - np.array([s[0].ts.timestamp() for s in sits])[:, None]
+    dist = np.empty((len(sits), len(alerts)))
+    offset = np.empty((len(sits), len(alerts)))
+    for i, s in enumerate(sits):
+        d = distances_m(*_points(s), a_lat, a_lon)  # (members, alerts)
+        o = t_alert[None, :] - np.array([c.ts.timestamp() for c in s])[:, None]
+        cost = np.abs(o) / tol.time_s + np.nan_to_num(d, nan=tol.position_m) / tol.position_m
+        best = cost.argmin(axis=0)  # the member each alert is nearest to in time and place
+        cols = np.arange(len(alerts))
+        dist[i], offset[i] = d[best, cols], o[best, cols]
     same = np.array(
         [[a.object_class.value == s[0].object_class and a.direction == s[0].direction for a in alerts] for s in sits]
     )

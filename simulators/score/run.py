@@ -287,13 +287,13 @@ def _score_alerts(
     run.crossing_alert_recall = ratio(run.situations_alerted, run.situations)
     run.crossing_alert_precision = ratio(len(m), len(crossing))
     run.latency_source = "arrival" if hub.arrivals is not None else "alert timestamp"
-    for si, ai in zip(m.truth.tolist(), m.report.tolist(), strict=True):
+    for ai, offset in zip(m.report.tolist(), m.offset_s.tolist(), strict=True):
         a = crossing[ai]
         when = a.ts if hub.arrivals is None else hub.arrivals.get(a.id)
         if when is None:
             run.alerts_not_received += 1
-        else:
-            run.latency_s.append((when - seen[si][0].ts).total_seconds())
+        else:  # from the true crossing of the member the alert matched (alert time - offset)
+            run.latency_s.append((when - a.ts).total_seconds() + offset)
     faults_claimed = match_faults(truth.faults, fired, kinds)
     run.fault_alerts_expected = sum(bool(expected_alert_kinds(f)) for f in truth.faults)
     run.fault_alerts_matched = len(faults_claimed)
