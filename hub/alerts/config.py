@@ -77,9 +77,9 @@ class AlertRule(BaseModel):
 
 # A crossing is an instant at a place: one alert per crossing seen by several sensors and per party crossing
 # together (side by side or in file, each within 10 m and 5 s of the one before). 10 m is the gate the eval
-# holds a crossing report to (simulators/scenarios/floors.toml); the library's localisation p95 is ~2.5 m. Wider gates chained people crossing one after another along the line into
-# one alert (40 m / 30 s folded a dense scene's 11 crossings into 3): an operator must see each crossing
-# where and when it happened.
+# holds a crossing report to (simulators/scenarios/floors.toml); the library's localisation p95 is ~2.5 m.
+# Wider gates chained people crossing one after another along the line into one alert (40 m / 30 s folded
+# a dense scene's 11 crossings into 3): an operator must see each crossing where and when it happened.
 CROSSING_GROUP_RADIUS_M = 10.0
 CROSSING_GROUP_WINDOW_S = 5.0
 
