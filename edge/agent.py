@@ -13,6 +13,7 @@ from pathlib import Path
 
 from borderwatch.contract import AgentState, AgentStatus, Event, Telemetry
 from borderwatch.contract.common import utc_now
+from borderwatch.edge.clock import in_hub_time
 from borderwatch.edge.config.agent import AgentSettings, load_agent_config
 from borderwatch.edge.evidence import Evidence
 from borderwatch.edge.link import AgentLink
@@ -45,7 +46,7 @@ class Agent:
     def _emit(self, events: list[Event], evidence: list[Evidence]) -> None:
         """Persist first, then wake the link; evidence is best effort (events carry the facts)."""
         if events:
-            self.outbox.append(events)
+            self.outbox.append(in_hub_time(events, self.link.clock_offset_s, self.cfg.link.clock_correct_over_s))
             self.link.notify()
         for item in evidence:
             self.link.publish_evidence(item.event_id, item.jpeg)

@@ -49,6 +49,8 @@ from borderwatch.runtime.mqtt import Handlers, Session, open_session
 
 log = logging.getLogger("borderwatch.link")
 _REFUSAL_MAX_S = 60.0  # cap of the pause after the broker refuses a batch (ACL, quota)
+_OFFSET_SAMPLES = 64  # clock offset samples kept (one per live delivery confirmation)
+_OFFSET_WINDOW_S = 120.0  # only samples this recent count: a stepped clock shows within two minutes
 
 
 def link_session(cfg: LinkConfig, site: str, agent: str) -> Session:
@@ -98,10 +100,21 @@ class AgentLink:
         self.counts: Counter[str] = Counter()
         self._refusal_delay = 0.0
         self._hold_until = 0.0
-        self.clock_offset_s: float | None = None
-        """Hub clock minus ours, from the last live (not retained) delivery confirmation."""
+        self._offsets: deque[tuple[float, float]] = deque(maxlen=_OFFSET_SAMPLES)
 
     # -- public ----------------------------------------------------------------------------
+    @property
+    def clock_offset_s(self) -> float | None:
+        """Hub clock minus ours (None: no live confirmation in the last ``_OFFSET_WINDOW_S``).
+
+        Each live (not retained) delivery confirmation gives one sample, hub's send time minus our
+        receive time: the true offset less the time it took to arrive, which is never negative. The
+        largest recent sample is therefore the best, as in NTP's minimum-delay filter; the last one
+        alone could be off by a whole partition, for a confirmation held up in it."""
+        now = time.monotonic()
+        recent = [v for t, v in self._offsets if now - t <= _OFFSET_WINDOW_S]
+        return max(recent) if recent else None
+
     @property
     def connected(self) -> bool:
         """True only while the broker has accepted our connection (CONNACK success)."""
@@ -207,7 +220,7 @@ class AgentLink:
             if msg.topic.endswith("/" + Channel.DELIVERY.value):
                 conf = DeliveryConfirm.model_validate_json(msg.payload)
                 if not msg.retain:  # a retained confirmation may be hours old
-                    self.clock_offset_s = round((conf.ts - utc_now()).total_seconds(), 3)
+                    self._offsets.append((time.monotonic(), round((conf.ts - utc_now()).total_seconds(), 3)))
                 self._inbox.append(conf)
             else:
                 self._inbox.append(Command.model_validate_json(msg.payload))

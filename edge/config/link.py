@@ -97,6 +97,13 @@ class LinkConfig(SessionConfig):
     telemetry_qos: Literal[0, 1] = Field(default=1, description="QoS of telemetry publishes")
     evidence_qos: Literal[0, 1] = Field(default=0, description="QoS of evidence JPEG publishes")
     connect_timeout_s: float = Field(default=10.0, ge=1, le=120, description="wait for CONNACK")
+    clock_correct_over_s: float | None = Field(
+        default=1.0,
+        ge=0.1,
+        le=86_400,
+        description="when our clock is off the hub's by more than this (measured from delivery confirmations), "
+        "new events are stamped in hub time and carry attributes.clock_corrected_s; None = never",
+    )
 
     @model_validator(mode="after")
     def _replay_not_smaller(self) -> LinkConfig:
