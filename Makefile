@@ -45,10 +45,6 @@ services:
 	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q victoria-metrics >/dev/null || \
 	    { apt-get update -q >/dev/null && apt-get install -y -q victoria-metrics >/dev/null; }; \
 	  else echo "victoria-metrics missing: sudo apt-get install victoria-metrics"; exit 1; fi; }
-	@ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q libfaketime >/dev/null || \
-	    { apt-get update -q >/dev/null && apt-get install -y -q libfaketime >/dev/null; }; \
-	  else echo "libfaketime missing (eval's clock-skew fault): sudo apt-get install libfaketime"; exit 1; fi; }
 	@{ test -x /usr/bin/chromium && test -x /usr/bin/chromedriver; } || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium chromium-driver >/dev/null || \
 	    { apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null; }; \

@@ -1,32 +1,23 @@
 """The link faults `borderwatch eval` plays on an agent: a network partition and a skewed clock.
 
-Why outside the processes: neither fault may touch the code under test. A partition is a TCP proxy the
-agent reaches its broker through (deploy/netfault.py), cut and healed on the scenario's schedule. A
-skewed clock is the agent's clock offset by libfaketime (Debian's ``libfaketime``, preloaded into the
-agent only) for the agent's whole life: a mast without NTP whose clock is N s off. The offset is constant
-because libfaketime cannot step a running process's clock cleanly (it moves the monotonic clock with the
-wall clock, so a step back would stall every timer, and leaving monotonic alone breaks Python's sleep).
+Why outside the code under test: a partition is a TCP proxy the agent reaches its broker through
+(deploy/netfault.py), cut and healed on the scenario's schedule. A skewed clock is the agent process's
+wall clock offset by N s from its start (deploy/skewclock.py, installed by a ``sitecustomize`` on the
+agent's PYTHONPATH only): a mast without NTP. Its monotonic clock and timeouts stay true, as a real
+wrong RTC leaves them.
 """
 
 from __future__ import annotations
 
-import glob
 import logging
+import os
 
 from borderwatch.deploy.netfault import PartitionProxy
+from borderwatch.deploy.skewclock import ENV, SITE_DIR
 from borderwatch.simulators.scenario import Scenario
 
 log = logging.getLogger("borderwatch.eval")
-LIBFAKETIME_GLOB = "/usr/lib/*/faketime/libfaketime.so.1"
 LINK_FAULTS = ("partition", "clock_skew")
-
-
-def libfaketime() -> str:
-    """The preloadable libfaketime; RuntimeError says how to install it."""
-    found = sorted(glob.glob(LIBFAKETIME_GLOB))
-    if not found:
-        raise RuntimeError("a clock_skew fault needs libfaketime: apt-get install libfaketime (make services)")
-    return found[0]
 
 
 class LinkFaults:
@@ -36,7 +27,6 @@ class LinkFaults:
         kinds = {f.kind for f in scn.faults}
         self.proxy = PartitionProxy(broker_port).start() if "partition" in kinds else None
         self.clock_offset_s = sum(f.offset_s for f in scn.faults if f.kind == "clock_skew")
-        self._preload = libfaketime() if self.clock_offset_s else None
 
     @property
     def agent_port(self) -> int | None:
@@ -44,10 +34,11 @@ class LinkFaults:
         return self.proxy.port if self.proxy is not None else None
 
     def agent_env(self) -> dict[str, str]:
-        """Environment of the agent process: libfaketime with the scenario's offset, when it has one."""
-        if not self.clock_offset_s or self._preload is None:
+        """Environment of the agent process: the skewed wall clock, when the scenario has one."""
+        if not self.clock_offset_s:
             return {}
-        return {"LD_PRELOAD": self._preload, "FAKETIME": f"{self.clock_offset_s:+.3f}"}
+        path = os.pathsep.join(p for p in (str(SITE_DIR), os.environ.get("PYTHONPATH", "")) if p)
+        return {"PYTHONPATH": path, ENV: f"{self.clock_offset_s:+.3f}"}
 
     def begin(self, kind: str) -> None:
         """Start a link fault (a clock skew is on from the agent's start)."""

@@ -1,6 +1,6 @@
 """The eval's link faults: the partition proxy (bytes flow, a cut holds them and closes nothing, healing
 delivers them, a connection made during a cut waits for the heal, a closed upstream closes the client) and
-the agent's skewed clock (libfaketime in the agent's environment only)."""
+the agent's skewed clock (its wall clock only, in its process only)."""
 
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ def test_link_faults_route_the_agent_through_the_proxy_and_skew_only_its_clock()
     try:
         assert link.agent_port == link.proxy.port and not link.proxy.partitioned
         env = link.agent_env()
-        assert env["FAKETIME"] == "+20.000" and env["LD_PRELOAD"].endswith("libfaketime.so.1")
+        assert env["BW_EVAL_CLOCK_SKEW_S"] == "+20.000" and env["PYTHONPATH"].split(os.pathsep)[0].endswith("skew")
         link.begin("partition")
         assert link.proxy.partitioned
         link.end("partition")
@@ -113,9 +113,15 @@ def test_link_faults_route_the_agent_through_the_proxy_and_skew_only_its_clock()
 def test_the_skewed_clock_is_the_agents_wall_clock() -> None:
     env = LinkFaults(load_scenario(LIBRARY / "link-faults.toml"), broker_port=1)
     try:
-        code = "import time, datetime; time.sleep(0.05); print(time.time())"
+        code = (
+            "import threading, time; from borderwatch.contract.common import utc_now; "
+            "t = time.monotonic(); threading.Event().wait(0.2); time.sleep(0.1); "
+            "print(time.time(), utc_now().timestamp(), time.monotonic() - t)"
+        )
         out = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env.agent_env()},
                              capture_output=True, text=True, timeout=30, check=True)  # fmt: skip
-        assert 19.0 < float(out.stdout) - time.time() < 21.0  # sleeps still work (monotonic is consistent)
+        wall, contract_now, waited = (float(x) for x in out.stdout.split())
+        assert 19.0 < wall - time.time() < 21.0 and 19.0 < contract_now - time.time() < 21.0
+        assert 0.25 < waited < 5.0  # timeouts stay true: the monotonic clock is not skewed
     finally:
         env.close()

@@ -45,7 +45,7 @@ def test_a_camera_fault_must_name_a_camera(tmp_path):
     [
         (dict(at_s=0, kind="clock_skew"), "offset_s"),  # a skew of 0 s is no fault
         (dict(at_s=5, kind="partition", offset_s=3.0), "offset_s"),  # an offset means nothing to a partition
-        (dict(at_s=5, kind="clock_skew", offset_s=20.0), "from its start"),  # libfaketime cannot step it
+        (dict(at_s=5, kind="clock_skew", offset_s=20.0), "from its start"),  # a mast whose clock is off
     ],
 )
 def test_a_clock_skew_needs_an_offset_from_the_agents_start(fault, error):
