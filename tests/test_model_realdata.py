@@ -3,6 +3,7 @@ generator's seed discipline, the warm start from an ONNX model, and the real-ima
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cv2
@@ -141,3 +142,28 @@ def test_warm_start_rebuilds_the_onnx_function(tmp_path: Path) -> None:
         got = YoloExport(rebuilt).eval()(x)
     assert torch.allclose(got[:, 4:], want[:, 4:], atol=1e-4)
     assert torch.allclose(got[:, :4], want[:, :4], atol=1e-2)
+
+
+def test_card_says_how_a_fine_tuned_base_was_trained(tmp_path: Path) -> None:
+    """Continuing from the shipped model, the card names that model's own fine-tune, not the simulation-only one."""
+    from borderwatch.models.registry import ModelEntry, sha256_file, write_manifest
+    from borderwatch.models.train import card, pipeline
+
+    cam = tmp_path / "camera"
+    cam.mkdir()
+    model = cam / f"{pipeline.NAME}.onnx"
+    model.write_bytes(b"stand-in model bytes")
+    run = {"steps": 348, "planned_steps": 800, "batch": 32, "images": 3200, "minutes": 40.0}
+    metrics = {"training": {"finetune_run": run, "finetune_lr": 0.002}, "base": {"sha256": "4c7d551e1216" + "0" * 52}}
+    (cam / f"{pipeline.NAME}.metrics.json").write_text(json.dumps(metrics))
+    entry = ModelEntry(name=pipeline.NAME, file=f"camera/{model.name}", sha256=sha256_file(model), kind="camera")
+    write_manifest([entry], tmp_path / "manifest.json")
+
+    lineage = pipeline.base_training(model, tmp_path)
+    assert lineage["base_sha256"].startswith("4c7d551e1216") and lineage["finetune_run"] == run
+    text = card._base_lineage(lineage)
+    assert "348 steps" in text and "3.5 epochs" in text and "`4c7d551e1216...`" in text
+    other = tmp_path / "other.onnx"
+    other.write_bytes(b"another model")
+    assert pipeline.base_training(other, tmp_path) == {}, "a base that is not the shipped model has no known lineage"
+    assert "simulated scenes only" in card._base_lineage({})

@@ -209,7 +209,7 @@ def write(entry: ModelEntry, metrics: dict, epochs: int, params: int | None = No
     )
     lineage = (
         f"fine-tuned for {done}, one cosine cycle at peak lr {tr.get('finetune_lr', 0):g}, from the model with "
-        f"sha256 `{base['sha256'][:12]}...` (trained on simulated scenes only, 20 epochs from scratch)"
+        f"sha256 `{base['sha256'][:12]}...` ({_base_lineage(base.get('training', {}))})"
         if base
         else done
     )
@@ -260,6 +260,19 @@ def write(entry: ModelEntry, metrics: dict, epochs: int, params: int | None = No
     out = MODELS_DIR / "camera" / f"{entry.name}.md"
     out.write_text(text)
     return out
+
+
+def _base_lineage(training: dict) -> str:
+    """How the base model was trained, from the training block of its own metrics (pipeline.base_training);
+    without one the base is the simulation-only model of the earlier pipeline, which kept no such record."""
+    run, parent = training.get("finetune_run", {}), training.get("base_sha256", "")
+    if not run:
+        return "trained on simulated scenes only, 20 epochs from scratch"
+    return (
+        f"itself fine-tuned on the same training set for {run['steps']} steps of batch {run['batch']} "
+        f"({run['steps'] * run['batch'] / run['images']:.1f} epochs, peak lr {training.get('finetune_lr', 0):g}, "
+        f"{run['minutes']:g} min)" + (f" from the model with sha256 `{parent[:12]}...`" if parent else "")
+    )
 
 
 def _verdict(metrics: dict) -> str:

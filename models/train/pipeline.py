@@ -3,6 +3,7 @@
     python -m borderwatch.models.train.pipeline            # reuses rendered data if present
     python -m borderwatch.models.train.pipeline --fresh    # re-renders the data too
     python -m borderwatch.models.train.pipeline --scratch  # the simulation-only stages first (about 40 min)
+    python -m borderwatch.models.train.pipeline --max-minutes 22 --finetune-lr 1e-3  # a shorter, gentler cycle
 
 Needs torch==2.13.0 and the real photographs of models/train/photos.py (`make model` installs
 both). Seeds are fixed: train set seed 1 (real photographs, clutter and domain randomisation:
@@ -67,9 +68,15 @@ def update_manifest(onnx_path: Path) -> ModelEntry:
     return entry
 
 
-def run_training(train_main: Callable[[list[str]], int], max_minutes: float, base: Path | None, sim_data: Path) -> Path:
-    """Fine-tune from the ONNX model ``base``, or (None) from the simulation-only stages trained on
-    ``sim_data`` first; returns the final checkpoint.
+def run_training(
+    train_main: Callable[[list[str]], int],
+    max_minutes: float,
+    base: Path | None,
+    sim_data: Path,
+    finetune: tuple[int, float] = FINETUNE,
+) -> Path:
+    """Fine-tune (``finetune``: epochs, peak lr) from the ONNX model ``base``, or (None) from the
+    simulation-only stages trained on ``sim_data`` first; returns the final checkpoint.
     """
     from borderwatch.models.train import warmstart
 
@@ -83,7 +90,7 @@ def run_training(train_main: Callable[[list[str]], int], max_minutes: float, bas
         if not sim_data.exists():
             dataset.main(["--out", str(sim_data), "-n", str(TRAIN_N), "--seed", "1"])
         stages = [(f"stage{k + 1}", sim_data, e, lr) for k, (e, lr) in enumerate(STAGES)]
-    stages.append(("finetune", DATA / "train.npz", *FINETUNE))
+    stages.append(("finetune", DATA / "train.npz", *finetune))
     out = RUNS / "finetune.pt"
     for k, (name, data, epochs, lr) in enumerate(stages):
         out = RUNS / f"{name}.pt"
@@ -113,12 +120,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--base", type=Path, default=MODELS_DIR / "camera" / f"{NAME}.onnx", help="ONNX model to fine-tune from"
     )
+    ap.add_argument("--finetune-epochs", type=int, default=FINETUNE[0], help="planned epochs of the fine-tune cycle")
+    ap.add_argument(
+        "--finetune-lr",
+        type=float,
+        default=FINETUNE[1],
+        help="peak lr of the fine-tune cycle; lower it to continue from an already fine-tuned --base",
+    )
     ap.add_argument("--skip-train", action="store_true", help="export/evaluate the existing checkpoint")
     ap.add_argument("--train-minutes", default="", help="with --skip-train: training wall time for the card")
     a = ap.parse_args(argv)
+    finetune = (a.finetune_epochs, a.finetune_lr)
     from borderwatch.models.train import export, train  # torch only from here on
 
     render_data(a.fresh)
+    lineage = base_training(a.base)  # read before the export and the metrics below overwrite the shipped files
     ckpt = RUNS / "finetune.pt"
     train_minutes = a.train_minutes
     base_copy = RUNS / "base.onnx"  # the export below overwrites the shipped file: compare against a copy
@@ -127,27 +143,28 @@ def main(argv: list[str] | None = None) -> int:
         if not a.scratch:
             shutil.copyfile(a.base, base_copy)
         t0 = time.monotonic()
-        ckpt = run_training(train.main, a.max_minutes, None if a.scratch else base_copy, DATA / "train_sim.npz")
+        base = None if a.scratch else base_copy
+        ckpt = run_training(train.main, a.max_minutes, base, DATA / "train_sim.npz", finetune)
         train_minutes = f"{(time.monotonic() - t0) / 60:.0f}"
     onnx_path = export.export(ckpt, MODELS_DIR / "camera" / f"{NAME}.onnx")
     metrics = evaluate.evaluate(onnx_path, DATA / "heldout.npz", THRESHOLD)
     metrics |= {"demo_step_s": DEMO_STEP_S, "demo": democheck.demo_recall(onnx_path, THRESHOLD, DEMO_STEP_S)}
     metrics["real"] = realeval.evaluate(onnx_path)
     if base_copy.exists():
-        metrics["base"] = base_figures(base_copy)
+        metrics["base"] = base_figures(base_copy) | {"training": lineage}
         metrics["latency"], metrics["base"]["latency"] = side_by_side_latency(onnx_path, base_copy)
     metrics["training"] = {
         "train_images": TRAIN_N,
         "settings": dataset.TRAIN_SETTINGS.__dict__ | {"class_p": list(dataset.TRAIN_SETTINGS.class_p)},
-        "finetune_epochs": FINETUNE[0],
+        "finetune_epochs": finetune[0],
         "finetune_run": json.loads(ckpt.with_suffix(".json").read_text()) if ckpt.with_suffix(".json").exists() else {},
-        "finetune_lr": FINETUNE[1],
+        "finetune_lr": finetune[1],
         "scratch_stages": [list(s) for s in STAGES] if a.scratch else [],
         "minutes": train_minutes,
     }
     (MODELS_DIR / "camera" / f"{NAME}.metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
     entry = update_manifest(onnx_path)
-    card.write(entry, metrics, FINETUNE[0], train_minutes=train_minutes)
+    card.write(entry, metrics, finetune[0], train_minutes=train_minutes)
     print(json.dumps(metrics["classes"], indent=1), f"animal_as_person={metrics['animal_as_person']:.3f}")
     print(json.dumps(metrics["real"], indent=1))
     return 0
@@ -162,6 +179,17 @@ def side_by_side_latency(a: Path, b: Path, rounds: int = 5) -> tuple[dict[str, f
             out.append(evaluate.latency_ms(model))
     med = [{k: float(np.median([r[k] for r in rs])) for k in rs[0]} for rs in runs]
     return med[0], med[1]
+
+
+def base_training(base: Path, models_dir: Path = MODELS_DIR) -> dict:
+    """The training block of the shipped model's metrics (with the SHA-256 of the model it was fine-tuned
+    from) when ``base`` is the shipped model, so the card can say how its base was trained; else {}."""
+    shipped, manifest = models_dir / "camera" / f"{NAME}.metrics.json", models_dir / "manifest.json"
+    entry = next((e for e in load_manifest(manifest) if e.name == NAME), None) if manifest.exists() else None
+    if entry is None or not shipped.exists() or not base.exists() or sha256_file(base) != entry.sha256:
+        return {}
+    old = json.loads(shipped.read_text())
+    return old.get("training", {}) | {"base_sha256": old.get("base", {}).get("sha256", "")}
 
 
 def base_figures(base: Path) -> dict:
