@@ -1,11 +1,15 @@
-"""Write the model card from the metrics of the run that produced the model, so it never drifts."""
+"""Write the model card from the metrics of the run that produced the model, so it never drifts.
+
+python -m borderwatch.models.train.card   # re-render the card from the recorded metrics.json only
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 
-from borderwatch.models.registry import MODELS_DIR, ModelEntry
+from borderwatch.models.registry import MODELS_DIR, ModelEntry, find
 from borderwatch.models.train.dataset import FRAME_SIZES, STYLES, TRAIN_SETTINGS
 
 TEMPLATE = """# Model card: {name}
@@ -335,3 +339,18 @@ def _params() -> int:
     from borderwatch.models.train.net import Detector
 
     return sum(p.numel() for p in Detector().parameters())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Re-render the shipped camera model's card from its manifest entry and recorded metrics.json, with no
+    re-evaluation: after a template change the card then still quotes only figures measured by the pipeline."""
+    name = argv[0] if argv else "bw-cam-s"
+    entry = find(name)
+    metrics = json.loads((MODELS_DIR / "camera" / f"{name}.metrics.json").read_text())
+    tr = metrics.get("training", {})
+    print(write(entry, metrics, tr.get("finetune_epochs", 8), train_minutes=str(tr.get("minutes", ""))))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
