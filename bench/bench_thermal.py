@@ -37,7 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_pipeline import LANES, THREADS, machine  # noqa: E402
+from bench.bench_pipeline import LANES, THREADS, machine, verdict  # noqa: E402
 from borderwatch.contract.common import SensorKind  # noqa: E402
 from borderwatch.edge.config.detector import DetectorConfig  # noqa: E402
 from borderwatch.edge.pipeline.batcher import InferenceBatcher  # noqa: E402
@@ -126,7 +126,7 @@ def report_extraction(repeats: int) -> None:
         f" every frame (median of {repeats})"
         f" vs {naive_ms:.0f} ms per-pixel/per-blob Python ({naive_ms / ms:.0f}x); same blobs: {same}"
     )
-    print(f"    -> target <= 2 ms: {'PASS' if ms <= 2.0 and same else 'BELOW'}")
+    print(f"    -> target <= 2 ms: {verdict(ms <= 2.0 and same)}")
 
 
 SCENE_FPS = 9.0
@@ -291,7 +291,7 @@ def report_throughput(window: float, rounds: int) -> list[np.ndarray]:
     )
     print(
         f"    -> ratio {ratio:.2f} wall-clock, {cpu_ratio:.2f} by CPU per frame"
-        f" (target >= 0.9: {'PASS' if ratio >= 0.9 else 'BELOW'}; paired-round median of {rounds})"
+        f" (target >= 0.9: {verdict(ratio >= 0.9)}; paired-round median of {rounds})"
     )
     return frames
 
