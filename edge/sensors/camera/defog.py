@@ -48,7 +48,7 @@ class Defog:
         if self.mode == "auto" and ts - self._checked >= self.check_every_s:
             self._checked = ts
             self.hazy = haze_level(bgr) > HAZY_DARK_P10
-        return clahe_luma(bgr, self._clahe) if self.hazy and self.mode != "off" else bgr
+        return clahe_luma(bgr, self._clahe) if self.hazy else bgr  # "off" never sets hazy
 
 
 def clahe_luma(bgr: U8, clahe: cv2.CLAHE) -> U8:
