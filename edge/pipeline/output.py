@@ -29,7 +29,7 @@ from borderwatch.edge.tracking.tracks import TrackerOutput, Tracks
 
 
 class TamperChange(Protocol):
-    """A tamper condition raised or cleared, with the measures that decided it (``camera/tamper.py``)."""
+    """A tamper condition raised or cleared, with the measures that decided it (``edge/sensors/camera/tamper.py``)."""
 
     @property
     def kind(self) -> str:
