@@ -6,7 +6,9 @@ score set to 1; ground truth: gt.txt; matching at IoU >= 0.5. Rows:
 - test.txt as is: the tracker that produced those boxes (target: ours at or above it);
 - greedy IoU, same gate: a plain greedy IoU tracker with our IoU gate (1 - max_cost; target: ours at or above);
 - greedy IoU 0.5: the same at the IOU tracker's published 0.5 gate (reference, no target);
-- ours: `borderwatch track` with its default settings (the agent's tracker defaults).
+- ours: `borderwatch track` with its default settings (the agent's tracker defaults); offline, it also
+  writes a track's tentative frames once it is confirmed (as MOTChallenge outputs do), which the live
+  agent, reporting from confirmation on, cannot.
 The same again with one detection in five removed (seeded), the case a motion model exists for.
 Not measured here: detection quality (the boxes are given) and speed.
 """
