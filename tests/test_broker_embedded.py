@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import queue
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -138,8 +140,10 @@ def test_acl_deny_wins_and_bad_lines_are_named():
         parse_acl("user u\nallow everything\n")
 
 
-@pytest.mark.integration
-def test_embedded_broker_applies_the_shipped_acl(tmp_path):
+@contextmanager
+def shipped_acl_broker(tmp_path: Path) -> Iterator[tuple[int, Child, list[Client]]]:
+    """The embedded broker with every test user's password and the shipped ACL; the clients a test
+    appends to the list are closed before the broker stops."""
     passwd = tmp_path / "passwd"
     for user, password in USERS.items():
         set_password(passwd, user, password)
@@ -149,6 +153,16 @@ def test_embedded_broker_applies_the_shipped_acl(tmp_path):
     clients: list[Client] = []
     try:
         wait_port(port, timeout=20)
+        yield port, broker, clients
+    finally:
+        for c in clients:
+            c.close()
+        broker.stop(10)
+
+
+@pytest.mark.integration
+def test_embedded_broker_applies_the_shipped_acl(tmp_path):
+    with shipped_acl_broker(tmp_path) as (port, broker, clients):
         hub, agent, other = (Client(port, None, u, USERS[u]) for u in ("hub", "north/mast-01", "north/mast-02"))
         clients += [hub, agent, other]
         assert hub.connected() and agent.connected() and other.connected()
@@ -163,24 +177,12 @@ def test_embedded_broker_applies_the_shipped_acl(tmp_path):
         hub.publish(topic("north", "mast-02", Channel.COMMAND), b"{}")
         hub.publish(own_cmd, b"{}")
         assert received_until(agent, own_cmd) == [own_cmd]
-    finally:
-        for c in clients:
-            c.close()
-        broker.stop(10)
     assert "broker denied publish" in Path(broker.log_path).read_text()
 
 
 def test_a_connecting_client_gets_only_the_retained_messages_it_subscribed_to_and_may_read(tmp_path):
     """amqtt replayed every retained message matching anyone's subscription to each new connection."""
-    passwd = tmp_path / "passwd"
-    for user, password in USERS.items():
-        set_password(passwd, user, password)
-    port = free_port()
-    args = ["broker", "--port", str(port), "--password-file", str(passwd), "--acl-file", str(SHIPPED_ACL)]
-    broker = Child("broker", args, tmp_path)
-    clients: list[Client] = []
-    try:
-        wait_port(port, timeout=20)
+    with shipped_acl_broker(tmp_path) as (port, _broker, clients):
         hub = Client(port, None, "hub", USERS["hub"])
         clients.append(hub)
         assert hub.connected()
@@ -195,7 +197,3 @@ def test_a_connecting_client_gets_only_the_retained_messages_it_subscribed_to_an
         agent.subscribe(own_cmd, "bw/v1/north/hub/alerts/+")  # the second is not its to read
         hub.c.publish(own_cmd, b"{}", qos=1, retain=True).wait_for_publish(5)
         assert received_until(agent, own_cmd) == [own_cmd]  # nothing before it: no alert leaked
-    finally:
-        for c in clients:
-            c.close()
-        broker.stop(10)
