@@ -5,14 +5,11 @@ uvicorn server."""
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from borderwatch.hub.agents import AgentRegistry
 from borderwatch.hub.alerts.config import AlertRule, AlertsConfig
@@ -27,7 +24,8 @@ from borderwatch.hub.store.sqlite import SqliteStore
 from borderwatch.runtime.configfile import ConfigError
 from tests.support.alerts import event
 from tests.support.api import client_as
-from tests.support.waits import free_port
+from tests.support.server import serving
+from tests.support.waits import wait_until
 
 SCRAPE = "scrape-token-0123456789abcdef"
 
@@ -154,18 +152,8 @@ def test_metrics_need_a_viewer_or_the_scrape_token(ctx: HubContext) -> None:
 
 @pytest.fixture
 def server(ctx: HubContext) -> Iterator[str]:
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning",
-                                        lifespan="off", timeout_graceful_shutdown=1))  # fmt: skip
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert srv.started
-    yield f"http://localhost:{port}"
-    srv.should_exit = True
-    thread.join(5)
+    with serving(create_app(ctx)) as url:
+        yield url
 
 
 def test_stream_sends_alert_changes_with_the_token_in_a_header(ctx: HubContext, server: str) -> None:
@@ -176,9 +164,7 @@ def test_stream_sends_alert_changes_with_the_token_in_a_header(ctx: HubContext, 
         assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/event-stream")
         lines = resp.iter_lines()
         assert next(lines).startswith("retry:")
-        deadline = time.monotonic() + 10
-        while ctx.stream is not None and ctx.stream.clients() == 0 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: ctx.stream is None or ctx.stream.clients() > 0, 10, "the stream to register its client")
         (aid,) = raise_alerts(ctx, 1)
         kind = None
         for line in lines:
