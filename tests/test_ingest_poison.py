@@ -31,16 +31,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    b = Mosquitto(tmp_path / "broker").start()
-    yield b
-    b.kill()
-
-
-@pytest.fixture
-def publisher(broker: Mosquitto) -> Iterator[mqtt.Client]:
+def publisher(mosquitto: Mosquitto) -> Iterator[mqtt.Client]:
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="poison-pub")
-    client.connect("127.0.0.1", broker.port)
+    client.connect("127.0.0.1", mosquitto.port)
     client.loop_start()
     yield client
     client.loop_stop()
@@ -76,9 +69,9 @@ def _health(service: HubService, tmp_path: Path) -> dict:
     return TestClient(create_app(ctx), base_url=BASE_URL).get("/health").json()
 
 
-def test_a_refused_event_is_dead_lettered_and_never_blocks(broker, publisher, tmp_path):
+def test_a_refused_event_is_dead_lettered_and_never_blocks(mosquitto, publisher, tmp_path):
     store = _poison_store(tmp_path / "store.sqlite3")
-    service = _service(broker, tmp_path, store, refused_tries=2)
+    service = _service(mosquitto, tmp_path, store, refused_tries=2)
     _send(publisher, "a1", range(0, 10), poison={4})
     _send(publisher, "a2", range(0, 10))
     _send(publisher, "a1", range(10, 20))
@@ -94,7 +87,7 @@ def test_a_refused_event_is_dead_lettered_and_never_blocks(broker, publisher, tm
     stats = service.stats()
     assert stats["agents"]["s1/a1"]["contiguous"] == 19 and stats["replay_commands"] == 0  # not asked again
     service.stop()
-    again = _service(broker, tmp_path, store)  # nothing left unacknowledged to wedge a restart
+    again = _service(mosquitto, tmp_path, store)  # nothing left unacknowledged to wedge a restart
     _send(publisher, "a1", range(20, 25))
     wait_until(lambda: len(stored_seqs(store.path, "s1", "a1")) == 24, 20, "a1 after the restart")
     assert len(store.dead_letters()) == 1 and again.stats()["dead_letters"] == 0
@@ -102,10 +95,10 @@ def test_a_refused_event_is_dead_lettered_and_never_blocks(broker, publisher, tm
     store.close()
 
 
-def test_a_down_store_acks_nothing_until_it_is_back(broker, publisher, tmp_path):
+def test_a_down_store_acks_nothing_until_it_is_back(mosquitto, publisher, tmp_path):
     store = FlakyStore(SqliteStore(tmp_path / "store.sqlite3", run_retention=False))
     store.fail_writes = 10**6
-    service = _service(broker, tmp_path, store)
+    service = _service(mosquitto, tmp_path, store)
     _send(publisher, "a1", range(0, 30))
     wait_until(lambda: service.stats()["store_errors"] >= 3, 20, "the round retried")
     health = _health(service, tmp_path)
@@ -113,7 +106,7 @@ def test_a_down_store_acks_nothing_until_it_is_back(broker, publisher, tmp_path)
     assert service.stats()["messages"] == 0 and stored_seqs(store.path, "s1", "a1") == []
     service.stop()  # the broker still holds the unacknowledged batch
     store.fail_writes = 0
-    again = _service(broker, tmp_path, store)
+    again = _service(mosquitto, tmp_path, store)
     wait_until(lambda: len(stored_seqs(store.path, "s1", "a1")) == 30, 20, "stored once the store is back")
     assert stored_seqs(store.path, "s1", "a1") == list(range(30)) and store.inner.dead_letters() == []
     assert _health(again, tmp_path)["status"] == "ok"
@@ -121,9 +114,9 @@ def test_a_down_store_acks_nothing_until_it_is_back(broker, publisher, tmp_path)
     store.close()
 
 
-def test_strangers_past_the_cap_get_no_ledger_row_and_no_replay(broker, publisher, tmp_path):
+def test_strangers_past_the_cap_get_no_ledger_row_and_no_replay(mosquitto, publisher, tmp_path):
     store = SqliteStore(tmp_path / "store.sqlite3", run_retention=False)
-    service = _service(broker, tmp_path, store, max_auto_agents=2)
+    service = _service(mosquitto, tmp_path, store, max_auto_agents=2)
     for agent in ("a1", "a2"):
         _send(publisher, agent, range(0, 3))
     wait_until(lambda: len(service.stats()["agents"]) == 2, 20, "two agents learned")
@@ -137,9 +130,9 @@ def test_strangers_past_the_cap_get_no_ledger_row_and_no_replay(broker, publishe
     store.close()
 
 
-def test_events_from_a_clock_far_ahead_or_behind_are_dead_lettered(broker, publisher, tmp_path):
+def test_events_from_a_clock_far_ahead_or_behind_are_dead_lettered(mosquitto, publisher, tmp_path):
     store = SqliteStore(tmp_path / "store.sqlite3", run_retention=False)
-    service = _service(broker, tmp_path, store, max_clock_skew_s=60, max_event_age_days=1)
+    service = _service(mosquitto, tmp_path, store, max_clock_skew_s=60, max_event_age_days=1)
     now = datetime.now(UTC)
     _send(publisher, "a1", range(0, 3), end=now + timedelta(hours=2))
     _send(publisher, "a1", range(3, 6), end=now - timedelta(days=3))
@@ -152,12 +145,12 @@ def test_events_from_a_clock_far_ahead_or_behind_are_dead_lettered(broker, publi
     store.close()
 
 
-def test_an_agent_learns_its_clock_offset_from_live_confirmations(broker, tmp_path):
+def test_an_agent_learns_its_clock_offset_from_live_confirmations(mosquitto, tmp_path):
     from tests.chaos.agents import SimAgent
 
     store = SqliteStore(tmp_path / "store.sqlite3", run_retention=False)
-    service = _service(broker, tmp_path, store)
-    agent = SimAgent("s1", "a1", broker.broker_config(), tmp_path, total=50, rate=200).start()
+    service = _service(mosquitto, tmp_path, store)
+    agent = SimAgent("s1", "a1", mosquitto.broker_config(), tmp_path, total=50, rate=200).start()
     assert agent.link.clock_offset_s is None
     wait_until(lambda: agent.link.clock_offset_s is not None, 20, "a live delivery confirmation")
     assert abs(agent.link.clock_offset_s) < 5  # same machine: only the delivery latency
