@@ -4,7 +4,6 @@ receivers, one of them failing."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ from tests.support.alerts import event
 from tests.support.api import client_as
 from tests.support.broker import Mosquitto
 from tests.support.hub import local_hub_sections
-from tests.support.receiver import Receiver
+from tests.support.receiver import Receiver, receiving
 from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.integration
@@ -28,13 +27,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def receivers() -> Iterator[tuple[Receiver, Receiver]]:
-    good, bad = Receiver([]), Receiver([503] * 100)
-    for srv in (good, bad):
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield good, bad
-    for srv in (good, bad):
-        srv.shutdown()
-        srv.server_close()
+    with receiving([]) as good, receiving([503] * 100) as bad:
+        yield good, bad
 
 
 def sample(text: str, name: str, **labels: str) -> float:

@@ -3,7 +3,6 @@ no retry on a refusal, a full queue drops (counted) instead of blocking the engi
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 
@@ -14,17 +13,14 @@ from borderwatch.hub.alerts.lifecycle import Reason
 from borderwatch.hub.notify.config import WebhookConfig
 from borderwatch.hub.notify.webhook import Webhook, backoff
 from tests.support.alerts import made_alert
-from tests.support.receiver import Receiver
+from tests.support.receiver import Receiver, receiving
 from tests.support.waits import wait_until
 
 
 @pytest.fixture
 def receiver(request) -> Iterator[Receiver]:
-    srv = Receiver(request.param)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with receiving(request.param) as srv:
+        yield srv
 
 
 def change(state: str = "firing", reason: Reason = Reason.FIRED) -> AlertChange:

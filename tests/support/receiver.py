@@ -3,7 +3,10 @@ give-ups and refusals happen for real over TCP."""
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -18,6 +21,18 @@ class Receiver(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/hook?key=secret"
+
+
+@contextmanager
+def receiving(codes: list[int]) -> Iterator[Receiver]:
+    """A Receiver answering in a thread until the block ends (then its socket is closed)."""
+    srv = Receiver(codes)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.server_close()
 
 
 class _Handler(BaseHTTPRequestHandler):
