@@ -16,6 +16,7 @@ from borderwatch.hub.config import HubConfig
 from borderwatch.runtime.configfile import parse_config
 from tests.support.alerts import event
 from tests.support.broker import Mosquitto
+from tests.support.hub import local_hub_sections
 from tests.support.mqtt_peer import Raw
 from tests.support.waits import wait_until
 
@@ -24,24 +25,14 @@ SITE, AGENT, HUB = "west-1", "mast-01", "hub-a"
 
 
 @pytest.fixture
-def running(tmp_path: Path) -> Iterator[tuple[Hub, Mosquitto]]:
-    broker = Mosquitto(tmp_path / "broker").start()
-    state = tmp_path / "hub"
-    cfg = parse_config({
-        "hub_id": HUB,
-        "broker": {"port": broker.port},
-        "store": {"type": "sqlite", "path": str(state / "events.sqlite3")},
-        "delivery": {"ledger_path": str(state / "ledger.sqlite3")},
-        "alerts": {"db_path": str(state / "alerts.sqlite3"), "lifecycle": {"tick_s": 0.2}},
-        "evidence": {"enabled": False},
-        "api": {"enabled": False},
-    }, HubConfig)  # fmt: skip
+def running(tmp_path: Path, mosquitto: Mosquitto) -> Iterator[tuple[Hub, Mosquitto]]:
+    sections = local_hub_sections(tmp_path / "hub", mosquitto.port)
+    cfg = parse_config(sections | {"hub_id": HUB, "evidence": {"enabled": False}, "api": {"enabled": False}}, HubConfig)
     hub = Hub(cfg)
     hub.start()
     assert hub.service.wait_connected(10)
-    yield hub, broker
+    yield hub, mosquitto
     hub.stop()
-    broker.kill()
 
 
 def retained(port: int) -> dict[str, bytes]:
