@@ -64,9 +64,8 @@ class Mast:
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> Iterator[tuple[Hub, Mosquitto, list[AlertChange]]]:
-    broker = Mosquitto(tmp_path / "broker").start()
-    sections = local_hub_sections(tmp_path / "hub", broker.port)
+def hub(tmp_path: Path, mosquitto: Mosquitto) -> Iterator[tuple[Hub, Mosquitto, list[AlertChange]]]:
+    sections = local_hub_sections(tmp_path / "hub", mosquitto.port)
     sections["alerts"]["health"] = {"debounce_s": DEBOUNCE_S, "silence_s": 600}
     cfg = parse_config(sections | {"api": {"enabled": False}}, HubConfig)
     h = Hub(cfg)
@@ -74,9 +73,8 @@ def hub(tmp_path: Path) -> Iterator[tuple[Hub, Mosquitto, list[AlertChange]]]:
     h.engine.add_notifier(paged.append)
     h.start()
     assert h.service.wait_connected(10)
-    yield h, broker, paged
+    yield h, mosquitto, paged
     h.stop()
-    broker.stop()
 
 
 def pages_for(paged: list[AlertChange], rule: str, agent: str) -> list[str]:
