@@ -47,18 +47,16 @@ return li && li.textContent;"""
 
 
 @pytest.fixture
-def running(tmp_path: Path) -> Iterator[tuple[Hub, Mosquitto, str]]:
-    broker = Mosquitto(tmp_path / "broker").start()
-    cfg = parse_config(local_hub_sections(tmp_path / "hub", broker.port) | {"console": PLAN}, HubConfig)
+def running(tmp_path: Path, mosquitto: Mosquitto) -> Iterator[tuple[Hub, Mosquitto, str]]:
+    cfg = parse_config(local_hub_sections(tmp_path / "hub", mosquitto.port) | {"console": PLAN}, HubConfig)
     hub = Hub(cfg)
     hub.start()
     assert hub.service.wait_connected(10)
     try:
         with serving(create_app(hub.context(), cfg.api, cfg.console)) as url:
-            yield hub, broker, url
+            yield hub, mosquitto, url
     finally:
         hub.stop()
-        broker.kill()
 
 
 def test_operator_sees_a_live_alert_acknowledges_it_and_sees_the_audit(running, tmp_path: Path) -> None:
