@@ -54,11 +54,12 @@ def far_crossing() -> Scenario:
     )  # fmt: skip
 
 
-def test_three_radar_protocols_reach_the_hub_and_raise_a_far_crossing_alert(tmp_path: Path) -> None:
-    broker = Mosquitto(tmp_path / "broker").start()
+def test_three_radar_protocols_reach_the_hub_and_raise_a_far_crossing_alert(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
     scn = far_crossing()
     world = World(scn)
-    layout = DemoLayout(tmp_path, broker.port, api_port=free_port(), camera_base_port=free_port())
+    layout = DemoLayout(tmp_path, mosquitto.port, api_port=free_port(), camera_base_port=free_port())
     write_credentials(scn, layout)  # the demo's configs name their password files
     hub = Hub(parse_config(hub_config(layout) | {"api": {"enabled": False}}, HubConfig))
     hub.start()
@@ -106,7 +107,6 @@ def test_three_radar_protocols_reach_the_hub_and_raise_a_far_crossing_alert(tmp_
         for sim in sims:
             sim.stop()
         hub.stop()
-        broker.stop()
     assert sensors == {"arpa-1", "fmcw-1", "gsr-1"}, f"border crossings only from {sensors}"
     for e in (e for e in stored if e.kind is EventKind.LINE_CROSSING):  # the person, 400 m out, walking south
         assert e.rule is not None and e.rule.direction == "inbound" and e.position is not None
