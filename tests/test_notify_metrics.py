@@ -39,11 +39,10 @@ def sample(text: str, name: str, **labels: str) -> float:
     return float(line.rsplit(" ", 1)[1])
 
 
-def test_webhook_and_retained_publish_counts(tmp_path: Path, receivers) -> None:
+def test_webhook_and_retained_publish_counts(tmp_path: Path, receivers, mosquitto: Mosquitto) -> None:
     good, bad = receivers
-    broker = Mosquitto(tmp_path / "broker").start()
     hooks = [{"url": good.url}, {"url": bad.url, "max_retries": 2, "backoff_s": 0.05, "backoff_max_s": 0.1}]
-    sections = local_hub_sections(tmp_path / "hub", broker.port)
+    sections = local_hub_sections(tmp_path / "hub", mosquitto.port)
     cfg = parse_config(sections | {"api": {"enabled": False}, "notify": {"mqtt_retained": True, "webhooks": hooks}},
                        HubConfig)  # fmt: skip
     h = Hub(cfg)
@@ -72,13 +71,12 @@ def test_webhook_and_retained_publish_counts(tmp_path: Path, receivers) -> None:
         assert sample(text, "borderwatch_alert_state_publishes_total", outcome="published") == 1
         assert sample(text, "borderwatch_alert_state_publishes_total", outcome="failed") == 0
 
-        broker.stop()  # paho queues the clearing publish for the reconnect: published, not failed
+        mosquitto.stop()  # paho queues the clearing publish for the reconnect: published, not failed
         wait_until(lambda: not h.service.stats()["connected"], 20, "the hub sees the broker gone")
         h.engine.act(fired.id, "resolve", "op")
         assert sample(scrape(), "borderwatch_alert_state_publishes_total", outcome="published") == 2
     finally:
         h.stop()
-        broker.stop()
 
 
 def test_refused_publishes_and_dropped_changes_are_rendered() -> None:
