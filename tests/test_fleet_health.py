@@ -56,15 +56,13 @@ class Fleet:
 
 
 @pytest.fixture
-def fleet(tmp_path: Path) -> Iterator[Fleet]:
-    broker = Mosquitto(tmp_path / "broker").start()
+def fleet(tmp_path: Path, mosquitto: Mosquitto) -> Iterator[Fleet]:
     with victoria_metrics(tmp_path / "vm") as vm, pg_schema() as schema:
-        f = Fleet(tmp_path, broker, vm.url, schema)
+        f = Fleet(tmp_path, mosquitto, vm.url, schema)
         try:
             yield f
         finally:
             stop_hubs(list(f.procs.values()))
-            broker.kill()
 
 
 def test_health_is_shared_and_survives_a_failover(fleet: Fleet) -> None:

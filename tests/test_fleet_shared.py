@@ -72,16 +72,16 @@ class Mast:
 
 
 @pytest.fixture
-def fleet(tmp_path: Path) -> Iterator[tuple[Mosquitto, VictoriaMetrics, str, list[subprocess.Popen[bytes]]]]:
-    broker = Mosquitto(tmp_path / "broker").start()
+def fleet(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> Iterator[tuple[Mosquitto, VictoriaMetrics, str, list[subprocess.Popen[bytes]]]]:
     with victoria_metrics(tmp_path / "vm") as vm, pg_schema() as schema:
-        procs = [start_hub(_hub_config(tmp_path, name, broker.port, vm, schema), tmp_path / f"{name}.log")
+        procs = [start_hub(_hub_config(tmp_path, name, mosquitto.port, vm, schema), tmp_path / f"{name}.log")
                  for name in ("hub-a", "hub-b")]  # fmt: skip
         try:
-            yield broker, vm, schema, procs
+            yield mosquitto, vm, schema, procs
         finally:
             stop_hubs(procs)
-            broker.kill()
 
 
 def test_two_hubs_share_the_load_and_survive_a_sigkill(fleet, tmp_path: Path) -> None:
