@@ -149,12 +149,12 @@ def bench_asterix(rng: np.random.Generator, repeat: int) -> None:
                        amplitude_dbm=float(a), doppler_mps=float(d))
         for r, b, a, d in zip(rngs, brgs, rng.integers(-95, -50, n), rng.integers(-10, 10, n), strict=True)
     ]  # fmt: skip
-    for label, reports in (("track reports", tracks), ("PSR plots with I048/130+120", plots)):
-        blocks = [asterix.encode_block(reports[i : i + 40]) for i in range(0, len(reports), 40)]
+    track_blocks = [asterix.encode_block(tracks[i : i + 40]) for i in range(0, n, 40)]
+    plot_blocks = [asterix.encode_block(plots[i : i + 40]) for i in range(0, n, 40)]
+    for label, blocks in (("track reports", track_blocks), ("PSR plots with I048/130+120", plot_blocks)):
         _asterix_line(f"{label}, decode", blocks, lambda b: len(asterix.decode(b)[0]), repeat, True)
-        _asterix_line(f"{label}, decode + scan", blocks,
-                      lambda b: _decode_and_scan(b), repeat, True)  # fmt: skip
-    _asterix_line("track reports, decode + Cat048 objects", blocks, lambda b: len(list(asterix.decode(b)[0])),
+        _asterix_line(f"{label}, decode + scan", blocks, _decode_and_scan, repeat, True)
+    _asterix_line("track reports, decode + Cat048 objects", track_blocks, lambda b: len(list(asterix.decode(b)[0])),
                   max(repeat // 2, 1), False)  # fmt: skip
 
 
