@@ -22,6 +22,7 @@ from borderwatch.contract.events import Event, EventKind
 from borderwatch.edge.pipeline.classes import CLASS_INDEX
 from borderwatch.edge.pipeline.detections import DOPPLER_MPS, RANGE_M, SNR_DB
 from borderwatch.edge.pipeline.events import EventFactory, TrackView
+from borderwatch.edge.pipeline.polar import metric_to_polar
 from borderwatch.edge.pipeline.projection import LocalFrame
 from borderwatch.edge.pipeline.trackstate import TrackState
 from borderwatch.edge.sensor.kind import Attributes, BuildContext, Built, Output, Planned
@@ -133,8 +134,7 @@ class RadarUnit:
         only_geo = ~np.isfinite(rng) & np.isfinite(lat) & np.isfinite(lon)
         if only_geo.any():  # a TLL without its TTM: range and bearing from the position
             en = LocalFrame(self.pose.lat, self.pose.lon).to_metres(np.stack((lat[only_geo], lon[only_geo]), 1))
-            rng[only_geo] = np.hypot(en[:, 0], en[:, 1])
-            bearing[only_geo] = np.mod(np.degrees(np.arctan2(en[:, 0], en[:, 1])), 360.0)
+            rng[only_geo], bearing[only_geo] = metric_to_polar(en[:, 0], en[:, 1])
         fill = np.isfinite(rng) & ~(np.isfinite(lat) & np.isfinite(lon))
         if fill.any():
             ll = self.pose.latlon(rng[fill], bearing[fill])

@@ -18,6 +18,7 @@ import numpy.typing as npt
 from borderwatch.contract.common import ObjectClass
 from borderwatch.edge.pipeline.classes import CLASS_INDEX
 from borderwatch.edge.pipeline.detections import BEARING_DEG, DOPPLER_MPS, RANGE_M, SNR_DB, X_M, Y_M, Detections
+from borderwatch.edge.pipeline.polar import metric_to_polar
 from borderwatch.edge.sensors.radar.config import CfarConfig, RadarConfig
 from borderwatch.edge.sensors.radar.geometry import Pose
 from borderwatch.edge.sensors.radar.mapdetect import cfar_peaks, heatmap_plots, power_map
@@ -69,7 +70,7 @@ def targets_of(scan: RadarScan, pose: Pose, cfg: RadarConfig) -> Targets:
     best = np.full(count, -np.inf)
     np.maximum.at(best, labels, np.nan_to_num(snr, nan=-np.inf))
     best[~np.isfinite(best)] = np.nan
-    r, b = np.hypot(cx, cy), np.mod(np.degrees(np.arctan2(cx, cy)), 360.0)
+    r, b = metric_to_polar(cx, cy)
     extra = {X_M: cx, Y_M: cy, RANGE_M: r, BEARING_DEG: b, DOPPLER_MPS: cd, SNR_DB: best}
     dets = Detections(np.zeros((count, 4)), np.ones(count), np.full(count, UNKNOWN, np.int64), extra=extra)
     return Targets(dets, spread(doppler, labels, count), np.bincount(labels, minlength=count).astype(np.float64))
