@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from borderwatch.edge.pipeline.polar import polar_to_metric
 from borderwatch.edge.sensors.radar import asterix, nmea, ti
 from borderwatch.edge.sensors.radar.records import KNOT_MPS, NM_M
 from borderwatch.runtime.geo import to_geo
@@ -62,8 +63,8 @@ def encode_ti(
     if maps is not None:
         heat, azimuth = render_maps(plots, maps, rng if rng is not None else np.random.default_rng(frame_number))
         return ti.encode_frame(frame_number, np.zeros((0, 4)), heatmap=heat, azimuth=azimuth)
-    b = np.radians(plots.bearing_deg)
-    pts = np.stack((plots.range_m * np.sin(b), plots.range_m * np.cos(b), np.zeros(len(plots)), plots.doppler_mps), 1)
+    x, y = polar_to_metric(plots.range_m, plots.bearing_deg)
+    pts = np.stack((x, y, np.zeros(len(plots)), plots.doppler_mps), 1)
     return ti.encode_frame(frame_number, pts, snr_db=plots.snr_db, noise_db=np.full(len(plots), 10.0))
 
 
