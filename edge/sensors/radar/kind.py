@@ -186,10 +186,9 @@ class RadarUnit:
         if len(ids) == 0:
             return empty_view()
         ok = np.isfinite(v["range_m"]) & np.isfinite(v["bearing_deg"])
-        b = np.radians(v["bearing_deg"] - self.pose.heading_deg)
-        xy = np.stack((v["range_m"] * np.sin(b), v["range_m"] * np.cos(b)), axis=1)
-        polar = np.stack([v[k] for k in ("range_m", "bearing_deg", "speed_mps", "course_deg")], axis=1)
         n = len(ids)
+        xy = np.stack(self.pose.to_metric(v["range_m"], v["bearing_deg"], np.ones(n, bool)), axis=1)
+        polar = np.stack([v[k] for k in ("range_m", "bearing_deg", "speed_mps", "course_deg")], axis=1)
         view = polar_view(
             ids, xy, polar, np.stack((v["lat"], v["lon"]), axis=1), np.full(n, UNKNOWN, np.int64),
             np.full(n, 0.5), np.nan_to_num(v["speed_mps"], nan=1.0) < 0.3, np.full(n, np.nan),
