@@ -73,8 +73,9 @@ class FeatureTable:
         self.state.set(ids, {**ref, "ts": np.full(len(ids), ts), **cols})
         return np.stack([np.nan_to_num(cols[k], nan=0.0) for k in FEATURES], axis=1)
 
-    def forget(self, ids: npt.ArrayLike) -> None:
-        self.state.forget(ids)
+    def retain(self, ids: npt.ArrayLike) -> None:
+        """Keep only the tracks ``ids`` (the tracker's live ones), so ended tracks' rows do not pile up."""
+        self.state.retain(ids)
 
 
 def _blend(old: F64, new: F64, weight: F64) -> F64:

@@ -122,7 +122,7 @@ class RadarUnit:
             "radial_mps": np.abs(seen(targets.dets.extra[DOPPLER_MPS])),
         }
         feats = self.features.update(tracks.ids, ts, speed, course, observed)
-        self.features.state.retain(tracks.ids)
+        self.features.retain(tracks.ids)
         return feats
 
     def _passed(self, scan: RadarScan) -> dict[str, F64]:
