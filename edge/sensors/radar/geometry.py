@@ -48,4 +48,4 @@ class Pose:
 
     def course(self, vx: F64, vy: F64) -> tuple[F64, F64]:
         """Ground speed and true course of sensor-frame velocities."""
-        return np.hypot(vx, vy), np.mod(np.degrees(np.arctan2(vx, vy)) + self.heading_deg, 360.0)
+        return metric_to_polar(vx, vy, self.heading_deg)  # a velocity's length and direction
