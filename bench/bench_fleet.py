@@ -42,7 +42,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -50,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import paho.mqtt.client as mqtt
 import psutil
 
+from bench.bench_ingest import batch_payload
 from borderwatch.hub.delivery.persist import LedgerFile
 from borderwatch.hub.sqldb import open_postgres
 from tests.support.broker import Mosquitto
@@ -57,27 +58,10 @@ from tests.support.fleet import fleet_hub_config, start_hub, stop_hubs
 from tests.support.postgres import PG_DSN
 from tests.support.victoria import VictoriaMetrics, victoria_metrics
 
-_EVENT = (
-    '{{"id":"{site}-{agent}-{seq:010d}","seq":{seq},"ts":"{ts}","site":"{site}","agent":"{agent}",'
-    '"sensor":{{"id":"cam{cam}","kind":"camera"}},"kind":"track_update","class":"person",'
-    '"confidence":0.{conf:03d},"track_id":{track},"box":{{"x1":{x1},"y1":40.0,"x2":{x2},"y2":180.0,'
-    '"frame_width":1280,"frame_height":720}}}}'
-)
-
-
-def _iso(ts: datetime) -> str:
-    return ts.isoformat().replace("+00:00", "Z")
-
 
 def batch(site: str, agent: str, first: int, n: int, t0: datetime) -> bytes:
-    """One EventBatch of ``n`` events from seq ``first``; ts = t0 + 2 ms * seq keeps samples distinct."""
-    events = ",".join(
-        _EVENT.format(site=site, agent=agent, seq=s, ts=_iso(t0 + timedelta(milliseconds=2 * s)), cam=s % 3,
-                      conf=s % 1000, track=s % 50, x1=s % 900, x2=s % 900 + 60)
-        for s in range(first, first + n)
-    )  # fmt: skip
-    head = f'{{"v":1,"site":"{site}","agent":"{agent}","sent_at":"{_iso(datetime.now(UTC))}","events":['
-    return (head + events + "]}").encode()
+    """One EventBatch of ``n`` events from seq ``first``: bench_ingest's payload, over a mast's three sensors."""
+    return batch_payload(site, agent, first, n, t0, cameras=3, classes=("person",))
 
 
 def publish(port: int, site: str, agents: int, per_batch: int, total: int, period_s: float | None) -> float:

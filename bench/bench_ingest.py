@@ -60,17 +60,25 @@ def _iso(ts: datetime) -> str:
 
 
 def batch_payload(
-    site: str, agent: str, first_seq: int, n: int, t0: datetime, ids: random.Random | None = None
+    site: str,
+    agent: str,
+    first_seq: int,
+    n: int,
+    t0: datetime,
+    ids: random.Random | None = None,
+    cameras: int = 2,
+    classes: tuple[str, ...] = _CLASSES,
 ) -> bytes:
     """One EventBatch. Event ts = t0 + 2 ms * seq: each agent stays under 100 events per 100 ms,
     so every detection is its own VictoriaMetrics sample (see hub/store/points.py). Event ids are
     numbered per agent, as agents number theirs (edge/pipeline/events.py), or random 32-hex
-    strings (uuid4-like, what agents sent before) when ``ids`` is given."""
+    strings (uuid4-like, what agents sent before) when ``ids`` is given. Events take turns over
+    ``cameras`` sensors and ``classes`` (bench_fleet.py plays three-sensor masts with it)."""
     events = ",".join(
         _EVENT.format(
             eid=f"{ids.getrandbits(128):032x}" if ids else f"{site}-{agent}-{s:010d}",
-            site=site, agent=agent, seq=s, ts=_iso(t0 + timedelta(milliseconds=2 * s)), cam=s % 2,
-            cls=_CLASSES[s // 2 % 2], conf=s % 1000, track=s % 50, x1=s % 900, x2=s % 900 + 60,
+            site=site, agent=agent, seq=s, ts=_iso(t0 + timedelta(milliseconds=2 * s)), cam=s % cameras,
+            cls=classes[s // 2 % len(classes)], conf=s % 1000, track=s % 50, x1=s % 900, x2=s % 900 + 60,
         )
         for s in range(first_seq, first_seq + n)
     )  # fmt: skip
