@@ -139,7 +139,7 @@ class AlertEngine(Operators):
         with self._lock:
             dirty = [x for x in self._open.values() if x.dirty]
             if dirty:
-                self._store.upsert_many([self._render(x, now) for x in dirty], lives(dirty))
+                self._store.upsert_many([x.render(now) for x in dirty], lives(dirty))
             for x in dirty:
                 x.dirty = False
 
@@ -234,10 +234,6 @@ class AlertEngine(Operators):
 
     def _is_silenced(self, x: Tracked, now: datetime) -> bool:
         return silenced(x.sit.alert, self._silences, now)
-
-    @staticmethod
-    def _render(x: Tracked, now: datetime) -> Alert:
-        return x.render(now)
 
     def _commit(self, changes: list[Change], now: datetime) -> list[AlertChange]:
         out: list[AlertChange] = []
