@@ -10,6 +10,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from borderwatch.hub.store.base import DEAD_LETTER_KEEP_BYTES
+
 AgentKeyText = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}/[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ]
@@ -55,7 +57,10 @@ class IngestConfig(BaseModel):
         "dead-lettered with the store's reason and acknowledged",
     )
     dead_letter_keep_bytes: int = Field(
-        default=4096, ge=0, le=1_048_576, description="first bytes of a refused payload kept (plus size and SHA-256)"
+        default=DEAD_LETTER_KEEP_BYTES,
+        ge=0,
+        le=1_048_576,
+        description="first bytes of a refused payload kept (plus size and SHA-256)",
     )
     degraded_lag_s: float = Field(
         default=30.0,
