@@ -34,9 +34,6 @@ clock an event may be is hub config (``[ingest]``)."""
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 """A non-negative integer that fits every store."""
 
-Seq = Annotated[int, Field(ge=0, le=MAX_COUNT)]
-"""A per-agent sequence number (the outbox assigns them from 0)."""
-
 Ident = Annotated[
     str,
     StringConstraints(min_length=1, max_length=IDENT_MAX_LEN, pattern=IDENT_PATTERN),
