@@ -212,9 +212,15 @@ class AlertEngine(Operators):
         return self._health.heard_since((x.sit.alert.site, x.sit.alert.agent), x.life.opened_at)
 
     def _resolve_on(self, events: Sequence[Event], t: float, changes: dict[str, Change]) -> None:
+        """Events of a kind an open alert resolves on clear it; only those events and alerts are
+        looked at (not every event of the round against every open alert)."""
+        closers = [x for x in self._open.values() if x.resolve_on]
+        kinds = {k for x in closers for k in x.resolve_on}
         for ev in events:
+            if ev.kind not in kinds:
+                continue
             sensor = f"{ev.agent}/{ev.sensor.id}"
-            for x in self._open.values():
+            for x in closers:
                 if ev.kind in x.resolve_on and sensor in x.sit.best and ev.site == x.sit.alert.site:
                     life, due = lc.clear(x.life, t)
                     if due is not None:
