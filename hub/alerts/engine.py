@@ -59,7 +59,7 @@ class AlertEngine(Operators):
         self._open: dict[str, Tracked] = {}
         self._index = OpenIndex()  # the open alerts that are not about health, as fusion's columns
         self._zones = ZoneWatch()
-        self._health = HealthWatch()
+        self._health = HealthWatch(shared=self._fleet is not None)
         self._flooding: set[tuple[str, str]] = set()  # agents whose new matches are being dropped (logged once)
         self._silences: list[Silence] = store.silences(now=clock())
         self.counts: Counter[str] = Counter()

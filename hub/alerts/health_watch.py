@@ -22,7 +22,8 @@ from borderwatch.hub.alerts.health_alerts import HealthFact
 class HealthWatch:
     """Agents heard, their sensor and loss faults; not thread-safe (the engine's lock guards it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared: bool = False) -> None:
+        self._shared = shared  # with a FleetState: note news for the next sync; alone there is no one to tell
         self.agents: dict[AgentKey, AgentSeen] = {}
         self._sensor_faults: dict[AgentKey, dict[str, str]] = {}
         self._loss_faults: dict[AgentKey, str] = {}
@@ -88,6 +89,8 @@ class HealthWatch:
 
     # -- several instances -------------------------------------------------------------------
     def _note(self, key: AgentKey) -> None:
+        if not self._shared:
+            return
         a = self.agents[key]
         at = self._telemetry_at.get(key)
         self._news[key] = AgentHealth(
