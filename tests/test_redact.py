@@ -66,7 +66,8 @@ _password = st.text(
 @given(user=st.from_regex(r"[a-z][a-z0-9_-]{2,12}", fullmatch=True), password=_password)
 def test_no_url_password_survives(user: str, password: str) -> None:
     url = f"rtsp://{user}:{password}@cam.example:554/stream"
-    assert password not in redact(url).removesuffix("@cam.example:554/stream")
+    # Only what stands between the scheme and the host can leak ("rtsp" itself may be drawn as a password).
+    assert password not in redact(url).removeprefix("rtsp://").removesuffix("@cam.example:554/stream")
     assert redact(url).endswith(f"{MASK}@cam.example:554/stream")
 
 
