@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from paho.mqtt.client import topic_matches_sub
+
 _ACCESS = {"read": {"read"}, "write": {"write"}, "readwrite": {"read", "write"}, "deny": set()}
 
 
@@ -64,14 +66,9 @@ def load_acl(path: Path) -> Acl:
 
 
 def topic_matches(filt: str, topic: str) -> bool:
-    """MQTT topic-filter match (``+`` one level, ``#`` the rest, including none)."""
-    f, t = filt.split("/"), topic.split("/")
-    for i, level in enumerate(f):
-        if level == "#":
-            return True
-        if i >= len(t) or (level != "+" and level != t[i]):
-            return False
-    return len(f) == len(t)
+    """MQTT topic-filter match (``+`` one level, ``#`` the rest, including none); paho's matcher, which
+    like Mosquitto keeps wildcards off ``$`` topics, so the ACL is read as the broker would read it."""
+    return topic_matches_sub(filt, topic)
 
 
 def allowed(acl: Acl, username: str | None, client_id: str, topic: str, access: str) -> bool:
