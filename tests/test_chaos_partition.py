@@ -6,9 +6,9 @@ import time
 
 import pytest
 
+from borderwatch.deploy.netfault import PartitionProxy
 from tests.chaos.agents import SimAgent
 from tests.chaos.checks import OUTAGE_S, assert_exactly_once, wait_all_stored
-from tests.chaos.proxy import PartitionProxy
 from tests.support.waits import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -23,7 +23,7 @@ def test_partition_between_agent_and_broker_loses_nothing(tmp_path, mosquitto, s
     agent = SimAgent("s1", "a1", mosquitto.broker_config(port=proxy.port), tmp_path, total, RATE).start()
     try:
         agent.wait_produced(int(RATE * 3))
-        proxy.partition()
+        proxy.cut()
         wait_until(lambda: not agent.link.connected, 15, "agent notices the cut (keep-alive)")
         wait_until(lambda: hub.stats()["agents"]["s1/a1"]["online"] is False, 15, "broker sends the will")
         time.sleep(max(0.0, OUTAGE_S - 8))
