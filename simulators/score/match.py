@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy.optimize import linear_sum_assignment
 
 from borderwatch.runtime.geo import to_local
 
@@ -60,17 +61,10 @@ def assign(same: npt.NDArray[np.bool_], offset_s: F64, dist_m: F64, tol: Toleran
     ok = same & (np.abs(offset_s) <= tol.time_s) & (np.isnan(dist_m) | (dist_m <= tol.position_m))
     cost = np.abs(offset_s) / tol.time_s + np.nan_to_num(dist_m, nan=tol.position_m) / tol.position_m
     cost = np.where(ok, cost, BLOCKED)
-    rows, cols = _lsa(cost)
+    rows, cols = linear_sum_assignment(cost)
     keep = cost[rows, cols] < BLOCKED
     rows, cols = rows[keep], cols[keep]
     return Matches(rows, cols, dist_m[rows, cols], offset_s[rows, cols])
-
-
-def _lsa(cost: F64) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    from scipy.optimize import linear_sum_assignment
-
-    rows, cols = linear_sum_assignment(cost)
-    return rows.astype(np.int64), cols.astype(np.int64)
 
 
 def ratio(num: int, den: int) -> float | None:

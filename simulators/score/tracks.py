@@ -80,16 +80,16 @@ def track_quality(
     actor_ids: dict[str, int] = {}  # motmetrics 1.4 wants numeric ids
     for t in instants:
         objs = by_time.get(round(t, 3), [])
-        alive = [k for k in keys if tracks[k].t[0] <= t <= tracks[k].t[-1]]
+        alive = [i for i, k in enumerate(keys) if tracks[k].t[0] <= t <= tracks[k].t[-1]]
         o_e, o_n = to_local([p.lat for p in objs], [p.lon for p in objs], lat0, lon0)
-        h_lat = [np.interp(t, tracks[k].t, tracks[k].lat) for k in alive]
-        h_lon = [np.interp(t, tracks[k].t, tracks[k].lon) for k in alive]
+        h_lat = [np.interp(t, tracks[keys[i]].t, tracks[keys[i]].lat) for i in alive]
+        h_lon = [np.interp(t, tracks[keys[i]].t, tracks[keys[i]].lon) for i in alive]
         h_e, h_n = to_local(h_lat, h_lon, lat0, lon0)
         d = mm.distances.norm2squared_matrix(
             np.stack([o_e, o_n], axis=1), np.stack([h_e, h_n], axis=1).reshape(-1, 2), max_d2=gate_m**2
         )
         oids = [actor_ids.setdefault(p.actor, len(actor_ids)) for p in objs]
-        acc.update(oids, [keys.index(k) for k in alive], d)
+        acc.update(oids, alive, d)
     mh = mm.metrics.create()
     names = ["num_frames", "num_objects", "mota", "idf1", "num_switches", "num_misses", "num_false_positives"]
     row = mh.compute(acc, metrics=names, name="s").iloc[0]
