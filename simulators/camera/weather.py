@@ -48,6 +48,7 @@ def apply_rain(frame: U8, seed: int, streaks: int = 350) -> U8:
     length = rng.uniform(0.02, 0.06, streaks) * h
     overlay = cv2.convertScaleAbs(frame, alpha=0.85, beta=0.15 * 150)
     streak = overlay.copy()
-    for x, y, n in zip(x0.tolist(), y0.tolist(), length.tolist(), strict=True):
-        cv2.line(streak, (x, y), (int(x + 0.25 * n), int(y + n)), (215, 215, 215), 1, cv2.LINE_AA)
+    tips = np.stack([x0 + 0.25 * length, y0 + length], axis=1).astype(np.int32)  # truncated, as int() would
+    lines = np.stack([np.stack([x0, y0], axis=1).astype(np.int32), tips], axis=1)  # (streaks, 2 ends, xy)
+    cv2.polylines(streak, list(lines), False, (215, 215, 215), 1, cv2.LINE_AA)
     return cv2.addWeighted(streak, 0.45, overlay, 0.55, 0)
