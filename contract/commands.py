@@ -36,10 +36,9 @@ class Command(WireModel):
         return self
 
 
-SEQ_MAX = 2**63 - 1
-"""Largest sequence number: what a SQLite INTEGER and a numpy int64 hold."""
-
-Seq = Annotated[int, Field(ge=0, le=SEQ_MAX)]
+Seq = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+"""A sequence number, bounded like every other wire integer (``MAX_COUNT``): an event's ``seq`` never
+exceeds it, so neither does a range or count that names events."""
 
 SeqRange = tuple[Seq, Seq]
 """Inclusive ``(first, last)`` sequence numbers with ``first <= last``; ``[3, 7]`` on the wire."""
@@ -52,7 +51,7 @@ that has more sends several answers to the same command."""
 class ReplayAnswer(WireModel):
     """What an agent did for a REPLAY command, so the hub knows what to stop waiting for."""
 
-    replayed: int = Field(ge=0, le=SEQ_MAX, description="events re-sent for the command")
+    replayed: int = Field(ge=0, le=MAX_COUNT, description="events re-sent for the command")
     unavailable: list[SeqRange] = Field(
         default_factory=list,
         max_length=MAX_REPLAY_RANGES,
@@ -60,7 +59,7 @@ class ReplayAnswer(WireModel):
     )
     acked_seq: int = Field(
         ge=-1,
-        le=SEQ_MAX,
+        le=MAX_COUNT,
         description="the agent's last confirmation from the hub: seqs at or below it were delivered, not lost",
     )
 

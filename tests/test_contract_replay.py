@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from borderwatch.contract import CommandAck, ReplayAnswer
-from borderwatch.contract.commands import MAX_REPLAY_RANGES, SEQ_MAX
+from borderwatch.contract.commands import MAX_REPLAY_RANGES
+from borderwatch.contract.common import MAX_COUNT
 
-_seq = st.integers(min_value=0, max_value=SEQ_MAX)
+_seq = st.integers(min_value=0, max_value=MAX_COUNT)
 
 
 @st.composite
@@ -26,7 +27,7 @@ answers = st.builds(
     ReplayAnswer,
     replayed=_seq,
     unavailable=sorted_disjoint_ranges(),
-    acked_seq=st.integers(min_value=-1, max_value=SEQ_MAX),
+    acked_seq=st.integers(min_value=-1, max_value=MAX_COUNT),
 )
 
 
@@ -49,7 +50,7 @@ BAD = [
     ("overlapping", [(0, 5), (5, 9)]),
     ("unsorted", [(10, 12), (0, 1)]),
     ("negative", [(-1, 3)]),
-    ("past int64", [(0, SEQ_MAX + 1)]),
+    ("past MAX_COUNT", [(0, MAX_COUNT + 1)]),
     ("not a pair", [(1, 2, 3)]),
 ]
 
