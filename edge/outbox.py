@@ -30,8 +30,7 @@ from typing import TypeVar
 
 from borderwatch.contract import Event, Telemetry
 from borderwatch.edge.config.link import OutboxConfig
-from borderwatch.edge.sqlite_tx import Transaction, is_disk_full
-from borderwatch.runtime.sqlite import connect
+from borderwatch.runtime.sqlite import connect, is_disk_full, transaction
 
 log = logging.getLogger("borderwatch.outbox")
 
@@ -119,9 +118,6 @@ class Outbox:
         self._db.executemany("UPDATE meta SET value=? WHERE key=?", [(v, k) for k, v in values.items()])
         self._meta.update(values)
 
-    def _tx(self) -> Transaction:
-        return Transaction(self._db, self._reload)
-
     def _write(self, what: str, events: int, body: Callable[[], T], grows: bool = False) -> T | None:
         """Run ``body`` in one transaction under the lock; None when the disk is full.
 
@@ -132,7 +128,7 @@ class Outbox:
         """
         with self._lock:
             try:
-                with self._tx():
+                with transaction(self._db, on_rollback=self._reload):
                     out = body()
                     if self._lost_unsaved:
                         self._set_meta(lost_disk_full=self._meta["lost_disk_full"] + self._lost_unsaved)

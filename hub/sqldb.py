@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from borderwatch.runtime.sqlite import connect as sqlite_connect
+from borderwatch.runtime.sqlite import transaction as sqlite_transaction
 
 Dialect = Literal["sqlite", "postgres"]
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -87,7 +88,15 @@ class SqlDb:
                 finally:
                     self._depth -= 1
                 return
-            self._live().execute("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
+            if self.dialect == "sqlite":
+                with sqlite_transaction(self._conn):
+                    self._depth = 1
+                    try:
+                        yield
+                    finally:
+                        self._depth = 0
+                return
+            self._live().execute("BEGIN")
             self._depth = 1
             try:
                 yield

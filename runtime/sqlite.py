@@ -1,15 +1,20 @@
-"""Opening the SQLite files every side keeps (outbox, ledger, event store, alerts, evidence index).
+"""Opening the SQLite files every side keeps (outbox, ledger, event store, alerts, evidence index),
+and writing to them in one transaction.
 
 One place decides how a connection is set up, so the choices are the same everywhere and stated
 once: WAL (readers never block the writer, and a crash loses no committed row), the ``synchronous``
 level the caller picked for its durability, how long to wait on a lock held by another connection,
 and connections usable from the thread that did not open them (each owner guards its connection
-with its own lock).
+with its own lock). One place also opens, commits and rolls back a write transaction, because
+rolling back the wrong way on a full disk hides the error that matters (see :func:`transaction`).
 """
 
 from __future__ import annotations
 
+import errno
 import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -36,3 +41,41 @@ def connect(
     if synchronous is not None:
         conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
     return conn
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """SQLITE_FULL (disk full, or the page limit reached) or ENOSPC from the OS."""
+    if isinstance(exc, sqlite3.Error):
+        return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_FULL
+    return isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+
+
+def rollback(db: sqlite3.Connection) -> None:
+    """ROLLBACK if a transaction is still open.
+
+    Why the ``in_transaction`` check: after SQLITE_FULL (and some I/O errors) SQLite has already
+    rolled back by itself, and a second ROLLBACK would raise "cannot rollback - no transaction is
+    active", hiding the error that matters.
+    """
+    if db.in_transaction:
+        db.execute("ROLLBACK")
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection, on_rollback: Callable[[], None] | None = None) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT on an autocommit connection; rolled back on error, the error kept.
+
+    IMMEDIATE takes the write lock at BEGIN, so two writers wait on the busy timeout instead of
+    one failing at its first write. A failed COMMIT is rolled back the same way as a failed body.
+    ``on_rollback`` runs after a rollback (e.g. to reload counters kept in memory). The caller
+    serialises use of ``db`` (its own lock).
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+        db.execute("COMMIT")
+    except BaseException:
+        rollback(db)
+        if on_rollback is not None:
+            on_rollback()
+        raise

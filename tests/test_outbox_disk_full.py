@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import sqlite3
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -17,27 +16,12 @@ import pytest
 from borderwatch.contract import Telemetry
 from borderwatch.edge.config.link import OutboxConfig
 from borderwatch.edge.outbox import Outbox
-from borderwatch.edge.sqlite_tx import is_disk_full
 from tests.support.builders import outbox_events
 from tests.support.outbox_full import BATCH, append_until_full, fill_page_limit, free_page_limit
 
 
 def _tel() -> Telemetry:
     return Telemetry(site="s1", agent="a1", ts=datetime.now(UTC))
-
-
-def test_is_disk_full_names_sqlite_full_and_enospc():
-    assert is_disk_full(OSError(errno.ENOSPC, "No space left on device"))
-    assert not is_disk_full(OSError(errno.EACCES, "Permission denied"))
-    db = sqlite3.connect(":memory:")
-    db.execute("CREATE TABLE t (x BLOB)")
-    db.execute("PRAGMA max_page_count = 2")
-    with pytest.raises(sqlite3.OperationalError) as exc:
-        db.execute("INSERT INTO t VALUES (zeroblob(100000))")
-    assert is_disk_full(exc.value)
-    with pytest.raises(sqlite3.OperationalError) as other:
-        db.execute("SELECT * FROM missing")
-    assert not is_disk_full(other.value)
 
 
 def test_page_limit_counted_reported_and_recovered(tmp_path, caplog):

@@ -1,13 +1,16 @@
-"""runtime/sqlite.py: every store opens its file the same way (WAL, chosen durability, shared threads)."""
+"""runtime/sqlite.py: every store opens its file the same way (WAL, chosen durability, shared threads)
+and writes in one transaction that keeps SQLite's own error on a full disk."""
 
 from __future__ import annotations
 
+import errno
+import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
 
-from borderwatch.runtime.sqlite import connect
+from borderwatch.runtime.sqlite import connect, is_disk_full, transaction
 
 SYNC_LEVELS = {"off": 0, "normal": 1, "full": 2, "extra": 3}
 
@@ -44,3 +47,51 @@ def test_without_autocommit_writes_wait_for_commit(tmp_path: Path) -> None:
 
 def test_in_memory_databases_open(tmp_path: Path) -> None:
     assert connect(":memory:").execute("SELECT 1").fetchone()[0] == 1
+
+
+def test_is_disk_full_names_sqlite_full_and_enospc() -> None:
+    assert is_disk_full(OSError(errno.ENOSPC, "No space left on device"))
+    assert not is_disk_full(OSError(errno.EACCES, "Permission denied"))
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE t (x BLOB)")
+    db.execute("PRAGMA max_page_count = 2")
+    with pytest.raises(sqlite3.OperationalError) as exc:
+        db.execute("INSERT INTO t VALUES (zeroblob(100000))")
+    assert is_disk_full(exc.value)
+    with pytest.raises(sqlite3.OperationalError) as other:
+        db.execute("SELECT * FROM missing")
+    assert not is_disk_full(other.value)
+
+
+def _full_file(path: Path) -> sqlite3.Connection:
+    """A file with no room for one more page (SQLite's page limit: a full disk, portably)."""
+    db = connect(path)
+    db.execute("CREATE TABLE t (x BLOB)")
+    db.execute("INSERT INTO t VALUES (zeroblob(10000))")
+    db.execute("PRAGMA max_page_count = 1")  # clamps to the pages the file has now
+    return db
+
+
+def test_transaction_commits_and_rolls_back_with_the_error_kept(tmp_path: Path) -> None:
+    db = connect(tmp_path / "x.sqlite3")
+    db.execute("CREATE TABLE t (v INTEGER)")
+    rolled_back: list[bool] = []
+    with transaction(db) as tx:
+        tx.execute("INSERT INTO t VALUES (1)")
+    with pytest.raises(ZeroDivisionError), transaction(db, on_rollback=lambda: rolled_back.append(True)):
+        db.execute("INSERT INTO t VALUES (2)")
+        _ = 1 / 0
+    assert [v for (v,) in db.execute("SELECT v FROM t")] == [1]
+    assert rolled_back == [True] and not db.in_transaction
+
+
+def test_a_full_disk_keeps_sqlites_error_not_a_failed_rollback(tmp_path: Path) -> None:
+    """SQLite rolls back by itself on SQLITE_FULL; the helper must not ROLLBACK again (which would
+    raise "cannot rollback - no transaction is active" in place of the real error)."""
+    db = _full_file(tmp_path / "x.sqlite3")
+    with pytest.raises(sqlite3.OperationalError) as exc, transaction(db):
+        db.executemany("INSERT INTO t VALUES (zeroblob(5000))", [()] * 20)
+    assert is_disk_full(exc.value), exc.value
+    assert "cannot rollback" not in str(exc.value) and not db.in_transaction
+    with transaction(db):  # the connection is usable again
+        db.execute("DELETE FROM t")

@@ -4,12 +4,14 @@ usable for the next round (the ledger saves each round this way)."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from borderwatch.hub.sqldb import SqlDb, open_postgres, open_sqlite
+from borderwatch.runtime.sqlite import is_disk_full
 from tests.support.postgres import PG_DSN, pg_schema
 
 
@@ -39,3 +41,18 @@ def test_a_failed_pipelined_transaction_rolls_back_and_the_next_commits(db: SqlD
         assert db.fetchall("SELECT k FROM t") == []
         db.executemany("INSERT INTO t VALUES (?, ?)", [("a", 1), ("b", 2)])
     assert sorted(db.fetchall("SELECT k, v FROM t")) == [("a", 1), ("b", 2)]
+
+
+def test_a_full_sqlite_file_keeps_its_error(tmp_path: Path) -> None:
+    """SQLite rolls back by itself on SQLITE_FULL: the transaction must raise that error, not a
+    failed ROLLBACK's "cannot rollback - no transaction is active"."""
+    db = open_sqlite(tmp_path / "t.sqlite3")
+    db.create("CREATE TABLE IF NOT EXISTS t (v BLOB)")
+    db.execute("INSERT INTO t VALUES (zeroblob(10000))")
+    db.execute("PRAGMA max_page_count = 1")
+    with pytest.raises(sqlite3.OperationalError) as exc, db.transaction():
+        db.executemany("INSERT INTO t VALUES (zeroblob(5000))", [()] * 20)
+    assert is_disk_full(exc.value), exc.value
+    with db.transaction():  # usable again
+        db.execute("DELETE FROM t")
+    db.close()

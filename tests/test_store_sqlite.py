@@ -13,6 +13,7 @@ import pytest
 from borderwatch.hub.store.base import AlertCount, DeadLetter, EventStore
 from borderwatch.hub.store.retention import Retention
 from borderwatch.hub.store.sqlite import SqliteStore
+from borderwatch.runtime.sqlite import is_disk_full
 from tests.support.builders import make_event, make_events, make_telemetry
 from tests.support.waits import wait_until
 
@@ -163,3 +164,16 @@ def test_events_survive_kill_without_close(tmp_path):
     assert reopened.write_events(make_events(1000)) == 0  # replay after restart: nothing new
     reopened.close()
     assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_full_disk_raises_sqlites_error_and_the_store_writes_again(store):
+    """SQLite rolls back by itself on SQLITE_FULL: the store must raise that error (the ingest loop
+    keeps the batch and retries), not "cannot rollback - no transaction is active"."""
+    store.write_events(make_events(50))
+    store._writer.execute("PRAGMA max_page_count = 1")  # a full disk, portably: no page beyond those used
+    with pytest.raises(sqlite3.OperationalError) as exc:
+        store.write_events(make_events(500, start=1000))
+    assert is_disk_full(exc.value), exc.value
+    store._writer.execute("PRAGMA max_page_count = 1073741823")  # room again
+    assert store.write_events(make_events(500, start=1000)) == 500
+    assert store.count_events() == 550

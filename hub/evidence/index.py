@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from borderwatch.hub.store.points import epoch_us, from_epoch_us
-from borderwatch.runtime.sqlite import connect
+from borderwatch.runtime.sqlite import connect, transaction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS evidence (
@@ -151,13 +151,8 @@ class EvidenceIndex:
 
     def _many(self, sql: str, rows: list[tuple[str, ...]]) -> int:
         """One transaction for many rows (autocommit would pay a commit per row); caller holds _wlock."""
-        self._writer.execute("BEGIN IMMEDIATE")
-        try:
-            n = self._writer.executemany(sql, rows).rowcount
-        except BaseException:
-            self._writer.execute("ROLLBACK")
-            raise
-        self._writer.execute("COMMIT")
+        with transaction(self._writer) as db:
+            n = db.executemany(sql, rows).rowcount
         return max(n, 0)
 
     def delete_rejected_before(self, cutoff: datetime, keep_rows: int) -> int:

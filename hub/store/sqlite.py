@@ -27,7 +27,7 @@ from borderwatch.contract.common import utc_now
 from borderwatch.hub.store.base import AlertCount, DeadLetter, SensorCount, StoreRefusedError
 from borderwatch.hub.store.points import epoch_us, from_epoch_us
 from borderwatch.hub.store.retention import PeriodicJob, Retention, cutoffs
-from borderwatch.runtime.sqlite import connect
+from borderwatch.runtime.sqlite import connect, transaction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -110,14 +110,8 @@ class SqliteStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._wlock:
-            self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._writer
-            except BaseException:
-                self._writer.execute("ROLLBACK")
-                raise
-            self._writer.execute("COMMIT")
+        with self._wlock, transaction(self._writer) as db:
+            yield db
 
     # -- EventStore ---------------------------------------------------------------------------
 
