@@ -44,11 +44,13 @@ from borderwatch.contract.common import MAX_PAYLOAD_BYTES, utc_now
 from borderwatch.edge.config.link import LinkConfig
 from borderwatch.edge.link_wire import ReplayJob, batch_json, holes, replay_acks
 from borderwatch.edge.outbox import Outbox
+from borderwatch.runtime.backoff import backoff_s
 from borderwatch.runtime.broker import BrokerConfig
 from borderwatch.runtime.mqtt import Handlers, Session, open_session
 
 log = logging.getLogger("borderwatch.link")
-_REFUSAL_MAX_S = 60.0  # cap of the pause after the broker refuses a batch (ACL, quota)
+_REFUSAL_FIRST_S = 1.0  # pause after the broker refuses a batch (ACL, quota), doubling while it keeps refusing
+_REFUSAL_MAX_S = 60.0  # cap of that pause
 _OFFSET_SAMPLES = 64  # clock offset samples kept (one per live delivery confirmation)
 _OFFSET_WINDOW_S = 120.0  # only samples this recent count: a stepped clock shows within two minutes
 
@@ -98,7 +100,7 @@ class AgentLink:
         self._last_progress = time.monotonic()
         self._last_maintain = 0.0
         self.counts: Counter[str] = Counter()
-        self._refusal_delay = 0.0
+        self._refusals = 0  # batches refused in a row: the pause after the next doubles with each
         self._hold_until = 0.0
         self._offsets: deque[tuple[float, float]] = deque(maxlen=_OFFSET_SAMPLES)
 
@@ -264,14 +266,13 @@ class AgentLink:
             if kind == "tel":
                 done.append(first)
             elif kind == "ev" and failed:  # the broker refused it: send again from there, after a pause
-                self._refusal_delay = min(max(1.0, self._refusal_delay * 2), _REFUSAL_MAX_S)
-                self._hold_until = time.monotonic() + self._refusal_delay
-                log.warning(
-                    "broker refused batch first_seq=%d last_seq=%d retry_in_s=%.0f", first, last, self._refusal_delay
-                )
+                delay = backoff_s(self._refusals, _REFUSAL_FIRST_S, _REFUSAL_MAX_S)
+                self._refusals += 1
+                self._hold_until = time.monotonic() + delay
+                log.warning("broker refused batch first_seq=%d last_seq=%d retry_in_s=%.0f", first, last, delay)
                 self._cursor = min(self._cursor, first - 1)
             elif kind == "ev":
-                self._refusal_delay = 0.0
+                self._refusals = 0
         if done:
             self._outbox.remove_telemetry(done)
 

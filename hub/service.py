@@ -49,11 +49,13 @@ from borderwatch.hub.ingest.isolate import verdict, write_isolating
 from borderwatch.hub.ingest.screen import AgentGate, TimeWindow
 from borderwatch.hub.link import HubLink, Inbound
 from borderwatch.hub.store.base import DeadLetter, EventStore
+from borderwatch.runtime.backoff import backoff_s
 from borderwatch.runtime.broker import BrokerConfig
 
 log = logging.getLogger("borderwatch.hub.ingest")
 
 _POLL_S = 0.2
+_STORE_RETRY_FIRST_S = 0.05  # first wait after a failed store write; doubles up to store_retry_max_s
 
 
 class _Pending:
@@ -307,19 +309,20 @@ class HubService:
     def _write(self, pending: _Pending) -> bool:
         """Make the round durable; retries with back-off while the store is down, until the service
         stops. What the store refuses is taken out of the round and dead-lettered."""
-        delay = 0.05
+        attempt = 0
         while True:
             try:
                 self._write_once(pending)
                 self._health.store_ok()
                 return True
             except Exception as exc:
+                delay = backoff_s(attempt, _STORE_RETRY_FIRST_S, self._cfg.store_retry_max_s)
+                attempt += 1
                 self._counts["store_errors"] += 1
                 self._health.store_down(f"{type(exc).__name__}: {exc}"[:200])
                 log.warning("store write failed (store down) error=%r retry_in_s=%.2f", exc, delay)
                 if self._stopping.wait(delay):
                     return False
-                delay = min(delay * 2, self._cfg.store_retry_max_s)
 
     def _write_once(self, pending: _Pending) -> None:
         tries = self._ingest.refused_tries

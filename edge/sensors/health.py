@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from borderwatch.runtime.backoff import backoff_s
+
 Grade = Literal["A", "B", "C", "D"]
 
 
@@ -58,19 +60,17 @@ class Backoff:
 
     def __init__(self, initial_s: float, max_s: float) -> None:
         self.initial_s, self.max_s = float(initial_s), float(max_s)
-        self.current = self.initial_s
         self.attempts = 0
 
     def next(self) -> float:
         """The wait before this attempt (``initial_s``, then doubling up to ``max_s``); counts the attempt."""
-        wait = self.current
-        self.current = min(self.current * 2, self.max_s)
+        wait = backoff_s(self.attempts, self.initial_s, self.max_s)
         self.attempts += 1
         return wait
 
     def reset(self) -> None:
         """Back to ``initial_s`` once a connection delivered, so the next outage starts with a short wait."""
-        self.current, self.attempts = self.initial_s, 0
+        self.attempts = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from borderwatch.hub.delivery import ranges as rg
 from borderwatch.hub.delivery.config import DeliveryConfig
 from borderwatch.hub.delivery.ledger import AgentLedger
+from borderwatch.runtime.backoff import backoff_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,6 @@ def decide(watch: GapWatch, state: AgentLedger, now: float, online: bool, cfg: D
         return Decision(replace(watch, next_at=now + cfg.replay_retry_s))
     if cfg.give_up_after_attempts and watch.attempts >= cfg.give_up_after_attempts:
         return Decision(None, give_up=True)
-    wait = min(cfg.replay_retry_s * 2 ** min(watch.attempts, 30), cfg.replay_retry_max_s)
+    wait = backoff_s(watch.attempts, cfg.replay_retry_s, cfg.replay_retry_max_s)
     ask = rg.clip(state.holes, cfg.replay_max_events)
     return Decision(GapWatch(now + wait, watch.attempts + 1, watch.missing), ask)

@@ -21,14 +21,10 @@ import httpx
 from borderwatch.hub.alerts.engine import AlertChange
 from borderwatch.hub.notify.cap import to_cap
 from borderwatch.hub.notify.config import WebhookConfig
+from borderwatch.runtime.backoff import backoff_s
 
 log = logging.getLogger("borderwatch.hub.notify")
 _RETRYABLE = frozenset({408, 429})
-
-
-def backoff(attempt: int, base_s: float, max_s: float) -> float:
-    """Seconds to wait before retry number ``attempt`` (1-based): base, 2*base, 4*base ... capped."""
-    return min(base_s * 2 ** (attempt - 1), max_s)
 
 
 def body_of(change: AlertChange, fmt: str, sender: str, hub_id: str) -> tuple[bytes, str]:
@@ -103,7 +99,7 @@ class Webhook:
     def _attempts(self, client: httpx.Client, change: AlertChange) -> None:
         body, ctype = body_of(change, self.cfg.format, self._sender, self._hub_id)
         for attempt in range(self.cfg.max_retries + 1):
-            if attempt and self._stop.wait(backoff(attempt, self.cfg.backoff_s, self.cfg.backoff_max_s)):
+            if attempt and self._stop.wait(backoff_s(attempt - 1, self.cfg.backoff_s, self.cfg.backoff_max_s)):
                 self.counts["failed"] += 1
                 return
             why = self._post(client, body, ctype)

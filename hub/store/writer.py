@@ -34,6 +34,7 @@ import urllib3
 from influxdb_client.client.exceptions import InfluxDBError
 
 from borderwatch.hub.store.base import StoreError, StoreOverflowError
+from borderwatch.runtime.backoff import backoff_s
 
 log = logging.getLogger("borderwatch.store.influx")
 
@@ -110,7 +111,7 @@ def parse_retry_after(value: str | None) -> float | None:
 
 def backoff_delay(attempt: int, s: WriterSettings, retry_after: float | None, rnd: float) -> float:
     """Equal-jitter exponential back-off, never shorter than the server's (capped) Retry-After."""
-    base = min(s.retry_max_s, s.retry_initial_s * 2**attempt)
+    base = backoff_s(attempt, s.retry_initial_s, s.retry_max_s)
     delay = base / 2 + rnd * base / 2
     if retry_after is not None:
         delay = max(delay, min(retry_after, s.retry_after_max_s))
