@@ -25,13 +25,13 @@ import numpy as np
 from borderwatch.edge.config.detector import DetectorConfig
 from borderwatch.edge.pipeline.batcher import InferenceBatcher
 from borderwatch.edge.pipeline.detector import OnnxDetector
-from borderwatch.edge.pipeline.geometry import iou_matrix
 from borderwatch.edge.pipeline.modelref import resolve_model
 from borderwatch.edge.sensors.camera.detect import DirectDetector
 from borderwatch.edge.sensors.camera.regions import whole_frame_regions
 from borderwatch.models.registry import find, verify
 from borderwatch.models.train.democheck import demo_recall
 from borderwatch.models.train.evaluate import latency_ms
+from borderwatch.runtime.geometry import iou_matrix
 from borderwatch.simulators.camera.render import CameraRenderer
 from borderwatch.simulators.presets import PRESETS
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from borderwatch.edge.pipeline.geometry import points_in_polygon
 from borderwatch.runtime.geo import to_geo, to_local
+from borderwatch.runtime.geometry import points_in_polygon
 from borderwatch.simulators.coverage import coverage, sensor_kinds
 from borderwatch.simulators.geo import segment_intersections
 from borderwatch.simulators.scenario import CLASSES, Scenario

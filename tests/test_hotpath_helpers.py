@@ -8,11 +8,11 @@ import pytest
 
 from borderwatch.edge.pipeline.decode import batched_nms, cxcywh_boxes, select_candidates
 from borderwatch.edge.pipeline.detections import Detections
-from borderwatch.edge.pipeline.geometry import Segments, iou_matrix, signed_distance_to_polyline
 from borderwatch.edge.pipeline.trackstate import TrackState, member
 from borderwatch.edge.sensors.camera.letterbox import PAD_VALUE, UNIT_SCALE, LetterboxBatcher
 from borderwatch.edge.tracking import ConstantVelocityBox, KalmanPredictor, KalmanUpdater, Tracks, solve
 from borderwatch.edge.tracking.kalman import _gain
+from borderwatch.runtime.geometry import Segments, iou_matrix, signed_distance_to_polyline
 
 
 def test_member_matches_isin_for_small_and_large_sets():

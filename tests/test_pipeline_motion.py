@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from borderwatch.edge.pipeline.decode import Candidates
-from borderwatch.edge.pipeline.geometry import iou_matrix
 from borderwatch.edge.sensors.camera.config import CameraConfig, MotionConfig
 from borderwatch.edge.sensors.camera.motion import MotionDetector, motion_mask_image
 from borderwatch.edge.sensors.camera.pipeline import CameraPipeline
 from borderwatch.edge.sensors.camera.regions import merge_overlapping, plan_regions
 from borderwatch.edge.sensors.frame import Frame
+from borderwatch.runtime.geometry import iou_matrix
 from tests.support.testpattern import Mover, background, render, truth
 
 BG = background((1280, 720), seed=3)

@@ -7,15 +7,15 @@ import pytest
 
 from borderwatch.contract.common import ObjectClass
 from borderwatch.edge.pipeline.classes import CLASS_INDEX
-from borderwatch.edge.pipeline.geometry import (
+from borderwatch.edge.pipeline.rules import LineCrossingRule, ZoneRule
+from borderwatch.edge.sensors.camera.config import CameraConfig
+from borderwatch.edge.sensors.camera.scene import Scene
+from borderwatch.runtime.geometry import (
     iou_matrix,
     paths_cross_polyline,
     points_in_polygon,
     signed_distance_to_polyline,
 )
-from borderwatch.edge.pipeline.rules import LineCrossingRule, ZoneRule
-from borderwatch.edge.sensors.camera.config import CameraConfig
-from borderwatch.edge.sensors.camera.scene import Scene
 
 PERSON = CLASS_INDEX[ObjectClass.PERSON]
 VEHICLE = CLASS_INDEX[ObjectClass.VEHICLE]

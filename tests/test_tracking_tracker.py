@@ -9,7 +9,6 @@ import pytest
 
 from borderwatch.edge.config.tracker import TrackerConfig
 from borderwatch.edge.pipeline.detections import BEARING_DEG, RANGE_M, Detections
-from borderwatch.edge.pipeline.geometry import iou_matrix
 from borderwatch.edge.pipeline.polar import with_metric
 from borderwatch.edge.tools.track_cli import main as track_main
 from borderwatch.edge.tracking import (
@@ -22,6 +21,7 @@ from borderwatch.edge.tracking import (
     Tracker,
     box_tracker,
 )
+from borderwatch.runtime.geometry import iou_matrix
 
 
 def boxes_at(t: float, starts: np.ndarray, vel: np.ndarray, size=(30, 60)) -> np.ndarray:

@@ -16,7 +16,7 @@ from borderwatch.contract.common import ObjectClass
 from borderwatch.edge.config.rules import ClassFilter
 from borderwatch.edge.pipeline.classes import CLASS_INDEX, CONTRACT_CLASSES
 from borderwatch.edge.pipeline.detections import Detections
-from borderwatch.edge.pipeline.geometry import points_in_polygon
+from borderwatch.runtime.geometry import points_in_polygon
 
 _PASS_ALL = ClassFilter(min_score=0.0)
 

@@ -15,9 +15,9 @@ import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 
 from borderwatch.edge.pipeline.detections import Detections
-from borderwatch.edge.pipeline.geometry import iou_matrix
 from borderwatch.edge.tracking.models import MotionModel
 from borderwatch.edge.tracking.tracks import Tracks
+from borderwatch.runtime.geometry import iou_matrix
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from borderwatch.edge.pipeline.detections import X_M, Y_M, Detections
-from borderwatch.edge.pipeline.geometry import xyxy_to_cxcywh
+from borderwatch.runtime.geometry import xyxy_to_cxcywh
 
 F64 = npt.NDArray[np.float64]
 

@@ -20,7 +20,6 @@ from borderwatch.edge.pipeline.classes import CLASS_INDEX, label_lookup
 from borderwatch.edge.pipeline.decode import Candidates, batched_nms
 from borderwatch.edge.pipeline.detections import Detections
 from borderwatch.edge.pipeline.filters import ClassFilterTable, outside_masks, valid_class_ids, valid_classes
-from borderwatch.edge.pipeline.geometry import iou_matrix
 from borderwatch.edge.pipeline.output import OutputBuilder
 from borderwatch.edge.sensor.kind import Output
 from borderwatch.edge.sensors.camera.config import CameraConfig
@@ -33,6 +32,7 @@ from borderwatch.edge.sensors.frame import Frame
 from borderwatch.edge.tracking import box_tracker
 from borderwatch.edge.tracking.tracker import Visibility
 from borderwatch.edge.tracking.tracks import Tracks
+from borderwatch.runtime.geometry import iou_matrix
 
 I64 = npt.NDArray[np.int64]
 _CLASS_MERGE_IOU = 0.7

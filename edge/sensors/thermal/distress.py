@@ -16,7 +16,7 @@ from borderwatch.contract.alerts import DISTRESS_ATTRIBUTE
 from borderwatch.contract.common import ObjectClass
 from borderwatch.contract.events import Distress
 from borderwatch.edge.pipeline.classes import CLASS_INDEX
-from borderwatch.edge.pipeline.geometry import points_in_polygon
+from borderwatch.runtime.geometry import points_in_polygon
 
 F64 = npt.NDArray[np.float64]
 _PERSON = CLASS_INDEX[ObjectClass.PERSON]

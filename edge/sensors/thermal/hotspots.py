@@ -20,8 +20,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from borderwatch.edge.pipeline.geometry import iou_matrix
 from borderwatch.edge.pipeline.projection import PoseProjector
+from borderwatch.runtime.geometry import iou_matrix
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]

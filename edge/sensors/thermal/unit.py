@@ -22,7 +22,6 @@ from borderwatch.contract.events import Distress, Event, EventKind, ThermalReadi
 from borderwatch.edge.pipeline.classes import CLASS_INDEX, label_lookup
 from borderwatch.edge.pipeline.detections import Detections
 from borderwatch.edge.pipeline.filters import valid_class_ids
-from borderwatch.edge.pipeline.geometry import iou_matrix
 from borderwatch.edge.pipeline.output import OutputBuilder
 from borderwatch.edge.pipeline.projection import PoseProjector
 from borderwatch.edge.pipeline.rules import flip_y
@@ -36,6 +35,7 @@ from borderwatch.edge.sensors.thermal.distress import distress_attributes, distr
 from borderwatch.edge.sensors.thermal.stream import celsius
 from borderwatch.edge.tracking import box_tracker
 from borderwatch.edge.tracking.tracks import TrackerOutput
+from borderwatch.runtime.geometry import iou_matrix
 
 F64 = npt.NDArray[np.float64]
 _STAND_IN = np.zeros((1, 1, 3), np.uint8)
