@@ -19,7 +19,8 @@ from borderwatch.contract import Alert
 from borderwatch.deploy.alert_feed import AlertFeed
 from borderwatch.deploy.demo_configs import DEMO_ACL, HUB_USER, DemoLayout, write_configs
 from borderwatch.deploy.demo_summary import print_summary
-from borderwatch.deploy.procs import Child, free_port, wait_port
+from borderwatch.deploy.procs import Child, free_port, free_port_run, wait_port
+from borderwatch.deploy.settle import wait_hub_settled
 
 log = logging.getLogger("borderwatch.demo")
 GRACE_S = 8.0  # after the scenario ends: let the last events reach the hub
@@ -87,12 +88,12 @@ def _start(layout: DemoLayout, scenario: str, logs: Path) -> list[Child]:
     return children
 
 
-def _stop(children: list[Child]) -> None:
+def _stop(children: list[Child], layout: DemoLayout) -> None:
     """Agent first (its last events still reach the hub), then the hub drains, then the rest."""
     by_name = {c.name: c for c in children}
     if "agent" in by_name:
         by_name["agent"].stop(15)
-        time.sleep(2.0)
+        wait_hub_settled(layout.events_db, layout.alerts_db)
     for name in ("sim", "hub", "broker"):
         if name in by_name:
             by_name[name].stop(15)
@@ -103,16 +104,8 @@ def _layout(workdir: Path | None) -> DemoLayout:
     ports = sorted({free_port() for _ in range(4)})
     while len(ports) < 3:
         ports = sorted({*ports, free_port()})
-    return DemoLayout(run_dir.resolve(), ports[0], ports[1], _camera_base_port())
-
-
-def _camera_base_port() -> int:
-    """A free port whose two successors are free too (one per simulated camera, then the thermal imager)."""
-    for _ in range(50):
-        p = free_port()
-        if p < 65000 and not any(wait_port("127.0.0.1", p + k, 0.01) for k in (1, 2)):
-            return p
-    return 18601
+    # the site's servers: one port per simulated camera, then the thermal imager
+    return DemoLayout(run_dir.resolve(), ports[0], ports[1], free_port_run(3))
 
 
 def run_demo(seconds: float, scenario: str = "border-crossing", workdir: Path | None = None) -> int:
@@ -150,7 +143,7 @@ def run_demo(seconds: float, scenario: str = "border-crossing", workdir: Path | 
     finally:
         if printer is not None:
             printer.stop()
-        _stop(children)
+        _stop(children, layout)
     return print_summary(layout, started, datetime.now(UTC))
 
 

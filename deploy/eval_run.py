@@ -23,7 +23,8 @@ from pathlib import Path
 from borderwatch.deploy.alert_feed import AlertFeed
 from borderwatch.deploy.demo_configs import DEMO_ACL, HUB_USER, DemoLayout, write_configs
 from borderwatch.deploy.eval_faults import LinkFaults
-from borderwatch.deploy.procs import Child, free_port, wait_port
+from borderwatch.deploy.procs import Child, free_port, free_port_run, wait_port
+from borderwatch.deploy.settle import wait_hub_settled
 from borderwatch.simulators.scenario import CAMERA_FAULTS, FaultSpec, Scenario, load_scenario
 from borderwatch.simulators.score.cli import score_files
 from borderwatch.simulators.score.floors import load_floors
@@ -78,7 +79,7 @@ class Run:
         self.link = LinkFaults(self.scn, broker)
         ports = len(self.scn.cameras) + len(self.scn.thermals) + len(self.scn.sensors)  # the site's, in that order
         self.layout = DemoLayout(
-            run_dir.resolve(), broker, api, _consecutive_free(ports), agent_broker_port=self.link.agent_port
+            run_dir.resolve(), broker, api, free_port_run(ports), agent_broker_port=self.link.agent_port
         )
         self.logs = self.layout.run_dir / "logs"
         self.children: dict[str, Child] = {}
@@ -170,7 +171,7 @@ class Run:
         self._closing.set()
         if "agent" in self.children:
             self.children["agent"].stop(15)
-            time.sleep(2.0)
+            wait_hub_settled(self.layout.events_db, self.layout.alerts_db)
         self.link.close()
         for name in ("sim", "hub", "broker"):
             if name in self.children:
@@ -182,15 +183,6 @@ def _distinct_free(n: int) -> list[int]:
     while len(ports) < n:
         ports.add(free_port())
     return sorted(ports)
-
-
-def _consecutive_free(n: int) -> int:
-    """A free port whose n-1 successors are free too (one per simulated camera)."""
-    for _ in range(50):
-        p = free_port()
-        if p < 65000 and not any(wait_port("127.0.0.1", p + k, 0.01) for k in range(1, max(n, 1))):
-            return p
-    raise RuntimeError("no run of free ports for the cameras")
 
 
 def run_eval(scenarios: list[Path], out: Path, rescore: bool = False) -> int:

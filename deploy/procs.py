@@ -82,8 +82,31 @@ def wait_port(host: str, port: int, timeout_s: float, child: Child | None = None
 
 
 def free_port() -> int:
+    """A port the OS calls free right now (bound to port 0, then released)."""
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def free_port_run(n: int, tries: int = 50) -> int:
+    """A free port whose ``n - 1`` successors are free too (one per simulated sensor server).
+
+    Probed by binding all of them at once, not by connecting: a connect only finds a listener, and
+    a port bound but not listening yet (another run starting up) or held by a client would pass.
+    """
+    import socket
+
+    for _ in range(tries):
+        first = free_port()
+        if first + n > 65536:
+            continue
+        with contextlib.ExitStack() as held:
+            try:
+                for port in range(first + 1, first + n):
+                    held.enter_context(socket.socket()).bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return first
+    raise RuntimeError(f"no run of {n} free ports")
