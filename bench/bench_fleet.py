@@ -41,7 +41,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -54,9 +53,10 @@ from bench.bench_ingest import batch_payload
 from borderwatch.hub.delivery.persist import LedgerFile
 from borderwatch.hub.sqldb import open_postgres
 from tests.support.broker import Mosquitto
-from tests.support.fleet import fleet_hub_config, start_hub, stop_hubs
+from tests.support.fleet import fleet_hub_config, start_hub, stop_hubs, wait_connected
 from tests.support.postgres import PG_DSN
 from tests.support.victoria import VictoriaMetrics, victoria_metrics
+from tests.support.waits import wait_until
 
 
 def batch(site: str, agent: str, first: int, n: int, t0: datetime) -> bytes:
@@ -106,7 +106,7 @@ class Phase:
             self.procs.append(start_hub(fleet_hub_config(tmp, f"hub{i}", port, vm.url, schema), log))
             if cpu is not None:
                 self.caps.append(CpuCap(f"{schema}-hub{i}", cpu, self.procs[-1].pid))
-            _wait(lambda log=log: b"hub link connected" in log.read_bytes(), 60, "hub connected")
+            wait_connected([log], 60)
         self.ledger = LedgerFile.on(open_postgres(PG_DSN, schema))
 
     def held(self) -> tuple[int, int]:
@@ -183,21 +183,13 @@ class CpuMeter:
         return used
 
 
-def _wait(pred: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise TimeoutError(what)
-        time.sleep(0.2)
-
-
 def field(args: argparse.Namespace, tmp: Path, port: int, vm: VictoriaMetrics) -> bool:
     per_batch = round(3 * args.per_sensor_rate * args.period)
     total = args.agents * per_batch * round(args.seconds / args.period)
     phase = Phase(tmp, port, vm, "bench_fleet_field", 1)
     try:
         rate = publish(port, "field", args.agents, per_batch, total, args.period)
-        _wait(lambda: phase.held()[0] >= total, 120, "field-rate events stored")
+        wait_until(lambda: phase.held()[0] >= total, 120, "field-rate events stored", every=0.2)
         vm.settle()
         in_vm = vm.samples('events_count{site="field"}')
         held, missing = phase.held()
@@ -225,9 +217,11 @@ def capacity(args: argparse.Namespace, tmp: Path, broker: Mosquitto, vm: Victori
         assert broker.proc is not None
         parts = {"hubs": [p.pid for p in phase.procs], "publisher": [pub.pid], "mosquitto": [broker.proc.pid],
                  "victoria-metrics": [vm.proc.pid]}  # fmt: skip
-        _wait(lambda: phase.held()[0] > 0, 60, "the first events stored")  # the clock starts at the first
+        wait_until(
+            lambda: phase.held()[0] > 0, 60, "the first events stored", every=0.2
+        )  # the clock starts at the first
         start, first, meter = time.monotonic(), phase.held()[0], CpuMeter(parts)
-        _wait(lambda: phase.held()[0] >= args.burst, 900, f"burst stored by {hubs} hub(s)")
+        wait_until(lambda: phase.held()[0] >= args.burst, 900, f"burst stored by {hubs} hub(s)", every=0.2)
         elapsed = time.monotonic() - start
         used = meter.used()
         published = float(pub.communicate(timeout=60)[0].decode().strip() or 0)

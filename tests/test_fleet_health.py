@@ -24,7 +24,7 @@ from borderwatch.contract import Channel, EventBatch, SensorKind, SensorState, S
 from borderwatch.hub.alerts.store import PostgresAlertStore
 from tests.support.alerts import event
 from tests.support.broker import Mosquitto
-from tests.support.fleet import fleet_hub_config, start_hub, stop_hubs
+from tests.support.fleet import fleet_hub_config, start_hub, stop_hubs, wait_connected
 from tests.support.mqtt_peer import Raw
 from tests.support.postgres import PG_DSN, pg_schema
 from tests.support.victoria import victoria_metrics
@@ -52,7 +52,7 @@ class Fleet:
         log = self.tmp / f"{name}.log"
         cfg = fleet_hub_config(self.tmp, name, self.broker.port, self.vm_url, self.schema, {"alerts": HEALTH})
         self.procs[name] = start_hub(cfg, log)
-        wait_until(lambda: b"hub link connected" in log.read_bytes(), 30, f"{name} subscribed")
+        wait_connected([log])
 
 
 @pytest.fixture

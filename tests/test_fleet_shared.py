@@ -28,7 +28,7 @@ from borderwatch.hub.sqldb import open_postgres
 from tests.chaos.agents import SimAgent
 from tests.support.alerts import event
 from tests.support.broker import Mosquitto
-from tests.support.fleet import fleet_hub_config, start_hub, stop_hubs
+from tests.support.fleet import fleet_hub_config, start_hub, stop_hubs, wait_connected
 from tests.support.postgres import PG_DSN, pg_schema
 from tests.support.victoria import VictoriaMetrics, victoria_metrics
 from tests.support.waits import wait_until
@@ -94,7 +94,7 @@ def test_two_hubs_share_the_load_and_survive_a_sigkill(fleet, tmp_path: Path) ->
     agents = [SimAgent(SITE, f"a{i:02d}", broker.broker_config(), workdir, EVENTS, RATE, link) for i in range(AGENTS)]
     cam, radar = Mast(broker, "mast-x", workdir), Mast(broker, "mast-y", workdir)
     logs = [tmp_path / "hub-a.log", tmp_path / "hub-b.log"]
-    wait_until(lambda: all(b"hub link connected" in p.read_bytes() for p in logs), 30, "both hubs subscribed")
+    wait_connected(logs)
     for a in agents:
         a.start()
     try:

@@ -9,36 +9,26 @@ injected link faults; the agent opens the pty device paths like real ttys and a 
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from pathlib import Path
 
 import pytest
 
 from borderwatch.contract import EventKind
-from borderwatch.deploy.demo_configs import DemoLayout, agent_config, hub_config, write_credentials
 from borderwatch.deploy.procs import free_port
-from borderwatch.edge.agent import Agent
-from borderwatch.edge.config.agent import AgentConfig
 from borderwatch.hub.app import Hub
-from borderwatch.hub.config import HubConfig
-from borderwatch.runtime.configfile import parse_config
-from borderwatch.runtime.geo import to_geo
 from borderwatch.simulators.radar.faults import Fault
 from borderwatch.simulators.radar.render import RadarSpec
 from borderwatch.simulators.radar.server import PtyLink, RadarSimulator, UdpLink
 from borderwatch.simulators.scenario import ActorSpec, BorderSpec, GeoPoint, Scenario
 from borderwatch.simulators.world import World
-from tests.support.broker import Mosquitto
-from tests.support.waits import wait_until
+from tests.support.demo_site import geo, run_demo
 
 pytestmark = pytest.mark.integration
 ORIGIN = GeoPoint(lat=47.95, lon=22.85)
 
 
 def _geo(east: float, north: float) -> tuple[float, float]:
-    lat, lon = to_geo(east, north, ORIGIN.lat, ORIGIN.lon)
-    return float(lat), float(lon)
+    return geo(ORIGIN, east, north)
 
 
 def far_crossing() -> Scenario:
@@ -54,15 +44,9 @@ def far_crossing() -> Scenario:
     )  # fmt: skip
 
 
-def test_three_radar_protocols_reach_the_hub_and_raise_a_far_crossing_alert(
-    tmp_path: Path, mosquitto: Mosquitto
-) -> None:
+def test_three_radar_protocols_reach_the_hub_and_raise_a_far_crossing_alert(tmp_path: Path) -> None:
     scn = far_crossing()
     world = World(scn)
-    layout = DemoLayout(tmp_path, mosquitto.port, api_port=free_port(), camera_base_port=free_port())
-    write_credentials(scn, layout)  # the demo's configs name their password files
-    hub = Hub(parse_config(hub_config(layout) | {"api": {"enabled": False}}, HubConfig))
-    hub.start()
     udp_port = free_port()
     spec = RadarSpec(0.0, 0.0, 0.0, fov_deg=120.0, max_range_m=1000.0, clutter_per_scan=0.5)
     sims = [
@@ -83,30 +67,17 @@ def test_three_radar_protocols_reach_the_hub_and_raise_a_far_crossing_alert(
         "gsr-1": {"protocol": "asterix", "listen_host": "127.0.0.1", "listen_port": udp_port, "pose": pose,
                   "tracker": tracker, "lines": border},
     }  # fmt: skip
-    cfg = agent_config(scn, layout) | {"radars": radars}
-    agent = Agent(parse_config(cfg, AgentConfig))
-    stop = threading.Event()
-    runner = threading.Thread(target=agent.run, args=(stop,), daemon=True)
-    runner.start()
-    for sim in sims:
-        sim.start()
 
-    def crossed_everywhere() -> bool:
+    def crossed_everywhere(hub: Hub) -> bool:
         crossing = [e for e in hub.store.events(limit=5000) if e.kind is EventKind.LINE_CROSSING]
         return len({e.sensor.id for e in crossing}) == 3 and hub.alert_store.count() > 0
 
-    try:
-        with contextlib.suppress(AssertionError):  # the checks below say what was missing
-            wait_until(crossed_everywhere, 60, "crossings from all three radars and the alert")
-        stored = hub.store.events(limit=5000)
-        sensors = {e.sensor.id for e in stored if e.kind is EventKind.LINE_CROSSING}
-        alerts = hub.alert_store.list()
-    finally:
-        stop.set()
-        runner.join(20)
-        for sim in sims:
-            sim.stop()
-        hub.stop()
+    run = run_demo(
+        tmp_path, scn, crossed_everywhere, 60, "crossings from all three radars and the alert", 5000,
+        agent_extra={"radars": radars}, sources=sims,
+    )  # fmt: skip
+    stored, alerts = run.stored, run.alerts
+    sensors = {e.sensor.id for e in stored if e.kind is EventKind.LINE_CROSSING}
     assert sensors == {"arpa-1", "fmcw-1", "gsr-1"}, f"border crossings only from {sensors}"
     for e in (e for e in stored if e.kind is EventKind.LINE_CROSSING):  # the person, 400 m out, walking south
         assert e.rule is not None and e.rule.direction == "inbound" and e.position is not None

@@ -18,6 +18,7 @@ from typing import Any
 import tomli_w
 
 from tests.support.postgres import PG_DSN
+from tests.support.waits import wait_until
 
 CLI = [sys.executable, "-m", "borderwatch.deploy.cli"]
 
@@ -56,6 +57,16 @@ def start_hub(config: Path, log: Path) -> subprocess.Popen[bytes]:
     """One hub process, its output (stdout and stderr) in ``log``."""
     out = log.open("wb")
     return subprocess.Popen([*CLI, "hub", "run", "-c", str(config)], stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_connected(logs: list[Path], timeout: float = 30.0) -> None:
+    """Block until every hub whose log is in ``logs`` has its broker link up (its subscriptions made):
+    events published before that would only reach the hubs already subscribed."""
+    wait_until(
+        lambda: all(b"hub link connected" in p.read_bytes() for p in logs),
+        timeout,
+        f"hub link connected in {', '.join(p.name for p in logs)}",
+    )
 
 
 def stop_hubs(procs: list[subprocess.Popen[bytes]], timeout: float = 20.0) -> None:
