@@ -4,7 +4,8 @@ loop) and each parser's throughput against its link's line rate. Prints PASS/BEL
     .venv/bin/python bench/bench_radar.py [--repeat 200]
 
 CA-CFAR: the median wall and thread CPU time of ``20 x repeat`` calls (and the loop's median of
-3); a verdict on the median wall time.
+3). The 1 ms verdict is on the median wall time; the ratio to the loop is judged on thread CPU time,
+because under load the loop's seconds of wall time mostly measure the other jobs (docs/radar.md).
 
 Targets (issue 13): CA-CFAR <= 1 ms and >= 50x the loop; each parser >= 10x its line rate. Line
 rates: TI data port 921,600 baud, NMEA high-speed (IEC 61162-2) 38,400 baud, both 8N1 (10 bits a
@@ -64,9 +65,10 @@ def bench_cfar(repeat: int) -> None:
     print(f"{_verdict(fast <= 1e-3)} CA-CFAR 256x128 guard {GUARD} train {TRAIN}: median {fast * 1e3:.3f} ms wall, "
           f"{fast_cpu * 1e3:.3f} ms thread CPU (90th pct wall {fast_p90 * 1e3:.3f} ms; {repeat} calls; "
           f"target <= 1 ms wall)")  # fmt: skip
-    print(f"{_verdict(slow / fast >= 50)} CA-CFAR vs Python loop (median of 3: {slow:.2f} s wall, {slow_cpu:.2f} s "
-          f"CPU): {slow / fast:,.0f}x wall, {slow_cpu / fast_cpu:,.0f}x CPU (target >= 50x; "
-          f"same detections: {same})")  # fmt: skip
+    ratio = slow_cpu / fast_cpu  # thread CPU time: the work itself, not the other jobs' share of the cores
+    print(f"{_verdict(ratio >= 50)} CA-CFAR vs Python loop (median of 3: {slow_cpu:.2f} s thread CPU, {slow:.2f} s "
+          f"wall): {ratio:,.0f}x thread CPU (target >= 50x), {slow / fast:,.0f}x wall (info); "
+          f"same detections: {same}")  # fmt: skip
     print(f"info  OS-CFAR along range, same map: median {os_s * 1e3:.2f} ms wall, {os_cpu * 1e3:.2f} ms thread CPU "
           f"(90th pct wall {os_p90 * 1e3:.2f} ms)")  # fmt: skip
 
