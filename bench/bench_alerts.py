@@ -176,7 +176,7 @@ def open_scale(levels: tuple[int, ...] = (100, 1_000, 5_000), probe: int = 50, a
                 engine.handle([crossing(n)])
                 took.append((time.perf_counter() - s0) * 1000)
                 n += 1
-            print(f"open={len(engine._open):5d} (after {level} crossings)  per-event p50={np.median(took):7.2f} ms  "
+            print(f"open={engine.open_count:5d} (after {level} crossings)  per-event p50={np.median(took):7.2f} ms  "
                   f"max={max(took):7.2f} ms  fired={engine.raised}")  # fmt: skip
         store.close()
 

@@ -1,8 +1,11 @@
 """The open-alert index fusion keeps between rounds: after any sequence of opens, new evidence and
 closes, it answers every match exactly as an index built afresh from the same open situations,
-and each track points at the alerts holding it (Hypothesis drives the sequences)."""
+each track points at the alerts holding it and each agent's count of open alerts is right
+(Hypothesis drives the sequences)."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,7 +23,8 @@ op = st.tuples(st.sampled_from(["open", "absorb", "drop"]), st.integers(0, 7), s
 
 
 def match(place: int, track: int, dt: int) -> Match:
-    return Match(RULE, event(dt, "camera", f"cam{track % 2}", lat=52.0 + 0.0003 * place, track=track))
+    return Match(RULE, event(dt, "camera", f"cam{track % 2}", lat=52.0 + 0.0003 * place, track=track,
+                             agent=f"mast-0{place % 2}"))  # fmt: skip
 
 
 @settings(max_examples=60, deadline=None)
@@ -46,6 +50,8 @@ def test_kept_index_answers_like_a_fresh_one(ops: list, probes: list) -> None:
         assert aid == s.alert.id and aid in ix
         assert all(aid in ix._by_track[tk] for tk in s.tracks)
     assert {a for holders in ix._by_track.values() for a in holders} <= set(ix.ids)
+    assert ix.per_agent == Counter((s.alert.site, s.alert.agent) for s in ix.sits)  # the flood cap's count
+    assert all(n > 0 for n in ix.per_agent.values())
 
 
 def test_a_dropped_alert_no_longer_joins() -> None:

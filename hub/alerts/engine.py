@@ -71,6 +71,11 @@ class AlertEngine(Operators):
         return self.counts[Reason.FIRED.value]
 
     @property
+    def open_count(self) -> int:
+        """Alerts open in this engine right now (pending, firing or acknowledged; health alerts too)."""
+        return len(self._open)
+
+    @property
     def config(self) -> AlertsConfig:
         """The alert settings in force (changed by :meth:`reload`)."""
         return self._cfg
@@ -169,15 +174,15 @@ class AlertEngine(Operators):
         once per flood (issue 10: one agent must not make every decision slower)."""
         if not ms:
             return ms
-        held = Counter((s.alert.site, s.alert.agent) for s in self._index.sits)
-        kept, dropped = within_cap(ms, held, self._cfg.lifecycle.max_open_per_agent)
+        cap, held = self._cfg.lifecycle.max_open_per_agent, self._index.per_agent  # kept by the index
+        kept, dropped = within_cap(ms, held, cap)
         self.counts["flood_dropped"] += len(dropped)
         for site, agent in {(m.event.site, m.event.agent) for m in dropped} - self._flooding:
             log.warning("alert flood site=%s agent=%s: at its cap of %d open alerts, new matches dropped "
-                        "(flood_dropped)", site, agent, self._cfg.lifecycle.max_open_per_agent)  # fmt: skip
-        held += Counter((m.event.site, m.event.agent) for m in kept)  # a flood ends once the agent is under
+                        "(flood_dropped)", site, agent, cap)  # fmt: skip
+        opening = Counter((m.event.site, m.event.agent) for m in kept)  # a flood ends once the agent is under
         self._flooding = {k for k in self._flooding | {(m.event.site, m.event.agent) for m in dropped}
-                          if held[k] >= self._cfg.lifecycle.max_open_per_agent}  # fmt: skip
+                          if held.get(k, 0) + opening[k] >= cap}  # fmt: skip
         return kept
 
     # -- health ------------------------------------------------------------------------------

@@ -4,13 +4,18 @@ Why: every ingest round asks which open alert each new match joins (:func:`neare
 the position, time and key columns from every open situation each round cost O(open alerts)
 Python work per round even when nothing changed; an engine holding many open alerts (a flood is
 capped at ``max_open_per_agent`` per agent, but a big fleet has many agents) paid it on every
-decision. The index changes one row per alert that opened, took evidence or closed.
+decision. The index changes one row per alert that opened, took evidence or closed, and keeps
+how many open alerts each agent holds for the flood cap (``hub/alerts/flood.py``) the same way.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
+
 import numpy as np
 
+from borderwatch.hub.alerts.flood import AgentKey
 from borderwatch.hub.alerts.fusion import FusionKey, Situation, fusion_key
 from borderwatch.hub.alerts.geo import pairwise_m
 from borderwatch.hub.alerts.rules import Match, TrackKey, track_key
@@ -20,7 +25,7 @@ _UNKNOWN_KEY = -2
 
 class OpenIndex:
     """Open situations by alert id, with their columns: latitude, longitude, newest evidence time,
-    fusion key (as an int code) and the tracks each holds."""
+    fusion key (as an int code) and the tracks each holds; and the open alerts per agent."""
 
     def __init__(self) -> None:
         self.ids: list[str] = []
@@ -30,6 +35,7 @@ class OpenIndex:
         self._key = np.empty(16, dtype=np.int64)
         self._codes: dict[FusionKey, int] = {}
         self._by_track: dict[TrackKey, set[str]] = {}
+        self._per_agent: Counter[AgentKey] = Counter()
 
     @classmethod
     def of(cls, sits: list[Situation]) -> OpenIndex:
@@ -45,6 +51,11 @@ class OpenIndex:
     def __contains__(self, alert_id: object) -> bool:
         return alert_id in self._row
 
+    @property
+    def per_agent(self) -> Mapping[AgentKey, int]:
+        """Open alerts held by each (site, agent), kept on every put and drop (read only: not a copy)."""
+        return self._per_agent
+
     def put(self, sit: Situation) -> None:
         """Add the situation of an alert, or replace the one it had."""
         aid = sit.alert.id
@@ -58,8 +69,12 @@ class OpenIndex:
             self._row[aid] = i
             self.ids.append(aid)
             self.sits.append(sit)
+            self._count(sit, +1)
         else:
             old = self.sits[i]
+            if _agent(old) != _agent(sit):  # an adopted copy may name another sender
+                self._count(old, -1)
+                self._count(sit, +1)
             if old.tracks is not sit.tracks:  # absorb only adds tracks; an adopted copy may differ
                 self._untrack(aid, old.tracks - sit.tracks)
                 added = sit.tracks - old.tracks
@@ -79,6 +94,7 @@ class OpenIndex:
         if i is None:
             return
         self._untrack(alert_id, self.sits[i].tracks)
+        self._count(self.sits[i], -1)
         last = len(self.ids) - 1
         if i != last:
             moved = self.ids[last]
@@ -87,6 +103,12 @@ class OpenIndex:
                 a[i] = a[last]
         self.ids.pop()
         self.sits.pop()
+
+    def _count(self, sit: Situation, delta: int) -> None:
+        key = _agent(sit)
+        self._per_agent[key] += delta
+        if self._per_agent[key] <= 0:
+            del self._per_agent[key]
 
     def _untrack(self, alert_id: str, tracks: frozenset[TrackKey]) -> None:
         for tk in tracks:
@@ -122,6 +144,10 @@ class OpenIndex:
         ok = (mkey[:, None] == self._key[None, :n]) & (np.abs(ts[:, None] - self._ts[None, :n]) <= window) & joins
         score = np.where(ok, np.nan_to_num(dist, nan=0.0), np.inf)
         return np.where(ok.any(axis=1), score.argmin(axis=1), -1)
+
+
+def _agent(sit: Situation) -> AgentKey:
+    return (sit.alert.site, sit.alert.agent)
 
 
 def nearest_open(open_: list[Situation], ms: list[Match]) -> np.ndarray:
