@@ -2,14 +2,18 @@
 
 The score is `borderwatch sim score`'s (simulators/score/): each camera on every crossing it had in view
 (class and direction, the deer too), operators on one alert per situation (a group crossing together is
-one), every alert counted. The demo exits non-zero when crossing-alert recall or precision falls below the
-demo floors in simulators/scenarios/floors.toml (the README states them).
+one), every alert that fired counted (one still pending when the run stops paged nobody). The demo exits
+non-zero when crossing-alert recall or precision falls below the demo floors in
+simulators/scenarios/floors.toml (the README states them).
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 
+from borderwatch.contract import Alert, AlertState
 from borderwatch.deploy.demo_configs import DemoLayout
 from borderwatch.hub.store.sqlite import SqliteStore
 from borderwatch.simulators.score.floors import Floors, load_floors
@@ -28,6 +32,22 @@ def _events_per_sensor(layout: DemoLayout) -> str:
     counts = store.counts_by_sensor()
     store.close()
     return ", ".join(f"{c.agent}/{c.sensor} ({c.sensor_kind}) {c.events}" for c in counts) or "none"
+
+
+def _by_rule(alerts: Sequence[Alert]) -> str:
+    counts = Counter(a.rule for a in alerts)
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+
+
+def _alerts_raised(alerts: Sequence[Alert]) -> str:
+    """The alerts line. One still pending when the run stops (the agent-offline alert raised by stopping the
+    agent, waiting out its for-duration) paged nobody: shown apart, not raised, as the scorer counts it."""
+    fired = [a for a in alerts if a.state != AlertState.PENDING]
+    pending = [a for a in alerts if a.state == AlertState.PENDING]
+    line = f"alerts raised: {len(fired)}" + (f" ({_by_rule(fired)})" if fired else "")
+    if pending:
+        line += f"; {len(pending)} still pending ({_by_rule(pending)}), paged nobody"
+    return line
 
 
 def _print_score(run: RunScore, floors: Floors) -> bool:
@@ -63,11 +83,7 @@ def print_summary(layout: DemoLayout, started: datetime, ended: datetime) -> int
     print("\n=== summary ===")
     print(f"events per sensor: {_events_per_sensor(layout)}")
     hub = read_hub(layout.events_db, layout.alerts_db)
-    by_rule: dict[str, int] = {}
-    for a in hub.alerts:
-        by_rule[a.rule] = by_rule.get(a.rule, 0) + 1
-    rules = ", ".join(f"{k} {v}" for k, v in sorted(by_rule.items()))
-    print(f"alerts raised: {len(hub.alerts)}" + (f" ({rules})" if rules else ""))
+    print(_alerts_raised(hub.alerts))
     if not layout.truth.exists():
         print("ground truth: not written (the simulator did not start)")
         return 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from borderwatch.contract import AlertState
 from borderwatch.deploy.demo_configs import DemoLayout
 from borderwatch.deploy.demo_summary import print_summary
 from borderwatch.hub.alerts.store import SqliteAlertStore
@@ -47,3 +48,15 @@ def test_summary_fails_below_the_floors_and_says_undefined(tmp_path, capsys):
     assert rc == 1
     assert "crossing_alert_recall 0.00 >= 0.75 BELOW" in out
     assert "crossing_alert_precision undefined" in out
+
+
+def test_summary_does_not_count_an_alert_still_pending_as_raised(tmp_path, capsys):
+    # The agent is stopped at the end of the demo: the hub's agent-offline alert is then only pending
+    # (waiting out its for-duration) when the summary runs. It paged nobody, so it is not "raised".
+    offline = alert(2, 65.0, east=None, cls="unknown", direction=None, sensor=None, rule="agent-offline")
+    offline = offline.model_copy(update={"state": AlertState.PENDING, "event_ids": []})
+    rc = print_summary(_layout(tmp_path, [alert(1, 31.0), offline]), T0, T0 + timedelta(seconds=70))
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "alerts raised: 1 (border-crossing-person 1); 1 still pending (agent-offline 1), paged nobody" in out
+    assert "0 false alerts of 1" in out
