@@ -48,6 +48,7 @@ from borderwatch.edge.sensors.camera.capture import ArrayCapture  # noqa: E402
 from borderwatch.edge.sensors.camera.config import CameraConfig  # noqa: E402
 from borderwatch.edge.sensors.camera.kind import CameraKind  # noqa: E402
 from borderwatch.edge.sensors.camera.letterbox import Letterbox  # noqa: E402
+from borderwatch.runtime.geometry import box_iou  # noqa: E402
 from tests.support.synthetic_models import yolov8n_like_model  # noqa: E402
 from tests.support.testpattern import Mover, background, pattern_camera, render  # noqa: E402
 
@@ -222,16 +223,9 @@ def loop_decode(out: np.ndarray, thr: float = 0.25, iou: float = 0.45) -> list[t
     cands.sort(key=lambda r: -r[0])
     keep: list[tuple] = []
     for cand in cands:
-        if all(k[1] != cand[1] or _iou(k[2:], cand[2:]) <= iou for k in keep):
+        if all(k[1] != cand[1] or box_iou(k[2:], cand[2:]) <= iou for k in keep):
             keep.append(cand)
     return keep
-
-
-def _iou(a: tuple, b: tuple) -> float:
-    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 def bench_decode(repeats: int) -> tuple[float, float, int, int]:

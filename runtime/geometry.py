@@ -9,6 +9,7 @@ what "inside a zone" means, so both import this one copy.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +29,7 @@ def iou_matrix(a: F, b: F) -> npt.NDArray[np.float64]:
     if len(a) * len(b) <= _SCALAR_PAIRS:  # the usual frame: a few tracks and detections
         rows, cols = a.tolist(), b.tolist()
         if all(math.isfinite(v) for box in rows + cols for v in box):
-            return np.array([[_iou(p, q) for q in cols] for p in rows], np.float64)
+            return np.array([[box_iou(p, q) for q in cols] for p in rows], np.float64)
     wh = np.maximum(np.minimum(a[:, None, 2:], b[None, :, 2:]) - np.maximum(a[:, None, :2], b[None, :, :2]), 0.0)
     inter = wh[..., 0] * wh[..., 1]
     size_a = np.maximum(a[:, 2:] - a[:, :2], 0.0)
@@ -38,8 +39,8 @@ def iou_matrix(a: F, b: F) -> npt.NDArray[np.float64]:
     return np.where(some, inter / np.where(some, union, 1), 0.0)
 
 
-def _iou(a: list[float], b: list[float]) -> float:
-    """IoU of two finite boxes in plain floats: ``iou_matrix``'s formula operation for operation (IEEE
+def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """IoU of two finite xyxy boxes in plain floats: ``iou_matrix``'s formula operation for operation (IEEE
     doubles either way, so the same bits), without its numpy calls on 1 x 1 arrays.
     """
     iw = max(min(a[2], b[2]) - max(a[0], b[0]), 0.0)
@@ -151,6 +152,12 @@ def xyxy_to_cxcywh(xyxy: F) -> npt.NDArray[np.float64]:
     """(N, 4) centre x, centre y, width, height."""
     b = np.asarray(xyxy, np.float64).reshape(-1, 4)
     return np.concatenate(((b[:, :2] + b[:, 2:]) * 0.5, b[:, 2:] - b[:, :2]), axis=1)
+
+
+def xywh_to_xyxy(xywh: F) -> npt.NDArray[np.float64]:
+    """(N, 4) corners from left, top, width, height (MOTChallenge's box columns)."""
+    b = np.asarray(xywh, np.float64).reshape(-1, 4)
+    return np.concatenate((b[:, :2], b[:, :2] + b[:, 2:]), axis=1)
 
 
 def cxcywh_to_xyxy(cxcywh: F) -> npt.NDArray[np.float64]:

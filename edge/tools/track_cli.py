@@ -24,6 +24,7 @@ import numpy as np
 from borderwatch.edge.config.tracker import TrackerConfig
 from borderwatch.edge.pipeline.detections import Detections
 from borderwatch.edge.tracking import box_tracker
+from borderwatch.runtime.geometry import xywh_to_xyxy
 
 
 def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -106,7 +107,7 @@ def track_rows(rows: np.ndarray, args: argparse.Namespace) -> list[Row]:
     pending: dict[int, list[Row]] = {}  # tentative tracks' rows, kept until they are confirmed or gone
     frames, per_frame = frames_of(rows)
     for frame, det in zip(frames, per_frame, strict=True):  # the tracker is sequential by nature
-        xyxy = np.concatenate((det[:, 1:3], det[:, 1:3] + det[:, 3:5]), axis=1)
+        xyxy = xywh_to_xyxy(det[:, 1:5])
         res = tracker.step(Detections(xyxy, det[:, 5], np.zeros(len(det), np.int64)), frame / args.fps)
         tracks = res.tracks
         updated = res.matched.nonzero()[0]

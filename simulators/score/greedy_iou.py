@@ -11,16 +11,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from borderwatch.runtime.geometry import iou_matrix, xywh_to_xyxy
+
 F64 = npt.NDArray[np.float64]
-
-
-def _iou(a: F64, b: F64) -> F64:
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    wh = np.clip(rb - lt, 0.0, None)
-    inter = wh[..., 0] * wh[..., 1]
-    area = lambda x: (x[:, 2] - x[:, 0]) * (x[:, 3] - x[:, 1])  # noqa: E731
-    return inter / np.maximum(area(a)[:, None] + area(b)[None, :] - inter, 1e-12)
 
 
 def greedy_iou_tracks(det: F64, min_iou: float = 0.5) -> F64:
@@ -30,10 +23,10 @@ def greedy_iou_tracks(det: F64, min_iou: float = 0.5) -> F64:
     next_id = 1
     for frame in np.unique(det[:, 0]):  # sequential by nature
         d = det[det[:, 0] == frame]
-        xyxy = np.concatenate((d[:, 2:4], d[:, 2:4] + d[:, 4:6]), axis=1)
+        xyxy = xywh_to_xyxy(d[:, 2:6])
         ids = np.full(len(d), -1, np.int64)
         if len(prev_ids) and len(d):
-            iou = _iou(prev_xyxy, xyxy)
+            iou = iou_matrix(prev_xyxy, xyxy)
             order = np.argsort(-iou, axis=None, kind="stable")
             used_t, used_d = set(), set()
             for flat in order:  # greedy: best pair first

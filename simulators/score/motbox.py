@@ -2,7 +2,7 @@
 
 Why our own IoU distance: motmetrics 1.4's ``iou_matrix`` calls ``np.asfarray``, which NumPy 2 removed;
 the distance below is the same (1 - IoU, no pair beyond ``max_distance``), as in the MOTChallenge
-devkit's 0.5 IoU match.
+devkit's 0.5 IoU match, on the IoU the edge's tracker uses (runtime/geometry.py).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+
+from borderwatch.runtime.geometry import iou_matrix, xywh_to_xyxy
 
 F64 = npt.NDArray[np.float64]
 SEQUENCES = ("TUD-Campus", "TUD-Stadtmitte")
@@ -57,14 +59,7 @@ def as_detections(rows: F64) -> F64:
 
 def iou_distance(a: F64, b: F64, max_distance: float = 0.5) -> F64:
     """(len(a), len(b)) 1 - IoU of xywh boxes; NaN (no match) beyond ``max_distance``."""
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)))
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, :2] + a[:, None, 2:4], b[None, :, :2] + b[None, :, 2:4])
-    wh = np.clip(rb - lt, 0.0, None)
-    inter = wh[..., 0] * wh[..., 1]
-    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None, :] - inter
-    dist = 1.0 - inter / np.maximum(union, 1e-12)
+    dist = 1.0 - iou_matrix(xywh_to_xyxy(a), xywh_to_xyxy(b))
     dist[dist > max_distance] = np.nan
     return dist
 
