@@ -22,10 +22,10 @@ import json
 import sys
 import tempfile
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support, as the other benches
 
 import numpy as np
 
@@ -39,12 +39,14 @@ from borderwatch.edge.sensors.camera.config import CameraConfig
 from borderwatch.edge.sensors.camera.kind import CameraKind
 from borderwatch.simulators.camera.render import CameraRenderer
 from borderwatch.simulators.scenario import load_scenario
+from tests.support.waits import wait_until
 
 SCENARIO = Path(__file__).resolve().parents[1] / "simulators" / "scenarios" / "example.toml"
 CAMERA = "cam-1"
 FPS = 5.0
 T0 = 1_700_000_000.0
 FIRST_TRACK_ID = 1_700_000_000_000
+REPLAY_TIMEOUT_S = 600.0  # a slow, loaded machine still finishes the clip; a stuck replay fails by then
 
 
 class HeldClip(ArrayCapture):
@@ -132,20 +134,16 @@ def _run_service(frames: list[np.ndarray], rec: Recorder, tmp: Path) -> None:
     svc._build = build_fixed  # type: ignore[method-assign]
     svc.start()
     try:
-        _wait(lambda: len(rec.tracks) >= len(frames))
+        wait_until(lambda: len(rec.tracks) >= len(frames), REPLAY_TIMEOUT_S, "every frame of the clip tracked")
         eof.set()
-        _wait(lambda: any(e.kind is EventKind.SENSOR_OFFLINE for e in rec.events))
+        wait_until(
+            lambda: any(e.kind is EventKind.SENSOR_OFFLINE for e in rec.events),
+            REPLAY_TIMEOUT_S,
+            "the end-of-clip video loss (sensor_offline)",
+        )
     finally:
         eof.set()
         svc.stop()
-
-
-def _wait(done: Callable[[], bool], timeout: float = 600) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the replay did not reach the end of the clip")
-        time.sleep(0.1)
 
 
 def record(n: int) -> dict[str, Any]:
