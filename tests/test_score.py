@@ -10,8 +10,14 @@ from datetime import timedelta
 import pytest
 
 from borderwatch.contract import Alert, AlertState, EventKind, GeoPosition, Severity
+from borderwatch.deploy.eval_run import library
+from borderwatch.simulators.camera.server import SimClock
+from borderwatch.simulators.scenario import load_scenario
 from borderwatch.simulators.score.run import score_run, situations
-from borderwatch.simulators.score.truthfile import DistressCase, Fault
+from borderwatch.simulators.score.truthfile import DistressCase, Fault, read_truth
+from borderwatch.simulators.site import full_truth
+from borderwatch.simulators.truth import write_jsonl
+from borderwatch.simulators.world import World
 from tests.support.scoring import RECOVERY_S, T0, TOL, WARMUP_S, alert, at, crossing, event, hub, truth
 
 
@@ -251,3 +257,14 @@ def test_an_alert_for_the_last_member_of_a_party_matches_the_party():
     r = run(truth([*group, late]), hub(alerts=[alert(1, 38.0, east=8.0)]))
     assert (r.situations, r.situations_alerted, r.false_alerts) == (1, 1, 0)
     assert r.latency_s == [pytest.approx(1.0)]  # from p8's crossing, the one the alert is for
+
+
+def test_a_fault_in_a_run_played_faster_than_real_time_is_lifted_after_its_wall_duration(tmp_path):
+    # The site lifts a fault after duration_s / speed wall seconds (simulators/site.py); the truth file keeps
+    # duration_s in scenario seconds. Read at speed 2, a 20 s kill ends 10 s after it began, not 20 s.
+    scn = next(load_scenario(p) for p in library() if p.stem == "camera-failure")
+    path = tmp_path / "truth.jsonl"
+    write_jsonl(path, full_truth(scn, World(scn), SimClock(speed=2.0).start()))
+    kill = read_truth(path).faults[0]
+    assert (kill.kind, kill.duration_s) == ("kill", 20.0)
+    assert kill.end - kill.ts == timedelta(seconds=10.0)

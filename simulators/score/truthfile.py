@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 SCOREABLE_KINDS = frozenset({"camera", "radar", "thermal"})  # sensor kinds with a simulator and an edge pipeline today
 
@@ -65,13 +66,14 @@ class Fault:
     ts: datetime
     kind: str
     target: str
-    duration_s: float
+    duration_s: float  # scenario seconds, as the scenario and the truth file state it
     offset_s: float = 0.0  # clock_skew: the agent's clock minus the true time
+    speed: float = 1.0  # the run's scenario seconds per wall second
 
     @property
     def end(self) -> datetime:
-        """When the fault was lifted."""
-        return self.ts + timedelta(seconds=self.duration_s)
+        """When the fault was lifted: the site and the eval runner lift it after duration_s / speed wall seconds."""
+        return self.ts + timedelta(seconds=self.duration_s / self.speed)
 
 
 @dataclass
@@ -97,6 +99,7 @@ class Truth:
 def read_truth(path: Path) -> Truth:
     """Parse a truth file; records without a UTC ``ts`` (offline renders) are skipped."""
     truth = Truth()
+    faults: list[tuple[datetime, dict[str, Any]]] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         rec = json.loads(line)
         kind = rec.get("kind")
@@ -119,11 +122,11 @@ def read_truth(path: Path) -> Truth:
         elif kind == "distress":
             truth.distress.append(DistressCase(ts, rec["actor"], rec["reason"], rec["lat"], rec["lon"], seen))
         elif kind == "fault":
-            truth.faults.append(
-                Fault(
-                    ts, rec["fault"], rec.get("target", ""), float(rec["duration_s"]), float(rec.get("offset_s", 0.0))
-                )
-            )
+            faults.append((ts, rec))
+    truth.faults = [  # after the loop: the run record gives the speed
+        Fault(ts, r["fault"], r.get("target", ""), float(r["duration_s"]), float(r.get("offset_s", 0.0)), truth.speed)
+        for ts, r in faults
+    ]
     if not truth.sensors:  # an older file: crossings only, every sensor a camera
         truth.sensors = {s: "camera" for c in truth.crossings for s in c.seen_by}
     return truth
