@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from borderwatch.simulators.score.match import Tolerances
 from borderwatch.simulators.score.run import score_run, situations
+from borderwatch.simulators.score.tracks import track_quality
 from borderwatch.simulators.score.truthfile import Position
 from tests.support.scoring import RECOVERY_S, T0, TOL, WARMUP_S, alert, at, crossing, event, hub, truth
 
@@ -90,3 +91,14 @@ def _kind(s, times):
     from borderwatch.contract import EventKind
 
     return EventKind.TRACK_NEW if s == times[0] else EventKind.TRACK_UPDATE
+
+
+def test_a_track_with_nothing_in_view_scores_idf1_zero_and_mota_undefined():
+    # IDF1 = 2 IDTP / (truth + tracked): a ghost track alone is 0, not "nothing to score"; MOTA divides
+    # by the truth alone, so with none it is undefined. With neither, both are undefined.
+    instants = [(T0 + timedelta(seconds=s)).timestamp() for s in range(11, 30)]
+    ghost = [event(s, float(s), 0.0, kind=_kind(s, range(11, 30)), north=float(s), track=7) for s in range(11, 30)]
+    tq = track_quality([], ghost, instants, TOL.position_m)
+    assert (tq.objects, tq.false_positives, tq.mota, tq.idf1) == (0, len(instants), None, 0.0)
+    empty = track_quality([], [], instants, TOL.position_m)
+    assert (empty.mota, empty.idf1) == (None, None)

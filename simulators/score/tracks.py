@@ -24,7 +24,8 @@ F64 = npt.NDArray[np.float64]
 
 @dataclass(frozen=True, slots=True)
 class TrackScore:
-    """motmetrics' MOTA and IDF1 (None when there was nothing to score) and the counts behind them."""
+    """motmetrics' MOTA and IDF1 and the counts behind them. MOTA is None with no truth in view (it divides by
+    the truth), IDF1 only with neither truth nor tracks (a track with nothing in view makes it 0)."""
 
     frames: int
     objects: int
@@ -91,18 +92,19 @@ def track_quality(
         oids = [actor_ids.setdefault(p.actor, len(actor_ids)) for p in objs]
         acc.update(oids, alive, d)
     mh = mm.metrics.create()
-    names = ["num_frames", "num_objects", "mota", "idf1", "num_switches", "num_misses", "num_false_positives"]
+    names = ["num_frames", "num_objects", "num_predictions", "mota", "idf1", "num_switches", "num_misses",
+             "num_false_positives"]  # fmt: skip
     row = mh.compute(acc, metrics=names, name="s").iloc[0]
-    n_obj = int(row["num_objects"])
+    n_obj, n_pred = int(row["num_objects"]), int(row["num_predictions"])
 
-    def defined(x: float) -> float | None:
-        return float(x) if n_obj and np.isfinite(x) else None
+    def defined(x: float, den: int) -> float | None:
+        return float(x) if den and np.isfinite(x) else None
 
     return TrackScore(
         int(row["num_frames"]),
         n_obj,
-        defined(row["mota"]),
-        defined(row["idf1"]),
+        defined(row["mota"], n_obj),  # 1 - (misses + false + switches) / truth
+        defined(row["idf1"], n_obj + n_pred),  # 2 IDTP / (truth + tracked): ghost tracks alone score 0
         int(row["num_switches"]),
         int(row["num_misses"]),
         int(row["num_false_positives"]),
