@@ -53,3 +53,9 @@ def test_iou_distance_gates_at_half() -> None:
     b = np.array([[0.0, 0, 10, 10], [5.0, 0, 10, 10], [100.0, 0, 10, 10]])
     d = iou_distance(a, b)
     assert d[0, 0] == 0 and np.isnan(d[0, 1]) and np.isnan(d[0, 2])  # IoU 1/3 is beyond the 0.5 gate
+
+
+def test_greedy_iou_ends_every_track_on_a_frame_without_detections() -> None:
+    # No coasting: a frame with nothing detected ends every track, as an unmatched track ends.
+    det = np.array([[f, -1, 10.0, 10, 20, 40, 1] for f in (1, 2, 4)])
+    assert list(greedy_iou_tracks(det, 0.5)[:, 1]) == [1, 1, 2]
