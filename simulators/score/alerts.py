@@ -1,8 +1,8 @@
 """Alerts against the truth: crossing alerts per situation, tamper and offline alerts per injected fault.
 
-Why all alerts: an operator is disturbed by every one, so the false-alert figure counts crossing alerts
-that match no situation, tamper or offline alerts that match no fault the scenario injected, and alerts
-of any other kind.
+Why all alerts: an operator is disturbed by every one that fired, so the false-alert figure counts crossing
+alerts that match no situation, tamper or offline alerts that match no fault the scenario injected, and
+alerts of any other kind (save a humanitarian alert answering a person entering water: run.py scores those).
 """
 
 from __future__ import annotations
