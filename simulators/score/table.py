@@ -1,7 +1,7 @@
 """The eval table: one row per scenario, per-sensor figures, and the library's figures against the floors.
 
-Alert latency is pooled over the real-time scenarios without process faults (an outage delays alerts by
-design; those runs show their own latency in their row).
+Alert latency (crossing and humanitarian) is pooled over the real-time scenarios without process faults (an
+outage delays alerts by design; those runs show their own latency in their row).
 
 Why pooled counts: a library figure such as crossing-alert recall is alerted situations over situations
 summed over every scenario, so a scenario with one crossing weighs as much as that crossing, not as much as
@@ -21,15 +21,20 @@ from borderwatch.simulators.score.run import RunScore
 
 
 def is_nuisance(run: RunScore) -> bool:
-    """No person or vehicle crossed at all: every alert is false."""
+    """No person or vehicle crossed at all: any crossing alert is false."""
     return run.situations + run.situations_pending + run.situations_unseen == 0
+
+
+def _realtime(run: RunScore) -> bool:
+    """Played at real time without process faults: its latencies are pooled (see the module docstring)."""
+    return run.speed == 1.0 and not run.process_faults
 
 
 def library_figures(runs: Sequence[RunScore]) -> dict[str, float | None]:
     """The targets' figures over the library (see the module docstring)."""
     nuisance = [r for r in runs if is_nuisance(r)]
     hours = sum(r.simulated_s for r in nuisance) / 3600.0
-    realtime = [x for r in runs if r.speed == 1.0 and not r.process_faults for x in r.latency_s]
+    realtime = [r for r in runs if _realtime(r)]
     return {
         "crossing_alert_recall": ratio(sum(r.situations_alerted for r in runs), sum(r.situations for r in runs)),
         "crossing_alert_precision": ratio(
@@ -37,18 +42,16 @@ def library_figures(runs: Sequence[RunScore]) -> dict[str, float | None]:
         ),
         "nuisance_false_alerts_per_hour": sum(r.false_alerts for r in nuisance) / hours if hours > 0 else None,
         "localisation_p95_m": percentiles([x for r in runs for x in r.localisation_m])[1],
-        "alert_latency_p95_s": percentiles(realtime)[1],
+        "alert_latency_p95_s": percentiles([x for r in realtime for x in r.latency_s])[1],
         "humanitarian_alert_recall": ratio(
             sum(r.distress_alerted for r in runs), sum(r.distress_situations for r in runs)
         ),
-        "humanitarian_alert_latency_p95_s": percentiles(
-            [x for r in runs if r.speed == 1.0 and not r.process_faults for x in r.distress_latency_s]
-        )[1],
+        "humanitarian_alert_latency_p95_s": percentiles([x for r in realtime for x in r.distress_latency_s])[1],
     }
 
 
 def checks(figures: dict[str, float | None], targets: dict[str, float]) -> list[tuple[str, float | None, float, str]]:
-    """(metric, measured, target, verdict) for every target that has a figure."""
+    """(metric, measured, target, verdict) for every target ``figures`` names (an undefined figure included)."""
     return [(k, figures.get(k), t, verdict(k, figures.get(k), t)) for k, t in targets.items() if k in figures]
 
 
