@@ -122,16 +122,16 @@ def _camera(scn: Scenario, index: int, layout: DemoLayout, model: str | None) ->
         "fps": min(spec.fps, 5.0),
         "pose": _pose(spec.pose),
         "detection": {"model": model} if model else {},
-        "lines": [
-            {
-                "name": "border",
-                "coords": "geo",
-                "points": [list(pt) for pt in scn.border.points],
-                "inbound_side": scn.border.inbound_side,
-            }
-        ],
+        "lines": _border_lines(scn),
         "evidence": {"dir": str(layout.run_dir / "agent" / "evidence")},
     }
+
+
+def _border_lines(scn: Scenario) -> list[dict[str, Any]]:
+    """The ``lines`` of every sensor of the site: the scenario's border, in lat/lon."""
+    border = scn.border
+    points = [list(pt) for pt in border.points]
+    return [{"name": "border", "coords": "geo", "points": points, "inbound_side": border.inbound_side}]
 
 
 def _pose(p: CameraPose) -> dict[str, float]:
@@ -146,19 +146,18 @@ def _pose(p: CameraPose) -> dict[str, float]:
 
 
 def _thermal(scn: Scenario, index: int, layout: DemoLayout, model: str | None) -> dict[str, Any]:
-    """Imager k listens after the cameras (``simulators/site.py``); its border line is the cameras', and the
+    """Imager k listens after the cameras (``simulators/site.py``); its border line is the scenario's, and the
     scenario's rivers and lakes are its water zones (a person inside gets rescue priority).
     """
     spec = scn.thermals[index]
     port = layout.camera_base_port + len(scn.cameras) + index
-    camera_like = _camera(scn, 0, layout, None) if scn.cameras else {}
     water = [{"name": w.name, "coords": "geo", "points": [list(p) for p in w.points]} for w in scn.water]
     return {
         "url": f"tcp://127.0.0.1:{port}",
         "fps": min(spec.fps, 9.0),
         "pose": _pose(spec.pose),
         **({"model": model} if model else {}),
-        "lines": camera_like.get("lines", []),
+        "lines": _border_lines(scn),
         **({"distress": {"water_zones": water}} if water else {}),
         "evidence": {"dir": str(layout.run_dir / "agent" / "evidence")},
     }
@@ -177,9 +176,8 @@ def _radar(scn: Scenario, index: int, layout: DemoLayout, model: str | None) -> 
         "max_range_m": spec.range_m,
         "tracker": {"cluster_m": 8.0},  # a vehicle's returns spread over its length: one target, not two
         **({"model": model} if model else {}),
-        "lines": [{"name": "border", "coords": "geo", "points": [list(pt) for pt in scn.border.points],
-                   "inbound_side": scn.border.inbound_side}],
-    }  # fmt: skip
+        "lines": _border_lines(scn),
+    }
 
 
 def agent_config(scn: Scenario, layout: DemoLayout) -> dict[str, Any]:

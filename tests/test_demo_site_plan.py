@@ -38,3 +38,16 @@ def test_the_demo_hub_config_draws_the_simulated_site(tmp_path: Path, name: str)
         pose = next(x.pose for x in [*scn.cameras, *scn.thermals] if x.id == s.id)
         assert s.fov_deg == pose.hfov_deg and s.heading_deg == pose.heading_deg % 360
         assert s.range_m == scn.terrain.extent_m
+
+
+def test_an_imager_without_cameras_still_gets_the_border_line(tmp_path: Path) -> None:
+    # The imager's border line is the scenario's, not borrowed from a camera that may not be there.
+    river = load_scenario("simulators/scenarios/river-distress.toml")
+    scn = river.model_copy(update={"cameras": []})
+    layout = DemoLayout(tmp_path / "run", broker_port=1883, api_port=8080, camera_base_port=9000)
+    write_configs(scn, layout)
+    agent = tomllib.loads(layout.agent_config.read_text(encoding="utf-8"))
+    (imager,) = agent["thermals"].values()
+    (line,) = imager["lines"]
+    assert [tuple(p) for p in line["points"]] == [tuple(p) for p in scn.border.points]
+    assert (line["coords"], line["inbound_side"]) == ("geo", scn.border.inbound_side)
