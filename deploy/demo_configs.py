@@ -19,6 +19,9 @@ HUB_USER = "hub"
 
 @dataclass(frozen=True)
 class DemoLayout:
+    """Where one demo or eval run keeps its files (configs, secrets, the hub's stores, the truth) and the
+    local ports of its processes; the simulated cameras, imagers and radars listen from ``camera_base_port`` on."""
+
     run_dir: Path
     broker_port: int
     api_port: int
@@ -80,6 +83,7 @@ def shipped_camera_model() -> str | None:
 
 
 def hub_config(layout: DemoLayout, scn: Scenario | None = None) -> dict[str, Any]:
+    """The hub's config on SQLite under the run folder; with ``scn``, the console's plan of the simulated site."""
     hub_dir = layout.run_dir / "hub"
     console = {"console": {"sites": [site_plan(scn, layout)]}} if scn is not None else {}
     return {
@@ -119,7 +123,7 @@ def _camera(scn: Scenario, index: int, layout: DemoLayout, model: str | None) ->
     spec = scn.cameras[index]
     return {
         "url": f"http://127.0.0.1:{layout.camera_base_port + index}/video",
-        "fps": min(spec.fps, 5.0),
+        "fps": min(spec.fps, 5.0),  # the technician guide's rate: plenty for people and vehicles, CPU to spare
         "pose": _pose(spec.pose),
         "detection": {"model": model} if model else {},
         "lines": _border_lines(scn),
@@ -181,6 +185,7 @@ def _radar(scn: Scenario, index: int, layout: DemoLayout, model: str | None) -> 
 
 
 def agent_config(scn: Scenario, layout: DemoLayout) -> dict[str, Any]:
+    """The edge agent's config: every camera, imager and radar of the scenario with the shipped models."""
     model = shipped_camera_model()
     thermals = {t.id: _thermal(scn, i, layout, shipped_model("thermal")) for i, t in enumerate(scn.thermals)}
     radar_ids = [s.id for s in scn.sensors if s.kind == "radar"]
