@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 DEMO_ACL = Path(__file__).resolve().parent / "mosquitto" / "borderwatch.acl"
 """The shipped ACL: the demo's broker pins its agent as production does (absent from a wheel)."""
 HUB_USER = "hub"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -68,12 +70,14 @@ def write_credentials(scn: Scenario, layout: DemoLayout) -> None:
 
 
 def shipped_model(kind: str) -> str | None:
-    """Name of the first model of sensor ``kind`` in the manifest, or None (model-free fallback)."""
+    """Name of the first model of sensor ``kind`` in the manifest, or None (model-free fallback). A manifest
+    that cannot be read is logged, not raised: the run goes on, on the fallback, and the log says why."""
     try:
         from borderwatch.models.registry import load_manifest
 
         return next((m.name for m in load_manifest() if m.kind == kind), None)
-    except (OSError, ValueError):
+    except (OSError, ValueError) as exc:
+        log.warning("no shipped %s model, model-free fallback: the models manifest cannot be read (%s)", kind, exc)
         return None
 
 
