@@ -79,7 +79,8 @@ def _print_score(run: RunScore, floors: Floors) -> bool:
 
 
 def print_summary(layout: DemoLayout, started: datetime, ended: datetime) -> int:
-    """Print the summary; 0 when the demo floors hold (or nothing could be scored), 1 below them."""
+    """Print the summary; 0 when the demo floors hold (an undefined figure fails nothing by itself), 1 below
+    them or when the simulator wrote no ground truth."""
     print("\n=== summary ===")
     print(f"events per sensor: {_events_per_sensor(layout)}")
     hub = read_hub(layout.events_db, layout.alerts_db)

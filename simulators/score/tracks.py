@@ -51,7 +51,7 @@ def track_paths(events: Sequence[Event]) -> dict[tuple[str, int], TrackPath]:
     for e in events:
         if e.track_id is not None and e.position is not None:
             by_id.setdefault((e.agent, e.track_id), []).append((e.ts.timestamp(), e.position.lat, e.position.lon))
-    out = {}
+    out: dict[tuple[str, int], TrackPath] = {}
     for key, rows in by_id.items():
         a = np.array(sorted(rows), np.float64)
         out[key] = TrackPath(a[:, 0], a[:, 1], a[:, 2])
