@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from borderwatch.contract import Alert, Event, EventKind
+from borderwatch.simulators.score.truthfile import parse_ts
 
 HEALTH_RULES = ("agent-offline", "sensor-degraded")  # hub/alerts/health_alerts.py
 SCORED_KINDS = (
@@ -77,5 +78,5 @@ def read_arrivals(path: Path) -> dict[str, datetime]:
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
             rec = json.loads(line)
-            out.setdefault(rec["id"], datetime.fromisoformat(rec["received"].replace("Z", "+00:00")))
+            out.setdefault(rec["id"], parse_ts(rec["received"]))
     return out

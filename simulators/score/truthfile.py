@@ -16,7 +16,7 @@ SCOREABLE_KINDS = frozenset({"camera", "radar", "thermal"})  # sensor kinds with
 
 
 def parse_ts(text: str) -> datetime:
-    """An ISO-8601 UTC stamp as written by the truth file ("...Z")."""
+    """An ISO-8601 UTC stamp: the truth file's ("...Z") or the eval's alert subscriber's ("...+00:00")."""
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
