@@ -5,7 +5,8 @@ Table-driven: each case is a truth, what the hub stored, and the figures expecte
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,6 +14,7 @@ from borderwatch.contract import Alert, AlertState, EventKind, GeoPosition, Seve
 from borderwatch.deploy.eval_run import library
 from borderwatch.simulators.camera.server import SimClock
 from borderwatch.simulators.scenario import load_scenario
+from borderwatch.simulators.score.hubread import read_arrivals
 from borderwatch.simulators.score.run import score_run, situations
 from borderwatch.simulators.score.truthfile import DistressCase, Fault, read_truth
 from borderwatch.simulators.site import full_truth
@@ -268,3 +270,19 @@ def test_a_fault_in_a_run_played_faster_than_real_time_is_lifted_after_its_wall_
     kill = read_truth(path).faults[0]
     assert (kill.kind, kill.duration_s) == ("kill", 20.0)
     assert kill.end - kill.ts == timedelta(seconds=10.0)
+
+
+def test_alert_arrivals_read_back_first_receipt_kept(tmp_path):
+    path = tmp_path / "arrivals.jsonl"
+    lines = [
+        {"id": "a1", "received": "2026-12-01T10:00:01.250000+00:00"},
+        {"id": "a1", "received": "2026-12-01T10:00:09+00:00"},  # re-notified: the first receipt counts
+        {"id": "a2", "received": "2026-12-01T10:00:02Z"},
+    ]
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    got = read_arrivals(path)
+    assert got == {
+        "a1": datetime(2026, 12, 1, 10, 0, 1, 250000, tzinfo=UTC),
+        "a2": datetime(2026, 12, 1, 10, 0, 2, tzinfo=UTC),
+    }
+    assert read_arrivals(tmp_path / "none.jsonl") == {}
