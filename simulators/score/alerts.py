@@ -14,7 +14,7 @@ import numpy as np
 
 from borderwatch.contract import Alert, EventKind
 from borderwatch.simulators.scenario import CAMERA_FAULTS
-from borderwatch.simulators.score.match import Matches, Tolerances, assign, distances_m
+from borderwatch.simulators.score.match import Matches, Tolerances, assign, distances_m, positions
 from borderwatch.simulators.score.truthfile import Crossing, Fault
 
 SENSOR_DEGRADED = "sensor-degraded"  # the hub's health alert (a rule name, no event behind it)
@@ -39,8 +39,7 @@ def match_situations(sits: Sequence[Sequence[Crossing]], alerts: Sequence[Alert]
     if not sits or not alerts:
         empty = np.zeros((len(sits), len(alerts)))
         return assign(empty.astype(bool), empty, empty, tol)
-    a_lat = np.array([a.position.lat if a.position else np.nan for a in alerts])
-    a_lon = np.array([a.position.lon if a.position else np.nan for a in alerts])
+    a_lat, a_lon = positions(alerts)
     t_alert = np.array([a.ts.timestamp() for a in alerts])
     dist = np.empty((len(sits), len(alerts)))
     offset = np.empty((len(sits), len(alerts)))

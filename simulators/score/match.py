@@ -9,12 +9,14 @@ never 100 %.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 
+from borderwatch.contract import Alert, Event
 from borderwatch.runtime.geo import to_local
 
 F64 = npt.NDArray[np.float64]
@@ -47,6 +49,13 @@ def distances_m(t_lat: F64, t_lon: F64, r_lat: F64, r_lon: F64) -> F64:
     t_lat, t_lon = np.asarray(t_lat, np.float64)[:, None], np.asarray(t_lon, np.float64)[:, None]
     east, north = to_local(np.asarray(r_lat, np.float64)[None, :], np.asarray(r_lon, np.float64)[None, :], t_lat, t_lon)
     return np.hypot(east, north)
+
+
+def positions(items: Sequence[Event] | Sequence[Alert]) -> tuple[F64, F64]:
+    """(lat, lon) arrays of reports, NaN where one carries no position."""
+    lat = np.array([x.position.lat if x.position else np.nan for x in items], np.float64)
+    lon = np.array([x.position.lon if x.position else np.nan for x in items], np.float64)
+    return lat, lon
 
 
 def assign(same: npt.NDArray[np.bool_], offset_s: F64, dist_m: F64, tol: Tolerances) -> Matches:

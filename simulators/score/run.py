@@ -26,7 +26,7 @@ from borderwatch.simulators.scenario import PROCESS_FAULTS
 from borderwatch.simulators.score.alerts import expected_alert_kinds, match_faults, match_situations
 from borderwatch.simulators.score.gospa import GospaScore, gospa_over_run
 from borderwatch.simulators.score.hubread import HubRecords
-from borderwatch.simulators.score.match import Tolerances, assign, distances_m, percentiles, ratio
+from borderwatch.simulators.score.match import Tolerances, assign, distances_m, percentiles, positions, ratio
 from borderwatch.simulators.score.tracks import track_quality
 from borderwatch.simulators.score.truthfile import SCOREABLE_KINDS, Crossing, DistressCase, Truth
 from borderwatch.simulators.truth import POSITION_STEP_S
@@ -132,12 +132,6 @@ def _offsets(report_ts: Sequence[datetime], truth_ts: Sequence[datetime]) -> np.
     return r[None, :] - t[:, None]
 
 
-def _pos(items: Sequence[Event] | Sequence[Alert]) -> tuple[np.ndarray, np.ndarray]:
-    lat = np.array([x.position.lat if x.position else np.nan for x in items], np.float64)
-    lon = np.array([x.position.lon if x.position else np.nan for x in items], np.float64)
-    return lat, lon
-
-
 def _direction(x: Event | Alert) -> str | None:
     return x.direction if isinstance(x, Alert) else (x.rule.direction if x.rule else None)
 
@@ -173,7 +167,7 @@ def detection(
 
 
 def _dist(seen: Sequence[Crossing], reps: Sequence[Event] | Sequence[Alert]) -> np.ndarray:
-    r_lat, r_lon = _pos(reps)
+    r_lat, r_lon = positions(reps)
     return distances_m(np.array([c.lat for c in seen]), np.array([c.lon for c in seen]), r_lat, r_lon)
 
 
@@ -342,5 +336,5 @@ def _score_distress(
 
 
 def _case_dist(cases: Sequence[DistressCase], reps: Sequence[Alert]) -> np.ndarray:
-    r_lat, r_lon = _pos(reps)
+    r_lat, r_lon = positions(reps)
     return distances_m(np.array([d.lat for d in cases]), np.array([d.lon for d in cases]), r_lat, r_lon)
