@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import closing
 from datetime import datetime
 
 from borderwatch.contract import Alert, AlertState
@@ -28,9 +29,8 @@ from borderwatch.simulators.score.truthfile import read_truth
 def _events_per_sensor(layout: DemoLayout) -> str:
     if not layout.events_db.exists():
         return "none"
-    store = SqliteStore(layout.events_db)
-    counts = store.counts_by_sensor()
-    store.close()
+    with closing(SqliteStore(layout.events_db)) as store:
+        counts = store.counts_by_sensor()
     return ", ".join(f"{c.agent}/{c.sensor} ({c.sensor_kind}) {c.events}" for c in counts) or "none"
 
 
