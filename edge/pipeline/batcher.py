@@ -27,6 +27,7 @@ from borderwatch.edge.pipeline.decode import (
     BoxFilter,
     BoxMapping,
     Candidates,
+    classifier_picks,
     decode_classifier,
     decode_yolo,
     output_layout,
@@ -120,6 +121,14 @@ class InferenceBatcher:
         if output_layout(out.shape) == "classifier":
             return decode_classifier(out, mapping, owner, self.detector.input_wh, c.score_threshold)
         return decode_yolo(out, mapping, owner, c.score_threshold, c.iou_threshold, c.top_k, c.max_detections, keep)
+
+    def picks(self, out: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(image, class, score) per image of a classifier's raw output, as ``decode`` finds them but without
+        mapping boxes back (a sensor whose images are its own chips needs none); None for a detector's output.
+        """
+        if output_layout(out.shape) != "classifier":
+            return None
+        return classifier_picks(out, self.cfg.score_threshold)
 
     def infer(self, tensor: np.ndarray) -> np.ndarray:
         """Run the model on a (B, 3, H, W) tensor in the caller's thread, at most ``max_batch`` images

@@ -175,17 +175,27 @@ def decode_classifier(
     """Decode a (B, C) classifier batch: per image its best class if it scores above the threshold,
     boxed by the whole model input mapped back to the frame (padding included: the kind clips).
     """
+    image, class_id, score = classifier_picks(out, score_threshold)
+    w, h = input_wh
+    whole = np.tile(np.array([[0.0, 0.0, w, h]]), (len(image), 1))
+    xyxy = mapping.to_frame(whole, image)
+    frames = np.asarray(frame_of_image, np.int64)[image]
+    return Candidates(xyxy, score, class_id, image, frames)
+
+
+def classifier_picks(
+    out: npt.NDArray[np.float32], score_threshold: float = 0.25
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """(image, class, score) of the images of a (B, C) classifier batch whose best class scores above the
+    threshold: ``decode_classifier`` without the boxes, for a sensor that keeps its own (thermal chips).
+    """
     out = np.asarray(out, np.float32)
     if out.ndim != 2 or out.shape[1] < 1:
         raise ValueError(f"classifier output: expected shape (B, C) with C >= 1, got {out.shape}")
     class_id = out.argmax(axis=1).astype(np.int64)
     score = out[np.arange(len(out)), class_id]
     image = np.flatnonzero(score > score_threshold).astype(np.int64)
-    w, h = input_wh
-    whole = np.tile(np.array([[0.0, 0.0, w, h]]), (len(image), 1))
-    xyxy = mapping.to_frame(whole, image)
-    frames = np.asarray(frame_of_image, np.int64)[image]
-    return Candidates(xyxy, score[image].astype(np.float32), class_id[image], image, frames)
+    return image, class_id[image], score[image].astype(np.float32)
 
 
 def output_layout(shape: tuple[int, ...]) -> Layout:

@@ -66,6 +66,16 @@ def camera_axes(heading_deg: float, tilt_deg: float) -> tuple[F64, F64, F64]:
     return forward, right, down
 
 
+@lru_cache(maxsize=256)
+def focal_px(width: int, hfov_deg: float) -> np.float64:
+    """Focal length in pixels of a ``width``-pixel image with a horizontal field of view of ``hfov_deg``.
+
+    Cached per (width, field of view): every projection of every frame asks for the same value, and its
+    three scalar numpy calls cost more than the projection of a handful of points.
+    """
+    return np.float64((width / 2) / np.tan(np.radians(hfov_deg) / 2))
+
+
 @dataclass(frozen=True, slots=True)
 class PoseProjector:
     """Ray casting from the configured mounting pose."""
@@ -80,7 +90,7 @@ class PoseProjector:
     def rays(self, uv: npt.ArrayLike, width: int, height: int) -> F64:
         """(N, 3) east/north/up ray directions through pixels ``uv``."""
         pts = np.asarray(uv, np.float64).reshape(-1, 2)
-        f = (width / 2) / np.tan(np.radians(self.pose.hfov_deg) / 2)
+        f = focal_px(width, self.pose.hfov_deg)
         forward, right, down = camera_axes(self.pose.heading_deg, self.pose.tilt_deg)
         x = (pts[:, 0:1] - width / 2) / f
         y = (pts[:, 1:2] - height / 2) / f

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from borderwatch.edge.pipeline.projection import PoseProjector
+from borderwatch.edge.pipeline.projection import PoseProjector, focal_px
 from borderwatch.runtime.geometry import iou_matrix
 
 F32 = npt.NDArray[np.float32]
@@ -125,7 +125,7 @@ def range_gate(
     foot = np.stack(((xyxy[:, 0] + xyxy[:, 2]) / 2, xyxy[:, 3]), axis=1)
     ground = projector.to_ground(foot, w, h)
     slant = np.sqrt((ground * ground).sum(axis=1) + projector.pose.height_m**2)
-    focal = (w / 2) / np.tan(np.radians(projector.pose.hfov_deg) / 2)
+    focal = focal_px(w, projector.pose.hfov_deg)
     extent_m = np.maximum(xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1]) * slant / focal
     with np.errstate(invalid="ignore"):
         return (extent_m >= min_m) & (extent_m <= max_m)

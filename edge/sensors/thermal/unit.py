@@ -199,11 +199,15 @@ class ThermalUnit:
             self.last_classified = -1e18  # stale or skipped: classify again at the next frame
             return Detections.empty()
         else:
-            cands = self.batcher.decode(answer, ChipMapping(st.chips))
+            picks = self.batcher.picks(answer)  # a classifier: its chips' boxes are the blobs' own, no mapping
+            if picks is None:
+                cands = self.batcher.decode(answer, ChipMapping(st.chips))
+                picks = (cands.image, cands.class_id, cands.score)
+            image, class_id, best = picks
             cls = np.full(len(spots), -1, np.int64)
             score = np.zeros(len(spots), np.float32)
-            cls[cands.image] = self.lookup[cands.class_id]
-            score[cands.image] = cands.score
+            cls[image] = self.lookup[class_id]
+            score[image] = best
             self.last_class, self.last_score = cls, score
         keep = valid_class_ids(cls)
         return Detections(spots.xyxy[keep], score[keep], cls[keep], extra={k: v[keep] for k, v in extra.items()})
