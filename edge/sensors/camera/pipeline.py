@@ -129,6 +129,8 @@ class CameraPipeline:
         if motion.global_change:
             return self._whole(wh)
         tracks = self.tracker.tracks
+        if not len(motion.boxes) and not len(tracks):  # a quiet scene: nothing to look at (as plan_regions finds)
+            return np.zeros((0, 4), np.int64), None
         boxes = self.tracker.model.boxes(tracks.mean)
         touched = (
             (iou_matrix(boxes, motion.boxes) > 0).any(axis=1) if len(motion.boxes) else np.zeros(len(tracks), bool)

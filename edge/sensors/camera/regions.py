@@ -36,6 +36,32 @@ def square_regions(boxes: npt.ArrayLike, frame_wh: tuple[int, int], side: int, g
     return np.round(np.concatenate((lo, lo + s[:, None]), axis=1)).astype(np.int64)
 
 
+# up to this many rectangles the components come from a boolean closure: scipy's graph call alone costs
+# more than the whole merge of the few crops of a frame
+_DENSE_NODES = 32
+
+
+def components(adjacent: npt.NDArray[np.bool_]) -> tuple[int, I64]:
+    """(count, label per node) of the connected components of a symmetric (N, N) adjacency matrix,
+    numbered as scipy's ``connected_components`` numbers them: by the smallest node of each component.
+
+    Small graphs (a frame's crops) by repeated squaring of the reachability matrix (a few boolean
+    products), large ones by scipy.
+    """
+    n = len(adjacent)
+    if n > _DENSE_NODES:
+        count, label = connected_components(adjacent, directed=False)
+        return int(count), label.astype(np.int64)
+    reach = adjacent | np.eye(n, dtype=bool)
+    while True:
+        wider = (reach[:, :, None] & reach[None, :, :]).any(axis=1)  # two steps of the current reach
+        if np.array_equal(wider, reach):
+            break
+        reach = wider
+    roots, label = np.unique(reach.argmax(axis=1), return_inverse=True)  # argmax: a component's first node
+    return len(roots), label.astype(np.int64)
+
+
 def merge_overlapping(rects: I64) -> I64:
     """Union of every group of transitively overlapping rectangles."""
     if len(rects) <= 1:
@@ -43,7 +69,7 @@ def merge_overlapping(rects: I64) -> I64:
     lt = np.maximum(rects[:, None, :2], rects[None, :, :2])
     rb = np.minimum(rects[:, None, 2:], rects[None, :, 2:])
     overlap = np.all(rb > lt, axis=2)
-    n, label = connected_components(overlap, directed=False)
+    n, label = components(overlap)
     x1 = np.full(n, np.iinfo(np.int64).max)
     y1 = x1.copy()
     x2 = np.full(n, np.iinfo(np.int64).min)
