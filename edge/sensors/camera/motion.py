@@ -97,6 +97,7 @@ class MotionDetector:
         self.ignore = ignore
         self.background: np.ndarray | None = None
         self.age: np.ndarray | None = None
+        self._ageing = False  # whether ``age`` may hold a non-zero count (a changed pixel since it was cleared)
         self.frames = 0
         self._first: list[np.ndarray] = []
 
@@ -136,6 +137,7 @@ class MotionDetector:
         self._first.append(gray)
         self.background = np.median(np.stack(self._first), axis=0).astype(np.float32)
         self.age = np.zeros(gray.shape, np.uint16)
+        self._ageing = False
         if len(self._first) >= _WARMUP_FRAMES:
             self._first = []
         return MotionResult(*_no_boxes(), 0.0, True, gray)  # scene not known yet: look everywhere
@@ -146,10 +148,13 @@ class MotionDetector:
         """
         assert self.background is not None and self.age is not None
         if frac == 0.0:  # a quiet frame: one plain update, nothing is ageing
-            self.age.fill(0)
+            if self._ageing:  # after a run of quiet frames the ages are zero already
+                self.age.fill(0)
+                self._ageing = False
             cv2.accumulateWeighted(gray, self.background, self.cfg.alpha)
             return
         self.age = np.where(changed > 0, np.minimum(self.age + 1, 60000), 0).astype(np.uint16)
+        self._ageing = True
         stuck = ((self.age > self.cfg.absorb_frames) * 255).astype(np.uint8)
         moving = cv2.bitwise_and(changed, cv2.bitwise_not(stuck))
         cv2.accumulateWeighted(gray, self.background, self.cfg.alpha, mask=cv2.bitwise_not(changed))
