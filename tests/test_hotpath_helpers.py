@@ -235,3 +235,106 @@ def test_tracker_whole_column_update_matches_the_scatter(monkeypatch):
         for name in a.__dataclass_fields__:
             x, y = getattr(a, name), getattr(b, name)
             assert x.dtype == y.dtype and np.array_equal(x, y), name
+
+
+def test_small_graph_components_match_scipy_labels():
+    """The boolean closure that merges a frame's crops numbers components exactly as scipy does."""
+    from scipy.sparse.csgraph import connected_components
+
+    from borderwatch.edge.sensors.camera.regions import components
+
+    rng = np.random.default_rng(9)
+    for trial in range(1500):
+        n = int(rng.integers(1, 45))  # both sides of the dense/scipy switch
+        adjacent = rng.random((n, n)) < rng.uniform(0.0, 0.4 if trial % 2 else 0.05)
+        adjacent |= adjacent.T
+        count, label = components(adjacent)
+        expected_count, expected = connected_components(adjacent, directed=False)
+        assert count == expected_count and np.array_equal(label, expected)
+    assert components(np.zeros((0, 0), bool))[0] == 0
+
+
+def test_quiet_frame_without_tracks_plans_what_plan_regions_plans():
+    from borderwatch.edge.sensors.camera.config import CameraConfig
+    from borderwatch.edge.sensors.camera.motion import MotionResult
+    from borderwatch.edge.sensors.camera.pipeline import CameraPipeline
+    from borderwatch.edge.sensors.camera.regions import plan_regions
+
+    cfg = CameraConfig.model_validate({"url": "memory"})
+    pipeline = CameraPipeline("s", "a", "cam", cfg, ("person",), 320)
+    quiet = MotionResult(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.float32), 0.0, False,
+                         np.zeros((240, 320), np.uint8))  # fmt: skip
+    rects, tiling = pipeline._regions(quiet, 5.0, (640, 480))
+    expected = plan_regions(np.zeros((0, 4)), (640, 480), 320, cfg.motion.max_regions)
+    assert tiling is None and rects.dtype == expected.dtype and np.array_equal(rects, expected)
+
+
+def test_motion_ages_cleared_only_when_needed_match_clearing_every_quiet_frame():
+    from borderwatch.edge.sensors.camera.config import MotionConfig
+    from borderwatch.edge.sensors.camera.motion import MotionDetector
+
+    rng = np.random.default_rng(10)
+    base = rng.integers(60, 200, (240, 320, 3), dtype=np.uint8)
+    lazy, eager = MotionDetector(MotionConfig()), MotionDetector(MotionConfig())
+    for k in range(60):  # quiet runs with a walker now and then
+        frame = base.copy()
+        if 15 <= k < 22 or 40 <= k < 44:
+            frame[100:160, 20 + 8 * (k % 20) : 50 + 8 * (k % 20)] = 250
+        eager._ageing = True  # the general code: every quiet frame clears the ages
+        a, b = lazy(frame), eager(frame)
+        assert np.array_equal(a.boxes, b.boxes) and a.changed_frac == b.changed_frac
+        assert np.array_equal(lazy.age, eager.age) and np.array_equal(lazy.background, eager.background)
+
+
+def test_classifier_picks_are_the_classifier_decode_without_its_boxes():
+    from borderwatch.edge.pipeline.decode import classifier_picks, decode_classifier
+    from borderwatch.edge.sensors.thermal.unit import ChipMapping
+
+    rng = np.random.default_rng(11)
+    for trial in range(200):
+        n, classes = int(rng.integers(0, 12)), int(rng.integers(1, 5))
+        out = rng.random((n, classes), dtype=np.float32)
+        if trial % 3 == 0:
+            out = np.round(out, 1)  # ties: the first class wins either way
+        mapping = ChipMapping(rng.uniform(0, 600, (n, 4)))
+        full = decode_classifier(out, mapping, np.zeros(n, np.int64), (32, 32), 0.3)
+        image, class_id, score = classifier_picks(out, 0.3)
+        for x, y in ((image, full.image), (class_id, full.class_id), (score, full.score)):
+            assert x.dtype == y.dtype and np.array_equal(x, y)
+
+
+def test_anchors_projected_in_one_call_match_two_projections():
+    from borderwatch.edge.config.pose import PoseConfig
+    from borderwatch.edge.pipeline.projection import PoseProjector, focal_px
+    from borderwatch.edge.pipeline.scene import RuleScene
+
+    pose = PoseConfig(lat=48.2, lon=16.37, height_m=12.0, heading_deg=75.0, tilt_deg=14.0, hfov_deg=62.0)
+    projector = PoseProjector(pose)
+    rng = np.random.default_rng(12)
+    for w, h in [(640, 512), (1280, 720), (160, 120)]:
+        assert focal_px(w, pose.hfov_deg) == (w / 2) / np.tan(np.radians(pose.hfov_deg) / 2)
+        scene = RuleScene(projector, [], [], (w, h))
+        for n in (1, 3, 20):
+            xy = rng.uniform(-50, [w + 50, h + 50], (n, 2))
+            xyxy = np.concatenate((xy, xy + rng.uniform(1, 80, (n, 2))), axis=1)
+            xyxy[0, 3] = h * 0.2  # a foot point above the horizon: no ground position (NaN)
+            got = scene.anchors(xyxy)
+            bottom = np.stack(((xyxy[:, 0] + xyxy[:, 2]) / 2, xyxy[:, 3]), axis=1)
+            ground = projector.to_ground(bottom, w, h)
+            nudged = bottom + np.stack((np.zeros(n), 0.05 * (xyxy[:, 3] - xyxy[:, 1])), axis=1)
+            spread = np.linalg.norm(projector.to_ground(nudged, w, h) - ground, axis=1)
+            for x, y in ((got.ground, ground), (got.uncertainty_m, np.maximum(spread, 0.5))):
+                assert np.array_equal(x, y, equal_nan=True) and np.array_equal(np.isnan(x), np.isnan(y))
+
+
+def test_frozen_frame_check_answers_as_array_equal():
+    from borderwatch.edge.sensors.thermal.checks import same_frame
+
+    rng = np.random.default_rng(13)
+    for h, w in [(120, 160), (256, 320), (512, 640), (1, 5)]:
+        a = rng.integers(0, 65536, (h, w), dtype=np.uint16)
+        assert same_frame(a, a.copy())
+        for y in {0, h - 1, h // 2, min(61, h - 1)}:  # rows the sample sees, and rows it skips
+            b = a.copy()
+            b[y, w // 2] ^= 1
+            assert same_frame(a, b) is bool(np.array_equal(a, b)) is False

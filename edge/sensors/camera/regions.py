@@ -49,6 +49,8 @@ def components(adjacent: npt.NDArray[np.bool_]) -> tuple[int, I64]:
     products), large ones by scipy.
     """
     n = len(adjacent)
+    if n == 0:
+        return 0, np.zeros(0, np.int64)
     if n > _DENSE_NODES:
         count, label = connected_components(adjacent, directed=False)
         return int(count), label.astype(np.int64)
