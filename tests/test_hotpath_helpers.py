@@ -338,3 +338,16 @@ def test_frozen_frame_check_answers_as_array_equal():
             b = a.copy()
             b[y, w // 2] ^= 1
             assert same_frame(a, b) is bool(np.array_equal(a, b)) is False
+
+
+def test_dark_channel_by_two_minima_is_the_channel_reduction():
+    from borderwatch.edge.sensors.camera import defog
+
+    rng = np.random.default_rng(14)
+    for trial in range(50):
+        frame = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)
+        if trial % 2:
+            frame[..., int(rng.integers(3))] //= 3  # one colour dark everywhere
+        small = cv2.resize(frame, defog._THUMB, interpolation=cv2.INTER_AREA)
+        expected = float(np.percentile(cv2.erode(small.min(axis=2), defog._PATCH), 10))
+        assert defog.haze_level(frame) == expected

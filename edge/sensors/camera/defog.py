@@ -29,7 +29,10 @@ _PATCH = np.ones((5, 5), np.uint8)
 def haze_level(bgr: U8) -> float:
     """10th percentile (0-255) of the dark channel of a thumbnail: high means airlight everywhere."""
     small = cv2.resize(bgr, _THUMB, interpolation=cv2.INTER_AREA)
-    dark = cv2.erode(small.min(axis=2), _PATCH)
+    # the darkest colour of each pixel as two element-wise minima: the same values as ``small.min(axis=2)``,
+    # whose reduction over the 3-element last axis runs some 30 times slower
+    darkest = np.minimum(np.minimum(small[..., 0], small[..., 1]), small[..., 2])
+    dark = cv2.erode(darkest, _PATCH)
     return float(np.percentile(dark, 10))
 
 
