@@ -351,3 +351,21 @@ def test_dark_channel_by_two_minima_is_the_channel_reduction():
         small = cv2.resize(frame, defog._THUMB, interpolation=cv2.INTER_AREA)
         expected = float(np.percentile(cv2.erode(small.min(axis=2), defog._PATCH), 10))
         assert defog.haze_level(frame) == expected
+
+
+def test_motion_ageing_in_opencv_matches_the_numpy_formulas():
+    from borderwatch.edge.sensors.camera.motion import _aged
+
+    rng = np.random.default_rng(15)
+    for trial in range(200):
+        age = rng.integers(0, 60001, (48, 64)).astype(np.uint16)
+        if trial % 3 == 0:
+            age[:] = rng.integers(0, 5, (48, 64))
+        age[0, :4] = (0, 59999, 60000, 1)
+        changed = (rng.random((48, 64)) < rng.uniform(0, 1)).astype(np.uint8) * 255
+        expected = np.where(changed > 0, np.minimum(age + 1, 60000), 0).astype(np.uint16)
+        got = _aged(age, changed)
+        assert got.dtype == expected.dtype and np.array_equal(got, expected)
+        for absorb in (1, int(rng.integers(1, 70_000)), 60_000, 100_000):  # the config's whole range
+            stuck = cv2.compare(got, absorb, cv2.CMP_GT)
+            assert stuck.dtype == np.uint8 and np.array_equal(stuck, ((expected > absorb) * 255).astype(np.uint8))

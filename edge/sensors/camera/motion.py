@@ -153,13 +153,23 @@ class MotionDetector:
                 self._ageing = False
             cv2.accumulateWeighted(gray, self.background, self.cfg.alpha)
             return
-        self.age = np.where(changed > 0, np.minimum(self.age + 1, 60000), 0).astype(np.uint16)
+        self.age = _aged(self.age, changed)
         self._ageing = True
-        stuck = ((self.age > self.cfg.absorb_frames) * 255).astype(np.uint8)
+        stuck = cv2.compare(self.age, self.cfg.absorb_frames, cv2.CMP_GT)  # 255 where stuck, else 0
         moving = cv2.bitwise_and(changed, cv2.bitwise_not(stuck))
         cv2.accumulateWeighted(gray, self.background, self.cfg.alpha, mask=cv2.bitwise_not(changed))
         cv2.accumulateWeighted(gray, self.background, self.cfg.alpha * 0.1, mask=moving)
         cv2.accumulateWeighted(gray, self.background, 0.5, mask=stuck)
+
+
+def _aged(age: npt.NDArray[np.uint16], changed: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint16]:
+    """A new age image: one frame older (at most 60000) where ``changed`` (0/255), 0 elsewhere. Three OpenCV
+    passes giving ``np.where(changed > 0, np.minimum(age + 1, 60000), 0)`` without its temporaries.
+    """
+    older = cv2.min(cv2.add(age, 1), 60000)
+    out = np.zeros_like(age)
+    cv2.bitwise_and(older, older, dst=out, mask=changed)  # masked-out pixels of a given dst are left as they are
+    return out
 
 
 def _no_boxes() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
