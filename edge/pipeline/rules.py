@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from borderwatch.edge.pipeline.geometry import Segments, paths_cross_polyline, points_in_polygon
 from borderwatch.edge.pipeline.trackstate import TrackState, member
+from borderwatch.runtime.geometry import Segments, paths_cross_polyline, points_in_polygon
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
