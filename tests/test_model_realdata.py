@@ -76,6 +76,14 @@ def test_randomisation_draws_leave_the_simulated_stream_and_labels_alone() -> No
     np.testing.assert_array_equal(plain_images, again)
 
 
+def test_plain_scenes_render_as_the_simulation_only_set() -> None:
+    """With sim_p = 1 every scene skips photographs, clutter, negatives and randomisation: the held-out look."""
+    want_images, want = generate(6, 13, GenSettings())
+    got_images, got = generate(6, 13, GenSettings(negative_p=1.0, clutter_p=1.0, domain_p=1.0, sim_p=1.0))
+    np.testing.assert_array_equal(want, got)
+    np.testing.assert_array_equal(want_images, got_images)
+
+
 def test_negatives_carry_no_labels() -> None:
     _, labels = generate(6, 12, GenSettings(negative_p=1.0))
     assert len(labels) == 0

@@ -50,6 +50,10 @@ randomisation. It has never seen a real person, vehicle or animal (see Limitatio
 simulator draws a camera 3-15 m high, tilted 4-20 deg, hfov 25-70 deg, frame sizes {frames}; per frame
 1-{max_actors} actors (groups of 2-5 people in 25 % of person draws) at image rows drawn uniformly below
 the horizon, so objects span the sizes a mast camera sees, from ~3 px to most of the frame.
+- **Plain simulation** in {sim_p:.0%} of the scenes: rendered as the held-out set is (the simulator's
+  terrain, no photograph, clutter, empty frames or randomisation), so that the dressed scenes below
+  teach what is not an object without pulling the model away from the simulated images its AP is
+  measured on. Everything in the next three items applies to the other scenes only.
 - **Real photographs as backgrounds and hard negatives**: in {real_p:.0%} of the scenes the ground is a
   real photograph (random cut, 1-2.5x zoom, flips; infrared grey at night) instead of the rendered
   terrain ({styles}); {neg_p:.0%} of the frames have no actor at all.
@@ -236,6 +240,7 @@ def write(entry: ModelEntry, metrics: dict, epochs: int, params: int | None = No
         clutter_p=s.clutter_p,
         max_clutter=s.max_clutter,
         dom_p=s.domain_p,
+        sim_p=s.sim_p,
         photos=_photos(),
         real=_real(metrics["real"], base and base.get("real")) if "real" in metrics else "(not measured)",
         real_thr=metrics.get("real", {}).get("people_free", {}).get("threshold", 0.4),

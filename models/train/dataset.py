@@ -14,7 +14,8 @@ scenes replace the rendered ground with a real photograph (models/train/photos.p
 only, nobody in them), clutter is drawn into the background (models/train/clutter.py), some frames
 carry no actors at all (hard negatives), and every frame may get texture, colour, lighting, blur,
 noise and JPEG randomisation (models/train/domain.py). Those draws come from a second generator,
-so `GenSettings()` (no real photographs) renders exactly the images it rendered before.
+so `GenSettings()` (no real photographs) renders exactly the images it rendered before. A share of the
+scenes (`sim_p`) skips all of that and is rendered as the simulation-only held-out set is.
 """
 
 from __future__ import annotations
@@ -58,10 +59,14 @@ class GenSettings:
     clutter_p: float = 0.0  # scenes with poles, signs, cones, windows, stones, bags, litter, tripods
     max_clutter: int = 30
     domain_p: float = 0.0  # probability of each domain-randomisation step per frame
+    sim_p: float = 0.0  # plain scenes, as the held-out set is: no photograph, clutter, negative, randomisation
 
 
-TRAIN_SETTINGS = GenSettings(real_bg_p=0.5, negative_p=0.15, clutter_p=0.8, domain_p=0.45)
-"""The training set's generator: half the scenes on real photographs, clutter, negatives, randomisation."""
+TRAIN_SETTINGS = GenSettings(real_bg_p=0.5, negative_p=0.15, clutter_p=0.8, domain_p=0.45, sim_p=0.5)
+"""The training set's generator: half the scenes plain simulation, the other half on real photographs (half
+of them), with clutter, negatives and randomisation. Why the plain half: with every scene dressed, the
+simulated held-out AP fell below 0.8 for people and animals and longer fine-tunes did not bring it back;
+the training mix had drifted from the simulation-only images the AP target is measured on."""
 
 
 def random_scene(rng: np.random.Generator, seed: int, s: GenSettings) -> Scenario:
@@ -261,14 +266,15 @@ def generate(n: int, seed: int, s: GenSettings) -> tuple[npt.NDArray[np.uint8], 
         scn = random_scene(rng, seed * 100_000 + scene, s)
         r = CameraRenderer(scn, "c", texture_px=1024, min_visible=0.35)
         aux = np.random.default_rng([seed, scene, 7])  # real-photo draws: leave ``rng``'s stream untouched
-        tex = dress(r, aux, s, pics)
+        plain = s.sim_p > 0 and aux.random() < s.sim_p
+        tex = None if plain else dress(r, aux, s, pics)
         for _ in range(min(s.frames_per_scene, n - i)):
             actors = random_actors(rng, r, s)
-            if s.negative_p > 0 and aux.random() < s.negative_p:
+            if not plain and s.negative_p > 0 and aux.random() < s.negative_p:
                 actors = []
             world = World(scn.model_copy(update={"actors": actors}))
             res = r.render_state(world.state(3.0), int(rng.integers(1 << 30)))
-            img, lab = sample(rng, res, s, aux, tex)
+            img, lab = sample(rng, res, s, None if plain else aux, tex)
             images[i] = img
             labels.append(np.column_stack([np.full(len(lab), i, np.float32), lab]))
             i += 1
