@@ -59,7 +59,7 @@ class Hub:
     def __init__(self, cfg: HubConfig, config_path: Path | None = None) -> None:
         self.cfg = cfg
         self.config_path = config_path
-        self.store = open_store(cfg.store)
+        self.store = open_store(cfg.store, cfg.state)
         self.alert_store, ledger = _open_state(cfg)
         self.tokens = open_tokens(cfg.state, cfg.alerts.db_path)  # `borderwatch hub token` writes the same table
         self.registry = AgentRegistry()

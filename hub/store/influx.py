@@ -4,7 +4,9 @@ influxdb-client does the HTTP (synchronous write API, gzip); :mod:`hub.store.wri
 buffering, batching, retries and the "written before acknowledged" promise. Refused messages
 are kept with their raw bytes in a local SQLite file (a time-series database is no place
 for raw payloads) and counted as ``dead_letters`` points for dashboards. Which site/agent owns
-an event id is kept in the hub's own index (:mod:`hub.store.owners`), next to the dead letters.
+an event id is kept in the hub's own index: next to the dead letters (:mod:`hub.store.owners`) for
+one hub, in the shared PostgreSQL schema (:mod:`hub.store.owners_pg`) when ``[state]`` names one, so
+every instance of a fleet checks the same claims.
 """
 
 from __future__ import annotations
@@ -20,9 +22,12 @@ from influxdb_client.client.write_api import SYNCHRONOUS
 
 from borderwatch.contract import Event, Telemetry
 from borderwatch.contract.topics import parse_topic
+from borderwatch.hub.config.state import PostgresStateConfig, StateConfig
+from borderwatch.hub.sqldb import open_postgres
 from borderwatch.hub.store.base import AlertCount, DeadLetter, StoreError
 from borderwatch.hub.store.config import InfluxStoreConfig, resolve_token
 from borderwatch.hub.store.owners import OwnerIndex
+from borderwatch.hub.store.owners_pg import SharedOwnerIndex
 from borderwatch.hub.store.points import alert_count_lines, dead_letter_line, event_lines, telemetry_lines
 from borderwatch.hub.store.retention import PeriodicJob, cutoffs
 from borderwatch.hub.store.sqlite import SqliteStore
@@ -49,7 +54,7 @@ def writer_settings(cfg: InfluxStoreConfig) -> WriterSettings:
 class InfluxStore:
     """Events, telemetry and alert counts as points; ``write_*`` return once the server has them."""
 
-    def __init__(self, cfg: InfluxStoreConfig) -> None:
+    def __init__(self, cfg: InfluxStoreConfig, state: StateConfig | None = None) -> None:
         self.cfg = cfg
         self._client = InfluxDBClient(
             url=cfg.url,
@@ -65,7 +70,7 @@ class InfluxStore:
         self._write_api = self._client.write_api(write_options=SYNCHRONOUS)
         self._precision = _PRECISION[cfg.precision]
         self._letters = SqliteStore(cfg.dead_letter_path, retention=cfg.dead_letter_retention)
-        self._owners = OwnerIndex(owners_path(cfg))
+        self._owners = open_owner_index(cfg, state)
         self._owners_job = PeriodicJob(
             "influx-owner-retention", cfg.dead_letter_retention.check_interval_s, self._forget_old_owners
         ).start()
@@ -142,6 +147,14 @@ class InfluxStore:
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         return self._letters.dead_letters(limit)
+
+
+def open_owner_index(cfg: InfluxStoreConfig, state: StateConfig | None) -> OwnerIndex | SharedOwnerIndex:
+    """The event-owner index: shared by the fleet when ``[state]`` is PostgreSQL (several hubs
+    split one agent's messages, so each must see every claim), else a local file."""
+    if isinstance(state, PostgresStateConfig):
+        return SharedOwnerIndex(open_postgres(state.dsn, state.schema_name))
+    return OwnerIndex(owners_path(cfg))
 
 
 def owners_path(cfg: InfluxStoreConfig) -> Path:

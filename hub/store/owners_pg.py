@@ -1,0 +1,199 @@
+"""The event-id owner index in the fleet's shared PostgreSQL schema, for several hub instances.
+
+Why: with a time-series store the hub keeps "an event id belongs to the site/agent that first
+stored it" in its own index (hub/store/owners.py). Several instances behind one shared
+subscription each see part of an agent's messages, so a per-process index would let a stranger
+store a reused id through the instance that never saw the owner's claim. With ``[state] type =
+"postgres"`` every instance claims in the same tables instead; the rule, the runs
+(hub/store/id_runs.py), the owner codes and the retention by hour are those of the SQLite index.
+
+Concurrency: two instances may claim overlapping runs for different senders at the same moment;
+a check-then-insert in one statement sees only what was committed when it started, so both could
+pass. Each claim therefore takes a transaction-level advisory lock per block of
+:data:`MAX_RUN` numbers its runs touch (:func:`lock_keys`): overlapping runs share a number, so
+they share a block and their claims run one after the other; the second one's statement starts
+after the first committed and sees its runs. Claims of other blocks never wait.
+
+Cost: one round trip per message in the steady state. BEGIN, the locks, the one INSERT that
+records every run of the message (all senders of a round at once, each run carrying its owner)
+unless one overlaps another sender's run, and COMMIT go out together in pipeline mode
+(``SqlDb.pipeline``), so the locks are held for one trip to the server. A new sender or a new
+hour costs a statement more, once per instance.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from itertools import groupby
+from operator import attrgetter
+
+from borderwatch.contract import Event
+from borderwatch.contract.common import utc_now
+from borderwatch.hub.sqldb import SqlDb
+from borderwatch.hub.store.base import StoreError, StoreRefusedError
+from borderwatch.hub.store.id_runs import MAX_RUN, Run, id_runs, join_id, split_id
+from borderwatch.hub.store.owners import KEEP_AFTER
+from borderwatch.hub.store.points import epoch_us
+
+_HOUR_US = 3_600_000_000
+_SENDER, _ID = attrgetter("site", "agent"), attrgetter("id")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS claim_runs (
+    prefix TEXT NOT NULL, width SMALLINT NOT NULL, first BIGINT NOT NULL, last BIGINT NOT NULL,
+    owner BIGINT NOT NULL, hour INTEGER NOT NULL, PRIMARY KEY (prefix, width, first)
+);
+CREATE TABLE IF NOT EXISTS owner_names (code {serial}, name TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS claim_hours (hour INTEGER PRIMARY KEY)
+"""
+# The runs of a claim as five arrays (prefix, width, first, last, owner code): one row each.
+_RUNS = (
+    "unnest(?::text[], ?::smallint[], ?::bigint[], ?::bigint[], ?::bigint[]) AS j (prefix, width, first, last, owner)"
+)
+# Another sender's run overlaps [first, last] only if it starts at most MAX_RUN - 1 before
+# ``first``: a bounded key range of the primary key.
+_OVERLAP = f"""
+    c.prefix = j.prefix AND c.width = j.width AND c.first BETWEEN j.first - {MAX_RUN - 1} AND j.last
+    AND c.last >= j.first AND c.owner <> j.owner
+"""
+_OTHERS = f"SELECT c.prefix, c.width, greatest(c.first, j.first) FROM {_RUNS} JOIN claim_runs c ON {_OVERLAP} LIMIT 1"
+# Every run is recorded (a replay by its owner extends or keeps it), or none is when any id is
+# someone else's.
+_CLAIM = f"""
+WITH j AS (SELECT * FROM {_RUNS})
+INSERT INTO claim_runs AS c (prefix, width, first, last, owner, hour)
+    SELECT prefix, width, first, last, owner, ? FROM j
+    WHERE NOT EXISTS (SELECT FROM j, claim_runs c WHERE {_OVERLAP})
+ON CONFLICT (prefix, width, first) DO UPDATE
+    SET last = greatest(c.last, excluded.last), hour = greatest(c.hour, excluded.hour)
+    WHERE c.owner = excluded.owner
+"""
+
+
+class SharedOwnerIndex:
+    """``claim`` records the owners of a batch's ids, or refuses the whole batch (``id_taken``),
+    on a database every hub instance of the fleet shares."""
+
+    def __init__(self, db: SqlDb) -> None:
+        if db.dialect != "postgres":
+            raise ValueError("the shared owner index needs PostgreSQL; one hub uses OwnerIndex (SQLite)")
+        self._db = db
+        self._lock = threading.Lock()
+        self._db.create(_SCHEMA)
+        self._codes: dict[str, int] = {}
+        self._hours: set[int] = set()
+        self._closed = False
+
+    def claim(self, events: Sequence[Event]) -> None:
+        """Own every id of ``events`` for its sender; StoreRefusedError (nothing recorded) when an
+        id already belongs to another site/agent, so the caller can isolate the offending events."""
+        if not events:
+            return
+        by_owner: dict[str, list[str]] = {}
+        for (site, agent), same in groupby(events, _SENDER):
+            by_owner.setdefault(f"{site}/{agent}", []).extend(map(_ID, same))
+        hour = epoch_us(utc_now()) // _HOUR_US
+        with self._lock:
+            if self._closed:
+                raise StoreError("store is closed")
+            runs = [(run, self._code(owner)) for owner, ids in by_owner.items() for run in id_runs(ids)]
+            clash = crossing(runs)
+            if clash is not None:  # two senders of this very round claim one id
+                raise StoreRefusedError("id_taken", f"event id {clash} belongs to another sender")
+            if hour not in self._hours:  # before the runs, so retention always knows their hour
+                self._db.execute("INSERT INTO claim_hours (hour) VALUES (?) ON CONFLICT DO NOTHING", (hour,))
+                self._hours.add(hour)
+            columns = _columns(runs)
+            with self._db.pipeline(), self._db.transaction():
+                self._db.lock_keys(lock_keys([run for run, _ in runs]))
+                cur = self._db.execute(_CLAIM, (*columns, hour))
+            if cur.rowcount == len(runs):
+                return
+            taken = self._db.fetchone(_OTHERS, columns)
+        where = "an event id" if taken is None else f"event id {join_id(*taken)}"  # None: just forgotten
+        raise StoreRefusedError("id_taken", f"{where} belongs to another sender")
+
+    def _code(self, owner: str) -> int:
+        """The small integer that names ``owner`` in runs, the same on every instance (caller holds
+        the lock). A code made for a claim that is then refused stays: a name without runs."""
+        code = self._codes.get(owner)
+        if code is None:
+            self._db.execute("INSERT INTO owner_names (name) VALUES (?) ON CONFLICT DO NOTHING", (owner,))
+            row = self._db.fetchone("SELECT code FROM owner_names WHERE name = ?", (owner,))
+            if row is None:  # cannot happen: the row was there or was just made
+                raise StoreError(f"no owner code for {owner}")
+            code = self._codes[owner] = int(row[0])
+        return code
+
+    def owner(self, event_id: str) -> str | None:
+        """``site/agent`` that owns ``event_id``, or None (for tests and operators' checks)."""
+        prefix, width, n = split_id(event_id)
+        row = self._db.fetchone(
+            "SELECT n.name FROM claim_runs c JOIN owner_names n ON n.code = c.owner WHERE c.prefix = ? "
+            f"AND c.width = ? AND c.first BETWEEN ? - {MAX_RUN - 1} AND ? AND c.last >= ? LIMIT 1",
+            (prefix, width, n, n, n),
+        )
+        return None if row is None else str(row[0])
+
+    def forget_before(self, cutoff: datetime) -> int:
+        """Drop runs of events older than the events' retention (``KEEP_AFTER`` late); returns how many.
+
+        Cheap while no hour has expired (one look at the few rows of ``claim_hours``); otherwise one
+        DELETE. Unlike SQLite, where a writer locks the whole file and the local index deletes in
+        chunks, PostgreSQL locks only the rows deleted, which no live claim needs, so claims on
+        every instance go on meanwhile. Every instance may run it; two at once delete a run once.
+        """
+        last = epoch_us(cutoff - KEEP_AFTER) // _HOUR_US  # runs of hours before this one are forgotten
+        with self._lock:
+            if self._closed or self._db.fetchone("SELECT 1 FROM claim_hours WHERE hour < ? LIMIT 1", (last,)) is None:
+                return 0
+            with self._db.transaction():
+                removed = int(self._db.execute("DELETE FROM claim_runs WHERE hour < ?", (last,)).rowcount)
+                self._db.execute("DELETE FROM claim_hours WHERE hour < ?", (last,))
+            self._hours = {h for h in self._hours if h >= last}
+        return removed
+
+    def close(self) -> None:
+        """Release the connection; later claims raise StoreError (the store is closed)."""
+        with self._lock:
+            self._closed = True
+            self._db.close()
+
+
+def lock_keys(runs: Sequence[Run]) -> list[str]:
+    """The advisory-lock keys of a claim: one per block of :data:`MAX_RUN` numbers a run touches
+    (a run spans at most two). Two runs that share an id share a block, so their claims serialise."""
+    return [
+        f"owners:{r.width}:{block}:{r.prefix}"
+        for r in runs
+        for block in range(r.first // MAX_RUN, r.last // MAX_RUN + 1)
+    ]
+
+
+def crossing(runs: Sequence[tuple[Run, int]]) -> str | None:
+    """An id two owners of one claim both name, or None (pure).
+
+    The runs of one owner never overlap (``id_runs`` makes them disjoint), so, ordered by their
+    first number, a run that starts before an earlier run of its prefix ended is another owner's.
+    """
+    ordered = sorted(runs, key=lambda rc: (rc[0].prefix, rc[0].width, rc[0].first))
+    for _, group in groupby(ordered, key=lambda rc: (rc[0].prefix, rc[0].width)):
+        reach = -1
+        for run, _ in group:
+            if run.first <= reach:
+                return join_id(run.prefix, run.width, run.first)
+            reach = max(reach, run.last)
+    return None
+
+
+def _columns(runs: Sequence[tuple[Run, int]]) -> tuple[list[str], list[int], list[int], list[int], list[int]]:
+    """The claim's runs as the five arrays of ``_RUNS``."""
+    return (
+        [r.prefix for r, _ in runs],
+        [r.width for r, _ in runs],
+        [r.first for r, _ in runs],
+        [r.last for r, _ in runs],
+        [code for _, code in runs],
+    )
