@@ -127,6 +127,26 @@ class SqlDb:
                     conn.execute("ROLLBACK")
                 raise
 
+    def script(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        """PostgreSQL: several ``;``-separated statements as one message to the server, run as one
+        implicit transaction (all or nothing); the cursor, at the first statement's result
+        (``nextset()`` moves on). Each statement still takes its own snapshot, so one that follows a
+        lock sees what the lock's previous holder committed.
+
+        Why: a short transaction costs one round trip and no BEGIN/COMMIT, and about a third of the
+        client CPU of the same statements in pipeline mode, for a statement run per message.
+        Parameters are bound on the client (``ClientCursor``: quoted by psycopg, never pasted)."""
+        if self.dialect != "postgres":
+            raise ValueError("SqlDb.script needs PostgreSQL (SQLite runs one statement per call)")
+        import psycopg
+
+        with self._lock:
+            if self._depth:
+                raise RuntimeError("SqlDb.script is its own transaction; not inside transaction()")
+            cur = psycopg.ClientCursor(self._live())
+            cur.execute(self._sql(sql), args)
+            return cur
+
     def lock_keys(self, keys: Sequence[str]) -> None:
         """Inside a transaction: hold a lock per key until commit, shared by every instance.
 

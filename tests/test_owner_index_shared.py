@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from borderwatch.hub.config.state import PostgresStateConfig, SqliteStateConfig
-from borderwatch.hub.sqldb import advisory_key, open_postgres, open_sqlite
+from borderwatch.hub.sqldb import open_postgres, open_sqlite
 from borderwatch.hub.store.base import StoreError, StoreRefusedError
 from borderwatch.hub.store.config import InfluxStoreConfig
 from borderwatch.hub.store.id_runs import Run, id_runs
@@ -87,7 +87,7 @@ def test_two_instances_racing_for_one_id_cannot_both_win(hubs) -> None:
     try:
         for k in range(5):
             first, second = make_events(50, start=100 * (k + 1), agent="a1"), make_events(30, start=100 * (k + 1) + 20)
-            keys = {advisory_key(key) for key in lock_keys(id_runs([e.id for e in first]))}
+            keys = lock_keys(id_runs([e.id for e in first]))
             outcome: dict[str, str] = {}
 
             def claim(name: str, idx: SharedOwnerIndex, events, outcome: dict[str, str] = outcome) -> None:
@@ -98,7 +98,7 @@ def test_two_instances_racing_for_one_id_cannot_both_win(hubs) -> None:
                     outcome[name] = "refused"
 
             with blocker.transaction():
-                blocker.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", (sorted(keys),))
+                blocker.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", (keys,))
                 threads = [threading.Thread(target=claim, args=("a", hub_a, first)),
                            threading.Thread(target=claim, args=("b", hub_b, _as("b1", second)))]  # fmt: skip
                 for t in threads:
