@@ -4,7 +4,8 @@ PostgreSQL (alert state and ledger) and VictoriaMetrics (events); one hub is SIG
 Verdict: every event is stored exactly once (VictoriaMetrics holds each agent's seqs 0..n-1 once),
 the shared ledger says each agent is complete with nothing lost and nothing counted twice, and each
 crossing (a camera on one mast and a radar on another, whose messages land on either hub) raised
-exactly one alert.
+exactly one alert. Afterwards a stranger reusing one agent's ids, claimed through either hub (one
+now dead), is refused on the survivor: the event-id owner index is the fleet's (PostgreSQL).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from borderwatch.hub.sqldb import open_postgres
 from tests.chaos.agents import SimAgent
 from tests.support.alerts import event
 from tests.support.broker import Mosquitto
+from tests.support.builders import outbox_events
 from tests.support.fleet import fleet_hub_config, start_hub, stop_hubs, wait_connected
 from tests.support.postgres import PG_DSN, pg_schema
 from tests.support.victoria import VictoriaMetrics, victoria_metrics
@@ -69,6 +71,27 @@ class Mast:
     def stop(self) -> None:
         self.link.stop()
         self.outbox.close()
+
+
+def _stranger_is_refused(broker: Mosquitto, vm: VictoriaMetrics, workdir: Path) -> None:
+    """An intruder sends a00's first ids (about half claimed through the killed hub), then one of
+    its own: only its own is stored (seq 40); the rest are dead letters (id_taken)."""
+    intruder = Mast(broker, "intruder", workdir)
+    try:
+        stolen = [e.model_copy(update={"agent": "intruder"}) for e in outbox_events(SITE, "a00", 0, 40)]
+        for k in range(0, 40, 5):
+            intruder.send(*stolen[k : k + 5])
+        intruder.send(event(0, agent="intruder", site=SITE, kind="track_update", track=99))
+        seqs = f'events_seq{{site="{SITE}",agent="intruder"}}'
+
+        def own_stored() -> bool:
+            vm.settle()
+            return bool(vm.values(seqs))
+
+        wait_until(own_stored, 60, "the intruder's own event stored")
+        assert vm.values(seqs) == [40], "a reused id was stored"
+    finally:
+        intruder.stop()
 
 
 @pytest.fixture
@@ -128,6 +151,7 @@ def test_two_hubs_share_the_load_and_survive_a_sigkill(fleet, tmp_path: Path) ->
             assert state.counters["received"] == EVENTS, (a.agent, state.counters)
         time.sleep(1.0)  # the engines tick five times more: nothing may open a second alert
         assert len(crossings()) == CROSSINGS
+        _stranger_is_refused(broker, vm, workdir)
     finally:
         for a in agents:
             a.stop()
