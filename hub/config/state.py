@@ -2,7 +2,8 @@
 
 SQLite (the default) keeps them in the files named by ``alerts.db_path`` and
 ``delivery.ledger_path``; PostgreSQL keeps both in one database, so several hub instances
-sharing the MQTT load (``delivery.shared_group``) share one alert state and one ledger.
+sharing the MQTT load (``delivery.shared_group``) share one alert state and one ledger (and
+tokens, agent health, zone membership and, with the InfluxDB store, the owners of event ids).
 """
 
 from __future__ import annotations
