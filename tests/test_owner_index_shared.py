@@ -186,3 +186,17 @@ def test_the_state_section_picks_the_index(tmp_path: Path) -> None:
         assert other.owner(make_event(1).id) == "s1/a1"
         other.close()
         shared.close()
+
+
+def test_a_script_is_one_implicit_transaction_on_postgres_only(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="PostgreSQL"):
+        open_sqlite(tmp_path / "x.sqlite").script("SELECT 1")
+    with pg_schema() as schema:
+        db = open_postgres(PG_DSN, schema)
+        db.execute("CREATE TABLE t (k INTEGER PRIMARY KEY)")
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            db.script("INSERT INTO t VALUES (?); INSERT INTO t VALUES (?)", (1, 1))
+        assert db.fetchall("SELECT k FROM t") == []  # the first INSERT went with the second
+        cur = db.script("INSERT INTO t VALUES (?); INSERT INTO t SELECT unnest(?::int[])", (1, [2, 3]))
+        assert cur.nextset() and cur.rowcount == 2
+        db.close()
