@@ -12,6 +12,7 @@ reusing a claimed id is not refused afterwards (the check that the runs were rec
 
     python bench/bench_owners.py                 # 2,000 messages of 100 ids on each backend
     python bench/bench_owners.py --ids random    # ids that form no runs (a row per id)
+    python bench/bench_owners.py --batch 10 --round 20   # small messages, claimed a round at once
 """
 
 from __future__ import annotations
@@ -60,6 +61,11 @@ def messages(n_msgs: int, batch: int, agents: int, ids: str, tag: str) -> list[l
     return out
 
 
+def rounds(msgs: list[list[_Ev]], per_round: int) -> list[list[_Ev]]:
+    """Messages grouped as the hub's ingest loop claims them: a round of several agents' messages."""
+    return [[e for m in msgs[i : i + per_round] for e in m] for i in range(0, len(msgs), per_round)]
+
+
 def timed(claim: Callable[[Sequence[Any]], None], msgs: list[list[_Ev]]) -> tuple[float, float]:
     """(wall s, CPU s of this thread) for claiming every message in turn."""
     wall, cpu = time.perf_counter(), time.thread_time()
@@ -89,6 +95,7 @@ def main() -> int:
     p.add_argument("--messages", type=int, default=2000)
     p.add_argument("--batch", type=int, default=100, help="ids per message")
     p.add_argument("--agents", type=int, default=50)
+    p.add_argument("--round", type=int, default=1, help="messages per claim (the hub claims a round at once)")
     p.add_argument("--ids", choices=("numbered", "random"), default="numbered")
     p.add_argument("--dsn", default=os.environ.get("BORDERWATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test"))
     args = p.parse_args()
@@ -102,11 +109,12 @@ def main() -> int:
             for name, idx in (("sqlite (one hub, local file)", local), ("postgres (shared, one instance)", shared)):
                 warm = messages(args.agents, 1, args.agents, "numbered", "warm")  # codes and hour known
                 timed(idx.claim, warm)
-                msgs = messages(args.messages, args.batch, args.agents, args.ids, name[:2])
+                msgs = rounds(messages(args.messages, args.batch, args.agents, args.ids, name[:2]), args.round)
                 wall, cpu = timed(idx.claim, msgs)
                 lines.append(row(name, msgs, wall, cpu))
                 ok &= refuses_stranger(idx, msgs[-1])
-            halves = [messages(args.messages // 2, args.batch, args.agents // 2, args.ids, f"p{k}") for k in (0, 1)]
+            halves = [rounds(messages(args.messages // 2, args.batch, args.agents // 2, args.ids, f"p{k}"), args.round)
+                      for k in (0, 1)]  # fmt: skip
             timed(second.claim, messages(args.agents, 1, args.agents, "numbered", "warm2"))
             results: list[tuple[float, float]] = [(0.0, 0.0), (0.0, 0.0)]
 
@@ -131,9 +139,10 @@ def main() -> int:
             admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
             admin.close()
     load = os.getloadavg()
-    print(f"owner claims: {args.messages:,} messages of {args.batch} {args.ids} ids, {args.agents} agents; "
+    print(f"owner claims: {args.messages:,} messages of {args.batch} {args.ids} ids, {args.agents} agents, "
+          f"{args.round} per claim; "
           f"{os.cpu_count()} cores, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")  # fmt: skip
-    print(f"{'backend':<34} {'wall us':>9} {'cpu us':>9} {'claims/s':>9} {'ids/s':>11}  (per claim = per message)")
+    print(f"{'backend':<34} {'wall us':>9} {'cpu us':>9} {'claims/s':>9} {'ids/s':>11}  (per claim)")
     print("\n".join(lines))
     print("stranger refused afterwards:", "yes" if ok else "NO")
     return 0 if ok else 1
