@@ -54,3 +54,14 @@ def test_the_model_sees_the_defogged_frame_motion_and_tamper_the_camera_s_own() 
     assert len(plan.rects) and plan.frame.data is not fog and plan.frame.ts == 1.0
     clear = _frame("person-day")
     assert pipe.plan(Frame("cam-1", 4.0, 1, clear)).frame.data is clear
+
+
+def test_a_hazy_picture_is_looked_at_whole_even_where_motion_sees_nothing() -> None:
+    """Fog fades a walking person under the motion threshold: with gating on, the model never looked
+    at the fog scenario's second person until 25 m out. A still picture has no motion at all."""
+    pipe = CameraPipeline("s", "a", "cam-1", CameraConfig(), ("person",))
+    fog, clear = _frame("fog"), _frame("person-day")
+    fogged = [pipe.plan(Frame("cam-1", i / 5, i, fog)) for i in range(15)]
+    assert all(len(p.rects) for p in fogged) and fogged[-1].frame.data is not fog  # whole, defogged
+    pipe = CameraPipeline("s", "a", "cam-1", CameraConfig(), ("person",))
+    assert not len([pipe.plan(Frame("cam-1", i / 5, i, clear)) for i in range(15)][-1].rects)  # gated

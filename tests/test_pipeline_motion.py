@@ -53,13 +53,14 @@ def test_motion_mask_hides_motion_inside_it():
 
 def test_regions_are_model_sized_merged_and_fall_back_to_full_frame():
     boxes = np.array([[100, 100, 130, 170], [140, 110, 170, 180], [900, 500, 930, 570]], float)
-    rects = plan_regions(boxes, (1280, 720), 320, max_regions=4)
+    rects, tiling = plan_regions(boxes, (1280, 720), 320, max_regions=4)
+    assert tiling is None  # each union fits the model input: nothing split
     assert len(rects) == 2
     assert np.all(rects[:, 2:] - rects[:, :2] >= 320)
     assert np.all(rects[:, :2] >= 0) and np.all(rects[:, 2] <= 1280) and np.all(rects[:, 3] <= 720)
     many = np.array([[0, 0, 20, 50], [1200, 0, 1220, 50], [0, 600, 20, 650], [1200, 600, 1220, 650]], float)
-    assert plan_regions(many, (1280, 720), 320, max_regions=2).tolist() == [[0, 0, 1280, 720]]
-    assert plan_regions(boxes, (640, 300), 320, 4).tolist() == [[0, 0, 640, 300]]  # frame smaller than crop
+    assert plan_regions(many, (1280, 720), 320, max_regions=2)[0].tolist() == [[0, 0, 1280, 720]]
+    assert plan_regions(boxes, (640, 300), 320, 4)[0].tolist() == [[0, 0, 640, 300]]  # frame smaller than crop
     assert merge_overlapping(np.array([[0, 0, 10, 10], [5, 5, 20, 20], [30, 30, 40, 40]])).tolist() == [
         [0, 0, 20, 20],
         [30, 30, 40, 40],

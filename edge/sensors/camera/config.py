@@ -71,7 +71,8 @@ class DetectionConfig(Settings):
     defog: Literal["auto", "on", "off"] = Field(
         "auto",
         description="local contrast (CLAHE) on what the model sees: auto = only while the picture is hazy (fog), "
-        "judged by its dark channel every 2 s; motion and tamper checks always see the camera's own picture",
+        "judged by its dark channel every 2 s; motion and tamper checks always see the camera's own picture, and "
+        "while it is hazy (in any mode) motion gating is off: the model sees every frame whole",
     )
     tile_overlap: float = Field(0.2, ge=0.05, le=0.5, description="overlap of neighbouring tiles (fraction of a tile)")
     max_tiles: int = Field(8, ge=2, le=32, description="most tiles per frame; larger tiles (scaled down) beyond that")

@@ -3,7 +3,10 @@
 Why: fog keeps exp(-3.912 d / V) of a scene's contrast (Koschmieder), so at 150 m visibility a person
 40 m out keeps about a third of it. The shipped detector missed such a person in the fog scenario's
 frame and found it (score 0.54) once the frame had CLAHE. Motion and tamper checks keep the camera's
-own picture: a contrast filter switching on must not look like a tampered lens.
+own picture: a contrast filter switching on must not look like a tampered lens. Motion gating cannot
+be trusted in haze (a person's faded contrast stays under the motion threshold, so the model never
+looked at the fog scenario's second person until 25 m out): while the picture is hazy the camera
+pipeline runs the model on every frame, whole.
 
 Haze is told by the dark channel (He, Sun and Tang's dark channel prior): in a clear outdoor picture most
 small patches hold a dark pixel in some colour, while fog's airlight lifts them all. The test is the
@@ -44,14 +47,20 @@ class Defog:
         self.check_every_s = check_every_s
         self._clahe = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
         self._checked = -np.inf
-        self.hazy = mode == "on"
+        self.hazy = False  # the last check's answer, whatever the mode
+
+    def check(self, bgr: U8, ts: float) -> bool:
+        """Whether the picture is hazy, measured at most every ``check_every_s`` (in every mode: the
+        camera pipeline also stops trusting motion gating while it is, see ``CameraPipeline.plan``)."""
+        if ts - self._checked >= self.check_every_s:
+            self._checked = ts
+            self.hazy = haze_level(bgr) > HAZY_DARK_P10
+        return self.hazy
 
     def __call__(self, bgr: U8, ts: float) -> U8:
         """The frame the model should see: ``bgr`` itself unless defog applies (never modified in place)."""
-        if self.mode == "auto" and ts - self._checked >= self.check_every_s:
-            self._checked = ts
-            self.hazy = haze_level(bgr) > HAZY_DARK_P10
-        return clahe_luma(bgr, self._clahe) if self.hazy else bgr  # "off" never sets hazy
+        on = self.mode == "on" or (self.mode == "auto" and self.check(bgr, ts))
+        return clahe_luma(bgr, self._clahe) if on else bgr
 
 
 def clahe_luma(bgr: U8, clahe: cv2.CLAHE) -> U8:

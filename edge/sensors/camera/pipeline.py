@@ -3,7 +3,8 @@
 ``plan(frame)``: tamper check and motion gating on a small luma image; decides which crops (if
 any) the model must see: motion blobs, tracked objects the motion touches, and tracks not looked
 at for ``stationary_recheck_s`` (stationary objects are re-verified, not re-inferred every frame),
-and tracks missed at their last look, until they are found again or end.
+and tracks missed at their last look, until they are found again or end. While the picture is
+hazy (``defog.py``) motion cannot be trusted and the model sees every frame whole.
 Without a model the motion blobs themselves are the detections.
 ``finish(plan, candidates)``: class mapping, filters, masks, tracking, rules, events, evidence.
 The camera's ``CameraUnit`` (``kind.py``) owns the instance; nothing here does I/O or threading.
@@ -96,7 +97,8 @@ class CameraPipeline:
         """
         scene = self._scene_for(frame)
         assert self.motion is not None
-        if self.uses_model and not self.cfg.motion.enabled:
+        # haze fades a moving person under the motion threshold: then the model looks at every frame whole
+        if self.uses_model and (not self.cfg.motion.enabled or self.defog.check(frame.data, frame.ts)):
             rects, tiling = self._whole(scene.frame_wh)
             due = self.tamper.due(frame.ts)
             tamper = self.tamper(downscale_gray(frame.data, self.cfg.motion.width), frame.ts) if due else []
@@ -141,10 +143,10 @@ class CameraPipeline:
         wanted = np.concatenate((motion.boxes, boxes[touched | recheck]))
         if len(wanted) and not self.cfg.motion.crop:
             return self._whole(wh)
-        rects = plan_regions(wanted, wh, self.model_side, self.cfg.motion.max_regions)
+        rects, tiling = plan_regions(wanted, wh, self.model_side, self.cfg.motion.max_regions)
         if len(rects) == 1 and (rects[0] == (0, 0, *wh)).all():  # cropping did not pay off
             return self._whole(wh)
-        return rects, None
+        return rects, tiling
 
     def _blobs(self, motion: MotionResult) -> Detections:
         keep = motion.area_frac >= self.cfg.detection.blob_min_area_frac

@@ -4,7 +4,11 @@ Why crops: a 1920x1080 frame letterboxed into 320 px makes a person 30 px tall v
 320-640 px crop around the motion keeps native resolution where it matters and costs one model
 input instead of several tiles. Overlapping squares are merged by connected components of their
 overlap graph (one vectorised union), and when too many crops are needed the whole frame is
-used instead.
+used instead. A union wider or taller than the model input would be shrunk to fit it -- a group
+walking beside another person makes one 600 px union, shrunk 2x, and the people in it, 10 px
+wide, are lost -- so such a union is split into model-sized tiles at native resolution instead,
+overlapping by more than the objects in it, and a box cut by a split edge is dropped (``Tiling``):
+the neighbouring tile saw that object whole (the union itself, shrunk, is added for larger ones).
 
 Whole frames can be tiled: overlapping squares at native resolution (plus the frame letterboxed,
 for objects too big for a tile). A box touching a tile's inner edge is cut by it, and an overview
@@ -23,6 +27,7 @@ from scipy.sparse.csgraph import connected_components
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 _TILE_GROWTH = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0, 8.0)
+_SHRINK_OK = 1.25  # a motion crop shrunk this little for the model still shows a distant person (tiles grow so too)
 
 
 def square_regions(boxes: npt.ArrayLike, frame_wh: tuple[int, int], side: int, grow: float = 1.4) -> I64:
@@ -68,6 +73,13 @@ def merge_overlapping(rects: I64) -> I64:
     """Union of every group of transitively overlapping rectangles."""
     if len(rects) <= 1:
         return rects
+    return _merge(rects)[0]
+
+
+def _merge(rects: I64) -> tuple[I64, I64]:
+    """The unions of ``merge_overlapping`` and, per input rectangle, the index of its union."""
+    if len(rects) <= 1:
+        return rects, np.zeros(len(rects), np.int64)
     lt = np.maximum(rects[:, None, :2], rects[None, :, :2])
     rb = np.minimum(rects[:, None, 2:], rects[None, :, 2:])
     overlap = np.all(rb > lt, axis=2)
@@ -80,25 +92,92 @@ def merge_overlapping(rects: I64) -> I64:
     np.minimum.at(y1, label, rects[:, 1])
     np.maximum.at(x2, label, rects[:, 2])
     np.maximum.at(y2, label, rects[:, 3])
-    return np.stack((x1, y1, x2, y2), axis=1)
+    return np.stack((x1, y1, x2, y2), axis=1), label.astype(np.int64)
 
 
 def plan_regions(
-    boxes: npt.ArrayLike, frame_wh: tuple[int, int], side: int, max_regions: int, max_area_frac: float = 0.7
-) -> I64:
-    """Crops (K, 4) covering ``boxes``; the full frame when cropping would not pay off."""
+    boxes: npt.ArrayLike,
+    frame_wh: tuple[int, int],
+    side: int,
+    max_regions: int,
+    max_area_frac: float = 0.7,
+    grow: float = 1.4,
+) -> tuple[I64, Tiling | None]:
+    """Model inputs (K, 4) covering ``boxes`` at native resolution, and the ``Tiling`` that sorts the
+    boxes found where a region too large for the model was split (None when nothing was split); the
+    full frame (no tiling) when cropping would not pay off: more than ``max_regions`` inputs, or
+    most of the frame.
+
+    Boxes whose squares overlap form one region: their bounding box, grown, and at least ``side``
+    along each axis (one box alone: the square around it).
+    """
     w, h = frame_wh
     full = np.array([[0, 0, w, h]], np.int64)
     b = np.asarray(boxes, np.float64).reshape(-1, 4)
     if len(b) == 0:
-        return np.zeros((0, 4), np.int64)
+        return np.zeros((0, 4), np.int64), None
     if min(w, h) <= side:
-        return full
-    rects = merge_overlapping(square_regions(b, frame_wh, side))
-    area = np.prod(rects[:, 2:] - rects[:, :2], axis=1).sum()
-    if len(rects) > max_regions or area > max_area_frac * w * h:
-        return full
-    return rects
+        return full, None
+    unions, label = _merge(square_regions(b, frame_wh, side, grow))
+    area = np.prod(unions[:, 2:] - unions[:, :2], axis=1).sum()
+    if len(unions) > max_regions or area > max_area_frac * w * h:
+        return full, None
+    margin = _cut_margin(side)
+    bound = np.concatenate((np.full((len(unions), 2), np.inf), np.full((len(unions), 2), -np.inf)), axis=1)
+    np.minimum.at(bound[:, :2], label, b[:, :2])
+    np.maximum.at(bound[:, 2:], label, b[:, 2:])
+    extent = np.zeros((len(unions), 2))
+    np.maximum.at(extent, label, (b[:, 2:] - b[:, :2]) * grow + 2 * margin + 1)  # widest, tallest box per region
+    regions = _cover(bound, frame_wh, side, grow)
+    parts = [_split(r, side, e, margin) for r, e in zip(regions, extent, strict=True)]
+    tiles = np.concatenate([p[0] for p in parts])
+    overviews = [r[None] for r, p in zip(regions, parts, strict=True) if p[2]]
+    rects = np.concatenate([tiles, *overviews])
+    if len(rects) > max_regions:
+        return full, None
+    if len(tiles) == len(regions):  # nothing split: the crops as they are, none of them cuts a box
+        return rects, None
+    return rects, Tiling(tiles.astype(np.float64), np.concatenate([p[1] for p in parts]))
+
+
+def _cover(bound: F64, frame_wh: tuple[int, int], side: int, grow: float) -> I64:
+    """(K, 4) rectangles around the bounding boxes ``bound``: grown ``grow`` times, at least ``side``
+    along each axis (as ``square_regions``), shifted inside the frame."""
+    wh = np.array(frame_wh, np.float64)
+    size = np.minimum(np.maximum((bound[:, 2:] - bound[:, :2]) * grow, side), wh)
+    lo = np.clip((bound[:, :2] + bound[:, 2:]) / 2 - size / 2, 0, wh - size)
+    return np.round(np.concatenate((lo, lo + size), axis=1)).astype(np.int64)
+
+
+def _cut_margin(tile: int) -> float:
+    """How close to a cut edge a box counts as cut by it (pixels)."""
+    return max(2.0, 0.01 * float(tile))
+
+
+def _split(region: I64, side: int, extent: F64, margin: float) -> tuple[I64, F64, bool]:
+    """``region`` as it is when the model input holds it shrunk at most ``_SHRINK_OK`` times, else tiles
+    ``side`` px long at native resolution along each axis that is too long; with their cut edges
+    (``cut_edges``, here: inside the region), and whether the region must also be seen whole, shrunk
+    (an overview, ``Tiling``).
+
+    Neighbouring tiles overlap by the largest ``extent`` (x, y) of the region's boxes, so each lies
+    whole in one tile, up to a quarter tile: a larger box (a vehicle near the camera, or one motion
+    blob of a group walking abreast) may be cut by every tile that holds part of it, and the
+    overview, shrunk at most a few times, still shows it large enough.
+    """
+    x1, y1, x2, y2 = (int(v) for v in region)
+    size = np.array([x2 - x1, y2 - y1])
+    if (size <= _SHRINK_OK * side).all():
+        return region[None], np.full((1, 4), np.nan), False
+    tile = np.where(size <= _SHRINK_OK * side, size, side)
+    overlap = np.minimum(extent, side / 4)
+    xs = x1 + _starts(int(size[0]), int(tile[0]), float(overlap[0]) / side)
+    ys = y1 + _starts(int(size[1]), int(tile[1]), float(overlap[1]) / side)
+    x, y = (a.ravel() for a in np.meshgrid(xs, ys))
+    tiles = np.stack((x, y, x + tile[0], y + tile[1]), axis=1)
+    inner = np.stack((tiles[:, 0] > x1, tiles[:, 1] > y1, tiles[:, 2] < x2, tiles[:, 3] < y2), axis=1)
+    cuts = np.where(inner, tiles + np.array([margin, margin, -margin, -margin]), np.nan)
+    return tiles, cuts, bool((extent > overlap).any())
 
 
 def centres_inside(points: npt.ArrayLike, rects: I64) -> npt.NDArray[np.bool_]:
@@ -161,7 +240,9 @@ def touches_cuts(xyxy: npt.ArrayLike, cuts: F64) -> npt.NDArray[np.bool_]:
 @dataclass(frozen=True, slots=True)
 class Tiling:
     """A whole frame as model inputs 0..K-1 = ``tiles`` (native resolution) and input K = the frame
-    letterboxed (the overview, for objects too big for any tile).
+    letterboxed (the overview, for objects too big for any tile); or motion crops, some of them split
+    into tiles, then the split unions shrunk whole when they hold large objects (``plan_regions``):
+    every input from K on is an overview.
 
     ``keep`` says which boxes may go on to NMS: a tile's box must not reach a cut edge (the object
     goes on beyond the tile), and an overview box only counts where no tile saw that object whole
@@ -174,7 +255,7 @@ class Tiling:
 
     @property
     def overview(self) -> int:
-        """Model-input index of the letterboxed whole frame: the one after the last tile."""
+        """Model-input index of the (first) overview: the one after the last tile."""
         return len(self.tiles)
 
     def keep(self, xyxy: npt.ArrayLike, image: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
@@ -212,5 +293,5 @@ def whole_frame_regions(
     if mode == "letterbox" or min(w, h) <= side:
         return full, None
     tiles = tile_grid(frame_wh, side, overlap, max_tiles)
-    margin = max(2.0, 0.01 * float(tiles[0, 2] - tiles[0, 0]))
+    margin = _cut_margin(int(tiles[0, 2] - tiles[0, 0]))
     return np.concatenate((tiles, full)), Tiling(tiles.astype(np.float64), cut_edges(tiles, frame_wh, margin))
