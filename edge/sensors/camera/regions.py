@@ -4,11 +4,12 @@ Why crops: a 1920x1080 frame letterboxed into 320 px makes a person 30 px tall v
 320-640 px crop around the motion keeps native resolution where it matters and costs one model
 input instead of several tiles. Overlapping squares are merged by connected components of their
 overlap graph (one vectorised union), and when too many crops are needed the whole frame is
-used instead. A union wider or taller than the model input would be shrunk to fit it -- a group
-walking beside another person makes one 600 px union, shrunk 2x, and the people in it, 10 px
-wide, are lost -- so such a union is split into model-sized tiles at native resolution instead,
-overlapping by more than the objects in it, and a box cut by a split edge is dropped (``Tiling``):
-the neighbouring tile saw that object whole (the union itself, shrunk, is added for larger ones).
+used instead. Each group of boxes is cropped to its bounding box (grown, at least model-sized);
+a crop more than 1.25x too long for the model input would be shrunk to fit it -- a group walking
+beside another person made one 600 px crop, shrunk 2x, and the people in it, 10 px wide, were
+lost -- so it is split into model-sized tiles at native resolution instead, overlapping by more
+than the objects in it, and a box cut by a split edge is dropped (``Tiling``): the neighbouring
+tile saw that object whole (the crop itself, shrunk, is added when an object is too large for that).
 
 Whole frames can be tiled: overlapping squares at native resolution (plus the frame letterboxed,
 for objects too big for a tile). A box touching a tile's inner edge is cut by it, and an overview
@@ -109,7 +110,7 @@ def plan_regions(
     most of the frame.
 
     Boxes whose squares overlap form one region: their bounding box, grown, and at least ``side``
-    along each axis (one box alone: the square around it).
+    along each axis (one small box alone: the ``side`` square around it).
     """
     w, h = frame_wh
     full = np.array([[0, 0, w, h]], np.int64)
