@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from borderwatch.deploy.eval_run import LIBRARY
-from borderwatch.edge.sensors.camera.config import CameraConfig
+from borderwatch.edge.sensors.camera.config import CameraConfig, MotionConfig
 from borderwatch.edge.sensors.camera.defog import HAZY_DARK_P10, Defog, haze_level
+from borderwatch.edge.sensors.camera.motion import MotionDetector
 from borderwatch.edge.sensors.camera.pipeline import CameraPipeline
 from borderwatch.edge.sensors.frame import Frame
 from borderwatch.simulators.camera.render import CameraRenderer
@@ -56,12 +57,15 @@ def test_the_model_sees_the_defogged_frame_motion_and_tamper_the_camera_s_own() 
     assert pipe.plan(Frame("cam-1", 4.0, 1, clear)).frame.data is clear
 
 
-def test_a_hazy_picture_is_looked_at_whole_even_where_motion_sees_nothing() -> None:
-    """Fog fades a walking person under the motion threshold: with gating on, the model never looked
-    at the fog scenario's second person until 25 m out. A still picture has no motion at all."""
-    pipe = CameraPipeline("s", "a", "cam-1", CameraConfig(), ("person",))
-    fog, clear = _frame("fog"), _frame("person-day")
-    fogged = [pipe.plan(Frame("cam-1", i / 5, i, fog)) for i in range(15)]
-    assert all(len(p.rects) for p in fogged) and fogged[-1].frame.data is not fog  # whole, defogged
-    pipe = CameraPipeline("s", "a", "cam-1", CameraConfig(), ("person",))
-    assert not len([pipe.plan(Frame("cam-1", i / 5, i, clear)) for i in range(15)][-1].rects)  # gated
+def test_motion_in_a_hazy_picture_counts_the_faded_walker() -> None:
+    """Fog fades a walking person under the motion threshold: the fog scenario's second person, 40 m
+    from cam-2, made no motion at the clear-weather threshold, so the model was never asked about him."""
+    scn = load_scenario(LIBRARY / "fog.toml")
+    cam = CameraRenderer(scn, "cam-2")
+    frames = [cam.render(66 + i / 5).frame for i in range(60)]  # p2 walks from 48 m to 38 m out
+    pipe = CameraPipeline("s", "a", "cam-2", CameraConfig(), ("person",))
+    plans = [pipe.plan(Frame("cam-2", i / 5, i, f)) for i, f in enumerate(frames)]
+    assert pipe.defog.hazy and sum(len(p.rects) > 0 for p in plans[-20:]) >= 15
+    clear_weather = MotionDetector(MotionConfig())
+    seen = [len(clear_weather(f).boxes) for f in frames]
+    assert not any(seen[-20:])  # the clear-weather threshold: nothing moves, the model is not asked

@@ -32,6 +32,13 @@ class MotionConfig(Settings):
         320, ge=32, le=1280, description="width of the downscaled luma image motion runs on (distant people!)"
     )
     threshold: int = Field(15, ge=1, le=255, description="luma difference that counts as changed")
+    hazy_threshold: int = Field(
+        5,
+        ge=1,
+        le=255,
+        description="the same while the picture is hazy (detection.defog's test): fog at 150 m visibility "
+        "keeps a third of a person's contrast 40 m out (Koschmieder), so a third of threshold",
+    )
     alpha: float = Field(0.05, gt=0, le=1, description="background learning rate per frame")
     min_area_frac: float = Field(0.0001, ge=0, le=0.5, description="smallest motion blob, fraction of frame")
     max_changed_frac: float = Field(
@@ -71,8 +78,8 @@ class DetectionConfig(Settings):
     defog: Literal["auto", "on", "off"] = Field(
         "auto",
         description="local contrast (CLAHE) on what the model sees: auto = only while the picture is hazy (fog), "
-        "judged by its dark channel every 2 s; motion and tamper checks always see the camera's own picture, and "
-        "while it is hazy (in any mode) motion gating is off: the model sees every frame whole",
+        "judged by its dark channel every 2 s; motion and tamper checks always see the camera's own picture "
+        "(while it is hazy, in any mode, motion counts from motion.hazy_threshold)",
     )
     tile_overlap: float = Field(0.2, ge=0.05, le=0.5, description="overlap of neighbouring tiles (fraction of a tile)")
     max_tiles: int = Field(8, ge=2, le=32, description="most tiles per frame; larger tiles (scaled down) beyond that")

@@ -3,10 +3,9 @@
 Why: fog keeps exp(-3.912 d / V) of a scene's contrast (Koschmieder), so at 150 m visibility a person
 40 m out keeps about a third of it. The shipped detector missed such a person in the fog scenario's
 frame and found it (score 0.54) once the frame had CLAHE. Motion and tamper checks keep the camera's
-own picture: a contrast filter switching on must not look like a tampered lens. Motion gating cannot
-be trusted in haze (a person's faded contrast stays under the motion threshold, so the model never
-looked at the fog scenario's second person until 25 m out): while the picture is hazy the camera
-pipeline runs the model on every frame, whole.
+own picture: a contrast filter switching on must not look like a tampered lens. But a person's faded
+contrast stays under the motion threshold (the model was never asked about the fog scenario's second
+person until 25 m out), so while the picture is hazy motion counts from ``motion.hazy_threshold``.
 
 Haze is told by the dark channel (He, Sun and Tang's dark channel prior): in a clear outdoor picture most
 small patches hold a dark pixel in some colour, while fog's airlight lifts them all. The test is the
@@ -50,8 +49,8 @@ class Defog:
         self.hazy = False  # the last check's answer, whatever the mode
 
     def check(self, bgr: U8, ts: float) -> bool:
-        """Whether the picture is hazy, measured at most every ``check_every_s`` (in every mode: the
-        camera pipeline also stops trusting motion gating while it is, see ``CameraPipeline.plan``)."""
+        """Whether the picture is hazy, measured at most every ``check_every_s`` (in every mode: motion
+        gating uses it too, see ``CameraPipeline.plan``)."""
         if ts - self._checked >= self.check_every_s:
             self._checked = ts
             self.hazy = haze_level(bgr) > HAZY_DARK_P10

@@ -106,14 +106,17 @@ class MotionDetector:
         """True once the background is the median of the first frames (no ghosts, no trails)."""
         return self.frames > _WARMUP_FRAMES
 
-    def __call__(self, frame: np.ndarray) -> MotionResult:
+    def __call__(self, frame: np.ndarray, hazy: bool = False) -> MotionResult:
+        """Motion of ``frame``; ``hazy``: the picture is hazy (``defog.py``), so changes count from
+        ``hazy_threshold`` on -- fog fades a person's contrast with the background."""
         gray = downscale_gray(frame, self.cfg.width)
         scale = self.cfg.width / frame.shape[1]
         self.frames += 1
         if self.background is None or self.background.shape != gray.shape or not self.warm:
             return self._warm_up(gray)
         diff = cv2.absdiff(gray, cv2.convertScaleAbs(self.background))
-        changed = cv2.threshold(diff, self.cfg.threshold, 255, cv2.THRESH_BINARY)[1]
+        threshold = self.cfg.hazy_threshold if hazy else self.cfg.threshold
+        changed = cv2.threshold(diff, threshold, 255, cv2.THRESH_BINARY)[1]
         if self.ignore is not None and self.ignore.shape == changed.shape:
             changed = cv2.bitwise_and(changed, self.ignore)
         frac = cv2.countNonZero(changed) / changed.size

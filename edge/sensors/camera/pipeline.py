@@ -4,7 +4,7 @@
 any) the model must see: motion blobs, tracked objects the motion touches, and tracks not looked
 at for ``stationary_recheck_s`` (stationary objects are re-verified, not re-inferred every frame),
 and tracks missed at their last look, until they are found again or end. While the picture is
-hazy (``defog.py``) motion cannot be trusted and the model sees every frame whole.
+hazy (``defog.py``) motion counts smaller changes (``motion.hazy_threshold``).
 Without a model the motion blobs themselves are the detections.
 ``finish(plan, candidates)``: class mapping, filters, masks, tracking, rules, events, evidence.
 The camera's ``CameraUnit`` (``kind.py``) owns the instance; nothing here does I/O or threading.
@@ -97,13 +97,12 @@ class CameraPipeline:
         """
         scene = self._scene_for(frame)
         assert self.motion is not None
-        # haze fades a moving person under the motion threshold: then the model looks at every frame whole
-        if self.uses_model and (not self.cfg.motion.enabled or self.defog.check(frame.data, frame.ts)):
+        if self.uses_model and not self.cfg.motion.enabled:
             rects, tiling = self._whole(scene.frame_wh)
             due = self.tamper.due(frame.ts)
             tamper = self.tamper(downscale_gray(frame.data, self.cfg.motion.width), frame.ts) if due else []
             return Plan(self._for_model(frame, rects), rects, None, tamper, True, tiling)
-        motion = self.motion(frame.data)
+        motion = self.motion(frame.data, self.defog.check(frame.data, frame.ts))
         tamper = self.tamper(motion.gray, frame.ts)
         if not self.uses_model:
             blobs = self._blobs(motion) if self.motion.warm else Detections.empty()
