@@ -10,10 +10,10 @@ from borderwatch.deploy.eval_run import LIBRARY
 from borderwatch.edge.config.detector import DetectorConfig
 from borderwatch.edge.pipeline.batcher import InferenceBatcher
 from borderwatch.edge.pipeline.detector import OnnxDetector
-from borderwatch.edge.pipeline.geometry import iou_matrix
 from borderwatch.edge.pipeline.modelref import resolve_model
 from borderwatch.edge.sensors.camera.detect import DirectDetector
 from borderwatch.edge.sensors.camera.regions import plan_regions
+from borderwatch.runtime.geometry import iou_matrix
 from borderwatch.simulators.camera.render import CameraRenderer
 from borderwatch.simulators.scenario import load_scenario
 
