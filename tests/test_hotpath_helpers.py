@@ -265,8 +265,8 @@ def test_quiet_frame_without_tracks_plans_what_plan_regions_plans():
     quiet = MotionResult(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.float32), 0.0, False,
                          np.zeros((240, 320), np.uint8))  # fmt: skip
     rects, tiling = pipeline._regions(quiet, 5.0, (640, 480))
-    expected = plan_regions(np.zeros((0, 4)), (640, 480), 320, cfg.motion.max_regions)
-    assert tiling is None and rects.dtype == expected.dtype and np.array_equal(rects, expected)
+    expected, expected_tiling = plan_regions(np.zeros((0, 4)), (640, 480), 320, cfg.motion.max_regions)
+    assert tiling is None is expected_tiling and rects.dtype == expected.dtype and np.array_equal(rects, expected)
 
 
 def test_motion_ages_cleared_only_when_needed_match_clearing_every_quiet_frame():
