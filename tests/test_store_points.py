@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from borderwatch.contract import Event, EventKind, RuleHit
+from borderwatch.contract import Event, EventKind, GeoPosition, ObjectClass, PolarPosition, RuleHit
 from borderwatch.hub.store.base import AlertCount
 from borderwatch.hub.store.points import (
     alert_count_lines,
@@ -118,3 +120,66 @@ def test_any_offset_and_parsed_timestamps_give_the_same_point():
         expected = event_line(make_event(9, ts=TS), precision)
         assert event_line(parsed, precision) == event_line(shifted, precision) == expected
     assert epoch_us(parsed.ts) == epoch_us(shifted.ts) == epoch_us(TS)
+
+
+def _fields(line: str) -> dict[str, str]:
+    return dict(kv.split("=", 1) for kv in line.split(" ")[1].split(","))
+
+
+_OFFSETS = st.sampled_from([UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5, minutes=-30))])
+
+
+@given(
+    seqs=st.lists(st.integers(0, 2**53 - 1), min_size=1, max_size=8),
+    track=st.one_of(st.none(), st.integers(0, 2**53 - 1)),
+    rule=st.one_of(st.none(), st.sampled_from(["border", "river-2"])),
+    radar=st.booleans(),
+    position=st.booleans(),
+    speed=st.booleans(),
+    confidence=st.floats(0, 1),
+    cls=st.sampled_from(list(ObjectClass)),
+    offset=_OFFSETS,
+    us=st.integers(0, 4_102_444_799_999_999),
+    precision=st.sampled_from(["ns", "ms"]),
+    boxes=st.booleans(),
+)
+def test_every_line_reads_back_as_its_event(
+    seqs, track, rule, radar, position, speed, confidence, cls, offset, us, precision, boxes
+):
+    # The hot path reads each event's fields in one call and takes a short cut for the common shape;
+    # whatever the shape, each line must say exactly what its event says.
+    ts = from_epoch_us(us).astimezone(offset)
+    extra: dict = {"track_id": track, "confidence": confidence, "object_class": cls}
+    if rule is not None:
+        extra["rule"] = RuleHit(rule=rule)
+    if position:
+        extra["position"] = GeoPosition(lat=47.5, lon=-22.25)
+    evs = [
+        make_event(seq % 1000, ts=ts, radar=radar, agent=f"a{seq % 2}").model_copy(update={**extra, "seq": seq})
+        for seq in seqs
+    ]
+    if radar and not speed:
+        evs = [e.model_copy(update={"polar": PolarPosition(range_m=5.0, bearing_deg=359.5)}) for e in evs]
+    lines = event_lines(evs, precision, boxes)
+    assert len(lines) == len(evs)
+    for ev, line in zip(evs, lines, strict=True):
+        assert line.split(",", 1)[0] == "events"
+        assert _tags(line) == {
+            "site": ev.site, "agent": ev.agent, "sensor": ev.sensor.id, "sensor_kind": ev.sensor.kind.value,
+            "kind": ev.kind.value, "class": ev.object_class.value,
+        }  # fmt: skip
+        expected = {"count": "1i", "confidence": repr(ev.confidence), "seq": f"{ev.seq}i", "event_id": f'"{ev.id}"'}
+        if ev.track_id is not None:
+            expected["track_id"] = f"{ev.track_id}i"
+        if ev.rule is not None:
+            expected["rule"] = f'"{ev.rule.rule}"'
+        if boxes and ev.box is not None:
+            expected |= {k: repr(getattr(ev.box, k)) for k in ("x1", "y1", "x2", "y2")}
+        if ev.polar is not None:
+            expected |= {"range_m": repr(ev.polar.range_m), "bearing_deg": repr(ev.polar.bearing_deg)}
+            if ev.polar.speed_mps is not None:
+                expected["speed_mps"] = repr(ev.polar.speed_mps)
+        if ev.position is not None:
+            expected |= {"lat": repr(ev.position.lat), "lon": repr(ev.position.lon)}
+        assert _fields(line) == expected
+        assert int(line.rsplit(" ", 1)[1]) == point_time(ev.ts, ev.seq, precision)
