@@ -209,6 +209,28 @@ def test_letterbox_table_look_up_writes_the_bits_of_the_multiply():
         assert np.array_equal(tensor[0], expected)
 
 
+def test_letterbox_views_kept_per_layout_write_what_a_fresh_batcher_writes():
+    """A slot's destination planes are sliced once per layout; frames after layout changes, a grown batch and
+    a return to an earlier layout still get exactly the tensor a new batcher makes of them.
+    """
+    rng = np.random.default_rng(9)
+    reused = LetterboxBatcher((320, 320))
+    layouts = [
+        [[0, 0, 640, 480]],
+        [[0, 0, 640, 480]],
+        [[0, 0, 300, 500], [100, 40, 420, 280]],  # a portrait crop (padding left and right) and a native one
+        [[0, 0, 640, 480]],
+        [[10, 20, 650, 500], [0, 0, 640, 480], [200, 0, 400, 480]],
+        [[0, 0, 640, 480]],
+    ]
+    for rects in layouts:
+        frame = rng.integers(0, 256, (520, 700, 3), dtype=np.uint8)
+        rects = np.array(rects)
+        got, _ = reused([frame] * len(rects), rects)
+        expected, _ = LetterboxBatcher((320, 320))([frame] * len(rects), rects)
+        assert np.array_equal(got, expected)
+
+
 def test_tracker_whole_column_update_matches_the_scatter(monkeypatch):
     """Frames where every track is matched in order build new columns whole; the general scatter gives the same."""
     from borderwatch.edge.config.tracker import TrackerConfig

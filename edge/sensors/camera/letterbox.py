@@ -61,19 +61,27 @@ UNIT_SCALE = np.arange(256, dtype=np.float32) * np.float32(1 / 255)
 UNIT_SCALE.flags.writeable = False
 
 
-def _to_planes(bgr: np.ndarray, out: np.ndarray, planes: list[np.ndarray] | None = None) -> None:
-    """HxWx3 uint8 BGR -> 3xHxW float32 RGB in [0, 1], written into ``out`` (a 3xHxW view).
+# where a crop's three colour planes go: (the tensor's plane, whether it is contiguous), in B, G, R order
+Targets = tuple[tuple[np.ndarray, bool], ...]
+
+
+def _targets(out: np.ndarray) -> Targets:
+    """The blue, green and red destination planes of a 3xHxW view (RGB order in the tensor)."""
+    return tuple((out[channel], bool(out[channel].flags.c_contiguous)) for channel in (2, 1, 0))
+
+
+def _into_targets(bgr: np.ndarray, targets: Targets, planes: list[np.ndarray] | None = None) -> None:
+    """Split ``bgr`` and write each plane, scaled to [0, 1], into its target.
 
     Splitting into contiguous planes first (into ``planes`` when given: three reused HxW uint8
     buffers) is about twice as fast as one strided pass over a transposed view (the transpose makes
-    every read a cache miss). A plane goes straight into ``out`` through OpenCV's table look-up when
-    ``out``'s plane is contiguous (padding above and below: the usual landscape frame), else through
+    every read a cache miss). A plane goes straight into its target through OpenCV's table look-up
+    when the target is contiguous (padding above and below: the usual landscape frame), else through
     numpy's multiply, which gives the same bits.
     """
-    blue, green, red = cv2.split(bgr, planes) if planes is not None else cv2.split(bgr)
-    for plane, channel in ((red, 0), (green, 1), (blue, 2)):  # three planes, not a pixel loop
-        target = out[channel]
-        if target.flags.c_contiguous:
+    split = cv2.split(bgr, planes) if planes is not None else cv2.split(bgr)
+    for plane, (target, contiguous) in zip(split, targets, strict=True):  # three planes, not a pixel loop
+        if contiguous:
             cv2.LUT(plane, UNIT_SCALE, dst=target)
         else:
             np.multiply(plane, np.float32(1 / 255), out=target)
@@ -82,8 +90,9 @@ def _to_planes(bgr: np.ndarray, out: np.ndarray, planes: list[np.ndarray] | None
 class LetterboxBatcher:
     """Builds (B, 3, H, W) float32 RGB [0, 1] batches, reusing its buffers between calls.
 
-    The grey padding of a batch slot is written only when that slot's layout changes (a camera's
-    frames keep one layout), so a frame costs one resize and one conversion of its own pixels.
+    The grey padding of a batch slot is written, and its destination planes are sliced, only when that
+    slot's layout changes (a camera's frames keep one layout), so a frame costs one resize and one
+    conversion of its own pixels.
     """
 
     def __init__(self, input_wh: tuple[int, int], scratch: Scratch | None = None) -> None:
@@ -93,6 +102,7 @@ class LetterboxBatcher:
         self.input_wh = (int(input_wh[0]), int(input_wh[1]))
         self._tensor = np.zeros((0, 3, self.input_wh[1], self.input_wh[0]), np.float32)
         self._layout: list[tuple[int, int, int, int]] = []
+        self._targets: list[Targets] = []  # per slot, the destination planes of its layout's crop
         self._planned: tuple[bytes, list[tuple[int, int, int, int]], Letterbox] | None = None
         self._scratch: Scratch = {} if scratch is None else scratch
 
@@ -125,6 +135,7 @@ class LetterboxBatcher:
             w, h = self.input_wh
             self._tensor = np.empty((n, 3, h, w), np.float32)
             self._layout = [(-1, -1, -1, -1)] * n
+            self._targets = [()] * n
         return self._tensor[:n]
 
     def __call__(self, frames: list[np.ndarray], rects: npt.NDArray[np.integer]) -> tuple[np.ndarray, Letterbox]:
@@ -137,14 +148,15 @@ class LetterboxBatcher:
         tensor = self._buffer(len(rects))
         for i, (frame, (x1, y1, x2, y2)) in enumerate(zip(frames, rects.tolist(), strict=True)):  # a resize per crop
             nw, nh, px, py = layout[i]
-            if self._layout[i] != layout[i]:
+            if self._layout[i] != layout[i]:  # a new layout: padding and destination views, once
                 tensor[i].fill(PAD_VALUE / 255)
                 self._layout[i] = layout[i]
+                self._targets[i] = _targets(tensor[i, :, py : py + nh, px : px + nw])
             crop = frame[y1:y2, x1:x2]
             resized, planes = self._scratch_for(nw, nh)
             if crop.shape[1] != nw or crop.shape[0] != nh:
                 crop = cv2.resize(crop, (nw, nh), dst=resized, interpolation=cv2.INTER_LINEAR)
-            _to_planes(crop, tensor[i, :, py : py + nh, px : px + nw], planes)
+            _into_targets(crop, self._targets[i], planes)
         return tensor, letterbox
 
 
