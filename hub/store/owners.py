@@ -39,7 +39,7 @@ from borderwatch.contract.common import utc_now
 from borderwatch.hub.store.base import StoreError, StoreRefusedError
 from borderwatch.hub.store.id_runs import MAX_RUN, Run, id_runs, join_id, split_id
 from borderwatch.hub.store.points import epoch_us
-from borderwatch.runtime.sqlite import connect
+from borderwatch.runtime.sqlite import connect, transaction
 
 _HOUR_US = 3_600_000_000
 _SENDER, _ID = attrgetter("site", "agent"), attrgetter("id")
@@ -82,17 +82,15 @@ class OwnerIndex:
     def __init__(self, path: Path) -> None:
         self._lock = threading.Lock()
         self._db = connect(path, synchronous="NORMAL")
-        self._db.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self._db.execute(statement)
-            self._migrate_v1()
+            with transaction(self._db):
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._migrate_v1()
         except BaseException:
-            self._db.execute("ROLLBACK")
             self._db.close()
             raise
-        self._db.execute("COMMIT")
         self._codes: dict[str, int] = {n: c for c, n in self._db.execute("SELECT code, name FROM owner_names")}
         self._hours = {h for (h,) in self._db.execute("SELECT hour FROM claim_hours")}
         self._closed = False
@@ -143,17 +141,11 @@ class OwnerIndex:
             if self._closed:
                 raise StoreError("store is closed")
             codes: dict[str, int] = {}
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with transaction(self._db):
                 self._db.execute("INSERT OR IGNORE INTO claim_hours (hour) VALUES (?)", (hour,))
                 for owner, ids in by_owner.items():
                     codes[owner] = self._code(owner)
                     self._claim_runs(codes[owner], id_runs(ids), hour)
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
             # Learned only once committed: a code that was rolled back may be handed out again.
             self._codes.update(codes)
             self._hours.add(hour)
