@@ -31,8 +31,8 @@ _PATCH = np.ones((5, 5), np.uint8)
 def haze_level(bgr: U8) -> float:
     """10th percentile (0-255) of the dark channel of a thumbnail: high means airlight everywhere."""
     small = cv2.resize(bgr, _THUMB, interpolation=cv2.INTER_AREA)
-    # the darkest colour of each pixel as two element-wise minima: the same values as ``small.min(axis=2)``,
-    # whose reduction over the 3-element last axis runs some 30 times slower
+    # the darkest colour of each pixel as two element-wise minima: the same values as ``small.min(axis=2)``
+    # (pinned in tests/test_hotpath_helpers.py), whose reduction over the 3-element last axis is much slower
     darkest = np.minimum(np.minimum(small[..., 0], small[..., 1]), small[..., 2])
     dark = cv2.erode(darkest, _PATCH)
     return float(np.percentile(dark, 10))
