@@ -391,3 +391,29 @@ def test_motion_ageing_in_opencv_matches_the_numpy_formulas():
         for absorb in (1, int(rng.integers(1, 70_000)), 60_000, 100_000):  # the config's whole range
             stuck = cv2.compare(got, absorb, cv2.CMP_GT)
             assert stuck.dtype == np.uint8 and np.array_equal(stuck, ((expected > absorb) * 255).astype(np.uint8))
+
+
+class _EchoModel:
+    """A DetectorBackend whose answer for each image is computed from that image alone (no broker, no session)."""
+
+    name, labels, input_wh, dynamic_batch = "echo", ("person",), (8, 8), True
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        return np.stack((batch.sum(axis=(1, 2, 3)), batch[:, 0, 0, 0], batch.max(axis=(1, 2, 3))), axis=1)[..., None]
+
+
+def test_a_batch_of_one_request_answers_what_the_sliced_batch_answers():
+    """A batch holding one request hands over the model's whole output (no cumulative bounds); a batch of several
+    slices it per request. Either way each request gets exactly what the model says of its own images."""
+    from borderwatch.edge.config.detector import DetectorConfig
+    from borderwatch.edge.pipeline.batcher import InferenceBatcher, Request
+
+    rng = np.random.default_rng(16)
+    model = _EchoModel()
+    batcher = InferenceBatcher(model, DetectorConfig())  # lanes not started: _process runs in this thread
+    for sizes in [(3,), (1,), (1, 3, 2), (2, 1)]:
+        reqs = [Request("s", rng.random((k, 3, 8, 8), dtype=np.float32), 0.0, live=False) for k in sizes]
+        batcher._process(reqs)
+        for req in reqs:
+            got, expected = req.future.result(0), model.infer(req.tensor)
+            assert got.shape == expected.shape and got.dtype == expected.dtype and np.array_equal(got, expected)
