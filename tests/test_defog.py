@@ -69,3 +69,12 @@ def test_motion_in_a_hazy_picture_counts_the_faded_walker() -> None:
     clear_weather = MotionDetector(MotionConfig())
     seen = [len(clear_weather(f).boxes) for f in frames]
     assert not any(seen[-20:])  # the clear-weather threshold: nothing moves, the model is not asked
+
+
+def test_every_mode_measures_haze_for_motion_and_only_the_mode_decides_what_the_model_sees() -> None:
+    """``check`` answers in every mode (motion gating asks it even with defog off); "on" filters a clear
+    picture too, "off" never filters a hazy one."""
+    fog, day = _frame("fog"), _frame("person-day")
+    on, off = Defog("on"), Defog("off")
+    assert on(day, 0.0) is not day and not on.check(day, 0.0)
+    assert off.check(fog, 0.0) and off(fog, 0.0) is fog
