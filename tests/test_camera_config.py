@@ -110,6 +110,7 @@ def test_documented_example_loads(tmp_path: Path):
         ("[cameras.c.filters.person]\nmin_area = 10\nmax_area = 5\n", "cameras.c.filters.person"),
         ("[cameras.c.watchdog]\nbackoff_initial_s = 10\nbackoff_max_s = 1\n", "cameras.c.watchdog"),
         ("[detector]\nmax_batch = 0\n", "detector.max_batch"),
+        ("[cameras.c.motion]\nthreshold = 4\n", "cameras.c.motion"),  # under the hazy threshold's default 5
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, snippet: str, path_in_error: str):

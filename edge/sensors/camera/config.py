@@ -47,11 +47,29 @@ class MotionConfig(Settings):
     absorb_frames: int = Field(
         25, ge=1, le=100_000, description="a pixel changed this many frames in a row becomes background"
     )
-    max_regions: int = Field(4, ge=1, le=32, description="more crops than this = one full-frame pass")
+    max_regions: int = Field(
+        4,
+        ge=1,
+        le=32,
+        description="more model inputs than this (crops, the tiles of crops too long for the model, and their "
+        "overviews) = one full-frame pass",
+    )
     crop: bool = Field(True, description="run the model on model-sized crops around motion, not the frame")
     stationary_recheck_s: float = Field(
         5.0, ge=0.2, le=3600, description="re-verify stationary tracks this often without motion"
     )
+
+    @model_validator(mode="after")
+    def _haze_lowers_the_threshold(self) -> MotionConfig:
+        """Haze fades contrast, so the hazy threshold exists to count smaller changes: one above ``threshold``
+        would hide faded walkers exactly when they need it most (e.g. ``threshold`` lowered under the hazy default).
+        """
+        if self.hazy_threshold > self.threshold:
+            raise ValueError(
+                f"motion.hazy_threshold ({self.hazy_threshold}) must be <= motion.threshold ({self.threshold}): "
+                "lower it too"
+            )
+        return self
 
 
 class DetectionConfig(Settings):
