@@ -133,3 +133,23 @@ def test_card_latency_is_the_one_metrics_json_records(entry: ModelEntry) -> None
     recorded = {round(v, 1) for v in metrics["latency"].values()}
     recorded |= {round(v, 1) for v in metrics.get("base", {}).get("latency", {}).values()}  # side by side
     assert quoted and quoted <= recorded, (quoted, recorded)
+
+
+def test_card_targets_verdict_is_the_one_metrics_json_earns(entry: ModelEntry) -> None:
+    """The card's Targets section is what its metrics earn, and "every target met" needs every target the card
+    judges (animals as people, real false detections, latency beside the base), not held-out AP alone."""
+    import copy
+
+    from borderwatch.models.train.card import _verdict
+
+    metrics = json.loads(entry.path().with_name(f"{NAME}.metrics.json").read_text())
+    card = entry.path().with_suffix(".md").read_text()
+    assert _verdict(metrics) in card
+    for change in (
+        lambda m: m.update(animal_as_person=0.2),
+        lambda m: m["real"]["people_free"].update(false_per_frame=1.5),
+        lambda m: m["latency"].update(batch1_ms_per_frame=2 * m["base"]["latency"]["batch1_ms_per_frame"]),
+    ):
+        worse = copy.deepcopy(metrics)
+        change(worse)
+        assert "BELOW target" in _verdict(worse) and "Every target" not in _verdict(worse)
