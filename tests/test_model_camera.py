@@ -140,11 +140,12 @@ def test_card_targets_verdict_is_the_one_metrics_json_earns(entry: ModelEntry) -
     judges (animals as people, real false detections, latency beside the base), not held-out AP alone."""
     import copy
 
-    from borderwatch.models.train.card import _verdict
+    from borderwatch.models.train.card import _machine, _verdict
 
     metrics = json.loads(entry.path().with_name(f"{NAME}.metrics.json").read_text())
     card = entry.path().with_suffix(".md").read_text()
     assert _verdict(metrics) in card
+    assert f"## Latency (this machine: {_machine(metrics)})" in card  # with its load, or saying none was recorded
     for change in (
         lambda m: m.update(animal_as_person=0.2),
         lambda m: m["real"]["people_free"].update(false_per_frame=1.5),

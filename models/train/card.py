@@ -259,7 +259,7 @@ def write(entry: ModelEntry, metrics: dict, epochs: int, params: int | None = No
         rows=_rows(metrics["classes"], metrics["threshold"], base["classes"] if base else {}),
         a2p=metrics["animal_as_person"],
         p2a=metrics["person_as_animal"],
-        machine=metrics["machine"],
+        machine=_machine(metrics),
         latency=_latency(lat, base and base.get("latency")),
         by_height=_by_height(metrics.get("recall_by_height", {})),
         demo_step=metrics.get("demo_step_s", 0),
@@ -338,6 +338,13 @@ def _verdict(metrics: dict) -> str:
     if others:
         text += " Also **BELOW target**: " + "; ".join(others) + "."
     return text + "\n"
+
+
+def _machine(metrics: dict) -> str:
+    """The machine the latency ran on, and its load then (older metrics did not record it: said so)."""
+    load = metrics.get("latency_load")
+    span = f"load average {load['start']:.1f} to {load['end']:.1f}" if load else "load not recorded"
+    return f"{metrics['machine']}; {span}"
 
 
 def _latency(lat: dict[str, float], base: dict[str, float] | None) -> str:

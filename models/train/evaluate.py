@@ -10,9 +10,12 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -175,12 +178,24 @@ def latency_ms(path: Path, threads: int = 2, n: int = 60) -> dict[str, float]:
     return out
 
 
+T = TypeVar("T")
+
+
+def load_span(measure: Callable[[], T]) -> tuple[T, dict[str, float]]:
+    """``measure()`` and the 1-minute load average at its start and end: latency on a shared machine means
+    little without the load it ran under (the card quotes both)."""
+    start = os.getloadavg()[0]
+    out = measure()
+    return out, {"start": start, "end": os.getloadavg()[0]}
+
+
 def evaluate(model: Path, data: Path, thr: float, threads: int = 2) -> dict:
     """Every held-out figure of an ONNX model on an .npz set, JSON-ready; the model card is written from it."""
     z = np.load(data)
     dets = run(session(model, threads), z["images"])
     labels = z["labels"]
     per = {n: asdict(class_metrics(dets, labels, c, thr)) for c, n in enumerate(CLASSES)}
+    latency, load = load_span(lambda: latency_ms(model, threads))
     return {
         "model": str(model),
         "data": str(data),
@@ -190,8 +205,9 @@ def evaluate(model: Path, data: Path, thr: float, threads: int = 2) -> dict:
         "animal_as_person": confusion(dets, labels, 2, 0, thr),
         "person_as_animal": confusion(dets, labels, 0, 2, thr),
         "recall_by_height": recall_by_height(dets, labels, thr),
-        "latency": latency_ms(model, threads),
-        "machine": f"{__import__('os').cpu_count()} CPU, onnxruntime {ort.__version__}, {threads} threads",
+        "latency": latency,
+        "latency_load": load,
+        "machine": f"{os.cpu_count()} CPU, onnxruntime {ort.__version__}, {threads} threads",
     }
 
 

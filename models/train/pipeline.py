@@ -152,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     metrics["real"] = realeval.evaluate(onnx_path)
     if base_copy.exists():
         metrics["base"] = base_figures(base_copy) | {"training": lineage}
-        metrics["latency"], metrics["base"]["latency"] = side_by_side_latency(onnx_path, base_copy)
+        both, metrics["latency_load"] = evaluate.load_span(lambda: side_by_side_latency(onnx_path, base_copy))
+        metrics["latency"], metrics["base"]["latency"] = both
     metrics["training"] = {
         "train_images": TRAIN_N,
         "settings": dataset.TRAIN_SETTINGS.__dict__ | {"class_p": list(dataset.TRAIN_SETTINGS.class_p)},
