@@ -189,6 +189,16 @@ def load_span(measure: Callable[[], T]) -> tuple[T, dict[str, float]]:
     return out, {"start": start, "end": os.getloadavg()[0]}
 
 
+def _shown(path: Path) -> str:
+    """``path`` as the metrics file records it: relative to the repository when inside it, so the file
+    names no working copy (a worktree's absolute path outlives nothing)."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        return str(path.resolve().relative_to(root))
+    except ValueError:
+        return path.name
+
+
 def evaluate(model: Path, data: Path, thr: float, threads: int = 2) -> dict:
     """Every held-out figure of an ONNX model on an .npz set, JSON-ready; the model card is written from it."""
     z = np.load(data)
@@ -197,8 +207,8 @@ def evaluate(model: Path, data: Path, thr: float, threads: int = 2) -> dict:
     per = {n: asdict(class_metrics(dets, labels, c, thr)) for c, n in enumerate(CLASSES)}
     latency, load = load_span(lambda: latency_ms(model, threads))
     return {
-        "model": str(model),
-        "data": str(data),
+        "model": _shown(model),
+        "data": _shown(data),
         "images": len(z["images"]),
         "threshold": thr,
         "classes": per,
