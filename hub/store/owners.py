@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from itertools import groupby
 from operator import attrgetter
 from pathlib import Path
+from typing import Any
 
 from borderwatch.contract import Event
 from borderwatch.contract.common import utc_now
@@ -72,11 +73,56 @@ INSERT INTO claim_runs (prefix, width, first, last, owner, hour)
 ON CONFLICT (prefix, width, first) DO UPDATE SET last = max(last, excluded.last), hour = max(hour, excluded.hour)
     WHERE owner = excluded.owner
 """
+# The owner of one id: its run starts at most MAX_RUN - 1 before it (a bounded key range).
+OWNER_OF = (
+    "SELECT n.name FROM claim_runs c JOIN owner_names n ON n.code = c.owner WHERE c.prefix = ? "
+    f"AND c.width = ? AND c.first BETWEEN ? - {MAX_RUN - 1} AND ? AND c.last >= ? LIMIT 1"
+)
 # The first version of this index: one row per id with the owner's name and a claim time.
 _V1_TABLE = "event_owners"
 
 
-class OwnerIndex:
+def by_sender(events: Sequence[Event]) -> dict[str, list[str]]:
+    """The ids of ``events`` under their sender's name (``site/agent``), the owner they claim for."""
+    out: dict[str, list[str]] = {}
+    for (site, agent), same in groupby(events, _SENDER):
+        out.setdefault(f"{site}/{agent}", []).extend(map(_ID, same))
+    return out
+
+
+def claim_hour() -> int:
+    """The hour a claim made now is dated by (retention forgets whole hours)."""
+    return epoch_us(utc_now()) // _HOUR_US
+
+
+def first_kept_hour(cutoff: datetime) -> int:
+    """The oldest hour whose runs are kept when events older than ``cutoff`` are gone: runs outlive
+    their events by :data:`KEEP_AFTER`."""
+    return epoch_us(cutoff - KEEP_AFTER) // _HOUR_US
+
+
+class ClosingIndex:
+    """What the local and the shared index share: one connection behind a lock, closed once, and
+    the hours that hold runs (``claim_hours``, mirrored in ``_hours``)."""
+
+    _db: Any  # sqlite3.Connection or SqlDb: both ``execute(sql, args)`` and ``close()``
+    _lock: threading.Lock
+    _hours: set[int]
+    _closed: bool
+
+    def _drop_hours(self, last: int) -> None:
+        """The hours before ``last`` hold no runs any more (caller holds the lock)."""
+        self._db.execute("DELETE FROM claim_hours WHERE hour < ?", (last,))
+        self._hours = {h for h in self._hours if h >= last}
+
+    def close(self) -> None:
+        """Release the connection; later claims raise StoreError (the store is closed)."""
+        with self._lock:
+            self._closed = True
+            self._db.close()
+
+
+class OwnerIndex(ClosingIndex):
     """``claim`` records the owners of a batch's ids, or refuses the whole batch (``id_taken``)."""
 
     def __init__(self, path: Path) -> None:
@@ -116,12 +162,9 @@ class OwnerIndex:
         if not events:
             return
         senders = set(map(_SENDER, events))
-        hour = epoch_us(utc_now()) // _HOUR_US
+        hour = claim_hour()
         if len(senders) > 1:  # a round of several agents' messages: each sender's ids, in one pass
-            by_owner: dict[str, list[str]] = {}
-            for (site, agent), same in groupby(events, _SENDER):
-                by_owner.setdefault(f"{site}/{agent}", []).extend(map(_ID, same))
-            self._claim_all(by_owner, hour)
+            self._claim_all(by_sender(events), hour)
             return
         [(site, agent)] = senders
         owner, ids = f"{site}/{agent}", list(map(_ID, events))
@@ -172,11 +215,7 @@ class OwnerIndex:
         """``site/agent`` that owns ``event_id``, or None (for tests and operators' checks)."""
         prefix, width, n = split_id(event_id)
         with self._lock:
-            row = self._db.execute(
-                "SELECT n.name FROM claim_runs c JOIN owner_names n ON n.code = c.owner WHERE c.prefix = ? "
-                f"AND c.width = ? AND c.first BETWEEN ? - {MAX_RUN - 1} AND ? AND c.last >= ? LIMIT 1",
-                (prefix, width, n, n, n),
-            ).fetchone()
+            row = self._db.execute(OWNER_OF, (prefix, width, n, n, n)).fetchone()
         return None if row is None else str(row[0])
 
     def forget_before(self, cutoff: datetime) -> int:
@@ -186,7 +225,7 @@ class OwnerIndex:
         the index in chunks of a few thousand runs, each its own short transaction, so claims wait
         milliseconds, not the whole pass.
         """
-        last = epoch_us(cutoff - KEEP_AFTER) // _HOUR_US  # runs of hours before this one are forgotten
+        last = first_kept_hour(cutoff)  # runs of hours before this one are forgotten
         with self._lock:
             if self._closed or not any(h < last for h in self._hours):
                 return 0
@@ -210,12 +249,5 @@ class OwnerIndex:
             start = tuple(end)
         with self._lock:
             if not self._closed:
-                self._db.execute("DELETE FROM claim_hours WHERE hour < ?", (last,))
-                self._hours = {h for h in self._hours if h >= last}
+                self._drop_hours(last)
         return removed
-
-    def close(self) -> None:
-        """Release the file; later claims raise StoreError (the store is closed)."""
-        with self._lock:
-            self._closed = True
-            self._db.close()

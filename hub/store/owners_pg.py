@@ -28,18 +28,12 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 from itertools import groupby
-from operator import attrgetter
 
 from borderwatch.contract import Event
-from borderwatch.contract.common import utc_now
 from borderwatch.hub.sqldb import SqlDb, advisory_key
 from borderwatch.hub.store.base import StoreError, StoreRefusedError
 from borderwatch.hub.store.id_runs import MAX_RUN, Run, id_runs, join_id, split_id
-from borderwatch.hub.store.owners import KEEP_AFTER
-from borderwatch.hub.store.points import epoch_us
-
-_HOUR_US = 3_600_000_000
-_SENDER, _ID = attrgetter("site", "agent"), attrgetter("id")
+from borderwatch.hub.store.owners import OWNER_OF, ClosingIndex, by_sender, claim_hour, first_kept_hour
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS claim_runs (
@@ -81,7 +75,7 @@ SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(k)
 {_CLAIM}"""
 
 
-class SharedOwnerIndex:
+class SharedOwnerIndex(ClosingIndex):
     """``claim`` records the owners of a batch's ids, or refuses the whole batch (``id_taken``),
     on a database every hub instance of the fleet shares."""
 
@@ -100,10 +94,7 @@ class SharedOwnerIndex:
         id already belongs to another site/agent, so the caller can isolate the offending events."""
         if not events:
             return
-        by_owner: dict[str, list[str]] = {}
-        for (site, agent), same in groupby(events, _SENDER):
-            by_owner.setdefault(f"{site}/{agent}", []).extend(map(_ID, same))
-        hour = epoch_us(utc_now()) // _HOUR_US
+        by_owner, hour = by_sender(events), claim_hour()
         with self._lock:
             if self._closed:
                 raise StoreError("store is closed")
@@ -138,11 +129,7 @@ class SharedOwnerIndex:
     def owner(self, event_id: str) -> str | None:
         """``site/agent`` that owns ``event_id``, or None (for tests and operators' checks)."""
         prefix, width, n = split_id(event_id)
-        row = self._db.fetchone(
-            "SELECT n.name FROM claim_runs c JOIN owner_names n ON n.code = c.owner WHERE c.prefix = ? "
-            f"AND c.width = ? AND c.first BETWEEN ? - {MAX_RUN - 1} AND ? AND c.last >= ? LIMIT 1",
-            (prefix, width, n, n, n),
-        )
+        row = self._db.fetchone(OWNER_OF, (prefix, width, n, n, n))
         return None if row is None else str(row[0])
 
     def forget_before(self, cutoff: datetime) -> int:
@@ -153,21 +140,14 @@ class SharedOwnerIndex:
         chunks, PostgreSQL locks only the rows deleted, which no live claim needs, so claims on
         every instance go on meanwhile. Every instance may run it; two at once delete a run once.
         """
-        last = epoch_us(cutoff - KEEP_AFTER) // _HOUR_US  # runs of hours before this one are forgotten
+        last = first_kept_hour(cutoff)  # runs of hours before this one are forgotten
         with self._lock:
             if self._closed or self._db.fetchone("SELECT 1 FROM claim_hours WHERE hour < ? LIMIT 1", (last,)) is None:
                 return 0
             with self._db.transaction():
                 removed = int(self._db.execute("DELETE FROM claim_runs WHERE hour < ?", (last,)).rowcount)
-                self._db.execute("DELETE FROM claim_hours WHERE hour < ?", (last,))
-            self._hours = {h for h in self._hours if h >= last}
+                self._drop_hours(last)
         return removed
-
-    def close(self) -> None:
-        """Release the connection; later claims raise StoreError (the store is closed)."""
-        with self._lock:
-            self._closed = True
-            self._db.close()
 
 
 def lock_keys(runs: Sequence[Run]) -> list[int]:
