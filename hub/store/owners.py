@@ -101,14 +101,52 @@ def first_kept_hour(cutoff: datetime) -> int:
     return epoch_us(cutoff - KEEP_AFTER) // _HOUR_US
 
 
-class ClosingIndex:
-    """What the local and the shared index share: one connection behind a lock, closed once, and
-    the hours that hold runs (``claim_hours``, mirrored in ``_hours``)."""
+class RunIndex:
+    """What the local and the shared index share: one connection behind a lock, closed once, the
+    hours that hold runs (``claim_hours``, mirrored in ``_hours``) and retention by those hours."""
 
     _db: Any  # sqlite3.Connection or SqlDb: both ``execute(sql, args)`` and ``close()``
     _lock: threading.Lock
     _hours: set[int]
     _closed: bool
+
+    def forget_before(self, cutoff: datetime) -> int:
+        """Drop runs of events older than the events' retention (``KEEP_AFTER`` late); returns how many.
+
+        Cheap while no hour has expired (:meth:`_expired`); otherwise one pass over the index in
+        chunks of a few thousand runs (a key range each), each its own short transaction, so claims
+        wait milliseconds, not the whole pass: they share this connection and its lock.
+        """
+        last = first_kept_hour(cutoff)  # runs of hours before this one are forgotten
+        with self._lock:
+            if self._closed or not self._expired(last):
+                return 0
+        removed, start = 0, ("", 0, -1)
+        while True:
+            with self._lock:
+                if self._closed:
+                    return removed
+                end = self._db.execute(
+                    "SELECT prefix, width, first FROM claim_runs WHERE (prefix, width, first) > (?, ?, ?) "
+                    "ORDER BY prefix, width, first LIMIT 1 OFFSET ?",
+                    (*start, _DELETE_CHUNK),
+                ).fetchone()
+                upper = "" if end is None else "AND (prefix, width, first) <= (?, ?, ?)"
+                removed += self._db.execute(
+                    f"DELETE FROM claim_runs WHERE (prefix, width, first) > (?, ?, ?) {upper} AND hour < ?",
+                    (*start, *(end or ()), last),
+                ).rowcount
+            if end is None:
+                break
+            start = tuple(end)
+        with self._lock:
+            if not self._closed:
+                self._drop_hours(last)
+        return removed
+
+    def _expired(self, last: int) -> bool:
+        """Whether an hour before ``last`` still holds runs (caller holds the lock)."""
+        raise NotImplementedError
 
     def _drop_hours(self, last: int) -> None:
         """The hours before ``last`` hold no runs any more (caller holds the lock)."""
@@ -122,7 +160,7 @@ class ClosingIndex:
             self._db.close()
 
 
-class OwnerIndex(ClosingIndex):
+class OwnerIndex(RunIndex):
     """``claim`` records the owners of a batch's ids, or refuses the whole batch (``id_taken``)."""
 
     def __init__(self, path: Path) -> None:
@@ -218,36 +256,7 @@ class OwnerIndex(ClosingIndex):
             row = self._db.execute(OWNER_OF, (prefix, width, n, n, n)).fetchone()
         return None if row is None else str(row[0])
 
-    def forget_before(self, cutoff: datetime) -> int:
-        """Drop runs of events older than the events' retention (``KEEP_AFTER`` late); returns how many.
-
-        Cheap while no hour has expired (a look at the hours in memory); otherwise one pass over
-        the index in chunks of a few thousand runs, each its own short transaction, so claims wait
-        milliseconds, not the whole pass.
-        """
-        last = first_kept_hour(cutoff)  # runs of hours before this one are forgotten
-        with self._lock:
-            if self._closed or not any(h < last for h in self._hours):
-                return 0
-        removed, start = 0, ("", 0, -1)
-        while True:
-            with self._lock:
-                if self._closed:
-                    return removed
-                end = self._db.execute(
-                    "SELECT prefix, width, first FROM claim_runs WHERE (prefix, width, first) > (?, ?, ?) "
-                    "ORDER BY prefix, width, first LIMIT 1 OFFSET ?",
-                    (*start, _DELETE_CHUNK),
-                ).fetchone()
-                upper = "" if end is None else "AND (prefix, width, first) <= (?, ?, ?)"
-                removed += self._db.execute(
-                    f"DELETE FROM claim_runs WHERE (prefix, width, first) > (?, ?, ?) {upper} AND hour < ?",
-                    (*start, *(end or ()), last),
-                ).rowcount
-            if end is None:
-                break
-            start = tuple(end)
-        with self._lock:
-            if not self._closed:
-                self._drop_hours(last)
-        return removed
+    def _expired(self, last: int) -> bool:
+        """Whether an hour before ``last`` still holds runs (caller holds the lock): a look at the
+        hours in memory, since this process made every claim in the file."""
+        return any(h < last for h in self._hours)

@@ -26,14 +26,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from datetime import datetime
 from itertools import groupby
 
 from borderwatch.contract import Event
 from borderwatch.hub.sqldb import SqlDb, advisory_key
 from borderwatch.hub.store.base import StoreError, StoreRefusedError
 from borderwatch.hub.store.id_runs import MAX_RUN, Run, id_runs, join_id, split_id
-from borderwatch.hub.store.owners import OWNER_OF, ClosingIndex, by_sender, claim_hour, first_kept_hour
+from borderwatch.hub.store.owners import OWNER_OF, RunIndex, by_sender, claim_hour
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS claim_runs (
@@ -75,7 +74,7 @@ SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(k)
 {_CLAIM}"""
 
 
-class SharedOwnerIndex(ClosingIndex):
+class SharedOwnerIndex(RunIndex):
     """``claim`` records the owners of a batch's ids, or refuses the whole batch (``id_taken``),
     on a database every hub instance of the fleet shares."""
 
@@ -132,22 +131,13 @@ class SharedOwnerIndex(ClosingIndex):
         row = self._db.fetchone(OWNER_OF, (prefix, width, n, n, n))
         return None if row is None else str(row[0])
 
-    def forget_before(self, cutoff: datetime) -> int:
-        """Drop runs of events older than the events' retention (``KEEP_AFTER`` late); returns how many.
-
-        Cheap while no hour has expired (one look at the few rows of ``claim_hours``); otherwise one
-        DELETE. Unlike SQLite, where a writer locks the whole file and the local index deletes in
-        chunks, PostgreSQL locks only the rows deleted, which no live claim needs, so claims on
-        every instance go on meanwhile. Every instance may run it; two at once delete a run once.
-        """
-        last = first_kept_hour(cutoff)  # runs of hours before this one are forgotten
-        with self._lock:
-            if self._closed or self._db.fetchone("SELECT 1 FROM claim_hours WHERE hour < ? LIMIT 1", (last,)) is None:
-                return 0
-            with self._db.transaction():
-                removed = int(self._db.execute("DELETE FROM claim_runs WHERE hour < ?", (last,)).rowcount)
-                self._drop_hours(last)
-        return removed
+    def _expired(self, last: int) -> bool:
+        """Whether an hour before ``last`` still holds runs (caller holds the lock): one look at the
+        few rows of ``claim_hours``, which every instance fills. Retention itself is the local
+        index's pass in chunks (``forget_before``): one DELETE of a whole hour would hold this
+        instance's connection, and so its claims, for as long as it runs. Every instance may run
+        it; two at once delete a run once."""
+        return self._db.fetchone("SELECT 1 FROM claim_hours WHERE hour < ? LIMIT 1", (last,)) is not None
 
 
 def lock_keys(runs: Sequence[Run]) -> list[int]:
