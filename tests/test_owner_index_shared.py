@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from borderwatch.hub.config.state import PostgresStateConfig, SqliteStateConfig
+from borderwatch.hub.ingest.isolate import verdict
 from borderwatch.hub.sqldb import open_postgres, open_sqlite
 from borderwatch.hub.store import owners
 from borderwatch.hub.store.base import StoreError, StoreRefusedError
@@ -202,3 +203,23 @@ def test_a_script_is_one_implicit_transaction_on_postgres_only(tmp_path: Path) -
         cur = db.script("INSERT INTO t VALUES (?); INSERT INTO t SELECT unnest(?::int[])", (1, [2, 3]))
         assert cur.nextset() and cur.rowcount == 2
         db.close()
+
+
+def test_postgres_gone_is_down_and_a_stranger_is_refused_like_the_local_index(hubs) -> None:
+    # The ingest loop retries a round when the store is down and dead-letters what it refuses
+    # (hub/ingest/isolate.py): a lost connection must read as down, an id of another sender as
+    # refused, and the next claim after the outage goes through on a new connection.
+    _, instance = hubs
+    idx = instance()
+    mine = make_events(10, start=0, agent="a1")
+    idx.claim(mine)
+    (pid,) = idx._db.fetchone("SELECT pg_backend_pid()") or (0,)
+    with psycopg.connect(PG_DSN, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))  # waits until it is gone
+    with pytest.raises(psycopg.OperationalError) as gone:
+        idx.claim(make_events(10, start=10, agent="a1"))
+    assert verdict(gone.value) == "down"
+    idx.claim(make_events(10, start=10, agent="a1"))  # reconnected: the retried round goes through
+    with pytest.raises(StoreRefusedError) as taken:
+        idx.claim(_as("a2", mine[:1]))
+    assert verdict(taken.value) == "refused" and idx.owner(mine[0].id) == "s1/a1"
