@@ -10,10 +10,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from borderwatch.hub.config.state import PostgresStateConfig, SqliteStateConfig
 from borderwatch.hub.ingest.isolate import verdict
-from borderwatch.hub.sqldb import open_postgres, open_sqlite
+from borderwatch.hub.sqldb import SqlDb, open_postgres, open_sqlite
 from borderwatch.hub.store import owners
 from borderwatch.hub.store.base import StoreError, StoreRefusedError
 from borderwatch.hub.store.config import InfluxStoreConfig
@@ -223,3 +225,26 @@ def test_postgres_gone_is_down_and_a_stranger_is_refused_like_the_local_index(hu
     with pytest.raises(StoreRefusedError) as taken:
         idx.claim(_as("a2", mine[:1]))
     assert verdict(taken.value) == "refused" and idx.owner(mine[0].id) == "s1/a1"
+
+
+_TEXT = st.text(st.characters(blacklist_characters="\x00"), max_size=40)  # PostgreSQL text holds no NUL
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[SqlDb]:
+    with pg_schema() as schema:
+        db = open_postgres(PG_DSN, schema)
+        yield db
+        db.close()
+
+
+@settings(max_examples=80, deadline=None)
+@given(one=_TEXT, many=st.lists(_TEXT, max_size=6))
+def test_script_parameters_are_quoted_never_pasted(pg: SqlDb, one: str, many: list[str]) -> None:
+    # SqlDb.script binds on the client (one query string, several statements): quotes, backslashes,
+    # braces, commas and semicolons in a value must come back as data, never run as SQL.
+    cur = pg.script(
+        "SELECT ?::text; SELECT x FROM unnest(?::text[]) WITH ORDINALITY AS u (x, i) ORDER BY i", (one, many)
+    )
+    assert cur.fetchall() == [(one,)]
+    assert cur.nextset() and [x for (x,) in cur.fetchall()] == many
