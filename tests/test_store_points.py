@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -183,3 +184,43 @@ def test_every_line_reads_back_as_its_event(
             expected |= {"lat": repr(ev.position.lat), "lon": repr(ev.position.lon)}
         assert _fields(line) == expected
         assert int(line.rsplit(" ", 1)[1]) == point_time(ev.ts, ev.seq, precision)
+
+
+_WIRE_TEXT = st.one_of(
+    st.text(max_size=12), st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9_.-]{0,20}\Z"), st.sampled_from([" ", ",", "=", '"'])
+)
+_PLACES = ("site", "agent", "sensor", "id", "rule")
+
+
+@given(
+    place=st.sampled_from(_PLACES),
+    text=_WIRE_TEXT,
+    confidence=st.one_of(st.floats(0, 1), st.sampled_from([math.nan, math.inf, -math.inf, 1.5])),
+)
+def test_what_the_contract_lets_through_needs_no_escaping(place: str, text: str, confidence: float) -> None:
+    # event_lines writes tags and string fields without escaping (the hot path): safe only because
+    # the contract refuses spaces, commas, equals signs, quotes and backslashes in every text it
+    # writes, and NaN or infinite numbers. Whatever a message may carry in one of those places,
+    # either the contract refuses it or the line splits back into exactly its tags and fields.
+    wire = make_event(3, radar=True).model_dump(mode="json")
+    if place == "sensor":
+        wire["sensor"]["id"] = text
+    elif place == "rule":
+        wire["rule"] = {"rule": text}
+    else:
+        wire[place] = text
+    wire["confidence"] = confidence
+    try:
+        ev = Event.model_validate(wire)
+    except ValueError:
+        return
+    assert 0 <= ev.confidence <= 1  # so never nan or inf in a line
+    (line,) = event_lines([ev], "ns", boxes=True)
+    head, fields, stamp = line.split(" ")
+    tags = dict(kv.split("=") for kv in head.split(",")[1:])
+    assert (tags["site"], tags["agent"], tags["sensor"]) == (ev.site, ev.agent, ev.sensor.id)
+    pairs = dict(kv.split("=") for kv in fields.split(","))
+    assert pairs["event_id"] == f'"{ev.id}"' and pairs["confidence"] == repr(ev.confidence)
+    assert pairs.get("rule") == (None if ev.rule is None else f'"{ev.rule.rule}"')
+    assert all(c not in v.strip('"') for v in (*tags.values(), *pairs.values()) for c in ' ,="\\')
+    assert int(stamp) == point_time(ev.ts, ev.seq, "ns")
