@@ -15,6 +15,7 @@ from borderwatch.hub.store import owners
 from borderwatch.hub.store.base import StoreError, StoreRefusedError
 from borderwatch.hub.store.id_runs import MAX_RUN, MAX_WIDTH, id_runs, join_id, split_id
 from borderwatch.hub.store.owners import OwnerIndex
+from borderwatch.runtime.sqlite import is_disk_full
 from tests.support.builders import make_event, make_events
 
 # Ids as the contract allows them, biased towards what makes runs interesting: shared prefixes,
@@ -184,3 +185,20 @@ def test_claims_of_the_first_version_are_kept_on_upgrade(tmp_path):
 def test_runs_outlive_the_largest_clock_skew_the_hub_allows():
     [le] = [m.le for m in IngestConfig.model_fields["max_clock_skew_s"].metadata if hasattr(m, "le")]
     assert timedelta(seconds=le) + timedelta(hours=1) <= owners.KEEP_AFTER
+
+
+def test_a_full_disk_keeps_sqlites_error_and_the_index_recovers(tmp_path):
+    # A round of several senders is one transaction (runtime/sqlite.py's helper): on a full disk
+    # SQLite has already rolled back, and the caller must see that error (the store is down: the
+    # round is retried), not "cannot rollback"; once there is room the retried round goes through.
+    idx = OwnerIndex(tmp_path / "o.sqlite")
+    idx.claim(make_events(3, agent="a0"))
+    (pages,) = idx._db.execute("PRAGMA page_count").fetchone()
+    idx._db.execute(f"PRAGMA max_page_count = {pages}")
+    round_ = [make_event(n, agent=f"a{n % 4 + 1}") for n in range(0, 8000, 2)]  # a run per id: many rows
+    with pytest.raises(sqlite3.OperationalError) as full:
+        idx.claim(round_)
+    assert is_disk_full(full.value) and not idx._db.in_transaction
+    idx._db.execute(f"PRAGMA max_page_count = {pages * 100}")
+    idx.claim(round_)
+    assert idx.owner(round_[-1].id) == "s1/a3"
