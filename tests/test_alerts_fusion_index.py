@@ -18,7 +18,7 @@ from tests.support.alerts import event
 
 RULE = AlertsConfig().rules[1]  # the person crossing: 40 m gate, 30 s window
 
-op = st.tuples(st.sampled_from(["open", "absorb", "drop"]), st.integers(0, 7), st.integers(0, 5),
+op = st.tuples(st.sampled_from(["open", "absorb", "adopt", "drop"]), st.integers(0, 7), st.integers(0, 5),
                st.integers(0, 3), st.integers(0, 60))  # fmt: skip
 
 
@@ -40,6 +40,8 @@ def test_kept_index_answers_like_a_fresh_one(ops: list, probes: list) -> None:
             aid = ix.ids[pick % len(ix.ids)]
             if kind == "drop":
                 ix.drop(aid)
+            elif kind == "adopt":  # another instance's copy of the alert: its own tracks, maybe another agent
+                ix.put(new_situation(match(place, track, dt), aid))
             else:
                 ix.put(absorb(ix.sits[ix.ids.index(aid)], match(place, track, dt)))
     ms = [match(*p) for p in probes]
