@@ -14,6 +14,8 @@ from collections.abc import Callable, Hashable
 from contextlib import closing
 from pathlib import Path
 
+from borderwatch.runtime.sqlite import connect_read_only
+
 SETTLE_STABLE_S = 1.0  # no change for this long: nothing more is on its way
 SETTLE_TIMEOUT_S = 15.0  # give up waiting (the counts keep changing, e.g. a replay still running)
 
@@ -34,7 +36,7 @@ def _one(path: Path, sql: str) -> tuple[object, ...] | None:
     if not path.exists():
         return None
     try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1.0)) as db:
+        with closing(connect_read_only(path, timeout_s=1.0)) as db:
             return tuple(db.execute(sql).fetchone())
     except sqlite3.Error:
         return None

@@ -43,6 +43,16 @@ def connect(
     return conn
 
 
+def connect_read_only(path: Path | str, timeout_s: float = 5.0) -> sqlite3.Connection:
+    """A connection that can only read ``path``: another process's live file (the scorer and the
+    demo's settle wait read the hub's stores while it runs).
+
+    Why pathlib builds the URI: pasted into ``file:...?mode=ro`` as it is, a folder named with
+    ``?``, ``#`` or ``%`` ends or escapes the file name, and the file is not found.
+    """
+    return sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True, timeout=timeout_s)
+
+
 def is_disk_full(exc: BaseException) -> bool:
     """SQLITE_FULL (disk full, or the page limit reached) or ENOSPC from the OS."""
     if isinstance(exc, sqlite3.Error):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from borderwatch.runtime.sqlite import connect, is_disk_full, transaction
+from borderwatch.runtime.sqlite import connect, connect_read_only, is_disk_full, transaction
 
 SYNC_LEVELS = {"off": 0, "normal": 1, "full": 2, "extra": 3}
 
@@ -95,3 +95,14 @@ def test_a_full_disk_keeps_sqlites_error_not_a_failed_rollback(tmp_path: Path) -
     assert "cannot rollback" not in str(exc.value) and not db.in_transaction
     with transaction(db):  # the connection is usable again
         db.execute("DELETE FROM t")
+
+
+def test_read_only_connections_find_files_in_folders_with_uri_characters(tmp_path: Path) -> None:
+    path = tmp_path / "run #1 ?50% done" / "events.sqlite3"
+    db = connect(path)
+    db.execute("CREATE TABLE t (v INTEGER)")
+    db.execute("INSERT INTO t VALUES (7)")
+    reader = connect_read_only(path)
+    assert reader.execute("SELECT v FROM t").fetchall() == [(7,)]
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        reader.execute("INSERT INTO t VALUES (8)")

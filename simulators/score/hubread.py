@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from borderwatch.contract import Alert, Event, EventKind
+from borderwatch.runtime.sqlite import connect_read_only
 from borderwatch.simulators.score.truthfile import parse_ts
 
 HEALTH_RULES = ("agent-offline", "sensor-degraded")  # hub/alerts/health_alerts.py
@@ -50,7 +51,7 @@ class HubRecords:
 
 @contextmanager
 def _db(path: Path) -> Iterator[sqlite3.Connection]:
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+    with closing(connect_read_only(path)) as db:
         yield db
 
 
