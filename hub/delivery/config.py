@@ -80,7 +80,7 @@ class DeliveryConfig(SessionConfig):
         default=0.5, ge=0, le=3600, description="least time between two DeliveryConfirm publishes per agent"
     )
     store_retry_max_s: float = Field(
-        default=10.0, gt=0, le=600, description="cap of the back-off while the store refuses writes"
+        default=10.0, gt=0, le=600, description="cap of the back-off while the store is down (refusals: dead letters)"
     )
 
     @model_validator(mode="after")
