@@ -291,6 +291,25 @@ def test_quiet_frame_without_tracks_plans_what_plan_regions_plans():
     assert tiling is None is expected_tiling and rects.dtype == expected.dtype and np.array_equal(rects, expected)
 
 
+def test_pipeline_keeps_crops_that_are_fewer_inputs_than_its_whole_frame_pass():
+    from borderwatch.edge.sensors.camera.config import CameraConfig
+    from borderwatch.edge.sensors.camera.motion import MotionResult
+    from borderwatch.edge.sensors.camera.pipeline import CameraPipeline
+    from borderwatch.edge.sensors.camera.regions import plan_regions, whole_frame_regions
+
+    wh = (960, 540)
+    cfg = CameraConfig.model_validate({"url": "memory", "motion": {"max_regions": 2}})
+    pipeline = CameraPipeline("s", "a", "cam", cfg, ("person",), 320)
+    boxes = np.array([[500, 240, 650, 290], [836, 234, 844, 270]], np.float32)  # a group's blob, one person
+    n = len(boxes)
+    moving = MotionResult(boxes, np.ones(n, np.float32), np.full(n, 0.01, np.float32), 0.01, False,
+                          np.zeros((270, 480), np.uint8))  # fmt: skip
+    rects, tiling = pipeline._regions(moving, 5.0, wh)
+    whole = len(whole_frame_regions(wh, 320)[0])
+    assert cfg.motion.max_regions < len(rects) < whole and tiling is not None
+    assert np.array_equal(rects, plan_regions(boxes, wh, 320, 8)[0])
+
+
 def test_motion_ages_cleared_only_when_needed_match_clearing_every_quiet_frame():
     from borderwatch.edge.sensors.camera.config import MotionConfig
     from borderwatch.edge.sensors.camera.motion import MotionDetector

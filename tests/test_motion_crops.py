@@ -46,6 +46,20 @@ def test_a_large_box_adds_its_union_shrunk_as_the_overview_and_too_many_inputs_m
     assert plan_regions(np.array([blob, P10], float), WH, SIDE, max_regions=2)[0].tolist() == [[0, 0, *WH]]
 
 
+def test_more_crops_than_max_regions_are_kept_while_fewer_than_the_whole_frame_inputs() -> None:
+    blob = [500, 240, 650, 290]
+    boxes = np.array([blob, P10], float)
+    crops, tiling = plan_regions(boxes, WH, SIDE, max_regions=2, whole_inputs=9)  # 960x540 tiled for 320: 9
+    assert 2 < len(crops) < 9 and tiling is not None and tiling.seen_whole(boxes).any(axis=1).all()
+    assert np.array_equal(crops, plan_regions(boxes, WH, SIDE, max_regions=8)[0])  # the plan itself is unchanged
+    assert plan_regions(boxes, WH, SIDE, max_regions=2, whole_inputs=len(crops))[0].tolist() == [[0, 0, *WH]]
+    spread = np.array(
+        [[20, 20, 40, 60], [900, 20, 930, 60], [20, 480, 40, 530], [900, 480, 930, 530], [470, 250, 490, 290]]
+    )
+    rects, _ = plan_regions(spread, WH, SIDE, max_regions=8, whole_inputs=9)  # 5 crops, most of the frame
+    assert len(rects) == 5 and plan_regions(spread, WH, SIDE, max_regions=8)[0].tolist() == [[0, 0, *WH]]
+
+
 def test_unions_that_fit_stay_single_crops_without_tiling() -> None:
     rects, tiling = plan_regions(np.array(GROUP, float), WH, SIDE, max_regions=4)
     assert tiling is None and len(rects) == 1 and ((rects[:, 2:] - rects[:, :2]) == SIDE).all()

@@ -52,7 +52,7 @@ class MotionConfig(Settings):
         ge=1,
         le=32,
         description="more model inputs than this (crops, the tiles of crops too long for the model, and their "
-        "overviews) = one full-frame pass",
+        "overviews) = one full-frame pass, unless fewer than that pass's own inputs",
     )
     crop: bool = Field(True, description="run the model on model-sized crops around motion, not the frame")
     stationary_recheck_s: float = Field(

@@ -142,7 +142,8 @@ class CameraPipeline:
         wanted = np.concatenate((motion.boxes, boxes[touched | recheck]))
         if len(wanted) and not self.cfg.motion.crop:
             return self._whole(wh)
-        rects, tiling = plan_regions(wanted, wh, self.model_side, self.cfg.motion.max_regions)
+        whole = len(self._whole(wh)[0])  # crops fewer than the whole-frame pass's inputs still pay off
+        rects, tiling = plan_regions(wanted, wh, self.model_side, self.cfg.motion.max_regions, whole_inputs=whole)
         if len(rects) == 1 and (rects[0] == (0, 0, *wh)).all():  # cropping did not pay off
             return self._whole(wh)
         return rects, tiling

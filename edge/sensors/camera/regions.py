@@ -3,13 +3,15 @@
 Why crops: a 1920x1080 frame letterboxed into 320 px makes a person 30 px tall vanish; a
 320-640 px crop around the motion keeps native resolution where it matters and costs one model
 input instead of several tiles. Overlapping squares are merged by connected components of their
-overlap graph (one vectorised union), and when too many crops are needed the whole frame is
-used instead. Each group of boxes is cropped to its bounding box (grown, at least model-sized);
-a crop more than 1.25x too long for the model input would be shrunk to fit it -- a group walking
-beside another person made one 600 px crop, shrunk 2x, and the people in it, 10 px wide, were
-lost -- so it is split into model-sized tiles at native resolution instead, overlapping by more
-than the objects in it, and a box cut by a split edge is dropped (``Tiling``): the neighbouring
-tile saw that object whole (the crop itself, shrunk, is added when an object is too large for that).
+overlap graph (one vectorised union), and when too many crops are needed (more than
+``max_regions``, or most of the frame) the whole frame is used instead -- unless the crops are
+still fewer model inputs than the whole-frame pass itself (a tiled frame is several). Each group
+of boxes is cropped to its bounding box (grown, at least model-sized); a crop more than 1.25x too
+long for the model input would be shrunk to fit it -- a group walking beside another person made
+one 600 px crop, shrunk 2x, and the people in it, 10 px wide, were lost -- so it is split into
+model-sized tiles at native resolution instead, overlapping by more than the objects in it, and a
+box cut by a split edge is dropped (``Tiling``): the neighbouring tile saw that object whole (the
+crop itself, shrunk, is added when an object is too large for that).
 
 Whole frames can be tiled: overlapping squares at native resolution (plus the frame letterboxed,
 for objects too big for a tile). A box touching a tile's inner edge is cut by it, and an overview
@@ -103,11 +105,16 @@ def plan_regions(
     max_regions: int,
     max_area_frac: float = 0.7,
     grow: float = 1.4,
+    whole_inputs: int = 1,
 ) -> tuple[I64, Tiling | None]:
     """Model inputs (K, 4) covering ``boxes`` at native resolution, and the ``Tiling`` that sorts the
     boxes found where a region too large for the model was split (None when nothing was split); the
-    full frame (no tiling) when cropping would not pay off: more than ``max_regions`` inputs, or
-    most of the frame.
+    full frame (no tiling) when cropping would not pay off: more than ``max_regions`` inputs, or most
+    of the frame -- unless the crops are still fewer inputs than ``whole_inputs``, what the caller's
+    whole-frame pass costs (9 for a 960x540 frame tiled for a 320 px model; 1 letterboxed, the default).
+
+    Why the exception: a whole frame tiled is itself several inputs, so trading, say, 6 crops for it
+    costs more inference for the same native-resolution look at what moves.
 
     Boxes whose squares overlap form one region: their bounding box, grown, and at least ``side``
     along each axis (one small box alone: the ``side`` square around it).
@@ -121,7 +128,8 @@ def plan_regions(
         return full, None
     unions, label = _merge(square_regions(b, frame_wh, side, grow))
     area = np.prod(unions[:, 2:] - unions[:, :2], axis=1).sum()
-    if len(unions) > max_regions or area > max_area_frac * w * h:
+    costly = len(unions) > max_regions or area > max_area_frac * w * h
+    if costly and len(unions) >= whole_inputs:  # splitting only adds inputs
         return full, None
     margin = _cut_margin(side)
     bound = np.concatenate((np.full((len(unions), 2), np.inf), np.full((len(unions), 2), -np.inf)), axis=1)
@@ -134,7 +142,7 @@ def plan_regions(
     tiles = np.concatenate([p[0] for p in parts])
     overviews = [r[None] for r, p in zip(regions, parts, strict=True) if p[2]]
     rects = np.concatenate([tiles, *overviews])
-    if len(rects) > max_regions:
+    if (costly or len(rects) > max_regions) and len(rects) >= whole_inputs:
         return full, None
     if len(tiles) == len(regions):  # nothing split: the crops as they are, none of them cuts a box
         return rects, None
