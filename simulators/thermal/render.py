@@ -131,6 +131,11 @@ def _draw(
     if cls == PERSON:
         body = _ck(min(max(temp_c - 2.5, 29.5), 34.0))
         head = _ck(min(max(temp_c + 1.5, 33.0), 37.0))
+        # the feet on the ground point: a filled ellipse ends on the row of centre + axis (both rounded), the
+        # pixel beyond the shape, so the legs reached 1-2 px below y2 -- 250 m out at a 2 degree look-down
+        # the agent read that, rightly, as 6-8 m nearer the mast. The whole figure moves up by whole rows, so
+        # its shape (what the thermal classifier was trained on) stays as it was.
+        y1 += round(y2) - (round(y1 + h * 0.85) + max(round(h * 0.15), 0) + 1)
         _ellipse(img, (cx, y1 + h * 0.55), (w * 0.45, h * 0.42), body)
         swing = (gait - 0.5) * w * 0.4
         _ellipse(img, (cx + swing, y1 + h * 0.85), (w * 0.12, h * 0.15), body - 150)
