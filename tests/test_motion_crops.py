@@ -1,6 +1,7 @@
 """Motion crops keep native resolution: a union of motion too large for the model input is split into
-model-sized tiles, each box whole in one of them, never shrunk (the dense scenario's person beside a
-group of five was lost in one 600 px crop shrunk 2x)."""
+model-sized tiles, each box whole in one of them; only a box too large for the tiles' overlap adds the
+union shrunk as an overview (the dense scenario's person beside a group of five was lost in one 600 px
+crop shrunk 2x)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,14 @@ def test_more_crops_than_max_regions_are_kept_while_fewer_than_the_whole_frame_i
     )
     rects, _ = plan_regions(spread, WH, SIDE, max_regions=8, whole_inputs=9)  # 5 crops, most of the frame
     assert len(rects) == 5 and plan_regions(spread, WH, SIDE, max_regions=8)[0].tolist() == [[0, 0, *WH]]
+
+
+def test_tall_boxes_in_a_row_split_only_across_need_no_overview() -> None:
+    """Split along x only: every box lies whole in the tiles' full height, so no shrunk overview input."""
+    row = np.array([[100 + 110 * k, 300, 120 + 110 * k, 370] for k in range(7)], float)  # 20x70 px people
+    rects, tiling = plan_regions(row, (1280, 720), SIDE, max_regions=8)
+    assert tiling is not None and len(rects) == len(tiling.tiles)  # no overview input
+    assert tiling.seen_whole(row).any(axis=1).all()
 
 
 def test_unions_that_fit_stay_single_crops_without_tiling() -> None:

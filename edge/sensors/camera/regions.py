@@ -1,8 +1,8 @@
 """Region planning: motion blobs and tracked objects -> a few model-sized crops of the frame.
 
 Why crops: a 1920x1080 frame letterboxed into 320 px makes a person 30 px tall vanish; a
-320-640 px crop around the motion keeps native resolution where it matters and costs one model
-input instead of several tiles. Overlapping squares are merged by connected components of their
+320-640 px crop around the motion keeps native resolution where it matters, and costs fewer model
+inputs than tiling the whole frame. Overlapping squares are merged by connected components of their
 overlap graph (one vectorised union), and when too many crops are needed (more than
 ``max_regions``, or most of the frame) the whole frame is used instead -- unless the crops are
 still fewer model inputs than the whole-frame pass itself (a tiled frame is several). Each group
@@ -186,7 +186,8 @@ def _split(region: I64, side: int, extent: F64, margin: float) -> tuple[I64, F64
     tiles = np.stack((x, y, x + tile[0], y + tile[1]), axis=1)
     inner = np.stack((tiles[:, 0] > x1, tiles[:, 1] > y1, tiles[:, 2] < x2, tiles[:, 3] < y2), axis=1)
     cuts = np.where(inner, tiles + np.array([margin, margin, -margin, -margin]), np.nan)
-    return tiles, cuts, bool((extent > overlap).any())
+    split = size > _SHRINK_OK * side  # an axis left whole cuts no box, whatever its extent along it
+    return tiles, cuts, bool(((extent > overlap) & split).any())
 
 
 def centres_inside(points: npt.ArrayLike, rects: I64) -> npt.NDArray[np.bool_]:
