@@ -17,8 +17,8 @@ after the first committed and sees its runs. Claims of other blocks never wait.
 Cost: one round trip per message in the steady state: the locks and the one INSERT that records
 every run of the message (all senders of a round at once, each run carrying its owner) unless one
 overlaps another sender's run go out as one query string, one implicit transaction
-(``SqlDb.script``), so the locks are held for one trip to the server and the ingest thread pays
-about a third of the client CPU that BEGIN ... COMMIT in pipeline mode cost. A new sender or a
+(``SqlDb.script``), so the locks are held for one trip to the server and the ingest thread sends no separate
+BEGIN ... COMMIT (``bench/bench_owners.py`` measures a claim's cost). A new sender or a
 new hour costs a statement more, once per instance.
 """
 
