@@ -227,7 +227,8 @@ def test_postgres_gone_is_down_and_a_stranger_is_refused_like_the_local_index(hu
     assert verdict(taken.value) == "refused" and idx.owner(mine[0].id) == "s1/a1"
 
 
-_TEXT = st.text(st.characters(blacklist_characters="\x00"), max_size=40)  # PostgreSQL text holds no NUL
+# PostgreSQL text holds no NUL, and lone surrogates are no UTF-8 (the driver cannot send them at all)
+_TEXT = st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=40)
 
 
 @pytest.fixture(scope="module")
