@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from borderwatch.hub.ingest.config import IngestConfig
 from borderwatch.hub.ingest.decode import Reason
@@ -59,6 +61,28 @@ def test_time_window_table(offset, reason):
         assert good == events and bad == []
     else:
         assert [e.seq for e in good] == [0, 2] and bad == [(events[1], reason)]
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(-100 * 86_400, 400), st.sampled_from([0, 60, -300, 14 * 60, -12 * 60])),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_time_window_judges_instants_whatever_offset_the_events_carry(stamps):
+    """The window takes its bounds into the first event's offset (a fast path): events sent in
+    other offsets must still be judged by the instant they name, exactly at the edges too."""
+    window = TimeWindow(timedelta(seconds=300), timedelta(days=90))
+    events = [
+        make_event(i, ts=(NOW + timedelta(seconds=s)).astimezone(timezone(timedelta(minutes=m))))
+        for i, (s, m) in enumerate(stamps)
+    ]
+    good, bad = window.split(events, NOW)
+    ahead, old = NOW + timedelta(seconds=300), NOW - timedelta(days=90)
+    expected = [Reason.CLOCK_AHEAD if e.ts > ahead else Reason.TOO_OLD if e.ts < old else None for e in events]
+    assert [e for e, r in zip(events, expected, strict=True) if r is None] == good
+    assert [(e, r) for e, r in zip(events, expected, strict=True) if r is not None] == bad
 
 
 def test_verdict_tells_down_from_refused():
