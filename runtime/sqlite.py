@@ -84,8 +84,13 @@ def transaction(db: sqlite3.Connection, on_rollback: Callable[[], None] | None =
     try:
         yield db
         db.execute("COMMIT")
-    except BaseException:
-        rollback(db)
+    except BaseException as exc:
+        try:
+            rollback(db)
+        except sqlite3.Error as failed:
+            # The body's (or COMMIT's) error is the one that explains what happened: keep it, and
+            # say on it that the connection may still hold the transaction open.
+            exc.add_note(f"ROLLBACK failed too: {failed}")
         if on_rollback is not None:
             on_rollback()
         raise

@@ -97,6 +97,26 @@ def test_a_full_disk_keeps_sqlites_error_not_a_failed_rollback(tmp_path: Path) -
         db.execute("DELETE FROM t")
 
 
+def test_a_failed_rollback_is_noted_on_the_original_error(tmp_path: Path) -> None:
+    """When ROLLBACK itself fails (here refused by SQLite's authorizer), the caller still gets the
+    body's error, not the rollback's, with the failed rollback noted on it."""
+    db = connect(tmp_path / "x.sqlite3")
+    db.execute("CREATE TABLE t (v INTEGER)")
+
+    def no_rollback(action: int, arg1: str | None, *_: object) -> int:
+        refused = action == sqlite3.SQLITE_TRANSACTION and arg1 == "ROLLBACK"
+        return sqlite3.SQLITE_DENY if refused else sqlite3.SQLITE_OK
+
+    with pytest.raises(ZeroDivisionError) as exc, transaction(db):
+        db.execute("INSERT INTO t VALUES (1)")
+        db.set_authorizer(no_rollback)
+        _ = 1 / 0
+    assert any("ROLLBACK failed too" in note and "not authorized" in note for note in exc.value.__notes__)
+    db.set_authorizer(None)
+    db.execute("ROLLBACK")  # the transaction was still open: nothing of the body was kept
+    assert db.execute("SELECT count(*) FROM t").fetchone() == (0,)
+
+
 def test_read_only_connections_find_files_in_folders_with_uri_characters(tmp_path: Path) -> None:
     path = tmp_path / "run #1 ?50% done" / "events.sqlite3"
     db = connect(path)

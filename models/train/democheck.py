@@ -16,7 +16,8 @@ import numpy.typing as npt
 import onnxruntime as ort
 
 from borderwatch.models.train.dataset import letterbox
-from borderwatch.models.train.evaluate import decode, iou_matrix, session
+from borderwatch.models.train.evaluate import decode, session
+from borderwatch.runtime.geometry import iou_matrix
 from borderwatch.simulators.camera.render import CameraRenderer, RenderResult
 from borderwatch.simulators.presets import PRESETS
 

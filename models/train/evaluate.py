@@ -23,6 +23,8 @@ import numpy.typing as npt
 import onnxruntime as ort
 from scipy.optimize import linear_sum_assignment
 
+from borderwatch.runtime.geometry import iou_matrix
+
 CLASSES = ("person", "vehicle", "animal")
 IOU_MATCH = 0.5
 
@@ -56,18 +58,6 @@ def decode(
         xyxy = np.concatenate([xywh[idx, :2], xywh[idx, :2] + xywh[idx, 2:]], 1).astype(np.float32)
         res.append((xyxy, sc[keep][idx].astype(np.float32), cls[keep][idx].astype(np.int64)))
     return res
-
-
-def iou_matrix(a: npt.NDArray, b: npt.NDArray) -> npt.NDArray[np.float64]:
-    """IoU of every box in a (D,4) with every box in b (G,4), xyxy."""
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)))
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
-    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
-    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
-    return inter / (area_a[:, None] + area_b[None, :] - inter + 1e-9)
 
 
 def match(det: npt.NDArray, score: npt.NDArray, gt: npt.NDArray) -> npt.NDArray[np.bool_]:

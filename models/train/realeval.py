@@ -42,7 +42,7 @@ from borderwatch.edge.pipeline.modelref import ModelRef, file_sha256
 from borderwatch.edge.sensors.camera.detect import DirectDetector
 from borderwatch.edge.sensors.camera.regions import whole_frame_regions
 from borderwatch.models.train import photos
-from borderwatch.models.train.evaluate import iou_matrix
+from borderwatch.runtime.geometry import iou_matrix
 
 THRESHOLD = 0.4  # the agent's default per-class min_score (edge/config/rules.py)
 CLASSES = ("person", "vehicle", "animal")

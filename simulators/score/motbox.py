@@ -46,7 +46,7 @@ def read_rows(path: Path) -> F64:
     rows = np.loadtxt(path, delimiter=",", ndmin=2, dtype=np.float64)
     if rows.size and rows.shape[1] < 6:
         raise ValueError(f"{path}: expected frame,id,x,y,w,h,... rows, got {rows.shape[1]} columns")
-    return rows.reshape(-1, max(rows.shape[1], 6)) if rows.size else np.zeros((0, 10))
+    return rows if rows.size else np.zeros((0, 10))
 
 
 def as_detections(rows: F64) -> F64:
