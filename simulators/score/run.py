@@ -81,6 +81,7 @@ class RunScore:
     situations_alerted: int = 0
     situations_pending: int = 0
     situations_unseen: int = 0
+    situations_warmup: int = 0  # seen, but crossed during the warm-up: neither a hit nor a miss
     crossing_alerts: int = 0
     crossing_alerts_matched: int = 0
     crossing_alert_recall: float | None = None
@@ -276,6 +277,7 @@ def _score_alerts(
     scored = np.array([window.scores(s[0].ts) for s in seen], bool)
     run.situations = int(scored.sum())
     run.situations_pending, run.situations_unseen = pending, len(sits) - len(seen) - pending
+    run.situations_warmup = len(seen) - run.situations
     run.crossing_alerts, run.crossing_alerts_matched = len(crossing), len(m)
     run.situations_alerted = int(scored[m.truth].sum()) if len(m) else 0
     run.crossing_alert_recall = ratio(run.situations_alerted, run.situations)

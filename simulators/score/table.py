@@ -21,8 +21,8 @@ from borderwatch.simulators.score.run import RunScore
 
 
 def is_nuisance(run: RunScore) -> bool:
-    """No person or vehicle crossed at all: any crossing alert is false."""
-    return run.situations + run.situations_pending + run.situations_unseen == 0
+    """No person or vehicle crossed at all, not even during the warm-up: any crossing alert is false."""
+    return run.situations + run.situations_warmup + run.situations_pending + run.situations_unseen == 0
 
 
 def _realtime(run: RunScore) -> bool:
