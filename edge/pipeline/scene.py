@@ -27,6 +27,9 @@ F64 = npt.NDArray[np.float64]
 _GEO_MARGIN_M = 1.0
 _IMAGE_MARGIN_FRAC = 0.02
 _MIN_UNCERTAINTY_M = 0.5
+# column picks of a box's bottom corners, as index arrays made once (a list index is converted every call)
+_X1_Y2 = np.array([0, 3], np.intp)
+_X2_Y2 = np.array([2, 3], np.intp)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +80,11 @@ class RuleScene:
     def anchors(self, xyxy: F64) -> Anchors:
         """Bottom centres of boxes in both planes, and their latitude/longitude where the pose allows."""
         xyxy = np.asarray(xyxy, np.float64).reshape(-1, 4)
-        bottom = (xyxy[:, [0, 3]] + xyxy[:, [2, 3]]) / 2  # ((x1 + x2) / 2, y2): (y + y) / 2 is exactly y
+        bottom = (xyxy[:, _X1_Y2] + xyxy[:, _X2_Y2]) / 2  # ((x1 + x2) / 2, y2): (y + y) / 2 is exactly y
         n = len(bottom)
         if self.projector is None or n == 0:
-            nan = np.full((n, 2), np.nan)
+            nan = np.empty((n, 2))
+            nan.fill(np.nan)  # ``np.full`` is a Python wrapper around these two calls
             return Anchors(flip_y(bottom), nan, nan.copy(), nan[:, 0].copy())
         w, h = self.frame_wh
         nudged = bottom + np.stack((np.zeros(n), 0.05 * (xyxy[:, 3] - xyxy[:, 1])), axis=1)

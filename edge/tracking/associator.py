@@ -52,6 +52,8 @@ def solve(cost: F64, max_cost: float) -> Assignment:
 
 def _all_but(n: int, k: int) -> I64:
     """``range(n)`` without ``k``."""
+    if n == 1:  # one row or column, the one taken: nothing left over
+        return np.zeros(0, np.int64)
     out = np.arange(n - 1)
     out[k:] += 1
     return out
@@ -66,8 +68,8 @@ def _left_over(n: int, taken: I64) -> I64:
 
 def _penalise_classes(cost: F64, tracks: Tracks, dets: Detections, class_aware: bool) -> F64:
     """``cost`` (modified in place) with pairs of different classes made unaffordable."""
-    if class_aware:
-        cost[tracks.class_id[:, None] != dets.class_id[None, :]] += _FORBIDDEN
+    if class_aware:  # one masked add in place: no boolean-index gather and scatter
+        np.add(cost, _FORBIDDEN, out=cost, where=tracks.class_id[:, None] != dets.class_id[None, :])
     return cost
 
 

@@ -26,7 +26,7 @@ class TimeDeleter:
     def gone(self, tracks: Tracks, ts: float, looked: np.ndarray) -> np.ndarray:
         """(T,) True for tracks to delete at ``ts``; ``looked`` marks the tracks inspected now."""
         missing = tracks.misses >= min(self.tentative_misses, self.confirmed_misses)
-        if not missing.any():  # the usual frame: no track missed often enough for either rule
+        if not np.count_nonzero(missing):  # the usual frame: no track missed often enough for either rule
             return missing
         stale = looked & ((ts - tracks.last_ts) > self.max_age_s) & (tracks.misses >= self.confirmed_misses)
         failed = ~tracks.confirmed & (tracks.misses >= self.tentative_misses)

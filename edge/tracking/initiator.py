@@ -25,6 +25,8 @@ class Initiator:
     def seeds(self, dets: Detections, rows: np.ndarray) -> np.ndarray:
         """The rows (of unmatched detections) strong enough to start a track."""
         rows = np.asarray(rows, np.int64)
+        if not len(rows):  # every detection matched (the usual frame): nothing to test
+            return rows
         return rows[dets.confidence[rows] >= self.min_confidence]
 
     def initiate(self, dets: Detections, ts: float) -> Tracks:
@@ -56,6 +58,6 @@ class Initiator:
     def promote(self, tracks: Tracks) -> tuple[Tracks, np.ndarray]:
         """Confirm tentative tracks with enough hits; returns the tracks and the newly confirmed ids."""
         newly = ~tracks.confirmed & (tracks.hits >= self.min_hits)
-        if not newly.any():
+        if not np.count_nonzero(newly):  # cheaper than ``any`` on a few rows
             return tracks, tracks.ids[newly]
         return tracks.evolve(confirmed=tracks.confirmed | newly), tracks.ids[newly]

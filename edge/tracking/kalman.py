@@ -29,7 +29,9 @@ class KalmanPredictor:
         f = self.model.transition(dt)
         mean = (f @ tracks.mean[:, :, None])[:, :, 0]
         cov = f @ tracks.cov @ f.transpose(0, 2, 1) + self.model.process_noise(tracks.mean, dt)
-        return tracks.evolve(mean=mean, cov=cov, state_ts=np.full(len(tracks), float(ts)))
+        state_ts = np.empty(len(tracks))
+        state_ts.fill(ts)  # ``np.full`` is a Python wrapper around these two calls
+        return tracks.evolve(mean=mean, cov=cov, state_ts=state_ts)
 
 
 @dataclass(frozen=True, slots=True)

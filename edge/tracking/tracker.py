@@ -26,12 +26,21 @@ def _in_order(rows: np.ndarray, n: int) -> bool:
     """True when the distinct row indices ``rows`` (as an assignment gives them) are exactly 0..n-1 in order:
     selecting them would only copy.
     """
-    return len(rows) == n and (n <= 1 or bool((rows[1:] > rows[:-1]).all()))
+    return len(rows) == n and (n <= 1 or np.count_nonzero(rows[1:] > rows[:-1]) == n - 1)
+
+
+def _filled(n: int, value: float, dtype: type) -> np.ndarray:
+    """``np.full(n, value, dtype)`` for the few rows of a frame: ``empty`` + ``fill`` is a quarter of ``full``'s
+    cost (``full`` is a Python-level wrapper), and a step makes several such columns.
+    """
+    out = np.empty(n, dtype)
+    out.fill(value)
+    return out
 
 
 def _scatter(n: int, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
     """(n,) int array, -1 except ``values`` at ``rows``."""
-    out = np.full(n, -1, np.int64)
+    out = _filled(n, -1, np.int64)
     out[rows] = values
     return out
 
@@ -58,7 +67,7 @@ class Tracker:
     def step(self, dets: Detections, ts: float, visible: Visibility | None = None) -> TrackerOutput:
         """Advance to ``ts`` with this frame's detections; ``visible`` says which tracks were looked at."""
         tracks = self.predictor.predict(self.tracks, ts)
-        looked = visible(tracks) if visible is not None else np.ones(len(tracks), bool)
+        looked = visible(tracks) if visible is not None else _filled(len(tracks), True, np.bool_)
         rows = looked.nonzero()[0]
         match = self.associator.associate(tracks if len(rows) == len(tracks) else tracks[rows], dets)
         t_rows, d_rows = rows[match.tracks], match.detections
@@ -71,11 +80,12 @@ class Tracker:
             born = self.initiator.initiate(dets[seeds], ts)
             tracks, looked = (
                 Tracks.concatenate([tracks, born]),
-                np.concatenate((looked, np.ones(len(born), bool))),
+                np.concatenate((looked, _filled(len(born), True, np.bool_))),
             )
             new_ids = np.concatenate((new_ids, born.ids[born.confirmed]))
         gone = self.deleter.gone(tracks, ts, looked)
-        if not gone.any():  # the usual frame: nothing to split off
+        if not np.count_nonzero(gone):  # the usual frame: nothing to split off (count_nonzero: ``any``'s
+            # Python-level wrapper costs more than the test on a few rows)
             self.tracks = tracks
             return TrackerOutput(tracks, detection >= 0, detection, new_ids, Tracks.empty(self.model.dim))
         self.tracks = tracks[~gone]
@@ -100,7 +110,7 @@ class Tracker:
                 "confidence": dets.confidence.astype(np.float64),
                 "hits": tracks.hits + 1,
                 "misses": np.zeros(n, np.int64),
-                "last_ts": np.full(n, float(ts)),
+                "last_ts": _filled(n, float(ts), np.float64),
                 "still_xy": tracks.still_xy,
                 "still_since": tracks.still_since,
             }
@@ -126,8 +136,9 @@ class Tracker:
         """
         pos = self.model.positions(mean)
         step = pos - cols["still_xy"][rows]
-        moved = np.sqrt((step * step).sum(axis=1)) > self.stationary_frac * self.model.scale(mean)
-        if moved.any():
+        sq = step * step  # two columns added directly: the same sum as ``sum(axis=1)``, without a reduction
+        moved = np.sqrt(sq[:, 0] + sq[:, 1]) > self.stationary_frac * self.model.scale(mean)
+        if np.count_nonzero(moved):
             still_xy, still_since = cols["still_xy"].copy(), cols["still_since"].copy()
             still_xy[rows[moved]] = pos[moved]
             still_since[rows[moved]] = ts

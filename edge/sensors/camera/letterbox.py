@@ -55,19 +55,16 @@ def plan_letterbox(
     return scale, new, pad
 
 
-# uint8 -> float32 [0, 1] as a table: each entry is exactly what ``np.float32(v) * np.float32(1 / 255)``
-# gives, so a table look-up writes the same bits as the multiply while skipping its per-pixel cast
-UNIT_SCALE = np.arange(256, dtype=np.float32) * np.float32(1 / 255)
-UNIT_SCALE.flags.writeable = False
+# uint8 -> float32 [0, 1]: numpy's multiply by this float32 scalar (each value exactly float32(v) * float32(1 / 255))
+UNIT = np.float32(1 / 255)
 
-
-# where a crop's three colour planes go: (the tensor's plane, whether it is contiguous), in B, G, R order
-Targets = tuple[tuple[np.ndarray, bool], ...]
+# where a crop's three colour planes go: the tensor's planes in B, G, R order
+Targets = tuple[np.ndarray, ...]
 
 
 def _targets(out: np.ndarray) -> Targets:
     """The blue, green and red destination planes of a 3xHxW view (RGB order in the tensor)."""
-    return tuple((out[channel], bool(out[channel].flags.c_contiguous)) for channel in (2, 1, 0))
+    return (out[2], out[1], out[0])
 
 
 def _into_targets(bgr: np.ndarray, targets: Targets, planes: list[np.ndarray] | None = None) -> None:
@@ -75,16 +72,14 @@ def _into_targets(bgr: np.ndarray, targets: Targets, planes: list[np.ndarray] | 
 
     Splitting into contiguous planes first (into ``planes`` when given: three reused HxW uint8
     buffers) is about twice as fast as one strided pass over a transposed view (the transpose makes
-    every read a cache miss). A plane goes straight into its target through OpenCV's table look-up
-    when the target is contiguous (padding above and below: the usual landscape frame), else through
-    numpy's multiply, which gives the same bits.
+    every read a cache miss). Each plane then goes into its target through numpy's multiply (cast and
+    scale in one vectorised loop): measured here with caches cold as after a model call (2-vCPU EPYC),
+    0.25 ms per 320x240 frame against 0.30 ms through OpenCV's table look-up (``cv2.LUT`` with a float
+    table is a scalar gather), with the same bits.
     """
     split = cv2.split(bgr, planes) if planes is not None else cv2.split(bgr)
-    for plane, (target, contiguous) in zip(split, targets, strict=True):  # three planes, not a pixel loop
-        if contiguous:
-            cv2.LUT(plane, UNIT_SCALE, dst=target)
-        else:
-            np.multiply(plane, np.float32(1 / 255), out=target)
+    for plane, target in zip(split, targets, strict=True):  # three planes, not a pixel loop
+        np.multiply(plane, UNIT, out=target)
 
 
 class LetterboxBatcher:
