@@ -7,7 +7,7 @@ few comparisons, whatever the number of boxes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +19,8 @@ from borderwatch.edge.pipeline.detections import Detections
 from borderwatch.runtime.geometry import points_in_polygon
 
 _PASS_ALL = ClassFilter(min_score=0.0)
+# up to this many detections, plain float comparisons beat a dozen numpy calls on arrays of a few rows
+_SCALAR_ROWS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,10 @@ class ClassFilterTable:
     """Columns indexed by contract class id: min_score, min/max area, min/max aspect ratio."""
 
     limits: npt.NDArray[np.float64]  # (K, 5)
+    rows: tuple[tuple[float, ...], ...] = field(init=False, repr=False, compare=False)  # ``limits`` as floats
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rows", tuple(tuple(r) for r in np.asarray(self.limits, np.float64).tolist()))
 
     @classmethod
     def from_config(cls, filters: Mapping[ObjectClass, ClassFilter]) -> ClassFilterTable:
@@ -38,9 +44,12 @@ class ClassFilterTable:
         """True for detections passing their class's filter."""
         if len(dets) == 0:
             return np.zeros(0, bool)
+        size = np.maximum(dets.xyxy[:, 2:] - dets.xyxy[:, :2], 0)  # float32 differences, as the detector's boxes
+        if len(dets) <= _SCALAR_ROWS:
+            return self._keep_few(size, dets)
         cls = np.minimum(np.maximum(dets.class_id, 0), len(self.limits) - 1)
         min_score, min_area, max_area, min_ratio, max_ratio = self.limits[cls].T
-        w, h = np.maximum(dets.xyxy[:, 2:] - dets.xyxy[:, :2], 0).astype(np.float64).T
+        w, h = size.astype(np.float64).T
         area = w * h
         ratio = w / np.maximum(h, 1e-6)
         return (
@@ -50,6 +59,20 @@ class ClassFilterTable:
             & (ratio >= min_ratio)
             & (ratio <= max_ratio)
         )
+
+
+    def _keep_few(self, size: npt.NDArray[np.float32], dets: Detections) -> npt.NDArray[np.bool_]:
+        """``keep`` of a few detections in plain floats: the vectorised formula operation for operation (float32
+        values widen exactly, and the products, quotients and comparisons are IEEE doubles either way, NaN
+        included), so the same answer without its numpy calls on arrays of a row or two.
+        """
+        rows, last = self.rows, len(self.rows) - 1
+        out = []
+        for (w, h), score, c in zip(size.tolist(), dets.confidence.tolist(), dets.class_id.tolist(), strict=True):
+            min_score, min_area, max_area, min_ratio, max_ratio = rows[min(max(c, 0), last)]
+            area, ratio = w * h, w / max(h, 1e-6)
+            out.append(score >= min_score and min_area <= area <= max_area and min_ratio <= ratio <= max_ratio)
+        return np.array(out, bool)
 
 
 def outside_masks(dets: Detections, polygons: Sequence[npt.NDArray[np.floating]]) -> npt.NDArray[np.bool_]:

@@ -77,6 +77,7 @@ class CameraPipeline:
         self.motion: MotionDetector | None = None
         self.scene: Scene | None = None
         self._whole_plan: tuple[tuple[int, int], I64, Tiling | None] | None = None
+        self._clip: tuple[tuple[int, int], npt.NDArray[np.float32]] | None = None
         self.defog = Defog(cfg.detection.defog)
 
     @property
@@ -161,9 +162,9 @@ class CameraPipeline:
         elif cands is None or self.lookup is None or len(cands.score) == 0:
             return Detections.empty()
         else:
-            n = len(cands.score)
             # the decoder's columns already have the Detections dtypes and shapes: no re-validation per frame
-            tracker_id = np.full(n, -1, np.int64)
+            tracker_id = np.empty(len(cands.score), np.int64)
+            tracker_id.fill(-1)  # ``np.full`` is a Python wrapper around these two calls
             dets = Detections.unchecked(cands.xyxy, cands.score, self.lookup[cands.class_id], tracker_id, {})
             if not self.every_label_kept:
                 dets = dets[valid_classes(dets)]
@@ -171,14 +172,22 @@ class CameraPipeline:
                 dets = dets[batched_nms(dets.xyxy, dets.confidence, dets.class_id, _CLASS_MERGE_IOU)]
         if len(dets) == 0:
             return dets
-        w, h = self.scene.frame_wh if self.scene else (1 << 14, 1 << 14)
         # clip in float32 against whole-pixel limits: exact, and no round trip through float64
-        xyxy = np.minimum(np.maximum(dets.xyxy, np.float32(0)), np.array([w, h, w, h], np.float32))
+        xyxy = np.minimum(np.maximum(dets.xyxy, np.float32(0)), self._clip_limits())
         dets = Detections.unchecked(xyxy, dets.confidence, dets.class_id, dets.tracker_id, dets.extra)
         keep = self.filters.keep(dets)
         if self.scene is not None and self.scene.object_masks:
             keep &= outside_masks(dets, self.scene.object_masks)
         return dets if keep.all() else dets[keep]
+
+    def _clip_limits(self) -> npt.NDArray[np.float32]:
+        """(4,) float32 (w, h, w, h) of the frame, made once per frame size (read-only: every frame shares it)."""
+        w, h = self.scene.frame_wh if self.scene else (1 << 14, 1 << 14)
+        if self._clip is None or self._clip[0] != (w, h):
+            limits = np.array([w, h, w, h], np.float32)
+            limits.flags.writeable = False
+            self._clip = ((w, h), limits)
+        return self._clip[1]
 
     def finish(self, plan: Plan, cands: Candidates | None, inferred: bool = True) -> Output:
         """Track and make events; ``inferred`` False means the model did not run (e.g. stale)."""
