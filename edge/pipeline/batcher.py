@@ -72,6 +72,7 @@ class InferenceBatcher:
         self.sensors: set[str] = set()
         self.last_seen: dict[str, float] = {}
         self.stats = BatchStats()
+        self._owners: dict[int, np.ndarray] = {}  # ``decode``'s frame-of-image column per batch size
         self._stats_lock = threading.Lock()
         self._stop = threading.Event()
         self._threads = [
@@ -116,7 +117,10 @@ class InferenceBatcher:
         """Frame-pixel candidates of one request's raw output (all its images are one frame, tiled or
         not), by the decoder the output's layout needs.
         """
-        owner = np.zeros(len(out), np.int64)
+        owner = self._owners.get(len(out))
+        if owner is None:  # every image of a request is one frame's: the same read-only zeros every call
+            owner = self._owners[len(out)] = np.zeros(len(out), np.int64)
+            owner.flags.writeable = False
         c = self.cfg
         if output_layout(out.shape) == "classifier":
             return decode_classifier(out, mapping, owner, self.detector.input_wh, c.score_threshold)

@@ -111,7 +111,7 @@ def batched_nms(
         return np.flatnonzero(np.asarray(score) > 0)
     rects = np.array(xyxy, np.float64)  # a copy: becomes x, y, w, h in place
     group = np.asarray(group)
-    if (group != group[0]).any():  # several groups (a single one, the usual case, needs no shift)
+    if np.count_nonzero(group != group[0]):  # several groups (a single one, the usual case, needs no shift)
         offset = float(np.abs(rects).max()) * 2 + 1
         rects += (group * offset)[:, None]
     rects[:, 2:] -= rects[:, :2]

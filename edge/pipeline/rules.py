@@ -7,6 +7,7 @@ cross(P2-P1, X-P1) > 0. NaN anchors (no ground position) are "not observed": sta
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,9 @@ from borderwatch.runtime.geometry import Segments, paths_cross_polyline, points_
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 _FLIP_Y = np.array([1.0, -1.0])
+# up to this many tracks, a line rule decides sides and flips in plain Python (numpy's per-call overhead
+# dominates arrays of a few rows); the per-track state and the geometry stay vectorised
+_SCALAR_ROWS = 8
 
 
 def _observed(points: F64, class_id: npt.ArrayLike, classes: I64 | None) -> npt.NDArray[np.bool_]:
@@ -35,6 +39,11 @@ class Crossings:
 
     index: I64
     inbound: npt.NDArray[np.bool_]
+
+
+_NO_CROSSINGS = Crossings(np.zeros(0, np.int64), np.zeros(0, bool))
+_NO_CROSSINGS.index.flags.writeable = False  # shared by every frame without a crossing: never written
+_NO_CROSSINGS.inbound.flags.writeable = False
 
 
 class LineCrossingRule:
@@ -56,6 +65,8 @@ class LineCrossingRule:
     def update(self, ids: I64, points: F64, class_id: I64) -> Crossings:
         """Advance every track and return the crossings of this frame."""
         pts = np.asarray(points, np.float64).reshape(-1, 2)
+        if len(pts) <= _SCALAR_ROWS:
+            return self._update_few(np.asarray(ids, np.int64), pts, np.asarray(class_id, np.int64))
         rows = _observed(pts, class_id, self.classes).nonzero()[0]
         dist = self.segments.signed_distance(pts[rows])
         # +1 beyond the margin on the left, -1 on the right, 0 in the dead band (one subtraction of the two tests)
@@ -71,6 +82,40 @@ class LineCrossingRule:
             anchor = np.stack((prev["ax"], prev["ay"]), axis=1)
             crossed &= paths_cross_polyline(anchor, pts, self.polyline)
         return Crossings(rows[crossed], side[crossed] == self.inbound_sign)
+
+    def _update_few(self, ids: I64, pts: F64, class_id: I64) -> Crossings:
+        """``update`` of a few tracks: the same decisions made row by row in plain Python (finite test, class
+        membership, dead band, flip), the distances, state and path test by the same vectorised calls; the
+        path test only for the rows that flipped (it is row by row, so their answers are the same).
+        """
+        classes = set(self.classes.tolist()) if self.classes is not None and len(self.classes) else None
+        rows = [
+            i
+            for i, ((x, y), c) in enumerate(zip(pts.tolist(), class_id.tolist(), strict=True))
+            if math.isfinite(x) and math.isfinite(y) and (classes is None or c in classes)
+        ]
+        if not rows:
+            return _NO_CROSSINGS
+        sel = np.array(rows, np.int64)
+        dist = self.segments.signed_distance(pts[sel])
+        m = self.margin
+        side = [1 if d > m else -1 if d < -m else 0 for d in dist.tolist()]
+        if 0 in side:  # some in the dead band
+            band = np.array([s == 0 for s in side])
+            self._first_sight(ids[sel[band]], pts[sel[band]], dist[band])
+            sel, side = sel[~band], [s for s in side if s != 0]
+            if not side:
+                return _NO_CROSSINGS
+        p = pts[sel]
+        side_col = np.array(side, np.int64)
+        prev = self.state.exchange(ids[sel], {"side": side_col, "ax": p[:, 0], "ay": p[:, 1]})
+        flipped = [k for k, (s, q) in enumerate(zip(side, prev["side"].tolist(), strict=True)) if q != 0 and s != q]
+        if not flipped:
+            return _NO_CROSSINGS
+        f = np.array(flipped, np.int64)
+        anchor = np.stack((prev["ax"][f], prev["ay"][f]), axis=1)
+        crossed = f[paths_cross_polyline(anchor, p[f], self.polyline)]
+        return Crossings(sel[crossed], side_col[crossed] == self.inbound_sign)
 
     def _first_sight(self, ids: I64, pts: F64, dist: F64) -> None:
         """A track first seen inside the dead band takes the side it is on as its side so far.
