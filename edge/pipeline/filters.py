@@ -60,7 +60,6 @@ class ClassFilterTable:
             & (ratio <= max_ratio)
         )
 
-
     def _keep_few(self, size: npt.NDArray[np.float32], dets: Detections) -> npt.NDArray[np.bool_]:
         """``keep`` of a few detections in plain floats: the vectorised formula operation for operation (float32
         values widen exactly, and the products, quotients and comparisons are IEEE doubles either way, NaN

@@ -19,7 +19,8 @@ from borderwatch.edge.tracking.parts import Associator, Deleter, Initiator, Pred
 from borderwatch.edge.tracking.tracks import TrackerOutput, Tracks
 
 Visibility = Callable[[Tracks], npt.NDArray[np.bool_]]
-_UPDATED = ("mean", "cov", "class_id", "confidence", "hits", "misses", "last_ts", "still_xy", "still_since")
+# columns a partial update writes into (copies); the stillness anchor is copied by ``_stillness`` only if one moves
+_UPDATED = ("mean", "cov", "class_id", "confidence", "hits", "misses", "last_ts")
 
 
 def _in_order(rows: np.ndarray, n: int) -> bool:
@@ -117,6 +118,7 @@ class Tracker:
             self._stillness(cols, rows, mean, ts)
         elif len(rows):
             cols = {k: getattr(tracks, k).copy() for k in _UPDATED}
+            cols["still_xy"], cols["still_since"] = tracks.still_xy, tracks.still_since  # read; copied if written
             mean, cov = self.updater.update(tracks.mean[rows], tracks.cov[rows], self.model.measure(dets))
             cols["mean"][rows], cols["cov"][rows] = mean, cov
             cols["class_id"][rows], cols["confidence"][rows] = dets.class_id, dets.confidence

@@ -6,6 +6,7 @@ coasting on its prediction until the deleter ends it).
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -68,7 +69,7 @@ class Tracks:
 
     def __getitem__(self, index: npt.ArrayLike) -> Tracks:
         """Rows selected by a boolean mask or index array (a new object)."""
-        return Tracks(*(getattr(self, name)[index] for name in _FIELDS))
+        return Tracks(*(column[index] for column in _columns(self)))
 
     def evolve(self, **changes: np.ndarray) -> Tracks:
         """A copy with some columns replaced.
@@ -76,10 +77,13 @@ class Tracks:
         Direct construction, not ``dataclasses.replace``: this runs several times per frame and
         ``replace`` costs more than the array work of a step with a handful of tracks.
         """
-        unknown = changes.keys() - _FIELD_SET
-        if unknown:
-            raise TypeError(f"Tracks.evolve: unknown columns {sorted(unknown)}")
-        return Tracks(*(changes[name] if name in changes else getattr(self, name) for name in _FIELDS))
+        columns = list(_columns(self))  # every column in one C call, then the changed ones put in place
+        for name, value in changes.items():
+            position = _POSITION.get(name)
+            if position is None:
+                raise TypeError(f"Tracks.evolve: unknown columns {sorted(changes.keys() - _POSITION.keys())}")
+            columns[position] = value
+        return Tracks(*columns)
 
     @property
     def lost(self) -> B:
@@ -89,11 +93,12 @@ class Tracks:
     @staticmethod
     def concatenate(parts: list[Tracks]) -> Tracks:
         """Rows of ``parts`` in order, one state size throughout: how the tracker appends newborn tracks."""
-        return Tracks(*(np.concatenate([getattr(p, name) for p in parts]) for name in _FIELDS))
+        return Tracks(*(np.concatenate(columns) for columns in zip(*map(_columns, parts), strict=True)))
 
 
 _FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Tracks))
-_FIELD_SET = frozenset(_FIELDS)
+_POSITION = {name: k for k, name in enumerate(_FIELDS)}
+_columns = operator.attrgetter(*_FIELDS)  # all columns of a Tracks, in field order, as one tuple
 _EMPTY: dict[int, Tracks] = {}
 
 
