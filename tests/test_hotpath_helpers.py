@@ -179,6 +179,65 @@ def test_line_distance_of_a_few_points_in_plain_floats_matches_the_vectorised_fo
         assert np.array_equal(np.signbit(small), np.signbit(big))
 
 
+def test_class_filters_of_a_few_boxes_in_plain_floats_match_the_vectorised_formula(monkeypatch):
+    from borderwatch.edge.config.rules import default_filters
+    from borderwatch.edge.pipeline import filters
+
+    table = filters.ClassFilterTable.from_config(default_filters())
+    rng = np.random.default_rng(9)
+    for trial in range(2000):
+        n = int(rng.integers(1, filters._SCALAR_ROWS + 1))
+        xyxy = rng.uniform(-50, 700, (n, 4)).astype(np.float32)
+        if trial % 5 == 0:
+            xyxy[rng.integers(n), rng.integers(4)] = np.nan  # NaN fails every comparison on both paths
+        if trial % 7 == 0:
+            xyxy[:, 3] = xyxy[:, 1]  # zero height: the ratio's 1e-6 floor
+        score = rng.uniform(0, 1, n).astype(np.float32)
+        if trial % 3 == 0:
+            score[0] = np.float32(0.4)  # exactly a default threshold, in float32
+        dets = Detections(xyxy, score, rng.integers(-2, 12, n))  # ids beyond the table clamp on both paths
+        few = table.keep(dets)
+        with monkeypatch.context() as m:
+            m.setattr(filters, "_SCALAR_ROWS", 0)
+            assert np.array_equal(few, table.keep(dets)) and few.dtype == bool
+
+
+def test_line_rule_of_a_few_tracks_in_plain_python_matches_the_vectorised_rule(monkeypatch):
+    """Same crossings and the same per-track state, frame after frame: dead band, NaN anchors, class filters."""
+    from borderwatch.edge.pipeline import rules
+
+    rng = np.random.default_rng(10)
+    crossings = 0
+    for trial in range(600):
+        line = rng.uniform(0, 100, (int(rng.integers(2, 5)), 2))
+        classes = [None, np.zeros(0, np.int64), np.array([0, 2])][trial % 3]
+        margin = float(rng.uniform(0, 5))
+        few = rules.LineCrossingRule("l", line, trial % 2 == 0, margin, classes)
+        many = rules.LineCrossingRule("l", line, trial % 2 == 0, margin, classes)
+        where: dict[int, np.ndarray] = {}
+        for frame in range(12):
+            n = int(rng.integers(0, rules._SCALAR_ROWS))
+            ids = rng.choice(10, n, replace=False).astype(np.int64)
+            pts = np.array([where.get(i, rng.uniform(0, 100, 2)) + rng.normal(0, 8, 2) for i in ids]).reshape(-1, 2)
+            where.update(zip(ids.tolist(), pts, strict=True))
+            if n and frame % 4 == 0:
+                pts[0, 0] = np.nan
+            if n > 1 and frame % 5 == 0:
+                pts[1] = line[0]  # on the line: inside the dead band
+            cls = rng.integers(0, 4, n)
+            a = few.update(ids, pts, cls)
+            with monkeypatch.context() as m:
+                m.setattr(rules, "_SCALAR_ROWS", -1)
+                b = many.update(ids, pts, cls)
+            crossings += len(a.index)
+            assert a.index.dtype == b.index.dtype and np.array_equal(a.index, b.index)
+            assert a.inbound.dtype == b.inbound.dtype and np.array_equal(a.inbound, b.inbound)
+            assert np.array_equal(few.state.ids, many.state.ids)
+            for key, col in few.state.cols.items():
+                assert np.array_equal(col, many.state.cols[key])
+    assert crossings > 50  # the flip and path test ran, not only quiet frames
+
+
 def test_one_image_decode_matches_the_batched_decode():
     rng = np.random.default_rng(6)
     for trial in range(200):
