@@ -238,6 +238,36 @@ def test_line_rule_of_a_few_tracks_in_plain_python_matches_the_vectorised_rule(m
     assert crossings > 50  # the flip and path test ran, not only quiet frames
 
 
+def test_association_of_a_few_boxes_in_plain_floats_matches_the_matrix_path(monkeypatch):
+    """Same pairs and left-overs, class-aware or not, at any gate, NaN boxes included (they take the matrix path)."""
+    from borderwatch.edge.tracking import Initiator, IoUAssociator
+    from borderwatch.edge.tracking import associator as associator_module
+
+    rng = np.random.default_rng(12)
+    model = ConstantVelocityBox()
+    initiator = Initiator(model, 1, 0.0)
+    for trial in range(3000):
+        t, n = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+        known = rng.uniform(0, 100, (t, 4))
+        known[:, 2:] = known[:, :2] + rng.uniform(1, 50, (t, 2))
+        seen = known[rng.integers(0, t, n)] + rng.normal(0, 3 * (trial % 4), (n, 4))
+        if trial % 7 == 0:
+            seen[0] = known[0]  # a perfect match
+        if trial % 11 == 0:
+            seen[0, 0] = np.nan
+        born = Detections(known.astype(np.float32), np.ones(t, np.float32), rng.integers(0, 2, t))
+        tracks = initiator.initiate(born, 0.0)
+        dets = Detections(seen.astype(np.float32), np.ones(n, np.float32), rng.integers(0, 2, n))
+        assoc = IoUAssociator(model, [0.8, 0.3, 1.0, 0.0][trial % 4], trial % 2 == 0)
+        few = assoc.associate(tracks, dets)
+        with monkeypatch.context() as m:
+            m.setattr(associator_module, "_SCALAR_PAIRS", 0)
+            matrix = assoc.associate(tracks, dets)
+        for side in ("tracks", "detections", "unmatched_tracks", "unmatched_detections"):
+            a, b = getattr(few, side), getattr(matrix, side)
+            assert a.dtype == b.dtype and np.array_equal(a, b), side
+
+
 def test_one_image_decode_matches_the_batched_decode():
     rng = np.random.default_rng(6)
     for trial in range(200):

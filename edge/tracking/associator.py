@@ -8,6 +8,7 @@ forbids pairs of different classes. The global optimum comes from scipy's
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,11 +18,13 @@ from scipy.optimize import linear_sum_assignment
 from borderwatch.edge.pipeline.detections import Detections
 from borderwatch.edge.tracking.models import MotionModel
 from borderwatch.edge.tracking.tracks import Tracks
-from borderwatch.runtime.geometry import iou_matrix
+from borderwatch.runtime.geometry import box_iou, iou_matrix
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 _FORBIDDEN = 1e6
+# up to this many (track, detection) pairs, costs in plain floats beat numpy's per-call overhead
+_SCALAR_PAIRS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +88,40 @@ class IoUAssociator:
         """Pairs with IoU of at least ``1 - max_cost`` (and, if class-aware, of one class); the rest unmatched."""
         if len(tracks) == 0 or len(dets) == 0:
             return solve(np.zeros((len(tracks), len(dets))), self.max_cost)
-        cost = 1.0 - iou_matrix(self.model.boxes(tracks.mean), dets.xyxy)
+        boxes = self.model.boxes(tracks.mean)
+        if len(tracks) * len(dets) <= _SCALAR_PAIRS:
+            few = self._associate_few(boxes, tracks, dets)
+            if few is not None:
+                return few
+        cost = 1.0 - iou_matrix(boxes, dets.xyxy)
         return solve(_penalise_classes(cost, tracks, dets, self.class_aware), self.max_cost)
+
+    def _associate_few(self, boxes: F64, tracks: Tracks, dets: Detections) -> Assignment | None:
+        """``associate`` of a few finite boxes (None otherwise): the same costs in plain floats (``box_iou`` is
+        ``iou_matrix``'s formula operation for operation, the class penalty the same addition), and for one
+        track or one detection the same first minimum ``solve`` takes, without numpy calls on 1 x 2 arrays.
+        """
+        predicted, detected = boxes.tolist(), dets.xyxy.tolist()
+        if not all(math.isfinite(v) for box in predicted + detected for v in box):
+            return None
+        aware = self.class_aware
+        t_cls, d_cls = tracks.class_id.tolist(), dets.class_id.tolist()
+        cost = [
+            [
+                (1.0 - box_iou(p, q)) + _FORBIDDEN if aware and tc != dc else 1.0 - box_iou(p, q)
+                for q, dc in zip(detected, d_cls, strict=True)
+            ]
+            for p, tc in zip(predicted, t_cls, strict=True)
+        ]
+        t, n = len(cost), len(cost[0])
+        if t > 1 and n > 1:  # a true assignment problem: the solver
+            return solve(np.array(cost, np.float64), self.max_cost)
+        flat = [c for row in cost for c in row]
+        best = min(range(len(flat)), key=flat.__getitem__)  # the first minimum, as ``np.argmin``
+        if not flat[best] <= self.max_cost:
+            return Assignment(np.zeros(0, np.int64), np.zeros(0, np.int64), np.arange(t), np.arange(n))
+        row, col = divmod(best, n)
+        return Assignment(np.array([row]), np.array([col]), _all_but(t, row), _all_but(n, col))
 
 
 @dataclass(frozen=True, slots=True)
