@@ -68,12 +68,18 @@ class Tracker:
     def step(self, dets: Detections, ts: float, visible: Visibility | None = None) -> TrackerOutput:
         """Advance to ``ts`` with this frame's detections; ``visible`` says which tracks were looked at."""
         tracks = self.predictor.predict(self.tracks, ts)
-        looked = visible(tracks) if visible is not None else _filled(len(tracks), True, np.bool_)
-        rows = looked.nonzero()[0]
-        match = self.associator.associate(tracks if len(rows) == len(tracks) else tracks[rows], dets)
-        t_rows, d_rows = rows[match.tracks], match.detections
+        if visible is None:  # every track looked at: the associator's rows are the tracks' own, no gathers
+            looked = _filled(len(tracks), True, np.bool_)
+            match = self.associator.associate(tracks, dets)
+            t_rows, missed = match.tracks, match.unmatched_tracks
+        else:
+            looked = visible(tracks)
+            rows = looked.nonzero()[0]
+            match = self.associator.associate(tracks if len(rows) == len(tracks) else tracks[rows], dets)
+            t_rows, missed = rows[match.tracks], rows[match.unmatched_tracks]
+        d_rows = match.detections
         matched = dets if _in_order(d_rows, len(dets)) else dets[d_rows]
-        tracks = self._update(tracks, t_rows, matched, looked, rows[match.unmatched_tracks], ts)
+        tracks = self._update(tracks, t_rows, matched, looked, missed, ts)
         tracks, new_ids = self.initiator.promote(tracks)
         seeds = self.initiator.seeds(dets, match.unmatched_detections)
         detection = np.concatenate((_scatter(len(tracks), t_rows, d_rows), seeds))
