@@ -178,7 +178,7 @@ class CameraPipeline:
         keep = self.filters.keep(dets)
         if self.scene is not None and self.scene.object_masks:
             keep &= outside_masks(dets, self.scene.object_masks)
-        return dets if keep.all() else dets[keep]
+        return dets if np.count_nonzero(keep) == len(keep) else dets[keep]  # cheaper than ``all`` on a few rows
 
     def _clip_limits(self) -> npt.NDArray[np.float32]:
         """(4,) float32 (w, h, w, h) of the frame, made once per frame size (read-only: every frame shares it)."""
