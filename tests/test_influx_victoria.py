@@ -12,7 +12,8 @@ import pytest
 from borderwatch.hub.store import open_store
 from borderwatch.hub.store.base import DeadLetter, StoreError, StoreOverflowError, StoreRefusedError
 from borderwatch.hub.store.config import InfluxStoreConfig
-from borderwatch.hub.store.influx import InfluxStore
+from borderwatch.hub.store.influx import InfluxStore, owners_path
+from borderwatch.hub.store.owners import OwnerIndex
 from tests.support.builders import make_batch, make_events, make_telemetry
 from tests.support.victoria import scripted_proxy, victoria_metrics
 
@@ -219,6 +220,21 @@ def test_dead_letters_kept_locally_and_counted(vm, tmp_path, site):
     store.close()
     vm.settle()
     assert vm.values(f'dead_letters_count{{site="{site}",reason="not_json"}}') == [1]
+
+
+def test_every_stored_event_is_claimed_on_disk_before_the_store_closes(vm, tmp_path, site):
+    # A known agent's next ids are staged in memory (hub/store/owners.py); once write_events has
+    # returned (the hub acknowledges then), a hub that dies must still find them claimed.
+    store = _store(vm.url, tmp_path)
+    store.write_events(make_events(5, site=site, agent="a1"))
+    later = make_events(5, start=5, site=site, agent="a1")
+    store.write_events(later)
+    on_disk = OwnerIndex(owners_path(store.cfg))  # read beside the live store, as after a crash
+    try:
+        assert on_disk.owner(later[-1].id) == f"{site}/a1"
+    finally:
+        on_disk.close()
+        store.close()
 
 
 def test_large_batch_from_one_message(vm, tmp_path, site):

@@ -112,12 +112,15 @@ def test_a_round_in_which_a_stranger_copies_a_new_id_is_refused_whole(index):
         max_size=12,
     ),
     st.sampled_from([0, 3]),
+    st.booleans(),
 )
-def test_the_index_behaves_like_a_first_sender_dict(claims, width):
+def test_the_index_behaves_like_a_first_sender_dict(claims, width, look_each_time):
     """Against the plain rule: a message is refused iff one of its ids is someone else's; otherwise
-    all its ids become (or stay) its sender's."""
+    all its ids become (or stay) its sender's. Looking (``owner``) writes what is staged, so the
+    index is also checked only at the end, with every claim in between staged or not."""
     model: dict[str, str] = {}
     idx = OwnerIndex(Path(":memory:"))
+    universe = {f"e-{n:0{width}d}" if width else f"e-{n}" for n in range(42)}
     for agent, numbers in claims:
         ids = [f"e-{n:0{width}d}" if width else f"e-{n}" for n in numbers]
         events = [make_event(n, agent=agent).model_copy(update={"id": i}) for n, i in zip(numbers, ids, strict=True)]
@@ -128,9 +131,67 @@ def test_the_index_behaves_like_a_first_sender_dict(claims, width):
         else:
             idx.claim(events)
             model.update(dict.fromkeys(ids, f"s1/{agent}"))
-        universe = {f"e-{n:0{width}d}" if width else f"e-{n}" for n in range(42)}
-        assert {i: idx.owner(i) for i in universe} == {i: model.get(i) for i in universe}
+        if look_each_time:
+            assert {i: idx.owner(i) for i in universe} == {i: model.get(i) for i in universe}
+    assert {i: idx.owner(i) for i in universe} == {i: model.get(i) for i in universe}
     idx.close()
+
+
+def _staged(idx: OwnerIndex) -> int:
+    return sum(map(len, idx._staged.values()))
+
+
+def test_a_known_senders_numbered_ids_are_staged_and_written_in_one_go(tmp_path):
+    idx = OwnerIndex(tmp_path / "o.sqlite")
+    idx.claim(make_events(10, start=0, agent="a1"))  # a new sender: checked and written at once
+    for k in range(1, 6):
+        idx.claim(make_events(10, start=k * 10, agent="a1"))
+    assert _staged(idx) == 1  # five messages continue one run: one row to write
+    on_disk = OwnerIndex(tmp_path / "o.sqlite")  # what a hub that died now would find
+    assert on_disk.owner(make_event(55, agent="a1").id) is None
+    idx.flush()
+    assert _staged(idx) == 0 and on_disk.owner(make_event(55, agent="a1").id) == "s1/a1"
+    on_disk.close()
+    idx.close()
+
+
+def test_a_stranger_cannot_take_a_staged_id(index):
+    index.claim(make_events(3, agent="a1"))
+    mine = make_events(5, start=3, agent="a1")
+    index.claim(mine)
+    assert _staged(index) == 1
+    copy = mine[4].model_copy(update={"agent": "a2"})
+    with pytest.raises(StoreRefusedError, match="id_taken"):
+        index.claim([make_event(100, agent="a2"), copy])
+    with pytest.raises(StoreRefusedError, match="id_taken"):  # in a round with the owner's own messages too
+        index.claim([*make_events(2, start=8, agent="a1"), copy])
+    assert index.owner(copy.id) == "s1/a1" and index.owner(make_event(100, agent="a2").id) is None
+
+
+def test_a_prefix_two_senders_have_used_is_checked_every_time(index):
+    index.claim(make_events(3, agent="a1"))
+    index.claim(make_events(2, start=3, agent="a1"))
+    assert _staged(index) == 1
+    shared = [make_event(50, agent="a1").model_copy(update={"agent": "a2"})]  # a1's prefix, a new number
+    index.claim(shared)  # allowed (nobody has id 50), but the prefix is no longer a1's alone
+    assert _staged(index) == 0
+    index.claim(make_events(2, start=5, agent="a1"))
+    assert _staged(index) == 0  # checked and written at once
+    with pytest.raises(StoreRefusedError, match="id_taken"):
+        index.claim([make_event(6, agent="a1").model_copy(update={"agent": "a2"})])
+
+
+def test_staged_runs_stay_bounded_without_a_flush(tmp_path, monkeypatch):
+    monkeypatch.setattr(owners, "_STAGED_MAX", 4)
+    idx = OwnerIndex(tmp_path / "o.sqlite")
+    idx.claim(make_events(1, agent="a1"))
+    for k in range(1, 40):
+        idx.claim(make_events(1, start=k * 2, agent="a1"))  # gaps: a run each
+        assert _staged(idx) < 4
+    idx.close()
+    reopened = OwnerIndex(tmp_path / "o.sqlite")
+    assert all(reopened.owner(make_event(k * 2, agent="a1").id) == "s1/a1" for k in range(40))
+    reopened.close()
 
 
 def test_retention_forgets_old_hours_only_and_in_chunks(tmp_path, monkeypatch):

@@ -82,6 +82,7 @@ class InfluxStore:
             self._owners.forget_before(cutoff)
 
     def _post(self, bucket: str, lines: list[str]) -> None:
+        self._owners.flush()  # the ids of these points are claimed in the file before they are stored
         body = "\n".join(lines).encode()
         if self.cfg.gzip:
             body = gzip.compress(body, compresslevel=self.cfg.gzip_level)

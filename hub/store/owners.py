@@ -9,9 +9,11 @@ Cost: this runs on the ingest thread for every message, and a SQLite row per eve
 hub's CPU per event half again as large (bench/bench_ingest.py). So:
 - ids are kept as runs of consecutive numbers under one prefix (hub/store/id_runs.py): exact,
   whatever the ids look like, and one row for a message of numbered ids (agents number theirs);
-- one statement per message (its own transaction): it upserts the message's runs, passed as one
+- one statement per claim (its own transaction): it upserts the message's runs, passed as one
   JSON array, unless another sender's run overlaps one of them (a bounded key range each); every
-  ``execute`` releases and retakes the GIL, which under load costs more than the SQL;
+  ``execute`` releases and retakes the GIL, which under load costs more than the SQL, so the
+  steady state (a known agent's numbered ids) stages its runs and the store writes them in one
+  transaction per write (:class:`OwnerIndex`);
 - a row names its sender by a small integer (``owner_names``) and carries the hour it is kept
   from; no index beside the primary key. Retention is by hour: ``claim_hours`` lists the hours
   that hold runs, so the (chunked) scan that deletes old runs only runs once an hour has expired.
@@ -80,6 +82,14 @@ OWNER_OF = (
 )
 # The first version of this index: one row per id with the owner's name and a claim time.
 _V1_TABLE = "event_owners"
+# Whether someone other than ?3 has a run under the prefix ?1 of width ?2 (a key range of the primary key).
+_SOMEONE_ELSE = "SELECT 1 FROM claim_runs WHERE prefix = ?1 AND width = ?2 AND owner != ?3 LIMIT 1"
+_STAGED_MAX = 1000
+"""Runs staged at most before a claim writes them itself (a store that never flushes stays bounded)."""
+_SOLE_MAX = 10_000
+"""Prefixes remembered as one sender's at most (forgotten all at once beyond: they are learned again)."""
+_LEARN_PREFIXES = 2
+"""Prefixes of one claim at most for which it is worth asking whether they are their sender's alone."""
 
 
 def by_sender(events: Sequence[Event]) -> dict[str, list[str]]:
@@ -144,6 +154,9 @@ class RunIndex:
                 self._drop_hours(last)
         return removed
 
+    def flush(self) -> None:
+        """Write claims kept in memory; an index that records each claim at once has none."""
+
     def _expired(self, last: int) -> bool:
         """Whether an hour before ``last`` still holds runs (caller holds the lock)."""
         raise NotImplementedError
@@ -161,7 +174,20 @@ class RunIndex:
 
 
 class OwnerIndex(RunIndex):
-    """``claim`` records the owners of a batch's ids, or refuses the whole batch (``id_taken``)."""
+    """``claim`` records the owners of a batch's ids, or refuses the whole batch (``id_taken``).
+
+    Why claims are staged: every SQLite statement on the ingest thread gives the GIL away and
+    waits to get it back from paho's and the writer's threads, which under load cost the hub more
+    than the SQL itself (bench/bench_ingest.py). An agent's ids share a prefix nobody else uses
+    (``<site>-<agent>-<n>``), and this process makes every claim in its file, so once a prefix is
+    known to be one sender's alone (:meth:`_learn`) its next runs cannot clash with anyone: they
+    are kept in memory and written in one transaction by :meth:`flush`, which the store calls
+    before it writes points. An event is acknowledged only once its points are written, so every
+    acknowledged event is claimed; a hub that dies before the flush acknowledged none of the
+    staged events, which the broker redelivers and the same sender claims again. Any other claim
+    (a new sender, a new hour, a prefix someone else has used, a message of random ids) writes the
+    staged runs first and is then checked against the file at once, as before.
+    """
 
     def __init__(self, path: Path) -> None:
         self._lock = threading.Lock()
@@ -177,7 +203,21 @@ class OwnerIndex(RunIndex):
             raise
         self._codes: dict[str, int] = {n: c for c, n in self._db.execute("SELECT code, name FROM owner_names")}
         self._hours = {h for (h,) in self._db.execute("SELECT hour FROM claim_hours")}
+        self._sole: dict[tuple[str, int], int] = {}  # (prefix, width) -> the only owner with runs there
+        self._staged: dict[tuple[int, int], list[Run]] = {}  # (owner, hour) -> runs not yet written
+        self._staged_runs = 0
         self._closed = False
+
+    def forget_before(self, cutoff: datetime) -> int:
+        self.flush()  # staged runs carry their hour: retention sees them in the file
+        return super().forget_before(cutoff)
+
+    def close(self) -> None:
+        """Write what is staged, then release the connection (a failed write still closes it)."""
+        try:
+            self.flush()
+        finally:
+            super().close()
 
     def _migrate_v1(self) -> None:
         """Claims kept by the first version (a row per id) become runs; the old table goes."""
@@ -196,40 +236,101 @@ class OwnerIndex(RunIndex):
 
     def claim(self, events: Sequence[Event]) -> None:
         """Own every id of ``events`` for its sender; StoreRefusedError (nothing recorded) when an
-        id already belongs to another site/agent, so the caller can isolate the offending events."""
+        id already belongs to another site/agent, so the caller can isolate the offending events.
+
+        Ids under prefixes that only their sender has used are staged for :meth:`flush` (see the
+        class docstring); any other claim flushes those first, then checks and records at once."""
         if not events:
             return
         senders = set(map(_SENDER, events))
-        hour = claim_hour()
         if len(senders) > 1:  # a round of several agents' messages: each sender's ids, in one pass
-            self._claim_all(by_sender(events), hour)
-            return
-        [(site, agent)] = senders
-        owner, ids = f"{site}/{agent}", list(map(_ID, events))
-        code = self._codes.get(owner)
-        if code is None or hour not in self._hours:
-            self._claim_all({owner: ids}, hour)  # a new sender or a new hour: a few rows more
-            return
-        with self._lock:  # the steady state: one statement, committed on its own
-            if self._closed:
-                raise StoreError("store is closed")
-            self._claim_runs(code, id_runs(ids), hour)
-
-    def _claim_all(self, by_owner: dict[str, list[str]], hour: int) -> None:
-        """One transaction for all senders, so a refusal records none of them; the cached codes
-        and hours learn only what was committed."""
+            by_owner = by_sender(events)
+        else:
+            [(site, agent)] = senders
+            by_owner = {f"{site}/{agent}": list(map(_ID, events))}
+        runs = {owner: id_runs(ids) for owner, ids in by_owner.items()}
+        hour = claim_hour()
         with self._lock:
             if self._closed:
                 raise StoreError("store is closed")
+            if hour in self._hours and self._stage_if_sole(runs, hour):
+                return
+            self._flush_locked()
             codes: dict[str, int] = {}
-            with transaction(self._db):
-                self._db.execute("INSERT OR IGNORE INTO claim_hours (hour) VALUES (?)", (hour,))
-                for owner, ids in by_owner.items():
+            with transaction(self._db):  # one transaction for all senders: a refusal records none
+                if hour not in self._hours:
+                    self._db.execute("INSERT OR IGNORE INTO claim_hours (hour) VALUES (?)", (hour,))
+                for owner, owned in runs.items():
                     codes[owner] = self._code(owner)
-                    self._claim_runs(codes[owner], id_runs(ids), hour)
+                    self._claim_runs(codes[owner], owned, hour)
             # Learned only once committed: a code that was rolled back may be handed out again.
             self._codes.update(codes)
             self._hours.add(hour)
+            for owner, owned in runs.items():
+                self._learn(codes[owner], owned)
+
+    def _stage_if_sole(self, runs: dict[str, list[Run]], hour: int) -> bool:
+        """Stage every sender's runs when each lies under prefixes only that sender has used (caller
+        holds the lock): then no id can be another's, in the index or in this very round."""
+        codes, sole = self._codes, self._sole
+        for owner, owned in runs.items():
+            code = codes.get(owner)
+            if code is None or any(sole.get(run[:2]) != code for run in owned):
+                return False
+        for owner, owned in runs.items():
+            self._stage(codes[owner], hour, owned)
+        return True
+
+    def flush(self) -> None:
+        """Record the claims staged in memory (one transaction); the store calls this before it
+        writes any point, so an event the hub has stored, and acknowledged, is always claimed."""
+        with self._lock:
+            if not self._closed:
+                self._flush_locked()
+
+    def _stage(self, code: int, hour: int, runs: list[Run]) -> None:
+        """Keep ``runs`` for the next flush (caller holds the lock), joined to the run they continue:
+        numbered messages of one agent become one row per :data:`MAX_RUN` ids."""
+        staged = self._staged.setdefault((code, hour), [])
+        for run in runs:
+            if staged:
+                prev = staged[-1]
+                if prev[:2] == run[:2] and prev.last + 1 == run.first and run.last - prev.first < MAX_RUN:
+                    staged[-1] = prev._replace(last=run.last)
+                    continue
+            staged.append(run)
+            self._staged_runs += 1
+        if self._staged_runs >= _STAGED_MAX:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        """Write the staged runs (caller holds the lock). Nobody else has runs under their prefixes
+        (that is why they were staged), so every one is recorded; if SQLite fails, they stay staged."""
+        if not self._staged:
+            return
+        with transaction(self._db):
+            for (code, hour), runs in self._staged.items():
+                if self._db.execute(_CLAIM, (json.dumps(runs), code, hour)).rowcount != len(runs):
+                    raise StoreError(f"staged claim of owner {code} stopped short: another sender's run appeared")
+        self._staged.clear()
+        self._staged_runs = 0
+
+    def _learn(self, code: int, runs: list[Run]) -> None:
+        """After ``runs`` were recorded for ``code`` (caller holds the lock): forget the prefixes it
+        now shares with another sender; note those that only it has used, for a message or two of
+        prefixes (a message of random ids would cost a look-up per id and gain nothing)."""
+        sole = self._sole
+        keys = {run[:2] for run in runs}
+        for key in keys:
+            if sole.get(key, code) != code:
+                del sole[key]
+        if len(keys) > _LEARN_PREFIXES:
+            return
+        for key in keys - sole.keys():
+            if self._db.execute(_SOMEONE_ELSE, (*key, code)).fetchone() is None:
+                if len(sole) >= _SOLE_MAX:
+                    sole.clear()
+                sole[key] = code
 
     def _code(self, owner: str) -> int:
         """The small integer that names ``owner`` in runs (created inside the caller's transaction)."""
@@ -253,6 +354,8 @@ class OwnerIndex(RunIndex):
         """``site/agent`` that owns ``event_id``, or None (for tests and operators' checks)."""
         prefix, width, n = split_id(event_id)
         with self._lock:
+            if not self._closed:
+                self._flush_locked()
             row = self._db.execute(OWNER_OF, (prefix, width, n, n, n)).fetchone()
         return None if row is None else str(row[0])
 
