@@ -116,3 +116,30 @@ def test_night_darkness_follows_the_illuminator() -> None:
     lit, near, far = _person_contrast(None, 60.0), _person_contrast(40.0, 20.0), _person_contrast(40.0, 60.0)
     assert lit > 20.0 and near > 20.0
     assert far < 0.5 * lit
+
+
+@pytest.mark.parametrize("cls", ["person", "vehicle", "animal"])
+def test_the_drawn_figure_ends_on_its_box_within_half_a_pixel(cls: str) -> None:
+    # The thermal renderer once drew feet a row below the ground point (the agent then read the
+    # target metres nearer): the camera's filled polygons must end where the truth box says, near
+    # and far, on every edge. Read from the label mask the renderer fills with the same polygons.
+    actors = [ActorSpec(id=f"a{k}", cls=cls, waypoints=[(-6 + 6 * k, d), (-6 + 6 * k, d + 1)], speed_mps=0.5)
+              for k, d in enumerate((25.0, 60.0, 110.0))]  # fmt: skip
+    r = CameraRenderer(_scene(actors), "c1", texture_px=512)
+    seen: dict[str, np.ndarray] = {}
+    draw = r._draw_actors
+
+    def keep(frame, labels, state, p):  # noqa: ANN001, ANN202 - a spy on the renderer's own call
+        boxes, areas = draw(frame, labels, state, p)
+        seen["labels"], seen["boxes"] = labels.copy(), boxes.copy()
+        return boxes, areas
+
+    r._draw_actors = keep  # type: ignore[method-assign]
+    r.render(1.0)
+    labels, boxes = seen["labels"], seen["boxes"]
+    assert len(boxes) == 3
+    for k, (x0, y0, x1, y1) in enumerate(boxes):
+        ys, xs = np.nonzero(labels == k + 1)
+        assert len(ys) > 0
+        assert ys.max() == pytest.approx(y1, abs=0.51) and ys.min() == pytest.approx(y0, abs=0.51)
+        assert xs.max() == pytest.approx(x1, abs=0.51) and xs.min() == pytest.approx(x0, abs=0.51)
