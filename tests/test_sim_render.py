@@ -129,7 +129,7 @@ def test_the_drawn_figure_ends_on_its_box_within_half_a_pixel(cls: str) -> None:
     seen: dict[str, np.ndarray] = {}
     draw = r._draw_actors
 
-    def keep(frame, labels, state, p):  # noqa: ANN001, ANN202 - a spy on the renderer's own call
+    def keep(frame: np.ndarray, labels: np.ndarray, state: object, p: object) -> tuple[np.ndarray, np.ndarray]:
         boxes, areas = draw(frame, labels, state, p)
         seen["labels"], seen["boxes"] = labels.copy(), boxes.copy()
         return boxes, areas
