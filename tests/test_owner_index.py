@@ -263,3 +263,20 @@ def test_a_full_disk_keeps_sqlites_error_and_the_index_recovers(tmp_path):
     idx._db.execute(f"PRAGMA max_page_count = {pages * 100}")
     idx.claim(round_)
     assert idx.owner(round_[-1].id) == "s1/a3"
+
+
+def test_a_shared_prefix_is_looked_up_once(index, monkeypatch):
+    index.claim(make_events(3, agent="a1"))
+    index.claim([make_event(50, agent="a1").model_copy(update={"agent": "a2"})])  # a1's prefix, used by a2
+    looked: list[str] = []
+    real = index._db
+
+    class Counting:
+        def execute(self, sql: str, *args: object) -> object:
+            looked.append(sql)
+            return real.execute(sql, *args)
+
+    monkeypatch.setattr(index, "_db", Counting())
+    for k in range(5):
+        index.claim(make_events(1, start=3 + k, agent="a1"))
+    assert not any(sql == owners._SOMEONE_ELSE for sql in looked)

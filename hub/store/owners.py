@@ -87,7 +87,8 @@ _SOMEONE_ELSE = "SELECT 1 FROM claim_runs WHERE prefix = ?1 AND width = ?2 AND o
 _STAGED_MAX = 1000
 """Runs staged at most before a claim writes them itself (a store that never flushes stays bounded)."""
 _SOLE_MAX = 10_000
-"""Prefixes remembered as one sender's at most (forgotten all at once beyond: they are learned again)."""
+"""Prefixes remembered as one sender's, or as shared, at most (each set is forgotten all at once
+beyond: its prefixes are learned again)."""
 _LEARN_PREFIXES = 2
 """Prefixes of one claim at most for which it is worth asking whether they are their sender's alone."""
 
@@ -204,6 +205,7 @@ class OwnerIndex(RunIndex):
         self._codes: dict[str, int] = {n: c for c, n in self._db.execute("SELECT code, name FROM owner_names")}
         self._hours = {h for (h,) in self._db.execute("SELECT hour FROM claim_hours")}
         self._sole: dict[tuple[str, int], int] = {}  # (prefix, width) -> the only owner with runs there
+        self._shared: set[tuple[str, int]] = set()  # prefixes of several owners: never staged
         self._staged: dict[tuple[int, int], list[Run]] = {}  # (owner, hour) -> runs not yet written
         self._staged_runs = 0
         self._closed = False
@@ -318,19 +320,25 @@ class OwnerIndex(RunIndex):
     def _learn(self, code: int, runs: list[Run]) -> None:
         """After ``runs`` were recorded for ``code`` (caller holds the lock): forget the prefixes it
         now shares with another sender; note those that only it has used, for a message or two of
-        prefixes (a message of random ids would cost a look-up per id and gain nothing)."""
-        sole = self._sole
+        prefixes (a message of random ids would cost a look-up per id and gain nothing). A prefix
+        found shared is remembered too: its look-up scans its runs, and it stays shared for good."""
+        sole, shared = self._sole, self._shared
         keys = {run[:2] for run in runs}
         for key in keys:
             if sole.get(key, code) != code:
                 del sole[key]
+                shared.add(key)
         if len(keys) > _LEARN_PREFIXES:
             return
-        for key in keys - sole.keys():
+        for key in keys - sole.keys() - shared:
+            if len(sole) >= _SOLE_MAX:
+                sole.clear()
+            if len(shared) >= _SOLE_MAX:
+                shared.clear()
             if self._db.execute(_SOMEONE_ELSE, (*key, code)).fetchone() is None:
-                if len(sole) >= _SOLE_MAX:
-                    sole.clear()
                 sole[key] = code
+            else:
+                shared.add(key)
 
     def _code(self, owner: str) -> int:
         """The small integer that names ``owner`` in runs (created inside the caller's transaction)."""
