@@ -9,10 +9,20 @@ import functools
 import cv2
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from borderwatch.deploy.eval_run import LIBRARY
 from borderwatch.edge.sensors.camera.config import CameraConfig, MotionConfig
-from borderwatch.edge.sensors.camera.defog import HAZY_DARK_P10, Defog, haze_level
+from borderwatch.edge.sensors.camera.defog import (
+    _THUMB,
+    HAZY_DARK_P10,
+    Defog,
+    _area_plan,
+    area_thumbnail,
+    haze_level,
+    percentile_u8,
+)
 from borderwatch.edge.sensors.camera.motion import MotionDetector
 from borderwatch.edge.sensors.camera.pipeline import CameraPipeline
 from borderwatch.edge.sensors.frame import Frame
@@ -78,3 +88,50 @@ def test_every_mode_measures_haze_for_motion_and_only_the_mode_decides_what_the_
     on, off = Defog("on"), Defog("off")
     assert on(day, 0.0) is not day and not on.check(day, 0.0)
     assert off.check(fog, 0.0) and off(fog, 0.0) is fog
+
+
+# frame sizes whose thumbnail takes the integer path (640x480: general area path with dyadic weights;
+# 1280x720 and 2560x1440: exact multiples; 1024x768: uint32 sums) and some that fall back to OpenCV
+_INTEGER_SIZES = [(640, 480), (1280, 720), (640, 360), (2560, 1440), (1024, 768), (160, 90)]
+_FALLBACK_SIZES = [(1920, 1080), (480, 270), (320, 180), (800, 600), (161, 91), (352, 288)]
+
+
+def test_the_sizes_in_the_property_test_take_the_paths_they_are_there_for() -> None:
+    assert all(_area_plan(w, h, *_THUMB) is not None for w, h in _INTEGER_SIZES)
+    assert all(_area_plan(w, h, *_THUMB) is None for w, h in _FALLBACK_SIZES)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    size=st.sampled_from(_INTEGER_SIZES + _FALLBACK_SIZES),
+    seed=st.integers(0, 2**32 - 1),
+    low=st.integers(0, 255),
+    span=st.integers(0, 255),
+)
+def test_area_thumbnail_is_opencv_s_inter_area_resize(size: tuple[int, int], seed: int, low: int, span: int) -> None:
+    """The integer row/column sums give OpenCV's INTER_AREA bits: its float arithmetic on these sizes is
+    exact, and both round half to even (narrow value ranges make many halves)."""
+    w, h = size
+    rng = np.random.default_rng(seed)
+    frame = np.minimum(rng.integers(low, low + span + 1, (h, w, 3)), 255).astype(np.uint8)
+    expected = cv2.resize(frame, _THUMB, interpolation=cv2.INTER_AREA)
+    assert np.array_equal(area_thumbnail(frame, _THUMB), expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(st.integers(0, 255), min_size=1, max_size=400),
+    q=st.sampled_from([0.0, 10.0, 25.0, 50.0, 66.7, 90.0, 100.0, 33.3]),
+)
+@example(values=[0, 13], q=90.0)  # numpy interpolates down from the upper value here: a + (b - a) t differs
+@example(values=[0, 29, 40], q=33.3)
+def test_percentile_from_the_histogram_is_numpy_s(values: list[int], q: float) -> None:
+    a = np.array(values, np.uint8).reshape(-1, 1)
+    assert percentile_u8(a, q) == float(np.percentile(a, q))
+
+
+def test_percentile_from_the_histogram_on_a_thumbnail_sized_array() -> None:
+    rng = np.random.default_rng(21)
+    for _ in range(50):
+        a = rng.integers(0, int(rng.integers(1, 257)), (90, 160)).astype(np.uint8)
+        assert percentile_u8(a, 10.0) == float(np.percentile(a, 10))
