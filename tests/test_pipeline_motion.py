@@ -91,3 +91,53 @@ def test_pipeline_skips_quiet_frames_and_rechecks_stationary_tracks():
     late = inferred[70:]  # motion has absorbed the parked object (absorb_frames=25)
     assert 1 <= sum(late) <= 2  # then it is re-verified every 2 s, not every frame
     assert pipe.tracker.stationary(pipe.tracker.tracks, 9.9).tolist() == [True]
+
+
+def _motion_clip() -> list[np.ndarray]:
+    """Start-up, a quiet stretch, a walker, the lights going up (a global change), quiet again."""
+    frames = [render(0.0, [], BG) for _ in range(12)] + [render(i / 10, WALKER, BG) for i in range(12)]
+    frames += [np.minimum(BG.astype(np.int16) + 90, 255).astype(np.uint8)] * 3
+    return frames + [render(2.0, WALKER, BG) for _ in range(4)]
+
+
+def test_reused_motion_buffers_carry_nothing_from_one_frame_to_the_next():
+    """The detector's scratch images are overwritten whole each frame: garbage left in them changes no
+    result, and the luma images handed out stay as they were after later frames."""
+    poly = [np.array([[0, 0], [300, 0], [300, 200], [0, 200]], float)]
+    mask = motion_mask_image(poly, (1280, 720), 320)
+    clean, dirty = MotionDetector(MotionConfig(), mask), MotionDetector(MotionConfig(), mask)
+    rng = np.random.default_rng(5)
+    kept = []
+    for frame in _motion_clip():
+        for buf in dirty._scratch.values():
+            buf[...] = rng.integers(0, 256, buf.shape, dtype=np.uint8)
+        a, b = clean(frame), dirty(frame)
+        assert np.array_equal(a.boxes, b.boxes) and np.array_equal(a.fill, b.fill)
+        assert np.array_equal(a.area_frac, b.area_frac) and np.array_equal(a.gray, b.gray)
+        assert (a.changed_frac, a.global_change) == (b.changed_frac, b.global_change)
+        kept.append((b.gray, b.gray.copy()))
+    assert {"luma", "small", "background", "diff", "changed"} <= dirty._scratch.keys()  # every buffer was garbled
+    assert all(np.array_equal(gray, copy) for gray, copy in kept)
+
+
+def test_quiet_frames_share_read_only_empties_and_nothing_writes_to_them():
+    """A quiet frame's rects, motion boxes and detections are shared read-only empty arrays (no new
+    arrays per frame): any stage that wrote into them would raise here, through a walker's track
+    being born, missed and ended."""
+    cfg = CameraConfig.model_validate({"tracker": {"min_hits": 1}})
+    pipe = CameraPipeline("s", "a", "cam", cfg, ("person",), model_side=320)
+    quiet = []
+    for i, frame in enumerate(_motion_clip() + [render(0.0, [], BG)] * 40):
+        t = i / 10
+        plan = pipe.plan(Frame("cam", t, i, frame))
+        cands = _candidates(truth(t, WALKER, (1280, 720))[0]) if len(plan.rects) and 12 <= i < 24 else None
+        dets = pipe.detections(plan, cands)
+        pipe.finish(plan, cands, inferred=bool(len(plan.rects)))
+        if not len(plan.rects):
+            quiet.append((plan, dets))
+    assert len(quiet) >= 10
+    for plan, dets in quiet:
+        assert plan.rects.shape == (0, 4) and plan.rects.dtype == np.int64 and not plan.rects.flags.writeable
+        assert (dets.xyxy.shape, dets.xyxy.dtype, dets.class_id.dtype) == ((0, 4), np.float32, np.int64)
+        assert not dets.xyxy.flags.writeable and not dets.tracker_id.flags.writeable
+    assert not MotionDetector(MotionConfig())(BG).boxes.flags.writeable  # start-up: no blobs either

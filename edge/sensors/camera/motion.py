@@ -40,13 +40,31 @@ class MotionResult:
         return len(self.boxes) > 0 or self.global_change
 
 
-def downscale_gray(frame: np.ndarray, width: int) -> npt.NDArray[np.uint8]:
-    """Luma at ``width`` pixels wide (aspect kept), lightly blurred against sensor noise."""
+def downscale_gray(
+    frame: np.ndarray, width: int, scratch: dict[str, np.ndarray] | None = None
+) -> npt.NDArray[np.uint8]:
+    """Luma at ``width`` pixels wide (aspect kept), lightly blurred against sensor noise.
+
+    ``scratch``: the caller's buffers for the two intermediate images (full-size luma, small unblurred),
+    reused from call to call instead of allocated per frame; both are overwritten whole, so their old
+    contents never matter. The returned image is always new (callers keep it).
+    """
     h, w = frame.shape[:2]
     height = max(1, round(h * width / w))
-    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
-    small = cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA)
+    scratch = {} if scratch is None else scratch
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY, dst=_buffer(scratch, "luma", (h, w))) if frame.ndim == 3 else frame
+    small = cv2.resize(
+        gray, (width, height), dst=_buffer(scratch, "small", (height, width)), interpolation=cv2.INTER_AREA
+    )
     return cv2.GaussianBlur(small, (3, 3), 0)
+
+
+def _buffer(scratch: dict[str, np.ndarray], name: str, shape: tuple[int, int]) -> npt.NDArray[np.uint8]:
+    """The uint8 image ``scratch[name]`` of ``shape``, made anew only when there is none of that shape."""
+    buf = scratch.get(name)
+    if buf is None or buf.shape != shape:
+        buf = scratch[name] = np.empty(shape, np.uint8)
+    return buf
 
 
 def motion_mask_image(polygons: Sequence[np.ndarray], frame_wh: tuple[int, int], width: int) -> np.ndarray | None:
@@ -100,6 +118,9 @@ class MotionDetector:
         self._ageing = False  # whether ``age`` may hold a non-zero count (a changed pixel since it was cleared)
         self.frames = 0
         self._first: list[np.ndarray] = []
+        # per-frame intermediate images (luma, background in uint8, difference, changed mask), reused
+        # frame after frame: each is overwritten whole before it is read (none leaves ``__call__``)
+        self._scratch: dict[str, np.ndarray] = {}
 
     @property
     def warm(self) -> bool:
@@ -109,16 +130,20 @@ class MotionDetector:
     def __call__(self, frame: np.ndarray, hazy: bool = False) -> MotionResult:
         """Motion of ``frame``; ``hazy``: the picture is hazy (``defog.py``), so changes count from
         ``hazy_threshold`` on -- fog fades a person's contrast with the background."""
-        gray = downscale_gray(frame, self.cfg.width)
+        gray = downscale_gray(frame, self.cfg.width, self._scratch)
         scale = self.cfg.width / frame.shape[1]
         self.frames += 1
         if self.background is None or self.background.shape != gray.shape or not self.warm:
             return self._warm_up(gray)
-        diff = cv2.absdiff(gray, cv2.convertScaleAbs(self.background))
+        shape = gray.shape
+        background = cv2.convertScaleAbs(self.background, dst=_buffer(self._scratch, "background", shape))
+        diff = cv2.absdiff(gray, background, dst=_buffer(self._scratch, "diff", shape))
         threshold = self.cfg.hazy_threshold if hazy else self.cfg.threshold
-        changed = cv2.threshold(diff, threshold, 255, cv2.THRESH_BINARY)[1]
+        # the results, not the buffers, are used on: OpenCV returns a new array if a buffer does not fit
+        changed = _buffer(self._scratch, "changed", shape)
+        changed = cv2.threshold(diff, threshold, 255, cv2.THRESH_BINARY, dst=changed)[1]
         if self.ignore is not None and self.ignore.shape == changed.shape:
-            changed = cv2.bitwise_and(changed, self.ignore)
+            changed = cv2.bitwise_and(changed, self.ignore, dst=changed)
         frac = cv2.countNonZero(changed) / changed.size
         if frac > self.cfg.max_changed_frac:
             self.background = gray.astype(np.float32)
@@ -175,8 +200,22 @@ def _aged(age: npt.NDArray[np.uint16], changed: npt.NDArray[np.uint8]) -> npt.ND
     return out
 
 
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+# "no blob" columns, one read-only set shared by every result that has none (most frames: a quiet scene)
+_NO_BOXES = (
+    _read_only(np.zeros((0, 4), np.float32)),
+    _read_only(np.zeros(0, np.float32)),
+    _read_only(np.zeros(0, np.float32)),
+)
+
+
 def _no_boxes() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.float32)
+    """Empty boxes, fill and area columns: shared and read-only, not three new arrays each quiet frame."""
+    return _NO_BOXES
 
 
 def _still(gray: np.ndarray) -> MotionResult:

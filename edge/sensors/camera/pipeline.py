@@ -37,6 +37,12 @@ from borderwatch.runtime.geometry import iou_matrix
 
 I64 = npt.NDArray[np.int64]
 _CLASS_MERGE_IOU = 0.7
+# what most frames (a quiet scene) plan and see: shared and read-only, not new empty arrays every frame
+_NO_RECTS: I64 = np.zeros((0, 4), np.int64)
+_NO_RECTS.flags.writeable = False
+_NO_DETECTIONS = Detections.empty()
+for _column in (_NO_DETECTIONS.xyxy, _NO_DETECTIONS.confidence, _NO_DETECTIONS.class_id, _NO_DETECTIONS.tracker_id):
+    _column.flags.writeable = False
 
 __all__ = ["CameraPipeline", "Plan"]
 
@@ -106,8 +112,8 @@ class CameraPipeline:
         motion = self.motion(frame.data, self.defog.check(frame.data, frame.ts))
         tamper = self.tamper(motion.gray, frame.ts)
         if not self.uses_model:
-            blobs = self._blobs(motion) if self.motion.warm else Detections.empty()
-            return Plan(frame, np.zeros((0, 4), np.int64), blobs, tamper, motion.any)
+            blobs = self._blobs(motion) if self.motion.warm else _NO_DETECTIONS
+            return Plan(frame, _NO_RECTS, blobs, tamper, motion.any)
         rects, tiling = self._regions(motion, frame.ts, scene.frame_wh)
         return Plan(self._for_model(frame, rects), rects, None, tamper, motion.any, tiling)
 
@@ -132,7 +138,7 @@ class CameraPipeline:
             return self._whole(wh)
         tracks = self.tracker.tracks
         if not len(motion.boxes) and not len(tracks):  # a quiet scene: nothing to look at (as plan_regions finds)
-            return np.zeros((0, 4), np.int64), None
+            return _NO_RECTS, None
         boxes = self.tracker.model.boxes(tracks.mean)
         touched = (
             (iou_matrix(boxes, motion.boxes) > 0).any(axis=1) if len(motion.boxes) else np.zeros(len(tracks), bool)
@@ -160,7 +166,7 @@ class CameraPipeline:
         if plan.blobs is not None:
             dets = plan.blobs
         elif cands is None or self.lookup is None or len(cands.score) == 0:
-            return Detections.empty()
+            return _NO_DETECTIONS
         else:
             # the decoder's columns already have the Detections dtypes and shapes: no re-validation per frame
             tracker_id = np.empty(len(cands.score), np.int64)
@@ -193,7 +199,7 @@ class CameraPipeline:
         """Track and make events; ``inferred`` False means the model did not run (e.g. stale)."""
         scene = self._scene_for(plan.frame)
         dets = self.detections(plan, cands)
-        looked_rects = plan.rects if (inferred and self.uses_model) else np.zeros((0, 4), np.int64)
+        looked_rects = plan.rects if (inferred and self.uses_model) else _NO_RECTS
         if self._idle(dets, looked_rects, plan):
             return Output([], [], 0)
         out = self.tracker.step(dets, plan.frame.ts, self._visibility(looked_rects))
