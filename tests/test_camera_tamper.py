@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from borderwatch.edge.sensors.camera.config import TamperConfig
 from borderwatch.edge.sensors.camera.motion import downscale_gray
-from borderwatch.edge.sensors.camera.tamper import TamperDetector
+from borderwatch.edge.sensors.camera.tamper import TamperDetector, median
 from tests.support.testpattern import Mover, background, render
 
 BG = background((640, 480), seed=1)
@@ -77,3 +80,20 @@ def test_checks_are_paced_by_interval():
     for i in range(50):
         det(downscale_gray(healthy(i / 10), 160), i / 10)
     assert det.frames == 5  # 5 s of frames at 10 fps: one check per second
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.one_of(
+        arrays(np.float32, st.integers(0, 40), elements=st.floats(width=32)),
+        arrays(np.float64, st.integers(0, 40)),
+        arrays(np.float32, st.integers(1, 40), elements=st.sampled_from([0.0, -0.0, 1.0, -1.0])),
+    )
+)
+@example(values=np.array([-0.0], np.float32))  # numpy's median of -0.0 is +0.0
+@example(values=np.array([1.5, np.nan, -2.0], np.float32))
+def test_the_median_by_hand_is_numpy_s_to_the_bit(values: np.ndarray) -> None:
+    with np.errstate(all="ignore"):
+        expected = float(np.median(values)) if len(values) else float("nan")
+    got = median(values)
+    assert (np.isnan(got) and np.isnan(expected)) or (got == expected and np.signbit(got) == np.signbit(expected))
