@@ -28,6 +28,7 @@ from borderwatch.edge.sensors.camera.pipeline import CameraPipeline
 from borderwatch.edge.sensors.frame import Frame
 from borderwatch.simulators.camera.render import CameraRenderer
 from borderwatch.simulators.scenario import load_scenario
+from tests.support.noise import noise_frames, random_frame
 
 
 @functools.cache
@@ -102,18 +103,12 @@ def test_the_sizes_in_the_property_test_take_the_paths_they_are_there_for() -> N
 
 
 @settings(max_examples=40, deadline=None)
-@given(
-    size=st.sampled_from(_INTEGER_SIZES + _FALLBACK_SIZES),
-    seed=st.integers(0, 2**32 - 1),
-    low=st.integers(0, 255),
-    span=st.integers(0, 255),
-)
-def test_area_thumbnail_is_opencv_s_inter_area_resize(size: tuple[int, int], seed: int, low: int, span: int) -> None:
+@given(size=st.sampled_from(_INTEGER_SIZES + _FALLBACK_SIZES), content=noise_frames())
+def test_area_thumbnail_is_opencv_s_inter_area_resize(size: tuple[int, int], content: tuple[int, int, int]) -> None:
     """The integer row/column sums give OpenCV's INTER_AREA bits: its float arithmetic on these sizes is
     exact, and both round half to even (narrow value ranges make many halves)."""
     w, h = size
-    rng = np.random.default_rng(seed)
-    frame = np.minimum(rng.integers(low, low + span + 1, (h, w, 3)), 255).astype(np.uint8)
+    frame = random_frame(h, w, content)
     expected = cv2.resize(frame, _THUMB, interpolation=cv2.INTER_AREA)
     assert np.array_equal(area_thumbnail(frame, _THUMB), expected)
 

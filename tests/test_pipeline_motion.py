@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from borderwatch.edge.pipeline.decode import Candidates
 from borderwatch.edge.sensors.camera.config import CameraConfig, MotionConfig
-from borderwatch.edge.sensors.camera.motion import MotionDetector, motion_mask_image
+from borderwatch.edge.sensors.camera.motion import (
+    MotionDetector,
+    _block_factors,
+    block_mean,
+    downscale_gray,
+    motion_mask_image,
+)
 from borderwatch.edge.sensors.camera.pipeline import CameraPipeline
 from borderwatch.edge.sensors.camera.regions import merge_overlapping, plan_regions
 from borderwatch.edge.sensors.frame import Frame
 from borderwatch.runtime.geometry import iou_matrix
+from tests.support.noise import noise_frames, random_frame
 from tests.support.testpattern import Mover, background, render, truth
 
 BG = background((1280, 720), seed=3)
@@ -93,22 +104,23 @@ def test_pipeline_skips_quiet_frames_and_rechecks_stationary_tracks():
     assert pipe.tracker.stationary(pipe.tracker.tracks, 9.9).tolist() == [True]
 
 
-def _motion_clip() -> list[np.ndarray]:
+def _motion_clip(bg: np.ndarray = BG) -> list[np.ndarray]:
     """Start-up, a quiet stretch, a walker, the lights going up (a global change), quiet again."""
-    frames = [render(0.0, [], BG) for _ in range(12)] + [render(i / 10, WALKER, BG) for i in range(12)]
-    frames += [np.minimum(BG.astype(np.int16) + 90, 255).astype(np.uint8)] * 3
-    return frames + [render(2.0, WALKER, BG) for _ in range(4)]
+    frames = [render(0.0, [], bg) for _ in range(12)] + [render(i / 10, WALKER, bg) for i in range(12)]
+    frames += [np.minimum(bg.astype(np.int16) + 90, 255).astype(np.uint8)] * 3
+    return frames + [render(2.0, WALKER, bg) for _ in range(4)]
 
 
-def test_reused_motion_buffers_carry_nothing_from_one_frame_to_the_next():
+@pytest.mark.parametrize("wh", [(1280, 720), (640, 480)])  # luma by block sums, and by OpenCV into a buffer
+def test_reused_motion_buffers_carry_nothing_from_one_frame_to_the_next(wh: tuple[int, int]) -> None:
     """The detector's scratch images are overwritten whole each frame: garbage left in them changes no
     result, and the luma images handed out stay as they were after later frames."""
     poly = [np.array([[0, 0], [300, 0], [300, 200], [0, 200]], float)]
-    mask = motion_mask_image(poly, (1280, 720), 320)
+    mask = motion_mask_image(poly, wh, 320)
     clean, dirty = MotionDetector(MotionConfig(), mask), MotionDetector(MotionConfig(), mask)
     rng = np.random.default_rng(5)
     kept = []
-    for frame in _motion_clip():
+    for frame in _motion_clip(BG if wh == (1280, 720) else background(wh, seed=3)):
         for buf in dirty._scratch.values():
             buf[...] = rng.integers(0, 256, buf.shape, dtype=np.uint8)
         a, b = clean(frame), dirty(frame)
@@ -116,7 +128,8 @@ def test_reused_motion_buffers_carry_nothing_from_one_frame_to_the_next():
         assert np.array_equal(a.area_frac, b.area_frac) and np.array_equal(a.gray, b.gray)
         assert (a.changed_frac, a.global_change) == (b.changed_frac, b.global_change)
         kept.append((b.gray, b.gray.copy()))
-    assert {"luma", "small", "background", "diff", "changed"} <= dirty._scratch.keys()  # every buffer was garbled
+    used = {"luma", "background", "diff", "changed"} | ({"small"} if wh == (640, 480) else set())
+    assert used <= dirty._scratch.keys()  # every buffer was garbled
     assert all(np.array_equal(gray, copy) for gray, copy in kept)
 
 
@@ -141,3 +154,40 @@ def test_quiet_frames_share_read_only_empties_and_nothing_writes_to_them():
         assert (dets.xyxy.shape, dets.xyxy.dtype, dets.class_id.dtype) == ((0, 4), np.float32, np.int64)
         assert not dets.xyxy.flags.writeable and not dets.tracker_id.flags.writeable
     assert not MotionDetector(MotionConfig())(BG).boxes.flags.writeable  # start-up: no blobs either
+
+
+# (frame w, h, motion width): integer-factor sizes that take ``block_mean`` (4x4 ... 24x24, uint32 sums
+# from 16x16 on) and some that do not (2x2, non-integer factors)
+_BLOCK_SIZES = [
+    (1280, 720, 320),
+    (1920, 1080, 320),
+    (960, 540, 320),
+    (1600, 900, 320),
+    (3840, 2160, 160),
+    (640, 480, 80),
+]
+_OTHER_SIZES = [(640, 480, 320), (704, 576, 320), (1280, 720, 640), (320, 240, 320)]
+
+
+def test_the_sizes_in_the_block_mean_property_take_the_paths_they_are_there_for() -> None:
+    for w, h, width in _BLOCK_SIZES + _OTHER_SIZES:
+        height = max(1, round(h * width / w))
+        assert (_block_factors(w, h, width, height) is not None) is ((w, h, width) in _BLOCK_SIZES)
+
+
+@settings(max_examples=40, deadline=None)
+@given(size=st.sampled_from(_BLOCK_SIZES + _OTHER_SIZES), content=noise_frames())
+def test_motion_luma_is_opencv_s_area_resize_to_the_bit(
+    size: tuple[int, int, int], content: tuple[int, int, int]
+) -> None:
+    """``downscale_gray`` (block sums where OpenCV's integer-factor area loop would run) gives the bits of
+    cvtColor + INTER_AREA resize + blur; narrow value ranges make many halves to round."""
+    w, h, width = size
+    frame = random_frame(h, w, content)
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    height = max(1, round(h * width / w))
+    small = cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA)
+    assert np.array_equal(downscale_gray(frame, width), cv2.GaussianBlur(small, (3, 3), 0))
+    factors = _block_factors(w, h, width, height)
+    if factors is not None:
+        assert np.array_equal(block_mean(gray, *factors), small)
