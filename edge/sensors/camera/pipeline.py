@@ -139,13 +139,15 @@ class CameraPipeline:
         tracks = self.tracker.tracks
         if not len(motion.boxes) and not len(tracks):  # a quiet scene: nothing to look at (as plan_regions finds)
             return _NO_RECTS, None
+        # re-verify stationary tracks now and then, and a track that was missed at once (until it
+        # is found again or ends): an unobserved track must neither live forever nor drift
+        recheck = ((ts - tracks.looked_ts) >= self.cfg.motion.stationary_recheck_s) | (tracks.misses > 0)
+        if not len(motion.boxes) and not recheck.any():  # quiet around parked objects: nothing wanted, as above
+            return _NO_RECTS, None
         boxes = self.tracker.model.boxes(tracks.mean)
         touched = (
             (iou_matrix(boxes, motion.boxes) > 0).any(axis=1) if len(motion.boxes) else np.zeros(len(tracks), bool)
         )
-        # re-verify stationary tracks now and then, and a track that was missed at once (until it
-        # is found again or ends): an unobserved track must neither live forever nor drift
-        recheck = ((ts - tracks.looked_ts) >= self.cfg.motion.stationary_recheck_s) | (tracks.misses > 0)
         wanted = np.concatenate((motion.boxes, boxes[touched | recheck]))
         if len(wanted) and not self.cfg.motion.crop:
             return self._whole(wh)
