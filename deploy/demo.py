@@ -14,6 +14,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from borderwatch.contract import Alert
 from borderwatch.deploy.alert_feed import AlertFeed
@@ -21,6 +22,9 @@ from borderwatch.deploy.demo_configs import DEMO_ACL, HUB_USER, DemoLayout, writ
 from borderwatch.deploy.demo_summary import print_summary
 from borderwatch.deploy.procs import Child, free_port, free_port_run, wait_port
 from borderwatch.deploy.settle import wait_hub_settled
+
+if TYPE_CHECKING:
+    from borderwatch.simulators.scenario import Scenario
 
 log = logging.getLogger("borderwatch.demo")
 GRACE_S = 8.0  # after the scenario ends: let the last events reach the hub
@@ -99,6 +103,16 @@ def _stop(children: list[Child], layout: DemoLayout) -> None:
             by_name[name].stop(15)
 
 
+def _sensor_counts(scn: Scenario) -> str:
+    """What the site runs, as the header names it: "2 cameras, 1 thermal imager" (radars when there are any)."""
+    counts = (
+        (len(scn.cameras), "camera"),
+        (len(scn.thermals), "thermal imager"),
+        (sum(s.kind == "radar" for s in scn.sensors), "radar"),
+    )
+    return ", ".join(f"{n} {what}{'s' if n != 1 else ''}" for n, what in counts if n)
+
+
 def _layout(workdir: Path | None) -> DemoLayout:
     run_dir = workdir or Path(".demo") / datetime.now().strftime("%Y%m%d-%H%M%S")
     ports = sorted({free_port() for _ in range(4)})
@@ -123,7 +137,7 @@ def run_demo(seconds: float, scenario: str = "border-crossing", workdir: Path | 
         signal.signal(sig, on_signal)
     length = min(seconds, scn.duration_s + GRACE_S)
     print(
-        f"borderwatch demo: scenario {scn.name}, site {scn.site}, {len(scn.cameras)} cameras, "
+        f"borderwatch demo: scenario {scn.name}, site {scn.site}, {_sensor_counts(scn)}, "
         f"{length:.0f} s (Ctrl-C stops); run folder {layout.run_dir}",
         flush=True,
     )
