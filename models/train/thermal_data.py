@@ -29,7 +29,7 @@ DELTA_CK, MIN_CK, MAX_CK = 300.0, (20 + 273.15) * 100, (150 + 273.15) * 100
 def _scene(rng: np.random.Generator, seed: int) -> tuple[Scenario, ThermalSpec]:
     w, h = SIZES[int(rng.integers(len(SIZES)))]
     pose = CameraPose(
-        height_m=float(rng.uniform(5, 12)), tilt_deg=float(rng.uniform(5, 14)), hfov_deg=float(rng.uniform(25, 60))
+        height_m=float(rng.uniform(5, 12)), tilt_deg=float(rng.uniform(5, 14)), hfov_deg=float(rng.uniform(25, 100))
     )
     spec = ThermalSpec(id="th", pose=pose, width=w, height=h, ffc_every_s=0)
     actors = []
@@ -80,7 +80,10 @@ def scene_chips(seed: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int6
     spots = spots[hs.range_gate(spots.xyxy, (spec.width, spec.height), projector, 0.3, 8.0)]
     labels = np.full(len(spots), CLUTTER, np.int64)
     if len(frame.xyxy) and len(spots):
-        a, b = spots.xyxy, frame.xyxy
+        # an actor heats every pixel it touches: its box snapped out to whole pixels, as the spots' boxes are
+        # (a person 90 m away is a fraction of a pixel wide, and its spot a whole one: unsnapped it covered
+        # less than half of its own spot and was labelled clutter)
+        a, b = spots.xyxy, np.concatenate((np.floor(frame.xyxy[:, :2]), np.ceil(frame.xyxy[:, 2:])), axis=1)
         wh = np.clip(np.minimum(a[:, None, 2:], b[None, :, 2:]) - np.maximum(a[:, None, :2], b[None, :, :2]), 0, None)
         cover = wh[..., 0] * wh[..., 1] / np.maximum((a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]), 1)[:, None]
         best = cover.argmax(axis=1)
