@@ -6,6 +6,9 @@ hot spots are people). A group walking towards the mast from 95 m, as in the dem
 that merge and split as its members pass each other: associated by box overlap (IoU) its tracks
 break up far more often than by centre distance in box heights, the imager's default
 (``THERMAL_TRACKER``; bench/bench_thermal_tracks.py scores both against the truth).
+
+Last, the demo's whole scenario with the shipped classifier (tests/support/thermal_tracks.py): its
+people, distant ones too, are found and followed, not dropped as clutter.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ view; day or night) looking at 1-4 actors of random class at 12-220 m, plus 0-4 
 (sun-warmed rocks, puddles of warm water, a cooling engine block: 3-15 K above the ground, random
 shapes) painted into the frame. The background is the same imager's empty scene. Hot spots, range
 gates and chips come from ``edge/sensors/thermal/hotspots.py`` exactly as on the mast; a hot spot is
-labelled with the actor covering most of it, else ``clutter``.
+labelled with the actor whose box, snapped out to whole pixels, covers at least half of it, else ``clutter``.
 """
 
 from __future__ import annotations
