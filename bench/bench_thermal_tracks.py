@@ -7,8 +7,8 @@ split as its members pass each other, so tracks associated by box overlap break 
 Each scenario's imager runs twice offline (tests/support/thermal_tracks.py: every frame rendered by the
 thermal simulator and fed to the imager's unit with the config ``borderwatch demo`` writes for it, the
 shipped classifier included; the same frames every run), once per association, and its track events are
-scored on the ground plane against the scenario's truth as ``borderwatch sim score`` scores a run
-(motmetrics MOTA, IDF1 and identity switches, 10 m gate, one truth sample a second). Left out: the
+scored on the ground plane against the scenario's truth by the track scorer of ``borderwatch sim score``
+(motmetrics MOTA, IDF1 and identity switches, 10 m gate, one truth sample a second; no warm-up left out). Left out: the
 reader's socket and bad-frame checks, MQTT and the hub (the scorer reads the events directly). Target:
 the default's IDF1 at least IoU's on every scenario (PASS/BELOW).
 
