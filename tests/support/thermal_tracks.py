@@ -5,7 +5,8 @@ No network, no clock: the thermal simulator renders each frame at its scenario t
 config ``borderwatch demo`` writes for the imager: shipped classifier, border line, water zones) sees every
 frame, so a run gives the same figures every time. Scored by the track scorer ``borderwatch sim score``
 uses (simulators/score/tracks.py: motmetrics MOTA, IDF1, identity switches; 10 m gate; one truth sample a
-second), over the whole scenario: no warm-up is left out. Used by bench/bench_thermal_tracks.py and tests/test_thermal_tracking.py.
+second), over the whole scenario: no warm-up is left out. Used by bench/bench_thermal_tracks.py and
+tests/test_thermal_tracking.py.
 """
 
 from __future__ import annotations
