@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from borderwatch.contract.events import Event, EventKind
@@ -28,10 +29,10 @@ from borderwatch.edge.sensor.kind import BuildContext
 from borderwatch.edge.sensors.frame import Frame
 from borderwatch.edge.sensors.thermal.unit import ThermalUnit
 from borderwatch.runtime.configfile import parse_config
-from borderwatch.simulators.scenario import Scenario
+from borderwatch.simulators.scenario import Scenario, ThermalSpec
 from borderwatch.simulators.score.tracks import TrackScore, track_quality
 from borderwatch.simulators.score.truthfile import Position
-from borderwatch.simulators.thermal.render import ThermalRenderer
+from borderwatch.simulators.thermal.render import ZERO_C_CK, ThermalRenderer
 from borderwatch.simulators.truth import POSITION_STEP_S, position_records
 from borderwatch.simulators.world import World
 
@@ -46,10 +47,48 @@ class ImagerRun:
     score: TrackScore
     tracks: int
     crossings: list[str]
+    distress: int = 0  # tracks flagged as people in distress
 
 
-def run_imager(scn: Scenario, tracker: dict[str, object] | None) -> ImagerRun:
-    """Every frame of the scenario's first imager through its unit; ``tracker`` overrides the config's."""
+@dataclass(frozen=True, slots=True)
+class WarmPatch:
+    """A warm patch that appears at ``t_s`` and stays: a sun-warmed rock, warm water, an engine block. No actor, so
+    no truth: a track on it is a false one. Pixel centre and semi-axes, kelvin above the ground."""
+
+    cx: float
+    cy: float
+    ax: float
+    ay: float
+    delta_k: float
+    t_s: float
+
+
+def warm_patches(spec: ThermalSpec, count: int, seed: int, first_s: float, last_s: float) -> list[WarmPatch]:
+    """``count`` patches on the imager's ground (lower half of the picture), 0.5-3 px semi-axes (as large as a
+    distant person), 3-15 K above the ground (the training data's clutter), appearing between the two times."""
+    rng = np.random.default_rng(seed)
+    w, h = spec.width, spec.height
+    return [
+        WarmPatch(float(rng.uniform(0, w)), float(rng.uniform(0.5 * h, h)), float(rng.uniform(0.5, 3)),
+                  float(rng.uniform(0.5, 3)), float(rng.uniform(3, 15)), float(rng.uniform(first_s, last_s)))
+        for _ in range(count)
+    ]  # fmt: skip
+
+
+def _paint(ck: np.ndarray, patches: list[WarmPatch], t: float, ground_c: float) -> np.ndarray:
+    shown = [p for p in patches if p.t_s <= t]
+    if not shown:
+        return ck
+    ck = ck.copy()
+    for p in shown:
+        value = ZERO_C_CK + (ground_c + p.delta_k) * 100.0
+        cv2.ellipse(ck, (round(p.cx), round(p.cy)), (max(round(p.ax), 1), max(round(p.ay), 1)), 0, 0, 360, value, -1)
+    return ck
+
+
+def run_imager(scn: Scenario, tracker: dict[str, object] | None, patches: list[WarmPatch] | None = None) -> ImagerRun:
+    """Every frame of the scenario's first imager through its unit; ``tracker`` overrides the config's, and
+    ``patches`` are painted into the frames from their times on."""
     spec = scn.thermals[0]
     with tempfile.TemporaryDirectory() as tmp:
         section = agent_config(scn, DemoLayout(Path(tmp), 1, 2, 3))["thermals"][spec.id]
@@ -68,7 +107,8 @@ def run_imager(scn: Scenario, tracker: dict[str, object] | None) -> ImagerRun:
     events: list[Event] = []
     for i in range(int(scn.duration_s * tcfg.fps)):
         t = i / tcfg.fps
-        planned = unit.plan(Frame(spec.id, START.timestamp() + t, i, renderer.render(t).ck))
+        ck = _paint(renderer.render(t).ck, patches or [], t, renderer.ground_c(t))
+        planned = unit.plan(Frame(spec.id, START.timestamp() + t, i, ck))
         answer = batcher.infer(planned.inputs) if planned.inputs is not None else None
         events += [e for e in unit.finish(planned, answer).events if e.track_id is not None]
     truth = [
@@ -80,4 +120,6 @@ def run_imager(scn: Scenario, tracker: dict[str, object] | None) -> ImagerRun:
     crossings = sorted(
         f"{e.object_class.value} {e.rule.direction}" for e in events if e.kind is EventKind.LINE_CROSSING and e.rule
     )
-    return ImagerRun(track_quality(truth, events, instants, GATE_M), len({e.track_id for e in events}), crossings)
+    distress = len({e.track_id for e in events if e.distress is not None})
+    score = track_quality(truth, events, instants, GATE_M)
+    return ImagerRun(score, len({e.track_id for e in events}), crossings, distress)
