@@ -91,6 +91,7 @@ def run_imager(scn: Scenario, tracker: dict[str, object] | None, patches: list[W
     ``patches`` are painted into the frames from their times on."""
     spec = scn.thermals[0]
     with tempfile.TemporaryDirectory() as tmp:
+        # the demo's config for the imager; its ports are never opened here (frames come from the renderer)
         section = agent_config(scn, DemoLayout(Path(tmp), 1, 2, 3))["thermals"][spec.id]
         if tracker is not None:
             section["tracker"] = tracker
