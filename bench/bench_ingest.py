@@ -4,10 +4,11 @@ One run, side by side, on one broker stream:
 - raw: a plain paho-mqtt subscriber (QoS 1, counts messages, nothing else), the baseline;
 - hub: paho-mqtt with manual ack -> hub.ingest.decode -> hub.ingest.screen (agent gate, time
   window, as the hub's ingest loop uses them) -> InfluxStore (event-id owner claim, line building)
-  -> VictoriaMetrics (InfluxDB v2 write API); each message is acked only after its points are
-  written. Every check of the trust boundary runs on every message. The hub
-  process runs hub.ingest.gc_tuning.tune_gc() after start-up (``--gc default`` to compare:
-  CPython's default GC thresholds cost about a third of the hub's CPU per detection).
+  -> VictoriaMetrics (InfluxDB v2 write API; on loopback, so the store's default ``gzip = "auto"``
+  sends plain bodies); each message is acked only after its points are written. Every check of the
+  trust boundary runs on every message. The hub process runs hub.ingest.gc_tuning.tune_gc() after
+  start-up (``--gc default`` to compare: CPython's default GC thresholds cost about a third of the
+  hub's CPU per detection).
 Each subscriber runs in its own process (own GIL). One publisher sends EventBatch messages
 (QoS 1) for many simulated agents through our own Mosquitto (max_queued_messages 0), building
 each payload as it goes, so the offered load is what one Python publisher makes on this machine:
@@ -381,8 +382,8 @@ def report(label: str, res: dict, total: int, paced: bool = False, prebuilt: boo
     print(f"  CPU us per detection: {cpu} (vm = VictoriaMetrics, pub = publisher: {pub})")
     print(f"  writer: {json.dumps(res['hub']['stats'])}")
     print(
-        "  hub = decode, agent gate, time window, owner claim, line building, write, ack; left out: the ledger, "
-        "delivery confirmations and alert rules of hub/service.py"
+        "  hub = decode, agent gate, time window, owner claim, line building, write (plain body: gzip auto, store on "
+        "loopback), ack; left out: the ledger, delivery confirmations and alert rules of hub/service.py"
     )
     return lost == 0
 

@@ -12,7 +12,6 @@ refused unless the broker listens on loopback only (lab use).
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import signal
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from amqtt.session import Session
 
 from borderwatch.deploy.acl import allowed, load_acl
 from borderwatch.deploy.credentials import read_password_file, verify_password
+from borderwatch.runtime.hosts import is_loopback
 
 log = logging.getLogger("borderwatch.broker")
 
@@ -79,16 +79,6 @@ class AclFileTopics(BaseTopicPlugin):
             user = session.username or "-"
             log.warning("broker denied publish client_id=%s user=%s topic=%s", session.client_id, user, topic[:200])
         return ok
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` binds loopback only (``localhost`` or a 127/8 or ::1 address)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_access(host: str, password_file: Path | None, allow_anonymous: bool) -> str | None:

@@ -14,10 +14,11 @@ import pytest
 
 from borderwatch.contract import Channel, topic
 from borderwatch.deploy.acl import allowed, load_acl, parse_acl, topic_matches
-from borderwatch.deploy.broker import check_access, is_loopback
+from borderwatch.deploy.broker import check_access
 from borderwatch.deploy.cli import main
 from borderwatch.deploy.credentials import hash_password, read_password_file, set_password, verify_password
 from borderwatch.deploy.procs import Child
+from borderwatch.runtime.hosts import is_loopback
 from tests.support.identity import DEPLOY, USERS, Client, received_until
 from tests.support.waits import free_port, wait_port
 

@@ -96,15 +96,27 @@ def test_retries_503_with_retry_after_then_succeeds(vm, tmp_path, site):
         return (503, {"Retry-After": "0"}) if n < 3 else None
 
     with scripted_proxy(vm.url, script) as proxy:
-        store = _store(proxy.url, tmp_path, retry_initial_s=0.01, retry_max_s=0.05)
+        store = _store(proxy.url, tmp_path, retry_initial_s=0.01, retry_max_s=0.05, gzip=True)
         store.write_events(make_events(100, site=site))
         stats = store.stats()
         store.close()
     assert proxy.answered[:3] == [503, 503, 503] and proxy.answered[3] == 204
-    assert set(proxy.encodings) == {"gzip"}
+    assert set(proxy.encodings) == {"gzip"}  # every retry sends the compressed body again
     assert stats.retries == 3 and stats.points_written == 100
     vm.settle()
     assert vm.samples(f'events_count{{site="{site}"}}') == 100
+
+
+def test_loopback_server_gets_plain_bodies_by_default(vm, tmp_path, site):
+    """``gzip = "auto"``: a server on this machine is sent line protocol as it is (compressing would cost
+    both processes CPU on the same cores to save no network)."""
+    with scripted_proxy(vm.url, lambda n, lines: None) as proxy:
+        store = _store(proxy.url, tmp_path)
+        store.write_events(make_events(50, site=site))
+        store.close()
+    assert proxy.encodings and set(proxy.encodings) == {""}
+    vm.settle()
+    assert vm.samples(f'events_count{{site="{site}"}}') == 50
 
 
 def test_retries_dropped_connections(vm, tmp_path, site):

@@ -54,6 +54,22 @@ def test_bad_sections_refused_with_path(store, message):
     assert message in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("url", "gzip", "compress"),
+    [
+        ("http://127.0.0.1:8428", "auto", False),
+        ("http://localhost:8086", "auto", False),
+        ("http://[::1]:8086", "auto", False),
+        ("https://tsdb.example.org:8086", "auto", True),
+        ("http://10.1.2.3:8086", "auto", True),
+        ("http://127.0.0.1:8428", True, True),
+        ("https://tsdb.example.org", False, False),
+    ],
+)
+def test_gzip_auto_compresses_for_other_machines_only(url, gzip, compress):
+    assert InfluxStoreConfig(url=url, gzip=gzip).compress is compress
+
+
 def test_token_sources(tmp_path, monkeypatch):
     monkeypatch.setenv("BORDERWATCH_INFLUX_TOKEN", "from-default-env")
     assert resolve_token(InfluxStoreConfig()) == "from-default-env"

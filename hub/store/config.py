@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from borderwatch.hub.store.retention import Retention
+from borderwatch.runtime.hosts import url_is_loopback
 
 TOKEN_ENV = "BORDERWATCH_INFLUX_TOKEN"
 
@@ -77,7 +78,10 @@ class InfluxStoreConfig(BaseModel):
     overflow_wait_s: float = Field(
         default=5.0, ge=0, le=600, description="how long a writer waits for buffer room before overflow"
     )
-    gzip: bool = Field(default=True, description="gzip request bodies")
+    gzip: bool | Literal["auto"] = Field(
+        default="auto",
+        description="gzip request bodies; auto: only when the server is not on this machine (a loopback URL)",
+    )
     gzip_level: int = Field(
         default=1, ge=1, le=9, description="1 compresses line protocol ~8x at a tenth of level 9's CPU"
     )
@@ -100,6 +104,12 @@ class InfluxStoreConfig(BaseModel):
     dead_letter_retention: Retention = Field(
         default_factory=Retention, description="retention of the local dead-letter file"
     )
+
+    @property
+    def compress(self) -> bool:
+        """Whether request bodies are gzipped: ``auto`` does it for a server on another machine only, since
+        on loopback compressing costs the hub and the server CPU (on the same cores) and saves no network."""
+        return not url_is_loopback(self.url) if self.gzip == "auto" else self.gzip
 
     @model_validator(mode="after")
     def _one_token_source(self) -> InfluxStoreConfig:

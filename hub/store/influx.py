@@ -64,7 +64,7 @@ class InfluxStore:
             enable_gzip=False,  # compressed here, at a chosen level (the client always uses level 9)
             retries=False,  # retries are the writer's job, with its own budget and Retry-After
         )
-        if cfg.gzip:
+        if cfg.compress:
             # This client only ever writes, so every request it sends carries a gzip body.
             self._client.api_client.set_default_header("Content-Encoding", "gzip")
         self._write_api = self._client.write_api(write_options=SYNCHRONOUS)
@@ -84,7 +84,7 @@ class InfluxStore:
     def _post(self, bucket: str, lines: list[str]) -> None:
         self._owners.flush()  # the ids of these points are claimed in the file before they are stored
         body = "\n".join(lines).encode()
-        if self.cfg.gzip:
+        if self.cfg.compress:
             body = gzip.compress(body, compresslevel=self.cfg.gzip_level)
         self._write_api.write(bucket=bucket, org=self.cfg.org, record=body, write_precision=self._precision)
 
