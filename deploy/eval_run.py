@@ -38,7 +38,8 @@ DRAIN_S = 8.0  # after the scenario ends: let the last events and alerts reach t
 
 
 class AlertRecorder(AlertFeed):
-    """Notes the arrival time of every alert published on the alert topic (JSON lines: id, received)."""
+    """Notes the arrival time of every alert published on the alert topic (JSON lines: id, received, and the
+    direction it showed: a distress alert shows one once its person crossed)."""
 
     def __init__(self, port: int, path: Path, user: str, secret: Path) -> None:
         self._fh = path.open("a", encoding="utf-8")
@@ -49,12 +50,13 @@ class AlertRecorder(AlertFeed):
         """Append the alert's id and the time it arrived here (latency is scored from it)."""
         received = datetime.now(UTC).isoformat()
         try:
-            alert_id = json.loads(payload)["id"]
-        except (ValueError, KeyError, TypeError):
+            alert = json.loads(payload)
+            alert_id, direction = alert["id"], alert.get("direction")
+        except (ValueError, KeyError, TypeError, AttributeError):
             log.warning("unreadable alert topic=%s", topic)
             return
         with self._lock:
-            self._fh.write(json.dumps({"id": alert_id, "received": received}) + "\n")
+            self._fh.write(json.dumps({"id": alert_id, "received": received, "direction": direction}) + "\n")
             self._fh.flush()
 
     def stop(self) -> None:

@@ -81,6 +81,17 @@ def test_radar_cue_pages_again_when_a_camera_confirms(rig: Rig) -> None:
                                                                              ("upgraded", "critical")]  # fmt: skip
 
 
+def test_a_person_in_distress_who_crosses_stays_one_alert_that_pages_the_crossing(rig: Rig) -> None:
+    distress = {"attributes": {"distress": True}}
+    rig.handle(0, event(0, "thermal", "th1", kind="track_update", track=4, **distress))
+    rig.handle(5, event(5, "thermal", "th1", kind="line_crossing", track=4, lat=52.0001, **distress))
+    rig.handle(6, event(6, "thermal", "th1", kind="track_update", track=4, lat=52.0002, **distress))
+    (alert,) = rig.store.list()
+    assert alert.rule == "person-in-distress" and alert.direction == "inbound" and len(alert.event_ids) == 3
+    assert rig.pages() == [("person-in-distress", "fired"), ("person-in-distress", "crossed")]
+    assert "inbound" in alert.summary
+
+
 def test_group_of_n_waits_for_the_nth_track(alert_stores: Stores) -> None:
     rule = AlertRule(name="group", kinds=["track_update"], min_count=3, group_radius_m=50)
     rig = Rig(alert_stores, AlertsConfig(rules=[rule]))

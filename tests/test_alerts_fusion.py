@@ -86,6 +86,24 @@ def test_gate_window_direction_track(second: dict, expected: int) -> None:
     assert len(fuse(matched(first, other), ids(2))) == expected
 
 
+def test_distress_follows_the_person_across_the_line_and_takes_the_first_crossing_direction() -> None:
+    distress = {"attributes": {"distress": True}}
+    walk = [
+        event(0, "thermal", "th1", kind="track_update", track=3, **distress),
+        event(4, "thermal", "th1", kind="line_crossing", track=3, direction="inbound", **distress),
+        event(9, "thermal", "th1", kind="line_crossing", track=3, direction="outbound", **distress),
+    ]
+    for order in (walk, walk[::-1], [walk[2], walk[0], walk[1]]):
+        (s,) = fuse(matched(*order), ids(1))
+        assert s.alert.rule == "person-in-distress" and s.alert.direction == "inbound"
+        assert s.alert.ts == walk[0].ts and len(s.alert.event_ids) == 3
+
+
+def test_a_distress_alert_without_a_crossing_has_no_direction() -> None:
+    (s,) = fuse(matched(event(0, "thermal", "th1", kind="track_update", attributes={"distress": True})), ids(1))
+    assert s.alert.direction is None and s.crossed is None
+
+
 def test_one_sensor_seeing_twice_counts_once() -> None:
     (s,) = fuse(matched(event(0, sensor="cam1", conf=0.6), event(1, sensor="cam1", conf=0.6)), ids(1))
     assert s.alert.confidence == pytest.approx(0.6)

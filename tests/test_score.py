@@ -221,6 +221,32 @@ def test_people_entering_water_are_answered_by_humanitarian_alerts(name):
     assert r.distress_latency_s == [pytest.approx(x) for x in latency]
 
 
+def test_a_distress_alert_that_took_a_crossing_answers_the_crossing_at_the_crossings_time_and_place(tmp_path):
+    """One alert for a person in distress who wades across (hub/alerts/fusion.py): its first event is a track
+    update 8 s before the crossing, so the alert's own time is outside the 5 s gate; the crossing event inside
+    it is what answers the crossing, and latency runs to the first arrival that showed the direction."""
+    t = truth([crossing(40.0, east=250.0, seen=("thermal-1",))], sensors={"thermal-1": "thermal"})
+    t.distress = [DistressCase(T0 + timedelta(seconds=32.0), "p1", "water", *at(250.0), ("thermal-1",))]
+    walk = event(1, 32.5, east=250.0, kind=EventKind.TRACK_UPDATE, sensor="thermal-1")
+    crossed = event(2, 40.4, east=250.5, sensor="thermal-1")
+    merged = _rescue(1, 32.5).model_copy(update={"direction": "inbound", "event_ids": [walk.id, crossed.id]})
+    path = tmp_path / "arrivals.jsonl"
+    lines = [
+        {"id": merged.id, "received": (T0 + timedelta(seconds=33.0)).isoformat(), "direction": None},
+        {"id": merged.id, "received": (T0 + timedelta(seconds=41.0)).isoformat(), "direction": "inbound"},
+    ]
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    h = hub([walk, crossed], [merged])
+    h.arrivals, h.crossing_arrivals = read_arrivals(path), read_arrivals(path, directed=True)
+    r = run(t, h)
+    assert (r.situations, r.situations_alerted, r.crossing_alerts) == (1, 1, 1)
+    assert (r.distress_alerted, r.false_alerts, r.alerts_total) == (1, 0, 1)
+    assert r.latency_s == [pytest.approx(1.0)] and r.distress_latency_s == [pytest.approx(1.0)]
+    no_crossing = merged.model_copy(update={"event_ids": [walk.id]})  # a direction but no crossing behind it
+    r = run(t, hub([walk, crossed], [no_crossing]))
+    assert (r.situations_alerted, r.crossing_alerts, r.distress_alerted) == (0, 0, 1)
+
+
 def test_a_humanitarian_alert_with_no_one_in_distress_is_false():
     r = run(truth([]), hub(alerts=[_rescue(1, 40.0)]))
     assert (r.distress_situations, r.false_alerts, r.distress_alert_recall) == (0, 1, None)
@@ -286,3 +312,4 @@ def test_alert_arrivals_read_back_first_receipt_kept(tmp_path):
         "a2": datetime(2026, 12, 1, 10, 0, 2, tzinfo=UTC),
     }
     assert read_arrivals(tmp_path / "none.jsonl") == {}
+    assert read_arrivals(path, directed=True) == got  # records that do not say (an older recorder) all count

@@ -74,6 +74,13 @@ class AlertRule(BaseModel):
     )
     group_window_s: float = Field(default=30.0, ge=0, le=3600)
 
+    @property
+    def per_direction(self) -> bool:
+        """Whether crossings in opposite directions are separate situations: so for a rule on line crossings
+        only. A rule on other kinds too (a person in distress) follows the person whichever way they cross:
+        one alert, which records the crossing (see ``hub/alerts/fusion.py``)."""
+        return all(k is EventKind.LINE_CROSSING for k in self.kinds)
+
 
 # A crossing is an instant at a place: one alert per crossing seen by several sensors and per party crossing
 # together (side by side or in file, each within 10 m and 5 s of the one before). 10 m is the gate the eval

@@ -81,7 +81,7 @@ class AlertEngine(Operators):
         return self._cfg
 
     def add_notifier(self, hook: Hook) -> None:
-        """Page through ``hook`` on fired/upgraded/renotify/ack/resolve changes of unsilenced alerts."""
+        """Page through ``hook`` on fired/upgraded/crossed/renotify/ack/resolve changes of unsilenced alerts."""
         self._notifiers.append(hook)
 
     def add_watcher(self, hook: Hook) -> None:
@@ -109,11 +109,14 @@ class AlertEngine(Operators):
                     continue
                 x = self._open[self._index.ids[i]]
                 changes.setdefault(x.sit.alert.id, (x, x.life.state, Reason.EVIDENCE))
-                before = SEVERITY_RANK[x.sit.alert.severity]
+                before, way = SEVERITY_RANK[x.sit.alert.severity], x.sit.alert.direction
                 x.sit, x.life = absorb(x.sit, m), lc.on_evidence(x.life, t)
                 self._index.put(x.sit)
-                if SEVERITY_RANK[x.sit.alert.severity] > before and x.life.fired_at is not None:
-                    changes[x.sit.alert.id] = (x, x.life.state, Reason.UPGRADED)
+                if x.life.fired_at is not None:
+                    if SEVERITY_RANK[x.sit.alert.severity] > before:
+                        changes[x.sit.alert.id] = (x, x.life.state, Reason.UPGRADED)
+                    elif way is None and x.sit.alert.direction is not None:
+                        changes[x.sit.alert.id] = (x, x.life.state, Reason.CROSSED)
             rest = self._cap(rest)
             for sit in fuse(rest, [self._new_id() for _ in rest]):
                 rule = next(r for r in c.rules if r.name == sit.rule_name)

@@ -29,13 +29,17 @@ MAX_EVENT_IDS = 256
 CUE_SEVERITY = Severity.WARNING
 
 FusionKey = tuple[str, str, str, str]
-"""(rule, site, direction, zone): only matches of one key fuse."""
+"""(rule, site, direction, zone): only matches of one key fuse; direction is "-" for a rule not on
+crossings alone."""
 
 
 def fusion_key(m: Match) -> FusionKey:
-    """The key matches must share to fuse: same rule, site, direction and zone."""
+    """The key matches must share to fuse: same rule, site, zone and, for a rule on line crossings only,
+    direction (inbound and outbound at one place are two crossings). A rule on other kinds as well follows
+    its person across the line: a person in distress who wades across stays one humanitarian alert."""
     hit = m.event.rule
-    return (m.rule.name, m.event.site, (hit.direction if hit else None) or "-", m.zone or "-")
+    direction = hit.direction if hit is not None and m.rule.per_direction else None
+    return (m.rule.name, m.event.site, direction or "-", m.zone or "-")
 
 
 def fused_confidence(best: dict[str, float]) -> float:
@@ -53,6 +57,7 @@ class Situation:
     best: dict[str, float]  # agent/sensor -> best confidence
     tracks: frozenset[TrackKey]
     last: tuple[float, str]  # (epoch, event id) of the newest evidence
+    crossed: tuple[float, str] | None = None  # (epoch, event id) of the crossing whose direction the alert shows
 
     def group_size(self) -> int:
         """Distinct tracks of the sensor that sees the most: one person seen by two sensors is one."""
@@ -101,8 +106,7 @@ def new_situation(m: Match, alert_id: str) -> Situation:
     key = fusion_key(m)
     alert = Alert(id=alert_id, fingerprint=":".join(key)[:128], ts=ev.ts, rule=m.rule.name, severity=m.rule.severity,
                   site=ev.site, agent=ev.agent, sensor_id=ev.sensor.id, sensor_kind=ev.sensor.kind,
-                  object_class=ev.object_class, confidence=0.0, summary="-", zone=m.zone,
-                  direction=ev.rule.direction if ev.rule else None)  # fmt: skip
+                  object_class=ev.object_class, confidence=0.0, summary="-", zone=m.zone)  # fmt: skip
     empty = Situation(m.rule.name, key, alert, {}, frozenset(), (float("-inf"), ""))
     return absorb(empty, m)
 
@@ -132,11 +136,16 @@ def absorb(s: Situation, m: Match) -> Situation:
         update.update(agent=ev.agent, sensor_id=ev.sensor.id, sensor_kind=ev.sensor.kind, track_id=ev.track_id)
         if ev.position is not None:
             update["position"] = ev.position
+    crossed = s.crossed
+    direction = ev.rule.direction if ev.rule is not None else None
+    if direction is not None and (crossed is None or stamp < crossed):  # the earliest crossing names the way
+        update["direction"], crossed = direction, stamp
     top = max(imaged or evidence, key=lambda e: (e.confidence, e.event_id))
     update["object_class"] = top.object_class
     alert = s.alert.model_copy(update={k: v for k, v in update.items() if v is not None})
     alert = alert.model_copy(update={"summary": _summary(alert)})
-    return replace(s, alert=alert, best=best, tracks=s.tracks | {track_key(ev)}, last=max(s.last, stamp))
+    tracks = s.tracks | {track_key(ev)}
+    return replace(s, alert=alert, best=best, tracks=tracks, last=max(s.last, stamp), crossed=crossed)
 
 
 def _severity(rule_severity: Severity, kinds: list[SensorKind]) -> Severity:

@@ -54,4 +54,5 @@ def restore_situation(a: Alert) -> tuple[Situation, str | None]:
         best[s] = max(best.get(s, 0.0), e.confidence)
     tracks = frozenset((a.site, e.agent, e.sensor_id, e.track_id) for e in a.evidence)
     last = max(((e.ts.timestamp(), e.event_id) for e in a.evidence), default=(a.ts.timestamp(), ""))
-    return Situation(a.rule, key, a, best if health is None else {}, tracks, last), health
+    crossed = (float("-inf"), "") if a.direction else None  # the direction it shows stays (first crossing)
+    return Situation(a.rule, key, a, best if health is None else {}, tracks, last, crossed), health

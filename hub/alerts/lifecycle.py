@@ -34,10 +34,19 @@ class Reason(StrEnum):
     COMMENT = "comment"
     SILENCED = "silenced"
     UPGRADED = "upgraded"  # a radar cue confirmed by an imager: severity rose
+    CROSSED = "crossed"  # someone already alerted on (a person in distress) crossed a line: the alert says which way
 
 
 NOTIFY = frozenset(
-    {Reason.FIRED, Reason.UPGRADED, Reason.RENOTIFY, Reason.ACKNOWLEDGED, Reason.RESOLVED, Reason.AUTO_RESOLVED}
+    {
+        Reason.FIRED,
+        Reason.UPGRADED,
+        Reason.CROSSED,
+        Reason.RENOTIFY,
+        Reason.ACKNOWLEDGED,
+        Reason.RESOLVED,
+        Reason.AUTO_RESOLVED,
+    }
 )
 
 

@@ -22,7 +22,7 @@ Publish = Callable[..., bool]
 """``publish(topic, payload, qos=1, retain=True) -> bool`` (False: the MQTT client refused it; while
 the broker is away the client queues it and sends it on reconnect)."""
 
-_STATE_CHANGES = frozenset({Reason.FIRED, Reason.UPGRADED, Reason.ACKNOWLEDGED, Reason.SILENCED,
+_STATE_CHANGES = frozenset({Reason.FIRED, Reason.UPGRADED, Reason.CROSSED, Reason.ACKNOWLEDGED, Reason.SILENCED,
                             Reason.RESOLVED, Reason.AUTO_RESOLVED})  # fmt: skip
 _ACTIVE = (AlertState.FIRING, AlertState.ACKNOWLEDGED)
 

@@ -37,6 +37,7 @@ class HubRecords:
     alerts: list[Alert] = field(default_factory=list)
     event_kinds: dict[str, str] = field(default_factory=dict)
     arrivals: dict[str, datetime] | None = None  # None: no subscriber noted arrivals (latency from alert ts)
+    crossing_arrivals: dict[str, datetime] | None = None  # first arrival that showed the alert's direction
 
     def alert_kind(self, alert: Alert) -> str:
         """The event kind behind an alert (line_crossing, tamper, sensor_offline ...), the health rule of a hub
@@ -47,6 +48,27 @@ class HubRecords:
             if eid in self.event_kinds:
                 return self.event_kinds[eid]
         return EventKind.LINE_CROSSING.value if alert.direction else "unknown"
+
+    def crossing_report(self, alert: Alert, kind: str) -> Alert | None:
+        """The alert as the crossing it reports, or None if it reports none. A crossing alert is itself; an
+        alert of another kind that took a direction from a crossing among its events (a person in distress
+        who crossed: hub/alerts/fusion.py) reports that crossing, at the time and place of its earliest
+        crossing event; anything else reports no crossing."""
+        if kind == EventKind.LINE_CROSSING.value:
+            return alert
+        if alert.direction is None:
+            return None
+        crossings = {ev.id: ev for ev in self.events if ev.kind is EventKind.LINE_CROSSING}
+        own = [crossings[eid] for eid in alert.event_ids if eid in crossings]
+        if not own:
+            return None
+        first = min(own, key=lambda ev: (ev.ts, ev.id))
+        return alert.model_copy(update={"ts": first.ts, "position": first.position or alert.position})
+
+    def crossing_arrival(self, alert: Alert) -> datetime | None:
+        """When an operator's subscriber first received the alert showing its crossing direction."""
+        arrivals = self.crossing_arrivals if self.crossing_arrivals is not None else self.arrivals
+        return None if arrivals is None else arrivals.get(alert.id)
 
 
 @contextmanager
@@ -70,14 +92,18 @@ def read_hub(events_db: Path | None, alerts_db: Path | None, arrivals: Path | No
             out.alerts = [Alert.model_validate_json(r[0]) for r in db.execute("SELECT body FROM alerts ORDER BY ts")]
     if arrivals is not None:
         out.arrivals = read_arrivals(arrivals)
+        out.crossing_arrivals = read_arrivals(arrivals, directed=True)
     return out
 
 
-def read_arrivals(path: Path) -> dict[str, datetime]:
-    """Alert id -> first time an operator's subscriber received it (a missing file: none arrived)."""
+def read_arrivals(path: Path, directed: bool = False) -> dict[str, datetime]:
+    """Alert id -> first time an operator's subscriber received it (a missing file: none arrived);
+    ``directed``: first time it arrived showing a crossing direction (a record that does not say
+    whether it did, from an older recorder, counts as showing one)."""
     out: dict[str, datetime] = {}
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
             rec = json.loads(line)
-            out.setdefault(rec["id"], parse_ts(rec["received"]))
+            if not directed or rec.get("direction", "?") is not None:
+                out.setdefault(rec["id"], parse_ts(rec["received"]))
     return out

@@ -264,7 +264,7 @@ def _score_alerts(
     fired = [a for a in hub.alerts if a.state != AlertState.PENDING]  # a pending alert paged nobody yet
     run.alerts_pending = len(hub.alerts) - len(fired)
     kinds = [hub.alert_kind(a) for a in fired]
-    crossing = [a for a, k in zip(fired, kinds, strict=True) if k == EventKind.LINE_CROSSING.value]
+    crossing = [r for a, k in zip(fired, kinds, strict=True) if (r := hub.crossing_report(a, k)) is not None]
     sits = situations([c for c in truth.crossings if c.object_class in ALERTED_CLASSES], tol)
     seen, pending = [], 0
     for s in sits:
@@ -285,7 +285,7 @@ def _score_alerts(
     run.latency_source = "arrival" if hub.arrivals is not None else "alert timestamp"
     for ai, offset in zip(m.report.tolist(), m.offset_s.tolist(), strict=True):
         a = crossing[ai]
-        when = a.ts if hub.arrivals is None else hub.arrivals.get(a.id)
+        when = a.ts if hub.arrivals is None else hub.crossing_arrival(a)
         if when is None:
             run.alerts_not_received += 1
         else:  # from the true crossing of the member the alert matched (alert time - offset)
