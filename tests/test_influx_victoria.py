@@ -14,7 +14,7 @@ from borderwatch.hub.store.base import DeadLetter, StoreError, StoreOverflowErro
 from borderwatch.hub.store.config import InfluxStoreConfig
 from borderwatch.hub.store.influx import InfluxStore, owners_path
 from borderwatch.hub.store.owners import OwnerIndex
-from tests.support.builders import make_batch, make_events, make_telemetry
+from tests.support.builders import make_batch, make_event, make_events, make_telemetry
 from tests.support.victoria import scripted_proxy, victoria_metrics
 
 pytestmark = pytest.mark.integration
@@ -117,6 +117,31 @@ def test_loopback_server_gets_plain_bodies_by_default(vm, tmp_path, site):
     assert proxy.encodings and set(proxy.encodings) == {""}
     vm.settle()
     assert vm.samples(f'events_count{{site="{site}"}}') == 50
+
+
+def test_a_staged_claim_that_cannot_be_written_holds_its_points_back_until_there_is_room(vm, tmp_path, site):
+    """A known agent's numbered ids are staged and written to the owner index just before their points
+    (hub/store/owners.py). On a full disk that write fails: the points are not written either and the write
+    fails as a store that is down does (the ingest round is retried, nothing acked); once there is room the
+    same events go through, claimed by their sender."""
+    store = _store(vm.url, tmp_path)
+    store.write_events(make_events(10, site=site))  # a new sender: checked and claimed at once
+    idx = store._owners
+    (pages,) = idx._db.execute("PRAGMA page_count").fetchone()
+    idx._db.execute(f"PRAGMA max_page_count = {pages}")
+    t0 = datetime.now(UTC) - timedelta(seconds=5)  # 2 ms apart: a point each (hub/store/points.py)
+    gappy = [make_event(20 + 2 * k, site=site, ts=t0 + timedelta(milliseconds=2 * k)) for k in range(900)]
+    with pytest.raises(StoreError):
+        store.write_events(gappy)
+    assert store.stats().points_written == 10
+    idx._db.execute(f"PRAGMA max_page_count = {pages * 100}")
+    assert store.write_events(gappy) == 900
+    store.close()
+    vm.settle()
+    assert vm.samples(f'events_count{{site="{site}"}}') == 910
+    reopened = OwnerIndex(owners_path(store.cfg))
+    assert reopened.owner(gappy[-1].id) == reopened.owner(gappy[0].id) == f"{site}/a1"
+    reopened.close()
 
 
 def test_retries_dropped_connections(vm, tmp_path, site):
