@@ -140,14 +140,28 @@ class RoadSpec(_Model):
     width_m: float = Field(default=5.0, gt=0.5, le=50.0, description="road width")
 
 
+class WarmSpotSpec(_Model):
+    """A warm patch of ground a thermal imager sees and no camera picks out: a rock that kept the day's heat, a
+    puddle of warm water, a spot where an engine stood. No actor, so no truth: a track or alert on it is false."""
+
+    at: tuple[float, float] = Field(description="centre as (east_m, north_m) from the site origin")
+    radius_m: float = Field(default=0.4, gt=0.05, le=5.0, description="radius on the ground")
+    delta_k: float = Field(default=8.0, ge=0.5, le=60.0, description="kelvin above the ground around it")
+    from_s: float = Field(default=0.0, ge=0.0, le=86_400.0, description="scenario time it appears (0: always)")
+
+
 class TerrainSpec(_Model):
-    """Ground look: palette, roads, bushes and border posts (visual context only, flat ground)."""
+    """Ground look: palette, roads, bushes and border posts (visual context only, flat ground), and warm spots
+    (thermal clutter)."""
 
     style: Literal["grass", "dry", "sand", "snow"] = Field(default="grass", description="ground palette")
     roads: list[RoadSpec] = Field(default_factory=list, max_length=20, description="roads and tracks")
     bushes: int = Field(default=60, ge=0, le=2000, description="bushes scattered over the ground")
     border_posts_every_m: float = Field(default=6.0, ge=0.0, le=100.0, description="0 = no posts")
     extent_m: float = Field(default=400.0, ge=50.0, le=5000.0, description="half-size of the textured ground")
+    warm_spots: list[WarmSpotSpec] = Field(
+        default_factory=list, max_length=500, description="thermal clutter: warm patches only imagers see"
+    )
 
 
 class SensorSpec(_Model):

@@ -212,3 +212,25 @@ def test_a_far_person_is_drawn_on_its_truth_box_and_placed_where_the_world_has_i
         ground = projector.to_ground([((b[0] + b[2]) / 2, b[3])], spec.width, spec.height)[0]
         truth = np.array([state.east_m[i], state.north_m[i]])
         assert abs(np.hypot(*ground) - np.hypot(*truth)) <= 3.0  # a pixel row is ~4 m of range out there
+
+
+def test_a_warm_spot_sits_on_the_ground_where_the_world_has_it_from_its_time_on() -> None:
+    """Terrain warm spots (thermal clutter, simulators/scenario.py): a hot spot at the spot's temperature,
+    standing on the ground point the agent's projection finds, absent before ``from_s``; no truth box."""
+    from borderwatch.simulators.scenario import TerrainSpec, WarmSpotSpec
+
+    spot = WarmSpotSpec(at=(4.0, 40.0), radius_m=0.5, delta_k=10.0, from_s=5.0)
+    spec = ThermalSpec(id="th", pose=CameraPose(**POSE), width=640, height=512, ffc_every_s=0)
+    scn = Scenario(seed=5, lighting="night", thermals=[spec], duration_s=60, terrain=TerrainSpec(warm_spots=[spot]))
+    scene = ThermalRenderer(scn, spec)
+    bg = scene.render(0.0).ck.astype(np.float32)
+    early = scene.render(4.9).ck
+    assert not hs.blobs(early, hs.hot_mask(early, hs.Thresholds.of(bg, DELTA, 0.0, HI)), 1).xyxy.size
+    frame = scene.render(5.0)
+    spots = hs.blobs(frame.ck, hs.hot_mask(frame.ck, hs.Thresholds.of(bg, DELTA, 0.0, HI)), 1)
+    assert len(spots) == 1 and not frame.ids and not len(frame.xyxy)
+    assert spots.max_ck[0] / 100 - scene.ground_c(5.0) - 273.15 == pytest.approx(10.0, abs=0.5)
+    b = spots.xyxy[0]
+    projector = PoseProjector(PoseConfig(**POSE))
+    ground = projector.to_ground([((b[0] + b[2]) / 2, b[3])], spec.width, spec.height)[0]
+    assert np.hypot(*(np.asarray(ground) - np.array(spot.at))) <= 2.0

@@ -3,9 +3,10 @@
 The same world, the same pinhole model and the same actors at the same time as the cameras
 (``simulators/world.py``, ``simulators/camera/projection.py``). Temperatures: the ground follows the
 time of day (warm afternoon, cold night, a slow drift over the play) with a fixed low-frequency
-texture and a road a little warmer; the sky above the horizon is far colder. People are 30-37 C
-(clothed body cooler than the head), animals 28-32 C under fur, vehicles warm bodies with a hot
-engine and exhaust. Noise per frame, fixed-pattern noise per pixel and column (fixed per imager).
+texture and a road a little warmer; the sky above the horizon is far colder. Warm spots of the terrain
+(rocks that kept the day's heat: clutter with no truth behind it) sit on the ground from their time
+on. People are 30-37 C (clothed body cooler than the head), animals 28-32 C under fur, vehicles warm
+bodies with a hot engine and exhaust. Noise per frame, fixed-pattern noise per pixel and column (fixed per imager).
 Pure: ``render(t)`` is a function of t (noise seeded by frame time).
 """
 
@@ -69,11 +70,32 @@ class ThermalRenderer:
         s = self.spec
         ground_ck = ZERO_C_CK + self.ground_c(t) * 100.0
         img = np.where(self.sky, ground_ck - _SKY_BELOW_GROUND_K * 100.0, ground_ck + self.texture).astype(np.float32)
+        self._warm_spots(img, t, ground_ck)
         xyxy, cls, ids = self._actors(img, t, ground_ck)
         rng = np.random.default_rng([self.scenario.seed, round(float(t) * 1000) & 0x7FFFFFFF])
         img += self.pattern + rng.normal(0, s.noise_k * 100.0, img.shape).astype(np.float32)
         ck = np.clip(np.rint(img), 1, 65534).astype(np.uint16)
         return ThermalFrame(ck, xyxy, cls, ids)
+
+    def _warm_spots(self, img: F32, t: float, ground_ck: float) -> None:
+        """Each warm spot shown by ``t`` as a low mound (as tall as its radius) at its temperature; far first."""
+        spots = [w for w in self.scenario.terrain.warm_spots if w.from_s <= t]
+        if not spots:
+            return
+        east, north = self.cam.from_site(
+            np.array([w.at[0] for w in spots]), np.array([w.at[1] for w in spots]), self.origin
+        )
+        radius = np.array([w.radius_m for w in spots])
+        u, v0, depth = self.cam.project(east, north, np.zeros(len(spots)))
+        _, v1, _ = self.cam.project(east, north, radius)
+        for k in np.argsort(-depth):
+            if not (depth[k] > 1 and np.isfinite(u[k]) and np.isfinite(v1[k])):
+                continue
+            half_w = self.cam.f * radius[k] / depth[k]
+            if u[k] + half_w < 0 or u[k] - half_w >= img.shape[1] or v0[k] < 0 or v1[k] >= img.shape[0]:
+                continue
+            value = ground_ck + spots[k].delta_k * 100.0
+            _ellipse(img, (u[k], (v0[k] + v1[k]) / 2), (half_w, (v0[k] - v1[k]) / 2), value)
 
     def _actors(
         self, img: F32, t: float, ground_ck: float

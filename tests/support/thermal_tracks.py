@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from borderwatch.contract.events import Event, EventKind
@@ -29,10 +28,11 @@ from borderwatch.edge.sensor.kind import BuildContext
 from borderwatch.edge.sensors.frame import Frame
 from borderwatch.edge.sensors.thermal.unit import ThermalUnit
 from borderwatch.runtime.configfile import parse_config
-from borderwatch.simulators.scenario import Scenario, ThermalSpec
+from borderwatch.runtime.geo import to_local
+from borderwatch.simulators.scenario import Scenario, ThermalSpec, WarmSpotSpec
 from borderwatch.simulators.score.tracks import TrackScore, track_quality
 from borderwatch.simulators.score.truthfile import Position
-from borderwatch.simulators.thermal.render import ZERO_C_CK, ThermalRenderer
+from borderwatch.simulators.thermal.render import ThermalRenderer, pinhole
 from borderwatch.simulators.truth import POSITION_STEP_S, position_records
 from borderwatch.simulators.world import World
 
@@ -48,47 +48,36 @@ class ImagerRun:
     tracks: int
     crossings: list[str]
     distress: int = 0  # tracks flagged as people in distress
+    classes: tuple[str, ...] = ()  # each track's class as its last event gave it, sorted
 
 
-@dataclass(frozen=True, slots=True)
-class WarmPatch:
-    """A warm patch that appears at ``t_s`` and stays: a sun-warmed rock, warm water, an engine block. No actor, so
-    no truth: a track on it is a false one. Pixel centre and semi-axes, kelvin above the ground."""
-
-    cx: float
-    cy: float
-    ax: float
-    ay: float
-    delta_k: float
-    t_s: float
-
-
-def warm_patches(spec: ThermalSpec, count: int, seed: int, first_s: float, last_s: float) -> list[WarmPatch]:
-    """``count`` patches on the imager's ground (lower half of the picture), 0.5-3 px semi-axes (as large as a
-    distant person), 3-15 K above the ground (the training data's clutter), appearing between the two times."""
+def warm_patches(spec: ThermalSpec, scn: Scenario, count: int, seed: int, first_s: float,
+                 last_s: float) -> list[WarmSpotSpec]:  # fmt: skip
+    """``count`` warm spots on the ground the imager sees (lower half of its picture), each 0.5-3 px across in
+    it (as large as a distant person), 3-15 K above the ground (the training data's clutter), appearing
+    between the two times: drawn in pixels, placed in the world through the imager's own projection."""
     rng = np.random.default_rng(seed)
     w, h = spec.width, spec.height
+    u, v = rng.uniform(0, w, count), rng.uniform(0.5 * h, h, count)
+    semi_px, delta_k = rng.uniform(0.5, 3, count), rng.uniform(3, 15, count)
+    from_s = rng.uniform(first_s, last_s, count)
+    cam = pinhole(spec)
+    east, north, _ = cam.ground(u, v)
+    depth = np.hypot(east, north)
+    site_east, site_north = to_local(*cam.to_latlon(east, north), scn.origin.lat, scn.origin.lon)
     return [
-        WarmPatch(float(rng.uniform(0, w)), float(rng.uniform(0.5 * h, h)), float(rng.uniform(0.5, 3)),
-                  float(rng.uniform(0.5, 3)), float(rng.uniform(3, 15)), float(rng.uniform(first_s, last_s)))
-        for _ in range(count)
+        WarmSpotSpec(at=(float(e), float(n)), radius_m=float(max(r * d / cam.f, 0.06)), delta_k=float(k),
+                     from_s=float(t))
+        for e, n, r, d, k, t in zip(site_east, site_north, semi_px, depth, delta_k, from_s, strict=True)
     ]  # fmt: skip
 
 
-def _paint(ck: np.ndarray, patches: list[WarmPatch], t: float, ground_c: float) -> np.ndarray:
-    shown = [p for p in patches if p.t_s <= t]
-    if not shown:
-        return ck
-    ck = ck.copy()
-    for p in shown:
-        value = ZERO_C_CK + (ground_c + p.delta_k) * 100.0
-        cv2.ellipse(ck, (round(p.cx), round(p.cy)), (max(round(p.ax), 1), max(round(p.ay), 1)), 0, 0, 360, value, -1)
-    return ck
-
-
-def run_imager(scn: Scenario, tracker: dict[str, object] | None, patches: list[WarmPatch] | None = None) -> ImagerRun:
+def run_imager(scn: Scenario, tracker: dict[str, object] | None, spots: list[WarmSpotSpec] | None = None) -> ImagerRun:
     """Every frame of the scenario's first imager through its unit; ``tracker`` overrides the config's, and
-    ``patches`` are painted into the frames from their times on."""
+    ``spots`` are added to the scenario's warm spots (thermal clutter, rendered by the simulator)."""
+    if spots:
+        terrain = scn.terrain.model_copy(update={"warm_spots": [*scn.terrain.warm_spots, *spots]})
+        scn = scn.model_copy(update={"terrain": terrain})
     spec = scn.thermals[0]
     with tempfile.TemporaryDirectory() as tmp:
         # the demo's config for the imager; its ports are never opened here (frames come from the renderer)
@@ -108,8 +97,7 @@ def run_imager(scn: Scenario, tracker: dict[str, object] | None, patches: list[W
     events: list[Event] = []
     for i in range(int(scn.duration_s * tcfg.fps)):
         t = i / tcfg.fps
-        ck = _paint(renderer.render(t).ck, patches or [], t, renderer.ground_c(t))
-        planned = unit.plan(Frame(spec.id, START.timestamp() + t, i, ck))
+        planned = unit.plan(Frame(spec.id, START.timestamp() + t, i, renderer.render(t).ck))
         answer = batcher.infer(planned.inputs) if planned.inputs is not None else None
         events += [e for e in unit.finish(planned, answer).events if e.track_id is not None]
     truth = [
@@ -123,4 +111,5 @@ def run_imager(scn: Scenario, tracker: dict[str, object] | None, patches: list[W
     )
     distress = len({e.track_id for e in events if e.distress is not None})
     score = track_quality(truth, events, instants, GATE_M)
-    return ImagerRun(score, len({e.track_id for e in events}), crossings, distress)
+    last_class = {e.track_id: e.object_class.value for e in events}
+    return ImagerRun(score, len(last_class), crossings, distress, tuple(sorted(last_class.values())))
