@@ -240,17 +240,10 @@ def _aged(age: npt.NDArray[np.uint16], changed: npt.NDArray[np.uint8]) -> npt.ND
     return out
 
 
-def _read_only(a: np.ndarray) -> np.ndarray:
-    a.flags.writeable = False
-    return a
-
-
 # "no blob" columns, one read-only set shared by every result that has none (most frames: a quiet scene)
-_NO_BOXES = (
-    _read_only(np.zeros((0, 4), np.float32)),
-    _read_only(np.zeros(0, np.float32)),
-    _read_only(np.zeros(0, np.float32)),
-)
+_NO_BOXES = (np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.float32))
+for _column in _NO_BOXES:
+    _column.flags.writeable = False
 
 
 def _no_boxes() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
