@@ -234,3 +234,22 @@ def test_a_warm_spot_sits_on_the_ground_where_the_world_has_it_from_its_time_on(
     projector = PoseProjector(PoseConfig(**POSE))
     ground = projector.to_ground([((b[0] + b[2]) / 2, b[3])], spec.width, spec.height)[0]
     assert np.hypot(*(np.asarray(ground) - np.array(spot.at))) <= 2.0
+
+
+def test_a_masked_hot_spot_costs_no_chip_and_makes_no_track() -> None:
+    """``masks`` on an imager (a chimney, a warm outlet, clutter that keeps coming back): hot spots standing
+    inside are dropped before classification and tracking; others are untouched."""
+    from borderwatch.edge.config.rules import MaskConfig
+
+    mask = MaskConfig(points=[(30, 50), (60, 50), (60, 80), (30, 80)], applies_to="objects")
+    cfg = ThermalConfig(blob_class="person", masks=[mask], evidence={"enabled": False})
+    unit = ThermalUnit("th-1", cfg, BuildContext("west-1", "mast-01", 1))
+    events = []
+    for frame in _frames(12, [(40, 60), (120, 60)]):  # feet at (42, 72): inside; (122, 72): outside
+        planned = unit.plan(frame)
+        assert all(b[0] >= 60 for b in planned.state.spots.xyxy)
+        events += unit.finish(planned, None).events
+    boxes = {(e.track_id, e.box.x1) for e in events if e.track_id is not None}
+    assert boxes and all(x1 >= 100 for _, x1 in boxes)
+    with pytest.raises(ValueError, match="no motion gate"):
+        ThermalConfig(masks=[MaskConfig(points=mask.points, applies_to="motion")])

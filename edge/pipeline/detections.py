@@ -116,7 +116,7 @@ class Detections:
     @property
     def bottom_centre(self) -> FloatArray:
         """(N, 2) ground-contact anchor of each box: where zone, line and projection rules look."""
-        return np.stack(((self.xyxy[:, 0] + self.xyxy[:, 2]) * 0.5, self.xyxy[:, 3]), axis=1)
+        return bottom_centres(self.xyxy)
 
     @property
     def area(self) -> FloatArray:
@@ -146,3 +146,8 @@ class Detections:
 
 
 _FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Detections))
+
+
+def bottom_centres(xyxy: FloatArray) -> FloatArray:
+    """(N, 2) bottom centre of each (N, 4) box: where the object stands, for masks and rules."""
+    return np.stack(((xyxy[:, 0] + xyxy[:, 2]) * 0.5, xyxy[:, 3]), axis=1)

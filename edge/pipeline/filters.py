@@ -15,7 +15,7 @@ import numpy.typing as npt
 from borderwatch.contract.common import ObjectClass
 from borderwatch.edge.config.rules import ClassFilter
 from borderwatch.edge.pipeline.classes import CLASS_INDEX, CONTRACT_CLASSES
-from borderwatch.edge.pipeline.detections import Detections
+from borderwatch.edge.pipeline.detections import Detections, bottom_centres
 from borderwatch.runtime.geometry import points_in_polygon
 
 _PASS_ALL = ClassFilter(min_score=0.0)
@@ -76,11 +76,18 @@ class ClassFilterTable:
 
 def outside_masks(dets: Detections, polygons: Sequence[npt.NDArray[np.floating]]) -> npt.NDArray[np.bool_]:
     """True for detections whose bottom centre lies in none of the mask polygons."""
-    keep = np.ones(len(dets), bool)
-    if len(dets) == 0:
+    return boxes_outside_masks(dets.xyxy, polygons)
+
+
+def boxes_outside_masks(
+    xyxy: npt.NDArray[np.floating], polygons: Sequence[npt.NDArray[np.floating]]
+) -> npt.NDArray[np.bool_]:
+    """True for (N, 4) boxes whose bottom centre (where the object stands) lies in none of the polygons."""
+    keep = np.ones(len(xyxy), bool)
+    if len(xyxy) == 0 or not polygons:
         return keep
-    anchors = dets.bottom_centre
-    for poly in polygons:  # one vectorised test per mask polygon (a handful per camera)
+    anchors = bottom_centres(xyxy)
+    for poly in polygons:  # one vectorised test per mask polygon (a handful per sensor)
         keep &= ~points_in_polygon(anchors, poly)
     return keep
 

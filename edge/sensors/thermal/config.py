@@ -16,7 +16,7 @@ from borderwatch.contract.common import ObjectClass
 from borderwatch.edge.config.events import EventsConfig
 from borderwatch.edge.config.evidence import EvidenceConfig
 from borderwatch.edge.config.pose import PoseConfig
-from borderwatch.edge.config.rules import LineConfig, ZoneConfig
+from borderwatch.edge.config.rules import LineConfig, MaskConfig, ZoneConfig
 from borderwatch.edge.config.settings import Settings
 from borderwatch.edge.config.tracker import TrackerConfig
 from borderwatch.edge.config.watchdog import WatchdogConfig
@@ -110,6 +110,12 @@ class ThermalConfig(Settings):
     pose: PoseConfig | None = Field(None, description="mounting pose: range gates and latitude/longitude")
     zones: list[ZoneConfig] = Field(default_factory=list, max_length=64, description="watched areas")
     lines: list[LineConfig] = Field(default_factory=list, max_length=64, description="virtual lines")
+    masks: list[MaskConfig] = Field(
+        default_factory=list,
+        max_length=64,
+        description="image areas whose hot spots are ignored (a chimney, a warm outlet, clutter that keeps coming "
+        "back): those standing inside, by the bottom centre of their box",
+    )
     distress: DistressConfig = Field(default_factory=DistressConfig, description="rescue priority")
     tracker: TrackerConfig = Field(
         default_factory=lambda: THERMAL_TRACKER, description="tracker parameters (defaults: THERMAL_TRACKER)"
@@ -122,6 +128,11 @@ class ThermalConfig(Settings):
         geo = [r.name for r in (*self.lines, *self.zones, *self.distress.water_zones) if r.coords == "geo"]
         if geo and self.pose is None:
             raise ValueError(f"rules {geo} use geo coordinates but the imager has no pose")
+        motion = [k for k, m in enumerate(self.masks) if m.applies_to == "motion"]
+        if motion:
+            raise ValueError(
+                f"masks {motion}: a thermal imager has no motion gate; a mask hides hot spots (objects or both)"
+            )
         if isinstance(self.url, int) and self.url < 0:
             raise ValueError("url: a device index must be >= 0")
         if isinstance(self.url, str) and not self.url.startswith("tcp://"):
