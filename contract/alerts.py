@@ -72,7 +72,11 @@ class Alert(WireModel):
     confidence: float = Field(ge=0, le=1)
     track_id: Count | None = None
     position: GeoPosition | None = None
-    direction: Literal["inbound", "outbound"] | None = None
+    direction: Literal["inbound", "outbound"] | None = Field(
+        default=None,
+        description="the way its person crossed the line: a crossing alert's, or a distress alert's once its "
+        "person crossed (the earliest crossing among its events)",
+    )
     summary: str = Field(max_length=512)
     event_ids: list[str] = Field(default_factory=list, max_length=256)
     zone: Ident | None = Field(default=None, description="restricted zone (hub config) the alert is about")
