@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -57,16 +58,13 @@ def report_patches(k: int, clean: ImagerRun, count: int = 16) -> bool:
     scene's default run without them ([1])."""
     scn = load_scenario(PATCHED)
     warm = run_imager(scn, None, warm_patches(scn.thermals[0], scn, count, seed=11, first_s=20.0, last_s=100.0))
-    print(f"[{k}] {scn.name} with {count} warm spots (0.5-3 px, 3-15 K above the ground) appearing at 20-100 s")
+    print(f"[{k}] {scn.name} with {count} warm spots (1-6 px across, 3-15 K above the ground) appearing at 20-100 s")
     print(_line("clean", clean))
     print(_line("patches", warm))
     same = warm.crossings == clean.crossings
     ok = same and warm.distress == clean.distress
     added = warm.score.false_positives - clean.score.false_positives
-    extra = list(warm.classes)
-    for c in clean.classes:  # the tracks the patches added, by the class the imager gave them
-        if c in extra:
-            extra.remove(c)
+    extra = sorted((Counter(warm.classes) - Counter(clean.classes)).elements())  # the added tracks' classes
     print(f"    -> {'PASS' if ok else 'BELOW'} crossings the same: {same}, people in distress {warm.distress} "
           f"(clean {clean.distress}); {added} false track samples and {warm.tracks - clean.tracks} tracks added "
           f"(no target), classes of the tracks gained: {', '.join(extra) or 'none'}")  # fmt: skip

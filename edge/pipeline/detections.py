@@ -114,11 +114,6 @@ class Detections:
         )
 
     @property
-    def bottom_centre(self) -> FloatArray:
-        """(N, 2) ground-contact anchor of each box: where zone, line and projection rules look."""
-        return bottom_centres(self.xyxy)
-
-    @property
     def area(self) -> FloatArray:
         """(N,) box areas in square pixels; inverted boxes count as 0 rather than negative."""
         wh = np.clip(self.xyxy[:, 2:] - self.xyxy[:, :2], 0, None)
@@ -146,8 +141,3 @@ class Detections:
 
 
 _FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Detections))
-
-
-def bottom_centres(xyxy: FloatArray) -> FloatArray:
-    """(N, 2) bottom centre of each (N, 4) box: where the object stands, for masks and rules."""
-    return np.stack(((xyxy[:, 0] + xyxy[:, 2]) * 0.5, xyxy[:, 3]), axis=1)

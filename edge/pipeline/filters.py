@@ -15,7 +15,7 @@ import numpy.typing as npt
 from borderwatch.contract.common import ObjectClass
 from borderwatch.edge.config.rules import ClassFilter
 from borderwatch.edge.pipeline.classes import CLASS_INDEX, CONTRACT_CLASSES
-from borderwatch.edge.pipeline.detections import Detections, bottom_centres
+from borderwatch.edge.pipeline.detections import Detections
 from borderwatch.runtime.geometry import points_in_polygon
 
 _PASS_ALL = ClassFilter(min_score=0.0)
@@ -74,19 +74,15 @@ class ClassFilterTable:
         return np.array(out, bool)
 
 
-def outside_masks(dets: Detections, polygons: Sequence[npt.NDArray[np.floating]]) -> npt.NDArray[np.bool_]:
-    """True for detections whose bottom centre lies in none of the mask polygons."""
-    return boxes_outside_masks(dets.xyxy, polygons)
-
-
-def boxes_outside_masks(
+def outside_masks(
     xyxy: npt.NDArray[np.floating], polygons: Sequence[npt.NDArray[np.floating]]
 ) -> npt.NDArray[np.bool_]:
-    """True for (N, 4) boxes whose bottom centre (where the object stands) lies in none of the polygons."""
+    """True for (N, 4) boxes whose bottom centre (where the object stands) lies in none of the mask
+    polygons: a camera's detections, a thermal imager's hot spots."""
     keep = np.ones(len(xyxy), bool)
     if len(xyxy) == 0 or not polygons:
         return keep
-    anchors = bottom_centres(xyxy)
+    anchors = np.stack(((xyxy[:, 0] + xyxy[:, 2]) * 0.5, xyxy[:, 3]), axis=1)
     for poly in polygons:  # one vectorised test per mask polygon (a handful per sensor)
         keep &= ~points_in_polygon(anchors, poly)
     return keep

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 from borderwatch.contract import Alert, Event, EventKind
@@ -58,12 +59,17 @@ class HubRecords:
             return alert
         if alert.direction is None:
             return None
-        crossings = {ev.id: ev for ev in self.events if ev.kind is EventKind.LINE_CROSSING}
+        crossings = self._crossings
         own = [crossings[eid] for eid in alert.event_ids if eid in crossings]
         if not own:
             return None
         first = min(own, key=lambda ev: (ev.ts, ev.id))
         return alert.model_copy(update={"ts": first.ts, "position": first.position or alert.position})
+
+    @cached_property
+    def _crossings(self) -> dict[str, Event]:
+        """The line-crossing events read, by id (read once the events are in)."""
+        return {ev.id: ev for ev in self.events if ev.kind is EventKind.LINE_CROSSING}
 
     def crossing_arrival(self, alert: Alert) -> datetime | None:
         """When an operator's subscriber first received the alert showing its crossing direction."""

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from borderwatch.simulators.camera.projection import Pinhole
-from borderwatch.simulators.scenario import CameraSpec, Scenario, ThermalSpec
+from borderwatch.simulators.scenario import CameraSpec, Scenario, ThermalSpec, WarmSpotSpec
 from borderwatch.simulators.world import World
 
 F32 = npt.NDArray[np.float32]
@@ -59,6 +59,7 @@ class ThermalRenderer:
         self.sky = np.broadcast_to(rows < horizon, (h, w))
         self.texture = (texture * 80.0).astype(np.float32)  # +-0.8 K of sun-warmed patches and wet spots
         self.origin = scenario.origin.lat, scenario.origin.lon
+        self._spots = self._place_spots()
 
     def ground_c(self, t: float) -> float:
         """Ground temperature at scenario time ``t``: the time of day plus a slow drift."""
@@ -78,24 +79,34 @@ class ThermalRenderer:
         return ThermalFrame(ck, xyxy, cls, ids)
 
     def _warm_spots(self, img: F32, t: float, ground_ck: float) -> None:
-        """Each warm spot shown by ``t`` as a low mound (as tall as its radius) at its temperature; far first."""
-        spots = [w for w in self.scenario.terrain.warm_spots if w.from_s <= t]
+        """Each warm spot shown by ``t`` as a low mound (as tall as its radius) at its temperature."""
+        for (centre, axes), spot in self._spots:
+            if spot.from_s <= t:
+                _ellipse(img, centre, axes, ground_ck + spot.delta_k * 100.0)
+
+    def _place_spots(self) -> list[tuple[tuple[tuple[float, float], tuple[float, float]], WarmSpotSpec]]:
+        """((centre, semi-axes) in pixels, spot) of each warm spot in the picture, far first: the ground does not
+        move, so they are projected once per imager."""
+        spots = self.scenario.terrain.warm_spots
         if not spots:
-            return
+            return []
         east, north = self.cam.from_site(
             np.array([w.at[0] for w in spots]), np.array([w.at[1] for w in spots]), self.origin
         )
         radius = np.array([w.radius_m for w in spots])
         u, v0, depth = self.cam.project(east, north, np.zeros(len(spots)))
         _, v1, _ = self.cam.project(east, north, radius)
+        h, w = self.spec.height, self.spec.width
+        placed = []
         for k in np.argsort(-depth):
             if not (depth[k] > 1 and np.isfinite(u[k]) and np.isfinite(v1[k])):
                 continue
-            half_w = self.cam.f * radius[k] / depth[k]
-            if u[k] + half_w < 0 or u[k] - half_w >= img.shape[1] or v0[k] < 0 or v1[k] >= img.shape[0]:
+            half_w = float(self.cam.f * radius[k] / depth[k])
+            if u[k] + half_w < 0 or u[k] - half_w >= w or v0[k] < 0 or v1[k] >= h:
                 continue
-            value = ground_ck + spots[k].delta_k * 100.0
-            _ellipse(img, (u[k], (v0[k] + v1[k]) / 2), (half_w, (v0[k] - v1[k]) / 2), value)
+            centre = (float(u[k]), float((v0[k] + v1[k]) / 2))
+            placed.append(((centre, (half_w, float((v0[k] - v1[k]) / 2))), spots[k]))
+        return placed
 
     def _actors(
         self, img: F32, t: float, ground_ck: float

@@ -53,9 +53,10 @@ class ImagerRun:
 
 def warm_patches(spec: ThermalSpec, scn: Scenario, count: int, seed: int, first_s: float,
                  last_s: float) -> list[WarmSpotSpec]:  # fmt: skip
-    """``count`` warm spots on the ground the imager sees (lower half of its picture), each 0.5-3 px across in
-    it (as large as a distant person), 3-15 K above the ground (the training data's clutter), appearing
-    between the two times: drawn in pixels, placed in the world through the imager's own projection."""
+    """``count`` warm spots on the ground the imager sees (lower half of its picture), each 1-6 px across in it
+    (0.5-3 px semi-axes at the ground distance: as large as a distant person), 3-15 K above the ground (the
+    training data's clutter), appearing between the two times: drawn in pixels, placed in the world through
+    the imager's own projection."""
     rng = np.random.default_rng(seed)
     w, h = spec.width, spec.height
     u, v = rng.uniform(0, w, count), rng.uniform(0.5 * h, h, count)

@@ -185,7 +185,7 @@ class CameraPipeline:
         dets = Detections.unchecked(xyxy, dets.confidence, dets.class_id, dets.tracker_id, dets.extra)
         keep = self.filters.keep(dets)
         if self.scene is not None and self.scene.object_masks:
-            keep &= outside_masks(dets, self.scene.object_masks)
+            keep &= outside_masks(dets.xyxy, self.scene.object_masks)
         return dets if np.count_nonzero(keep) == len(keep) else dets[keep]  # cheaper than ``all`` on a few rows
 
     def _clip_limits(self) -> npt.NDArray[np.float32]:

@@ -21,7 +21,7 @@ from borderwatch.contract.common import SensorKind
 from borderwatch.contract.events import Distress, Event, EventKind, ThermalReading
 from borderwatch.edge.pipeline.classes import CLASS_INDEX, label_lookup
 from borderwatch.edge.pipeline.detections import Detections
-from borderwatch.edge.pipeline.filters import boxes_outside_masks, valid_class_ids
+from borderwatch.edge.pipeline.filters import outside_masks, valid_class_ids
 from borderwatch.edge.pipeline.output import OutputBuilder
 from borderwatch.edge.pipeline.projection import PoseProjector
 from borderwatch.edge.pipeline.rules import flip_y
@@ -153,7 +153,7 @@ class ThermalUnit:
     def _gated(self, spots: hs.Hotspots, shape: tuple[int, ...]) -> hs.Hotspots:
         h = self.cfg.hotspots
         if len(spots) and self.masks:  # masked before they cost a chip or a track
-            spots = spots[boxes_outside_masks(spots.xyxy, self.masks)]
+            spots = spots[outside_masks(spots.xyxy, self.masks)]
         if len(spots) and self.projector is not None:
             spots = spots[hs.range_gate(spots.xyxy, (shape[1], shape[0]), self.projector, h.min_size_m, h.max_size_m)]
         if len(spots) > h.max_blobs:
