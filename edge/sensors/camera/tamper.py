@@ -85,8 +85,9 @@ def median(values: np.ndarray) -> float:
     if n == 0 or np.isnan(s[-1]):  # sort puts NaN last; numpy's median of nothing is NaN too
         return float("nan")
     k = n // 2
-    # numpy's mean sums from 0.0, so its median of -0.0 is +0.0: the "+ 0.0" here does the same
-    return float(s[k]) + 0.0 if n % 2 else float((s[k - 1] + s[k]) / 2) + 0.0
+    # numpy's mean sums from 0.0 and then divides, so its median of -0.0 is +0.0 and that of a tiny negative and
+    # 0.0 is -0.0 (the halved sum underflows): the "0.0 +" first, in the array's dtype, does the same
+    return float(s[k]) + 0.0 if n % 2 else float((0.0 + s[k - 1] + s[k]) / 2)
 
 
 class TamperDetector:
