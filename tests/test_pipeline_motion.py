@@ -104,6 +104,42 @@ def test_pipeline_skips_quiet_frames_and_rechecks_stationary_tracks():
     assert pipe.tracker.stationary(pipe.tracker.tracks, 9.9).tolist() == [True]
 
 
+def _vanishing_walker_runs(in_flight: int) -> tuple[list[int], int]:
+    """Frames the model looked at after a walker vanished mid-frame (at frame 20), planning up to
+    ``in_flight`` frames ahead of the one being finished as the sensor service does, and the tracks left."""
+    cfg = CameraConfig.model_validate({"motion": {"stationary_recheck_s": 2.0}, "tracker": {"min_hits": 1}})
+    pipe = CameraPipeline("s", "a", "cam", cfg, ("person",), model_side=320)
+    waiting: list = []
+    looked: list[int] = []
+
+    def finish() -> None:
+        i, t, plan = waiting.pop(0)
+        cands = _candidates(truth(t, WALKER, (1280, 720))[0]) if len(plan.rects) and 10 <= i < 20 else None
+        pipe.finish(plan, cands, inferred=bool(len(plan.rects)))
+
+    for i in range(120):
+        t = i / 10
+        plan = pipe.plan(Frame("cam", t, i, render(t, WALKER if 10 <= i < 20 else [], BG)))
+        if len(plan.rects) and i >= 20:
+            looked.append(i)
+        waiting.append((i, t, plan))
+        if len(waiting) > in_flight:
+            finish()
+    while waiting:
+        finish()
+    return looked, len(pipe.tracker.tracks)
+
+
+def test_frames_planned_while_a_look_is_in_flight_do_not_ask_for_the_same_look_again():
+    """The service plans frames before the earlier ones are finished; a re-check of a vanished walker is
+    then still one model run per look (as when every frame is finished before the next is planned), and
+    the track ends as it does there."""
+    step, left_step = _vanishing_walker_runs(0)
+    ahead, left_ahead = _vanishing_walker_runs(4)
+    assert left_step == left_ahead == 0  # the walker's track ended both ways
+    assert 1 <= len(ahead) <= len(step) + 1, (step, ahead)  # not one run per frame in flight
+
+
 def _motion_clip(bg: np.ndarray = BG) -> list[np.ndarray]:
     """Start-up, a quiet stretch, a walker, the lights going up (a global change), quiet again."""
     frames = [render(0.0, [], bg) for _ in range(12)] + [render(i / 10, WALKER, bg) for i in range(12)]
