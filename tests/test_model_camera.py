@@ -135,6 +135,54 @@ def test_card_latency_is_the_one_metrics_json_records(entry: ModelEntry) -> None
     assert quoted and quoted <= recorded, (quoted, recorded)
 
 
+def _models_copy(tmp_path, entry: ModelEntry):
+    """models/manifest.json and the camera model's files, copied under ``tmp_path``; (models dir, metrics path)."""
+    models = tmp_path / "models"
+    (models / "camera").mkdir(parents=True)
+    shutil.copy(MANIFEST, models / "manifest.json")
+    for f in entry.path().parent.glob(f"{NAME}*"):
+        shutil.copy(f, models / "camera" / f.name)
+    return models, models / "camera" / f"{NAME}.metrics.json"
+
+
+def test_latency_only_refuses_a_base_that_is_not_the_recorded_one(tmp_path, entry: ModelEntry) -> None:
+    """The ratio beside the base only means something against the very model this one was fine-tuned from."""
+    from borderwatch.models.train.pipeline import remeasure_latency
+
+    models, metrics_path = _models_copy(tmp_path, entry)
+    before = metrics_path.read_text()
+    with pytest.raises(SystemExit, match="not the base"):
+        remeasure_latency(entry.path(), models)  # the shipped model is not its own base
+    assert metrics_path.read_text() == before
+
+
+def test_latency_only_updates_metrics_and_card_and_nothing_else(tmp_path, entry: ModelEntry) -> None:
+    """``pipeline --latency-only``: the latency measured again beside the base goes into metrics.json (with
+    the load it ran under) and the card says which run measured it; every other figure stays as it was."""
+    from borderwatch.models.registry import sha256_file
+    from borderwatch.models.train.pipeline import remeasure_latency
+
+    models, metrics_path = _models_copy(tmp_path, entry)
+    base = tmp_path / "base.onnx"
+    shutil.copy(entry.path(), base)  # stands in for the base from git history: its hash is recorded below
+    old = json.loads(metrics_path.read_text())
+    old["base"]["sha256"] = sha256_file(base)
+    old["latency"] = {"batch1_ms_per_frame": 999.0, "batch4_ms_per_frame": 999.0}
+    metrics_path.write_text(json.dumps(old))
+    new = remeasure_latency(base, models)
+    assert json.loads(metrics_path.read_text()) == new
+    assert 0 < new["latency"]["batch1_ms_per_frame"] < 999 and set(new["latency_load"]) == {"start", "end"}
+    unchanged = {k: v for k, v in old.items() if k not in ("latency", "latency_load", "latency_run", "machine", "base")}
+    assert {k: new[k] for k in unchanged} == unchanged
+    assert {k: v for k, v in new["base"].items() if k != "latency"} == {
+        k: v for k, v in old["base"].items() if k != "latency"
+    }
+    card = (models / "camera" / f"{NAME}.md").read_text()
+    section = card.split("## Latency", 1)[1].split("\n## ", 1)[0]
+    assert "--latency-only" in section and f"{new['latency']['batch1_ms_per_frame']:.1f} ms" in section
+    assert "999.0" not in section
+
+
 def test_card_targets_verdict_is_the_one_metrics_json_earns(entry: ModelEntry) -> None:
     """The card's Targets section is what its metrics earn, and "every target met" needs every target the card
     judges (animals as people, real false detections, latency beside the base), not held-out AP alone."""

@@ -6,6 +6,7 @@ python -m borderwatch.models.train.card   # re-render the card from the recorded
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from pathlib import Path
 
@@ -107,7 +108,7 @@ matched at IoU >= 0.5 with the right class at score >= {thr} (`models/train/demo
 
 ## Latency (this machine: {machine})
 {latency}
-Measured by `models/train/evaluate.py` right after training, on the shared 2-core machine; `make bench`
+{measured}; `make bench`
 (bench/bench_model.py) measures it again beside the pipeline. The architecture is unchanged from the
 base model, so the work per frame is the same.
 These are the only latency figures of this card, copied from `models/camera/{name}.metrics.json`.
@@ -202,8 +203,15 @@ def _photos() -> str:
     return "\n".join(rows)
 
 
-def write(entry: ModelEntry, metrics: dict, epochs: int, params: int | None = None, train_minutes: str = "") -> Path:
-    """Render the card next to the model file."""
+def write(
+    entry: ModelEntry,
+    metrics: dict,
+    epochs: int,
+    params: int | None = None,
+    train_minutes: str = "",
+    models_dir: Path = MODELS_DIR,
+) -> Path:
+    """Render the card next to the model file (under ``models_dir``)."""
     s = TRAIN_SETTINGS
     base = metrics.get("base")
     tr = metrics.get("training", {})
@@ -221,7 +229,7 @@ def write(entry: ModelEntry, metrics: dict, epochs: int, params: int | None = No
         if base
         else done
     )
-    path = entry.path()
+    path = entry.path(models_dir)
     names_meta = "{" + ", ".join(f"{i}: {n!r}" for i, n in enumerate(entry.classes)) + "}"
     lat = metrics["latency"]
     text = TEMPLATE.format(
@@ -230,7 +238,7 @@ def write(entry: ModelEntry, metrics: dict, epochs: int, params: int | None = No
         size_mb=path.stat().st_size / 1e6,
         names_file=f"models/camera/{entry.name}.names.json",
         sha256=entry.sha256,
-        params=params or _params(),
+        params=params or metrics.get("params") or count_params(),
         lineage=lineage,
         verdict=_verdict(metrics),
         names_meta=names_meta,
@@ -260,13 +268,14 @@ def write(entry: ModelEntry, metrics: dict, epochs: int, params: int | None = No
         a2p=metrics["animal_as_person"],
         p2a=metrics["person_as_animal"],
         machine=_machine(metrics),
+        measured=_measured(metrics),
         latency=_latency(lat, base and base.get("latency")),
         by_height=_by_height(metrics.get("recall_by_height", {})),
         demo_step=metrics.get("demo_step_s", 0),
         demo=_demo(metrics.get("demo", {})),
         train_time=f"wall time here {train_minutes} min" if train_minutes else "wall time not measured",
     )
-    out = MODELS_DIR / "camera" / f"{entry.name}.md"
+    out = models_dir / "camera" / f"{entry.name}.md"
     out.write_text(text)
     return out
 
@@ -347,6 +356,18 @@ def _machine(metrics: dict) -> str:
     return f"{metrics['machine']}; {span}"
 
 
+def _measured(metrics: dict) -> str:
+    """Which run measured the latency: the training run, or a later run of the same script alone."""
+    if metrics.get("latency_run") == "latency-only":
+        return (
+            "Measured by the training pipeline's script (`models/train/evaluate.py` through "
+            "`pipeline.side_by_side_latency`), run again after training with no other job of ours running "
+            "(`python -m borderwatch.models.train.pipeline --latency-only --base FILE`, FILE = the base model "
+            "from git history)"
+        )
+    return "Measured by `models/train/evaluate.py` right after training, on the shared 2-core machine"
+
+
 def _latency(lat: dict[str, float], base: dict[str, float] | None) -> str:
     text = (
         f"- batch 1: **{lat['batch1_ms_per_frame']:.1f} ms** per 320x320 frame; batch 4: "
@@ -374,7 +395,14 @@ def _demo(demo: dict[str, dict[str, float]]) -> str:
     return head + "|---|---|---|---|\n" + "\n".join(rows)
 
 
-def _params() -> int:
+def stated_params(card_text: str) -> int | None:
+    """The parameter count a rendered card states (the training run counted it with torch), or None."""
+    found = re.search(r"(\d[\d,]*) parameters", card_text)
+    return int(found.group(1).replace(",", "")) if found else None
+
+
+def count_params() -> int:
+    """Trainable parameters of the network the card describes (needs torch: the training run counts them)."""
     from borderwatch.models.train.net import Detector
 
     return sum(p.numel() for p in Detector().parameters())

@@ -179,6 +179,11 @@ def load_span(measure: Callable[[], T]) -> tuple[T, dict[str, float]]:
     return out, {"start": start, "end": os.getloadavg()[0]}
 
 
+def machine(threads: int = 2) -> str:
+    """What a latency figure ran on, as metrics.json and the card name it."""
+    return f"{os.cpu_count()} CPU, onnxruntime {ort.__version__}, {threads} threads"
+
+
 def _shown(path: Path) -> str:
     """``path`` as the metrics file records it: relative to the repository when inside it, so the file
     names no working copy (a worktree's absolute path outlives nothing)."""
@@ -207,7 +212,7 @@ def evaluate(model: Path, data: Path, thr: float, threads: int = 2) -> dict:
         "recall_by_height": recall_by_height(dets, labels, thr),
         "latency": latency,
         "latency_load": load,
-        "machine": f"{os.cpu_count()} CPU, onnxruntime {ort.__version__}, {threads} threads",
+        "machine": machine(threads),
     }
 
 
