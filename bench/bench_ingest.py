@@ -15,7 +15,7 @@ as it goes, so the offered load is what one Python publisher makes on this machi
 subscriber takes all of it, and the ratio says what share of that stream the hub keeps up with. That
 burst is played ``--rounds`` times (5), each printed, and the targets are held to the median round
 (one burst lasts a few seconds of a shared machine: single rounds in one session here ranged from
-0.69 to 0.90). A last burst, printed as a reference with no target, sends payloads built before the
+0.68 to 0.94). A last burst, printed as a reference with no target, sends payloads built before the
 clocks start: it shows what a raw subscriber takes when the publisher is not the limit (several
 times the first stream), and what the hub does with the CPU the publisher no longer uses.
 Printed: rates, ratio hub/raw (target >= 0.7), hub rate (target >= 20,000/s), CPU per
