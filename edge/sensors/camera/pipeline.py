@@ -85,7 +85,8 @@ class CameraPipeline:
         self._whole_plan: tuple[tuple[int, int], I64, Tiling | None] | None = None
         self._clip: tuple[tuple[int, int], npt.NDArray[np.float32]] | None = None
         self.defog = Defog(cfg.detection.defog)
-        self._asked: dict[int, float] = {}  # track id -> frame time a re-check of it was last planned
+        # track ids and the frame time a re-check of each was last planned (parallel columns)
+        self._asked: tuple[I64, npt.NDArray[np.float64]] = (np.zeros(0, np.int64), np.zeros(0))
 
     @property
     def uses_model(self) -> bool:
@@ -173,16 +174,21 @@ class CameraPipeline:
         never came (dropped as stale) stops counting after ``stationary_recheck_s``.
         """
         every = self.cfg.motion.stationary_recheck_s
-        if not self._asked:
-            return ((ts - tracks.looked_ts) >= every) | (tracks.misses > 0)
-        asked = np.fromiter((self._asked.get(i, -np.inf) for i in tracks.ids.tolist()), np.float64, len(tracks.ids))
+        recheck = ((ts - tracks.looked_ts) >= every) | (tracks.misses > 0)
+        ids, at = self._asked
+        if not len(ids):
+            return recheck
+        same = tracks.ids[:, None] == ids[None, :]  # (tracks, asked): a few of each
+        asked = np.where(same, at[None, :], -np.inf).max(axis=1, initial=-np.inf)
         pending = (asked > tracks.looked_ts) & ((ts - asked) < every)
-        return ~pending & (((ts - tracks.looked_ts) >= every) | (tracks.misses > 0))
+        return recheck & ~pending
 
     def _note_asked(self, ids: I64, asked: npt.NDArray[np.bool_], ts: float) -> None:
         """Remember that a look at the ``asked`` tracks is planned at ``ts`` (ended tracks are forgotten)."""
-        alive = set(ids.tolist())
-        self._asked = {i: t for i, t in self._asked.items() if i in alive} | dict.fromkeys(ids[asked].tolist(), ts)
+        old_ids, old_at = self._asked
+        keep = np.isin(old_ids, ids) & ~np.isin(old_ids, ids[asked])
+        new = ids[asked]
+        self._asked = (np.concatenate((old_ids[keep], new)), np.concatenate((old_at[keep], np.full(len(new), ts))))
 
     def _blobs(self, motion: MotionResult) -> Detections:
         keep = motion.area_frac >= self.cfg.detection.blob_min_area_frac
