@@ -15,11 +15,8 @@ from hypothesis import strategies as st
 from borderwatch.deploy.eval_run import LIBRARY
 from borderwatch.edge.sensors.camera.config import CameraConfig, MotionConfig
 from borderwatch.edge.sensors.camera.defog import (
-    _THUMB,
     HAZY_DARK_P10,
     Defog,
-    _area_plan,
-    area_thumbnail,
     haze_level,
     percentile_u8,
 )
@@ -28,7 +25,6 @@ from borderwatch.edge.sensors.camera.pipeline import CameraPipeline
 from borderwatch.edge.sensors.frame import Frame
 from borderwatch.simulators.camera.render import CameraRenderer
 from borderwatch.simulators.scenario import load_scenario
-from tests.support.noise import noise_frames, random_frame
 
 
 @functools.cache
@@ -89,28 +85,6 @@ def test_every_mode_measures_haze_for_motion_and_only_the_mode_decides_what_the_
     on, off = Defog("on"), Defog("off")
     assert on(day, 0.0) is not day and not on.check(day, 0.0)
     assert off.check(fog, 0.0) and off(fog, 0.0) is fog
-
-
-# frame sizes whose thumbnail takes the integer path (640x480: general area path with dyadic weights;
-# 1280x720 and 2560x1440: exact multiples; 1024x768: uint32 sums) and some that fall back to OpenCV
-_INTEGER_SIZES = [(640, 480), (1280, 720), (640, 360), (2560, 1440), (1024, 768), (160, 90)]
-_FALLBACK_SIZES = [(1920, 1080), (480, 270), (320, 180), (800, 600), (161, 91), (352, 288)]
-
-
-def test_the_sizes_in_the_property_test_take_the_paths_they_are_there_for() -> None:
-    assert all(_area_plan(w, h, *_THUMB) is not None for w, h in _INTEGER_SIZES)
-    assert all(_area_plan(w, h, *_THUMB) is None for w, h in _FALLBACK_SIZES)
-
-
-@settings(max_examples=40, deadline=None)
-@given(size=st.sampled_from(_INTEGER_SIZES + _FALLBACK_SIZES), content=noise_frames())
-def test_area_thumbnail_is_opencv_s_inter_area_resize(size: tuple[int, int], content: tuple[int, int, int]) -> None:
-    """The integer row/column sums give OpenCV's INTER_AREA bits: its float arithmetic on these sizes is
-    exact, and both round half to even (narrow value ranges make many halves)."""
-    w, h = size
-    frame = random_frame(h, w, content)
-    expected = cv2.resize(frame, _THUMB, interpolation=cv2.INTER_AREA)
-    assert np.array_equal(area_thumbnail(frame, _THUMB), expected)
 
 
 @settings(max_examples=200, deadline=None)

@@ -12,8 +12,6 @@ from borderwatch.edge.pipeline.decode import Candidates
 from borderwatch.edge.sensors.camera.config import CameraConfig, MotionConfig
 from borderwatch.edge.sensors.camera.motion import (
     MotionDetector,
-    _block_factors,
-    block_mean,
     downscale_gray,
     motion_mask_image,
 )
@@ -192,23 +190,10 @@ def test_quiet_frames_share_read_only_empties_and_nothing_writes_to_them():
     assert not MotionDetector(MotionConfig())(BG).boxes.flags.writeable  # start-up: no blobs either
 
 
-# (frame w, h, motion width): integer-factor sizes that take ``block_mean`` (4x4 ... 24x24, uint32 sums
-# from 16x16 on) and some that do not (2x2, non-integer factors)
-_BLOCK_SIZES = [
-    (1280, 720, 320),
-    (1920, 1080, 320),
-    (960, 540, 320),
-    (1600, 900, 320),
-    (3840, 2160, 160),
-    (640, 480, 80),
-]
+# (frame w, h, motion width): integer-factor sizes that take ``block_mean`` and some that do not (see
+# tests/test_area_resize.py)
+_BLOCK_SIZES = [(1280, 720, 320), (1920, 1080, 320), (3840, 2160, 160), (640, 480, 80)]
 _OTHER_SIZES = [(640, 480, 320), (704, 576, 320), (1280, 720, 640), (320, 240, 320)]
-
-
-def test_the_sizes_in_the_block_mean_property_take_the_paths_they_are_there_for() -> None:
-    for w, h, width in _BLOCK_SIZES + _OTHER_SIZES:
-        height = max(1, round(h * width / w))
-        assert (_block_factors(w, h, width, height) is not None) is ((w, h, width) in _BLOCK_SIZES)
 
 
 @settings(max_examples=40, deadline=None)
@@ -216,14 +201,11 @@ def test_the_sizes_in_the_block_mean_property_take_the_paths_they_are_there_for(
 def test_motion_luma_is_opencv_s_area_resize_to_the_bit(
     size: tuple[int, int, int], content: tuple[int, int, int]
 ) -> None:
-    """``downscale_gray`` (block sums where OpenCV's integer-factor area loop would run) gives the bits of
-    cvtColor + INTER_AREA resize + blur; narrow value ranges make many halves to round."""
+    """``downscale_gray`` (``area_resize``: block sums where OpenCV's integer-factor area loop would run) gives
+    the bits of cvtColor + INTER_AREA resize + blur; narrow value ranges make many halves to round."""
     w, h, width = size
     frame = random_frame(h, w, content)
     gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     height = max(1, round(h * width / w))
     small = cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA)
     assert np.array_equal(downscale_gray(frame, width), cv2.GaussianBlur(small, (3, 3), 0))
-    factors = _block_factors(w, h, width, height)
-    if factors is not None:
-        assert np.array_equal(block_mean(gray, *factors), small)

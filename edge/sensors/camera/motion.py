@@ -9,7 +9,6 @@ On a quiet scene the whole step is one resize, one blur, one diff and one count.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from borderwatch.edge.sensors.camera.area import area_resize
 from borderwatch.edge.sensors.camera.config import MotionConfig
 
 _KERNEL = np.ones((3, 3), np.uint8)
@@ -49,54 +49,14 @@ def downscale_gray(
     ``scratch``: the caller's buffers for the intermediate images (full-size luma; the small unblurred one
     where OpenCV resizes), reused from call to call instead of allocated per frame; each is overwritten
     whole, so their old contents never matter. The returned image is always new (callers keep it).
-    Integer factors other than 2x2 resize by ``block_mean`` (OpenCV's bits, less work).
+    The resize is ``area_resize`` (OpenCV's INTER_AREA bits, less work where OpenCV's loop is scalar).
     """
     h, w = frame.shape[:2]
     height = max(1, round(h * width / w))
     scratch = {} if scratch is None else scratch
     gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY, dst=_buffer(scratch, "luma", (h, w))) if frame.ndim == 3 else frame
-    factors = _block_factors(w, h, width, height)
-    if factors is not None:
-        return cv2.GaussianBlur(block_mean(gray, *factors), (3, 3), 0)
-    small = cv2.resize(
-        gray, (width, height), dst=_buffer(scratch, "small", (height, width)), interpolation=cv2.INTER_AREA
-    )
+    small = area_resize(gray, (width, height), dst=_buffer(scratch, "small", (height, width)))
     return cv2.GaussianBlur(small, (3, 3), 0)
-
-
-def _block_factors(w: int, h: int, dw: int, dh: int) -> tuple[int, int] | None:
-    """(fx, fy) when OpenCV's INTER_AREA resize of w x h to dw x dh takes its integer-factor path (its
-    own test: both scales within DBL_EPSILON of an integer) and ``block_mean`` is cheaper: not 2x2 (a
-    SIMD loop that rounds half up) and not 1x1; else None."""
-    sx, sy = 1.0 / (dw / w), 1.0 / (dh / h)
-    fx, fy = round(sx), round(sy)
-    if abs(sx - fx) >= sys.float_info.epsilon or abs(sy - fy) >= sys.float_info.epsilon:
-        return None
-    if (fx, fy) in ((1, 1), (2, 2)) or fx * dw != w or fy * dh != h or fx * fy * 255 >= 1 << 24:
-        return None
-    return fx, fy
-
-
-def block_mean(gray: npt.NDArray[np.uint8], fx: int, fy: int) -> npt.NDArray[np.uint8]:
-    """``cv2.resize(gray, (w // fx, h // fy), interpolation=cv2.INTER_AREA)`` for integer factors (see
-    ``_block_factors``), the same bits: OpenCV's integer-factor loop sums each block in an int and rounds
-    ``sum * (1.f / (fx * fy))`` half to even; so here, with the sums in uint16 (uint32 for big blocks).
-
-    Why: that OpenCV loop is scalar for any factor but 2x2 -- 5.3M instructions for a 1280x720 frame's
-    luma to 320x180, about 2.3M more than these row and column sums. Pinned by a property test
-    (tests/test_pipeline_motion.py).
-    """
-    h, w = gray.shape
-    dtype = np.uint16 if fx * fy * 255 < 1 << 16 else np.uint32
-    rows = gray.reshape(h // fy, fy, w)
-    acc = rows[:, 0].astype(dtype)
-    for k in range(1, fy):
-        acc += rows[:, k]
-    cols = acc.reshape(h // fy, w // fx, fx)
-    total = cols[..., 0].copy()
-    for k in range(1, fx):
-        total += cols[..., k]
-    return np.rint(total.astype(np.float32) * np.float32(1 / (fx * fy))).astype(np.uint8)
 
 
 def _buffer(scratch: dict[str, np.ndarray], name: str, shape: tuple[int, int]) -> npt.NDArray[np.uint8]:
