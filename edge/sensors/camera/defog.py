@@ -26,7 +26,6 @@ import numpy.typing as npt
 from borderwatch.edge.sensors.camera.area import area_resize
 
 U8 = npt.NDArray[np.uint8]
-I64 = npt.NDArray[np.int64]
 HAZY_DARK_P10 = 100.0
 _THUMB = (160, 90)
 _PATCH = np.ones((5, 5), np.uint8)
