@@ -75,6 +75,15 @@ def _variances(position_std: float, velocity_std: float, size_velocity_std: floa
     return m
 
 
+@functools.cache
+def _initial_std(measurement_std: float, velocity_std: float, size_velocity_std: float) -> F64:
+    """Read-only (8,) standard deviations of a new box track per box height: twice the measurement's on the box,
+    then the centre's and the size's velocities."""
+    m = np.repeat([2 * measurement_std, velocity_std, size_velocity_std], (4, 2, 2)).astype(np.float64)
+    m.flags.writeable = False
+    return m
+
+
 def _cv_transition(dt: F64, half: int) -> F64:
     """I + dt * (position <- velocity coupling), per track."""
     d = 2 * half
@@ -121,9 +130,7 @@ class ConstantVelocityBox:
         n = len(z)
         mean = np.concatenate((z, np.zeros((n, 4))), axis=1)
         h = self._height(z[:, 3])[:, None]
-        per_h = np.array(
-            [2 * self.measurement_std] * 4 + [self.initial_velocity_std] * 2 + [self.initial_size_velocity_std] * 2
-        )
+        per_h = _initial_std(self.measurement_std, self.initial_velocity_std, self.initial_size_velocity_std)
         return mean, _diag((h * per_h) ** 2)
 
     def transition(self, dt: F64) -> F64:

@@ -6,7 +6,6 @@ python -m borderwatch.models.train.card   # re-render the card from the recorded
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict
 from pathlib import Path
 
@@ -393,12 +392,6 @@ def _demo(demo: dict[str, dict[str, float]]) -> str:
     rows = [f"| {n} | {d['frames']} | {d['whole_frame']:.2f} | {d['native_crops']:.2f} |" for n, d in demo.items()]
     head = "| scenario | frames with objects | recall, whole frame letterboxed | recall, native crops |\n"
     return head + "|---|---|---|---|\n" + "\n".join(rows)
-
-
-def stated_params(card_text: str) -> int | None:
-    """The parameter count a rendered card states (the training run counted it with torch), or None."""
-    found = re.search(r"(\d[\d,]*) parameters", card_text)
-    return int(found.group(1).replace(",", "")) if found else None
 
 
 def count_params() -> int:

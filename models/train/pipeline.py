@@ -205,8 +205,6 @@ def remeasure_latency(base: Path, models_dir: Path = MODELS_DIR) -> dict:
     metrics["latency"], metrics["base"]["latency"] = both
     metrics["machine"] = evaluate.machine()
     metrics["latency_run"] = "latency-only"
-    if "params" not in metrics:  # older metrics: the count the card states (the weights are unchanged)
-        metrics["params"] = card.stated_params((models_dir / "camera" / f"{NAME}.md").read_text())
     path.write_text(json.dumps(metrics, indent=1) + "\n")
     entry = next(e for e in load_manifest(models_dir / "manifest.json") if e.name == NAME)
     tr = metrics.get("training", {})
